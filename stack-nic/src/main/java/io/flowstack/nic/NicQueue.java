@@ -1,0 +1,44 @@
+package io.flowstack.nic;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * One RX/TX queue pair of a {@link Nic}.
+ *
+ * <p>Owned by: one netisr thread. {@link #receive} and {@link #transmit} are called only by the
+ * owner; they never block. {@link #readyNotifier} is set once before the owner starts.
+ */
+public interface NicQueue {
+
+    /**
+     * Reads up to {@code batch.capacity()} frames into the batch's off-heap slots without
+     * blocking, starting at slot 0, and sets {@code batch.count()}.
+     *
+     * @return the number of frames read (0 when the queue is empty)
+     */
+    int receive(FrameBatch batch);
+
+    /**
+     * Transmits one Ethernet frame {@code frame[offset, offset + length)} (no FCS). The caller
+     * keeps ownership of the memory; the queue has copied or sent it when this returns.
+     *
+     * @return {@code true} if the frame was handed to the device, {@code false} if it was dropped
+     *     because the device queue is full (back-pressure is a return value, not an exception)
+     */
+    boolean transmit(MemorySegment frame, long offset, int length);
+
+    /**
+     * A file descriptor that becomes readable (POLLIN) when frames are waiting, or {@code -1} if
+     * this queue has none and signals through the notifier given to {@link #readyNotifier}.
+     */
+    int pollFd();
+
+    /**
+     * Sets the callback that a queue without a {@link #pollFd()} runs (from the producing
+     * thread) after it makes frames available. Queues with a pollFd may ignore it.
+     */
+    void readyNotifier(Runnable notifier);
+
+    /** Frames dropped by this queue on transmit because the device was full. */
+    long txDrops();
+}
