@@ -1,0 +1,644 @@
+package io.flowstack.nativeio;
+
+import java.lang.foreign.AddressLayout;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+
+/**
+ * Static downcall wrappers over glibc and raw Linux system calls (x86_64), each linked with
+ * {@code errno} capture.
+ *
+ * <p>Two kinds of call live here:
+ * <ul>
+ *   <li><b>Hot path</b> ({@link #read}, {@link #write}, {@link #readv}, {@link #writev},
+ *       {@link #send}, {@link #poll}): bound through {@code syscall(2)} rather than the glibc
+ *       wrappers (which are cancellation points and cost ~40 ns more in a multi-threaded process,
+ *       FRAME-IO §5). They never throw on a failed call and never allocate: they return the byte
+ *       count, or {@code -errno} (a negative number) on failure. {@code EINTR} is retried. They
+ *       are not linked as {@code critical}, so they are safe on blocking descriptors too.</li>
+ *   <li><b>Control path</b> (open, ioctl, socket, bind, setsockopt, mmap, ...): throw
+ *       {@link NativeException} naming the call, the object and the errno.</li>
+ * </ul>
+ *
+ * <p>Memory segments passed to any call must be native (off-heap) segments.
+ *
+ * <p>Owned by: nobody; every method is thread safe. The errno capture buffer is per thread.
+ */
+public final class Libc {
+    // open(2) flags
+    public static final int O_RDONLY = 0;
+    public static final int O_WRONLY = 1;
+    public static final int O_RDWR = 2;
+    public static final int O_NONBLOCK = 0x800;
+    public static final int O_CLOEXEC = 0x80000;
+
+    // fcntl(2)
+    public static final int F_GETFL = 3;
+    public static final int F_SETFL = 4;
+
+    // socket(2)
+    public static final int AF_UNIX = 1;
+    public static final int AF_INET = 2;
+    public static final int AF_INET6 = 10;
+    public static final int AF_NETLINK = 16;
+    public static final int AF_PACKET = 17;
+    public static final int SOCK_STREAM = 1;
+    public static final int SOCK_DGRAM = 2;
+    public static final int SOCK_RAW = 3;
+    public static final int SOCK_NONBLOCK = 0x800;
+    public static final int SOCK_CLOEXEC = 0x80000;
+    public static final int SOL_SOCKET = 1;
+    public static final int SO_SNDBUF = 7;
+    public static final int SO_RCVBUF = 8;
+    public static final int SO_SNDBUFFORCE = 32;
+    public static final int SO_RCVBUFFORCE = 33;
+    public static final int MSG_DONTWAIT = 0x40;
+
+    // mmap(2)
+    public static final int PROT_READ = 1;
+    public static final int PROT_WRITE = 2;
+    public static final int MAP_SHARED = 0x01;
+    public static final int MAP_PRIVATE = 0x02;
+    public static final int MAP_ANONYMOUS = 0x20;
+    public static final int MAP_LOCKED = 0x2000;
+    public static final int MAP_POPULATE = 0x8000;
+
+    // x86_64 system call numbers
+    public static final long SYS_READ = 0;
+    public static final long SYS_WRITE = 1;
+    public static final long SYS_POLL = 7;
+    public static final long SYS_READV = 19;
+    public static final long SYS_WRITEV = 20;
+    public static final long SYS_SENDTO = 44;
+
+    /** {@code struct iovec}: {@code void *iov_base} at 0, {@code size_t iov_len} at 8. */
+    public static final long IOVEC_SIZE = 16;
+    /** Offset of {@code iov_base} in {@code struct iovec}. */
+    public static final long IOVEC_BASE = 0;
+    /** Offset of {@code iov_len} in {@code struct iovec}. */
+    public static final long IOVEC_LEN = 8;
+
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
+    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
+    private static final AddressLayout PTR = ValueLayout.ADDRESS;
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final SymbolLookup LIBC = LINKER.defaultLookup();
+    private static final Linker.Option ERRNO_OPT = Linker.Option.captureCallState("errno");
+    private static final StructLayout STATE_LAYOUT = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO =
+            STATE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+
+    /** Per-thread errno capture buffer, freed by the GC with its thread. */
+    private static final ThreadLocal<MemorySegment> STATE =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(STATE_LAYOUT));
+
+    // long syscall(long nr, long a1, void *a2, long a3)
+    private static final MethodHandle SYSCALL_FD_PTR_LEN = link("syscall",
+            FunctionDescriptor.of(LONG, LONG, LONG, PTR, LONG), 1);
+    // long syscall(long nr, long fd, void *buf, long len, long flags, void *addr, long addrlen)
+    private static final MethodHandle SYSCALL_SENDTO = link("syscall",
+            FunctionDescriptor.of(LONG, LONG, LONG, PTR, LONG, LONG, PTR, LONG), 1);
+    // long syscall(long nr, void *fds, long nfds, long timeout)
+    private static final MethodHandle SYSCALL_POLL = link("syscall",
+            FunctionDescriptor.of(LONG, LONG, PTR, LONG, LONG), 1);
+    private static final MethodHandle OPEN = link("open", FunctionDescriptor.of(INT, PTR, INT), -1);
+    private static final MethodHandle CLOSE = link("close", FunctionDescriptor.of(INT, INT), -1);
+    private static final MethodHandle IOCTL_PTR = link("ioctl",
+            FunctionDescriptor.of(INT, INT, LONG, PTR), 2);
+    private static final MethodHandle IOCTL_LONG = link("ioctl",
+            FunctionDescriptor.of(INT, INT, LONG, LONG), 2);
+    private static final MethodHandle FCNTL = link("fcntl",
+            FunctionDescriptor.of(INT, INT, INT, INT), 2);
+    private static final MethodHandle SOCKET = link("socket",
+            FunctionDescriptor.of(INT, INT, INT, INT), -1);
+    private static final MethodHandle BIND = link("bind",
+            FunctionDescriptor.of(INT, INT, PTR, INT), -1);
+    private static final MethodHandle SETSOCKOPT = link("setsockopt",
+            FunctionDescriptor.of(INT, INT, INT, INT, PTR, INT), -1);
+    private static final MethodHandle GETSOCKOPT = link("getsockopt",
+            FunctionDescriptor.of(INT, INT, INT, INT, PTR, PTR), -1);
+    private static final MethodHandle MMAP = link("mmap",
+            FunctionDescriptor.of(PTR, PTR, LONG, INT, INT, INT, LONG), -1);
+    private static final MethodHandle MUNMAP = link("munmap",
+            FunctionDescriptor.of(INT, PTR, LONG), -1);
+    private static final MethodHandle IF_NAMETOINDEX = link("if_nametoindex",
+            FunctionDescriptor.of(INT, PTR), -1);
+    private static final MethodHandle GETRANDOM = link("getrandom",
+            FunctionDescriptor.of(LONG, PTR, LONG, INT), -1);
+    private static final MethodHandle EVENTFD = link("eventfd",
+            FunctionDescriptor.of(INT, INT, INT), -1);
+    private static final MethodHandle SCHED_SETAFFINITY = link("sched_setaffinity",
+            FunctionDescriptor.of(INT, INT, LONG, PTR), -1);
+    private static final MethodHandle SCHED_GETCPU = link("sched_getcpu",
+            FunctionDescriptor.of(INT), -1);
+
+    private Libc() {
+    }
+
+    private static MethodHandle link(String name, FunctionDescriptor fd, int firstVariadic) {
+        MemorySegment symbol = LIBC.find(name)
+                .orElseThrow(() -> new UnsatisfiedLinkError("libc symbol not found: " + name));
+        Linker.Option[] options = firstVariadic >= 0
+                ? new Linker.Option[] {ERRNO_OPT, Linker.Option.firstVariadicArg(firstVariadic)}
+                : new Linker.Option[] {ERRNO_OPT};
+        return LINKER.downcallHandle(symbol, fd, options);
+    }
+
+    /** The calling thread's errno capture buffer. */
+    private static MemorySegment state() {
+        return STATE.get();
+    }
+
+    private static int errno(MemorySegment state) {
+        return (int) ERRNO.get(state, 0L);
+    }
+
+    private static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException r) {
+            return r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return new IllegalStateException("unexpected exception from a downcall", t);
+    }
+
+    private static void checkLength(MemorySegment buf, long len) {
+        if (len < 0 || len > buf.byteSize()) {
+            throw new IndexOutOfBoundsException(
+                    "length " + len + " outside segment of " + buf.byteSize() + " bytes");
+        }
+    }
+
+    // ------------------------------------------------------------------ hot path
+
+    /**
+     * {@code read(fd, buf, len)} through {@code syscall(SYS_read)}. Never throws for a failed
+     * call, never allocates, retries {@code EINTR}.
+     *
+     * @return bytes read (0 at end of file), or {@code -errno} (e.g. {@code -Errno.EAGAIN} when a
+     *     non-blocking descriptor has nothing to read)
+     * @throws IndexOutOfBoundsException if {@code len} exceeds the segment (a programming error)
+     */
+    public static int read(int fd, MemorySegment buf, long len) {
+        checkLength(buf, len);
+        return (int) fdPtrLen(SYS_READ, fd, buf, len);
+    }
+
+    /**
+     * {@code write(fd, buf, len)} through {@code syscall(SYS_write)}; same contract as
+     * {@link #read}.
+     *
+     * @return bytes written, or {@code -errno} (e.g. {@code -Errno.EAGAIN}, {@code -Errno.ENOBUFS})
+     */
+    public static int write(int fd, MemorySegment buf, long len) {
+        checkLength(buf, len);
+        return (int) fdPtrLen(SYS_WRITE, fd, buf, len);
+    }
+
+    /**
+     * {@code readv(fd, iov, count)}; {@code iov} holds {@code count} {@code struct iovec}s
+     * ({@link #IOVEC_SIZE} bytes each). Same contract as {@link #read}.
+     */
+    public static int readv(int fd, MemorySegment iov, int count) {
+        checkLength(iov, count * IOVEC_SIZE);
+        return (int) fdPtrLen(SYS_READV, fd, iov, count);
+    }
+
+    /** {@code writev(fd, iov, count)}; same contract as {@link #readv}. */
+    public static int writev(int fd, MemorySegment iov, int count) {
+        checkLength(iov, count * IOVEC_SIZE);
+        return (int) fdPtrLen(SYS_WRITEV, fd, iov, count);
+    }
+
+    /**
+     * {@code send(fd, buf, len, flags)} (as {@code sendto} with no address). {@code buf} may be
+     * {@link MemorySegment#NULL} with {@code len} 0, e.g. to kick an AF_PACKET TX ring. Same
+     * contract as {@link #read}.
+     */
+    public static int send(int fd, MemorySegment buf, long len, int flags) {
+        if (!buf.equals(MemorySegment.NULL)) {
+            checkLength(buf, len);
+        }
+        MemorySegment st = state();
+        try {
+            for (;;) {
+                long r = (long) SYSCALL_SENDTO.invokeExact(st, SYS_SENDTO, (long) fd, buf, len,
+                        (long) flags, MemorySegment.NULL, 0L);
+                if (r >= 0) {
+                    return (int) r;
+                }
+                int e = errno(st);
+                if (e != Errno.EINTR) {
+                    return -e;
+                }
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * {@code poll(fds, nfds, timeoutMillis)} on a {@code struct pollfd} array. Does not retry
+     * {@code EINTR} (returns {@code -EINTR}), so a caller can re-check its state.
+     *
+     * @return number of ready descriptors, 0 on timeout, or {@code -errno}
+     */
+    public static int poll(MemorySegment fds, int nfds, int timeoutMillis) {
+        checkLength(fds, nfds * 8L);
+        MemorySegment st = state();
+        try {
+            long r = (long) SYSCALL_POLL.invokeExact(st, SYS_POLL, fds, (long) nfds,
+                    (long) timeoutMillis);
+            return r >= 0 ? (int) r : -errno(st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static long fdPtrLen(long nr, int fd, MemorySegment ptr, long len) {
+        MemorySegment st = state();
+        try {
+            for (;;) {
+                long r = (long) SYSCALL_FD_PTR_LEN.invokeExact(st, nr, (long) fd, ptr, len);
+                if (r >= 0) {
+                    return r;
+                }
+                int e = errno(st);
+                if (e != Errno.EINTR) {
+                    return -e;
+                }
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    // ------------------------------------------------------------------ control path
+
+    /**
+     * {@code open(path, flags)} (no mode: never creates files).
+     *
+     * @return the file descriptor
+     * @throws NativeException naming the path, e.g. {@code open /dev/net/tun: ENOENT (...)}
+     */
+    public static int open(String path, int flags) {
+        MemorySegment st = state();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cpath = arena.allocateFrom(path);
+            for (;;) {
+                int fd = (int) OPEN.invokeExact(st, cpath, flags);
+                if (fd >= 0) {
+                    return fd;
+                }
+                int e = errno(st);
+                if (e != Errno.EINTR) {
+                    throw new NativeException("open", path, e);
+                }
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * {@code close(fd)}. {@code EINTR} is not retried (Linux has released the descriptor anyway).
+     *
+     * @throws NativeException e.g. {@code EBADF} for a descriptor that is not open
+     */
+    public static void close(int fd) {
+        MemorySegment st = state();
+        int r;
+        try {
+            r = (int) CLOSE.invokeExact(st, fd);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (r < 0) {
+            int e = errno(st);
+            if (e != Errno.EINTR) {
+                throw new NativeException("close", "fd " + fd, e);
+            }
+        }
+    }
+
+    /**
+     * {@code ioctl(fd, request, arg)} with a pointer argument.
+     *
+     * @param callName the request's name for error messages, e.g. {@code TUNSETIFF}
+     * @param object   what the request acts on for error messages, e.g. the device name
+     * @return the non-negative result of the ioctl
+     * @throws NativeException {@code callName object: ERRNO (...)[: hint]}
+     */
+    public static int ioctl(int fd, long request, MemorySegment arg, String callName, String object) {
+        MemorySegment st = state();
+        try {
+            for (;;) {
+                int r = (int) IOCTL_PTR.invokeExact(st, fd, request, arg);
+                if (r >= 0) {
+                    return r;
+                }
+                int e = errno(st);
+                if (e != Errno.EINTR) {
+                    throw new NativeException(callName, object, e);
+                }
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@code ioctl(fd, request, value)} with an integer argument passed by value. */
+    public static int ioctl(int fd, long request, long value, String callName, String object) {
+        MemorySegment st = state();
+        try {
+            for (;;) {
+                int r = (int) IOCTL_LONG.invokeExact(st, fd, request, value);
+                if (r >= 0) {
+                    return r;
+                }
+                int e = errno(st);
+                if (e != Errno.EINTR) {
+                    throw new NativeException(callName, object, e);
+                }
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static int fcntl(int fd, int cmd, int arg, String callName) {
+        MemorySegment st = state();
+        try {
+            for (;;) {
+                int r = (int) FCNTL.invokeExact(st, fd, cmd, arg);
+                if (r >= 0) {
+                    return r;
+                }
+                int e = errno(st);
+                if (e != Errno.EINTR) {
+                    throw new NativeException(callName, "fd " + fd, e);
+                }
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Sets {@code O_NONBLOCK} on {@code fd} with {@code fcntl(F_GETFL/F_SETFL)}. */
+    public static void setNonBlocking(int fd) {
+        int flags = fcntl(fd, F_GETFL, 0, "fcntl(F_GETFL)");
+        if ((flags & O_NONBLOCK) == 0) {
+            fcntl(fd, F_SETFL, flags | O_NONBLOCK, "fcntl(F_SETFL)");
+        }
+    }
+
+    /** The file status flags of {@code fd} ({@code fcntl(F_GETFL)}). */
+    public static int fileStatusFlags(int fd) {
+        return fcntl(fd, F_GETFL, 0, "fcntl(F_GETFL)");
+    }
+
+    /**
+     * {@code socket(domain, type, protocol)}.
+     *
+     * @throws NativeException e.g. {@code socket AF_PACKET: EPERM (...)}
+     */
+    public static int socket(int domain, int type, int protocol) {
+        MemorySegment st = state();
+        int fd;
+        try {
+            fd = (int) SOCKET.invokeExact(st, domain, type, protocol);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (fd < 0) {
+            throw new NativeException("socket", domainName(domain), errno(st));
+        }
+        return fd;
+    }
+
+    private static String domainName(int domain) {
+        return switch (domain) {
+            case AF_UNIX -> "AF_UNIX";
+            case AF_INET -> "AF_INET";
+            case AF_INET6 -> "AF_INET6";
+            case AF_NETLINK -> "AF_NETLINK";
+            case AF_PACKET -> "AF_PACKET";
+            default -> "domain " + domain;
+        };
+    }
+
+    /**
+     * {@code bind(fd, addr, len)}.
+     *
+     * @param object what is bound, for error messages (e.g. the interface name)
+     */
+    public static void bind(int fd, MemorySegment addr, int len, String object) {
+        checkLength(addr, len);
+        MemorySegment st = state();
+        int r;
+        try {
+            r = (int) BIND.invokeExact(st, fd, addr, len);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (r < 0) {
+            throw new NativeException("bind", object, errno(st));
+        }
+    }
+
+    /**
+     * {@code setsockopt(fd, level, name, val, len)}.
+     *
+     * @param callName the option's name for error messages, e.g. {@code PACKET_RX_RING}
+     */
+    public static void setsockopt(int fd, int level, int name, MemorySegment val, int len,
+                                  String callName) {
+        setsockopt(fd, level, name, val, len, callName, null);
+    }
+
+    /** {@code setsockopt} with an object (e.g. the interface name) for error messages. */
+    public static void setsockopt(int fd, int level, int name, MemorySegment val, int len,
+                                  String callName, String object) {
+        checkLength(val, len);
+        MemorySegment st = state();
+        int r;
+        try {
+            r = (int) SETSOCKOPT.invokeExact(st, fd, level, name, val, len);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (r < 0) {
+            throw new NativeException(callName, object, errno(st));
+        }
+    }
+
+    /** {@code setsockopt} of one {@code int} value. */
+    public static void setsockoptInt(int fd, int level, int name, int value, String callName) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment v = arena.allocateFrom(INT, value);
+            setsockopt(fd, level, name, v, 4, callName, null);
+        }
+    }
+
+    /**
+     * {@code getsockopt(fd, level, name, val, &len)} with {@code len} initially {@code len}
+     * (some options, such as PACKET_HDRLEN, also read their input from {@code val}).
+     *
+     * @return the option length the kernel reported
+     */
+    public static int getsockopt(int fd, int level, int name, MemorySegment val, int len,
+                                 String callName) {
+        checkLength(val, len);
+        MemorySegment st = state();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment lenSeg = arena.allocateFrom(INT, len);
+            int r = (int) GETSOCKOPT.invokeExact(st, fd, level, name, val, lenSeg);
+            if (r < 0) {
+                throw new NativeException(callName, null, errno(st));
+            }
+            return lenSeg.get(INT, 0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * {@code getsockopt} of one {@code int}, passing {@code input} in the value buffer first
+     * (pass 0 when the option takes no input).
+     */
+    public static int getsockoptInt(int fd, int level, int name, int input, String callName) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment v = arena.allocateFrom(INT, input);
+            getsockopt(fd, level, name, v, 4, callName);
+            return v.get(INT, 0);
+        }
+    }
+
+    /**
+     * {@code mmap(NULL, len, prot, flags, fd, off)}, returned as a segment of {@code len} bytes
+     * whose memory is unmapped when {@code arena} closes.
+     *
+     * @throws NativeException on MAP_FAILED
+     */
+    public static MemorySegment mmap(long len, int prot, int flags, int fd, long off, Arena arena) {
+        MemorySegment st = state();
+        MemorySegment base;
+        try {
+            base = (MemorySegment) MMAP.invokeExact(st, MemorySegment.NULL, len, prot, flags, fd, off);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (base.address() == -1L) {
+            throw new NativeException("mmap", "fd " + fd + " length " + len, errno(st));
+        }
+        final long address = base.address();
+        return base.reinterpret(len, arena, s -> munmapQuietly(address, len));
+    }
+
+    private static void munmapQuietly(long address, long len) {
+        try {
+            int ignored = (int) MUNMAP.invokeExact(state(), MemorySegment.ofAddress(address), len);
+        } catch (Throwable t) {
+            // a cleanup action must not throw; munmap of our own mapping cannot fail usefully
+        }
+    }
+
+    /**
+     * {@code if_nametoindex(name)}.
+     *
+     * @return the interface index (> 0)
+     * @throws NativeException {@code if_nametoindex NAME: ENODEV (No such device): no such device}
+     *     when there is no such interface in this network namespace
+     */
+    public static int ifNameToIndex(String name) {
+        MemorySegment st = state();
+        int index;
+        try (Arena arena = Arena.ofConfined()) {
+            index = (int) IF_NAMETOINDEX.invokeExact(st, arena.allocateFrom(name));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (index == 0) {
+            int e = errno(st);
+            throw new NativeException("if_nametoindex", name, e == 0 ? Errno.ENODEV : e);
+        }
+        return index;
+    }
+
+    /** Fills {@code buf} with random bytes from {@code getrandom(2)} (the urandom pool). */
+    public static void getrandom(MemorySegment buf) {
+        MemorySegment st = state();
+        long done = 0;
+        long size = buf.byteSize();
+        try {
+            while (done < size) {
+                long r = (long) GETRANDOM.invokeExact(st, buf.asSlice(done), size - done, 0);
+                if (r < 0) {
+                    int e = errno(st);
+                    if (e == Errno.EINTR) {
+                        continue;
+                    }
+                    throw new NativeException("getrandom", null, e);
+                }
+                done += r;
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * {@code eventfd(initval, flags)}.
+     *
+     * @return the new descriptor
+     */
+    public static int eventfd(int initval, int flags) {
+        MemorySegment st = state();
+        int fd;
+        try {
+            fd = (int) EVENTFD.invokeExact(st, initval, flags);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (fd < 0) {
+            throw new NativeException("eventfd", null, errno(st));
+        }
+        return fd;
+    }
+
+    /**
+     * {@code sched_setaffinity(pid, mask.byteSize(), mask)}.
+     *
+     * @return 0, or {@code -errno}
+     */
+    public static int schedSetAffinity(int pid, MemorySegment mask) {
+        MemorySegment st = state();
+        try {
+            int r = (int) SCHED_SETAFFINITY.invokeExact(st, pid, mask.byteSize(), mask);
+            return r == 0 ? 0 : -errno(st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@code sched_getcpu()}: the CPU the calling thread runs on, or {@code -errno}. */
+    public static int schedGetCpu() {
+        MemorySegment st = state();
+        try {
+            int r = (int) SCHED_GETCPU.invokeExact(st);
+            return r >= 0 ? r : -errno(st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package io.flowstack.nativeio;
+
+/**
+ * A failed libc call or system call, carrying the call, the object it acted on and the errno.
+ *
+ * <p>The message reads {@code CALL OBJECT: NAME (description): hint}, for example
+ * {@code TUNSETIFF flowtap0: EPERM (Operation not permitted): needs root or CAP_NET_ADMIN}. The
+ * object part is left out when there is none, and the hint part when no advice is known.
+ *
+ * <p>Hot paths ({@link Libc#read}, {@link Libc#write}, ...) never throw this; they return
+ * {@code -errno}. Only setup and control calls do.
+ *
+ * <p>Owned by: nobody (immutable, thread safe).
+ */
+public final class NativeException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    /** The device path of the TUN/TAP clone device. */
+    public static final String TUN_DEVICE = "/dev/net/tun";
+
+    private final String call;
+    private final String object;
+    private final int errno;
+
+    /**
+     * @param call   the call or ioctl name, e.g. {@code TUNSETIFF} or {@code open}
+     * @param object what it acted on (device name, path), or {@code null}
+     * @param errno  the positive errno value
+     */
+    public NativeException(String call, String object, int errno) {
+        super(format(call, object, errno));
+        this.call = call;
+        this.object = object;
+        this.errno = errno;
+    }
+
+    /** The call or ioctl name, e.g. {@code TUNSETIFF}. */
+    public String call() {
+        return call;
+    }
+
+    /** The object acted on (device name, path), or {@code null}. */
+    public String object() {
+        return object;
+    }
+
+    /** The positive errno value. */
+    public int errno() {
+        return errno;
+    }
+
+    /** The symbolic errno name, e.g. {@code EPERM}, or {@code errno 123} if unknown. */
+    public String errnoName() {
+        return Errno.name(errno);
+    }
+
+    /** Builds the message text used by this exception. */
+    public static String format(String call, String object, int errno) {
+        StringBuilder sb = new StringBuilder(96);
+        sb.append(call);
+        if (object != null && !object.isEmpty()) {
+            sb.append(' ').append(object);
+        }
+        sb.append(": ").append(Errno.describe(errno));
+        String hint = hint(call, object, errno);
+        if (hint != null) {
+            sb.append(": ").append(hint);
+        }
+        return sb.toString();
+    }
+
+    /**
+     * Advice for a known failure of {@code call} on {@code object}, or {@code null} when none
+     * applies.
+     */
+    public static String hint(String call, String object, int errno) {
+        boolean tunSetIff = "TUNSETIFF".equals(call);
+        switch (errno) {
+            case Errno.EPERM, Errno.EACCES:
+                return "needs root or CAP_NET_ADMIN";
+            case Errno.ENOENT:
+                return TUN_DEVICE.equals(object) ? "the kernel has no TUN support (modprobe tun)" : null;
+            case Errno.EBUSY:
+                return tunSetIff
+                        ? "the device is in use by another process (single-queue TAPs accept one attach)"
+                        : null;
+            case Errno.ENODEV:
+                return "no such device";
+            case Errno.EINVAL:
+                return tunSetIff
+                        ? "a device of that name exists with other flags (TAP vs TUN, multi-queue)"
+                        : null;
+            case Errno.E2BIG:
+                return tunSetIff ? "too many queues (a multi-queue TAP has at most 256)" : null;
+            case Errno.EMFILE:
+                return "too many open files, raise ulimit -n";
+            case Errno.ENFILE:
+                return "the system-wide open file limit is reached (fs.file-max)";
+            default:
+                return null;
+        }
+    }
+}

@@ -1,0 +1,125 @@
+package io.flowstack.nativeio;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * A reusable, preallocated {@code struct pollfd[]} and the {@code poll(2)} call over its first
+ * {@link #count()} entries. Nothing is allocated per call.
+ *
+ * <pre>
+ * struct pollfd {       // 8 bytes
+ *     int   fd;         // 0
+ *     short events;     // 4
+ *     short revents;    // 6
+ * };
+ * </pre>
+ *
+ * <p>Owned by: one thread (typically a netisr waiting for its NIC queue and its eventfd). It may
+ * be built on another thread and handed over before use. Not thread safe.
+ */
+public final class Poller {
+    public static final short POLLIN = 0x001;
+    public static final short POLLPRI = 0x002;
+    public static final short POLLOUT = 0x004;
+    public static final short POLLERR = 0x008;
+    public static final short POLLHUP = 0x010;
+    public static final short POLLNVAL = 0x020;
+
+    private static final long SIZE = 8;
+    private static final long FD = 0;
+    private static final long EVENTS = 4;
+    private static final long REVENTS = 6;
+
+    private final MemorySegment fds;
+    private final int maxFds;
+    private int count;
+
+    /** @param maxFds number of entries to preallocate (> 0) */
+    public Poller(int maxFds) {
+        if (maxFds <= 0) {
+            throw new IllegalArgumentException("maxFds must be > 0: " + maxFds);
+        }
+        this.maxFds = maxFds;
+        this.fds = Arena.ofAuto().allocate(SIZE * maxFds, 8);
+        for (int i = 0; i < maxFds; i++) {
+            fds.set(ValueLayout.JAVA_INT, i * SIZE + FD, -1);
+        }
+    }
+
+    /** Capacity given at construction. */
+    public int maxFds() {
+        return maxFds;
+    }
+
+    /**
+     * Sets entry {@code index} to wait for {@code events} on {@code fd} (a negative fd makes the
+     * kernel skip the entry). Raises {@link #count()} to {@code index + 1} if it was lower.
+     */
+    public void set(int index, int fd, short events) {
+        checkIndex(index);
+        long base = index * SIZE;
+        fds.set(ValueLayout.JAVA_INT, base + FD, fd);
+        fds.set(ValueLayout.JAVA_SHORT, base + EVENTS, events);
+        fds.set(ValueLayout.JAVA_SHORT, base + REVENTS, (short) 0);
+        if (index >= count) {
+            count = index + 1;
+        }
+    }
+
+    /** Number of entries passed to {@code poll}. */
+    public int count() {
+        return count;
+    }
+
+    /** Sets the number of entries passed to {@code poll}, {@code 0 <= count <= maxFds()}. */
+    public void count(int count) {
+        if (count < 0 || count > maxFds) {
+            throw new IllegalArgumentException("count " + count + " outside [0, " + maxFds + "]");
+        }
+        this.count = count;
+    }
+
+    /** The descriptor of entry {@code index}. */
+    public int fd(int index) {
+        checkIndex(index);
+        return fds.get(ValueLayout.JAVA_INT, index * SIZE + FD);
+    }
+
+    /**
+     * Waits until one of the first {@link #count()} descriptors is ready or the timeout expires.
+     *
+     * @param timeoutMillis milliseconds to wait; 0 returns at once, negative waits forever
+     * @return number of entries with non-zero {@link #revents}, 0 on timeout or when interrupted
+     *     by a signal ({@code EINTR})
+     * @throws NativeException for other failures (EFAULT, EINVAL, ENOMEM)
+     */
+    public int poll(int timeoutMillis) {
+        int r = Libc.poll(fds, count, timeoutMillis);
+        if (r >= 0) {
+            return r;
+        }
+        if (r == -Errno.EINTR) {
+            return 0;
+        }
+        throw new NativeException("poll", count + " fds", -r);
+    }
+
+    /** The events reported for entry {@code index} by the last {@link #poll}. */
+    public short revents(int index) {
+        checkIndex(index);
+        return fds.get(ValueLayout.JAVA_SHORT, index * SIZE + REVENTS);
+    }
+
+    /** Whether the last {@link #poll} reported any of {@code mask} for entry {@code index}. */
+    public boolean ready(int index, short mask) {
+        return (revents(index) & mask) != 0;
+    }
+
+    private void checkIndex(int index) {
+        if (index < 0 || index >= maxFds) {
+            throw new IndexOutOfBoundsException("index " + index + " outside [0, " + maxFds + ")");
+        }
+    }
+}
