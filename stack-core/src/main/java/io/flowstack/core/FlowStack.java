@@ -1,0 +1,304 @@
+package io.flowstack.core;
+
+import io.flowstack.core.netisr.Counters;
+import io.flowstack.core.netisr.FlowHash;
+import io.flowstack.core.netisr.IndirectionTable;
+import io.flowstack.core.netisr.Netisr;
+import io.flowstack.core.netisr.NetisrCommand;
+import io.flowstack.core.netisr.NetisrIdleStrategy;
+import io.flowstack.core.netisr.Rings;
+import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.socket.StackException;
+import io.flowstack.core.socket.UdpSocket;
+import io.flowstack.core.wire.Ipv4;
+import io.flowstack.nic.Nic;
+import java.lang.foreign.Arena;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+
+/**
+ * One userspace TCP/IP stack instance: an interface (a {@link Nic} with one queue per core),
+ * an address, and N netisr threads that own all protocol state.
+ *
+ * <p>Owned by: the application thread that created it (lifecycle). Socket calls may come from
+ * any thread; they reach protocol state only by message.
+ *
+ * <p>{@link #start} runs each netisr on its own pinned thread. {@link #create} builds the stack
+ * without threads: the creating thread then owns every core and drives it with
+ * {@link #pollAll(long)} on a fake clock (deterministic tests).
+ */
+public final class FlowStack implements AutoCloseable {
+    private final StackConfig config;
+    private final Nic nic;
+    private final Netisr[] cores;
+    private final Arena ringArena = Arena.ofShared();
+    private final List<AgentRunner> runners = new ArrayList<>();
+    private final ConcurrentHashMap<Integer, UdpSocket> udpPorts = new ConcurrentHashMap<>();
+    private final SecureRandom random = new SecureRandom();
+    private volatile boolean started;
+    private volatile boolean closed;
+
+    private FlowStack(StackConfig config, Nic nic) {
+        if (nic.queueCount() != config.cores) {
+            throw new IllegalArgumentException("NIC " + nic.name() + " has " + nic.queueCount()
+                    + " queues but the stack runs " + config.cores + " cores: open one queue per core");
+        }
+        this.config = config;
+        this.nic = nic;
+        int mtu = config.mtu > 0 ? config.mtu : nic.mtu();
+        if (mtu < 576 || mtu > 9000) {
+            throw new IllegalArgumentException("MTU must be 576..9000, got " + mtu);
+        }
+        IndirectionTable table = new IndirectionTable(config.cores);
+        this.cores = new Netisr[config.cores];
+        for (int i = 0; i < config.cores; i++) {
+            cores[i] = new Netisr(i, config, nic.queue(i), mtu, table);
+        }
+        @SuppressWarnings("unchecked")
+        Rings.Ring<OneToOneRingBuffer>[][] rings = new Rings.Ring[config.cores][config.cores];
+        for (int from = 0; from < config.cores; from++) {
+            for (int to = 0; to < config.cores; to++) {
+                if (from != to) {
+                    rings[from][to] = Rings.spsc(ringArena, config.interCoreRingBytes);
+                }
+            }
+        }
+        for (Netisr n : cores) {
+            n.connect(cores, rings);
+        }
+    }
+
+    /** Builds a stack whose cores are driven by the calling thread ({@link #pollAll}). */
+    public static FlowStack create(StackConfig config, Nic nic) {
+        return new FlowStack(config, nic);
+    }
+
+    /** Builds a stack and starts one netisr thread per core. */
+    public static FlowStack start(StackConfig config, Nic nic) {
+        FlowStack s = new FlowStack(config, nic);
+        s.startThreads();
+        return s;
+    }
+
+    private void startThreads() {
+        for (Netisr n : cores) {
+            AgentRunner r = new AgentRunner(new NetisrIdleStrategy(n, config.busyPoll), t -> {
+                n.counters().inc(Stat.INTERNAL_ERROR);
+                System.err.println("flowstack: netisr-" + n.core() + " internal error: " + t);
+                t.printStackTrace();
+            }, null, n);
+            runners.add(r);
+        }
+        started = true;
+        for (int i = 0; i < runners.size(); i++) {
+            AgentRunner r = runners.get(i);
+            AgentRunner.startOnThread(r, task -> {
+                Thread t = new Thread(task);
+                t.setDaemon(true);
+                return t;
+            });
+        }
+    }
+
+    /** Runs one poll pass of every core at {@code nowNanos} (threadless mode only). */
+    public int pollAll(long nowNanos) {
+        if (started) {
+            throw new IllegalStateException("pollAll is for stacks built with create(), not start()");
+        }
+        int work = 0;
+        for (Netisr n : cores) {
+            work += n.poll(nowNanos);
+        }
+        return work;
+    }
+
+    public StackConfig config() {
+        return config;
+    }
+
+    public Nic nic() {
+        return nic;
+    }
+
+    public int cores() {
+        return cores.length;
+    }
+
+    public Netisr netisr(int core) {
+        return cores[core];
+    }
+
+    public Counters counters(int core) {
+        return cores[core].counters();
+    }
+
+    public boolean running() {
+        return !closed;
+    }
+
+    /** Sum of one counter over all cores. */
+    public long total(Stat s) {
+        long t = 0;
+        for (Netisr n : cores) {
+            t += n.counters().get(s);
+        }
+        return t;
+    }
+
+    /** The core that owns the flow (local, remote, lport, rport). */
+    public int coreFor(int local, int remote, int lport, int rport) {
+        return cores[0].table().core(FlowHash.hash4(local, remote, lport, rport));
+    }
+
+    /**
+     * Runs {@code fn} on core {@code core}'s netisr and returns its result (waits up to 5 s). In
+     * threadless mode it runs on the caller, which owns every core.
+     */
+    public <T> T call(int core, Function<Netisr, T> fn) {
+        if (closed) {
+            throw new StackException("the stack is closed");
+        }
+        if (!started) {
+            return fn.apply(cores[core]);
+        }
+        CompletableFuture<T> f = new CompletableFuture<>();
+        NetisrCommand cmd = n -> {
+            try {
+                f.complete(fn.apply(n));
+            } catch (Throwable t) {
+                f.completeExceptionally(t);
+            }
+        };
+        if (!cores[core].submit(cmd)) {
+            throw new StackException("netisr-" + core + " command queue is full");
+        }
+        try {
+            return f.get(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StackException("interrupted waiting for netisr-" + core, e);
+        } catch (ExecutionException e) {
+            throw new StackException("netisr-" + core + ": " + e.getCause(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new StackException("netisr-" + core + " did not answer within 5 s");
+        }
+    }
+
+    /** Runs {@code fn} on every core, one after the other. */
+    public void callAll(Function<Netisr, ?> fn) {
+        for (int i = 0; i < cores.length; i++) {
+            call(i, fn);
+        }
+    }
+
+    // ------------------------------------------------------------------ UDP sockets
+
+    /**
+     * Binds a UDP socket to {@code port} on the stack's address, or to an ephemeral port chosen
+     * at random (RFC 6056 Algorithm 1) when {@code port} is 0. The binding is replicated to
+     * every core before this returns.
+     *
+     * @throws StackException if the port is already bound
+     */
+    public UdpSocket udpBind(int port) {
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("UDP port must be 0..65535, got " + port);
+        }
+        if (closed) {
+            throw new StackException("the stack is closed");
+        }
+        UdpSocket s;
+        if (port == 0) {
+            s = null;
+            int range = 65536 - 49152;
+            int start = random.nextInt(range);
+            for (int i = 0; i < range && s == null; i++) {
+                int p = 49152 + (start + i) % range;
+                UdpSocket candidate = new UdpSocket(this, p, cores.length, config.udpReceiveBufferBytes);
+                if (udpPorts.putIfAbsent(p, candidate) == null) {
+                    s = candidate;
+                } else {
+                    candidate.closeUnbound();
+                }
+            }
+            if (s == null) {
+                throw new StackException("no free ephemeral UDP port (49152-65535 all bound)");
+            }
+        } else {
+            s = new UdpSocket(this, port, cores.length, config.udpReceiveBufferBytes);
+            if (udpPorts.putIfAbsent(port, s) != null) {
+                s.closeUnbound();
+                throw new StackException("UDP port " + port + " on " + Ipv4.toString(config.address)
+                        + " is already bound (EADDRINUSE): choose another port or close the other socket");
+            }
+        }
+        final UdpSocket bound = s;
+        callAll(n -> {
+            n.udp().bind(bound.port(), bound);
+            return null;
+        });
+        return bound;
+    }
+
+    /** Removes a socket's binding from every core (called by {@link UdpSocket#close()}). */
+    public void unbindUdp(UdpSocket s) {
+        if (!closed) {
+            callAll(n -> {
+                n.udp().unbind(s.port());
+                return null;
+            });
+        }
+        udpPorts.remove(s.port(), s);
+    }
+
+    // ------------------------------------------------------------------ lifecycle
+
+    /** Stops every netisr thread and frees the stack's memory. The NIC stays open (caller owns it). */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (AgentRunner r : runners) {
+            r.close();
+        }
+        for (UdpSocket s : new ArrayList<>(udpPorts.values())) {
+            s.close();
+        }
+        for (Netisr n : cores) {
+            n.release();
+        }
+        ringArena.close();
+    }
+
+    /** Per-core counters as a table: one row per non-zero counter, one column per core. */
+    public String countersReport() {
+        StringBuilder b = new StringBuilder();
+        b.append(String.format("%-22s", "counter"));
+        for (int i = 0; i < cores.length; i++) {
+            b.append(String.format(" %12s", "core" + i));
+        }
+        b.append(String.format(" %12s%n", "total"));
+        for (Stat s : Stat.values()) {
+            if (total(s) == 0) {
+                continue;
+            }
+            b.append(String.format("%-22s", s.key()));
+            for (Netisr n : cores) {
+                b.append(String.format(" %12d", n.counters().get(s)));
+            }
+            b.append(String.format(" %12d%n", total(s)));
+        }
+        return b.toString();
+    }
+}

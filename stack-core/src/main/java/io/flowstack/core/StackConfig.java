@@ -1,0 +1,172 @@
+package io.flowstack.core;
+
+import io.flowstack.core.wire.Ipv4;
+import java.util.concurrent.TimeUnit;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemNanoClock;
+
+/**
+ * Immutable configuration of one stack instance (one interface, N cores). Build with
+ * {@link #builder()}.
+ */
+public final class StackConfig {
+    public final int cores;
+    public final long mac;
+    public final int address;
+    public final int prefixLength;
+    public final int gateway;
+    /** Layer-3 MTU; 0 takes the NIC's. */
+    public final int mtu;
+    public final boolean pinThreads;
+    public final boolean busyPoll;
+    public final NanoClock clock;
+    public final long arpTimeoutNanos;
+    public final long arpRetryNanos;
+    public final int arpRetries;
+    public final int arpMaxEntries;
+    public final int arpQueuePerNeighbour;
+    public final int arpQueueSlots;
+    public final long reassemblyTimeoutNanos;
+    public final long reassemblyMemoryBytes;
+    public final int reassemblyMaxDatagrams;
+    public final int reassemblyMaxPerSource;
+    public final int reassemblyMaxFragments;
+    public final int icmpErrorsPerSecond;
+    public final int icmpErrorBurst;
+    public final int interCoreRingBytes;
+    public final int appRingBytes;
+    public final int udpReceiveBufferBytes;
+    public final int rxBatch;
+
+    private StackConfig(Builder b) {
+        this.cores = b.cores;
+        this.mac = b.mac;
+        this.address = b.address;
+        this.prefixLength = b.prefixLength;
+        this.gateway = b.gateway;
+        this.mtu = b.mtu;
+        this.pinThreads = b.pinThreads;
+        this.busyPoll = b.busyPoll;
+        this.clock = b.clock;
+        this.arpTimeoutNanos = b.arpTimeoutNanos;
+        this.arpRetryNanos = b.arpRetryNanos;
+        this.arpRetries = b.arpRetries;
+        this.arpMaxEntries = b.arpMaxEntries;
+        this.arpQueuePerNeighbour = b.arpQueuePerNeighbour;
+        this.arpQueueSlots = b.arpQueueSlots;
+        this.reassemblyTimeoutNanos = b.reassemblyTimeoutNanos;
+        this.reassemblyMemoryBytes = b.reassemblyMemoryBytes;
+        this.reassemblyMaxDatagrams = b.reassemblyMaxDatagrams;
+        this.reassemblyMaxPerSource = b.reassemblyMaxPerSource;
+        this.reassemblyMaxFragments = b.reassemblyMaxFragments;
+        this.icmpErrorsPerSecond = b.icmpErrorsPerSecond;
+        this.icmpErrorBurst = b.icmpErrorBurst;
+        this.interCoreRingBytes = b.interCoreRingBytes;
+        this.appRingBytes = b.appRingBytes;
+        this.udpReceiveBufferBytes = b.udpReceiveBufferBytes;
+        this.rxBatch = b.rxBatch;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public int netmask() {
+        return Ipv4.mask(prefixLength);
+    }
+
+    /** The directed broadcast address of our subnet. */
+    public int subnetBroadcast() {
+        return prefixLength >= 31 ? Ipv4.BROADCAST : (address | ~netmask());
+    }
+
+    public boolean onLink(int dst) {
+        return (dst & netmask()) == (address & netmask());
+    }
+
+    /** Builder with defaults modelled on Linux's (arp 60 s, ipfrag_time 30 s, 4 MiB reassembly). */
+    public static final class Builder {
+        private int cores = Runtime.getRuntime().availableProcessors();
+        private long mac = 0x02_00_00_00_00_02L;
+        private int address;
+        private int prefixLength = 24;
+        private int gateway;
+        private int mtu;
+        private boolean pinThreads = true;
+        private boolean busyPoll;
+        private NanoClock clock = SystemNanoClock.INSTANCE;
+        private long arpTimeoutNanos = TimeUnit.SECONDS.toNanos(60);
+        private long arpRetryNanos = TimeUnit.SECONDS.toNanos(1);
+        private int arpRetries = 3;
+        private int arpMaxEntries = 1024;
+        private int arpQueuePerNeighbour = 64;
+        private int arpQueueSlots = 256;
+        private long reassemblyTimeoutNanos = TimeUnit.SECONDS.toNanos(30);
+        private long reassemblyMemoryBytes = 4L << 20;
+        private int reassemblyMaxDatagrams = 64;
+        private int reassemblyMaxPerSource = 16;
+        private int reassemblyMaxFragments = 64;
+        private int icmpErrorsPerSecond = 1000;
+        private int icmpErrorBurst = 50;
+        private int interCoreRingBytes = 1 << 20;
+        private int appRingBytes = 1 << 20;
+        private int udpReceiveBufferBytes = 1 << 18;
+        private int rxBatch = 32;
+
+        public Builder cores(int v) { cores = v; return this; }
+        public Builder mac(long v) { mac = v; return this; }
+        public Builder address(int v) { address = v; return this; }
+        public Builder prefixLength(int v) { prefixLength = v; return this; }
+        public Builder gateway(int v) { gateway = v; return this; }
+        public Builder mtu(int v) { mtu = v; return this; }
+        public Builder pinThreads(boolean v) { pinThreads = v; return this; }
+        public Builder busyPoll(boolean v) { busyPoll = v; return this; }
+        public Builder clock(NanoClock v) { clock = v; return this; }
+        public Builder arpTimeoutNanos(long v) { arpTimeoutNanos = v; return this; }
+        public Builder arpRetryNanos(long v) { arpRetryNanos = v; return this; }
+        public Builder arpRetries(int v) { arpRetries = v; return this; }
+        public Builder arpMaxEntries(int v) { arpMaxEntries = v; return this; }
+        public Builder arpQueuePerNeighbour(int v) { arpQueuePerNeighbour = v; return this; }
+        public Builder arpQueueSlots(int v) { arpQueueSlots = v; return this; }
+        public Builder reassemblyTimeoutNanos(long v) { reassemblyTimeoutNanos = v; return this; }
+        public Builder reassemblyMemoryBytes(long v) { reassemblyMemoryBytes = v; return this; }
+        public Builder reassemblyMaxDatagrams(int v) { reassemblyMaxDatagrams = v; return this; }
+        public Builder reassemblyMaxPerSource(int v) { reassemblyMaxPerSource = v; return this; }
+        public Builder reassemblyMaxFragments(int v) { reassemblyMaxFragments = v; return this; }
+        public Builder icmpErrorsPerSecond(int v) { icmpErrorsPerSecond = v; return this; }
+        public Builder icmpErrorBurst(int v) { icmpErrorBurst = v; return this; }
+        public Builder interCoreRingBytes(int v) { interCoreRingBytes = v; return this; }
+        public Builder appRingBytes(int v) { appRingBytes = v; return this; }
+        public Builder udpReceiveBufferBytes(int v) { udpReceiveBufferBytes = v; return this; }
+        public Builder rxBatch(int v) { rxBatch = v; return this; }
+
+        public StackConfig build() {
+            if (cores < 1 || cores > 64) {
+                throw new IllegalArgumentException("--cores must be between 1 and 64, got " + cores);
+            }
+            if (address == 0) {
+                throw new IllegalArgumentException("an IPv4 address is required (e.g. --addr 198.18.0.2/24)");
+            }
+            if (prefixLength < 0 || prefixLength > 32) {
+                throw new IllegalArgumentException("prefix length must be 0..32, got " + prefixLength);
+            }
+            if (Integer.bitCount(interCoreRingBytes) != 1 || interCoreRingBytes < (1 << 20)) {
+                throw new IllegalArgumentException("inter-core ring must be a power of two >= 1 MiB");
+            }
+            if (Integer.bitCount(appRingBytes) != 1 || appRingBytes < (1 << 20)) {
+                throw new IllegalArgumentException("application ring must be a power of two >= 1 MiB");
+            }
+            if (Integer.bitCount(udpReceiveBufferBytes) != 1 || udpReceiveBufferBytes < (1 << 16)) {
+                throw new IllegalArgumentException("UDP receive buffer must be a power of two >= 64 KiB");
+            }
+            if (Ethernet_isGroup(mac)) {
+                throw new IllegalArgumentException("MAC address must be unicast");
+            }
+            return new StackConfig(this);
+        }
+
+        private static boolean Ethernet_isGroup(long mac) {
+            return io.flowstack.core.wire.Ethernet.isGroup(mac);
+        }
+    }
+}

@@ -1,0 +1,215 @@
+package io.flowstack.core.ip;
+
+import io.flowstack.core.StackConfig;
+import io.flowstack.core.netisr.FlowHash;
+import io.flowstack.core.netisr.Netisr;
+import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.wire.Checksum;
+import io.flowstack.core.wire.Ethernet;
+import io.flowstack.core.wire.Icmp;
+import io.flowstack.core.wire.Ipv4;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * IPv4 (RFC 791, RFC 1122 section 3) for one core: header validation (once, on the receiving
+ * core), local delivery, reassembly, protocol demultiplexing, routing to the next hop and
+ * fragmentation on output.
+ *
+ * <p>Owned by: its netisr thread.
+ */
+public final class Ipv4Layer {
+    public static final int DEFAULT_TTL = 64; // RFC 1700 / Linux ip_default_ttl
+
+    private final Netisr n;
+    private final StackConfig cfg;
+    private final Reassembly reassembly;
+    private final MemorySegment frag;
+    private int nextId;
+
+    public Ipv4Layer(Netisr netisr, Arena arena) {
+        this.n = netisr;
+        this.cfg = netisr.config();
+        this.reassembly = new Reassembly(netisr, arena);
+        this.frag = arena.allocate(netisr.mtu() + Ethernet.HEADER_LEN + 64, 64);
+        // RFC 6864 4.2 / RFC 791: IDs unique per (src, dst, protocol) while a datagram may live;
+        // cores draw from disjoint residue classes so two cores never reuse one concurrently.
+        this.nextId = (int) (System.identityHashCode(this) & 0xFFFF);
+    }
+
+    public Reassembly reassembly() {
+        return reassembly;
+    }
+
+    /**
+     * Validates an IPv4 header (RFC 1122 3.2.1.1-3.2.1.2: version, header length, total length,
+     * checksum). Runs once, on the core that received the frame.
+     *
+     * @param avail bytes available after the Ethernet header (may include Ethernet padding)
+     * @return the datagram's total length, or -1 after counting the reason for the drop
+     */
+    public int validate(MemorySegment s, long off, int avail) {
+        if (avail < Ipv4.MIN_HEADER) {
+            n.counters().inc(Stat.IP_TRUNCATED);
+            return -1;
+        }
+        if (Ipv4.version(s, off) != 4) {
+            n.counters().inc(Stat.IP_BAD_VERSION);
+            return -1;
+        }
+        int hl = Ipv4.headerLength(s, off);
+        if (hl < Ipv4.MIN_HEADER || hl > avail) {
+            n.counters().inc(Stat.IP_BAD_IHL);
+            return -1;
+        }
+        int total = Ipv4.totalLength(s, off);
+        if (total < hl || total > avail) {
+            n.counters().inc(Stat.IP_BAD_LENGTH);
+            return -1;
+        }
+        if (!Checksum.verify(s, off, hl)) {
+            n.counters().inc(Stat.IP_BAD_CHECKSUM);
+            return -1;
+        }
+        return total; // trailing Ethernet padding beyond total is ignored
+    }
+
+    /**
+     * Input of a validated datagram owned by this core ({@code len} = total length).
+     *
+     * @param linkBroadcast the frame was sent to the Ethernet broadcast address
+     */
+    public void input(MemorySegment s, long off, int len, boolean linkBroadcast) {
+        n.checkOwner();
+        n.counters().inc(Stat.IP_IN);
+        int src = Ipv4.src(s, off);
+        int dst = Ipv4.dst(s, off);
+        // RFC 1122 3.2.1.3: silently discard a datagram whose source is broadcast or multicast;
+        // 0.0.0.0 and 127/8 are never valid sources on the wire.
+        if (src == 0 || src == Ipv4.BROADCAST || src == cfg.subnetBroadcast() || (src >>> 28) == 0xE
+                || (src >>> 24) == 127 || src == cfg.address) {
+            n.counters().inc(Stat.IP_BAD_SOURCE);
+            return;
+        }
+        boolean broadcast = dst == Ipv4.BROADCAST || dst == cfg.subnetBroadcast();
+        if (dst != cfg.address && !broadcast) {
+            n.counters().inc(Stat.IP_NOT_FOR_US); // not a router (yet): RFC 1122 3.2.1.5
+            return;
+        }
+        if (Ipv4.isFragment(Ipv4.fragWord(s, off))) {
+            n.counters().inc(Stat.FRAG_IN);
+            int slot = reassembly.add(s, off, len, n.now());
+            if (slot >= 0) {
+                MemorySegment buf = reassembly.buffer(slot);
+                long ipOff = reassembly.headerOffset(slot);
+                int total = Ipv4.totalLength(buf, ipOff);
+                n.counters().inc(Stat.FRAG_REASSEMBLED);
+                // DESIGN.md: reassembled on the (src, dst) core, re-dispatched by 4-tuple.
+                int owner = n.table().core(FlowHash.ofIpv4(buf, ipOff, total));
+                if (owner != n.core()) {
+                    n.hop(owner, Netisr.MSG_DATAGRAM, buf, ipOff - Ethernet.HEADER_LEN,
+                            total + Ethernet.HEADER_LEN);
+                } else {
+                    deliver(buf, ipOff, total, broadcast);
+                }
+                reassembly.release(slot);
+            }
+            return;
+        }
+        deliver(s, off, len, broadcast || linkBroadcast);
+    }
+
+    /** Demultiplexes a complete (possibly reassembled) datagram to its transport protocol. */
+    public void deliver(MemorySegment s, long off, int len, boolean broadcast) {
+        n.checkOwner();
+        switch (Ipv4.protocol(s, off)) {
+            case Ipv4.PROTO_ICMP -> n.icmp().input(s, off, len, broadcast);
+            case Ipv4.PROTO_UDP -> n.udp().input(s, off, len, broadcast);
+            default -> {
+                n.counters().inc(Stat.IP_UNKNOWN_PROTOCOL);
+                // RFC 1122 3.2.2.1: protocol unreachable for a transport we do not implement.
+                if (!broadcast) {
+                    n.icmp().sendError(Icmp.DEST_UNREACHABLE, Icmp.CODE_PROTOCOL_UNREACHABLE, 0, s, off, len);
+                }
+            }
+        }
+    }
+
+    /** Next hop for {@code dst}: the destination itself on link, else the gateway; 0 if none. */
+    public int route(int dst) {
+        if (dst == Ipv4.BROADCAST || cfg.onLink(dst)) {
+            return dst;
+        }
+        return cfg.gateway;
+    }
+
+    private int nextId() {
+        int cores = n.cores();
+        nextId++;
+        return (nextId * cores + n.core()) & 0xFFFF;
+    }
+
+    /**
+     * Sends a datagram whose payload of {@code payloadLen} bytes already sits at
+     * {@code off + 20} of {@code s}, with {@link Ethernet#HEADER_LEN} bytes of headroom before
+     * {@code off}. Writes the IPv4 header, routes and fragments as needed (RFC 791 3.2).
+     *
+     * @return false if the datagram was dropped (no route, or too large with DF)
+     */
+    public boolean send(MemorySegment s, long off, int payloadLen, int protocol, int dst, boolean df) {
+        n.checkOwner();
+        int total = Ipv4.MIN_HEADER + payloadLen;
+        if (total > Ipv4.MAX_DATAGRAM) {
+            n.counters().inc(Stat.IP_CANT_FRAGMENT);
+            return false;
+        }
+        int nextHop = route(dst);
+        if (nextHop == 0) {
+            n.counters().inc(Stat.IP_NO_ROUTE);
+            return false;
+        }
+        Ipv4.write(s, off, total, nextId(), df ? Ipv4.FLAG_DF : 0, DEFAULT_TTL, protocol,
+                cfg.address, dst);
+        n.counters().inc(Stat.IP_OUT);
+        if (total <= n.mtu()) {
+            n.arp().output(s, off - Ethernet.HEADER_LEN, total + Ethernet.HEADER_LEN, nextHop);
+            return true;
+        }
+        if (df) {
+            n.counters().inc(Stat.IP_CANT_FRAGMENT);
+            return false;
+        }
+        fragment(s, off, total, nextHop);
+        return true;
+    }
+
+    /**
+     * RFC 791 section 3.2, "An Example Fragmentation Procedure": every fragment but the last
+     * carries a multiple of 8 payload bytes and MF; offsets count 8-byte units.
+     */
+    private void fragment(MemorySegment s, long off, int total, int nextHop) {
+        int hl = Ipv4.headerLength(s, off);
+        int chunk = (n.mtu() - hl) & ~7;
+        int payload = total - hl;
+        int baseWord = Ipv4.fragWord(s, off);
+        int baseOffset = baseWord & Ipv4.OFFSET_MASK;
+        for (int start = 0; start < payload; start += chunk) {
+            int len = Math.min(chunk, payload - start);
+            boolean last = start + len >= payload;
+            long ip = Ethernet.HEADER_LEN;
+            MemorySegment.copy(s, off, frag, ip, hl);
+            MemorySegment.copy(s, off + hl + start, frag, ip + hl, len);
+            int word = (baseOffset + start / 8) | (last ? (baseWord & Ipv4.FLAG_MF) : Ipv4.FLAG_MF);
+            Ipv4.fragWord(frag, ip, word);
+            Ipv4.totalLength(frag, ip, hl + len);
+            Ipv4.updateChecksum(frag, ip);
+            n.counters().inc(Stat.IP_FRAGMENTS_OUT);
+            n.arp().output(frag, 0, Ethernet.HEADER_LEN + hl + len, nextHop);
+        }
+    }
+
+    /** Timer tick: expires reassembly queues. */
+    public void tick(long now) {
+        reassembly.expire(now);
+    }
+}

@@ -1,0 +1,436 @@
+package io.flowstack.core.netisr;
+
+import io.flowstack.core.StackConfig;
+import io.flowstack.core.arp.ArpLayer;
+import io.flowstack.core.ip.IcmpLayer;
+import io.flowstack.core.ip.Ipv4Layer;
+import io.flowstack.core.udp.UdpLayer;
+import io.flowstack.core.wire.Bytes;
+import io.flowstack.core.wire.Ethernet;
+import io.flowstack.core.wire.Ipv4;
+import io.flowstack.nativeio.Affinity;
+import io.flowstack.nativeio.EventFd;
+import io.flowstack.nativeio.Poller;
+import io.flowstack.nic.FrameBatch;
+import io.flowstack.nic.NicQueue;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+import org.agrona.concurrent.MessageHandler;
+import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+
+/**
+ * One protocol thread per core (DragonFly's netisr): it polls its own NIC queue, the rings from
+ * the other cores, the application ring and the control queue, and runs every protocol layer
+ * for the flows that hash to it.
+ *
+ * <p>Owned by: its own netisr thread (named {@code netisr-N}); after {@link #onStart()} every
+ * method except {@link #wake()}, {@link #sleeping()}, {@link #submit} and the ring producers
+ * must be called from that thread, and {@link #checkOwner()} asserts it (when enabled).
+ */
+public final class Netisr implements Agent {
+    /** Inter-core message: a validated IPv4 frame (Ethernet header included). */
+    public static final int MSG_IPV4_FRAME = 1;
+    /** Inter-core message: a reassembled IPv4 datagram at offset 14 (Ethernet bytes unused). */
+    public static final int MSG_DATAGRAM = 2;
+    /** Inter-core message: ARP cache update, [ip:int][pad:int][mac:long]. */
+    public static final int MSG_ARP_UPDATE = 3;
+    /** Application message: UDP send, [sport:u16][dport:u16][dst:int][payload]. */
+    public static final int MSG_UDP_SEND = 10;
+
+    /** Largest frame any layer builds: Ethernet + a maximal IPv4 datagram. */
+    public static final int MAX_FRAME = Ethernet.HEADER_LEN + Ipv4.MAX_DATAGRAM;
+    /** Offset of the IPv4 header in {@link #txBuffer()}. */
+    public static final int TX_IP = Ethernet.HEADER_LEN;
+
+    private static final long TICK_NANOS = 10_000_000L;
+    private static final int READ_LIMIT = 64;
+
+    private final int core;
+    private final StackConfig config;
+    private final NicQueue queue;
+    private final int mtu;
+    private final Counters counters;
+    private final Ownership ownership;
+    private final Arena arena = Arena.ofShared();
+    private final FrameBatch rxBatch;
+    private final MemorySegment tx;
+    private final EventFd wakeFd;
+    private final Poller poller;
+    private volatile boolean sleeping;
+    private volatile boolean running = true;
+
+    private Netisr[] peers;
+    private Rings.Ring<OneToOneRingBuffer>[] outbox; // [target core], null for self
+    private Rings.Ring<OneToOneRingBuffer>[] inbox; // [sender core], null for self
+    private MessageHandler[] inboxHandlers;
+    private final boolean[] wakePending;
+    private final Rings.Ring<ManyToOneRingBuffer> appRing;
+    private final MessageHandler appHandler;
+    private final ManyToOneConcurrentArrayQueue<NetisrCommand> commands =
+            new ManyToOneConcurrentArrayQueue<>(4096);
+    private volatile IndirectionTable table;
+
+    private final ArpLayer arp;
+    private final Ipv4Layer ip;
+    private final IcmpLayer icmp;
+    private final UdpLayer udp;
+
+    private long now;
+    private long nextTick;
+
+    public Netisr(int core, StackConfig config, NicQueue queue, int mtu, IndirectionTable table) {
+        this.core = core;
+        this.config = config;
+        this.queue = queue;
+        this.mtu = mtu;
+        this.table = table;
+        this.counters = new Counters(core);
+        this.ownership = new Ownership("netisr-" + core);
+        int slot = Math.max(2048, (mtu + Ethernet.HEADER_LEN + 4 + 63) & ~63);
+        this.rxBatch = new FrameBatch(arena, config.rxBatch, slot);
+        this.tx = arena.allocate(MAX_FRAME + 64, 64);
+        this.wakeFd = EventFd.create();
+        this.poller = new Poller(2);
+        this.wakePending = new boolean[config.cores];
+        this.appRing = Rings.mpsc(arena, config.appRingBytes);
+        this.now = config.clock.nanoTime();
+        this.arp = new ArpLayer(this, arena);
+        this.icmp = new IcmpLayer(this);
+        this.ip = new Ipv4Layer(this, arena);
+        this.udp = new UdpLayer(this);
+        MemorySegment appSeg = appRing.segment();
+        this.appHandler = (type, buffer, index, length) -> onAppMessage(type, appSeg, index, length);
+        queue.readyNotifier(this::wake);
+    }
+
+    /** Wires this core to the others; called once by the stack before any thread starts. */
+    @SuppressWarnings("unchecked")
+    public void connect(Netisr[] all, Rings.Ring<OneToOneRingBuffer>[][] rings) {
+        this.peers = all;
+        int n = all.length;
+        this.outbox = new Rings.Ring[n];
+        this.inbox = new Rings.Ring[n];
+        this.inboxHandlers = new MessageHandler[n];
+        for (int other = 0; other < n; other++) {
+            if (other == core) {
+                continue;
+            }
+            outbox[other] = rings[core][other];
+            inbox[other] = rings[other][core];
+            MemorySegment seg = rings[other][core].segment();
+            inboxHandlers[other] = (type, buffer, index, length) -> onInterCore(type, seg, index, length);
+        }
+    }
+
+    // ------------------------------------------------------------------ accessors (owner thread)
+
+    public int core() { return core; }
+    public StackConfig config() { return config; }
+    public Counters counters() { return counters; }
+    public int mtu() { return mtu; }
+    public long now() { return now; }
+    public ArpLayer arp() { return arp; }
+    public Ipv4Layer ip() { return ip; }
+    public IcmpLayer icmp() { return icmp; }
+    public UdpLayer udp() { return udp; }
+    public IndirectionTable table() { return table; }
+    public Ownership ownership() { return ownership; }
+    public int cores() { return peers == null ? 1 : peers.length; }
+
+    /** The core's frame-building buffer: Ethernet header at 0, IPv4 header at {@link #TX_IP}. */
+    public MemorySegment txBuffer() {
+        return tx;
+    }
+
+    /** Asserts that the caller is this netisr's thread (when the ownership check is enabled). */
+    public void checkOwner() {
+        ownership.check();
+    }
+
+    // ------------------------------------------------------------------ Agent
+
+    @Override
+    public void onStart() {
+        ownership.claim();
+        if (config.pinThreads) {
+            Affinity.pinCurrentThread(core % Runtime.getRuntime().availableProcessors());
+        }
+        now = config.clock.nanoTime();
+        nextTick = now + TICK_NANOS;
+        if (core == 0) {
+            arp.announce(); // RFC 5227 section 2.3: announce our address on start
+        }
+    }
+
+    @Override
+    public int doWork() {
+        return poll(config.clock.nanoTime());
+    }
+
+    /**
+     * One pass over every input (NIC, other cores, applications, commands, timers) at time
+     * {@code nowNanos}. Tests call this directly with a fake clock.
+     */
+    public int poll(long nowNanos) {
+        this.now = nowNanos;
+        int work = 0;
+        int n = queue.receive(rxBatch);
+        for (int i = 0; i < n; i++) {
+            inputFrame(rxBatch.slot(i), 0, rxBatch.length(i));
+        }
+        work += n;
+        for (int s = 0; s < inbox.length; s++) {
+            if (inbox[s] != null) {
+                work += inbox[s].ring().read(inboxHandlers[s], READ_LIMIT);
+            }
+        }
+        work += appRing.ring().read(appHandler, READ_LIMIT);
+        NetisrCommand c;
+        int cmds = 0;
+        while (cmds < 16 && (c = commands.poll()) != null) {
+            c.execute(this);
+            cmds++;
+        }
+        work += cmds;
+        if (now - nextTick >= 0) {
+            nextTick = now + TICK_NANOS;
+            arp.tick(now);
+            ip.tick(now);
+        }
+        flushWakeups();
+        return work;
+    }
+
+    @Override
+    public void onClose() {
+        running = false;
+    }
+
+    /** Frees the core's off-heap memory; call after its thread has stopped. */
+    public void release() {
+        wakeFd.close();
+        arena.close();
+    }
+
+    @Override
+    public String roleName() {
+        return "netisr-" + core;
+    }
+
+    // ------------------------------------------------------------------ input
+
+    /** Ethernet input for a frame read from this core's NIC queue (RFC 894 framing). */
+    public void inputFrame(MemorySegment s, long off, int len) {
+        counters.inc(Stat.RX_FRAMES);
+        counters.add(Stat.RX_BYTES, len);
+        if (len < Ethernet.HEADER_LEN) {
+            counters.inc(Stat.ETH_TRUNCATED);
+            return;
+        }
+        long dst = Ethernet.dst(s, off);
+        boolean broadcast = dst == Ethernet.BROADCAST;
+        if (dst != config.mac && !broadcast) {
+            counters.inc(Stat.ETH_NOT_FOR_US);
+            return;
+        }
+        int type = Ethernet.type(s, off);
+        if (type == Ethernet.TYPE_ARP) {
+            arp.input(s, off + Ethernet.HEADER_LEN, len - Ethernet.HEADER_LEN);
+            return;
+        }
+        if (type != Ethernet.TYPE_IPV4) {
+            counters.inc(Stat.ETH_UNKNOWN_TYPE);
+            return;
+        }
+        long ipOff = off + Ethernet.HEADER_LEN;
+        int ipLen = ip.validate(s, ipOff, len - Ethernet.HEADER_LEN);
+        if (ipLen < 0) {
+            return; // counted under its reason
+        }
+        int owner = table.core(FlowHash.ofIpv4(s, ipOff, ipLen));
+        if (owner != core) {
+            // Validated once here (DragonFly ip_demux); the owner trusts the header.
+            hop(owner, MSG_IPV4_FRAME, s, off, Ethernet.HEADER_LEN + ipLen);
+            return;
+        }
+        ip.input(s, ipOff, ipLen, broadcast);
+    }
+
+    private void onInterCore(int type, MemorySegment seg, int index, int length) {
+        counters.inc(Stat.HOP_IN);
+        switch (type) {
+            case MSG_IPV4_FRAME -> ip.input(seg, index + Ethernet.HEADER_LEN, length - Ethernet.HEADER_LEN,
+                    Ethernet.dst(seg, index) == Ethernet.BROADCAST);
+            case MSG_DATAGRAM -> ip.deliver(seg, index + Ethernet.HEADER_LEN, length - Ethernet.HEADER_LEN,
+                    false);
+            case MSG_ARP_UPDATE -> arp.applyUpdate(Bytes.i32(seg, index),
+                    seg.get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, index + 8));
+            default -> throw new IllegalStateException("unknown inter-core message " + type);
+        }
+    }
+
+    private void onAppMessage(int type, MemorySegment seg, int index, int length) {
+        if (type == MSG_UDP_SEND) {
+            udp.sendFromApp(seg, index, length);
+        }
+    }
+
+    // ------------------------------------------------------------------ output and messaging
+
+    /**
+     * Transmits a frame on this core's own TX queue, padding it to the Ethernet minimum. The
+     * buffer must have room for the padding.
+     */
+    public void transmit(MemorySegment s, long off, int len) {
+        if (len < Ethernet.MIN_FRAME) {
+            for (long p = off + len; p < off + Ethernet.MIN_FRAME; p++) {
+                s.set(java.lang.foreign.ValueLayout.JAVA_BYTE, p, (byte) 0);
+            }
+            len = Ethernet.MIN_FRAME;
+        }
+        if (queue.transmit(s, off, len)) {
+            counters.inc(Stat.TX_FRAMES);
+            counters.add(Stat.TX_BYTES, len);
+        } else {
+            counters.inc(Stat.TX_QUEUE_FULL);
+        }
+    }
+
+    /** Copies {@code s[off, off+len)} into the ring towards {@code target} as one message. */
+    public boolean hop(int target, int type, MemorySegment s, long off, int len) {
+        Rings.Ring<OneToOneRingBuffer> r = outbox[target];
+        int index = r.ring().tryClaim(type, len);
+        if (index < 0) {
+            counters.inc(Stat.HOP_RING_FULL);
+            return false;
+        }
+        MemorySegment.copy(s, off, r.segment(), index, len);
+        r.ring().commit(index);
+        counters.inc(Stat.HOP_OUT);
+        wakePending[target] = true;
+        return true;
+    }
+
+    /** Sends an ARP cache update to every other core (replicas are updated by message). */
+    public void broadcastArpUpdate(int ipAddr, long mac) {
+        for (int t = 0; t < outbox.length; t++) {
+            Rings.Ring<OneToOneRingBuffer> r = outbox[t];
+            if (r == null) {
+                continue;
+            }
+            int index = r.ring().tryClaim(MSG_ARP_UPDATE, 16);
+            if (index < 0) {
+                counters.inc(Stat.HOP_RING_FULL);
+                continue;
+            }
+            Bytes.i32(r.segment(), index, ipAddr);
+            Bytes.i32(r.segment(), index + 4, 0);
+            r.segment().set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, index + 8, mac);
+            r.ring().commit(index);
+            counters.inc(Stat.ARP_UPDATE_OUT);
+            wakePending[t] = true;
+        }
+    }
+
+    private void flushWakeups() {
+        boolean any = false;
+        for (boolean b : wakePending) {
+            any |= b;
+        }
+        if (!any) {
+            return;
+        }
+        VarHandle.fullFence(); // order the ring commits before reading the peers' sleeping flags
+        for (int t = 0; t < wakePending.length; t++) {
+            if (wakePending[t]) {
+                wakePending[t] = false;
+                if (peers[t].sleeping) {
+                    peers[t].wakeFd.signal();
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ cross-thread entry points
+
+    /** Queues a control command for this netisr (any thread). */
+    public boolean submit(NetisrCommand command) {
+        if (!commands.offer(command)) {
+            return false;
+        }
+        wake();
+        return true;
+    }
+
+    /** The application ring (many producers: application threads; one consumer: this core). */
+    public ManyToOneRingBuffer appRing() {
+        return appRing.ring();
+    }
+
+    public MemorySegment appRingSegment() {
+        return appRing.segment();
+    }
+
+    /** Wakes this netisr if it sleeps in poll(); any thread, after publishing work for it. */
+    public void wake() {
+        VarHandle.fullFence();
+        if (sleeping) {
+            wakeFd.signal();
+        }
+    }
+
+    public boolean sleeping() {
+        return sleeping;
+    }
+
+    public boolean running() {
+        return running;
+    }
+
+    /** Replaces the indirection table (any thread; takes effect at the next frame). */
+    public void table(IndirectionTable newTable) {
+        this.table = newTable;
+    }
+
+    // ------------------------------------------------------------------ idle
+
+    private boolean hasPendingWork() {
+        for (Rings.Ring<OneToOneRingBuffer> r : inbox) {
+            if (r != null && r.ring().size() > 0) {
+                return true;
+            }
+        }
+        return appRing.ring().size() > 0 || !commands.isEmpty();
+    }
+
+    /**
+     * Blocks in poll() on the NIC queue's fd and the wake eventfd until work arrives or the next
+     * timer tick is due. Called by the idle strategy on the owner thread.
+     */
+    void block() {
+        sleeping = true;
+        VarHandle.fullFence();
+        if (hasPendingWork()) {
+            sleeping = false;
+            return;
+        }
+        long waitNanos = Math.max(0, nextTick - config.clock.nanoTime());
+        int timeoutMs = (int) Math.min(100, Math.max(1, waitNanos / 1_000_000));
+        int fd = queue.pollFd();
+        poller.set(0, wakeFd.fd(), Poller.POLLIN);
+        if (fd >= 0) {
+            poller.set(1, fd, Poller.POLLIN);
+            poller.count(2);
+            poller.poll(timeoutMs);
+        } else {
+            poller.count(1);
+            poller.poll(Math.min(timeoutMs, 1));
+        }
+        sleeping = false;
+        wakeFd.drain();
+    }
+}

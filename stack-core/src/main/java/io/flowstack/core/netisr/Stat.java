@@ -1,0 +1,104 @@
+package io.flowstack.core.netisr;
+
+/**
+ * Named per-core counters. Every drop has its own reason, so that a malformed or unwanted
+ * frame is always accounted for.
+ */
+public enum Stat {
+    RX_FRAMES("frames received from the NIC"),
+    RX_BYTES("bytes received from the NIC"),
+    TX_FRAMES("frames transmitted"),
+    TX_BYTES("bytes transmitted"),
+    TX_QUEUE_FULL(true, "frames dropped: NIC transmit queue full"),
+    HOP_OUT("frames/datagrams handed to another core"),
+    HOP_IN("frames/datagrams received from another core"),
+    HOP_RING_FULL(true, "dropped: inter-core ring full"),
+    ETH_TRUNCATED(true, "dropped: frame shorter than an Ethernet header"),
+    ETH_NOT_FOR_US(true, "dropped: destination MAC is neither ours nor broadcast"),
+    ETH_UNKNOWN_TYPE(true, "dropped: EtherType not handled (not IPv4/ARP)"),
+    ARP_IN_REQUEST("ARP requests received"),
+    ARP_IN_REPLY("ARP replies received"),
+    ARP_OUT_REQUEST("ARP requests sent"),
+    ARP_OUT_REPLY("ARP replies sent"),
+    ARP_TRUNCATED(true, "dropped: ARP packet shorter than 28 bytes"),
+    ARP_BAD_FORMAT(true, "dropped: ARP hardware/protocol type or lengths not Ethernet/IPv4"),
+    ARP_BAD_OPCODE(true, "dropped: ARP opcode neither request nor reply"),
+    ARP_BAD_SENDER(true, "dropped: ARP sender address is invalid (broadcast/multicast/zero MAC)"),
+    ARP_NOT_FOR_US(true, "ignored: ARP request for another address"),
+    ARP_UPDATE_OUT("ARP cache updates sent to other cores"),
+    ARP_UPDATE_IN("ARP cache updates applied from other cores"),
+    ARP_QUEUE_FULL(true, "dropped: queue of frames waiting for ARP resolution is full"),
+    ARP_UNRESOLVED(true, "dropped: ARP resolution failed (no reply after retries)"),
+    ARP_CACHE_FULL(true, "dropped: ARP cache full of unresolved entries"),
+    IP_IN("IPv4 datagrams received"),
+    IP_TRUNCATED(true, "dropped: shorter than an IPv4 header"),
+    IP_BAD_VERSION(true, "dropped: IP version is not 4"),
+    IP_BAD_IHL(true, "dropped: IHL below 5 or beyond the frame"),
+    IP_BAD_LENGTH(true, "dropped: total length below the header length or beyond the frame"),
+    IP_BAD_CHECKSUM(true, "dropped: IPv4 header checksum mismatch"),
+    IP_BAD_SOURCE(true, "dropped: source is broadcast, multicast, loopback or zero"),
+    IP_NOT_FOR_US(true, "dropped: destination is not one of our addresses"),
+    IP_UNKNOWN_PROTOCOL(true, "dropped: protocol not handled (protocol unreachable sent)"),
+    IP_OUT("IPv4 datagrams sent"),
+    IP_NO_ROUTE(true, "dropped: no route to the destination"),
+    IP_FRAGMENTS_OUT("fragments created for datagrams above the MTU"),
+    IP_CANT_FRAGMENT(true, "dropped: datagram above the MTU with DF set"),
+    FRAG_IN("fragments received"),
+    FRAG_REASSEMBLED("datagrams reassembled"),
+    FRAG_TIMEOUT(true, "dropped: reassembly timed out"),
+    FRAG_OVERLAP(true, "dropped: overlapping fragments (whole datagram dropped)"),
+    FRAG_DUPLICATE(true, "dropped: exact duplicate fragment"),
+    FRAG_TOO_BIG(true, "dropped: fragment would end beyond 65535 bytes"),
+    FRAG_BAD_LENGTH(true, "dropped: non-final fragment not a multiple of 8 bytes, or empty"),
+    FRAG_TOO_MANY(true, "dropped: too many fragments in one datagram"),
+    FRAG_NO_MEMORY(true, "dropped: reassembly memory or slots exhausted (oldest evicted)"),
+    FRAG_FLOW_LIMIT(true, "dropped: too many datagrams under reassembly for one source"),
+    ICMP_IN("ICMP messages received"),
+    ICMP_TRUNCATED(true, "dropped: ICMP message shorter than 8 bytes"),
+    ICMP_BAD_CHECKSUM(true, "dropped: ICMP checksum mismatch"),
+    ICMP_IN_ECHO("ICMP echo requests received"),
+    ICMP_IN_ECHO_REPLY("ICMP echo replies received"),
+    ICMP_IN_ERROR("ICMP errors received"),
+    ICMP_IN_OTHER("ICMP messages of other types received"),
+    ICMP_ECHO_BROADCAST(true, "ignored: echo request to a broadcast address (RFC 1122 3.2.2.6)"),
+    ICMP_OUT_ECHO_REPLY("ICMP echo replies sent"),
+    ICMP_OUT_UNREACH("ICMP destination unreachable sent"),
+    ICMP_RATE_LIMITED(true, "ICMP errors not sent: rate limit"),
+    ICMP_ERROR_SUPPRESSED("ICMP errors not sent: RFC 1122 3.2.2 forbids (broadcast, fragment, error)"),
+    UDP_IN("UDP datagrams received"),
+    UDP_TRUNCATED(true, "dropped: shorter than a UDP header"),
+    UDP_BAD_LENGTH(true, "dropped: UDP length field disagrees with the IP payload"),
+    UDP_BAD_CHECKSUM(true, "dropped: UDP checksum mismatch"),
+    UDP_NO_PORT(true, "dropped: no socket on the destination port (port unreachable sent)"),
+    UDP_RCVBUF_FULL(true, "dropped: socket receive buffer full"),
+    UDP_OUT("UDP datagrams sent"),
+    UDP_SEND_FAILED(true, "dropped: UDP send failed (no route or too large)"),
+    APP_RING_FULL(true, "dropped: application-to-core ring full"),
+    INTERNAL_ERROR(true, "dropped: unexpected exception in protocol code (a bug; see the log)");
+
+    private final boolean drop;
+    private final String description;
+
+    Stat(String description) {
+        this(false, description);
+    }
+
+    Stat(boolean drop, String description) {
+        this.drop = drop;
+        this.description = description;
+    }
+
+    /** {@code true} for counters that count frames the stack discarded. */
+    public boolean isDrop() {
+        return drop;
+    }
+
+    public String description() {
+        return description;
+    }
+
+    /** Lower-case name used in output, e.g. {@code ip_bad_checksum}. */
+    public String key() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+}

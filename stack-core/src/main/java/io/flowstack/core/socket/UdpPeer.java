@@ -1,0 +1,17 @@
+package io.flowstack.core.socket;
+
+import io.flowstack.core.wire.Ipv4;
+
+/**
+ * The remote end of a received datagram, filled in by {@link UdpSocket#receive} (a reusable
+ * holder, so receiving allocates nothing). Owned by: the application thread that passes it.
+ */
+public final class UdpPeer {
+    public int address;
+    public int port;
+
+    @Override
+    public String toString() {
+        return Ipv4.toString(address) + ":" + port;
+    }
+}

@@ -1,0 +1,239 @@
+package io.flowstack.core.socket;
+
+import io.flowstack.core.FlowStack;
+import io.flowstack.core.netisr.Netisr;
+import io.flowstack.core.netisr.Rings;
+import io.flowstack.core.udp.UdpLayer;
+import io.flowstack.core.wire.Bytes;
+import io.flowstack.core.wire.Ipv4;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import org.agrona.concurrent.MessageHandler;
+import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+
+/**
+ * A bound UDP socket.
+ *
+ * <p>Receiving: every core that owns flows to this port delivers into its own SPSC ring of this
+ * socket (producer: that core's netisr; consumer: the receiving application thread), so no ring
+ * has two producers. {@link #receive} drains the rings round-robin and parks when all are empty.
+ * One thread may receive at a time (a second concurrent receiver gets an
+ * {@link IllegalStateException}).
+ *
+ * <p>Sending: the datagram is copied into the application ring of the core its 4-tuple hashes
+ * to, which builds and transmits it. Any thread may send.
+ */
+public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
+    /** Largest UDP payload over IPv4: 65535 - 20 - 8 (RFC 768, RFC 791). */
+    public static final int MAX_PAYLOAD = 65507;
+    private static final int HDR = 8; // [src:int][sport:u16][dport:u16]
+
+    private final FlowStack stack;
+    private final int port;
+    private final Arena arena = Arena.ofShared();
+    private final Rings.Ring<OneToOneRingBuffer>[] rx;
+    private final AtomicBoolean receiving = new AtomicBoolean();
+    private final MessageHandler[] readers;
+    private volatile Thread waiter;
+    private volatile boolean closed;
+
+    // receive-call state, used only by the (single) receiving thread
+    private int nextRing;
+    private byte[] dst;
+    private int dstOff;
+    private int dstMax;
+    private UdpPeer from;
+    private int got;
+
+    @SuppressWarnings("unchecked")
+    public UdpSocket(FlowStack stack, int port, int cores, int ringBytes) {
+        this.stack = stack;
+        this.port = port;
+        this.rx = new Rings.Ring[cores];
+        for (int i = 0; i < cores; i++) {
+            rx[i] = Rings.spsc(arena, ringBytes);
+        }
+        this.readers = new MessageHandler[cores];
+        for (int i = 0; i < cores; i++) {
+            MemorySegment seg = rx[i].segment();
+            readers[i] = (type, buffer, index, length) -> onMessage(seg, index, length);
+        }
+    }
+
+    public int port() {
+        return port;
+    }
+
+    // ------------------------------------------------------------------ netisr side
+
+    /** Called by core {@code core}'s netisr only (the single producer of {@code rx[core]}). */
+    @Override
+    public boolean deliver(int core, int src, int srcPort, int dstPort, MemorySegment s, long off, int len) {
+        Rings.Ring<OneToOneRingBuffer> r = rx[core];
+        int index = r.ring().tryClaim(1, HDR + len);
+        if (index < 0) {
+            return false;
+        }
+        MemorySegment m = r.segment();
+        Bytes.i32(m, index, src);
+        Bytes.u16(m, index + 4, srcPort);
+        Bytes.u16(m, index + 6, dstPort);
+        MemorySegment.copy(s, off, m, index + HDR, len);
+        r.ring().commit(index);
+        VarHandle.fullFence();
+        Thread w = waiter;
+        if (w != null) {
+            LockSupport.unpark(w);
+        }
+        return true;
+    }
+
+    // ------------------------------------------------------------------ application side
+
+    /**
+     * Receives one datagram into {@code buf[off, off+max)}; a longer datagram is truncated (like
+     * recvfrom without MSG_TRUNC) but its full length is returned.
+     *
+     * @param from    filled in with the sender (may be null)
+     * @param timeout how long to wait; 0 returns at once
+     * @return the datagram's length, or -1 if none arrived in time
+     * @throws StackException if the socket or the stack is closed
+     */
+    public int receive(byte[] buf, int off, int max, UdpPeer from, long timeout, TimeUnit unit) {
+        if (!receiving.compareAndSet(false, true)) {
+            throw new IllegalStateException("UDP socket on port " + port + " is already being received on by another thread");
+        }
+        try {
+            this.dst = buf;
+            this.dstOff = off;
+            this.dstMax = max;
+            this.from = from;
+            long deadline = System.nanoTime() + unit.toNanos(timeout);
+            while (true) {
+                if (closed) {
+                    throw new StackException("UDP socket on port " + port + " is closed");
+                }
+                if (readOne()) {
+                    return got;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return -1;
+                }
+                waiter = Thread.currentThread();
+                VarHandle.fullFence();
+                if (!readOne()) {
+                    LockSupport.parkNanos(this, Math.min(left, 100_000_000L));
+                    waiter = null;
+                } else {
+                    waiter = null;
+                    return got;
+                }
+            }
+        } finally {
+            this.dst = null;
+            this.from = null;
+            receiving.set(false);
+        }
+    }
+
+    private boolean readOne() {
+        int n = rx.length;
+        for (int i = 0; i < n; i++) {
+            int k = (nextRing + i) % n;
+            if (rx[k].ring().read(readers[k], 1) > 0) {
+                nextRing = (k + 1) % n;
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void onMessage(MemorySegment m, int index, int length) {
+        int len = length - HDR;
+        if (from != null) {
+            from.address = Bytes.i32(m, index);
+            from.port = Bytes.u16(m, index + 4);
+        }
+        MemorySegment.copy(m, ValueLayout.JAVA_BYTE, index + HDR, dst, dstOff, Math.min(len, dstMax));
+        got = len;
+    }
+
+    /**
+     * Sends {@code buf[off, off+len)} to {@code dstAddr:dstPort}.
+     *
+     * @return false if the owning core's application ring stayed full for 100 ms (the datagram
+     *     was not queued)
+     * @throws IllegalArgumentException if the payload exceeds {@link #MAX_PAYLOAD}
+     * @throws StackException if the socket or the stack is closed
+     */
+    public boolean send(byte[] buf, int off, int len, int dstAddr, int dstPort) {
+        if (len < 0 || len > MAX_PAYLOAD) {
+            throw new IllegalArgumentException("UDP payload of " + len + " bytes: must be 0.." + MAX_PAYLOAD);
+        }
+        if (dstPort <= 0 || dstPort > 65535) {
+            throw new IllegalArgumentException("destination port must be 1..65535, got " + dstPort);
+        }
+        if (closed) {
+            throw new StackException("UDP socket on port " + port + " is closed");
+        }
+        Netisr n = stack.netisr(stack.coreFor(stack.config().address, dstAddr, port, dstPort));
+        long deadline = 0;
+        int index;
+        while ((index = n.appRing().tryClaim(Netisr.MSG_UDP_SEND, 8 + len)) < 0) {
+            if (!stack.running()) {
+                throw new StackException("the stack is closed");
+            }
+            long now = System.nanoTime();
+            if (deadline == 0) {
+                deadline = now + 100_000_000L;
+            } else if (now - deadline > 0) {
+                return false;
+            }
+            n.wake();
+            LockSupport.parkNanos(50_000);
+        }
+        MemorySegment m = n.appRingSegment();
+        Bytes.u16(m, index, port);
+        Bytes.u16(m, index + 2, dstPort);
+        Bytes.i32(m, index + 4, dstAddr);
+        MemorySegment.copy(buf, off, m, ValueLayout.JAVA_BYTE, index + 8, len);
+        n.appRing().commit(index);
+        n.wake();
+        return true;
+    }
+
+    /** Unbinds the port on every core, then frees the rings. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        stack.unbindUdp(this);
+        Thread w = waiter;
+        if (w != null) {
+            LockSupport.unpark(w);
+        }
+        while (receiving.get()) {
+            Thread.onSpinWait();
+        }
+        arena.close();
+    }
+
+    /** Frees a socket that never got bound (port taken). */
+    public void closeUnbound() {
+        closed = true;
+        arena.close();
+    }
+
+    @Override
+    public String toString() {
+        return "udp " + Ipv4.toString(stack.config().address) + ":" + port;
+    }
+}

@@ -1,0 +1,130 @@
+package io.flowstack.core.udp;
+
+import io.flowstack.core.netisr.Netisr;
+import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.wire.Bytes;
+import io.flowstack.core.wire.Checksum;
+import io.flowstack.core.wire.Icmp;
+import io.flowstack.core.wire.Ipv4;
+import io.flowstack.core.wire.Udp;
+import java.lang.foreign.MemorySegment;
+import org.agrona.collections.Int2ObjectHashMap;
+
+/**
+ * UDP (RFC 768, RFC 1122 4.1) for one core: this core's replica of the port bindings, input
+ * with length and checksum checks, delivery into the bound socket's ring for this core, port
+ * unreachable for closed ports, and output of datagrams that applications queued on this core.
+ *
+ * <p>Owned by: its netisr thread. Bindings change only by {@link #bind}/{@link #unbind}
+ * commands executed on this thread.
+ */
+public final class UdpLayer {
+    private final Netisr n;
+    private final Int2ObjectHashMap<UdpReceiver> bindings = new Int2ObjectHashMap<>();
+
+    /** A bound socket as the core sees it: a per-core ring it delivers into. */
+    public interface UdpReceiver {
+        /**
+         * Delivers one datagram's payload from core {@code core}.
+         *
+         * @return false if the socket's receive buffer for this core is full
+         */
+        boolean deliver(int core, int src, int srcPort, int dstPort, MemorySegment s, long off, int len);
+    }
+
+    public UdpLayer(Netisr netisr) {
+        this.n = netisr;
+    }
+
+    public void bind(int port, UdpReceiver receiver) {
+        n.checkOwner();
+        bindings.put(port, receiver);
+    }
+
+    public void unbind(int port) {
+        n.checkOwner();
+        bindings.remove(port);
+    }
+
+    public boolean isBound(int port) {
+        n.checkOwner();
+        return bindings.containsKey(port);
+    }
+
+    /** UDP input for the datagram at {@code off} ({@code len} = IP total length). */
+    public void input(MemorySegment s, long off, int len, boolean broadcast) {
+        n.checkOwner();
+        n.counters().inc(Stat.UDP_IN);
+        int hl = Ipv4.headerLength(s, off);
+        long u = off + hl;
+        int avail = len - hl;
+        if (avail < Udp.HEADER_LEN) {
+            n.counters().inc(Stat.UDP_TRUNCATED);
+            return;
+        }
+        int ulen = Udp.length(s, u);
+        // RFC 768: length counts header and data; it may not exceed what IP carried.
+        if (ulen < Udp.HEADER_LEN || ulen > avail) {
+            n.counters().inc(Stat.UDP_BAD_LENGTH);
+            return;
+        }
+        int src = Ipv4.src(s, off);
+        int dst = Ipv4.dst(s, off);
+        // RFC 1122 4.1.3.4: verify a non-zero checksum; discard silently on mismatch.
+        if (Udp.checksum(s, u) != 0) {
+            long acc = Checksum.pseudoHeader(src, dst, Ipv4.PROTO_UDP, ulen);
+            if (Checksum.fold(Checksum.sum(s, u, ulen, acc)) != 0xFFFF) {
+                n.counters().inc(Stat.UDP_BAD_CHECKSUM);
+                return;
+            }
+        }
+        int dport = Udp.dstPort(s, u);
+        UdpReceiver r = bindings.get(dport);
+        if (r == null) {
+            n.counters().inc(Stat.UDP_NO_PORT);
+            // RFC 1122 4.1.3.1: port unreachable, but never for broadcast (3.2.2).
+            if (!broadcast) {
+                n.icmp().sendError(Icmp.DEST_UNREACHABLE, Icmp.CODE_PORT_UNREACHABLE, 0, s, off, len);
+            }
+            return;
+        }
+        if (!r.deliver(n.core(), src, Udp.srcPort(s, u), dport, s, u + Udp.HEADER_LEN, ulen - Udp.HEADER_LEN)) {
+            n.counters().inc(Stat.UDP_RCVBUF_FULL);
+        }
+    }
+
+    /** Sends one datagram queued by an application: [sport:u16][dport:u16][dst:int][payload]. */
+    public void sendFromApp(MemorySegment s, long off, int len) {
+        n.checkOwner();
+        int sport = Bytes.u16(s, off);
+        int dport = Bytes.u16(s, off + 2);
+        int dst = Bytes.i32(s, off + 4);
+        int payload = len - 8;
+        MemorySegment t = n.txBuffer();
+        long u = Netisr.TX_IP + Ipv4.MIN_HEADER;
+        MemorySegment.copy(s, off + 8, t, u + Udp.HEADER_LEN, payload);
+        send(sport, dst, dport, payload);
+    }
+
+    /**
+     * Sends the {@code payload} bytes already placed at
+     * {@code TX_IP + 20 + 8} of the core's tx buffer.
+     */
+    public boolean send(int sport, int dst, int dport, int payload) {
+        n.checkOwner();
+        MemorySegment t = n.txBuffer();
+        long u = Netisr.TX_IP + Ipv4.MIN_HEADER;
+        int ulen = Udp.HEADER_LEN + payload;
+        if (ulen + Ipv4.MIN_HEADER > Ipv4.MAX_DATAGRAM) {
+            n.counters().inc(Stat.UDP_SEND_FAILED);
+            return false;
+        }
+        Udp.write(t, u, sport, dport, ulen, n.config().address, dst);
+        if (n.ip().send(t, Netisr.TX_IP, ulen, Ipv4.PROTO_UDP, dst, false)) {
+            n.counters().inc(Stat.UDP_OUT);
+            return true;
+        }
+        n.counters().inc(Stat.UDP_SEND_FAILED);
+        return false;
+    }
+}
