@@ -206,6 +206,22 @@ public final class Libc {
     }
 
     /**
+     * {@code read} into {@code buf[offset, offset + len)}. The slice it takes is scalar-replaced
+     * by the JIT once the caller is compiled, so a hot caller does not allocate.
+     */
+    public static int read(int fd, MemorySegment buf, long offset, long len) {
+        return (int) fdPtrLen(SYS_READ, fd, buf.asSlice(offset, len), len);
+    }
+
+    /**
+     * {@code write} of {@code buf[offset, offset + len)}. The slice it takes is scalar-replaced
+     * by the JIT once the caller is compiled, so a hot caller does not allocate.
+     */
+    public static int write(int fd, MemorySegment buf, long offset, long len) {
+        return (int) fdPtrLen(SYS_WRITE, fd, buf.asSlice(offset, len), len);
+    }
+
+    /**
      * {@code readv(fd, iov, count)}; {@code iov} holds {@code count} {@code struct iovec}s
      * ({@link #IOVEC_SIZE} bytes each). Same contract as {@link #read}.
      */

@@ -1,0 +1,120 @@
+package io.flowstack.nic;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * Base of the NIC queues in this module: per-queue frame and byte counters.
+ *
+ * <p>Owned by: the queue's netisr thread, the only writer of the counters. The counters are plain
+ * fields written with opaque stores, so the getters (opaque loads) may be called from any thread
+ * (stats, tests) and see a recent, untorn value without any lock or fence on the hot path.
+ */
+public abstract class CountingQueue implements NicQueue {
+    private static final VarHandle RX_FRAMES;
+    private static final VarHandle RX_BYTES;
+    private static final VarHandle RX_TRUNCATED;
+    private static final VarHandle RX_ERRORS;
+    private static final VarHandle TX_FRAMES;
+    private static final VarHandle TX_BYTES;
+    private static final VarHandle TX_DROPS;
+    private static final VarHandle TX_ERRORS;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            RX_FRAMES = l.findVarHandle(CountingQueue.class, "rxFrames", long.class);
+            RX_BYTES = l.findVarHandle(CountingQueue.class, "rxBytes", long.class);
+            RX_TRUNCATED = l.findVarHandle(CountingQueue.class, "rxTruncated", long.class);
+            RX_ERRORS = l.findVarHandle(CountingQueue.class, "rxErrors", long.class);
+            TX_FRAMES = l.findVarHandle(CountingQueue.class, "txFrames", long.class);
+            TX_BYTES = l.findVarHandle(CountingQueue.class, "txBytes", long.class);
+            TX_DROPS = l.findVarHandle(CountingQueue.class, "txDrops", long.class);
+            TX_ERRORS = l.findVarHandle(CountingQueue.class, "txErrors", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private long rxFrames;
+    private long rxBytes;
+    private long rxTruncated;
+    private long rxErrors;
+    private long txFrames;
+    private long txBytes;
+    private long txDrops;
+    private long txErrors;
+
+    /** Frames delivered by {@link #receive}. */
+    public final long rxFrames() {
+        return (long) RX_FRAMES.getOpaque(this);
+    }
+
+    /** Bytes of the frames delivered by {@link #receive}. */
+    public final long rxBytes() {
+        return (long) RX_BYTES.getOpaque(this);
+    }
+
+    /** Received frames dropped because they were longer than the batch's slot. */
+    public final long rxTruncated() {
+        return (long) RX_TRUNCATED.getOpaque(this);
+    }
+
+    /** Receive calls that stopped on an error other than "no frame waiting". */
+    public final long rxErrors() {
+        return (long) RX_ERRORS.getOpaque(this);
+    }
+
+    /** Frames handed to the device by {@link #transmit}. */
+    public final long txFrames() {
+        return (long) TX_FRAMES.getOpaque(this);
+    }
+
+    /** Bytes of the frames handed to the device by {@link #transmit}. */
+    public final long txBytes() {
+        return (long) TX_BYTES.getOpaque(this);
+    }
+
+    /** Frames dropped on transmit because the device queue was full (back-pressure). */
+    @Override
+    public final long txDrops() {
+        return (long) TX_DROPS.getOpaque(this);
+    }
+
+    /** Frames not transmitted because of an error (device down, frame too large, ...). */
+    public final long txErrors() {
+        return (long) TX_ERRORS.getOpaque(this);
+    }
+
+    /** Owner only: counts {@code frames} received frames of {@code bytes} bytes in total. */
+    protected final void countRx(int frames, long bytes) {
+        RX_FRAMES.setOpaque(this, rxFrames + frames);
+        RX_BYTES.setOpaque(this, rxBytes + bytes);
+    }
+
+    /** Owner only: counts {@code frames} received frames dropped as longer than their slot. */
+    protected final void countRxTruncated(int frames) {
+        RX_TRUNCATED.setOpaque(this, rxTruncated + frames);
+    }
+
+    /** Owner only: counts one failed receive call. */
+    protected final void countRxError() {
+        RX_ERRORS.setOpaque(this, rxErrors + 1);
+    }
+
+    /** Owner only: counts one transmitted frame of {@code bytes} bytes. */
+    protected final void countTx(int bytes) {
+        TX_FRAMES.setOpaque(this, txFrames + 1);
+        TX_BYTES.setOpaque(this, txBytes + bytes);
+    }
+
+    /** Owner only: counts one frame dropped for back-pressure. */
+    protected final void countTxDrop() {
+        TX_DROPS.setOpaque(this, txDrops + 1);
+    }
+
+    /** Owner only: counts one frame not transmitted because of an error. */
+    protected final void countTxError() {
+        TX_ERRORS.setOpaque(this, txErrors + 1);
+    }
+}

@@ -1,0 +1,329 @@
+package io.flowstack.nic;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Two in-process NICs, {@link #a()} and {@link #b()}, joined by a cable of off-heap
+ * single-producer/single-consumer frame rings: a frame transmitted on queue {@code i} of one side
+ * is received on queue {@code i} of the other. For deterministic tests and CPU-only benchmarks.
+ *
+ * <p>Each direction of each queue pair is one ring of {@code ringBytes} bytes (rounded up to a
+ * power of two). A frame occupies an 8-byte header plus its length rounded up to 8; a frame
+ * larger than half the ring is refused ({@link CountingQueue#txErrors()}). A full ring makes
+ * {@link NicQueue#transmit} return {@code false} and count {@link NicQueue#txDrops()}.
+ *
+ * <p>Queues have no {@link NicQueue#pollFd()} ({@code -1}). A transmit that finds the peer's ring
+ * empty (the peer has consumed every earlier frame) runs the peer queue's
+ * {@link NicQueue#readyNotifier} on the transmitting thread after publishing the frame. A
+ * consumer that wants to sleep must therefore: call {@code receive}; if it returned 0, arm its
+ * wakeup (e.g. drain its eventfd) and call {@code receive} once more before it blocks. The ring
+ * guarantees that either that second {@code receive} sees the frame or the notifier runs after
+ * it (a full fence on each side orders the index publication against the other side's index
+ * read).
+ *
+ * <p>Owned by: the creating thread ({@link #create}, {@link #close()}); queue {@code i} of each
+ * side is owned by one thread, which is the only producer of its outgoing ring and the only
+ * consumer of its incoming ring. Nothing is allocated per frame and no lock is taken.
+ */
+public final class MemoryWire implements AutoCloseable {
+    /** Default layer-3 MTU. */
+    public static final int DEFAULT_MTU = 1500;
+    /** Smallest accepted ring size. */
+    public static final int MIN_RING_BYTES = 4096;
+
+    private static final int HEADER = 8;
+    /** Offset of the producer index (tail) in a ring's control block. */
+    private static final long TAIL = 0;
+    /** Offset of the consumer index (head), a separate 128-byte line pair away from the tail. */
+    private static final long HEAD = 128;
+    private static final long CONTROL_BYTES = 256;
+    private static final VarHandle INDEX = ValueLayout.JAVA_LONG.varHandle();
+
+    private final Arena arena;
+    private final Side a;
+    private final Side b;
+    private final AtomicInteger openSides = new AtomicInteger(2);
+
+    private MemoryWire(int queues, int ringBytes, int mtu) {
+        if (queues < 1) {
+            throw new IllegalArgumentException("queues must be >= 1: " + queues);
+        }
+        if (ringBytes < MIN_RING_BYTES || ringBytes > (1 << 30)) {
+            throw new IllegalArgumentException("ringBytes must be in [" + MIN_RING_BYTES + ", 2^30]: "
+                    + ringBytes);
+        }
+        if (mtu < 68) {
+            throw new IllegalArgumentException("mtu must be >= 68: " + mtu);
+        }
+        int capacity = Integer.highestOneBit(ringBytes - 1) << 1;
+        this.arena = Arena.ofShared();
+        Queue[] qa = new Queue[queues];
+        Queue[] qb = new Queue[queues];
+        for (int i = 0; i < queues; i++) {
+            Ring ab = new Ring(arena, capacity);
+            Ring ba = new Ring(arena, capacity);
+            qa[i] = new Queue("memwire-a", i, ab, ba);
+            qb[i] = new Queue("memwire-b", i, ba, ab);
+            qa[i].peer = qb[i];
+            qb[i].peer = qa[i];
+        }
+        this.a = new Side("memwire-a", qa, mtu);
+        this.b = new Side("memwire-b", qb, mtu);
+    }
+
+    /** A wire with {@code queues} queue pairs, rings of {@code ringBytes}, MTU 1500. */
+    public static MemoryWire create(int queues, int ringBytes) {
+        return new MemoryWire(queues, ringBytes, DEFAULT_MTU);
+    }
+
+    /** A wire with {@code queues} queue pairs, rings of {@code ringBytes}, and the given MTU. */
+    public static MemoryWire create(int queues, int ringBytes, int mtu) {
+        return new MemoryWire(queues, ringBytes, mtu);
+    }
+
+    /** One end of the wire; its queues are {@link Queue}s. */
+    public Nic a() {
+        return a;
+    }
+
+    /** The other end of the wire. */
+    public Nic b() {
+        return b;
+    }
+
+    /** Closes both ends and frees the rings; idempotent. */
+    @Override
+    public void close() {
+        a.close();
+        b.close();
+    }
+
+    private void sideClosed() {
+        if (openSides.decrementAndGet() == 0) {
+            arena.close();
+        }
+    }
+
+    /** One direction: data plus a control block holding the tail and head indexes. */
+    private static final class Ring {
+        final MemorySegment data;
+        final MemorySegment control;
+        final int capacity;
+        final int mask;
+
+        Ring(Arena arena, int capacity) {
+            this.capacity = capacity;
+            this.mask = capacity - 1;
+            this.data = arena.allocate(capacity, 64);
+            this.control = arena.allocate(CONTROL_BYTES, 128);
+        }
+
+        int maxFrame() {
+            return capacity / 2 - HEADER;
+        }
+    }
+
+    private final class Side implements Nic {
+        private final String name;
+        private final Queue[] queues;
+        private final int mtu;
+        private boolean closed;
+
+        Side(String name, Queue[] queues, int mtu) {
+            this.name = name;
+            this.queues = queues;
+            this.mtu = mtu;
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public int queueCount() {
+            return queues.length;
+        }
+
+        @Override
+        public NicQueue queue(int index) {
+            return queues[index];
+        }
+
+        @Override
+        public int mtu() {
+            return mtu;
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                sideClosed();
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "MemoryWire." + name + "[queues=" + queues.length + " mtu=" + mtu + "]";
+        }
+    }
+
+    /**
+     * Queue {@code index} of one side: producer of {@code tx}, consumer of {@code rx}.
+     *
+     * <p>Owned by: one thread; the index caches below are that thread's only.
+     */
+    public static final class Queue extends CountingQueue {
+        private final String name;
+        private final int index;
+        private final Ring tx;
+        private final Ring rx;
+        Queue peer;
+        private volatile Runnable notifier;
+        /** Producer: our tail of {@code tx} (the published value, kept in a plain field). */
+        private long txTail;
+        /** Producer: the last head of {@code tx} we read. */
+        private long txHeadCache;
+        /** Consumer: our head of {@code rx}. */
+        private long rxHead;
+        /** Consumer: the last tail of {@code rx} we read. */
+        private long rxTailCache;
+
+        Queue(String name, int index, Ring tx, Ring rx) {
+            this.name = name;
+            this.index = index;
+            this.tx = tx;
+            this.rx = rx;
+        }
+
+        @Override
+        public int receive(FrameBatch batch) {
+            final Ring ring = rx;
+            long head = rxHead;
+            long tail = rxTailCache;
+            if (head == tail) {
+                tail = (long) INDEX.getAcquire(ring.control, TAIL);
+                if (head == tail) {
+                    // order our earlier head store before this emptiness check (see class doc)
+                    VarHandle.fullFence();
+                    tail = (long) INDEX.getAcquire(ring.control, TAIL);
+                    if (head == tail) {
+                        batch.count(0);
+                        return 0;
+                    }
+                }
+                rxTailCache = tail;
+            }
+            final int capacity = batch.capacity();
+            final int slotSize = batch.slotSize();
+            final MemorySegment data = ring.data;
+            int n = 0;
+            int truncated = 0;
+            long bytes = 0;
+            while (head != tail && n < capacity) {
+                int idx = (int) (head & ring.mask);
+                int len = data.get(ValueLayout.JAVA_INT, idx);
+                if (len < 0) { // padding up to the end of the ring
+                    head += ring.capacity - idx;
+                    continue;
+                }
+                if (len > slotSize) {
+                    truncated++;
+                } else {
+                    MemorySegment.copy(data, idx + HEADER, batch.slot(n), 0, len);
+                    batch.length(n, len);
+                    bytes += len;
+                    n++;
+                }
+                head += align(HEADER + len);
+            }
+            rxHead = head;
+            INDEX.setRelease(ring.control, HEAD, head);
+            batch.count(n);
+            if (n > 0) {
+                countRx(n, bytes);
+            }
+            if (truncated > 0) {
+                countRxTruncated(truncated);
+            }
+            return n;
+        }
+
+        @Override
+        public boolean transmit(MemorySegment frame, long offset, int length) {
+            final Ring ring = tx;
+            if (length <= 0 || length > ring.maxFrame()) {
+                countTxError();
+                return false;
+            }
+            final int record = align(HEADER + length);
+            final long tail = txTail;
+            int idx = (int) (tail & ring.mask);
+            final int pad = idx + record > ring.capacity ? ring.capacity - idx : 0;
+            final long next = tail + pad + record;
+            if (next - txHeadCache > ring.capacity) {
+                txHeadCache = (long) INDEX.getAcquire(ring.control, HEAD);
+                if (next - txHeadCache > ring.capacity) {
+                    countTxDrop();
+                    return false;
+                }
+            }
+            final MemorySegment data = ring.data;
+            if (pad > 0) {
+                data.set(ValueLayout.JAVA_INT, idx, -pad);
+                idx = 0;
+            }
+            data.set(ValueLayout.JAVA_INT, idx, length);
+            MemorySegment.copy(frame, offset, data, idx + HEADER, length);
+            txTail = next;
+            INDEX.setRelease(ring.control, TAIL, next);
+            countTx(length);
+            Runnable wake = peer.notifier;
+            if (wake != null) {
+                // order the tail store before the head load (see class doc)
+                VarHandle.fullFence();
+                long head = (long) INDEX.getAcquire(ring.control, HEAD);
+                txHeadCache = head;
+                if (head >= tail) { // the peer had consumed everything before this frame
+                    wake.run();
+                }
+            }
+            return true;
+        }
+
+        private static int align(int n) {
+            return (n + 7) & ~7;
+        }
+
+        /** Always {@code -1}: this queue signals through its {@link #readyNotifier}. */
+        @Override
+        public int pollFd() {
+            return -1;
+        }
+
+        /**
+         * Sets the callback the peer's transmitting thread runs when it makes this queue's
+         * incoming ring non-empty. Set it before traffic starts; it must be cheap and must not
+         * throw (e.g. {@code EventFd::signal} or {@code LockSupport.unpark}).
+         */
+        @Override
+        public void readyNotifier(Runnable notifier) {
+            this.notifier = notifier;
+        }
+
+        /** The largest frame this queue can transmit. */
+        public int maxFrame() {
+            return tx.maxFrame();
+        }
+
+        @Override
+        public String toString() {
+            return "MemoryWire.Queue[" + name + "#" + index + "]";
+        }
+    }
+}
