@@ -11,6 +11,8 @@ import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import java.lang.ref.Reference;
+import java.util.Objects;
 
 /**
  * Static downcall wrappers over glibc and raw Linux system calls (x86_64), each linked with
@@ -104,6 +106,9 @@ public final class Libc {
     // long syscall(long nr, long a1, void *a2, long a3)
     private static final MethodHandle SYSCALL_FD_PTR_LEN = link("syscall",
             FunctionDescriptor.of(LONG, LONG, LONG, PTR, LONG), 1);
+    // long syscall(long nr, long a1, long address, long a3): raw address, no segment
+    private static final MethodHandle SYSCALL_FD_ADDR_LEN = link("syscall",
+            FunctionDescriptor.of(LONG, LONG, LONG, LONG, LONG), 1);
     // long syscall(long nr, long fd, void *buf, long len, long flags, void *addr, long addrlen)
     private static final MethodHandle SYSCALL_SENDTO = link("syscall",
             FunctionDescriptor.of(LONG, LONG, LONG, PTR, LONG, LONG, PTR, LONG), 1);
@@ -144,6 +149,7 @@ public final class Libc {
     private Libc() {
     }
 
+    @SuppressWarnings("restricted") // this class is the project's native access point
     private static MethodHandle link(String name, FunctionDescriptor fd, int firstVariadic) {
         MemorySegment symbol = LIBC.find(name)
                 .orElseThrow(() -> new UnsatisfiedLinkError("libc symbol not found: " + name));
@@ -206,19 +212,43 @@ public final class Libc {
     }
 
     /**
-     * {@code read} into {@code buf[offset, offset + len)}. The slice it takes is scalar-replaced
-     * by the JIT once the caller is compiled, so a hot caller does not allocate.
+     * {@code read} into {@code buf[offset, offset + len)}. It takes a slice (so the arena stays
+     * checked); the C2 JIT scalar-replaces it in a hot caller, but lower tiers allocate it.
      */
     public static int read(int fd, MemorySegment buf, long offset, long len) {
         return (int) fdPtrLen(SYS_READ, fd, buf.asSlice(offset, len), len);
     }
 
     /**
-     * {@code write} of {@code buf[offset, offset + len)}. The slice it takes is scalar-replaced
-     * by the JIT once the caller is compiled, so a hot caller does not allocate.
+     * {@code write} of {@code buf[offset, offset + len)}, passing the raw address so that no
+     * slice is made: allocation free in every JIT tier. {@code buf} must be a native segment whose
+     * arena stays open for the duration of the call (a frame owned by the calling thread); a
+     * concurrent close of a shared arena is not detected and at worst makes the write fail with
+     * {@code -EFAULT} or send stale bytes. Same result contract as {@link #read}.
      */
     public static int write(int fd, MemorySegment buf, long offset, long len) {
-        return (int) fdPtrLen(SYS_WRITE, fd, buf.asSlice(offset, len), len);
+        Objects.checkFromIndexSize(offset, len, buf.byteSize());
+        if (!buf.isNative()) {
+            throw new IllegalArgumentException("write needs a native segment");
+        }
+        MemorySegment st = state();
+        try {
+            for (;;) {
+                long r = (long) SYSCALL_FD_ADDR_LEN.invokeExact(st, SYS_WRITE, (long) fd,
+                        buf.address() + offset, len);
+                if (r >= 0) {
+                    return (int) r;
+                }
+                int e = errno(st);
+                if (e != Errno.EINTR) {
+                    return -e;
+                }
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
+        } finally {
+            Reference.reachabilityFence(buf);
+        }
     }
 
     /**
@@ -546,6 +576,7 @@ public final class Libc {
      *
      * @throws NativeException on MAP_FAILED
      */
+    @SuppressWarnings("restricted") // gives the mapping its real size and an munmap cleanup
     public static MemorySegment mmap(long len, int prot, int flags, int fd, long off, Arena arena) {
         MemorySegment st = state();
         MemorySegment base;

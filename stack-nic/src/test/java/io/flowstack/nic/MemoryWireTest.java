@@ -263,31 +263,39 @@ class MemoryWireTest {
 
     @Test
     void sendAndReceiveDoNotAllocate() {
-        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         try (MemoryWire wire = MemoryWire.create(1, 64 * 1024)) {
             NicQueue tx = wire.a().queue(0);
             NicQueue rx = wire.b().queue(0);
             rx.readyNotifier(() -> { });
             FrameBatch batch = new FrameBatch(arena, 16, 2048);
             MemorySegment f = frame(1514, 5);
-            Runnable burst = () -> {
-                for (int i = 0; i < 16; i++) {
-                    tx.transmit(f, 0, 60 + i * 90);
+            long allocated = steadyStateAllocation(() -> {
+                for (int round = 0; round < 20_000; round++) {
+                    for (int i = 0; i < 16; i++) {
+                        tx.transmit(f, 0, 60 + i * 90);
+                    }
+                    rx.receive(batch);
+                    rx.receive(batch);
                 }
-                rx.receive(batch);
-                rx.receive(batch);
-            };
-            for (int i = 0; i < 20_000; i++) {
-                burst.run();
-            }
-            long tid = Thread.currentThread().threadId();
-            long before = mx.getThreadAllocatedBytes(tid);
-            for (int i = 0; i < 20_000; i++) {
-                burst.run();
-            }
-            long allocated = mx.getThreadAllocatedBytes(tid) - before;
-            assertTrue(allocated < 64 * 1024, "allocated " + allocated + " bytes for 320,000 frames");
+            });
+            assertTrue(allocated < 1024, "allocated " + allocated + " bytes for 320,000 frames");
         }
+    }
+
+    /**
+     * Allocated bytes of the cheapest of up to 20 runs of {@code body} on this thread: the
+     * steady state, once the JIT has compiled (and escape-analysed) the path under test.
+     */
+    private static long steadyStateAllocation(Runnable body) {
+        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long tid = Thread.currentThread().threadId();
+        long min = Long.MAX_VALUE;
+        for (int round = 0; round < 20 && min >= 1024; round++) {
+            long before = mx.getThreadAllocatedBytes(tid);
+            body.run();
+            min = Math.min(min, mx.getThreadAllocatedBytes(tid) - before);
+        }
+        return min;
     }
 
     @Test

@@ -1,0 +1,215 @@
+package io.flowstack.nic;
+
+import io.flowstack.nativeio.Ifreq;
+import io.flowstack.nativeio.Libc;
+import io.flowstack.nativeio.NativeException;
+import io.flowstack.nativeio.Netdev;
+import io.flowstack.nativeio.Tun;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * A Linux TAP device, single- or multi-queue, opened through {@code /dev/net/tun}.
+ *
+ * <p>{@link #open} attaches to the TAP called {@code name} in the current network namespace,
+ * creating it if it does not exist. With one queue the device is a plain
+ * {@code IFF_TAP | IFF_NO_PI} TAP, which accepts one attach only (a second gives {@code EBUSY}).
+ * With {@code queues > 1} it is {@code IFF_MULTI_QUEUE} and each queue is one more descriptor
+ * attached with identical flags (the kernel allows up to 256). The kernel picks the RX queue by
+ * its flow hash and learns from transmits (FRAME-IO §3). Descriptors are non-blocking and
+ * close-on-exec. The kernel side (up/down, addresses) is configured by whoever runs the stack.
+ * Offloads are never enabled; {@link Options#vnetHeader()} only adds an (all-zero) virtio header
+ * that the queues strip and add.
+ *
+ * <p>A non-persistent TAP disappears when {@link #close()} closes its last descriptor. The TAP
+ * may be moved to another network namespace while open and keeps working.
+ *
+ * <p>Owned by: the thread that opened it ({@link #open}, {@link #close()}); each {@link TapQueue}
+ * is then owned by one netisr thread. Close only after the queue owners have stopped.
+ */
+public final class TapNic implements Nic {
+    /** MTU assumed when the device cannot be asked (e.g. already moved to another namespace). */
+    public static final int DEFAULT_MTU = 1500;
+
+    /**
+     * Open options.
+     *
+     * @param vnetHeader set {@code IFF_VNET_HDR} (10-byte {@code virtio_net_hdr} before each frame,
+     *                   no offloads); default off
+     */
+    public record Options(boolean vnetHeader) {
+        /** Plain {@code IFF_TAP | IFF_NO_PI}. */
+        public static final Options DEFAULT = new Options(false);
+    }
+
+    private final String name;
+    private final short flags;
+    private final int mtu;
+    private final TapQueue[] queues;
+    private final Arena arena;
+    private boolean closed;
+
+    private TapNic(String name, short flags, int mtu, TapQueue[] queues, Arena arena) {
+        this.name = name;
+        this.flags = flags;
+        this.mtu = mtu;
+        this.queues = queues;
+        this.arena = arena;
+    }
+
+    /** {@link #open(String, int, Options)} with {@link Options#DEFAULT}. */
+    public static TapNic open(String name, int queues) {
+        return open(name, queues, Options.DEFAULT);
+    }
+
+    /**
+     * Attaches {@code queues} descriptors to the TAP {@code name}, creating the device if needed.
+     *
+     * @param name    interface name (1 to 15 characters)
+     * @param queues  1 for a single-queue TAP, 2..256 for a multi-queue TAP
+     * @param options open options
+     * @throws NativeException naming the call and the device, e.g.
+     *     {@code TUNSETIFF flowtap0: EBUSY (Device or resource busy): the device is in use ...}
+     * @throws IllegalArgumentException for an invalid name or queue count
+     */
+    public static TapNic open(String name, int queues, Options options) {
+        Ifreq.checkName(name);
+        if (queues < 1 || queues > 256) {
+            throw new IllegalArgumentException("queues must be in [1, 256]: " + queues);
+        }
+        short flags = (short) (Tun.IFF_TAP | Tun.IFF_NO_PI);
+        if (queues > 1) {
+            flags |= Tun.IFF_MULTI_QUEUE;
+        }
+        if (options.vnetHeader()) {
+            flags |= Tun.IFF_VNET_HDR;
+        }
+        Arena arena = Arena.ofShared();
+        TapQueue[] qs = new TapQueue[queues];
+        String actualName = name;
+        try {
+            for (int i = 0; i < queues; i++) {
+                int fd = Libc.open(Tun.DEVICE, Libc.O_RDWR | Libc.O_NONBLOCK | Libc.O_CLOEXEC);
+                try {
+                    actualName = attach(fd, name, flags, options);
+                    if (i == 0) {
+                        // an existing persistent device may carry offloads from another user;
+                        // offloads without a vnet header silently break TCP (FRAME-IO §6)
+                        Libc.ioctl(fd, Tun.TUNSETOFFLOAD, 0L, "TUNSETOFFLOAD", name);
+                    }
+                } catch (RuntimeException e) {
+                    Libc.close(fd);
+                    throw e;
+                }
+                qs[i] = new TapQueue(actualName, i, fd, options.vnetHeader(), arena);
+            }
+        } catch (RuntimeException e) {
+            for (TapQueue q : qs) {
+                if (q != null) {
+                    try {
+                        q.close();
+                    } catch (RuntimeException suppressed) {
+                        e.addSuppressed(suppressed);
+                    }
+                }
+            }
+            arena.close();
+            throw e;
+        }
+        int mtu;
+        try {
+            mtu = Netdev.mtu(actualName);
+        } catch (NativeException e) {
+            mtu = DEFAULT_MTU;
+        }
+        return new TapNic(actualName, flags, mtu, qs, arena);
+    }
+
+    private static String attach(int fd, String name, short flags, Options options) {
+        try (Arena tmp = Arena.ofConfined()) {
+            MemorySegment ifr = Ifreq.allocate(tmp, name);
+            Ifreq.flags(ifr, flags);
+            Libc.ioctl(fd, Tun.TUNSETIFF, ifr, "TUNSETIFF", name);
+            if (options.vnetHeader()) {
+                MemorySegment size = tmp.allocateFrom(ValueLayout.JAVA_INT, Tun.VNET_HDR_LEN);
+                Libc.ioctl(fd, Tun.TUNSETVNETHDRSZ, size, "TUNSETVNETHDRSZ", name);
+            }
+            return Ifreq.name(ifr);
+        }
+    }
+
+    /** The device name the kernel confirmed. */
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public int queueCount() {
+        return queues.length;
+    }
+
+    @Override
+    public TapQueue queue(int index) {
+        return queues[index];
+    }
+
+    /** The MTU read with {@code SIOCGIFMTU} at open time ({@value #DEFAULT_MTU} if unknown). */
+    @Override
+    public int mtu() {
+        return mtu;
+    }
+
+    /** The {@code TUNSETIFF} flags used for every attach. */
+    public short flags() {
+        return flags;
+    }
+
+    /** Whether the device is a multi-queue TAP. */
+    public boolean multiQueue() {
+        return (flags & Tun.IFF_MULTI_QUEUE) != 0;
+    }
+
+    /**
+     * The flags the kernel reports for queue {@code index}'s attachment ({@code TUNGETIFF}), e.g.
+     * to check {@link Tun#IFF_MULTI_QUEUE} or {@link Tun#IFF_PERSIST}. Control path only.
+     */
+    public short kernelFlags(int index) {
+        try (Arena tmp = Arena.ofConfined()) {
+            MemorySegment ifr = tmp.allocate(Ifreq.SIZE, 8);
+            Libc.ioctl(queues[index].fd(), Tun.TUNGETIFF, ifr, "TUNGETIFF", name);
+            return Ifreq.flags(ifr);
+        }
+    }
+
+    /** Closes every queue's descriptor (a non-persistent TAP then disappears); idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        RuntimeException failure = null;
+        for (TapQueue q : queues) {
+            try {
+                q.close();
+            } catch (RuntimeException e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        arena.close();
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "TapNic[" + name + " queues=" + queues.length + " mtu=" + mtu + "]";
+    }
+}
