@@ -95,7 +95,10 @@ public final class MemoryWire implements AutoCloseable {
         return b;
     }
 
-    /** Closes both ends and frees the rings; idempotent. */
+    /**
+     * Closes both ends and frees the rings; idempotent. Call after the queue owners have stopped:
+     * a later {@code receive}/{@code transmit} throws {@link IllegalStateException}.
+     */
     @Override
     public void close() {
         a.close();

@@ -35,6 +35,8 @@ public final class TapNic implements Nic {
     /**
      * Open options.
      *
+     * <p>Owned by: nobody (immutable).
+     *
      * @param vnetHeader set {@code IFF_VNET_HDR} (10-byte {@code virtio_net_hdr} before each frame,
      *                   no offloads); default off
      */
