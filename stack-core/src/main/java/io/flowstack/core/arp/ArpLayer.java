@@ -321,8 +321,8 @@ public final class ArpLayer {
                 request(e.ip, e.mac);
             }
         }
-        for (Entry e : scratch) {
-            entries.remove(e.ip);
+        for (int i = 0; i < scratch.size(); i++) {
+            entries.remove(scratch.get(i).ip);
         }
         scratch.clear();
     }

@@ -146,7 +146,10 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
         int n = rx.length;
         for (int i = 0; i < n; i++) {
             int k = (nextRing + i) % n;
-            if (rx[k].ring().read(readers[k], 1) > 0) {
+            OneToOneRingBuffer r = rx[k].ring();
+            // A read that meets the wrap-around padding record consumes it and returns 0
+            // messages: read once more from the start of the ring.
+            if (r.read(readers[k], 1) > 0 || (r.size() > 0 && r.read(readers[k], 1) > 0)) {
                 nextRing = (k + 1) % n;
                 return true;
             }
