@@ -205,6 +205,11 @@ public final class MemoryWire implements AutoCloseable {
         }
 
         @Override
+        public boolean rxReady() {
+            return rxHead != (long) INDEX.getAcquire(rx.control, TAIL);
+        }
+
+        @Override
         public int receive(FrameBatch batch) {
             final Ring ring = rx;
             long head = rxHead;

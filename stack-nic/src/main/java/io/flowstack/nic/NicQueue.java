@@ -39,6 +39,16 @@ public interface NicQueue {
      */
     void readyNotifier(Runnable notifier);
 
+    /**
+     * For queues without a {@link #pollFd()}: whether frames are waiting, read with acquire
+     * semantics after the caller's full fence (the owner calls it before sleeping, so that a frame
+     * published before its "sleeping" flag became visible is not missed). Queues with a pollFd may
+     * return false: poll() reports them.
+     */
+    default boolean rxReady() {
+        return false;
+    }
+
     /** Frames dropped by this queue on transmit because the device was full. */
     long txDrops();
 }

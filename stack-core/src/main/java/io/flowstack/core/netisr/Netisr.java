@@ -404,7 +404,7 @@ public final class Netisr implements Agent {
                 return true;
             }
         }
-        return appRing.ring().size() > 0 || !commands.isEmpty();
+        return appRing.ring().size() > 0 || !commands.isEmpty() || queue.rxReady();
     }
 
     /**
@@ -427,8 +427,8 @@ public final class Netisr implements Agent {
             poller.count(2);
             poller.poll(timeoutMs);
         } else {
-            poller.count(1);
-            poller.poll(Math.min(timeoutMs, 1));
+            poller.count(1); // the queue's notifier signals wakeFd (see hasPendingWork)
+            poller.poll(timeoutMs);
         }
         sleeping = false;
         wakeFd.drain();
