@@ -49,6 +49,15 @@ public interface NicQueue {
         return false;
     }
 
+    /**
+     * The {@code nanoTime} by which the owner should call {@link #receive} or {@link #transmit}
+     * again even if nothing else happens (a queue that holds frames back, such as an impairment
+     * wrapper delaying them), or {@link Long#MAX_VALUE} if none. The owner bounds its sleep by it.
+     */
+    default long wakeDeadline() {
+        return Long.MAX_VALUE;
+    }
+
     /** Frames dropped by this queue on transmit because the device was full. */
     long txDrops();
 }

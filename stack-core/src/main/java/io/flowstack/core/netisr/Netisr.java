@@ -418,8 +418,9 @@ public final class Netisr implements Agent {
             sleeping = false;
             return;
         }
-        long waitNanos = Math.max(0, nextTick - config.clock.nanoTime());
-        int timeoutMs = (int) Math.min(100, Math.max(1, waitNanos / 1_000_000));
+        long deadline = Math.min(nextTick, queue.wakeDeadline());
+        long waitNanos = Math.max(0, deadline - config.clock.nanoTime());
+        int timeoutMs = (int) Math.min(100, Math.max(waitNanos > 0 ? 1 : 0, waitNanos / 1_000_000));
         int fd = queue.pollFd();
         poller.set(0, wakeFd.fd(), Poller.POLLIN);
         if (fd >= 0) {
