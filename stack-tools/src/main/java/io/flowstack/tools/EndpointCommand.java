@@ -1,0 +1,207 @@
+package io.flowstack.tools;
+
+import io.flowstack.core.FlowStack;
+import io.flowstack.core.StackConfig;
+import io.flowstack.core.service.UdpEchoService;
+import io.flowstack.core.wire.Ethernet;
+import io.flowstack.core.wire.Ipv4;
+import io.flowstack.nic.TapNic;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code stack endpoint}: runs one stack on a TAP device with the services asked for, until
+ * SIGINT/SIGTERM; then stops everything and prints the per-core counters.
+ */
+@Command(
+        name = "endpoint",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        header = "Runs the stack as an endpoint on a TAP device until Ctrl-C.",
+        description = {
+            "Attaches to the TAP device NAME (one queue per core; created if it does not exist), "
+                    + "answers ARP and ping, reassembles and fragments IPv4 and runs the --serve services, "
+                    + "with one netisr thread per core.",
+            "",
+            "The kernel side of the TAP (addresses, link up, network namespace) is yours to configure. "
+                    + "Ctrl-C or SIGTERM stops the stack cleanly and prints its per-core counters. "
+                    + "Needs root or CAP_NET_ADMIN.",
+            ""
+        },
+        sortOptions = false,
+        footerHeading = "%nExamples:%n",
+        footer = {
+            "  # a stack on tap fs0 with UDP echo on port 7, then configure the kernel side:",
+            "  sudo ./stack endpoint --tap fs0 --addr 198.18.0.2/24 --serve udp-echo:7",
+            "  sudo ip addr add 198.18.0.1/24 dev fs0 && sudo ip link set fs0 up",
+            "  ping 198.18.0.2",
+            "",
+            "  # one core, a default gateway and a fixed MAC:",
+            "  sudo ./stack endpoint --tap fs1 --addr 198.19.0.2/24 --gateway 198.19.0.1 \\",
+            "       --cores 1 --mac 02:00:00:00:01:02",
+            "",
+            "TCP services (echo:, discard:, chargen:, http:) arrive with TCP in a later release.",
+            "Exit codes: 0 ok, 1 failure, 2 usage or environment error."
+        })
+final class EndpointCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--tap", required = true, paramLabel = "NAME",
+            description = "TAP device in the current network namespace, created if missing (1-15 characters).")
+    String tap;
+
+    @Option(names = "--addr", required = true, paramLabel = "A.B.C.D/P", converter = Ipv4Prefix.Converter.class,
+            description = "The stack's address and prefix length, e.g. 198.18.0.2/24.")
+    Ipv4Prefix addr;
+
+    @Option(names = "--gateway", paramLabel = "A.B.C.D", converter = Ipv4Prefix.HostConverter.class,
+            description = "Default gateway, on the --addr subnet (default: none, only the subnet is reachable).")
+    Integer gateway;
+
+    @Option(names = "--cores", paramLabel = "N",
+            description = "Netisr threads, one TAP queue each, 1..64 (default: the number of CPUs, at most 64: ${DEFAULT-VALUE}).")
+    int cores = Math.min(Runtime.getRuntime().availableProcessors(), 64);
+
+    @Option(names = "--mac", paramLabel = "MAC", converter = Macs.Converter.class,
+            description = "The stack's MAC (default: 02:00 and the address's four octets, e.g. 02:00:c6:12:00:02 for 198.18.0.2).")
+    Long mac;
+
+    @Option(names = "--mtu", paramLabel = "N",
+            description = "IPv4 MTU, 576..9000 (default: the TAP's MTU, normally 1500).")
+    Integer mtu;
+
+    @Option(names = "--busy-poll",
+            description = "Spin on the queues when idle instead of sleeping in poll(): lowest latency, one busy CPU per core.")
+    boolean busyPoll;
+
+    @Option(names = "--no-pin",
+            description = "Do not pin netisr threads to CPUs (default: core i runs on CPU i).")
+    boolean noPin;
+
+    @Option(names = "--serve", paramLabel = "SPEC", converter = ServiceSpec.Converter.class,
+            description = "A service to run; repeatable. Available: udp-echo:PORT (RFC 862 echo over UDP).")
+    List<ServiceSpec> serve = new ArrayList<>();
+
+    private volatile FlowStack stack;
+
+    /** Checks what picocli cannot: relations between options. Throws ParameterException (exit 2). */
+    void validate() {
+        if (cores < 1 || cores > 64) {
+            throw new ParameterException(spec.commandLine(), "--cores must be 1..64, got " + cores);
+        }
+        if (mtu != null && (mtu < 576 || mtu > 9000)) {
+            throw new ParameterException(spec.commandLine(), "--mtu must be 576..9000, got " + mtu);
+        }
+        if (gateway != null) {
+            if (gateway == addr.address()) {
+                throw new ParameterException(spec.commandLine(),
+                        "--gateway " + Ipv4.toString(gateway) + " is the stack's own address");
+            }
+            if (!addr.contains(gateway)) {
+                throw new ParameterException(spec.commandLine(), "--gateway " + Ipv4.toString(gateway)
+                        + " is not on the subnet of --addr " + addr + ": a gateway must be directly reachable");
+            }
+        }
+        Set<Integer> udpPorts = new HashSet<>();
+        for (ServiceSpec s : serve) {
+            if (!udpPorts.add(s.port())) {
+                throw new ParameterException(spec.commandLine(), "--serve " + s + ": UDP port " + s.port()
+                        + " is given twice");
+            }
+        }
+    }
+
+    /** The stack configuration the options describe. */
+    StackConfig config() {
+        StackConfig.Builder b = StackConfig.builder()
+                .cores(cores)
+                .address(addr.address())
+                .prefixLength(addr.prefixLength())
+                .mac(mac != null ? mac : Macs.fromAddress(addr.address()))
+                .pinThreads(!noPin)
+                .busyPoll(busyPoll);
+        if (gateway != null) {
+            b.gateway(gateway);
+        }
+        if (mtu != null) {
+            b.mtu(mtu);
+        }
+        return b.build();
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        validate();
+        StackConfig config = config();
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Teardown teardown = new Teardown("endpoint", err,
+                () -> {
+                    out.println();
+                    out.println("flowstack endpoint: stopping");
+                    out.flush();
+                },
+                () -> printCounters(out));
+        try {
+            TapNic nic = TapNic.open(tap, cores, TapNic.Options.DEFAULT);
+            teardown.add("close tap " + nic.name(), nic::close);
+            FlowStack s = FlowStack.start(config, nic);
+            stack = s;
+            teardown.add("stop the stack", s::close);
+            for (ServiceSpec svc : serve) {
+                switch (svc.kind()) {
+                    case UDP_ECHO -> {
+                        UdpEchoService echo = new UdpEchoService(s, svc.port());
+                        teardown.add("stop " + svc, echo::close);
+                    }
+                }
+            }
+            out.println(banner(nic.name(), config));
+            out.flush();
+        } catch (RuntimeException e) {
+            teardown.parkIfSignalled(); // a signal during setup: the hook cleans up and reports
+            teardown.close();
+            throw e;
+        }
+        new CountDownLatch(1).await(); // until SIGINT/SIGTERM: the shutdown hook stops everything
+        return Main.OK;
+    }
+
+    String banner(String device, StackConfig config) {
+        StringBuilder b = new StringBuilder("flowstack endpoint: tap ").append(device)
+                .append(' ').append(addr)
+                .append(" mac ").append(Ethernet.macToString(config.mac));
+        if (gateway != null) {
+            b.append(" gateway ").append(Ipv4.toString(gateway));
+        }
+        b.append(" cores ").append(cores);
+        if (serve.isEmpty()) {
+            b.append(", answering ARP and ping");
+        } else {
+            b.append(", serving ").append(serve.stream().map(ServiceSpec::toString).collect(Collectors.joining(" ")));
+        }
+        return b.append(" (Ctrl-C to stop)").toString();
+    }
+
+    private void printCounters(PrintWriter out) {
+        FlowStack s = stack;
+        if (s != null) {
+            out.println("flowstack endpoint: stopped; per-core counters:");
+            out.print(s.countersReport());
+        }
+        out.flush();
+    }
+}

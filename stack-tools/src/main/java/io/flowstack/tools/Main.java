@@ -1,0 +1,156 @@
+package io.flowstack.tools;
+
+import io.flowstack.core.socket.StackException;
+import io.flowstack.nativeio.NativeException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.UnmatchedArgumentException;
+
+/**
+ * The {@code stack} command line. Run through the {@code ./stack} launcher, which finds a JDK,
+ * builds on demand and passes the JVM flags FFM and Agrona need.
+ *
+ * <p>Exit codes: {@value #OK} success, {@value #FAILURE} a step or the stack failed,
+ * {@value #USAGE} a usage or environment error (bad flag or value, missing privilege or tool,
+ * a device the kernel refused). Errors are one line, {@code stack <command>: <message>}.
+ */
+@Command(
+        name = "stack",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        header = "flowstack: a per-core userspace TCP/IP stack for the JVM.",
+        synopsisSubcommandLabel = "COMMAND",
+        subcommands = {EndpointCommand.class, DemoCommand.class},
+        footerHeading = "%nMore:%n",
+        footer = {
+            "  test       Runs every test (mvn verify); handled by the ./stack launcher.",
+            "",
+            "Every command has --help with examples. Exit codes: 0 ok, 1 failure,",
+            "2 usage or environment error (bad flag, missing root or CAP_NET_ADMIN, missing tool).",
+            "",
+            "Examples:",
+            "  sudo ./stack demo",
+            "  sudo ./stack endpoint --tap fs0 --addr 198.18.0.2/24 --serve udp-echo:7",
+            "  ./stack test"
+        })
+public final class Main implements Callable<Integer> {
+    public static final int OK = 0;
+    public static final int FAILURE = 1;
+    public static final int USAGE = 2;
+
+    @Spec
+    CommandSpec spec;
+
+    /** Without a command: print the usage to stderr and fail with {@value #USAGE}. */
+    @Override
+    public Integer call() {
+        CommandLine cl = spec.commandLine();
+        cl.getErr().println("stack: a command is required");
+        cl.getErr().print(cl.getUsageMessage(cl.getColorScheme()));
+        cl.getErr().flush();
+        return USAGE;
+    }
+
+    public static void main(String[] args) {
+        int code = commandLine(
+                new PrintWriter(System.out, true, StandardCharsets.UTF_8),
+                new PrintWriter(System.err, true, StandardCharsets.UTF_8))
+                .execute(args);
+        System.exit(code);
+    }
+
+    /** The configured command line (used by {@link #main} and by tests with their own writers). */
+    public static CommandLine commandLine(PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setUsageHelpAutoWidth(true);
+        cl.setParameterExceptionHandler(Main::onParameterError);
+        cl.setExecutionExceptionHandler(Main::onExecutionError);
+        return cl;
+    }
+
+    /**
+     * A bad flag or value: one line saying what is wrong (with picocli's "did you mean" when it
+     * has one), one line pointing to {@code --help}. Not the whole usage.
+     */
+    static int onParameterError(ParameterException e, String[] args) {
+        CommandLine cl = e.getCommandLine();
+        PrintWriter err = cl.getErr();
+        String name = cl.getCommandSpec().qualifiedName();
+        // picocli reports a missing required option before an unknown one; the unknown one
+        // (often a typo of the missing one) is the more useful message
+        if (!(e instanceof UnmatchedArgumentException) && cl.getParseResult() != null
+                && !cl.getParseResult().unmatched().isEmpty()) {
+            e = new UnmatchedArgumentException(cl, cl.getParseResult().unmatched());
+        }
+        String message = oneLine(e.getMessage());
+        if (e instanceof UnmatchedArgumentException u) {
+            List<String> suggestions = u.getSuggestions();
+            if (!suggestions.isEmpty()) {
+                message += " (did you mean " + String.join(" or ", suggestions) + "?)";
+            }
+        }
+        err.println(name + ": " + message);
+        err.println("Try '" + name + " --help' for more information.");
+        err.flush();
+        return USAGE;
+    }
+
+    /**
+     * An exception from a command: environment and configuration errors (the kernel refused,
+     * a value the stack rejects, a missing privilege) are one line and {@value #USAGE}; anything
+     * else is a bug, reported with its stack trace and {@value #FAILURE}.
+     */
+    static int onExecutionError(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
+        PrintWriter err = cl.getErr();
+        String name = cl.getCommandSpec().qualifiedName();
+        if (e instanceof UserError || e instanceof NativeException || e instanceof IllegalArgumentException) {
+            err.println(name + ": " + oneLine(e.getMessage()));
+            err.flush();
+            return USAGE;
+        }
+        if (e instanceof StackException) {
+            err.println(name + ": " + oneLine(e.getMessage()));
+            err.flush();
+            return FAILURE;
+        }
+        err.println(name + ": internal error (a bug, please report it with this trace): " + e);
+        e.printStackTrace(err);
+        err.flush();
+        return FAILURE;
+    }
+
+    static String oneLine(String s) {
+        return s == null ? "(no message)" : s.strip().replaceAll("\\s*\\R\\s*", "; ");
+    }
+
+    /** The project version, from the Maven metadata inside the flowstack-core jar. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = null;
+            try (InputStream in = Main.class.getResourceAsStream("/META-INF/maven/io.flowstack/flowstack-core/pom.properties")) {
+                if (in != null) {
+                    Properties p = new Properties();
+                    p.load(in);
+                    v = p.getProperty("version");
+                }
+            } catch (IOException e) {
+                // fall through: unknown
+            }
+            return new String[] {"flowstack " + (v != null ? v : "(version unknown)")
+                    + ", Java " + Runtime.version() + " (" + System.getProperty("java.vm.vendor") + ")"};
+        }
+    }
+}
