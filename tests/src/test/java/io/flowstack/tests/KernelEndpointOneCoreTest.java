@@ -1,0 +1,9 @@
+package io.flowstack.tests;
+
+/** {@link KernelEndpointCases} with one netisr core and a single-queue TAP. */
+class KernelEndpointOneCoreTest extends KernelEndpointCases {
+    @Override
+    int cores() {
+        return 1;
+    }
+}
