@@ -1,0 +1,113 @@
+package io.flowstack.nic.impair;
+
+import io.flowstack.nic.Nic;
+import java.lang.foreign.Arena;
+import java.util.Objects;
+import java.util.function.LongSupplier;
+
+/**
+ * A {@link Nic} that injects faults into the frames of another one: loss, duplication, bit
+ * corruption, delay with jitter and reordering, following Linux {@code sch_netem} (tc-netem(8)),
+ * which the kernels we test on do not have. The model is smoltcp's {@code phy::FaultInjector}, a
+ * device wrapper that fits in front of any device; like it, this wrapper is for tests.
+ *
+ * <pre>{@code
+ * Nic nic = ImpairedNic.wrap(TapNic.open(...), ImpairmentSpec.parse("loss=1%,dir=rx"), System::nanoTime);
+ * }</pre>
+ *
+ * Every queue is wrapped by an {@link ImpairedQueue} (see it for the exact semantics) with its own
+ * holding areas and random generator ({@code seed + queueIndex}). One spec applies to RX, TX or
+ * both; for different profiles per direction wrap twice, e.g. an RX-only wrapper around a TX-only
+ * one. The clock must be the one the queue owner uses for its deadlines
+ * ({@link io.flowstack.nic.NicQueue#wakeDeadline()}), normally {@code System::nanoTime}; tests pass
+ * a fake one.
+ *
+ * <p>Owned by: the thread that wraps it (configuration and {@link #close()}); each
+ * {@link ImpairedQueue} is owned by the thread that owns the wrapped queue. The wrapper owns the
+ * wrapped NIC: {@link #close()} closes it.
+ */
+public final class ImpairedNic implements Nic {
+    private final Nic inner;
+    private final ImpairmentSpec spec;
+    private final Arena arena;
+    private final ImpairedQueue[] queues;
+    private boolean closed;
+
+    private ImpairedNic(Nic inner, ImpairmentSpec spec, LongSupplier nanoClock) {
+        this.inner = inner;
+        this.spec = spec;
+        this.arena = Arena.ofShared();
+        this.queues = new ImpairedQueue[inner.queueCount()];
+        for (int i = 0; i < queues.length; i++) {
+            queues[i] = new ImpairedQueue(inner.queue(i), i, spec, nanoClock, arena, inner.mtu());
+        }
+    }
+
+    /**
+     * Wraps {@code inner}; its holding areas are allocated now (off-heap, at most
+     * {@value ImpairedQueue#MAX_HELD_BYTES} bytes per impaired direction per queue).
+     *
+     * @param inner     the NIC whose frames are impaired; closed by {@link #close()}
+     * @param spec      what to do to the frames
+     * @param nanoClock monotonic nanoseconds, read once per receive/transmit call
+     */
+    public static ImpairedNic wrap(Nic inner, ImpairmentSpec spec, LongSupplier nanoClock) {
+        Objects.requireNonNull(inner, "inner");
+        Objects.requireNonNull(spec, "spec");
+        Objects.requireNonNull(nanoClock, "nanoClock");
+        return new ImpairedNic(inner, spec, nanoClock);
+    }
+
+    /** The wrapped NIC's name (the device is the same). */
+    @Override
+    public String name() {
+        return inner.name();
+    }
+
+    @Override
+    public int queueCount() {
+        return queues.length;
+    }
+
+    @Override
+    public ImpairedQueue queue(int index) {
+        return queues[index];
+    }
+
+    @Override
+    public int mtu() {
+        return inner.mtu();
+    }
+
+    /** The wrapped NIC. */
+    public Nic inner() {
+        return inner;
+    }
+
+    /** The impairment profile. */
+    public ImpairmentSpec spec() {
+        return spec;
+    }
+
+    /**
+     * Closes the wrapped NIC, then frees the holding areas (held frames are discarded);
+     * idempotent. Call after the queue owners have stopped.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            inner.close();
+        } finally {
+            arena.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ImpairedNic[" + inner + " " + spec + "]";
+    }
+}
