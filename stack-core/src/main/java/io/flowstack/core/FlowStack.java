@@ -9,6 +9,11 @@ import io.flowstack.core.netisr.NetisrIdleStrategy;
 import io.flowstack.core.netisr.Rings;
 import io.flowstack.core.netisr.Stat;
 import io.flowstack.core.socket.StackException;
+import io.flowstack.core.socket.TcpConnection;
+import io.flowstack.core.socket.TcpListener;
+import io.flowstack.core.socket.TcpStream;
+import io.flowstack.core.tcp.Isn;
+import io.flowstack.core.tcp.TcpListenerState;
 import io.flowstack.core.socket.UdpSocket;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.nic.Nic;
@@ -44,6 +49,8 @@ public final class FlowStack implements AutoCloseable {
     private final List<AgentRunner> runners = new ArrayList<>();
     private final ConcurrentHashMap<Integer, UdpSocket> udpPorts = new ConcurrentHashMap<>();
     private final SecureRandom random = new SecureRandom();
+    private final ConcurrentHashMap<Integer, TcpListener> tcpPorts = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicInteger nextConnectCore = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean started;
     private volatile boolean closed;
 
@@ -59,9 +66,10 @@ public final class FlowStack implements AutoCloseable {
             throw new IllegalArgumentException("MTU must be 576..9000, got " + mtu);
         }
         IndirectionTable table = new IndirectionTable(config.cores);
+        Isn isn = new Isn(random.nextLong(), random.nextLong());
         this.cores = new Netisr[config.cores];
         for (int i = 0; i < config.cores; i++) {
-            cores[i] = new Netisr(i, config, nic.queue(i), mtu, table);
+            cores[i] = new Netisr(i, config, nic.queue(i), mtu, table, isn);
         }
         @SuppressWarnings("unchecked")
         Rings.Ring<OneToOneRingBuffer>[][] rings = new Rings.Ring[config.cores][config.cores];
@@ -260,6 +268,84 @@ public final class FlowStack implements AutoCloseable {
         udpPorts.remove(s.port(), s);
     }
 
+    // ------------------------------------------------------------------ TCP sockets
+
+    /**
+     * Listens on TCP {@code port}: the listener is replicated to every core before this returns.
+     *
+     * @param backlog per-core bound of the accept queue
+     * @throws StackException if the port is already in use
+     */
+    public TcpListener tcpListen(int port, int backlog) {
+        if (port <= 0 || port > 65535) {
+            throw new IllegalArgumentException("TCP port must be 1..65535, got " + port);
+        }
+        if (closed) {
+            throw new StackException("the stack is closed");
+        }
+        TcpListener l = new TcpListener(this, port, cores.length, backlog);
+        if (tcpPorts.putIfAbsent(port, l) != null) {
+            throw new StackException("TCP port " + port + " on " + Ipv4.toString(config.address)
+                    + " is already in use (EADDRINUSE): choose another port or close the other listener");
+        }
+        callAll(n -> {
+            n.tcp().listen(new TcpListenerState(port, l, config.tcpSynBacklog));
+            return null;
+        });
+        return l;
+    }
+
+    /** Removes a listener from every core (called by {@link TcpListener#close()}). */
+    public void unlistenTcp(TcpListener l) {
+        if (!closed) {
+            callAll(n -> {
+                n.tcp().unlisten(l.port());
+                return null;
+            });
+        }
+        tcpPorts.remove(l.port(), l);
+    }
+
+    /**
+     * Opens a TCP connection to {@code remote:port} (blocking until established). The local port
+     * is chosen at random (RFC 6056) among those whose 4-tuple hashes to the core chosen for the
+     * connection, so that the connection is born on the core that owns it.
+     *
+     * @throws StackException "connection refused", "timed out", or no free port
+     */
+    public TcpConnection tcpConnect(int remote, int port, long timeout, TimeUnit unit) {
+        return tcpConnect(remote, port, timeout, unit, false, null);
+    }
+
+    public TcpConnection tcpConnect(int remote, int port, long timeout, TimeUnit unit, boolean nodelay,
+                                    String congestion) {
+        if (port <= 0 || port > 65535) {
+            throw new IllegalArgumentException("TCP port must be 1..65535, got " + port);
+        }
+        if (closed) {
+            throw new StackException("the stack is closed");
+        }
+        int core = Math.floorMod(nextConnectCore.getAndIncrement(), cores.length);
+        int range = 65536 - 32768;
+        int start = random.nextInt(range);
+        for (int i = 0, tried = 0; i < range && tried < 64; i++) {
+            int lport = 32768 + (start + i) % range;
+            if (coreFor(config.address, remote, lport, port) != core || tcpPorts.containsKey(lport)) {
+                continue;
+            }
+            tried++;
+            TcpStream s = call(core, n -> n.tcp().connect(remote, port, lport, nodelay, congestion));
+            if (s == null) {
+                continue; // 4-tuple in use on that core: try another port
+            }
+            TcpConnection c = new TcpConnection(s, config.address, lport, remote, port);
+            c.awaitEstablished(unit.toNanos(timeout));
+            return c;
+        }
+        throw new StackException("connect to " + Ipv4.toString(remote) + ":" + port
+                + ": no free local port (EADDRNOTAVAIL)");
+    }
+
     // ------------------------------------------------------------------ lifecycle
 
     /** Stops every netisr thread and frees the stack's memory. The NIC stays open (caller owns it). */
@@ -274,6 +360,9 @@ public final class FlowStack implements AutoCloseable {
         }
         for (UdpSocket s : new ArrayList<>(udpPorts.values())) {
             s.close();
+        }
+        for (TcpListener l : new ArrayList<>(tcpPorts.values())) {
+            l.close();
         }
         for (Netisr n : cores) {
             n.release();

@@ -37,6 +37,23 @@ public final class StackConfig {
     public final int appRingBytes;
     public final int udpReceiveBufferBytes;
     public final int rxBatch;
+    public final int tcpSendBufferBytes;
+    public final int tcpReceiveBufferBytes;
+    public final int tcpSynBacklog;
+    public final int tcpMaxConnections;
+    public final long tcpTimeWaitNanos;
+    public final long tcpRtoMinNanos;
+    public final long tcpRtoMaxNanos;
+    public final long tcpRtoInitialNanos;
+    public final int tcpSynRetries;
+    public final int tcpMaxRetries;
+    public final long tcpDelayedAckNanos;
+    public final String tcpCongestionControl;
+    public final long tcpKeepaliveIdleNanos;
+    public final long tcpKeepaliveIntervalNanos;
+    public final int tcpKeepaliveProbes;
+    public final int tcpChallengeAcksPerSecond;
+    public final boolean tcpSynCookies;
 
     private StackConfig(Builder b) {
         this.cores = b.cores;
@@ -65,6 +82,23 @@ public final class StackConfig {
         this.appRingBytes = b.appRingBytes;
         this.udpReceiveBufferBytes = b.udpReceiveBufferBytes;
         this.rxBatch = b.rxBatch;
+        this.tcpSendBufferBytes = b.tcpSendBufferBytes;
+        this.tcpReceiveBufferBytes = b.tcpReceiveBufferBytes;
+        this.tcpSynBacklog = b.tcpSynBacklog;
+        this.tcpMaxConnections = b.tcpMaxConnections;
+        this.tcpTimeWaitNanos = b.tcpTimeWaitNanos;
+        this.tcpRtoMinNanos = b.tcpRtoMinNanos;
+        this.tcpRtoMaxNanos = b.tcpRtoMaxNanos;
+        this.tcpRtoInitialNanos = b.tcpRtoInitialNanos;
+        this.tcpSynRetries = b.tcpSynRetries;
+        this.tcpMaxRetries = b.tcpMaxRetries;
+        this.tcpDelayedAckNanos = b.tcpDelayedAckNanos;
+        this.tcpCongestionControl = b.tcpCongestionControl;
+        this.tcpKeepaliveIdleNanos = b.tcpKeepaliveIdleNanos;
+        this.tcpKeepaliveIntervalNanos = b.tcpKeepaliveIntervalNanos;
+        this.tcpKeepaliveProbes = b.tcpKeepaliveProbes;
+        this.tcpChallengeAcksPerSecond = b.tcpChallengeAcksPerSecond;
+        this.tcpSynCookies = b.tcpSynCookies;
     }
 
     public static Builder builder() {
@@ -112,6 +146,23 @@ public final class StackConfig {
         private int appRingBytes = 1 << 20;
         private int udpReceiveBufferBytes = 1 << 18;
         private int rxBatch = 32;
+        private int tcpSendBufferBytes = 1 << 20;
+        private int tcpReceiveBufferBytes = 1 << 20;
+        private int tcpSynBacklog = 256;
+        private int tcpMaxConnections = 65536;
+        private long tcpTimeWaitNanos = TimeUnit.SECONDS.toNanos(60);
+        private long tcpRtoMinNanos = TimeUnit.MILLISECONDS.toNanos(200);
+        private long tcpRtoMaxNanos = TimeUnit.SECONDS.toNanos(120);
+        private long tcpRtoInitialNanos = TimeUnit.SECONDS.toNanos(1);
+        private int tcpSynRetries = 6;
+        private int tcpMaxRetries = 15;
+        private long tcpDelayedAckNanos = TimeUnit.MILLISECONDS.toNanos(40);
+        private String tcpCongestionControl = "cubic";
+        private long tcpKeepaliveIdleNanos = TimeUnit.HOURS.toNanos(2);
+        private long tcpKeepaliveIntervalNanos = TimeUnit.SECONDS.toNanos(75);
+        private int tcpKeepaliveProbes = 9;
+        private int tcpChallengeAcksPerSecond = 1000;
+        private boolean tcpSynCookies = true;
 
         public Builder cores(int v) { cores = v; return this; }
         public Builder mac(long v) { mac = v; return this; }
@@ -139,6 +190,23 @@ public final class StackConfig {
         public Builder appRingBytes(int v) { appRingBytes = v; return this; }
         public Builder udpReceiveBufferBytes(int v) { udpReceiveBufferBytes = v; return this; }
         public Builder rxBatch(int v) { rxBatch = v; return this; }
+        public Builder tcpSendBufferBytes(int v) { tcpSendBufferBytes = v; return this; }
+        public Builder tcpReceiveBufferBytes(int v) { tcpReceiveBufferBytes = v; return this; }
+        public Builder tcpSynBacklog(int v) { tcpSynBacklog = v; return this; }
+        public Builder tcpMaxConnections(int v) { tcpMaxConnections = v; return this; }
+        public Builder tcpTimeWaitNanos(long v) { tcpTimeWaitNanos = v; return this; }
+        public Builder tcpRtoMinNanos(long v) { tcpRtoMinNanos = v; return this; }
+        public Builder tcpRtoMaxNanos(long v) { tcpRtoMaxNanos = v; return this; }
+        public Builder tcpRtoInitialNanos(long v) { tcpRtoInitialNanos = v; return this; }
+        public Builder tcpSynRetries(int v) { tcpSynRetries = v; return this; }
+        public Builder tcpMaxRetries(int v) { tcpMaxRetries = v; return this; }
+        public Builder tcpDelayedAckNanos(long v) { tcpDelayedAckNanos = v; return this; }
+        public Builder tcpCongestionControl(String v) { tcpCongestionControl = v; return this; }
+        public Builder tcpKeepaliveIdleNanos(long v) { tcpKeepaliveIdleNanos = v; return this; }
+        public Builder tcpKeepaliveIntervalNanos(long v) { tcpKeepaliveIntervalNanos = v; return this; }
+        public Builder tcpKeepaliveProbes(int v) { tcpKeepaliveProbes = v; return this; }
+        public Builder tcpChallengeAcksPerSecond(int v) { tcpChallengeAcksPerSecond = v; return this; }
+        public Builder tcpSynCookies(boolean v) { tcpSynCookies = v; return this; }
 
         public StackConfig build() {
             if (cores < 1 || cores > 64) {
@@ -159,6 +227,11 @@ public final class StackConfig {
             if (Integer.bitCount(udpReceiveBufferBytes) != 1 || udpReceiveBufferBytes < (1 << 16)) {
                 throw new IllegalArgumentException("UDP receive buffer must be a power of two >= 64 KiB");
             }
+            if (Integer.bitCount(tcpSendBufferBytes) != 1 || tcpSendBufferBytes < 4096
+                    || Integer.bitCount(tcpReceiveBufferBytes) != 1 || tcpReceiveBufferBytes < 4096) {
+                throw new IllegalArgumentException("TCP buffers must be powers of two >= 4 KiB");
+            }
+            io.flowstack.core.tcp.CongestionControl.of(tcpCongestionControl); // validates the name
             if (Ethernet_isGroup(mac)) {
                 throw new IllegalArgumentException("MAC address must be unicast");
             }

@@ -407,8 +407,8 @@ class StackPacketTest {
         byte[] udpBad = Packets.udp(PEER, US, 1, 7, random(10));
         udpBad[12] ^= 1;
         check(Stat.UDP_BAD_CHECKSUM, h.ipFrame(Packets.ipv4(PEER, US, 17, 1, 0, udpBad)));
-        byte[] tcp = Packets.ipv4(PEER, US, 6, 1, 0, new byte[20]);
-        h.inject(0, h.ipFrame(tcp));
+        byte[] sctp = Packets.ipv4(PEER, US, 132, 1, 0, new byte[20]);
+        h.inject(0, h.ipFrame(sctp));
         List<Frame> out = h.run();
         assertEquals(1, h.total(Stat.IP_UNKNOWN_PROTOCOL));
         assertEquals(1, out.size(), "protocol unreachable");

@@ -125,6 +125,7 @@ public final class Ipv4Layer {
         switch (Ipv4.protocol(s, off)) {
             case Ipv4.PROTO_ICMP -> n.icmp().input(s, off, len, broadcast);
             case Ipv4.PROTO_UDP -> n.udp().input(s, off, len, broadcast);
+            case Ipv4.PROTO_TCP -> n.tcp().input(s, off, len, broadcast);
             default -> {
                 n.counters().inc(Stat.IP_UNKNOWN_PROTOCOL);
                 // RFC 1122 3.2.2.1: protocol unreachable for a transport we do not implement.

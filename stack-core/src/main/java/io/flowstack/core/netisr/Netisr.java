@@ -4,6 +4,8 @@ import io.flowstack.core.StackConfig;
 import io.flowstack.core.arp.ArpLayer;
 import io.flowstack.core.ip.IcmpLayer;
 import io.flowstack.core.ip.Ipv4Layer;
+import io.flowstack.core.tcp.Isn;
+import io.flowstack.core.tcp.TcpLayer;
 import io.flowstack.core.udp.UdpLayer;
 import io.flowstack.core.wire.Bytes;
 import io.flowstack.core.wire.Ethernet;
@@ -40,6 +42,8 @@ public final class Netisr implements Agent {
     public static final int MSG_ARP_UPDATE = 3;
     /** Application message: UDP send, [sport:u16][dport:u16][dst:int][payload]. */
     public static final int MSG_UDP_SEND = 10;
+    /** Application message: a TCP connection's rings or flags changed, [id:int]. */
+    public static final int MSG_TCP_DOORBELL = 11;
 
     /** Largest frame any layer builds: Ethernet + a maximal IPv4 datagram. */
     public static final int MAX_FRAME = Ethernet.HEADER_LEN + Ipv4.MAX_DATAGRAM;
@@ -78,11 +82,12 @@ public final class Netisr implements Agent {
     private final Ipv4Layer ip;
     private final IcmpLayer icmp;
     private final UdpLayer udp;
+    private final TcpLayer tcp;
 
     private long now;
     private long nextTick;
 
-    public Netisr(int core, StackConfig config, NicQueue queue, int mtu, IndirectionTable table) {
+    public Netisr(int core, StackConfig config, NicQueue queue, int mtu, IndirectionTable table, Isn isn) {
         this.core = core;
         this.config = config;
         this.queue = queue;
@@ -102,6 +107,7 @@ public final class Netisr implements Agent {
         this.icmp = new IcmpLayer(this);
         this.ip = new Ipv4Layer(this, arena);
         this.udp = new UdpLayer(this);
+        this.tcp = new TcpLayer(this, isn);
         MemorySegment appSeg = appRing.segment();
         this.appHandler = (type, buffer, index, length) -> onAppMessage(type, appSeg, index, length);
         queue.readyNotifier(this::wake);
@@ -137,6 +143,7 @@ public final class Netisr implements Agent {
     public Ipv4Layer ip() { return ip; }
     public IcmpLayer icmp() { return icmp; }
     public UdpLayer udp() { return udp; }
+    public TcpLayer tcp() { return tcp; }
     public IndirectionTable table() { return table; }
     public Ownership ownership() { return ownership; }
     public int cores() { return peers == null ? 1 : peers.length; }
@@ -196,6 +203,7 @@ public final class Netisr implements Agent {
             cmds++;
         }
         work += cmds;
+        work += tcp.pollTimers(now);
         if (now - nextTick >= 0) {
             nextTick = now + TICK_NANOS;
             arp.tick(now);
@@ -276,6 +284,8 @@ public final class Netisr implements Agent {
     private void onAppMessage(int type, MemorySegment seg, int index, int length) {
         if (type == MSG_UDP_SEND) {
             udp.sendFromApp(seg, index, length);
+        } else if (type == MSG_TCP_DOORBELL) {
+            tcp.doorbell(Bytes.i32(seg, index));
         }
     }
 

@@ -169,4 +169,103 @@ public final class Packets {
         ByteBuffer.wrap(out).putShort(2, (short) out.length).putShort(6, (short) 0);
         return out;
     }
+    // ------------------------------------------------------------------ TCP
+
+    public static final int FIN = 1, SYN = 2, RST = 4, PSH = 8, ACK = 16;
+
+    /** TCP options for test segments. */
+    public static final class TcpOpts {
+        public int mss;
+        public int wscale = -1;
+        public boolean sackPermitted;
+        public boolean ts;
+        public int tsVal;
+        public int tsEcr;
+        public int[] sack = new int[0];
+
+        public byte[] encode() {
+            ByteBuffer b = ByteBuffer.allocate(60);
+            if (mss > 0) {
+                b.put((byte) 2).put((byte) 4).putShort((short) mss);
+            }
+            if (sackPermitted) {
+                b.put((byte) 1).put((byte) 1).put((byte) 4).put((byte) 2);
+            }
+            if (ts) {
+                b.put((byte) 1).put((byte) 1).put((byte) 8).put((byte) 10).putInt(tsVal).putInt(tsEcr);
+            }
+            if (wscale >= 0) {
+                b.put((byte) 1).put((byte) 3).put((byte) 3).put((byte) wscale);
+            }
+            if (sack.length > 0) {
+                b.put((byte) 1).put((byte) 1).put((byte) 5).put((byte) (2 + 4 * sack.length));
+                for (int v : sack) {
+                    b.putInt(v);
+                }
+            }
+            while (b.position() % 4 != 0) {
+                b.put((byte) 0);
+            }
+            return java.util.Arrays.copyOf(b.array(), b.position());
+        }
+    }
+
+    /** A TCP segment with a correct checksum. */
+    public static byte[] tcp(int src, int dst, int sport, int dport, int seq, int ack, int flags, int window,
+                             byte[] options, byte[] data) {
+        int hl = 20 + options.length;
+        byte[] t = new byte[hl + data.length];
+        ByteBuffer b = ByteBuffer.wrap(t);
+        b.putShort((short) sport).putShort((short) dport).putInt(seq).putInt(ack)
+                .put((byte) ((hl / 4) << 4)).put((byte) flags).putShort((short) window)
+                .putShort((short) 0).putShort((short) 0).put(options).put(data);
+        long pseudo = (src >>> 16) + (src & 0xFFFF) + (dst >>> 16) + (dst & 0xFFFF) + 6 + t.length;
+        int c = checksum(t, 0, t.length, pseudo);
+        t[16] = (byte) (c >>> 8);
+        t[17] = (byte) c;
+        return t;
+    }
+
+    /** Parsed TCP segment of a frame (test-side decoder). */
+    public record TcpSeg(int sport, int dport, int seq, int ack, int flags, int window, int mss, int wscale,
+                         boolean sackPermitted, boolean ts, int tsVal, int tsEcr, int[] sack, byte[] data,
+                         boolean checksumOk) {
+        public boolean has(int f) {
+            return (flags & f) == f;
+        }
+    }
+
+    public static TcpSeg tcpOf(Frame f) {
+        byte[] t = f.l4();
+        ByteBuffer b = ByteBuffer.wrap(t);
+        int hl = ((t[12] & 0xFF) >>> 4) * 4;
+        int mss = 0, ws = -1, tsVal = 0, tsEcr = 0;
+        boolean sp = false, ts = false;
+        int[] sack = new int[0];
+        int p = 20;
+        while (p < hl) {
+            int kind = t[p] & 0xFF;
+            if (kind == 0) break;
+            if (kind == 1) { p++; continue; }
+            int len = t[p + 1] & 0xFF;
+            switch (kind) {
+                case 2 -> mss = b.getShort(p + 2) & 0xFFFF;
+                case 3 -> ws = t[p + 2] & 0xFF;
+                case 4 -> sp = true;
+                case 8 -> { ts = true; tsVal = b.getInt(p + 2); tsEcr = b.getInt(p + 6); }
+                case 5 -> {
+                    sack = new int[(len - 2) / 4];
+                    for (int i = 0; i < sack.length; i++) sack[i] = b.getInt(p + 2 + 4 * i);
+                }
+                default -> { }
+            }
+            p += len;
+        }
+        int src = f.ipSrc(), dst = f.ipDst();
+        long pseudo = (src >>> 16) + (src & 0xFFFF) + (dst >>> 16) + (dst & 0xFFFF) + 6 + t.length;
+        boolean ok = checksum(t, 0, t.length, pseudo) == 0;
+        return new TcpSeg(b.getShort(0) & 0xFFFF, b.getShort(2) & 0xFFFF, b.getInt(4), b.getInt(8), t[13] & 0xFF,
+                b.getShort(14) & 0xFFFF, mss, ws, sp, ts, tsVal, tsEcr, sack,
+                java.util.Arrays.copyOfRange(t, hl, t.length), ok);
+    }
 }

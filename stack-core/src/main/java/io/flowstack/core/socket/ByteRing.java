@@ -1,0 +1,115 @@
+package io.flowstack.core.socket;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * A single-producer/single-consumer byte ring over off-heap memory: the stream buffer between
+ * an application thread and the netisr that owns a TCP connection.
+ *
+ * <p>Positions are monotonically increasing longs; {@code tail} is written only by the producer
+ * and {@code head} only by the consumer, each published with release and read with acquire
+ * semantics. No locks, no CAS. The consumer may also read bytes beyond {@code head} without
+ * consuming them (TCP keeps sent data until it is acknowledged), and the producer may write
+ * beyond {@code tail} before publishing it (TCP places out-of-order data in the window).
+ */
+public final class ByteRing {
+    private static final VarHandle HEAD;
+    private static final VarHandle TAIL;
+
+    static {
+        try {
+            HEAD = MethodHandles.lookup().findVarHandle(ByteRing.class, "head", long.class);
+            TAIL = MethodHandles.lookup().findVarHandle(ByteRing.class, "tail", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final MemorySegment data;
+    private final int capacity;
+    private final int mask;
+    @SuppressWarnings("unused")
+    private long p1, p2, p3, p4, p5, p6, p7;
+    private volatile long head;
+    @SuppressWarnings("unused")
+    private long q1, q2, q3, q4, q5, q6, q7;
+    private volatile long tail;
+
+    public ByteRing(Arena arena, int capacity) {
+        if (Integer.bitCount(capacity) != 1) {
+            throw new IllegalArgumentException("capacity must be a power of two: " + capacity);
+        }
+        this.capacity = capacity;
+        this.mask = capacity - 1;
+        this.data = arena.allocate(capacity, 64);
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    public long head() {
+        return (long) HEAD.getAcquire(this);
+    }
+
+    public long tail() {
+        return (long) TAIL.getAcquire(this);
+    }
+
+    /** Consumer: releases bytes up to {@code pos}. */
+    public void head(long pos) {
+        HEAD.setRelease(this, pos);
+    }
+
+    /** Producer: publishes bytes up to {@code pos}. */
+    public void tail(long pos) {
+        TAIL.setRelease(this, pos);
+    }
+
+    /** Bytes published and not consumed. */
+    public int size() {
+        return (int) (tail() - head());
+    }
+
+    /** Copies {@code len} bytes at ring position {@code pos} into {@code dst[dstOff...]}. */
+    public void read(long pos, MemorySegment dst, long dstOff, int len) {
+        int i = (int) (pos & mask);
+        int first = Math.min(len, capacity - i);
+        MemorySegment.copy(data, i, dst, dstOff, first);
+        if (first < len) {
+            MemorySegment.copy(data, 0, dst, dstOff + first, len - first);
+        }
+    }
+
+    public void read(long pos, byte[] dst, int dstOff, int len) {
+        int i = (int) (pos & mask);
+        int first = Math.min(len, capacity - i);
+        MemorySegment.copy(data, ValueLayout.JAVA_BYTE, i, dst, dstOff, first);
+        if (first < len) {
+            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, 0, dst, dstOff + first, len - first);
+        }
+    }
+
+    /** Copies {@code len} bytes from {@code src[srcOff...]} to ring position {@code pos}. */
+    public void write(long pos, MemorySegment src, long srcOff, int len) {
+        int i = (int) (pos & mask);
+        int first = Math.min(len, capacity - i);
+        MemorySegment.copy(src, srcOff, data, i, first);
+        if (first < len) {
+            MemorySegment.copy(src, srcOff + first, data, 0, len - first);
+        }
+    }
+
+    public void write(long pos, byte[] src, int srcOff, int len) {
+        int i = (int) (pos & mask);
+        int first = Math.min(len, capacity - i);
+        MemorySegment.copy(src, srcOff, data, ValueLayout.JAVA_BYTE, i, first);
+        if (first < len) {
+            MemorySegment.copy(src, srcOff + first, data, ValueLayout.JAVA_BYTE, 0, len - first);
+        }
+    }
+}

@@ -1,0 +1,290 @@
+package io.flowstack.core.socket;
+
+import io.flowstack.core.wire.Ipv4;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.SocketTimeoutException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An established (or establishing) TCP connection as the application sees it: blocking
+ * read/write with timeouts, stream views, half-close, close and abort.
+ *
+ * <p>Used by one reading thread and one writing thread at a time (they may differ). All data
+ * moves through the connection's SPSC rings; protocol state stays on the owning netisr.
+ */
+public final class TcpConnection implements AutoCloseable {
+    private final TcpStream s;
+    private final int localAddr;
+    private final int localPort;
+    private final int remoteAddr;
+    private final int remotePort;
+    private volatile long readTimeoutNanos = Long.MAX_VALUE;
+    private volatile long writeTimeoutNanos = Long.MAX_VALUE;
+    private long freedSinceDoorbell;
+    private final InputStream in = new In();
+    private final OutputStream out = new Out();
+
+    public TcpConnection(TcpStream s, int localAddr, int localPort, int remoteAddr, int remotePort) {
+        this.s = s;
+        this.localAddr = localAddr;
+        this.localPort = localPort;
+        this.remoteAddr = remoteAddr;
+        this.remotePort = remotePort;
+    }
+
+    public int localPort() { return localPort; }
+    public int remoteAddress() { return remoteAddr; }
+    public int remotePort() { return remotePort; }
+    /** The core (netisr) that owns this connection. */
+    public int core() { return s.owner().core(); }
+
+    public TcpStream stream() {
+        return s;
+    }
+
+    /** Read timeout for {@link #read} and the InputStream; 0 = wait forever. */
+    public void readTimeout(long timeout, TimeUnit unit) {
+        readTimeoutNanos = timeout == 0 ? Long.MAX_VALUE : unit.toNanos(timeout);
+    }
+
+    public void writeTimeout(long timeout, TimeUnit unit) {
+        writeTimeoutNanos = timeout == 0 ? Long.MAX_VALUE : unit.toNanos(timeout);
+    }
+
+    /** Waits until the handshake completes (for connect). */
+    public void awaitEstablished(long timeoutNanos) {
+        long deadline = System.nanoTime() + timeoutNanos;
+        while (!s.established) {
+            checkError();
+            if (s.finished) {
+                throw new StackException("connect to " + peer() + ": connection closed during the handshake");
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                s.abort = true;
+                ringUntilAccepted();
+                throw new StackException("connect to " + peer() + ": timed out");
+            }
+            s.arm();
+            if (s.established || s.error != null || s.finished) {
+                s.disarm();
+                continue;
+            }
+            s.park(Math.min(left, 50_000_000L));
+        }
+    }
+
+    private void checkError() {
+        String e = s.error;
+        if (e != null) {
+            throw new StackException(peer() + ": " + e);
+        }
+    }
+
+    private String peer() {
+        return Ipv4.toString(remoteAddr) + ":" + remotePort;
+    }
+
+    /**
+     * Reads up to {@code len} bytes.
+     *
+     * @return bytes read (> 0), or -1 at end of stream (the peer closed its side)
+     * @throws StackException on reset, timeout or a closed stack
+     */
+    public int read(byte[] b, int off, int len) {
+        if (len == 0) {
+            return 0;
+        }
+        long deadline = readTimeoutNanos == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() + readTimeoutNanos;
+        ByteRing r = s.recv;
+        while (true) {
+            long head = r.head();
+            long tail = r.tail();
+            if (tail > head) {
+                int n = (int) Math.min(len, tail - head);
+                r.read(head, b, off, n);
+                r.head(head + n);
+                freedSinceDoorbell += n;
+                // tell the netisr about freed space so it can open the window (RFC 9293 3.8.6.2.2)
+                if (freedSinceDoorbell >= Math.min(r.capacity() / 4, 65536) || head + n == tail) {
+                    freedSinceDoorbell = 0;
+                    ringUntilAccepted();
+                }
+                return n;
+            }
+            if (s.eof) {
+                if (r.tail() > r.head()) {
+                    continue;
+                }
+                return -1;
+            }
+            checkError();
+            if (s.finished) {
+                return -1;
+            }
+            long left = deadline == Long.MAX_VALUE ? 100_000_000L : deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new StackException("read from " + peer() + ": timed out");
+            }
+            s.arm();
+            if (r.tail() > r.head() || s.eof || s.error != null || s.finished) {
+                s.disarm();
+                continue;
+            }
+            s.park(Math.min(left, 100_000_000L));
+        }
+    }
+
+    /** Writes all {@code len} bytes, blocking while the send buffer is full. */
+    public void write(byte[] b, int off, int len) {
+        long deadline = writeTimeoutNanos == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() + writeTimeoutNanos;
+        ByteRing r = s.send;
+        while (len > 0) {
+            if (s.shutdownOutput || s.closed) {
+                throw new StackException("write to " + peer() + ": output is shut down");
+            }
+            checkError();
+            if (s.finished) {
+                throw new StackException("write to " + peer() + ": connection closed");
+            }
+            long tail = r.tail();
+            int space = (int) (r.capacity() - (tail - r.head()));
+            if (space > 0) {
+                int n = Math.min(space, len);
+                r.write(tail, b, off, n);
+                r.tail(tail + n);
+                off += n;
+                len -= n;
+                ringUntilAccepted();
+                continue;
+            }
+            long left = deadline == Long.MAX_VALUE ? 100_000_000L : deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new StackException("write to " + peer() + ": timed out");
+            }
+            s.arm();
+            if (r.capacity() - (r.tail() - r.head()) > 0 || s.error != null || s.finished) {
+                s.disarm();
+                continue;
+            }
+            s.park(Math.min(left, 100_000_000L));
+        }
+    }
+
+    private void ringUntilAccepted() {
+        while (!s.ring()) {
+            if (s.finished) {
+                return;
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /** Sends FIN after the data already written (half-close). */
+    public void shutdownOutput() {
+        if (!s.shutdownOutput) {
+            s.shutdownOutput = true;
+            ringUntilAccepted();
+        }
+    }
+
+    /**
+     * Graceful close: FIN after pending data. If received data was left unread, the
+     * connection is reset instead (RFC 1122 4.2.2.13, as Linux does).
+     */
+    @Override
+    public void close() {
+        if (s.closed) {
+            return;
+        }
+        if (s.recv.tail() > s.recv.head() && !s.finished) {
+            abort();
+            return;
+        }
+        s.closed = true;
+        ringUntilAccepted();
+    }
+
+    /** Abortive close: RST now, unsent data discarded (RFC 9293 3.10.5 ABORT). */
+    public void abort() {
+        s.abort = true;
+        s.closed = true;
+        ringUntilAccepted();
+    }
+
+    /** True once the connection is fully gone (closed, reset or timed out). */
+    public boolean finished() {
+        return s.finished;
+    }
+
+    public InputStream inputStream() {
+        return in;
+    }
+
+    public OutputStream outputStream() {
+        return out;
+    }
+
+    @Override
+    public String toString() {
+        return "tcp " + Ipv4.toString(localAddr) + ":" + localPort + " <-> " + peer();
+    }
+
+    private final class In extends InputStream {
+        private final byte[] one = new byte[1];
+
+        @Override
+        public int read() throws IOException {
+            int n = read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xFF;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            try {
+                return TcpConnection.this.read(b, off, len);
+            } catch (StackException e) {
+                if (e.getMessage().endsWith("timed out")) {
+                    throw new SocketTimeoutException(e.getMessage());
+                }
+                throw new IOException(e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public int available() {
+            return s.recv.size();
+        }
+
+        @Override
+        public void close() {
+            TcpConnection.this.close();
+        }
+    }
+
+    private final class Out extends OutputStream {
+        private final byte[] one = new byte[1];
+
+        @Override
+        public void write(int b) throws IOException {
+            one[0] = (byte) b;
+            write(one, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            try {
+                TcpConnection.this.write(b, off, len);
+            } catch (StackException e) {
+                throw new IOException(e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public void close() {
+            shutdownOutput();
+        }
+    }
+}

@@ -1,0 +1,130 @@
+package io.flowstack.core.socket;
+
+import io.flowstack.core.FlowStack;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
+
+/**
+ * A listening TCP socket. The listen state is replicated on every core; a SYN is handled on the
+ * core it hashes to, and the connection, once established, is queued on that core's accept
+ * queue (an SPSC queue: producer = that core, consumer = the accepting thread). {@link #accept}
+ * drains the per-core queues round-robin. One thread accepts at a time.
+ */
+public final class TcpListener implements AutoCloseable {
+    private final FlowStack stack;
+    private final int port;
+    private final OneToOneConcurrentArrayQueue<TcpConnection>[] queues;
+    private volatile Thread waiter;
+    private volatile boolean closed;
+    private int next;
+
+    @SuppressWarnings("unchecked")
+    public TcpListener(FlowStack stack, int port, int cores, int backlog) {
+        this.stack = stack;
+        this.port = port;
+        this.queues = new OneToOneConcurrentArrayQueue[cores];
+        int perCore = Math.max(2, backlog);
+        for (int i = 0; i < cores; i++) {
+            queues[i] = new OneToOneConcurrentArrayQueue<>(perCore);
+        }
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public boolean closed() {
+        return closed;
+    }
+
+    /** Netisr of core {@code core}: queues an established connection; false if the queue is full. */
+    public boolean offer(int core, TcpConnection c) {
+        if (closed || !queues[core].offer(c)) {
+            return false;
+        }
+        VarHandle.fullFence();
+        Thread w = waiter;
+        if (w != null) {
+            LockSupport.unpark(w);
+        }
+        return true;
+    }
+
+    /** Waits for the next connection (blocking). */
+    public TcpConnection accept() {
+        TcpConnection c = accept(Long.MAX_VALUE, TimeUnit.NANOSECONDS);
+        if (c == null) {
+            throw new StackException("listener on port " + port + " is closed");
+        }
+        return c;
+    }
+
+    /**
+     * Waits up to {@code timeout} for a connection.
+     *
+     * @return the connection, or null on timeout
+     * @throws StackException if the listener or the stack is closed
+     */
+    public TcpConnection accept(long timeout, TimeUnit unit) {
+        long deadline = timeout == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() + unit.toNanos(timeout);
+        while (true) {
+            if (closed) {
+                throw new StackException("listener on port " + port + " is closed");
+            }
+            if (!stack.running()) {
+                throw new StackException("the stack is closed");
+            }
+            TcpConnection c = poll();
+            if (c != null) {
+                return c;
+            }
+            long left = deadline == Long.MAX_VALUE ? 100_000_000L : deadline - System.nanoTime();
+            if (left <= 0) {
+                return null;
+            }
+            waiter = Thread.currentThread();
+            VarHandle.fullFence();
+            c = poll();
+            if (c != null) {
+                waiter = null;
+                return c;
+            }
+            LockSupport.parkNanos(this, Math.min(left, 100_000_000L));
+            waiter = null;
+        }
+    }
+
+    private TcpConnection poll() {
+        for (int i = 0; i < queues.length; i++) {
+            int k = (next + i) % queues.length;
+            TcpConnection c = queues[k].poll();
+            if (c != null) {
+                next = (k + 1) % queues.length;
+                return c;
+            }
+        }
+        return null;
+    }
+
+    /** Stops listening on every core and resets connections that were never accepted. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        stack.unlistenTcp(this);
+        Thread w = waiter;
+        if (w != null) {
+            LockSupport.unpark(w);
+        }
+        for (OneToOneConcurrentArrayQueue<TcpConnection> q : queues) {
+            TcpConnection c;
+            while ((c = q.poll()) != null) {
+                c.abort();
+            }
+        }
+    }
+}

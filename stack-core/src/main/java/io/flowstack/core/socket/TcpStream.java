@@ -1,0 +1,127 @@
+package io.flowstack.core.socket;
+
+import io.flowstack.core.netisr.Netisr;
+import io.flowstack.core.wire.Bytes;
+import java.lang.foreign.Arena;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The part of a TCP connection shared between its application thread and its netisr: two
+ * SPSC byte rings and a few published flags. Everything else (the control block) belongs to the
+ * netisr alone.
+ *
+ * <p>Sharing protocol (no locks, no CAS):
+ * <ul>
+ *   <li>{@link #send}: producer = application (tail), consumer = netisr (head = SND.UNA).</li>
+ *   <li>{@link #recv}: producer = netisr (tail = RCV.NXT), consumer = application (head).</li>
+ *   <li>Flags written by the netisr: {@link #established}, {@link #eof}, {@link #error},
+ *       {@link #finished}. Flags written by the application: {@link #shutdownOutput},
+ *       {@link #abort}, {@link #closed}. All volatile.</li>
+ *   <li>The application rings the netisr's doorbell (one message on the core's application
+ *       ring, coalesced by {@link #doorbell}) after writing data, reading data (window
+ *       update), or changing a flag; the netisr unparks waiting application threads after
+ *       changing what they wait for.</li>
+ * </ul>
+ */
+public final class TcpStream {
+    public final ByteRing send;
+    public final ByteRing recv;
+    private final Netisr owner;
+    private final int id;
+
+    public volatile boolean established;
+    public volatile boolean eof;
+    public volatile String error;
+    /** The netisr has released the connection (closed, reset or timed out). */
+    public volatile boolean finished;
+
+    public volatile boolean shutdownOutput;
+    public volatile boolean abort;
+    public volatile boolean closed;
+
+    private volatile boolean doorbell;
+    private volatile Thread waiter;
+
+    public TcpStream(Netisr owner, int id, int sendBytes, int recvBytes) {
+        this.owner = owner;
+        this.id = id;
+        // Freed by the GC once neither the application nor the netisr holds the stream: the one
+        // moment both sides are done is not observable by either side alone.
+        Arena arena = Arena.ofAuto();
+        this.send = new ByteRing(arena, sendBytes);
+        this.recv = new ByteRing(arena, recvBytes);
+    }
+
+    public int id() {
+        return id;
+    }
+
+    public Netisr owner() {
+        return owner;
+    }
+
+    // ------------------------------------------------------------------ application side
+
+    /**
+     * Asks the owning netisr to look at this connection (new data, freed receive space, or a
+     * flag). Coalesced: at most one doorbell is outstanding.
+     *
+     * @return false if the core's ring was full (the caller retries)
+     */
+    public boolean ring() {
+        if (doorbell) {
+            return true;
+        }
+        doorbell = true;
+        int index = owner.appRing().tryClaim(Netisr.MSG_TCP_DOORBELL, 4);
+        if (index < 0) {
+            doorbell = false;
+            return false;
+        }
+        Bytes.i32(owner.appRingSegment(), index, id);
+        owner.appRing().commit(index);
+        owner.wake();
+        return true;
+    }
+
+    /** Parks the calling application thread until signalled or {@code nanos} pass. */
+    public void await(long nanos) {
+        waiter = Thread.currentThread();
+        VarHandle.fullFence();
+        LockSupport.parkNanos(this, nanos);
+        waiter = null;
+    }
+
+    /** Registers the caller as waiter before it re-checks its condition (then {@link #park}). */
+    public void arm() {
+        waiter = Thread.currentThread();
+        VarHandle.fullFence();
+    }
+
+    public void park(long nanos) {
+        LockSupport.parkNanos(this, nanos);
+        waiter = null;
+    }
+
+    public void disarm() {
+        waiter = null;
+    }
+
+    // ------------------------------------------------------------------ netisr side
+
+    /** Netisr: consumes the doorbell before looking at the connection. */
+    public void doorbellTaken() {
+        doorbell = false;
+        VarHandle.fullFence();
+    }
+
+    /** Netisr: wakes the application thread waiting on this stream, if any. */
+    public void signal() {
+        VarHandle.fullFence();
+        Thread w = waiter;
+        if (w != null) {
+            LockSupport.unpark(w);
+        }
+    }
+}

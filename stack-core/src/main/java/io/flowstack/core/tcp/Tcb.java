@@ -1,0 +1,132 @@
+package io.flowstack.core.tcp;
+
+import io.flowstack.core.socket.TcpStream;
+
+/**
+ * A TCP control block (RFC 9293 section 3.3.1), with the RFC's variable names.
+ *
+ * <p>Owned by: the netisr of the core its 4-tuple hashes to, for its whole life. The
+ * application reaches it only through {@link #stream} (rings and flags) and doorbell messages.
+ */
+public final class Tcb {
+    public static final int CLOSED = 0;
+    public static final int LISTEN = 1;
+    public static final int SYN_SENT = 2;
+    public static final int SYN_RECEIVED = 3;
+    public static final int ESTABLISHED = 4;
+    public static final int FIN_WAIT_1 = 5;
+    public static final int FIN_WAIT_2 = 6;
+    public static final int CLOSE_WAIT = 7;
+    public static final int CLOSING = 8;
+    public static final int LAST_ACK = 9;
+    public static final int TIME_WAIT = 10;
+    static final String[] NAMES = {"CLOSED", "LISTEN", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "FIN_WAIT_1",
+            "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT"};
+
+    // identity
+    final int id;
+    final int localPort;
+    final int remoteAddr;
+    final int remotePort;
+    final long key;
+    int state = CLOSED;
+    TcpStream stream;
+    TcpListenerState listener; // for passive opens until accepted
+
+    // send sequence space (RFC 9293 3.3.1)
+    int iss;
+    int sndUna;
+    int sndNxt;
+    /** Highest sequence number sent (SND.MAX, as in BSD): sndNxt may be pulled back on RTO. */
+    int sndMax;
+    int sndWnd; // scaled
+    int maxSndWnd; // largest window the peer offered (sender SWS avoidance)
+    int sndWl1;
+    int sndWl2;
+    int sndWscale; // peer's shift applied to its window
+    int mss; // our sending MSS (peer's MSS option, clamped by our MTU)
+    boolean finSent;
+    int finSeq; // sequence number of our FIN once sent
+    /** Ring position of the byte with sequence number sndUna. */
+    long sndUnaPos;
+
+    // receive sequence space
+    int irs;
+    int rcvNxt;
+    int rcvWscale; // our shift
+    int rcvAdv; // right edge of the window we advertised (never moves left)
+    boolean finReceived;
+    final OutOfOrder ooo = new OutOfOrder();
+
+    // options (RFC 7323, RFC 2018)
+    boolean tsOk;
+    int tsRecent;
+    long tsRecentAgeNanos;
+    boolean sackOk;
+    boolean wscaleOk;
+
+    // timers (absolute nanoTime deadlines; 0 = not armed)
+    long rexmtAt;
+    long persistAt;
+    long delackAt;
+    long keepaliveAt;
+    long timeWaitAt;
+    long timerDeadline; // the wheel entry currently scheduled, 0 if none
+    long timerId = -1;
+
+    // RTT estimation (RFC 6298)
+    long srtt; // nanos, 0 until the first sample
+    long rttvar;
+    long rto;
+    int backoff; // consecutive RTO expirations
+    int rttSeq; // sequence number being timed (Karn's algorithm), valid if rttTiming
+    long rttStart;
+    boolean rttTiming;
+
+    // congestion control (RFC 5681, RFC 6582)
+    int cwnd;
+    int ssthresh;
+    int dupAcks;
+    boolean inRecovery;
+    int recover;
+    CongestionControl cc;
+
+    // output decisions
+    boolean ackNow;
+    int unackedSegments; // received full segments not yet acknowledged (delayed ACK)
+    boolean nodelay;
+    long lastActivityNanos;
+    int retransmits; // total, for stats
+    long bytesIn;
+    long bytesOut;
+
+    Tcb(int id, int localPort, int remoteAddr, int remotePort) {
+        this.id = id;
+        this.localPort = localPort;
+        this.remoteAddr = remoteAddr;
+        this.remotePort = remotePort;
+        this.key = key(remoteAddr, remotePort, localPort);
+    }
+
+    static long key(int remoteAddr, int remotePort, int localPort) {
+        return ((long) remoteAddr << 32) | ((long) remotePort << 16) | localPort;
+    }
+
+    public int state() {
+        return state;
+    }
+
+    public String stateName() {
+        return NAMES[state];
+    }
+
+    /** Bytes sent and not yet acknowledged. */
+    int inFlight() {
+        return sndMax - sndUna;
+    }
+
+    /** True once our SYN has been acknowledged (a synchronized state). */
+    boolean synchronizedState() {
+        return state >= ESTABLISHED;
+    }
+}

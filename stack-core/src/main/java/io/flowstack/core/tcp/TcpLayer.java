@@ -1,0 +1,1371 @@
+package io.flowstack.core.tcp;
+
+import io.flowstack.core.StackConfig;
+import io.flowstack.core.netisr.Netisr;
+import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.socket.TcpConnection;
+import io.flowstack.core.socket.TcpStream;
+import io.flowstack.core.wire.Bytes;
+import io.flowstack.core.wire.Ipv4;
+import io.flowstack.core.wire.Tcp;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.agrona.collections.Int2ObjectHashMap;
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.DeadlineTimerWheel;
+
+/**
+ * TCP (RFC 9293) for one core: the PCB hash of the connections whose 4-tuple hashes here, this
+ * core's replica of the listeners, the timer wheel, segment input and output.
+ *
+ * <p>Owned by: its netisr thread. No locks: the only ways in are {@link #input} (frames for
+ * this core), {@link #doorbell} (an application touched a connection's rings) and the
+ * command methods run by the netisr on behalf of socket calls.
+ */
+public final class TcpLayer {
+    /** RFC 9293 3.7.1 / RFC 1122 4.2.2.6: default send MSS when the peer gives none. */
+    static final int DEFAULT_MSS = 536;
+    /** RFC 7323 2.3: the largest shift. */
+    static final int MAX_WSCALE = 14;
+    /** RFC 7323 5.5: a tsRecent idle longer than 24 days is invalid for PAWS. */
+    static final long PAWS_IDLE_NANOS = TimeUnit.DAYS.toNanos(24);
+    private static final long TICK = 1L << 20; // ~1 ms timer wheel resolution
+
+    private final Netisr n;
+    private final StackConfig cfg;
+    private final Isn isn;
+    private final Long2ObjectHashMap<Tcb> pcbs = new Long2ObjectHashMap<>();
+    private final Int2ObjectHashMap<Tcb> byId = new Int2ObjectHashMap<>();
+    private final Int2ObjectHashMap<TcpListenerState> listeners = new Int2ObjectHashMap<>();
+    private final Long2ObjectHashMap<Tcb> byTimer = new Long2ObjectHashMap<>();
+    private final DeadlineTimerWheel wheel;
+    private final TcpOptions opts = new TcpOptions();
+    private final List<Tcb> expired = new ArrayList<>();
+    private final DeadlineTimerWheel.TimerHandler timerHandler = this::onTimer;
+    private int nextId;
+    private long challengeWindowStart;
+    private int challengeAcks;
+    private final int maxConnectionsPerCore;
+
+    public TcpLayer(Netisr netisr, Isn isn) {
+        this.n = netisr;
+        this.cfg = netisr.config();
+        this.isn = isn;
+        this.wheel = new DeadlineTimerWheel(TimeUnit.NANOSECONDS, netisr.now(), TICK, 1024);
+        this.nextId = 1;
+        this.maxConnectionsPerCore = Math.max(1, cfg.tcpMaxConnections / cfg.cores);
+    }
+
+    /** Connections on this core (any state but LISTEN). */
+    public int connections() {
+        n.checkOwner();
+        return pcbs.size();
+    }
+
+    /** Visits every connection of this core (stats). */
+    public void forEach(java.util.function.Consumer<Tcb> visitor) {
+        n.checkOwner();
+        for (Tcb t : pcbs.values()) {
+            visitor.accept(t);
+        }
+    }
+
+    private int mtuMss() {
+        return n.mtu() - Ipv4.MIN_HEADER - Tcp.MIN_HEADER;
+    }
+
+    // ================================================================== listen / connect commands
+
+    public void listen(TcpListenerState l) {
+        n.checkOwner();
+        listeners.put(l.port, l);
+    }
+
+    public void unlisten(int port) {
+        n.checkOwner();
+        listeners.remove(port);
+    }
+
+    /**
+     * Active open (RFC 9293 3.10.1 OPEN call, active): creates the TCB in SYN-SENT and sends SYN.
+     *
+     * @return the stream, or null if the 4-tuple is in use on this core
+     */
+    public TcpStream connect(int remoteAddr, int remotePort, int localPort, boolean nodelay, String congestion) {
+        n.checkOwner();
+        long key = Tcb.key(remoteAddr, remotePort, localPort);
+        if (pcbs.containsKey(key) || listeners.containsKey(localPort)) {
+            return null;
+        }
+        if (pcbs.size() >= maxConnectionsPerCore) {
+            n.counters().inc(Stat.TCP_TOO_MANY_CONNECTIONS);
+            return null;
+        }
+        Tcb t = newTcb(localPort, remoteAddr, remotePort);
+        t.nodelay = nodelay;
+        t.cc = CongestionControl.of(congestion != null ? congestion : cfg.tcpCongestionControl);
+        t.stream = new TcpStream(n, t.id, cfg.tcpSendBufferBytes, cfg.tcpReceiveBufferBytes);
+        t.iss = isn.isn(cfg.address, localPort, remoteAddr, remotePort, n.now());
+        t.sndUna = t.iss;
+        t.sndNxt = t.iss;
+        t.sndMax = t.iss;
+        t.sndUnaPos = -1;
+        t.recover = t.iss;
+        t.rcvWscale = wscaleFor(cfg.tcpReceiveBufferBytes);
+        t.state = Tcb.SYN_SENT;
+        n.counters().inc(Stat.TCP_ACTIVE_OPENS);
+        sendSyn(t);
+        return t.stream;
+    }
+
+    private Tcb newTcb(int localPort, int remoteAddr, int remotePort) {
+        int id = nextId++;
+        if (nextId <= 0) {
+            nextId = 1;
+        }
+        Tcb t = new Tcb(id, localPort, remoteAddr, remotePort);
+        t.mss = DEFAULT_MSS;
+        t.rto = cfg.tcpRtoInitialNanos;
+        t.ssthresh = Integer.MAX_VALUE / 2;
+        t.lastActivityNanos = n.now();
+        pcbs.put(t.key, t);
+        byId.put(id, t);
+        return t;
+    }
+
+    /** RFC 7323 2.2: the smallest shift that lets the window cover the whole buffer. */
+    private static int wscaleFor(int buffer) {
+        int s = 0;
+        while (s < MAX_WSCALE && (65535L << s) < buffer) {
+            s++;
+        }
+        return s;
+    }
+
+    // ================================================================== input
+
+    /** TCP input for a validated datagram owned by this core ({@code len} = IP total length). */
+    public void input(MemorySegment s, long off, int len, boolean broadcast) {
+        n.checkOwner();
+        n.counters().inc(Stat.TCP_IN);
+        int hl = Ipv4.headerLength(s, off);
+        long th = off + hl;
+        int tlen = len - hl;
+        if (tlen < Tcp.MIN_HEADER) {
+            n.counters().inc(Stat.TCP_TRUNCATED);
+            return;
+        }
+        int doff = Tcp.headerLength(s, th);
+        if (doff < Tcp.MIN_HEADER || doff > tlen) {
+            n.counters().inc(Stat.TCP_BAD_OFFSET);
+            return;
+        }
+        int src = Ipv4.src(s, off);
+        int dst = Ipv4.dst(s, off);
+        if (!Tcp.verifyChecksum(s, th, tlen, src, dst)) {
+            n.counters().inc(Stat.TCP_BAD_CHECKSUM);
+            return;
+        }
+        if (broadcast) {
+            n.counters().inc(Stat.TCP_BROADCAST); // RFC 1122 4.2.3.10
+            return;
+        }
+        int sport = Tcp.srcPort(s, th);
+        int dport = Tcp.dstPort(s, th);
+        opts.parse(s, th, doff);
+        Tcb t = pcbs.get(Tcb.key(src, sport, dport));
+        if (t != null && t.state == Tcb.TIME_WAIT && (Tcp.flags(s, th) & (Tcp.SYN | Tcp.ACK | Tcp.RST)) == Tcp.SYN
+                && timeWaitReusable(t, Tcp.seq(s, th))) {
+            // RFC 9293 3.10.7.4 / RFC 6191: a new SYN above the old RCV.NXT (or with a newer
+            // timestamp) may reopen a connection in TIME-WAIT.
+            n.counters().inc(Stat.TCP_TIME_WAIT_REUSE);
+            drop(t);
+            t = null;
+        }
+        if (t == null) {
+            TcpListenerState l = listeners.get(dport);
+            if (l != null) {
+                listenInput(l, s, th, tlen, doff, src, sport, dport);
+            } else {
+                closedInput(s, th, tlen, doff, src, sport, dport);
+            }
+            return;
+        }
+        segmentArrives(t, s, th, tlen, doff);
+        output(t);
+    }
+
+    private boolean timeWaitReusable(Tcb t, int seq) {
+        if (t.tsOk && opts.hasTimestamp) {
+            return Seq.gt(opts.tsVal, t.tsRecent);
+        }
+        return Seq.gt(seq, t.rcvNxt);
+    }
+
+    /** RFC 9293 3.10.7.1: CLOSED (no TCB): answer everything but a RST with a RST. */
+    private void closedInput(MemorySegment s, long th, int tlen, int doff, int src, int sport, int dport) {
+        int flags = Tcp.flags(s, th);
+        n.counters().inc(Stat.TCP_NO_SOCKET);
+        if ((flags & Tcp.RST) != 0) {
+            return;
+        }
+        sendResetFor(s, th, tlen, doff, src, sport, dport);
+    }
+
+    private void sendResetFor(MemorySegment s, long th, int tlen, int doff, int src, int sport, int dport) {
+        int flags = Tcp.flags(s, th);
+        int segLen = tlen - doff + ((flags & Tcp.SYN) != 0 ? 1 : 0) + ((flags & Tcp.FIN) != 0 ? 1 : 0);
+        if ((flags & Tcp.ACK) != 0) {
+            sendRaw(dport, src, sport, Tcp.ack(s, th), 0, Tcp.RST, 0); // <SEQ=SEG.ACK><CTL=RST>
+        } else {
+            sendRaw(dport, src, sport, 0, Tcp.seq(s, th) + segLen, Tcp.RST | Tcp.ACK, 0);
+        }
+        n.counters().inc(Stat.TCP_RST_OUT);
+    }
+
+    /** RFC 9293 3.10.7.2: LISTEN. */
+    private void listenInput(TcpListenerState l, MemorySegment s, long th, int tlen, int doff, int src,
+                             int sport, int dport) {
+        int flags = Tcp.flags(s, th);
+        if ((flags & Tcp.RST) != 0) {
+            return;
+        }
+        if ((flags & Tcp.ACK) != 0) {
+            if ((flags & Tcp.SYN) == 0 && cfg.tcpSynCookies && cookieAck(l, s, th, tlen, doff, src, sport, dport)) {
+                return;
+            }
+            sendResetFor(s, th, tlen, doff, src, sport, dport);
+            return;
+        }
+        if ((flags & Tcp.SYN) == 0) {
+            return;
+        }
+        if (l.listener.closed()) {
+            sendResetFor(s, th, tlen, doff, src, sport, dport);
+            return;
+        }
+        int seq = Tcp.seq(s, th);
+        if (l.halfOpen >= l.synBacklog || pcbs.size() >= maxConnectionsPerCore) {
+            if (cfg.tcpSynCookies) {
+                sendCookie(s, th, src, sport, dport, seq);
+            } else {
+                n.counters().inc(Stat.TCP_LISTEN_OVERFLOW);
+            }
+            return;
+        }
+        Tcb t = newTcb(dport, src, sport);
+        t.listener = l;
+        l.halfOpen++;
+        t.cc = CongestionControl.of(cfg.tcpCongestionControl);
+        t.irs = seq;
+        t.rcvNxt = seq + 1;
+        t.iss = isn.isn(cfg.address, dport, src, sport, n.now());
+        t.sndUna = t.iss;
+        t.sndNxt = t.iss;
+        t.sndMax = t.iss;
+        t.sndUnaPos = -1;
+        t.recover = t.iss;
+        negotiate(t, true);
+        t.sndWnd = Tcp.window(s, th); // RFC 7323 2.2: the window of a SYN is never scaled
+        t.maxSndWnd = Math.max(t.maxSndWnd, t.sndWnd);
+        t.sndWl1 = seq;
+        t.sndWl2 = t.iss;
+        t.state = Tcb.SYN_RECEIVED;
+        sendSyn(t);
+    }
+
+    /** Applies the options of a SYN (RFC 9293 3.7.1 MSS, RFC 7323 WS/TS, RFC 2018 SACK). */
+    private void negotiate(Tcb t, boolean passive) {
+        int peerMss = opts.mss > 0 ? opts.mss : DEFAULT_MSS;
+        t.mss = Math.max(64, Math.min(peerMss, mtuMss()));
+        if (opts.wscale >= 0 && (passive || t.rcvWscale >= 0)) {
+            t.wscaleOk = true;
+            t.sndWscale = opts.wscale;
+            if (passive) {
+                t.rcvWscale = wscaleFor(cfg.tcpReceiveBufferBytes);
+            }
+        } else {
+            t.wscaleOk = false;
+            t.sndWscale = 0;
+            t.rcvWscale = 0;
+        }
+        t.sackOk = opts.sackPermitted;
+        if (opts.hasTimestamp) {
+            t.tsOk = true;
+            t.tsRecent = opts.tsVal;
+            t.tsRecentAgeNanos = n.now();
+        } else {
+            t.tsOk = false;
+        }
+        // RFC 5681 3.1 / RFC 6928: initial window of 10 segments.
+        t.cwnd = Math.min(10 * t.mss, Math.max(2 * t.mss, 14600));
+    }
+
+    /** RFC 9293 3.10.7.3: SYN-SENT. */
+    private void synSentInput(Tcb t, MemorySegment s, long th, int tlen, int doff) {
+        int flags = Tcp.flags(s, th);
+        int seq = Tcp.seq(s, th);
+        int ack = Tcp.ack(s, th);
+        boolean ackOk = false;
+        if ((flags & Tcp.ACK) != 0) {
+            if (Seq.le(ack, t.iss) || Seq.gt(ack, t.sndMax)) {
+                if ((flags & Tcp.RST) == 0) {
+                    sendRaw(t.localPort, t.remoteAddr, t.remotePort, ack, 0, Tcp.RST, 0);
+                    n.counters().inc(Stat.TCP_RST_OUT);
+                }
+                return;
+            }
+            ackOk = true;
+        }
+        if ((flags & Tcp.RST) != 0) {
+            if (ackOk) {
+                abortWith(t, "connection refused");
+                n.counters().inc(Stat.TCP_RST_IN);
+            }
+            return;
+        }
+        if ((flags & Tcp.SYN) == 0) {
+            return;
+        }
+        t.irs = seq;
+        t.rcvNxt = seq + 1;
+        t.rcvAdv = t.rcvNxt;
+        negotiate(t, false);
+        if (ackOk) {
+            ackAdvance(t, ack);
+        }
+        if (Seq.gt(t.sndUna, t.iss)) {
+            t.sndWnd = Tcp.window(s, th); // unscaled in a SYN
+            t.maxSndWnd = Math.max(t.maxSndWnd, t.sndWnd);
+            t.sndWl1 = seq;
+            t.sndWl2 = ack;
+            established(t);
+            t.ackNow = true;
+        } else {
+            // simultaneous open (RFC 9293 3.5 figure 8)
+            t.state = Tcb.SYN_RECEIVED;
+            t.sndWnd = Tcp.window(s, th);
+            t.maxSndWnd = Math.max(t.maxSndWnd, t.sndWnd);
+            t.sndWl1 = seq;
+            t.sndWl2 = ack;
+            t.sndNxt = t.iss;
+            sendSyn(t);
+        }
+    }
+
+    private void established(Tcb t) {
+        t.state = Tcb.ESTABLISHED;
+        t.rexmtAt = 0;
+        t.backoff = 0;
+        if (t.listener != null) {
+            TcpListenerState l = t.listener;
+            l.halfOpen--;
+            t.listener = null;
+            t.stream = new TcpStream(n, t.id, cfg.tcpSendBufferBytes, cfg.tcpReceiveBufferBytes);
+            t.stream.established = true;
+            TcpConnection c = new TcpConnection(t.stream, cfg.address, t.localPort, t.remoteAddr, t.remotePort);
+            if (!l.listener.offer(n.core(), c)) {
+                n.counters().inc(Stat.TCP_LISTEN_OVERFLOW);
+                reset(t);
+                return;
+            }
+            n.counters().inc(Stat.TCP_PASSIVE_OPENS);
+        } else {
+            t.stream.established = true;
+            t.stream.signal();
+        }
+        armKeepalive(t);
+        scheduleTimer(t);
+    }
+
+    /** RFC 9293 3.10.7.4: every state after SYN-SENT. */
+    private void segmentArrives(Tcb t, MemorySegment s, long th, int tlen, int doff) {
+        t.lastActivityNanos = n.now();
+        if (t.state == Tcb.SYN_SENT) {
+            synSentInput(t, s, th, tlen, doff);
+            return;
+        }
+        int flags = Tcp.flags(s, th);
+        int seq = Tcp.seq(s, th);
+        int dataLen = tlen - doff;
+        long dataOff = th + doff;
+        // RFC 7323 5.3 R1: PAWS
+        if (t.tsOk && opts.hasTimestamp && (flags & Tcp.RST) == 0 && Seq.lt(opts.tsVal, t.tsRecent)
+                && n.now() - t.tsRecentAgeNanos < PAWS_IDLE_NANOS) {
+            n.counters().inc(Stat.TCP_PAWS_DROP);
+            t.ackNow = true;
+            return;
+        }
+        // first: check sequence number (RFC 9293 3.10.7.4 "first")
+        int segLen = dataLen + ((flags & Tcp.SYN) != 0 ? 1 : 0) + ((flags & Tcp.FIN) != 0 ? 1 : 0);
+        int rcvWnd = Math.max(0, t.rcvAdv - t.rcvNxt);
+        boolean acceptable;
+        if (segLen == 0) {
+            acceptable = rcvWnd == 0 ? seq == t.rcvNxt : Seq.inWindow(seq, t.rcvNxt, t.rcvNxt + rcvWnd);
+        } else {
+            acceptable = rcvWnd > 0 && (Seq.inWindow(seq, t.rcvNxt, t.rcvNxt + rcvWnd)
+                    || Seq.inWindow(seq + segLen - 1, t.rcvNxt, t.rcvNxt + rcvWnd));
+        }
+        if (t.state == Tcb.SYN_RECEIVED && (flags & Tcp.SYN) != 0 && seq == t.irs) {
+            // retransmitted SYN: answer with our SYN-ACK again
+            t.sndNxt = t.iss;
+            sendSyn(t);
+            return;
+        }
+        if (!acceptable) {
+            if ((flags & Tcp.RST) == 0) {
+                n.counters().inc(Stat.TCP_OUT_OF_WINDOW);
+                t.ackNow = true;
+            }
+            return;
+        }
+        // RFC 7323 4.3: record the timestamp of a segment that covers RCV.NXT (Last.ACK.sent).
+        if (t.tsOk && opts.hasTimestamp && Seq.le(seq, t.rcvNxt) && (flags & Tcp.RST) == 0) {
+            t.tsRecent = opts.tsVal;
+            t.tsRecentAgeNanos = n.now();
+        }
+        // second: RST (RFC 5961 3.2)
+        if ((flags & Tcp.RST) != 0) {
+            if (seq == t.rcvNxt) {
+                n.counters().inc(Stat.TCP_RST_IN);
+                if (t.state == Tcb.SYN_RECEIVED && t.listener != null) {
+                    drop(t); // passive open: back to LISTEN (RFC 9293 3.10.7.4)
+                } else if (t.state == Tcb.CLOSING || t.state == Tcb.LAST_ACK || t.state == Tcb.TIME_WAIT) {
+                    drop(t);
+                } else {
+                    n.counters().inc(Stat.TCP_ESTABLISHED_RESETS);
+                    abortWith(t, "connection reset by peer");
+                }
+            } else {
+                challengeAck(t);
+            }
+            return;
+        }
+        // fourth: SYN in a synchronized state (RFC 5961 4.2): challenge ACK
+        if ((flags & Tcp.SYN) != 0) {
+            challengeAck(t);
+            return;
+        }
+        // fifth: ACK
+        if ((flags & Tcp.ACK) == 0) {
+            return;
+        }
+        int ack = Tcp.ack(s, th);
+        if (t.state == Tcb.SYN_RECEIVED) {
+            if (Seq.lt(t.sndUna, ack) && Seq.le(ack, t.sndMax)) {
+                t.sndWnd = Tcp.window(s, th) << t.sndWscale;
+                t.maxSndWnd = Math.max(t.maxSndWnd, t.sndWnd);
+                t.sndWl1 = seq;
+                t.sndWl2 = ack;
+                ackAdvance(t, ack);
+                established(t);
+                if (t.state == Tcb.CLOSED) {
+                    return;
+                }
+            } else {
+                sendRaw(t.localPort, t.remoteAddr, t.remotePort, ack, 0, Tcp.RST, 0);
+                n.counters().inc(Stat.TCP_RST_OUT);
+                return;
+            }
+        }
+        if (!processAck(t, s, th, seq, ack, segLen)) {
+            return;
+        }
+        if (t.state == Tcb.CLOSED) {
+            return;
+        }
+        // seventh: segment text
+        if (dataLen > 0 && (t.state == Tcb.ESTABLISHED || t.state == Tcb.FIN_WAIT_1 || t.state == Tcb.FIN_WAIT_2)) {
+            receiveData(t, s, dataOff, seq, dataLen, flags);
+        } else if (dataLen > 0) {
+            t.ackNow = true; // data after the peer's FIN: ignore but acknowledge
+        }
+        // eighth: FIN
+        if ((flags & Tcp.FIN) != 0) {
+            int finSeq = seq + dataLen;
+            if (finSeq == t.rcvNxt && !t.finReceived) {
+                receiveFin(t);
+            } else if (Seq.gt(finSeq, t.rcvNxt) && !t.finReceived) {
+                t.ooo.finPending = true;
+                t.ooo.finSeq = finSeq;
+                t.ackNow = true;
+            } else {
+                t.ackNow = true; // duplicate FIN (e.g. in TIME-WAIT): ack it, restart 2MSL
+                if (t.state == Tcb.TIME_WAIT) {
+                    t.timeWaitAt = n.now() + cfg.tcpTimeWaitNanos;
+                    scheduleTimer(t);
+                }
+            }
+        }
+    }
+
+    /**
+     * RFC 9293 3.10.7.4 "fifth, check the ACK field" with RFC 5961 5.2 and RFC 5681 / RFC 6582.
+     *
+     * @return false if the segment must be dropped
+     */
+    private boolean processAck(Tcb t, MemorySegment s, long th, int seq, int ack, int segLen) {
+        // RFC 5961 5.2: acceptable iff SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT
+        if (Seq.gt(ack, t.sndMax)) {
+            n.counters().inc(Stat.TCP_BAD_ACK);
+            t.ackNow = true;
+            return false;
+        }
+        if (Seq.lt(ack, t.sndUna - Math.max(t.sndWnd, 65535))) {
+            n.counters().inc(Stat.TCP_BAD_ACK);
+            challengeAck(t);
+            return false;
+        }
+        int wnd = Tcp.window(s, th) << t.sndWscale;
+        boolean windowUpdate = Seq.lt(t.sndWl1, seq) || (t.sndWl1 == seq && Seq.le(t.sndWl2, ack));
+        if (Seq.gt(ack, t.sndUna)) {
+            int acked = ack - t.sndUna;
+            rttSample(t, ack);
+            if (t.inRecovery) {
+                if (Seq.ge(ack, t.recover)) {
+                    // RFC 6582 3.2 (3): full acknowledgment, leave fast recovery
+                    t.inRecovery = false;
+                    t.cwnd = Math.min(t.ssthresh, Math.max(t.inFlight() - acked, 0) + t.mss);
+                } else {
+                    // RFC 6582 3.2 (4): partial acknowledgment: retransmit the next hole,
+                    // deflate cwnd by the amount acked, add back one SMSS.
+                    ackAdvance(t, ack);
+                    retransmitFirst(t);
+                    t.cwnd = Math.max(t.mss, t.cwnd - acked + t.mss);
+                    t.dupAcks = 0;
+                    if (windowUpdate) {
+                        updateWindow(t, seq, ack, wnd);
+                    }
+                    return true;
+                }
+            } else {
+                t.cc.onAck(t, acked, n.now());
+            }
+            t.dupAcks = 0;
+            ackAdvance(t, ack);
+        } else if (ack == t.sndUna && segLen == 0 && wnd == t.sndWnd && t.inFlight() > 0) {
+            // RFC 5681 2: a duplicate ACK
+            n.counters().inc(Stat.TCP_DUP_ACKS);
+            t.dupAcks++;
+            if (t.dupAcks == 3 && !t.inRecovery && Seq.gt(ack, t.recover)) {
+                // RFC 5681 3.2 / RFC 6582 3.2 (2): fast retransmit
+                n.counters().inc(Stat.TCP_FAST_RETRANSMITS);
+                t.ssthresh = t.cc.onFastRetransmit(t, n.now());
+                t.recover = t.sndMax;
+                t.inRecovery = true;
+                retransmitFirst(t);
+                t.cwnd = t.ssthresh + 3 * t.mss;
+            } else if (t.dupAcks > 3 && t.inRecovery) {
+                t.cwnd += t.mss; // RFC 5681 3.2 (4): inflate
+            }
+        }
+        if (windowUpdate) {
+            updateWindow(t, seq, ack, wnd);
+        }
+        // state changes driven by the ACK of our FIN
+        if (t.finSent && Seq.gt(t.sndUna, t.finSeq)) {
+            switch (t.state) {
+                case Tcb.FIN_WAIT_1 -> {
+                    t.state = Tcb.FIN_WAIT_2;
+                    // Linux-like FIN_WAIT_2 timeout once the application has closed
+                    if (t.stream.closed) {
+                        t.timeWaitAt = n.now() + cfg.tcpTimeWaitNanos;
+                        scheduleTimer(t);
+                    }
+                }
+                case Tcb.CLOSING -> enterTimeWait(t);
+                case Tcb.LAST_ACK -> {
+                    finish(t, null);
+                    return false;
+                }
+                default -> { }
+            }
+        }
+        return true;
+    }
+
+    private void updateWindow(Tcb t, int seq, int ack, int wnd) {
+        t.sndWnd = wnd;
+        t.maxSndWnd = Math.max(t.maxSndWnd, wnd);
+        t.sndWl1 = seq;
+        t.sndWl2 = ack;
+        if (wnd > 0) {
+            t.persistAt = 0;
+        }
+    }
+
+    /** Advances SND.UNA to {@code ack}, frees acknowledged bytes in the send ring. */
+    private void ackAdvance(Tcb t, int ack) {
+        int acked = ack - t.sndUna;
+        if (acked <= 0) {
+            return;
+        }
+        t.sndUna = ack;
+        t.sndUnaPos += acked;
+        if (Seq.lt(t.sndNxt, t.sndUna)) {
+            t.sndNxt = t.sndUna;
+        }
+        if (t.stream != null) {
+            long tail = t.stream.send.tail();
+            long head = Math.max(0, Math.min(t.sndUnaPos, tail));
+            if (head > t.stream.send.head()) {
+                t.stream.send.head(head);
+                t.stream.signal(); // space for a blocked writer
+            }
+        }
+        t.backoff = 0;
+        // RFC 6298 5.2/5.3: stop the timer when all is acked, else restart it
+        t.rexmtAt = t.sndUna == t.sndMax ? 0 : n.now() + t.rto;
+        scheduleTimer(t);
+    }
+
+    /** RFC 6298 2, with Karn's algorithm (3) or RFC 7323 4.1 timestamps. */
+    private void rttSample(Tcb t, int ack) {
+        long sample = -1;
+        if (t.tsOk && opts.hasTimestamp && opts.tsEcr != 0) {
+            sample = (tsNow() - opts.tsEcr) * 1_000_000L;
+        } else if (t.rttTiming && Seq.gt(ack, t.rttSeq)) {
+            sample = n.now() - t.rttStart;
+        }
+        if (t.rttTiming && Seq.gt(ack, t.rttSeq)) {
+            t.rttTiming = false;
+        }
+        if (sample < 0) {
+            return;
+        }
+        sample = Math.max(sample, 1000);
+        if (t.srtt == 0) {
+            t.srtt = sample; // (2.2)
+            t.rttvar = sample / 2;
+        } else {
+            long delta = Math.abs(t.srtt - sample); // (2.3), alpha 1/8, beta 1/4
+            t.rttvar = (3 * t.rttvar + delta) / 4;
+            t.srtt = (7 * t.srtt + sample) / 8;
+        }
+        long granularity = TimeUnit.MILLISECONDS.toNanos(1);
+        t.rto = Math.min(cfg.tcpRtoMaxNanos, Math.max(cfg.tcpRtoMinNanos, t.srtt + Math.max(granularity, 4 * t.rttvar)));
+    }
+
+    /** Our timestamp clock: milliseconds (RFC 7323 5.4: 1 ms to 1 s per tick). */
+    private int tsNow() {
+        return (int) (n.now() / 1_000_000L);
+    }
+
+    private void receiveData(Tcb t, MemorySegment s, long dataOff, int seq, int dataLen, int flags) {
+        // trim to the window: bytes below RCV.NXT are duplicates; beyond the right edge dropped
+        int skip = t.rcvNxt - seq;
+        if (skip > 0) {
+            dataOff += skip;
+            dataLen -= skip;
+            seq = t.rcvNxt;
+        }
+        int room = t.rcvAdv - seq;
+        if (dataLen > room) {
+            dataLen = Math.max(0, room);
+        }
+        if (dataLen <= 0) {
+            t.ackNow = true;
+            return;
+        }
+        TcpStream st = t.stream;
+        long tail = st.recv.tail();
+        st.recv.write(tail + (seq - t.rcvNxt), s, dataOff, dataLen);
+        t.bytesIn += dataLen;
+        if (seq == t.rcvNxt) {
+            int newNxt = t.rcvNxt + dataLen;
+            boolean filled = !t.ooo.isEmpty();
+            newNxt = t.ooo.takeContiguous(newNxt);
+            while (!t.ooo.isEmpty()) {
+                int next = t.ooo.takeContiguous(newNxt);
+                if (next == newNxt) {
+                    break;
+                }
+                newNxt = next;
+            }
+            st.recv.tail(tail + (newNxt - t.rcvNxt));
+            t.rcvNxt = newNxt;
+            st.signal();
+            if (t.ooo.finPending && t.ooo.finSeq == t.rcvNxt) {
+                t.ooo.finPending = false;
+                receiveFin(t);
+            }
+            // RFC 9293 3.8.6.3 / RFC 5681 4.2: ACK at least every second full segment; ACK at
+            // once when a hole was filled (so the sender's recovery ends quickly).
+            t.unackedSegments++;
+            if (filled || t.unackedSegments >= 2) {
+                t.ackNow = true;
+            } else if (t.delackAt == 0) {
+                t.delackAt = n.now() + cfg.tcpDelayedAckNanos;
+                scheduleTimer(t);
+            }
+        } else {
+            // RFC 9293 3.10.7.4 / RFC 5681 4.2: out of order: keep it, send a duplicate ACK at once
+            if (!t.ooo.add(seq, seq + dataLen)) {
+                n.counters().inc(Stat.TCP_OOO_DROPPED);
+            } else {
+                n.counters().inc(Stat.TCP_OOO_SEGMENTS);
+            }
+            t.ackNow = true;
+        }
+    }
+
+    private void receiveFin(Tcb t) {
+        t.finReceived = true;
+        t.rcvNxt++;
+        t.ackNow = true;
+        t.stream.eof = true;
+        t.stream.signal();
+        switch (t.state) {
+            case Tcb.SYN_RECEIVED, Tcb.ESTABLISHED -> t.state = Tcb.CLOSE_WAIT;
+            case Tcb.FIN_WAIT_1 -> {
+                if (t.finSent && Seq.gt(t.sndUna, t.finSeq)) {
+                    enterTimeWait(t);
+                } else {
+                    t.state = Tcb.CLOSING;
+                }
+            }
+            case Tcb.FIN_WAIT_2 -> enterTimeWait(t);
+            default -> { }
+        }
+    }
+
+    private void enterTimeWait(Tcb t) {
+        t.state = Tcb.TIME_WAIT;
+        t.rexmtAt = 0;
+        t.persistAt = 0;
+        t.keepaliveAt = 0;
+        t.delackAt = 0;
+        t.timeWaitAt = n.now() + cfg.tcpTimeWaitNanos; // RFC 9293 3.6: 2 MSL
+        t.stream.finished = true;
+        t.stream.signal();
+        scheduleTimer(t);
+    }
+
+    /** RFC 5961 3.2 / 4.2 / 5.2: a challenge ACK, rate limited per core (RFC 5961 7). */
+    private void challengeAck(Tcb t) {
+        long now = n.now();
+        if (now - challengeWindowStart >= 1_000_000_000L) {
+            challengeWindowStart = now;
+            challengeAcks = 0;
+        }
+        if (challengeAcks >= cfg.tcpChallengeAcksPerSecond) {
+            n.counters().inc(Stat.TCP_CHALLENGE_ACK_LIMITED);
+            return;
+        }
+        challengeAcks++;
+        n.counters().inc(Stat.TCP_CHALLENGE_ACKS);
+        t.ackNow = true;
+    }
+
+    // ================================================================== SYN cookies (RFC 4987 3.6)
+
+    private static final int[] COOKIE_MSS = {536, 1200, 1440, 1460, 8960, 1220, 1380, 1400};
+
+    private int cookieCounter() {
+        return (int) (n.now() / 64_000_000_000L); // 64 s
+    }
+
+    private int cookieHash(int src, int sport, int dport, int peerIsn, int counter) {
+        return (int) isn.hash(src, cfg.address, ((long) sport << 16) | dport, ((long) peerIsn << 8) ^ counter) & 0xFFFFFF;
+    }
+
+    private void sendCookie(MemorySegment s, long th, int src, int sport, int dport, int seq) {
+        int peerMss = opts.mss > 0 ? opts.mss : DEFAULT_MSS;
+        int idx = 0;
+        for (int i = 0; i < COOKIE_MSS.length; i++) {
+            if (COOKIE_MSS[i] <= Math.min(peerMss, mtuMss()) && COOKIE_MSS[i] >= COOKIE_MSS[idx]) {
+                idx = i;
+            }
+        }
+        int counter = cookieCounter();
+        int cookie = ((counter & 0x1F) << 27) | (idx << 24) | cookieHash(src, sport, dport, seq, counter);
+        n.counters().inc(Stat.TCP_SYN_COOKIES_SENT);
+        // SYN-ACK carrying only MSS: the cookie cannot remember window scale, SACK or timestamps.
+        MemorySegment tx = n.txBuffer();
+        long t = Netisr.TX_IP + Ipv4.MIN_HEADER;
+        Tcp.write(tx, t, dport, sport, cookie, seq + 1, 24, Tcp.SYN | Tcp.ACK, 65535);
+        Bytes.u8(tx, t + 20, Tcp.OPT_MSS);
+        Bytes.u8(tx, t + 21, 4);
+        Bytes.u16(tx, t + 22, COOKIE_MSS[idx]);
+        Tcp.finishChecksum(tx, t, 24, cfg.address, src);
+        n.counters().inc(Stat.TCP_OUT);
+        n.ip().send(tx, Netisr.TX_IP, 24, Ipv4.PROTO_TCP, src, true);
+    }
+
+    private boolean cookieAck(TcpListenerState l, MemorySegment s, long th, int tlen, int doff, int src,
+                              int sport, int dport) {
+        int ack = Tcp.ack(s, th);
+        int seq = Tcp.seq(s, th);
+        int cookie = ack - 1;
+        int peerIsn = seq - 1;
+        int counter = cookieCounter();
+        int c5 = (cookie >>> 27) & 0x1F;
+        int idx = (cookie >>> 24) & 0x7;
+        int usedCounter;
+        if (c5 == (counter & 0x1F)) {
+            usedCounter = counter;
+        } else if (c5 == ((counter - 1) & 0x1F)) {
+            usedCounter = counter - 1;
+        } else {
+            n.counters().inc(Stat.TCP_SYN_COOKIES_BAD);
+            return false;
+        }
+        if ((cookie & 0xFFFFFF) != cookieHash(src, sport, dport, peerIsn, usedCounter)) {
+            n.counters().inc(Stat.TCP_SYN_COOKIES_BAD);
+            return false;
+        }
+        if (pcbs.size() >= maxConnectionsPerCore) {
+            n.counters().inc(Stat.TCP_TOO_MANY_CONNECTIONS);
+            return false;
+        }
+        n.counters().inc(Stat.TCP_SYN_COOKIES_OK);
+        Tcb t = newTcb(dport, src, sport);
+        t.cc = CongestionControl.of(cfg.tcpCongestionControl);
+        t.irs = peerIsn;
+        t.rcvNxt = seq;
+        t.iss = cookie;
+        t.sndUna = ack;
+        t.sndNxt = ack;
+        t.sndMax = ack;
+        t.sndUnaPos = 0;
+        t.recover = ack;
+        t.mss = Math.min(COOKIE_MSS[idx], mtuMss());
+        t.cwnd = Math.min(10 * t.mss, Math.max(2 * t.mss, 14600));
+        t.sndWnd = Tcp.window(s, th);
+        t.maxSndWnd = Math.max(t.maxSndWnd, t.sndWnd);
+        t.sndWl1 = seq;
+        t.sndWl2 = ack;
+        t.listener = l;
+        l.halfOpen++;
+        t.rcvAdv = t.rcvNxt + 65535;
+        established(t);
+        if (t.state == Tcb.ESTABLISHED && tlen > doff) {
+            segmentArrives(t, s, th, tlen, doff);
+        }
+        if (t.state != Tcb.CLOSED) {
+            output(t);
+        }
+        return true;
+    }
+
+    // ================================================================== application doorbells
+
+    /** An application changed connection {@code id}'s rings or flags. */
+    public void doorbell(int id) {
+        n.checkOwner();
+        Tcb t = byId.get(id);
+        if (t == null || t.stream == null) {
+            return;
+        }
+        TcpStream st = t.stream;
+        st.doorbellTaken();
+        if (st.abort) {
+            if (t.state != Tcb.CLOSED && t.state != Tcb.TIME_WAIT && t.state != Tcb.SYN_SENT) {
+                reset(t);
+            } else {
+                finish(t, null);
+            }
+            return;
+        }
+        if (st.shutdownOutput || st.closed) {
+            if (t.state == Tcb.SYN_SENT && st.closed) {
+                finish(t, null);
+                return;
+            }
+        }
+        if (st.closed && t.state == Tcb.FIN_WAIT_2 && t.timeWaitAt == 0) {
+            t.timeWaitAt = n.now() + cfg.tcpTimeWaitNanos;
+            scheduleTimer(t);
+        }
+        output(t);
+    }
+
+    // ================================================================== output
+
+    /** Ring position of sequence number {@code seq} in the send ring. */
+    private static long pos(Tcb t, int seq) {
+        return t.sndUnaPos + (seq - t.sndUna);
+    }
+
+    /**
+     * tcp_output: sends what the windows allow (data, FIN), a pure ACK or window update if one
+     * is due, and arms the retransmission or persist timer.
+     */
+    public void output(Tcb t) {
+        if (t.state == Tcb.CLOSED || t.state == Tcb.SYN_SENT || t.state == Tcb.LISTEN) {
+            return;
+        }
+        if (t.state == Tcb.SYN_RECEIVED) {
+            if (t.ackNow) {
+                t.sndNxt = t.iss;
+                sendSyn(t);
+            }
+            return;
+        }
+        TcpStream st = t.stream;
+        boolean canSend = t.state == Tcb.ESTABLISHED || t.state == Tcb.CLOSE_WAIT
+                || ((t.state == Tcb.FIN_WAIT_1 || t.state == Tcb.CLOSING || t.state == Tcb.LAST_ACK)
+                && Seq.lt(t.sndNxt, t.finSeq));
+        boolean sent = false;
+        if (canSend) {
+            long end = st.send.tail();
+            boolean wantFin = (st.shutdownOutput || st.closed);
+            while (true) {
+                long p = pos(t, t.sndNxt);
+                long avail = end - p;
+                int win = Math.min(t.sndWnd, t.cwnd);
+                int usable = t.sndUna + win - t.sndNxt;
+                int maxData = t.mss - optionBytes(t); // RFC 9293 3.7.1: options come out of the MSS
+                int len = (int) Math.max(0, Math.min(Math.min(avail, maxData), usable));
+                boolean finNow = wantFin && (!t.finSent || Seq.le(t.sndNxt, t.finSeq)) && p + len == end
+                        && (t.finSent ? t.sndNxt + len == t.finSeq : true);
+                if (len > 0) {
+                    // RFC 9293 3.7.4 Nagle: hold a small segment while data is unacknowledged.
+                    // RFC 9293 3.8.6.2.1 sender SWS avoidance: a window-limited small segment
+                    // goes only if it is at least half the largest window seen, or nothing is
+                    // in flight (else the ACK of what is in flight will open the window).
+                    if (len < maxData && len < avail && len < t.maxSndWnd / 2 && t.sndMax != t.sndUna) {
+                        break;
+                    }
+                    if (len < maxData && !t.nodelay && t.sndMax != t.sndUna && !finNow && Seq.ge(t.sndNxt, t.sndMax)) {
+                        break;
+                    }
+                    int flags = Tcp.ACK | (p + len == end ? Tcp.PSH : 0);
+                    if (finNow) {
+                        flags |= Tcp.FIN;
+                    }
+                    sendData(t, t.sndNxt, len, flags);
+                    sent = true;
+                    continue;
+                }
+                if (finNow && (usable > 0 || t.sndWnd == 0 || !t.finSent) && Seq.ge(t.sndNxt, t.sndUna)
+                        && (!t.finSent || t.sndNxt == t.finSeq)) {
+                    sendData(t, t.sndNxt, 0, Tcp.ACK | Tcp.FIN);
+                    sent = true;
+                }
+                if (avail > 0 && t.sndWnd == 0 && t.sndMax == t.sndUna && t.persistAt == 0) {
+                    // RFC 9293 3.8.6.1: zero window: probe with the persist timer
+                    t.persistAt = n.now() + t.rto;
+                    scheduleTimer(t);
+                }
+                break;
+            }
+        }
+        if (!sent && (t.ackNow || windowUpdateDue(t))) {
+            sendData(t, t.sndNxt, 0, Tcp.ACK);
+        }
+    }
+
+    /** RFC 9293 3.8.6.2.2: advertise a larger window once it grew by min(buffer/2, MSS). */
+    private boolean windowUpdateDue(Tcb t) {
+        if (t.stream == null || t.finReceived) {
+            return false;
+        }
+        int free = freeReceive(t);
+        int edge = t.rcvNxt + (((free) >>> t.rcvWscale) << t.rcvWscale);
+        int grow = edge - t.rcvAdv;
+        return grow >= Math.min(t.stream.recv.capacity() / 2, t.mss) && grow > 0;
+    }
+
+    private int freeReceive(Tcb t) {
+        return t.stream.recv.capacity() - (int) (t.stream.recv.tail() - t.stream.recv.head());
+    }
+
+    /** Window field for an outgoing segment and the right edge it advertises. */
+    private int advertise(Tcb t, boolean syn) {
+        int free = t.stream != null ? freeReceive(t) : cfg.tcpReceiveBufferBytes;
+        if (t.finReceived) {
+            free = Math.max(free, 0);
+        }
+        int field;
+        if (syn) {
+            field = Math.min(free, 65535);
+        } else {
+            field = Math.min(free >>> t.rcvWscale, 65535);
+        }
+        int edge = t.rcvNxt + (syn ? field : field << t.rcvWscale);
+        if (Seq.gt(edge, t.rcvAdv) || t.rcvAdv == 0) {
+            t.rcvAdv = edge;
+        } else if (!syn) {
+            // RFC 9293 3.8.6.2.2: never shrink the window: advertise the old right edge
+            field = Math.min((t.rcvAdv - t.rcvNxt) >>> t.rcvWscale, 65535);
+        }
+        return field;
+    }
+
+    private void sendSyn(Tcb t) {
+        boolean synAck = t.state == Tcb.SYN_RECEIVED;
+        MemorySegment tx = n.txBuffer();
+        long th = Netisr.TX_IP + Ipv4.MIN_HEADER;
+        int o = 20;
+        // options in Linux's order: MSS, SACK-permitted, TS, NOP, WS
+        Bytes.u8(tx, th + o, Tcp.OPT_MSS);
+        Bytes.u8(tx, th + o + 1, 4);
+        Bytes.u16(tx, th + o + 2, mtuMss());
+        o += 4;
+        boolean sack = !synAck || t.sackOk;
+        boolean ts = !synAck || t.tsOk;
+        boolean ws = !synAck || t.wscaleOk;
+        if (sack && ts) {
+            Bytes.u8(tx, th + o, Tcp.OPT_SACK_PERMITTED);
+            Bytes.u8(tx, th + o + 1, 2);
+            o += 2;
+        } else if (sack) {
+            Bytes.u8(tx, th + o, Tcp.OPT_NOP);
+            Bytes.u8(tx, th + o + 1, Tcp.OPT_NOP);
+            Bytes.u8(tx, th + o + 2, Tcp.OPT_SACK_PERMITTED);
+            Bytes.u8(tx, th + o + 3, 2);
+            o += 4;
+        }
+        if (ts) {
+            if (!sack) {
+                Bytes.u8(tx, th + o, Tcp.OPT_NOP);
+                Bytes.u8(tx, th + o + 1, Tcp.OPT_NOP);
+                o += 2;
+            }
+            Bytes.u8(tx, th + o, Tcp.OPT_TIMESTAMP);
+            Bytes.u8(tx, th + o + 1, 10);
+            Bytes.i32(tx, th + o + 2, tsNow());
+            Bytes.i32(tx, th + o + 6, synAck ? t.tsRecent : 0);
+            o += 10;
+        }
+        if (ws) {
+            Bytes.u8(tx, th + o, Tcp.OPT_NOP);
+            Bytes.u8(tx, th + o + 1, Tcp.OPT_WSCALE);
+            Bytes.u8(tx, th + o + 2, 3);
+            Bytes.u8(tx, th + o + 3, t.rcvWscale);
+            o += 4;
+        }
+        int flags = Tcp.SYN | (synAck ? Tcp.ACK : 0);
+        int window = advertise(t, true);
+        Tcp.write(tx, th, t.localPort, t.remotePort, t.iss, synAck ? t.rcvNxt : 0, o, flags, window);
+        Tcp.finishChecksum(tx, th, o, cfg.address, t.remoteAddr);
+        n.counters().inc(Stat.TCP_OUT);
+        n.ip().send(tx, Netisr.TX_IP, o, Ipv4.PROTO_TCP, t.remoteAddr, true);
+        t.sndNxt = t.iss + 1;
+        if (Seq.gt(t.sndNxt, t.sndMax)) {
+            t.sndMax = t.sndNxt;
+        }
+        t.ackNow = false;
+        if (t.rexmtAt == 0) {
+            t.rexmtAt = n.now() + t.rto;
+            scheduleTimer(t);
+        }
+        if (!t.rttTiming && t.backoff == 0) {
+            t.rttTiming = true;
+            t.rttSeq = t.iss;
+            t.rttStart = n.now();
+        }
+    }
+
+    /** Bytes of options {@link #sendData} puts on a segment now (timestamps, SACK blocks). */
+    private static int optionBytes(Tcb t) {
+        int o = t.tsOk ? 12 : 0;
+        if (t.sackOk && !t.ooo.isEmpty()) {
+            o += 4 + 8 * Math.min(t.tsOk ? 3 : 4, t.ooo.count);
+        }
+        return o;
+    }
+
+    /**
+     * Builds and sends one segment at {@code seq} with {@code len} bytes from the send ring (and
+     * FIN if flagged), with timestamps and SACK blocks as negotiated.
+     */
+    private void sendData(Tcb t, int seq, int len, int flags) {
+        MemorySegment tx = n.txBuffer();
+        long th = Netisr.TX_IP + Ipv4.MIN_HEADER;
+        int o = 20;
+        if (t.tsOk) {
+            Bytes.u8(tx, th + o, Tcp.OPT_NOP);
+            Bytes.u8(tx, th + o + 1, Tcp.OPT_NOP);
+            Bytes.u8(tx, th + o + 2, Tcp.OPT_TIMESTAMP);
+            Bytes.u8(tx, th + o + 3, 10);
+            Bytes.i32(tx, th + o + 4, tsNow());
+            Bytes.i32(tx, th + o + 8, t.tsRecent);
+            o += 12;
+        }
+        if (t.sackOk && !t.ooo.isEmpty()) {
+            // RFC 2018 4: the first block holds the most recently received segment
+            int max = t.tsOk ? 3 : 4;
+            int blocks = Math.min(max, t.ooo.count + 0);
+            Bytes.u8(tx, th + o, Tcp.OPT_NOP);
+            Bytes.u8(tx, th + o + 1, Tcp.OPT_NOP);
+            Bytes.u8(tx, th + o + 2, Tcp.OPT_SACK);
+            Bytes.u8(tx, th + o + 3, 2 + 8 * blocks);
+            long b = th + o + 4;
+            Bytes.i32(tx, b, t.ooo.lastLeft);
+            Bytes.i32(tx, b + 4, t.ooo.lastRight);
+            int written = 1;
+            for (int i = 0; i < t.ooo.count && written < blocks; i++) {
+                if (t.ooo.left[i] == t.ooo.lastLeft) {
+                    continue;
+                }
+                Bytes.i32(tx, b + 8L * written, t.ooo.left[i]);
+                Bytes.i32(tx, b + 8L * written + 4, t.ooo.right[i]);
+                written++;
+            }
+            if (written < blocks) {
+                Bytes.u8(tx, th + o + 3, 2 + 8 * written);
+                blocks = written;
+            }
+            o += 4 + 8 * blocks;
+        }
+        if (len > 0) {
+            t.stream.send.read(pos(t, seq), tx, th + o, len);
+        }
+        int window = advertise(t, false);
+        Tcp.write(tx, th, t.localPort, t.remotePort, seq, t.rcvNxt, o, flags, window);
+        Tcp.finishChecksum(tx, th, o + len, cfg.address, t.remoteAddr);
+        n.counters().inc(Stat.TCP_OUT);
+        n.ip().send(tx, Netisr.TX_IP, o + len, Ipv4.PROTO_TCP, t.remoteAddr, true);
+        t.ackNow = false;
+        t.unackedSegments = 0;
+        t.delackAt = 0;
+        int segLen = len + ((flags & Tcp.FIN) != 0 ? 1 : 0);
+        if (segLen > 0) {
+            boolean retransmission = Seq.lt(seq, t.sndMax);
+            if (retransmission) {
+                t.retransmits++;
+                n.counters().inc(Stat.TCP_RETRANSMITS);
+            } else {
+                t.bytesOut += len;
+                if (!t.rttTiming) {
+                    t.rttTiming = true; // RFC 6298 3 / Karn: time only new data
+                    t.rttSeq = seq;
+                    t.rttStart = n.now();
+                }
+            }
+            if ((flags & Tcp.FIN) != 0) {
+                t.finSent = true;
+                t.finSeq = seq + len;
+                if (t.state == Tcb.ESTABLISHED) {
+                    t.state = Tcb.FIN_WAIT_1;
+                } else if (t.state == Tcb.CLOSE_WAIT) {
+                    t.state = Tcb.LAST_ACK;
+                }
+            }
+            t.sndNxt = seq + segLen;
+            if (Seq.gt(t.sndNxt, t.sndMax)) {
+                t.sndMax = t.sndNxt;
+            }
+            if (t.rexmtAt == 0) {
+                t.rexmtAt = n.now() + t.rto; // RFC 6298 5.1
+                scheduleTimer(t);
+            }
+        }
+    }
+
+    /** Retransmits the first unacknowledged segment (fast retransmit, partial ACK). */
+    private void retransmitFirst(Tcb t) {
+        int saved = t.sndNxt;
+        long end = t.stream.send.tail();
+        long p = pos(t, t.sndUna);
+        int len = (int) Math.max(0, Math.min(t.mss - optionBytes(t), end - p));
+        int flags = Tcp.ACK;
+        if (t.finSent && t.sndUna + len == t.finSeq) {
+            flags |= Tcp.FIN;
+        }
+        if (len > 0 || (flags & Tcp.FIN) != 0) {
+            sendData(t, t.sndUna, len, flags);
+        }
+        t.sndNxt = Seq.max(saved, t.sndNxt);
+        t.rttTiming = false; // Karn
+    }
+
+    /** Sends a bare segment without a TCB (RSTs). */
+    private void sendRaw(int sport, int dst, int dport, int seq, int ack, int flags, int window) {
+        MemorySegment tx = n.txBuffer();
+        long th = Netisr.TX_IP + Ipv4.MIN_HEADER;
+        Tcp.write(tx, th, sport, dport, seq, ack, 20, flags, window);
+        Tcp.finishChecksum(tx, th, 20, cfg.address, dst);
+        n.counters().inc(Stat.TCP_OUT);
+        n.ip().send(tx, Netisr.TX_IP, 20, Ipv4.PROTO_TCP, dst, true);
+    }
+
+    // ================================================================== closing
+
+    /** Sends RST and forgets the connection (abort, RFC 9293 3.10.5). */
+    private void reset(Tcb t) {
+        sendRaw(t.localPort, t.remoteAddr, t.remotePort, t.sndNxt, 0, Tcp.RST, 0);
+        n.counters().inc(Stat.TCP_RST_OUT);
+        finish(t, t.stream != null && !t.stream.closed ? "connection aborted" : null);
+    }
+
+    private void abortWith(Tcb t, String error) {
+        finish(t, error);
+    }
+
+    private void finish(Tcb t, String error) {
+        if (t.stream != null) {
+            if (error != null && t.stream.error == null) {
+                t.stream.error = error;
+            }
+            t.stream.finished = true;
+            t.stream.signal();
+        }
+        drop(t);
+    }
+
+    /** Removes the TCB from every table of this core. */
+    private void drop(Tcb t) {
+        if (t.listener != null) {
+            t.listener.halfOpen--;
+            t.listener = null;
+        }
+        t.state = Tcb.CLOSED;
+        pcbs.remove(t.key);
+        byId.remove(t.id);
+        if (t.timerId >= 0) {
+            wheel.cancelTimer(t.timerId);
+            byTimer.remove(t.timerId);
+            t.timerId = -1;
+            t.timerDeadline = 0;
+        }
+    }
+
+    // ================================================================== timers
+
+    private void armKeepalive(Tcb t) {
+        t.keepaliveAt = 0; // keepalive is off unless enabled per socket (RFC 1122 4.2.3.6)
+    }
+
+    /** (Re)schedules the connection's wheel entry for its earliest deadline. */
+    private void scheduleTimer(Tcb t) {
+        long d = Long.MAX_VALUE;
+        if (t.rexmtAt != 0) d = Math.min(d, t.rexmtAt);
+        if (t.persistAt != 0) d = Math.min(d, t.persistAt);
+        if (t.delackAt != 0) d = Math.min(d, t.delackAt);
+        if (t.keepaliveAt != 0) d = Math.min(d, t.keepaliveAt);
+        if (t.timeWaitAt != 0) d = Math.min(d, t.timeWaitAt);
+        if (d == Long.MAX_VALUE) {
+            if (t.timerId >= 0) {
+                wheel.cancelTimer(t.timerId);
+                byTimer.remove(t.timerId);
+                t.timerId = -1;
+                t.timerDeadline = 0;
+            }
+            return;
+        }
+        if (t.timerId >= 0 && t.timerDeadline <= d) {
+            return; // an earlier wake-up is already scheduled; it re-arms on expiry
+        }
+        if (t.timerId >= 0) {
+            wheel.cancelTimer(t.timerId);
+            byTimer.remove(t.timerId);
+        }
+        t.timerId = wheel.scheduleTimer(d);
+        t.timerDeadline = d;
+        byTimer.put(t.timerId, t);
+    }
+
+    /** Runs expired timers; called by the netisr on every pass. */
+    public int pollTimers(long now) {
+        n.checkOwner();
+        int fired = wheel.poll(now, timerHandler, 1024);
+        for (int i = 0; i < expired.size(); i++) {
+            Tcb t = expired.get(i);
+            if (t.state != Tcb.CLOSED) {
+                runTimers(t, now);
+            }
+        }
+        expired.clear();
+        return fired;
+    }
+
+    private boolean onTimer(TimeUnit unit, long now, long timerId) {
+        Tcb t = byTimer.remove(timerId);
+        if (t != null && t.timerId == timerId) {
+            t.timerId = -1;
+            t.timerDeadline = 0;
+            expired.add(t);
+        }
+        return true;
+    }
+
+    private void runTimers(Tcb t, long now) {
+        if (t.timeWaitAt != 0 && now - t.timeWaitAt >= 0) {
+            t.timeWaitAt = 0;
+            finish(t, t.state == Tcb.TIME_WAIT ? null : "connection closed (FIN-WAIT-2 timeout)");
+            return;
+        }
+        if (t.delackAt != 0 && now - t.delackAt >= 0) {
+            t.delackAt = 0;
+            t.ackNow = true;
+        }
+        if (t.rexmtAt != 0 && now - t.rexmtAt >= 0) {
+            t.rexmtAt = 0;
+            retransmitTimeout(t, now);
+            if (t.state == Tcb.CLOSED) {
+                return;
+            }
+        }
+        if (t.persistAt != 0 && now - t.persistAt >= 0) {
+            t.persistAt = 0;
+            persistProbe(t);
+        }
+        output(t);
+        scheduleTimer(t);
+    }
+
+    /** RFC 6298 5.4-5.7 and RFC 5681 3.1 (4): retransmission timeout. */
+    private void retransmitTimeout(Tcb t, long now) {
+        n.counters().inc(Stat.TCP_RTO);
+        t.backoff++;
+        int limit = t.state == Tcb.SYN_SENT || t.state == Tcb.SYN_RECEIVED ? cfg.tcpSynRetries : cfg.tcpMaxRetries;
+        if (t.backoff > limit) {
+            n.counters().inc(Stat.TCP_TIMEOUTS);
+            if (t.state == Tcb.SYN_RECEIVED && t.listener != null) {
+                drop(t);
+            } else {
+                sendRaw(t.localPort, t.remoteAddr, t.remotePort, t.sndNxt, 0, Tcp.RST, 0);
+                n.counters().inc(Stat.TCP_RST_OUT);
+                finish(t, "connection timed out");
+            }
+            return;
+        }
+        t.rto = Math.min(cfg.tcpRtoMaxNanos, t.rto * 2); // (5.5) back off
+        t.rttTiming = false; // Karn
+        if (t.state == Tcb.SYN_SENT || t.state == Tcb.SYN_RECEIVED) {
+            t.sndNxt = t.iss;
+            t.rexmtAt = 0;
+            n.counters().inc(Stat.TCP_RETRANSMITS);
+            sendSyn(t);
+            return;
+        }
+        t.ssthresh = t.cc.onRto(t, now);
+        t.cwnd = t.mss; // loss window (RFC 5681 3.1)
+        t.inRecovery = false;
+        t.recover = t.sndMax; // RFC 6582 4: avoid false fast retransmits after RTO
+        t.dupAcks = 0;
+        t.sndNxt = t.sndUna; // go back: retransmit from the first unacknowledged byte
+        retransmitFirst(t);
+        t.rexmtAt = now + t.rto;
+    }
+
+    /** RFC 9293 3.8.6.1: probe a zero window with one byte beyond it. */
+    private void persistProbe(Tcb t) {
+        if (t.sndWnd > 0 || t.stream == null) {
+            return;
+        }
+        long p = pos(t, t.sndNxt);
+        if (t.stream.send.tail() - p > 0) {
+            n.counters().inc(Stat.TCP_PERSIST_PROBES);
+            int savedWnd = t.sndWnd;
+            sendData(t, t.sndNxt, 1, Tcp.ACK);
+            t.sndWnd = savedWnd;
+            t.backoff++;
+            long next = Math.min(cfg.tcpRtoMaxNanos, t.rto << Math.min(t.backoff, 10));
+            t.persistAt = n.now() + next;
+            t.rexmtAt = 0;
+        }
+    }
+
+    /** Human-readable summary of one connection (stats, ss -tni). */
+    public static String describe(Tcb t) {
+        return String.format("%s %s:%d rtt=%.1fms rto=%dms cwnd=%d ssthresh=%d in=%d out=%d retrans=%d",
+                t.stateName(), Ipv4.toString(t.remoteAddr), t.remotePort, t.srtt / 1e6, t.rto / 1_000_000,
+                t.cwnd, t.ssthresh, t.bytesIn, t.bytesOut, t.retransmits);
+    }
+}

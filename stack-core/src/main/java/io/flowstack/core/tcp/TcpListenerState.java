@@ -1,0 +1,22 @@
+package io.flowstack.core.tcp;
+
+import io.flowstack.core.socket.TcpListener;
+
+/**
+ * One core's replica of a listening socket: its port, the shared accept side and this core's
+ * count of half-open connections (RFC 9293 LISTEN).
+ *
+ * <p>Owned by: one netisr (each core has its own replica of every listener).
+ */
+public final class TcpListenerState {
+    final int port;
+    final TcpListener listener;
+    final int synBacklog;
+    int halfOpen;
+
+    public TcpListenerState(int port, TcpListener listener, int synBacklog) {
+        this.port = port;
+        this.listener = listener;
+        this.synBacklog = synBacklog;
+    }
+}
