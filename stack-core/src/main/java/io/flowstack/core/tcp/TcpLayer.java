@@ -408,11 +408,21 @@ public final class TcpLayer {
             acceptable = rcvWnd > 0 && (Seq.inWindow(seq, t.rcvNxt, t.rcvNxt + rcvWnd)
                     || Seq.inWindow(seq + segLen - 1, t.rcvNxt, t.rcvNxt + rcvWnd));
         }
-        if (t.state == Tcb.SYN_RECEIVED && (flags & Tcp.SYN) != 0 && seq == t.irs) {
-            // retransmitted SYN: answer with our SYN-ACK again
-            t.sndNxt = t.iss;
-            sendSyn(t);
-            return;
+        if ((flags & Tcp.SYN) != 0 && seq == t.irs) {
+            if (t.state == Tcb.SYN_RECEIVED && (flags & Tcp.ACK) == 0) {
+                // retransmitted SYN: answer with our SYN-ACK again
+                t.sndNxt = t.iss;
+                sendSyn(t);
+                return;
+            }
+            // A repeated SYN (e.g. the peer's SYN-ACK in a simultaneous open, RFC 9293 figure
+            // 8): trim the SYN, which lies below RCV.NXT, and process the rest (as BSD does).
+            flags &= ~Tcp.SYN;
+            seq++;
+            segLen--;
+            acceptable = segLen == 0 ? (rcvWnd == 0 ? seq == t.rcvNxt : Seq.inWindow(seq, t.rcvNxt, t.rcvNxt + rcvWnd))
+                    : rcvWnd > 0 && (Seq.inWindow(seq, t.rcvNxt, t.rcvNxt + rcvWnd)
+                    || Seq.inWindow(seq + segLen - 1, t.rcvNxt, t.rcvNxt + rcvWnd));
         }
         if (!acceptable) {
             if ((flags & Tcp.RST) == 0) {
@@ -455,6 +465,7 @@ public final class TcpLayer {
         int ack = Tcp.ack(s, th);
         if (t.state == Tcb.SYN_RECEIVED) {
             if (Seq.lt(t.sndUna, ack) && Seq.le(ack, t.sndMax)) {
+                rttSample(t, ack);
                 t.sndWnd = Tcp.window(s, th) << t.sndWscale;
                 t.maxSndWnd = Math.max(t.maxSndWnd, t.sndWnd);
                 t.sndWl1 = seq;
@@ -966,7 +977,11 @@ public final class TcpLayer {
         int free = freeReceive(t);
         int edge = t.rcvNxt + (((free) >>> t.rcvWscale) << t.rcvWscale);
         int grow = edge - t.rcvAdv;
-        return grow >= Math.min(t.stream.recv.capacity() / 2, t.mss) && grow > 0;
+        // Data ACKs carry the window anyway; a pure update is worth a segment only when the
+        // peer may be about to stall on what it was last told.
+        int remaining = t.rcvAdv - t.rcvNxt;
+        int cap = t.stream.recv.capacity();
+        return grow > 0 && grow >= Math.min(cap / 2, t.mss) && remaining < Math.min(cap / 4, 16 * t.mss);
     }
 
     private int freeReceive(Tcb t) {
@@ -1263,7 +1278,20 @@ public final class TcpLayer {
     /** Runs expired timers; called by the netisr on every pass. */
     public int pollTimers(long now) {
         n.checkOwner();
-        int fired = wheel.poll(now, timerHandler, 1024);
+        if (wheel.timerCount() == 0) {
+            if (wheel.currentTickTime() < now) {
+                wheel.resetStartTime(now); // an empty wheel jumps to now instead of ticking
+            }
+            return 0;
+        }
+        // Agrona's wheel advances one tick per poll: catch up to now (the netisr may have slept).
+        int fired = 0;
+        for (int guard = 0; guard < 1_000_000; guard++) {
+            fired += wheel.poll(now, timerHandler, 1024);
+            if (wheel.currentTickTime() > now || wheel.timerCount() == 0) {
+                break;
+            }
+        }
         for (int i = 0; i < expired.size(); i++) {
             Tcb t = expired.get(i);
             if (t.state != Tcb.CLOSED) {

@@ -1,0 +1,620 @@
+package io.flowstack.core;
+
+import static io.flowstack.core.testing.Packets.ACK;
+import static io.flowstack.core.testing.Packets.FIN;
+import static io.flowstack.core.testing.Packets.PSH;
+import static io.flowstack.core.testing.Packets.RST;
+import static io.flowstack.core.testing.Packets.SYN;
+import static io.flowstack.core.testing.StackHarness.PEER;
+import static io.flowstack.core.testing.StackHarness.US;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.socket.StackException;
+import io.flowstack.core.socket.TcpConnection;
+import io.flowstack.core.socket.TcpListener;
+import io.flowstack.core.testing.Packets;
+import io.flowstack.core.testing.Packets.TcpOpts;
+import io.flowstack.core.testing.Packets.TcpSeg;
+import io.flowstack.core.testing.StackHarness;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Packet-level TCP tests on a fake clock, grouped by state: a scripted peer sends segments into
+ * a threadless stack and checks every segment the stack sends back (RFC 9293 and friends).
+ */
+class TcpPacketTest {
+    static final int PORT = 80;
+    static final int PEER_PORT = 40000;
+    static final int PEER_ISS = 1_000_000;
+    static final long MS = 1_000_000L;
+
+    StackHarness h;
+    TcpListener listener;
+    TcpConnection conn;
+    int iss; // the stack's ISS
+    int peerNxt; // next sequence number the peer sends
+    int ipId = 1;
+    int tsVal = 5000;
+    final SplittableRandom rnd = new SplittableRandom(9);
+
+    @AfterEach
+    void close() {
+        if (h != null) {
+            assertEquals(0, h.total(Stat.INTERNAL_ERROR));
+            h.close();
+        }
+    }
+
+    void start(Consumer<StackConfig.Builder> tweak) {
+        h = new StackHarness(1, tweak);
+        h.arpFromPeer(0);
+        listener = h.stack.tcpListen(PORT, 16);
+    }
+
+    byte[] frame(int flags, int seq, int ack, int window, TcpOpts o, byte[] data) {
+        return h.ipFrame(Packets.ipv4(PEER, US, 6, ipId++, 0, Packets.tcp(PEER, US, PEER_PORT, PORT, seq, ack,
+                flags, window, o == null ? new byte[0] : o.encode(), data)));
+    }
+
+    TcpOpts ts() {
+        TcpOpts o = new TcpOpts();
+        o.ts = true;
+        o.tsVal = ++tsVal;
+        o.tsEcr = 0;
+        return o;
+    }
+
+    List<TcpSeg> send(byte[] frame) {
+        h.inject(0, frame);
+        return tcp(h.run());
+    }
+
+    static List<TcpSeg> tcp(List<Packets.Frame> frames) {
+        List<TcpSeg> out = new ArrayList<>();
+        for (Packets.Frame f : frames) {
+            if (f.type() == Packets.ETH_IPV4 && f.ipProto() == 6) {
+                TcpSeg s = Packets.tcpOf(f);
+                assertTrue(s.checksumOk(), "our TCP checksum verifies");
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    /** Three-way handshake from the peer with MSS 1460, WS 7, SACK and timestamps. */
+    void establish() {
+        TcpOpts o = ts();
+        o.mss = 1460;
+        o.wscale = 7;
+        o.sackPermitted = true;
+        List<TcpSeg> r = send(frame(SYN, PEER_ISS, 0, 65535, o, new byte[0]));
+        assertEquals(1, r.size());
+        TcpSeg synAck = r.get(0);
+        assertTrue(synAck.has(SYN | ACK));
+        assertEquals(PEER_ISS + 1, synAck.ack());
+        iss = synAck.seq();
+        peerNxt = PEER_ISS + 1;
+        assertTrue(send(frame(ACK, peerNxt, iss + 1, 512, ts(), new byte[0])).isEmpty());
+        conn = listener.accept(0, TimeUnit.MILLISECONDS);
+        assertNotNull(conn, "established connection is in the accept queue");
+    }
+
+    byte[] random(int n) {
+        byte[] b = new byte[n];
+        rnd.nextBytes(b);
+        return b;
+    }
+
+    byte[] read(int n) {
+        byte[] b = new byte[n];
+        conn.readTimeout(1, TimeUnit.MILLISECONDS);
+        int off = 0;
+        while (off < n) {
+            int k = conn.read(b, off, n - off);
+            assertTrue(k > 0);
+            off += k;
+        }
+        return b;
+    }
+
+    // ================================================================== LISTEN and CLOSED
+
+    @Nested
+    class Listen {
+        @Test
+        void synGetsSynAckWithNegotiatedOptions() {
+            start(b -> {});
+            TcpOpts o = ts();
+            o.mss = 1400;
+            o.wscale = 7;
+            o.sackPermitted = true;
+            List<TcpSeg> r = send(frame(SYN, PEER_ISS, 0, 65535, o, new byte[0]));
+            assertEquals(1, r.size());
+            TcpSeg s = r.get(0);
+            assertTrue(s.has(SYN | ACK));
+            assertEquals(PEER_ISS + 1, s.ack());
+            assertEquals(1460, s.mss(), "RFC 9293 3.7.1: our MSS from the MTU");
+            assertTrue(s.wscale() >= 0 && s.wscale() <= 14, "RFC 7323 2.2: window scale offered back");
+            assertTrue(s.sackPermitted(), "RFC 2018: SACK-permitted answered");
+            assertTrue(s.ts());
+            assertEquals(tsVal, s.tsEcr(), "RFC 7323 3.2: TSecr echoes TSval");
+        }
+
+        @Test
+        void handshakeWithoutOptionsFallsBackToDefaults() {
+            start(b -> {});
+            List<TcpSeg> r = send(frame(SYN, PEER_ISS, 0, 8192, null, new byte[0]));
+            TcpSeg s = r.get(0);
+            assertEquals(-1, s.wscale(), "no window scale unless the SYN had one");
+            assertFalse(s.sackPermitted());
+            assertFalse(s.ts());
+            send(frame(ACK, PEER_ISS + 1, s.seq() + 1, 8192, null, new byte[0]));
+            conn = listener.accept(0, TimeUnit.MILLISECONDS);
+            byte[] data = random(2000);
+            conn.write(data, 0, data.length);
+            List<TcpSeg> out = tcp(h.run());
+            assertEquals(536, out.get(0).data().length, "RFC 9293 3.7.1: default send MSS 536");
+        }
+
+        @Test
+        void segmentToAClosedPortGetsReset() {
+            start(b -> {});
+            byte[] f = h.ipFrame(Packets.ipv4(PEER, US, 6, 1, 0,
+                    Packets.tcp(PEER, US, PEER_PORT, 81, 777, 0, SYN, 1000, new byte[0], new byte[0])));
+            List<TcpSeg> r = send(f);
+            assertEquals(1, r.size());
+            assertTrue(r.get(0).has(RST | ACK));
+            assertEquals(778, r.get(0).ack(), "RFC 9293 3.10.7.1: <SEQ=0><ACK=SEG.SEQ+SEG.LEN>");
+            byte[] ackOnly = h.ipFrame(Packets.ipv4(PEER, US, 6, 2, 0,
+                    Packets.tcp(PEER, US, PEER_PORT, 81, 777, 4242, ACK, 1000, new byte[0], new byte[0])));
+            r = send(ackOnly);
+            assertTrue(r.get(0).has(RST));
+            assertEquals(4242, r.get(0).seq(), "<SEQ=SEG.ACK><CTL=RST>");
+            assertEquals(0, send(h.ipFrame(Packets.ipv4(PEER, US, 6, 3, 0,
+                    Packets.tcp(PEER, US, PEER_PORT, 81, 1, 0, RST, 0, new byte[0], new byte[0])))).size(),
+                    "never answer a RST");
+        }
+
+        @Test
+        void fullSynBacklogAnswersWithACookieThatCompletesTheHandshake() {
+            start(b -> b.tcpSynBacklog(1));
+            // first SYN fills the half-open queue
+            send(frame(SYN, PEER_ISS, 0, 65535, null, new byte[0]));
+            // second SYN from another port gets a cookie
+            byte[] syn2 = h.ipFrame(Packets.ipv4(PEER, US, 6, 9, 0, Packets.tcp(PEER, US, PEER_PORT + 1, PORT, 5000, 0,
+                    SYN, 65535, optsMss(1460), new byte[0])));
+            List<TcpSeg> r = send(syn2);
+            assertEquals(1, r.size());
+            assertTrue(r.get(0).has(SYN | ACK));
+            assertEquals(1, h.total(Stat.TCP_SYN_COOKIES_SENT));
+            int cookie = r.get(0).seq();
+            byte[] ack = h.ipFrame(Packets.ipv4(PEER, US, 6, 10, 0, Packets.tcp(PEER, US, PEER_PORT + 1, PORT, 5001,
+                    cookie + 1, ACK, 65535, new byte[0], "hi".getBytes())));
+            send(ack);
+            assertEquals(1, h.total(Stat.TCP_SYN_COOKIES_OK));
+            TcpConnection c = listener.accept(0, TimeUnit.MILLISECONDS);
+            assertNotNull(c);
+            assertEquals(PEER_PORT + 1, c.remotePort());
+            byte[] got = new byte[2];
+            c.readTimeout(1, TimeUnit.MILLISECONDS);
+            assertEquals(2, c.read(got, 0, 2));
+            assertArrayEquals("hi".getBytes(), got);
+            // a forged cookie is refused
+            byte[] forged = h.ipFrame(Packets.ipv4(PEER, US, 6, 11, 0, Packets.tcp(PEER, US, PEER_PORT + 2, PORT, 6001,
+                    cookie + 12345, ACK, 65535, new byte[0], new byte[0])));
+            List<TcpSeg> rr = send(forged);
+            assertTrue(rr.get(0).has(RST));
+            assertEquals(1, h.total(Stat.TCP_SYN_COOKIES_BAD));
+        }
+    }
+
+    static byte[] optsMss(int mss) {
+        TcpOpts o = new TcpOpts();
+        o.mss = mss;
+        return o.encode();
+    }
+
+    // ================================================================== ESTABLISHED: receiving
+
+    @Nested
+    class Receiving {
+        @Test
+        void inOrderDataIsDeliveredAndAckedEverySecondSegmentOrAfterTheDelayedAckTimer() {
+            start(b -> {});
+            establish();
+            byte[] a = random(1000);
+            assertTrue(send(frame(ACK | PSH, peerNxt, iss + 1, 512, ts(), a)).isEmpty(), "first segment: delayed ACK");
+            peerNxt += 1000;
+            List<TcpSeg> r = tcp(h.advance(40 * MS));
+            assertEquals(1, r.size(), "delayed ACK timer (<= 40 ms class)");
+            assertEquals(peerNxt, r.get(0).ack());
+            byte[] b1 = random(1000);
+            byte[] b2 = random(1000);
+            assertTrue(send(frame(ACK, peerNxt, iss + 1, 512, ts(), b1)).isEmpty());
+            peerNxt += 1000;
+            r = send(frame(ACK, peerNxt, iss + 1, 512, ts(), b2));
+            peerNxt += 1000;
+            assertEquals(1, r.size(), "RFC 5681 4.2: ACK at least every second segment");
+            assertEquals(peerNxt, r.get(0).ack());
+            byte[] all = read(3000);
+            assertArrayEquals(a, Arrays.copyOfRange(all, 0, 1000));
+            assertArrayEquals(b1, Arrays.copyOfRange(all, 1000, 2000));
+            assertArrayEquals(b2, Arrays.copyOfRange(all, 2000, 3000));
+        }
+
+        @Test
+        void outOfOrderSegmentGetsDuplicateAckWithSackBlockThenCumulativeAck() {
+            start(b -> {});
+            establish();
+            byte[] first = random(1000);
+            byte[] second = random(1000);
+            List<TcpSeg> r = send(frame(ACK, peerNxt + 1000, iss + 1, 512, ts(), second));
+            assertEquals(1, r.size(), "RFC 5681 4.2: out-of-order data is acknowledged at once");
+            assertEquals(peerNxt, r.get(0).ack(), "duplicate ACK");
+            assertArrayEquals(new int[] {peerNxt + 1000, peerNxt + 2000}, r.get(0).sack(), "RFC 2018 SACK block");
+            r = send(frame(ACK, peerNxt, iss + 1, 512, ts(), first));
+            assertEquals(1, r.size(), "filling the hole is acknowledged at once");
+            assertEquals(peerNxt + 2000, r.get(0).ack(), "cumulative ACK covers both");
+            assertEquals(0, r.get(0).sack().length);
+            peerNxt += 2000;
+            byte[] all = read(2000);
+            assertArrayEquals(first, Arrays.copyOfRange(all, 0, 1000));
+            assertArrayEquals(second, Arrays.copyOfRange(all, 1000, 2000));
+        }
+
+        @Test
+        void oldTimestampIsDroppedByPaws() {
+            start(b -> {});
+            establish();
+            TcpOpts old = ts();
+            old.tsVal = 10; // far older than tsRecent
+            List<TcpSeg> r = send(frame(ACK, peerNxt, iss + 1, 512, old, random(100)));
+            assertEquals(1, h.total(Stat.TCP_PAWS_DROP), "RFC 7323 5.3 R1");
+            assertEquals(1, r.size(), "an ACK answers the dropped segment");
+            assertEquals(peerNxt, r.get(0).ack(), "the data was not accepted");
+        }
+
+        @Test
+        void segmentOutsideTheWindowIsAnsweredWithAnAck() {
+            start(b -> {});
+            establish();
+            List<TcpSeg> r = send(frame(ACK, peerNxt + 50_000_000, iss + 1, 512, ts(), random(10)));
+            assertEquals(1, r.size());
+            assertEquals(peerNxt, r.get(0).ack());
+            assertEquals(1, h.total(Stat.TCP_OUT_OF_WINDOW));
+        }
+    }
+
+    // ================================================================== ESTABLISHED: sending
+
+    @Nested
+    class Sending {
+        List<TcpSeg> writeAndCollect(int n) {
+            byte[] d = random(n);
+            conn.write(d, 0, d.length);
+            return tcp(h.run());
+        }
+
+        @Test
+        void dataIsSegmentedByMssMinusOptionsAndWindowScaleIsApplied() {
+            start(b -> {});
+            establish(); // peer window 512 << 7 = 65536
+            List<TcpSeg> r = writeAndCollect(20000);
+            assertEquals(10, r.size(), "initial window of 10 segments (RFC 6928)");
+            for (TcpSeg s : r) {
+                assertEquals(1448, s.data().length, "1460 - 12 bytes of timestamp option");
+                assertTrue(s.ts());
+            }
+        }
+
+        @Test
+        void threeDuplicateAcksTriggerFastRetransmit() {
+            start(b -> {});
+            establish();
+            List<TcpSeg> r = writeAndCollect(10 * 1448);
+            assertEquals(10, r.size());
+            int una = iss + 1;
+            // ACK the first segment, then three duplicate ACKs for it
+            send(frame(ACK, peerNxt, una + 1448, 512, ts(), new byte[0]));
+            assertEquals(0, send(frame(ACK, peerNxt, una + 1448, 512, ts(), new byte[0])).size());
+            assertEquals(0, send(frame(ACK, peerNxt, una + 1448, 512, ts(), new byte[0])).size());
+            List<TcpSeg> fr = send(frame(ACK, peerNxt, una + 1448, 512, ts(), new byte[0]));
+            assertEquals(1, h.total(Stat.TCP_FAST_RETRANSMITS));
+            assertFalse(fr.isEmpty());
+            assertEquals(una + 1448, fr.get(0).seq(), "RFC 5681 3.2: retransmit the first unacknowledged segment");
+        }
+
+        @Test
+        void retransmissionTimeoutDoublesUpToItsBound() {
+            start(b -> b.tcpRtoMaxNanos(4_000 * MS).tcpMaxRetries(8));
+            establish();
+            writeAndCollect(100);
+            long[] times = new long[6];
+            long start = h.now;
+            int seen = 0;
+            for (int step = 0; step < 20000 && seen < 6; step++) {
+                List<TcpSeg> r = tcp(h.advance(5 * MS));
+                if (!r.isEmpty()) {
+                    assertEquals(iss + 1, r.get(0).seq(), "retransmits the unacknowledged data");
+                    times[seen++] = h.now - start;
+                }
+            }
+            assertEquals(6, seen);
+            for (int i = 1; i < 4; i++) {
+                long gap = times[i] - times[i - 1];
+                long prev = i == 1 ? times[0] : times[i - 1] - times[i - 2];
+                assertTrue(Math.abs(gap - 2 * prev) <= 20 * MS, "RFC 6298 5.5: RTO doubles: " + Arrays.toString(times));
+            }
+            long last = times[5] - times[4];
+            assertTrue(last <= 4_000 * MS + 20 * MS, "bounded by the maximum RTO: " + Arrays.toString(times));
+            assertTrue(h.total(Stat.TCP_RTO) >= 6);
+        }
+
+        @Test
+        void connectionTimesOutAfterTooManyRetransmissions() {
+            start(b -> b.tcpRtoMaxNanos(1_000 * MS).tcpMaxRetries(3));
+            establish();
+            writeAndCollect(100);
+            List<TcpSeg> last = List.of();
+            for (int i = 0; i < 2000 && !conn.finished(); i++) {
+                List<TcpSeg> r = tcp(h.advance(5 * MS));
+                if (!r.isEmpty()) {
+                    last = r;
+                }
+            }
+            assertTrue(conn.finished());
+            assertTrue(last.get(last.size() - 1).has(RST), "the peer is told");
+            StackException e = assertThrows(StackException.class, () -> conn.read(new byte[1], 0, 1));
+            assertTrue(e.getMessage().contains("timed out"), e.getMessage());
+            assertEquals(1, h.total(Stat.TCP_TIMEOUTS));
+        }
+
+        @Test
+        void zeroWindowIsProbedByThePersistTimer() {
+            start(b -> {});
+            establish();
+            send(frame(ACK, peerNxt, iss + 1, 0, ts(), new byte[0])); // window closes
+            List<TcpSeg> r = writeAndCollect(5000);
+            assertTrue(r.isEmpty(), "nothing sent into a zero window");
+            List<TcpSeg> probes = new ArrayList<>();
+            for (int i = 0; i < 800 && probes.size() < 2; i++) {
+                probes.addAll(tcp(h.advance(5 * MS)));
+            }
+            assertEquals(2, probes.size());
+            assertEquals(1, probes.get(0).data().length, "RFC 9293 3.8.6.1: one-byte probe");
+            assertTrue(h.total(Stat.TCP_PERSIST_PROBES) >= 2);
+            // window opens: data flows
+            r = send(frame(ACK, peerNxt, iss + 1, 512, ts(), new byte[0]));
+            assertFalse(r.isEmpty());
+        }
+
+        @Test
+        void nagleHoldsASmallSegmentWhileDataIsUnacknowledged() {
+            start(b -> {});
+            establish();
+            assertEquals(1, writeAndCollect(10).size());
+            assertEquals(0, writeAndCollect(10).size(), "RFC 9293 3.7.4: Nagle holds the second small segment");
+            List<TcpSeg> r = send(frame(ACK, peerNxt, iss + 1 + 10, 512, ts(), new byte[0]));
+            assertEquals(1, r.size(), "sent once the first is acknowledged");
+            assertEquals(10, r.get(0).data().length);
+        }
+    }
+
+    // ================================================================== resets and challenges
+
+    @Nested
+    class Resets {
+        @Test
+        void inWindowResetGetsAChallengeAckAndTheConnectionSurvives() {
+            start(b -> {});
+            establish();
+            List<TcpSeg> r = send(frame(RST, peerNxt + 100, 0, 0, null, new byte[0]));
+            assertEquals(1, r.size(), "RFC 5961 3.2: challenge ACK");
+            assertTrue(r.get(0).has(ACK));
+            assertEquals(peerNxt, r.get(0).ack());
+            assertFalse(conn.finished());
+            assertEquals(1, h.total(Stat.TCP_CHALLENGE_ACKS));
+        }
+
+        @Test
+        void exactResetClosesTheConnection() {
+            start(b -> {});
+            establish();
+            assertTrue(send(frame(RST, peerNxt, 0, 0, null, new byte[0])).isEmpty());
+            assertTrue(conn.finished());
+            StackException e = assertThrows(StackException.class, () -> conn.read(new byte[1], 0, 1));
+            assertTrue(e.getMessage().contains("reset by peer"), e.getMessage());
+        }
+
+        @Test
+        void synInEstablishedGetsAChallengeAck() {
+            start(b -> {});
+            establish();
+            List<TcpSeg> r = send(frame(SYN, peerNxt + 5, 0, 1000, null, new byte[0]));
+            assertEquals(1, r.size(), "RFC 5961 4.2");
+            assertEquals(peerNxt, r.get(0).ack());
+            assertFalse(conn.finished());
+        }
+
+        @Test
+        void ackForDataNeverSentIsDropped() {
+            start(b -> {});
+            establish();
+            List<TcpSeg> r = send(frame(ACK, peerNxt, iss + 100_000, 512, ts(), new byte[0]));
+            assertEquals(1, h.total(Stat.TCP_BAD_ACK));
+            assertEquals(1, r.size(), "RFC 9293 3.10.7.4: send an ACK, drop the segment");
+        }
+    }
+
+    // ================================================================== closing
+
+    @Nested
+    class Closing {
+        @Test
+        void activeCloseThroughFinWait2AndTimeWait() {
+            start(b -> {});
+            establish();
+            conn.close();
+            List<TcpSeg> r = tcp(h.run());
+            assertEquals(1, r.size());
+            assertTrue(r.get(0).has(FIN | ACK));
+            int finSeq = r.get(0).seq();
+            assertTrue(send(frame(ACK, peerNxt, finSeq + 1, 512, ts(), new byte[0])).isEmpty()); // FIN_WAIT_2
+            r = send(frame(FIN | ACK, peerNxt, finSeq + 1, 512, ts(), new byte[0]));
+            assertEquals(1, r.size());
+            assertEquals(peerNxt + 1, r.get(0).ack(), "peer's FIN acknowledged");
+            assertEquals(1, (int) h.stack.call(0, n -> n.tcp().connections()), "TIME_WAIT keeps the 4-tuple");
+            // a retransmitted FIN in TIME_WAIT is acknowledged again
+            r = send(frame(FIN | ACK, peerNxt, finSeq + 1, 512, ts(), new byte[0]));
+            assertEquals(1, r.size());
+            h.advance(61_000 * MS);
+            assertEquals(0, (int) h.stack.call(0, n -> n.tcp().connections()), "2*MSL later it is gone");
+        }
+
+        @Test
+        void passiveCloseThroughCloseWaitAndLastAck() {
+            start(b -> {});
+            establish();
+            List<TcpSeg> r = send(frame(FIN | ACK, peerNxt, iss + 1, 512, ts(), new byte[0]));
+            assertEquals(1, r.size());
+            assertEquals(peerNxt + 1, r.get(0).ack());
+            assertEquals(-1, conn.read(new byte[1], 0, 1), "FIN is end of stream");
+            conn.close();
+            r = tcp(h.run());
+            assertTrue(r.get(0).has(FIN));
+            send(frame(ACK, peerNxt + 1, r.get(0).seq() + 1, 512, ts(), new byte[0]));
+            assertEquals(0, (int) h.stack.call(0, n -> n.tcp().connections()), "LAST_ACK -> CLOSED");
+            assertTrue(conn.finished());
+        }
+
+        @Test
+        void simultaneousCloseGoesThroughClosing() {
+            start(b -> {});
+            establish();
+            conn.close();
+            int finSeq = tcp(h.run()).get(0).seq();
+            // the peer's FIN crosses ours: it does not acknowledge our FIN
+            List<TcpSeg> r = send(frame(FIN | ACK, peerNxt, iss + 1, 512, ts(), new byte[0]));
+            assertEquals(peerNxt + 1, r.get(0).ack()); // CLOSING
+            send(frame(ACK, peerNxt + 1, finSeq + 1, 512, ts(), new byte[0])); // -> TIME_WAIT
+            assertEquals(1, (int) h.stack.call(0, n -> n.tcp().connections()));
+            h.advance(61_000 * MS);
+            assertEquals(0, (int) h.stack.call(0, n -> n.tcp().connections()));
+        }
+
+        @Test
+        void newSynReusesTimeWait() {
+            start(b -> {});
+            establish();
+            conn.close();
+            int finSeq = tcp(h.run()).get(0).seq();
+            send(frame(FIN | ACK, peerNxt, finSeq + 1, 512, ts(), new byte[0]));
+            peerNxt++;
+            // RFC 6191: a SYN with a newer timestamp reopens the 4-tuple
+            List<TcpSeg> r = send(frame(SYN, peerNxt + 100_000, 0, 65535, ts(), new byte[0]));
+            assertEquals(1, h.total(Stat.TCP_TIME_WAIT_REUSE));
+            assertTrue(r.get(0).has(SYN | ACK));
+            assertEquals(peerNxt + 100_001, r.get(0).ack());
+        }
+
+        @Test
+        void closeWithUnreadDataResets() {
+            start(b -> {});
+            establish();
+            send(frame(ACK | PSH, peerNxt, iss + 1, 512, ts(), random(100)));
+            conn.close();
+            List<TcpSeg> r = tcp(h.run());
+            assertTrue(r.get(r.size() - 1).has(RST), "RFC 1122 4.2.2.13");
+        }
+    }
+
+    // ================================================================== active open
+
+    @Nested
+    class ActiveOpen {
+        @Test
+        void connectSendsSynAndCompletesOnSynAck() {
+            start(b -> {});
+            var stream = h.stack.call(0, n -> n.tcp().connect(PEER, 8080, 45000, false, null));
+            List<TcpSeg> r = tcp(h.run());
+            assertEquals(1, r.size());
+            TcpSeg syn = r.get(0);
+            assertTrue(syn.has(SYN));
+            assertFalse(syn.has(ACK));
+            assertEquals(1460, syn.mss());
+            assertTrue(syn.sackPermitted() && syn.ts() && syn.wscale() >= 0);
+            TcpOpts o = ts();
+            o.tsEcr = syn.tsVal();
+            o.mss = 1460;
+            o.wscale = 2;
+            o.sackPermitted = true;
+            byte[] synAck = h.ipFrame(Packets.ipv4(PEER, US, 6, 77, 0, Packets.tcp(PEER, US, 8080, 45000, 9000,
+                    syn.seq() + 1, SYN | ACK, 1000, o.encode(), new byte[0])));
+            r = send(synAck);
+            assertEquals(1, r.size());
+            assertTrue(r.get(0).has(ACK));
+            assertEquals(9001, r.get(0).ack());
+            assertTrue(stream.established);
+        }
+
+        @Test
+        void resetAnswerToSynIsConnectionRefused() {
+            start(b -> {});
+            var stream = h.stack.call(0, n -> n.tcp().connect(PEER, 8080, 45001, false, null));
+            TcpSeg syn = tcp(h.run()).get(0);
+            send(h.ipFrame(Packets.ipv4(PEER, US, 6, 78, 0, Packets.tcp(PEER, US, 8080, 45001, 0, syn.seq() + 1,
+                    RST | ACK, 0, new byte[0], new byte[0]))));
+            assertTrue(stream.finished);
+            assertEquals("connection refused", stream.error);
+        }
+
+        @Test
+        void synIsRetriedWithBackoffThenTimesOut() {
+            start(b -> b.tcpSynRetries(2));
+            var stream = h.stack.call(0, n -> n.tcp().connect(PEER, 8080, 45002, false, null));
+            int syns = tcp(h.run()).size();
+            for (int i = 0; i < 10_000 && !stream.finished; i++) {
+                syns += tcp(h.advance(5 * MS)).stream().filter(s -> s.has(SYN)).count();
+            }
+            assertEquals(3, syns, "the SYN and 2 retries (1 s, then 2 s: RFC 6298 5.5)");
+            assertEquals("connection timed out", stream.error);
+        }
+
+        @Test
+        void simultaneousOpen() {
+            start(b -> {});
+            var stream = h.stack.call(0, n -> n.tcp().connect(PEER, 8080, 45003, false, null));
+            TcpSeg syn = tcp(h.run()).get(0);
+            // the peer's own SYN crosses ours (RFC 9293 figure 8)
+            List<TcpSeg> r = send(h.ipFrame(Packets.ipv4(PEER, US, 6, 79, 0, Packets.tcp(PEER, US, 8080, 45003, 300, 0,
+                    SYN, 1000, new byte[0], new byte[0]))));
+            assertTrue(r.get(0).has(SYN | ACK), "SYN-RECEIVED answers with SYN-ACK");
+            assertEquals(syn.seq(), r.get(0).seq());
+            assertEquals(301, r.get(0).ack());
+            send(h.ipFrame(Packets.ipv4(PEER, US, 6, 80, 0, Packets.tcp(PEER, US, 8080, 45003, 300, syn.seq() + 1,
+                    SYN | ACK, 1000, new byte[0], new byte[0]))));
+            assertTrue(stream.established);
+        }
+    }
+
+    @Test
+    void listenerAcceptTimesOutWithNull() {
+        start(b -> {});
+        assertNull(listener.accept(0, TimeUnit.MILLISECONDS));
+    }
+}
