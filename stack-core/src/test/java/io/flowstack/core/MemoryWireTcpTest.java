@@ -79,6 +79,58 @@ class MemoryWireTcpTest {
     }
 
     @ParameterizedTest
+    @ValueSource(strings = {"loss=3%,seed=11", "loss=1%,reorder=25%,delay=2ms,seed=12", "dup=2%,corrupt=1%,seed=13"})
+    void bulkTransferThroughFaultsArrivesIntact(String profile) throws Exception {
+        long[] clock = {0};
+        try (MemoryWire wire = MemoryWire.create(1, 4 << 20);
+             FlowStack server = FlowStack.start(config(1, "198.18.0.2", 0x02_00_00_00_00_02L), wire.b());
+             FlowStack client = FlowStack.start(config(1, "198.18.0.1", 0x02_00_00_00_00_01L),
+                     io.flowstack.nic.impair.ImpairedNic.wrap(wire.a(),
+                             io.flowstack.nic.impair.ImpairmentSpec.parse(profile + ",dir=both"), System::nanoTime));
+             TcpListener listener = server.tcpListen(9000, 64)) {
+            byte[] up = new byte[4 << 20];
+            new SplittableRandom(3).nextBytes(up);
+            var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+            CompletableFuture<byte[]> echoed = CompletableFuture.supplyAsync(() -> {
+                try (TcpConnection c = listener.accept(10, TimeUnit.SECONDS)) {
+                    c.readTimeout(30, TimeUnit.SECONDS);
+                    c.writeTimeout(30, TimeUnit.SECONDS);
+                    byte[] got = c.inputStream().readNBytes(up.length);
+                    c.write(got, 0, got.length);
+                    c.shutdownOutput();
+                    c.read(new byte[1], 0, 1);
+                    return got;
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            }, pool);
+            TcpConnection c = client.tcpConnect(SERVER, 9000, 10, TimeUnit.SECONDS);
+            c.readTimeout(30, TimeUnit.SECONDS);
+            c.writeTimeout(30, TimeUnit.SECONDS);
+            long t0 = System.nanoTime();
+            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> c.write(up, 0, up.length), pool);
+            byte[] back;
+            try {
+                back = c.inputStream().readNBytes(up.length);
+                writer.get(30, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                throw new AssertionError(e + "\nclient:\n" + client.countersReport() + "\nserver:\n" + server.countersReport(), e);
+            }
+            c.close();
+            assertArrayEquals(sha(up), sha(echoed.get(30, TimeUnit.SECONDS)), "client -> server through " + profile);
+            assertArrayEquals(sha(up), sha(back), "server -> client through " + profile);
+            System.out.printf("%s: 2 x 4 MiB in %.2f s, client retransmits %d (fast %d, rto %d), server retransmits %d (fast %d, rto %d)%n",
+                    profile, (System.nanoTime() - t0) / 1e9,
+                    client.total(Stat.TCP_RETRANSMITS), client.total(Stat.TCP_FAST_RETRANSMITS), client.total(Stat.TCP_RTO),
+                    server.total(Stat.TCP_RETRANSMITS), server.total(Stat.TCP_FAST_RETRANSMITS), server.total(Stat.TCP_RTO));
+            assertEquals(0, server.total(Stat.INTERNAL_ERROR) + client.total(Stat.INTERNAL_ERROR));
+            if (profile.startsWith("loss")) {
+                assertTrue(client.total(Stat.TCP_RETRANSMITS) + server.total(Stat.TCP_RETRANSMITS) > 0);
+            }
+        }
+    }
+
+    @ParameterizedTest
     @ValueSource(ints = {1, 2})
     void manyShortConnectionsAndRefusal(int cores) throws Exception {
         try (MemoryWire wire = MemoryWire.create(cores, 4 << 20);

@@ -89,6 +89,9 @@ public final class Tcb {
     int dupAcks;
     boolean inRecovery;
     int recover;
+    /** RFC 6675: the sender's view of what the receiver holds, and HighRxt. */
+    final Scoreboard sb = new Scoreboard();
+    int highRxt;
     CongestionControl cc;
 
     // output decisions

@@ -531,6 +531,32 @@ public final class TcpLayer {
         }
         int wnd = Tcp.window(s, th) << t.sndWscale;
         boolean windowUpdate = Seq.lt(t.sndWl1, seq) || (t.sndWl1 == seq && Seq.le(t.sndWl2, ack));
+        boolean sackInfo = false;
+        if (t.sackOk && opts.sackCount > 0) {
+            // RFC 2018 / RFC 6675 3: update the scoreboard with the reported blocks
+            for (int i = 0; i < opts.sackCount; i++) {
+                t.sb.add(opts.sackLeft[i], opts.sackRight[i], Seq.max(ack, t.sndUna), t.sndMax);
+            }
+            sackInfo = !t.sb.isEmpty();
+        }
+        if (Seq.gt(ack, t.sndUna) && t.inRecovery && t.sackOk) {
+            // RFC 6675 5: partial or full ACK during SACK-based recovery
+            rttSample(t, ack);
+            ackAdvance(t, ack);
+            t.sb.trimBelow(t.sndUna);
+            t.dupAcks = 0;
+            if (windowUpdate) {
+                updateWindow(t, seq, ack, wnd);
+            }
+            if (Seq.ge(ack, t.recover)) {
+                t.inRecovery = false; // RFC 6675 5 (2): RecoveryPoint reached
+                t.cwnd = Math.min(t.ssthresh, t.inFlight() + t.mss);
+            } else {
+                t.highRxt = Seq.max(t.highRxt, t.sndUna);
+                sackRecoverySend(t);
+            }
+            return finAcked(t);
+        }
         if (Seq.gt(ack, t.sndUna)) {
             int acked = ack - t.sndUna;
             rttSample(t, ack);
@@ -556,11 +582,22 @@ public final class TcpLayer {
             }
             t.dupAcks = 0;
             ackAdvance(t, ack);
-        } else if (ack == t.sndUna && segLen == 0 && wnd == t.sndWnd && t.inFlight() > 0) {
-            // RFC 5681 2: a duplicate ACK
+            t.sb.trimBelow(t.sndUna);
+            if (t.sackOk && !t.inRecovery && !t.sb.isEmpty() && Seq.gt(t.sndUna, t.recover)
+                    && Seq.gt(t.sb.lossPoint(t.sndUna, t.mss), t.sndUna)) {
+                // RFC 6675 5 (4): IsLost(HighACK + 1) also starts recovery
+                enterSackRecovery(t);
+            }
+        } else if (ack == t.sndUna && segLen == 0 && (wnd == t.sndWnd || sackInfo) && t.inFlight() > 0) {
+            // RFC 5681 2: a duplicate ACK (RFC 6675 2: or one that carries SACK information)
             n.counters().inc(Stat.TCP_DUP_ACKS);
             t.dupAcks++;
-            if (t.dupAcks == 3 && !t.inRecovery && Seq.gt(ack, t.recover)) {
+            if (t.sackOk && t.inRecovery) {
+                sackRecoverySend(t); // RFC 6675 5 (C)
+            } else if (t.sackOk && !t.inRecovery && Seq.gt(ack, t.recover)
+                    && (t.dupAcks >= 3 || Seq.gt(t.sb.lossPoint(t.sndUna, t.mss), t.sndUna))) {
+                enterSackRecovery(t);
+            } else if (t.dupAcks == 3 && !t.inRecovery && Seq.gt(ack, t.recover)) {
                 // RFC 5681 3.2 / RFC 6582 3.2 (2): fast retransmit
                 n.counters().inc(Stat.TCP_FAST_RETRANSMITS);
                 t.ssthresh = t.cc.onFastRetransmit(t, n.now());
@@ -575,7 +612,11 @@ public final class TcpLayer {
         if (windowUpdate) {
             updateWindow(t, seq, ack, wnd);
         }
-        // state changes driven by the ACK of our FIN
+        return finAcked(t);
+    }
+
+    /** State changes driven by the ACK of our FIN; false if the connection is gone. */
+    private boolean finAcked(Tcb t) {
         if (t.finSent && Seq.gt(t.sndUna, t.finSeq)) {
             switch (t.state) {
                 case Tcb.FIN_WAIT_1 -> {
@@ -595,6 +636,88 @@ public final class TcpLayer {
             }
         }
         return true;
+    }
+
+    /** RFC 6675 5 (4): enter loss recovery with the scoreboard. */
+    private void enterSackRecovery(Tcb t) {
+        n.counters().inc(Stat.TCP_FAST_RETRANSMITS);
+        t.recover = t.sndMax; // RecoveryPoint = HighData
+        t.ssthresh = t.cc.onFastRetransmit(t, n.now());
+        t.cwnd = t.ssthresh;
+        t.inRecovery = true;
+        t.highRxt = t.sndUna;
+        t.rttTiming = false; // Karn
+        sackRecoverySend(t);
+        // RFC 6675 5 (4.3): the first lost segment goes out even if pipe leaves no room
+        if (t.highRxt == t.sndUna && !t.sb.isSacked(t.sndUna)) {
+            retransmitAt(t, t.sndUna, t.sb.holeEnd(t.sndUna, t.sndMax));
+        }
+    }
+
+    /** RFC 6675 SetPipe: octets in flight, counting retransmissions again. */
+    private static int pipe(Tcb t) {
+        int una = t.sndUna;
+        int max = t.sndMax;
+        int lossPoint = Seq.min(t.sb.lossPoint(una, t.mss), max);
+        int sacked = t.sb.sackedBetween(una, max);
+        int lost = (lossPoint - una) - t.sb.sackedBetween(una, lossPoint);
+        int rxt = Seq.max(t.highRxt, una);
+        int retransmitted = (rxt - una) - t.sb.sackedBetween(una, rxt);
+        return Math.max(0, (max - una) - sacked - lost + retransmitted);
+    }
+
+    /** RFC 6675 NextSeg and the transmission loop of section 5 (C). */
+    private void sackRecoverySend(Tcb t) {
+        int pipe = pipe(t);
+        int maxData = t.mss - optionBytes(t);
+        for (int guard = 0; guard < 256 && t.cwnd - pipe >= maxData; guard++) {
+            int una = t.sndUna;
+            int high = t.sb.highest(una);
+            int lossPoint = Seq.min(t.sb.lossPoint(una, t.mss), t.sndMax);
+            int from = Seq.max(t.highRxt, una);
+            // (1) the first unSACKed octet above HighRxt that IsLost
+            int s = t.sb.nextUnsacked(from, lossPoint);
+            if (Seq.lt(s, lossPoint)) {
+                pipe += retransmitAt(t, s, Seq.min(t.sb.holeEnd(s, lossPoint), s + maxData));
+                continue;
+            }
+            // (2) new data, if the receiver's window allows
+            long avail = t.stream.send.tail() - pos(t, t.sndMax);
+            int room = t.sndUna + t.sndWnd - t.sndMax;
+            int len = (int) Math.min(Math.min(avail, maxData), room);
+            if (len > 0 && t.sndNxt == t.sndMax) {
+                sendData(t, t.sndMax, len, Tcp.ACK);
+                pipe += len;
+                continue;
+            }
+            // (3) an unSACKed octet below the highest SACKed one (rescue retransmission)
+            s = t.sb.nextUnsacked(from, high);
+            if (Seq.lt(s, high)) {
+                pipe += retransmitAt(t, s, Seq.min(t.sb.holeEnd(s, high), s + maxData));
+                continue;
+            }
+            break;
+        }
+    }
+
+    /** Retransmits [s, end) (at most one segment) without moving SND.NXT back; returns its length. */
+    private int retransmitAt(Tcb t, int s, int end) {
+        int len = Math.max(0, end - s);
+        long dataEnd = t.stream.send.tail();
+        len = (int) Math.min(len, Math.max(0, dataEnd - pos(t, s)));
+        int flags = Tcp.ACK;
+        if (t.finSent && s + len == t.finSeq) {
+            flags |= Tcp.FIN;
+        }
+        if (len == 0 && (flags & Tcp.FIN) == 0) {
+            t.highRxt = Seq.max(t.highRxt, end);
+            return 0;
+        }
+        int saved = t.sndNxt;
+        sendData(t, s, len, flags);
+        t.sndNxt = Seq.max(saved, t.sndNxt);
+        t.highRxt = Seq.max(t.highRxt, s + len);
+        return len;
     }
 
     private void updateWindow(Tcb t, int seq, int ack, int wnd) {
@@ -1368,6 +1491,7 @@ public final class TcpLayer {
         t.recover = t.sndMax; // RFC 6582 4: avoid false fast retransmits after RTO
         t.dupAcks = 0;
         t.sndNxt = t.sndUna; // go back: retransmit from the first unacknowledged byte
+        t.sb.clear(); // RFC 2018 8: after a timeout, forget SACK information (the receiver may renege)
         retransmitFirst(t);
         t.rexmtAt = now + t.rto;
     }

@@ -1,0 +1,138 @@
+package io.flowstack.core.tcp;
+
+/**
+ * The sender's SACK scoreboard (RFC 6675 section 3): ranges of sent sequence space above
+ * SND.UNA that the receiver reported holding, sorted and merged.
+ *
+ * <p>Owned by: the netisr that owns the connection.
+ */
+public final class Scoreboard {
+    static final int MAX = 32;
+    final int[] left = new int[MAX];
+    final int[] right = new int[MAX];
+    int count;
+
+    boolean isEmpty() {
+        return count == 0;
+    }
+
+    void clear() {
+        count = 0;
+    }
+
+    /** Records a SACK block [l, r) (ignored if it lies below {@code una} or above {@code max}). */
+    void add(int l, int r, int una, int max) {
+        if (Seq.le(r, una) || Seq.gt(r, max) || Seq.ge(l, r)) {
+            return; // RFC 2018 / RFC 6675: ignore D-SACK and bogus blocks
+        }
+        l = Seq.max(l, una);
+        int i = 0;
+        while (i < count && Seq.lt(right[i], l)) {
+            i++;
+        }
+        int j = i;
+        int nl = l;
+        int nr = r;
+        while (j < count && Seq.le(left[j], nr)) {
+            nl = Seq.min(nl, left[j]);
+            nr = Seq.max(nr, right[j]);
+            j++;
+        }
+        int removed = j - i;
+        if (removed == 0 && count == MAX) {
+            return; // full: forget the block (loss recovery still works, only less precisely)
+        }
+        int shift = 1 - removed;
+        if (shift != 0) {
+            System.arraycopy(left, j, left, j + shift, count - j);
+            System.arraycopy(right, j, right, j + shift, count - j);
+        }
+        left[i] = nl;
+        right[i] = nr;
+        count += shift;
+    }
+
+    /** Forgets everything below {@code una} (the cumulative ACK moved). */
+    void trimBelow(int una) {
+        int k = 0;
+        for (int i = 0; i < count; i++) {
+            if (Seq.gt(right[i], una)) {
+                left[k] = Seq.max(left[i], una);
+                right[k] = right[i];
+                k++;
+            }
+        }
+        count = k;
+    }
+
+    /** Highest sequence number SACKed (exclusive right edge), or {@code una} if none. */
+    int highest(int una) {
+        return count == 0 ? una : right[count - 1];
+    }
+
+    /** SACKed bytes in [a, b). */
+    int sackedBetween(int a, int b) {
+        int sum = 0;
+        for (int i = 0; i < count; i++) {
+            int l = Seq.max(left[i], a);
+            int r = Seq.min(right[i], b);
+            if (Seq.lt(l, r)) {
+                sum += r - l;
+            }
+        }
+        return sum;
+    }
+
+    boolean isSacked(int seq) {
+        for (int i = 0; i < count; i++) {
+            if (Seq.inWindow(seq, left[i], right[i])) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * RFC 6675 IsLost: the sequence numbers below the returned point are deemed lost, i.e. more
+     * than (DupThresh - 1) * SMSS bytes are SACKed above them. Returns {@code una} if none is.
+     */
+    int lossPoint(int una, int mss) {
+        long threshold = 2L * mss; // (DupThresh - 1) * SMSS with DupThresh = 3
+        long acc = 0;
+        for (int i = count - 1; i >= 0; i--) {
+            int len = right[i] - left[i];
+            if (acc + len > threshold) {
+                int p = right[i] - (int) (threshold - acc) - 1; // bytes above p exceed the threshold
+                return Seq.max(una, Seq.min(p, right[i]));
+            }
+            acc += len;
+        }
+        return una;
+    }
+
+    /** First byte >= {@code from} that is not SACKed, below {@code limit}; or {@code limit}. */
+    int nextUnsacked(int from, int limit) {
+        int s = from;
+        for (int i = 0; i < count; i++) {
+            if (Seq.le(right[i], s)) {
+                continue;
+            }
+            if (Seq.le(left[i], s)) {
+                s = right[i];
+                continue;
+            }
+            break;
+        }
+        return Seq.lt(s, limit) ? s : limit;
+    }
+
+    /** End of the hole starting at the unsacked byte {@code s}: the next SACKed left edge, or {@code limit}. */
+    int holeEnd(int s, int limit) {
+        for (int i = 0; i < count; i++) {
+            if (Seq.gt(left[i], s)) {
+                return Seq.min(left[i], limit);
+            }
+        }
+        return limit;
+    }
+}
