@@ -6,6 +6,7 @@ import io.flowstack.core.socket.TcpConnection;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * TCP character generator (RFC 864, "TCP Based Character Generator Service"): sends lines of
@@ -71,48 +72,38 @@ public final class TcpChargenService extends AbstractTcpService {
     void serve(TcpConnection c) {
         c.writeTimeout(WRITE_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS);
         c.readTimeout(1, TimeUnit.SECONDS);
-        boolean[] peerDone = {false};
-        boolean[] writerDone = {false};
+        AtomicBoolean peerDone = new AtomicBoolean();
+        AtomicBoolean writerDone = new AtomicBoolean();
         Thread reader = spawn(() -> {
             byte[] sink = new byte[4096];
             try {
-                while (!writerDone[0]) {
+                while (!writerDone.get()) {
                     try {
                         if (c.read(sink, 0, sink.length) < 0) {
-                            break;
+                            break; // the client closed
                         }
                     } catch (StackException e) {
                         if (!socketTimeout(e)) {
-                            break;
+                            break; // reset or gone
                         }
                     }
                 }
             } finally {
-                synchronized (peerDone) {
-                    peerDone[0] = true;
-                }
+                peerDone.set(true);
             }
         });
         try {
-            while (!closing() && !done(peerDone)) {
+            while (!closing() && !peerDone.get()) {
                 c.write(CYCLES, 0, CYCLES.length);
             }
         } finally {
-            synchronized (peerDone) {
-                writerDone[0] = true;
+            writerDone.set(true);
+            try {
+                reader.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
-        try {
-            reader.join(2000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
         c.close();
-    }
-
-    private static boolean done(boolean[] flag) {
-        synchronized (flag) {
-            return flag[0];
-        }
     }
 }

@@ -702,7 +702,7 @@ public final class TcpLayer {
 
     /** Retransmits [s, end) (at most one segment) without moving SND.NXT back; returns its length. */
     private int retransmitAt(Tcb t, int s, int end) {
-        int len = Math.max(0, end - s);
+        int len = Math.min(Math.max(0, end - s), t.mss - optionBytes(t));
         long dataEnd = t.stream.send.tail();
         len = (int) Math.min(len, Math.max(0, dataEnd - pos(t, s)));
         int flags = Tcp.ACK;
@@ -710,7 +710,7 @@ public final class TcpLayer {
             flags |= Tcp.FIN;
         }
         if (len == 0 && (flags & Tcp.FIN) == 0) {
-            t.highRxt = Seq.max(t.highRxt, end);
+            t.highRxt = Seq.max(t.highRxt, s + Math.max(0, Math.min(end - s, t.mss)));
             return 0;
         }
         int saved = t.sndNxt;
