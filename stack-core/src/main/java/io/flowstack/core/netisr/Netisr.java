@@ -203,6 +203,7 @@ public final class Netisr implements Agent {
             cmds++;
         }
         work += cmds;
+        tcp.rollup(); // DragonFly's rollup: TCP output once per batch
         work += tcp.pollTimers(now);
         if (now - nextTick >= 0) {
             nextTick = now + TICK_NANOS;

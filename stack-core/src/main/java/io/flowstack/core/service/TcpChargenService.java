@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * TCP character generator (RFC 864, "TCP Based Character Generator Service"): sends lines of
@@ -21,8 +22,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Owned by: the thread that creates it (lifecycle); the accept loop runs on the platform
  * thread {@code chargen-PORT-accept}; each connection has a writer virtual thread
  * {@code chargen-PORT-N} and a second one that reads and drops the input and notices the
- * client's close (end of stream or reset). The writer stops at its next write and closes.
- * A peer that accepts nothing for {@link #WRITE_TIMEOUT} is given up.
+ * client's close (end of stream or reset). The writer then stops at its next write and closes
+ * gracefully; if it is still blocked 1 s after the client's FIN (the client's window stays
+ * closed: nobody reads), the connection is reset. A peer that accepts nothing for
+ * {@link #WRITE_TIMEOUT} is given up.
  */
 public final class TcpChargenService extends AbstractTcpService {
     /** Characters per line, without CR LF. */
@@ -33,6 +36,8 @@ public final class TcpChargenService extends AbstractTcpService {
     public static final int CYCLE_BYTES = PRINTABLE * (LINE_CHARS + 2);
     /** How long one write may wait for the peer to open its window. */
     public static final Duration WRITE_TIMEOUT = Duration.ofSeconds(60);
+
+    private static final long STOP_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /** Four cycles (28120 bytes): each write is one whole number of cycles, so no offset to track. */
     private static final byte[] CYCLES = cycles(4);
@@ -76,11 +81,13 @@ public final class TcpChargenService extends AbstractTcpService {
         AtomicBoolean writerDone = new AtomicBoolean();
         Thread reader = spawn(() -> {
             byte[] sink = new byte[4096];
+            boolean eof = false;
             try {
                 while (!writerDone.get()) {
                     try {
                         if (c.read(sink, 0, sink.length) < 0) {
-                            break; // the client closed
+                            eof = true; // the client closed
+                            break;
                         }
                     } catch (StackException e) {
                         if (!socketTimeout(e)) {
@@ -90,6 +97,17 @@ public final class TcpChargenService extends AbstractTcpService {
                 }
             } finally {
                 peerDone.set(true);
+            }
+            if (eof) {
+                // the writer stops at its next write; if it is stuck on a window the client no
+                // longer opens, nobody will read that data: reset
+                long deadline = System.nanoTime() + STOP_GRACE_NANOS;
+                while (!writerDone.get() && System.nanoTime() < deadline) {
+                    LockSupport.parkNanos(10_000_000L);
+                }
+                if (!writerDone.get()) {
+                    c.abort();
+                }
             }
         });
         try {

@@ -96,8 +96,11 @@ public final class Tcb {
 
     // output decisions
     boolean ackNow;
+    boolean dirty; // queued for output at the end of the netisr batch (rollup)
+    boolean acked; // the segment being processed acknowledged new data
     int unackedSegments; // received full segments not yet acknowledged (delayed ACK)
     boolean nodelay;
+    int sndSml; // end of the last small segment sent (Minshall's Nagle)
     long lastActivityNanos;
     int retransmits; // total, for stats
     long bytesIn;

@@ -43,6 +43,7 @@ public final class TcpLayer {
     private final DeadlineTimerWheel wheel;
     private final TcpOptions opts = new TcpOptions();
     private final List<Tcb> expired = new ArrayList<>();
+    private final ArrayList<Tcb> dirty = new ArrayList<>(256);
     private final DeadlineTimerWheel.TimerHandler timerHandler = this::onTimer;
     private int nextId;
     private long challengeWindowStart;
@@ -113,6 +114,7 @@ public final class TcpLayer {
         t.sndMax = t.iss;
         t.sndUnaPos = -1;
         t.recover = t.iss;
+        t.sndSml = t.iss;
         t.rcvWscale = wscaleFor(cfg.tcpReceiveBufferBytes);
         t.state = Tcb.SYN_SENT;
         n.counters().inc(Stat.TCP_ACTIVE_OPENS);
@@ -193,8 +195,42 @@ public final class TcpLayer {
             }
             return;
         }
+        t.acked = false;
         segmentArrives(t, s, th, tlen, doff);
-        output(t);
+        if (t.state == Tcb.CLOSED) {
+            return;
+        }
+        if (t.ackNow || t.acked) {
+            // An ACK is due now (RFC 5681 4.2: every second segment, out of order, a filled
+            // hole, a FIN) or new data was acknowledged (keep the ACK clock): output at once.
+            output(t);
+        } else {
+            markDirty(t); // anything else (window, delayed ACK bookkeeping) waits for the rollup
+        }
+    }
+
+    /**
+     * DragonFly's rollup: a connection touched by input is output once at the end of the batch,
+     * so a burst of segments yields one ACK decision (and one window update), not one per segment.
+     */
+    private void markDirty(Tcb t) {
+        if (!t.dirty && t.state != Tcb.CLOSED) {
+            t.dirty = true;
+            dirty.add(t);
+        }
+    }
+
+    /** End of a netisr batch: runs output for every connection input touched. */
+    public void rollup() {
+        n.checkOwner();
+        for (int i = 0; i < dirty.size(); i++) {
+            Tcb t = dirty.get(i);
+            t.dirty = false;
+            if (t.state != Tcb.CLOSED) {
+                output(t);
+            }
+        }
+        dirty.clear();
     }
 
     private boolean timeWaitReusable(Tcb t, int seq) {
@@ -267,6 +303,7 @@ public final class TcpLayer {
         t.sndMax = t.iss;
         t.sndUnaPos = -1;
         t.recover = t.iss;
+        t.sndSml = t.iss;
         negotiate(t, true);
         t.sndWnd = Tcp.window(s, th); // RFC 7323 2.2: the window of a SYN is never scaled
         t.maxSndWnd = Math.max(t.maxSndWnd, t.sndWnd);
@@ -738,6 +775,7 @@ public final class TcpLayer {
         }
         t.sndUna = ack;
         t.sndUnaPos += acked;
+        t.acked = true;
         if (Seq.lt(t.sndNxt, t.sndUna)) {
             t.sndNxt = t.sndUna;
         }
@@ -841,7 +879,9 @@ public final class TcpLayer {
             } else {
                 n.counters().inc(Stat.TCP_OOO_SEGMENTS);
             }
-            t.ackNow = true;
+            // Not deferred to the rollup: every out-of-order segment must produce its own
+            // duplicate ACK, or the sender never counts the three it needs.
+            sendData(t, t.sndNxt, 0, Tcp.ACK);
         }
     }
 
@@ -965,6 +1005,7 @@ public final class TcpLayer {
         t.sndMax = ack;
         t.sndUnaPos = 0;
         t.recover = ack;
+        t.sndSml = ack;
         t.mss = Math.min(COOKIE_MSS[idx], mtuMss());
         t.cwnd = Math.min(10 * t.mss, Math.max(2 * t.mss, 14600));
         t.sndWnd = Tcp.window(s, th);
@@ -1063,12 +1104,19 @@ public final class TcpLayer {
                     if (len < maxData && len < avail && len < t.maxSndWnd / 2 && t.sndMax != t.sndUna) {
                         break;
                     }
-                    if (len < maxData && !t.nodelay && t.sndMax != t.sndUna && !finNow && Seq.ge(t.sndNxt, t.sndMax)) {
+                    // RFC 9293 3.7.4 Nagle, in Minshall's form (as Linux): hold a small segment
+                    // only while an earlier small segment is unacknowledged, so a bulk writer's
+                    // tail never waits for a delayed ACK.
+                    if (len < maxData && !t.nodelay && Seq.gt(t.sndSml, t.sndUna) && !finNow
+                            && Seq.ge(t.sndNxt, t.sndMax)) {
                         break;
                     }
                     int flags = Tcp.ACK | (p + len == end ? Tcp.PSH : 0);
                     if (finNow) {
                         flags |= Tcp.FIN;
+                    }
+                    if (len < maxData) {
+                        t.sndSml = t.sndNxt + len;
                     }
                     sendData(t, t.sndNxt, len, flags);
                     sent = true;
