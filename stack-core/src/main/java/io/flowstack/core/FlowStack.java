@@ -11,6 +11,7 @@ import io.flowstack.core.netisr.Stat;
 import io.flowstack.core.socket.StackException;
 import io.flowstack.core.socket.TcpConnection;
 import io.flowstack.core.socket.TcpListener;
+import io.flowstack.core.socket.TcpSocketOptions;
 import io.flowstack.core.socket.TcpStream;
 import io.flowstack.core.tcp.Isn;
 import io.flowstack.core.tcp.TcpListenerState;
@@ -277,6 +278,11 @@ public final class FlowStack implements AutoCloseable {
      * @throws StackException if the port is already in use
      */
     public TcpListener tcpListen(int port, int backlog) {
+        return tcpListen(port, backlog, TcpSocketOptions.defaults(config));
+    }
+
+    /** Listens with per-socket options applied to every accepted connection. */
+    public TcpListener tcpListen(int port, int backlog, TcpSocketOptions options) {
         if (port <= 0 || port > 65535) {
             throw new IllegalArgumentException("TCP port must be 1..65535, got " + port);
         }
@@ -289,7 +295,7 @@ public final class FlowStack implements AutoCloseable {
                     + " is already in use (EADDRINUSE): choose another port or close the other listener");
         }
         callAll(n -> {
-            n.tcp().listen(new TcpListenerState(port, l, config.tcpSynBacklog));
+            n.tcp().listen(new TcpListenerState(port, l, config.tcpSynBacklog, options));
             return null;
         });
         return l;
@@ -319,6 +325,16 @@ public final class FlowStack implements AutoCloseable {
 
     public TcpConnection tcpConnect(int remote, int port, long timeout, TimeUnit unit, boolean nodelay,
                                     String congestion) {
+        TcpSocketOptions o = TcpSocketOptions.defaults(config).withNoDelay(nodelay);
+        return tcpConnect(remote, port, timeout, unit, congestion == null ? o : o.withCongestionControl(congestion));
+    }
+
+    /**
+     * Connects with per-socket options. The local port is drawn at random (RFC 6056 Algorithm 1)
+     * among ports whose 4-tuple hashes to the core chosen (round-robin) for the connection; after
+     * 64 tries it falls back to any free port, on whichever core that port's tuple hashes to.
+     */
+    public TcpConnection tcpConnect(int remote, int port, long timeout, TimeUnit unit, TcpSocketOptions options) {
         if (port <= 0 || port > 65535) {
             throw new IllegalArgumentException("TCP port must be 1..65535, got " + port);
         }
@@ -328,13 +344,16 @@ public final class FlowStack implements AutoCloseable {
         int core = Math.floorMod(nextConnectCore.getAndIncrement(), cores.length);
         int range = 65536 - 32768;
         int start = random.nextInt(range);
-        for (int i = 0, tried = 0; i < range && tried < 64; i++) {
+        int scanned = 0;
+        for (int i = 0, tried = 0; i < range && tried < 4096; i++) {
             int lport = 32768 + (start + i) % range;
-            if (coreFor(config.address, remote, lport, port) != core || tcpPorts.containsKey(lport)) {
-                continue;
+            int owner = coreFor(config.address, remote, lport, port);
+            scanned++;
+            if ((owner != core && scanned <= 64 * cores.length) || tcpPorts.containsKey(lport)) {
+                continue; // prefer a port that lands on the chosen core; fall back after a while
             }
             tried++;
-            TcpStream s = call(core, n -> n.tcp().connect(remote, port, lport, nodelay, congestion));
+            TcpStream s = call(owner, n -> n.tcp().connect(remote, port, lport, options));
             if (s == null) {
                 continue; // 4-tuple in use on that core: try another port
             }

@@ -54,6 +54,7 @@ public final class StackConfig {
     public final int tcpKeepaliveProbes;
     public final int tcpChallengeAcksPerSecond;
     public final boolean tcpSynCookies;
+    public final long tcpMemoryBytes;
 
     private StackConfig(Builder b) {
         this.cores = b.cores;
@@ -99,6 +100,7 @@ public final class StackConfig {
         this.tcpKeepaliveProbes = b.tcpKeepaliveProbes;
         this.tcpChallengeAcksPerSecond = b.tcpChallengeAcksPerSecond;
         this.tcpSynCookies = b.tcpSynCookies;
+        this.tcpMemoryBytes = b.tcpMemoryBytes;
     }
 
     public static Builder builder() {
@@ -163,6 +165,7 @@ public final class StackConfig {
         private int tcpKeepaliveProbes = 9;
         private int tcpChallengeAcksPerSecond = 1000;
         private boolean tcpSynCookies = true;
+        private long tcpMemoryBytes = 4L << 30;
 
         public Builder cores(int v) { cores = v; return this; }
         public Builder mac(long v) { mac = v; return this; }
@@ -207,6 +210,7 @@ public final class StackConfig {
         public Builder tcpKeepaliveProbes(int v) { tcpKeepaliveProbes = v; return this; }
         public Builder tcpChallengeAcksPerSecond(int v) { tcpChallengeAcksPerSecond = v; return this; }
         public Builder tcpSynCookies(boolean v) { tcpSynCookies = v; return this; }
+        public Builder tcpMemoryBytes(long v) { tcpMemoryBytes = v; return this; }
 
         public StackConfig build() {
             if (cores < 1 || cores > 64) {

@@ -612,6 +612,80 @@ class TcpPacketTest {
         }
     }
 
+    @Nested
+    class OptionsAndLimits {
+        @Test
+        void keepaliveProbesAnIdleConnectionAndDropsItWhenUnanswered() {
+            h = new StackHarness(1, b -> b.tcpKeepaliveIdleNanos(10_000 * MS).tcpKeepaliveIntervalNanos(1_000 * MS)
+                    .tcpKeepaliveProbes(3));
+            h.arpFromPeer(0);
+            listener = h.stack.tcpListen(PORT, 16,
+                    io.flowstack.core.socket.TcpSocketOptions.defaults(h.stack.config()).withKeepAlive(true));
+            establish();
+            List<TcpSeg> probes = new ArrayList<>();
+            for (int i = 0; i < 1100 && probes.isEmpty(); i++) {
+                probes.addAll(tcp(h.advance(10 * MS)));
+            }
+            assertEquals(1, probes.size(), "RFC 1122 4.2.3.6: a probe after the idle time");
+            assertEquals(iss, probes.get(0).seq(), "SEG.SEQ = SND.NXT - 1");
+            // the peer answers: the connection lives on and the idle clock restarts
+            send(frame(ACK, peerNxt, iss + 1, 512, ts(), new byte[0]));
+            assertFalse(conn.finished());
+            // now the peer is gone: 3 unanswered probes, then the connection is dropped
+            List<TcpSeg> later = new ArrayList<>();
+            for (int i = 0; i < 2000 && !conn.finished(); i++) {
+                later.addAll(tcp(h.advance(10 * MS)));
+            }
+            assertTrue(conn.finished());
+            assertEquals(4, later.size(), "3 probes and a RST");
+            assertTrue(later.get(3).has(RST));
+            StackException e = assertThrows(StackException.class, () -> conn.read(new byte[1], 0, 1));
+            assertTrue(e.getMessage().contains("keepalive"), e.getMessage());
+        }
+
+        @Test
+        void memoryBudgetRefusesConnectionsCleanly() {
+            // room for exactly two connections of 2 x 64 KiB rings
+            h = new StackHarness(1, b -> b.tcpSendBufferBytes(65536).tcpReceiveBufferBytes(65536)
+                    .tcpMemoryBytes(4 * 65536));
+            h.arpFromPeer(0);
+            listener = h.stack.tcpListen(PORT, 16);
+            for (int i = 0; i < 3; i++) {
+                int sport = 41000 + i;
+                TcpSeg synAck = tcp(sendRaw(sport, SYN, 100, 0)).get(0);
+                List<TcpSeg> r = tcp(sendRaw(sport, ACK, 101, synAck.seq() + 1));
+                if (i < 2) {
+                    assertTrue(r.isEmpty());
+                    assertNotNull(listener.accept(0, TimeUnit.MILLISECONDS));
+                } else {
+                    assertEquals(1, r.size());
+                    assertTrue(r.get(0).has(RST), "over budget: refused with a reset");
+                }
+            }
+            assertEquals(1, h.total(Stat.TCP_MEMORY_LIMIT));
+            StackException e = assertThrows(StackException.class,
+                    () -> h.stack.call(0, n -> n.tcp().connect(PEER, 9, 45555, false, null)));
+            assertTrue(e.getMessage().contains("memory budget"), e.getMessage());
+        }
+
+        List<Packets.Frame> sendRaw(int sport, int flags, int seq, int ack) {
+            h.inject(0, h.ipFrame(Packets.ipv4(PEER, US, 6, ipId++, 0,
+                    Packets.tcp(PEER, US, sport, PORT, seq, ack, flags, 65535, new byte[0], new byte[0]))));
+            return h.run();
+        }
+
+        @Test
+        void congestionControlIsSelectablePerSocket() {
+            start(b -> {});
+            var cubic = h.stack.call(0, n -> n.tcp().connect(PEER, 8080, 45010, false, "cubic"));
+            var reno = h.stack.call(0, n -> n.tcp().connect(PEER, 8080, 45011, false, "newreno"));
+            assertEquals("cubic", h.stack.call(0, n -> n.tcp().congestionControlOf(PEER, 8080, 45010)));
+            assertEquals("newreno", h.stack.call(0, n -> n.tcp().congestionControlOf(PEER, 8080, 45011)));
+            assertNotNull(cubic);
+            assertNotNull(reno);
+        }
+    }
+
     @Test
     void listenerAcceptTimesOutWithNull() {
         start(b -> {});

@@ -101,6 +101,10 @@ public final class Tcb {
     int unackedSegments; // received full segments not yet acknowledged (delayed ACK)
     boolean nodelay;
     int sndSml; // end of the last small segment sent (Minshall's Nagle)
+    boolean keepAlive;
+    int keepaliveProbes; // unanswered probes
+    long memoryCharged; // ring bytes charged to the core's budget
+    io.flowstack.core.socket.TcpSocketOptions options;
     long lastActivityNanos;
     int retransmits; // total, for stats
     long bytesIn;

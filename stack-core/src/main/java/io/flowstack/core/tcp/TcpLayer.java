@@ -4,6 +4,7 @@ import io.flowstack.core.StackConfig;
 import io.flowstack.core.netisr.Netisr;
 import io.flowstack.core.netisr.Stat;
 import io.flowstack.core.socket.TcpConnection;
+import io.flowstack.core.socket.TcpSocketOptions;
 import io.flowstack.core.socket.TcpStream;
 import io.flowstack.core.wire.Bytes;
 import io.flowstack.core.wire.Ipv4;
@@ -65,6 +66,13 @@ public final class TcpLayer {
         return pcbs.size();
     }
 
+    /** The congestion control algorithm of a connection, or null if there is none. */
+    public String congestionControlOf(int remoteAddr, int remotePort, int localPort) {
+        n.checkOwner();
+        Tcb t = pcbs.get(Tcb.key(remoteAddr, remotePort, localPort));
+        return t == null ? null : t.cc.name();
+    }
+
     /** Visits every connection of this core (stats). */
     public void forEach(java.util.function.Consumer<Tcb> visitor) {
         n.checkOwner();
@@ -95,6 +103,17 @@ public final class TcpLayer {
      * @return the stream, or null if the 4-tuple is in use on this core
      */
     public TcpStream connect(int remoteAddr, int remotePort, int localPort, boolean nodelay, String congestion) {
+        TcpSocketOptions o = TcpSocketOptions.defaults(cfg).withNoDelay(nodelay);
+        return connect(remoteAddr, remotePort, localPort, congestion != null ? o.withCongestionControl(congestion) : o);
+    }
+
+    /**
+     * Active open with per-socket options.
+     *
+     * @return the stream, or null if the 4-tuple is in use on this core; throws
+     *     {@link io.flowstack.core.socket.StackException} when a stack limit refuses it
+     */
+    public TcpStream connect(int remoteAddr, int remotePort, int localPort, TcpSocketOptions o) {
         n.checkOwner();
         long key = Tcb.key(remoteAddr, remotePort, localPort);
         if (pcbs.containsKey(key) || listeners.containsKey(localPort)) {
@@ -102,12 +121,17 @@ public final class TcpLayer {
         }
         if (pcbs.size() >= maxConnectionsPerCore) {
             n.counters().inc(Stat.TCP_TOO_MANY_CONNECTIONS);
-            return null;
+            throw new io.flowstack.core.socket.StackException("connection limit reached ("
+                    + cfg.tcpMaxConnections + " per stack): close connections or raise the limit");
+        }
+        if (!chargeMemory(o.memoryBytes())) {
+            throw new io.flowstack.core.socket.StackException("TCP buffer memory budget reached ("
+                    + cfg.tcpMemoryBytes + " bytes per stack): close connections, use smaller buffers or raise the budget");
         }
         Tcb t = newTcb(localPort, remoteAddr, remotePort);
-        t.nodelay = nodelay;
-        t.cc = CongestionControl.of(congestion != null ? congestion : cfg.tcpCongestionControl);
-        t.stream = new TcpStream(n, t.id, cfg.tcpSendBufferBytes, cfg.tcpReceiveBufferBytes);
+        t.memoryCharged = o.memoryBytes();
+        applyOptions(t, o);
+        t.stream = new TcpStream(n, t.id, o.sendBufferBytes(), o.receiveBufferBytes());
         t.iss = isn.isn(cfg.address, localPort, remoteAddr, remotePort, n.now());
         t.sndUna = t.iss;
         t.sndNxt = t.iss;
@@ -115,11 +139,36 @@ public final class TcpLayer {
         t.sndUnaPos = -1;
         t.recover = t.iss;
         t.sndSml = t.iss;
-        t.rcvWscale = wscaleFor(cfg.tcpReceiveBufferBytes);
+        t.rcvWscale = wscaleFor(o.receiveBufferBytes());
         t.state = Tcb.SYN_SENT;
         n.counters().inc(Stat.TCP_ACTIVE_OPENS);
         sendSyn(t);
         return t.stream;
+    }
+
+    private void applyOptions(Tcb t, TcpSocketOptions o) {
+        t.options = o;
+        t.nodelay = o.noDelay();
+        t.keepAlive = o.keepAlive();
+        t.cc = CongestionControl.of(o.congestionControl());
+    }
+
+    private long memoryUsed;
+
+    /** Per-core share of the stack's TCP buffer budget; false when it would be exceeded. */
+    private boolean chargeMemory(long bytes) {
+        if (memoryUsed + bytes > cfg.tcpMemoryBytes / cfg.cores) {
+            n.counters().inc(Stat.TCP_MEMORY_LIMIT);
+            return false;
+        }
+        memoryUsed += bytes;
+        return true;
+    }
+
+    /** TCP buffer bytes charged on this core. */
+    public long memoryUsed() {
+        n.checkOwner();
+        return memoryUsed;
     }
 
     private Tcb newTcb(int localPort, int remoteAddr, int remotePort) {
@@ -294,7 +343,7 @@ public final class TcpLayer {
         Tcb t = newTcb(dport, src, sport);
         t.listener = l;
         l.halfOpen++;
-        t.cc = CongestionControl.of(cfg.tcpCongestionControl);
+        applyOptions(t, l.options);
         t.irs = seq;
         t.rcvNxt = seq + 1;
         t.iss = isn.isn(cfg.address, dport, src, sport, n.now());
@@ -321,7 +370,7 @@ public final class TcpLayer {
             t.wscaleOk = true;
             t.sndWscale = opts.wscale;
             if (passive) {
-                t.rcvWscale = wscaleFor(cfg.tcpReceiveBufferBytes);
+                t.rcvWscale = wscaleFor(t.options.receiveBufferBytes());
             }
         } else {
             t.wscaleOk = false;
@@ -400,7 +449,12 @@ public final class TcpLayer {
             TcpListenerState l = t.listener;
             l.halfOpen--;
             t.listener = null;
-            t.stream = new TcpStream(n, t.id, cfg.tcpSendBufferBytes, cfg.tcpReceiveBufferBytes);
+            if (!chargeMemory(t.options.memoryBytes())) {
+                reset(t);
+                return;
+            }
+            t.memoryCharged = t.options.memoryBytes();
+            t.stream = new TcpStream(n, t.id, t.options.sendBufferBytes(), t.options.receiveBufferBytes());
             t.stream.established = true;
             TcpConnection c = new TcpConnection(t.stream, cfg.address, t.localPort, t.remoteAddr, t.remotePort);
             if (!l.listener.offer(n.core(), c)) {
@@ -420,6 +474,7 @@ public final class TcpLayer {
     /** RFC 9293 3.10.7.4: every state after SYN-SENT. */
     private void segmentArrives(Tcb t, MemorySegment s, long th, int tlen, int doff) {
         t.lastActivityNanos = n.now();
+        t.keepaliveProbes = 0;
         if (t.state == Tcb.SYN_SENT) {
             synSentInput(t, s, th, tlen, doff);
             return;
@@ -996,7 +1051,7 @@ public final class TcpLayer {
         }
         n.counters().inc(Stat.TCP_SYN_COOKIES_OK);
         Tcb t = newTcb(dport, src, sport);
-        t.cc = CongestionControl.of(cfg.tcpCongestionControl);
+        applyOptions(t, l.options);
         t.irs = peerIsn;
         t.rcvNxt = seq;
         t.iss = cookie;
@@ -1161,7 +1216,7 @@ public final class TcpLayer {
 
     /** Window field for an outgoing segment and the right edge it advertises. */
     private int advertise(Tcb t, boolean syn) {
-        int free = t.stream != null ? freeReceive(t) : cfg.tcpReceiveBufferBytes;
+        int free = t.stream != null ? freeReceive(t) : t.options.receiveBufferBytes();
         if (t.finReceived) {
             free = Math.max(free, 0);
         }
@@ -1401,6 +1456,8 @@ public final class TcpLayer {
             t.listener = null;
         }
         t.state = Tcb.CLOSED;
+        memoryUsed -= t.memoryCharged;
+        t.memoryCharged = 0;
         pcbs.remove(t.key);
         byId.remove(t.id);
         if (t.timerId >= 0) {
@@ -1413,8 +1470,41 @@ public final class TcpLayer {
 
     // ================================================================== timers
 
+    /** RFC 1122 4.2.3.6: keep-alives only when the application asked (SO_KEEPALIVE). */
     private void armKeepalive(Tcb t) {
-        t.keepaliveAt = 0; // keepalive is off unless enabled per socket (RFC 1122 4.2.3.6)
+        t.keepaliveAt = t.keepAlive ? n.now() + cfg.tcpKeepaliveIdleNanos : 0;
+    }
+
+    /**
+     * RFC 1122 4.2.3.6: after the idle time, probe with SEG.SEQ = SND.NXT - 1 (one byte of old
+     * sequence space, which forces an ACK); drop the connection after the configured number of
+     * unanswered probes.
+     */
+    private void keepaliveTimer(Tcb t, long now) {
+        boolean synced = t.state == Tcb.ESTABLISHED || t.state == Tcb.CLOSE_WAIT || t.state == Tcb.FIN_WAIT_2;
+        if (!t.keepAlive || !synced) {
+            t.keepaliveAt = 0;
+            return;
+        }
+        long idle = now - t.lastActivityNanos;
+        if (idle < cfg.tcpKeepaliveIdleNanos || t.sndMax != t.sndUna) {
+            t.keepaliveProbes = 0;
+            t.keepaliveAt = Math.max(now, t.lastActivityNanos) + cfg.tcpKeepaliveIdleNanos;
+            return;
+        }
+        if (t.keepaliveProbes >= cfg.tcpKeepaliveProbes) {
+            n.counters().inc(Stat.TCP_KEEPALIVE_TIMEOUTS);
+            sendRaw(t.localPort, t.remoteAddr, t.remotePort, t.sndNxt, 0, Tcp.RST, 0);
+            n.counters().inc(Stat.TCP_RST_OUT);
+            finish(t, "connection timed out (no answer to keepalive probes)");
+            return;
+        }
+        t.keepaliveProbes++;
+        n.counters().inc(Stat.TCP_KEEPALIVE_PROBES);
+        int savedNxt = t.sndNxt;
+        sendData(t, t.sndNxt - 1, 0, Tcp.ACK);
+        t.sndNxt = savedNxt;
+        t.keepaliveAt = now + cfg.tcpKeepaliveIntervalNanos;
     }
 
     /** (Re)schedules the connection's wheel entry for its earliest deadline. */
@@ -1503,6 +1593,12 @@ public final class TcpLayer {
         if (t.persistAt != 0 && now - t.persistAt >= 0) {
             t.persistAt = 0;
             persistProbe(t);
+        }
+        if (t.keepaliveAt != 0 && now - t.keepaliveAt >= 0) {
+            keepaliveTimer(t, now);
+            if (t.state == Tcb.CLOSED) {
+                return;
+            }
         }
         output(t);
         scheduleTimer(t);

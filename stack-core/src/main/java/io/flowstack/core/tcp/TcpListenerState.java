@@ -1,6 +1,7 @@
 package io.flowstack.core.tcp;
 
 import io.flowstack.core.socket.TcpListener;
+import io.flowstack.core.socket.TcpSocketOptions;
 
 /**
  * One core's replica of a listening socket: its port, the shared accept side and this core's
@@ -12,11 +13,13 @@ public final class TcpListenerState {
     final int port;
     final TcpListener listener;
     final int synBacklog;
+    final TcpSocketOptions options;
     int halfOpen;
 
-    public TcpListenerState(int port, TcpListener listener, int synBacklog) {
+    public TcpListenerState(int port, TcpListener listener, int synBacklog, TcpSocketOptions options) {
         this.port = port;
         this.listener = listener;
         this.synBacklog = synBacklog;
+        this.options = options;
     }
 }
