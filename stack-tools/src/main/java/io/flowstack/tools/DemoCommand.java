@@ -3,6 +3,8 @@ package io.flowstack.tools;
 import io.flowstack.core.FlowStack;
 import io.flowstack.core.StackConfig;
 import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.service.HttpService;
+import io.flowstack.core.service.TcpEchoService;
 import io.flowstack.core.service.UdpEchoService;
 import io.flowstack.core.wire.Ethernet;
 import io.flowstack.core.wire.Ipv4;
@@ -10,11 +12,14 @@ import io.flowstack.nic.TapNic;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -28,9 +33,10 @@ import picocli.CommandLine.Spec;
  *
  * <p>It makes a namespace {@code fsdemo-XXXXXX} (IPv6 off, so no autoconfiguration noise), a
  * two-queue TAP {@code fsdXXXXXX} moved into it with 198.18.0.1/24 on the kernel side, and a
- * two-core stack on 198.18.0.2/24 serving UDP echo on port 7. The kernel then pings it (plain
- * and fragmented), does a UDP echo round trip and shows its neighbour entry. Everything is
- * removed on success, on failure and on Ctrl-C.
+ * two-core stack on 198.18.0.2/24 serving UDP echo on port 7, TCP echo on port 7 and HTTP on
+ * port 80. The kernel then pings it (plain and fragmented), does a UDP echo round trip, fetches
+ * 10 MB over HTTP with curl (checking the body's SHA-256) and shows its neighbour entry.
+ * Everything is removed on success, on failure and on Ctrl-C.
  */
 @Command(
         name = "demo",
@@ -40,16 +46,18 @@ import picocli.CommandLine.Spec;
         description = {
             "Creates a network namespace fsdemo-XXXXXX (IPv6 disabled) holding a 2-queue TAP "
                     + "fsdXXXXXX with 198.18.0.1/24 on the kernel side, starts the stack on 198.18.0.2/24 "
-                    + "with 2 cores and udp-echo:7, then runs from the kernel side:",
+                    + "with 2 cores serving udp-echo:7, echo:7 and http:80, then runs from the kernel side:",
             "  1. ping -c 5 -i 0.2 198.18.0.2",
             "  2. ping -c 3 -s 4000 198.18.0.2 (fragmented both ways)",
             "  3. a 1000-byte UDP echo round trip (python3), reply checked byte for byte",
-            "  4. ip neigh: the kernel's ARP entry for the stack",
+            "  4. curl http://198.18.0.2/bytes/10000000 over TCP: status, size, throughput,",
+            "     and the body's SHA-256 against the pattern of /bytes (byte i = i %% 251)",
+            "  5. ip neigh: the kernel's ARP entry for the stack",
             "and prints a summary and the stack's per-core counters. Everything it creates is removed "
                     + "afterwards, also on failure and on Ctrl-C. Only 198.18.0.0/15 is used.",
             "",
-            "Needs root (network namespaces and TAP devices), iproute2, iputils-ping, procps (sysctl) "
-                    + "and python3.",
+            "Needs root (network namespaces and TAP devices), iproute2, iputils-ping, procps (sysctl), "
+                    + "python3, curl and sha256sum (coreutils).",
             ""
         },
         footerHeading = "%nExamples:%n",
@@ -66,12 +74,16 @@ final class DemoCommand implements Callable<Integer> {
     static final int CORES = 2;
     static final int ECHO_PORT = 7;
     static final int UDP_PAYLOAD = 1000;
+    static final int HTTP_PORT = 80;
+    static final long HTTP_BYTES = 10_000_000;
+    static final int STEPS = 5;
     private static final Duration SETUP_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration STEP_TIMEOUT = Duration.ofSeconds(20);
 
     /** The required tools: program, Debian package. */
     private static final String[][] TOOLS = {
-        {"ip", "iproute2"}, {"ping", "iputils-ping"}, {"sysctl", "procps"}, {"python3", "python3"}
+        {"ip", "iproute2"}, {"ping", "iputils-ping"}, {"sysctl", "procps"}, {"python3", "python3"},
+        {"curl", "curl"}, {"sha256sum", "coreutils"}
     };
 
     /**
@@ -147,7 +159,7 @@ final class DemoCommand implements Callable<Integer> {
             out.println("flowstack demo: namespace " + ns + ", tap " + tapName + " (" + CORES + " queues)");
             out.println("  kernel side  " + KERNEL_ADDR + "/" + PREFIX + " in " + ns);
             out.println("  stack        " + STACK_ADDR + "/" + PREFIX + " mac " + mac + " cores " + CORES
-                    + ", serving udp-echo:" + ECHO_PORT);
+                    + ", serving udp-echo:" + ECHO_PORT + " echo:" + ECHO_PORT + " http:" + HTTP_PORT);
             out.println();
             out.println("setup");
             setup("ip", "netns", "add", ns);
@@ -168,12 +180,16 @@ final class DemoCommand implements Callable<Integer> {
             setup("ip", "-n", ns, "link", "set", tapName, "up");
             setup("ip", "-n", ns, "link", "set", "lo", "up");
             out.println("  $ (start the stack: " + STACK_ADDR + "/" + PREFIX + ", " + CORES + " cores, udp-echo:"
-                    + ECHO_PORT + ")");
+                    + ECHO_PORT + " echo:" + ECHO_PORT + " http:" + HTTP_PORT + ")");
             FlowStack stack = FlowStack.start(config, nic);
             stackRef[0] = stack;
             teardown.add("stop the stack", stack::close);
             UdpEchoService echo = new UdpEchoService(stack, ECHO_PORT);
             teardown.add("stop udp-echo:" + ECHO_PORT, echo::close);
+            TcpEchoService tcpEcho = new TcpEchoService(stack, ECHO_PORT);
+            teardown.add("stop echo:" + ECHO_PORT, tcpEcho::close);
+            HttpService http = new HttpService(stack, HTTP_PORT);
+            teardown.add("stop http:" + HTTP_PORT, http::close);
             out.println();
 
             results.add(pingStep(1, ns, "ping 5 x 56 B", "5 echo requests of 56 bytes", stack,
@@ -182,7 +198,8 @@ final class DemoCommand implements Callable<Integer> {
                     "3 echo requests of 4000 bytes, fragmented both ways", stack,
                     "ping", "-c", "3", "-s", "4000", STACK_ADDR));
             results.add(udpStep(3, ns));
-            results.add(neighbourStep(4, ns, tapName, mac));
+            results.add(httpStep(4, ns, stack));
+            results.add(neighbourStep(5, ns, tapName, mac));
         } catch (RuntimeException e) {
             teardown.parkIfSignalled(); // a signal during setup: the hook cleans up and reports
             teardown.close();
@@ -252,7 +269,7 @@ final class DemoCommand implements Callable<Integer> {
 
     /** Runs a step's command with live output under a header. */
     private Exec.Result step(int n, String header, String shownCommand, String... command) {
-        out.println("[" + n + "/4] " + header);
+        out.println("[" + n + "/" + STEPS + "] " + header);
         out.println("$ " + shownCommand);
         out.flush();
         Exec.Result r = exec.run(STEP_TIMEOUT, line -> {
@@ -309,6 +326,88 @@ final class DemoCommand implements Callable<Integer> {
         }
         Matcher m = Pattern.compile("rtt ([0-9.]+) ms").matcher(r.lastLine());
         return new StepResult(name, true, "identical reply" + (m.find() ? ", rtt " + m.group(1) + " ms" : ""));
+    }
+
+    /**
+     * curl of {@code /bytes/N} from the kernel side: the write-out (status, size, time, speed)
+     * goes to stderr, the body through {@code sha256sum}; both come back merged.
+     */
+    private StepResult httpStep(int n, String ns, FlowStack stack) {
+        String url = "http://" + STACK_ADDR + (HTTP_PORT == 80 ? "" : ":" + HTTP_PORT) + "/bytes/" + HTTP_BYTES;
+        String script = "curl -sS --max-time 15 -w '%{stderr}curl: http %{http_code} size %{size_download} "
+                + "time %{time_total} speed %{speed_download}\\n' " + url + " | sha256sum";
+        String[] command = {"ip", "netns", "exec", ns, "sh", "-c", script};
+        long retransmitsBefore = stack.total(Stat.TCP_RETRANSMITS);
+        Exec.Result r = step(n, "HTTP over TCP: curl fetches " + HTTP_BYTES / 1_000_000 + " MB, body checked by SHA-256",
+                "ip netns exec " + ns + " sh -c \"" + script + "\"", command);
+        String name = "http GET " + HTTP_BYTES / 1_000_000 + " MB (curl)";
+        String expected = patternSha256(HTTP_BYTES);
+        HttpOutcome o = HttpOutcome.parse(r.output());
+        if (o == null) {
+            return new StepResult(name, false, "no curl write-out (" + r.status() + ")"
+                    + (r.lastLine().isEmpty() ? "" : ": " + r.lastLine()));
+        }
+        boolean shaOk = expected.equals(o.sha256());
+        boolean ok = r.ok() && o.status() == 200 && o.size() == HTTP_BYTES && shaOk;
+        StringBuilder d = new StringBuilder();
+        d.append("status ").append(o.status()).append(", ").append(o.size()).append(" B");
+        d.append(shaOk ? ", sha256 ok" : ", sha256 " + (o.sha256() == null ? "missing" : "MISMATCH (got "
+                + o.sha256().substring(0, Math.min(16, o.sha256().length())) + "..., expected "
+                + expected.substring(0, 16) + "...)"));
+        d.append(String.format(Locale.ROOT, ", %.1f MB/s (%.0f Mbit/s) in %.3f s", o.bytesPerSecond() / 1e6,
+                o.bytesPerSecond() * 8 / 1e6, o.seconds()));
+        long retransmits = stack.total(Stat.TCP_RETRANSMITS) - retransmitsBefore;
+        if (retransmits > 0) {
+            d.append("; ").append(retransmits).append(" retransmitted segments");
+        }
+        return new StepResult(name, ok, d.toString());
+    }
+
+    /** SHA-256 (hex) of the first {@code n} bytes of the /bytes pattern, byte i = (byte) (i % 251). */
+    static String patternSha256(long n) {
+        byte[] chunk = new byte[251 * 4096];
+        for (int i = 0; i < chunk.length; i++) {
+            chunk[i] = (byte) (i % 251);
+        }
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            for (long left = n; left > 0; ) {
+                int k = (int) Math.min(left, chunk.length);
+                sha.update(chunk, 0, k); // chunk is a whole number of periods: the next one starts at phase 0
+                left -= k;
+            }
+            return HexFormat.of().formatHex(sha.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** What the curl step printed: the write-out line and sha256sum's line. */
+    record HttpOutcome(int status, long size, double seconds, double bytesPerSecond, String sha256) {
+        private static final Pattern WRITE_OUT = Pattern.compile(
+                "curl: http (\\d{3}) size (\\d+) time ([0-9.]+) speed ([0-9.]+)");
+        private static final Pattern SHA = Pattern.compile("^([0-9a-f]{64})\\s+-$");
+
+        /** Null if the write-out line is missing. */
+        static HttpOutcome parse(List<String> lines) {
+            Matcher w = null;
+            String sha = null;
+            for (String line : lines) {
+                Matcher m = WRITE_OUT.matcher(line);
+                if (m.find()) {
+                    w = m;
+                }
+                Matcher h = SHA.matcher(line.strip());
+                if (h.find()) {
+                    sha = h.group(1);
+                }
+            }
+            if (w == null) {
+                return null;
+            }
+            return new HttpOutcome(Integer.parseInt(w.group(1)), Long.parseLong(w.group(2)),
+                    Double.parseDouble(w.group(3)), Double.parseDouble(w.group(4)), sha);
+        }
     }
 
     private StepResult neighbourStep(int n, String ns, String tapName, String mac) {

@@ -2,23 +2,33 @@ package io.flowstack.tools;
 
 import io.flowstack.core.FlowStack;
 import io.flowstack.core.StackConfig;
+import io.flowstack.core.service.HttpService;
+import io.flowstack.core.service.TcpChargenService;
+import io.flowstack.core.service.TcpDiscardService;
+import io.flowstack.core.service.TcpEchoService;
 import io.flowstack.core.service.UdpEchoService;
 import io.flowstack.core.wire.Ethernet;
 import io.flowstack.core.wire.Ipv4;
+import io.flowstack.nic.Nic;
 import io.flowstack.nic.TapNic;
+import io.flowstack.nic.impair.ImpairedNic;
+import io.flowstack.nic.impair.ImpairmentSpec;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
 
 /**
  * {@code stack endpoint}: runs one stack on a TAP device with the services asked for, until
@@ -31,8 +41,8 @@ import picocli.CommandLine.Spec;
         header = "Runs the stack as an endpoint on a TAP device until Ctrl-C.",
         description = {
             "Attaches to the TAP device NAME (one queue per core; created if it does not exist), "
-                    + "answers ARP and ping, reassembles and fragments IPv4 and runs the --serve services, "
-                    + "with one netisr thread per core.",
+                    + "answers ARP and ping, reassembles and fragments IPv4, speaks TCP and runs the --serve "
+                    + "services, with one netisr thread per core.",
             "",
             "The kernel side of the TAP (addresses, link up, network namespace) is yours to configure. "
                     + "Ctrl-C or SIGTERM stops the stack cleanly and prints its per-core counters. "
@@ -42,16 +52,22 @@ import picocli.CommandLine.Spec;
         sortOptions = false,
         footerHeading = "%nExamples:%n",
         footer = {
-            "  # a stack on tap fs0 with UDP echo on port 7, then configure the kernel side:",
-            "  sudo ./stack endpoint --tap fs0 --addr 198.18.0.2/24 --serve udp-echo:7",
+            "  # a stack on tap fs0 serving HTTP and echo, then configure the kernel side:",
+            "  sudo ./stack endpoint --tap fs0 --addr 198.18.0.2/24 \\",
+            "       --serve http:80 --serve echo:7",
             "  sudo ip addr add 198.18.0.1/24 dev fs0 && sudo ip link set fs0 up",
-            "  ping 198.18.0.2",
+            "  curl -o /dev/null http://198.18.0.2/bytes/100000000",
+            "",
+            "  # every service, NewReno, 1%% loss and 2 ms delay on the frames received:",
+            "  sudo ./stack endpoint --tap fs0 --addr 198.18.0.2/24 --serve echo:7 \\",
+            "       --serve discard:9 --serve chargen:19 --serve http:80 \\",
+            "       --serve udp-echo:7 --cc newreno --impair loss=1%%,delay=2ms,dir=rx",
             "",
             "  # one core, a default gateway and a fixed MAC:",
             "  sudo ./stack endpoint --tap fs1 --addr 198.19.0.2/24 --gateway 198.19.0.1 \\",
             "       --cores 1 --mac 02:00:00:00:01:02",
             "",
-            "TCP services (echo:, discard:, chargen:, http:) arrive with TCP in a later release.",
+            "http:PORT answers GET / (a short page) and GET /bytes/N: N bytes, byte i = i %% 251.",
             "Exit codes: 0 ok, 1 failure, 2 usage or environment error."
         })
 final class EndpointCommand implements Callable<Integer> {
@@ -92,8 +108,20 @@ final class EndpointCommand implements Callable<Integer> {
     boolean noPin;
 
     @Option(names = "--serve", paramLabel = "SPEC", converter = ServiceSpec.Converter.class,
-            description = "A service to run; repeatable. Available: udp-echo:PORT (RFC 862 echo over UDP).")
+            description = "A service to run; repeatable. TCP: echo:PORT (RFC 862), discard:PORT (RFC 863), "
+                    + "chargen:PORT (RFC 864), http:PORT (HTTP/1.1: GET / and GET /bytes/N); "
+                    + "UDP: udp-echo:PORT (RFC 862).")
     List<ServiceSpec> serve = new ArrayList<>();
+
+    @Option(names = "--cc", paramLabel = "ALGO", converter = CongestionControlConverter.class,
+            description = "TCP congestion control: cubic (RFC 9438, default) or newreno (RFC 6582).")
+    String cc = "cubic";
+
+    @Option(names = "--impair", paramLabel = "SPEC", converter = ImpairmentConverter.class,
+            description = "Impair the TAP's frames like tc-netem: comma-separated key=value items, "
+                    + "e.g. loss=1%%,delay=5ms,jitter=1ms,reorder=10%%,dup=0.5%%,corrupt=0.1%%,seed=42,dir=rx "
+                    + "(dir: rx = frames the stack receives, tx = frames it sends, both = default).")
+    ImpairmentSpec impair;
 
     private volatile FlowStack stack;
 
@@ -115,11 +143,12 @@ final class EndpointCommand implements Callable<Integer> {
                         + " is not on the subnet of --addr " + addr + ": a gateway must be directly reachable");
             }
         }
+        Set<Integer> tcpPorts = new HashSet<>();
         Set<Integer> udpPorts = new HashSet<>();
         for (ServiceSpec s : serve) {
-            if (!udpPorts.add(s.port())) {
-                throw new ParameterException(spec.commandLine(), "--serve " + s + ": UDP port " + s.port()
-                        + " is given twice");
+            if (!(s.kind().tcp() ? tcpPorts : udpPorts).add(s.port())) {
+                throw new ParameterException(spec.commandLine(), "--serve " + s + ": " + s.protocol() + " port "
+                        + s.port() + " is given twice");
             }
         }
     }
@@ -132,7 +161,8 @@ final class EndpointCommand implements Callable<Integer> {
                 .prefixLength(addr.prefixLength())
                 .mac(mac != null ? mac : Macs.fromAddress(addr.address()))
                 .pinThreads(!noPin)
-                .busyPoll(busyPoll);
+                .busyPoll(busyPoll)
+                .tcpCongestionControl(cc);
         if (gateway != null) {
             b.gateway(gateway);
         }
@@ -156,18 +186,29 @@ final class EndpointCommand implements Callable<Integer> {
                 },
                 () -> printCounters(out));
         try {
-            TapNic nic = TapNic.open(tap, cores, TapNic.Options.DEFAULT);
-            teardown.add("close tap " + nic.name(), nic::close);
+            TapNic tapNic = TapNic.open(tap, cores, TapNic.Options.DEFAULT);
+            Nic nic = tapNic;
+            if (impairs()) {
+                try {
+                    nic = ImpairedNic.wrap(tapNic, impair, System::nanoTime);
+                } catch (RuntimeException e) {
+                    tapNic.close();
+                    throw e;
+                }
+            }
+            teardown.add("close tap " + nic.name(), nic::close); // the wrapper closes the TAP
             FlowStack s = FlowStack.start(config, nic);
             stack = s;
             teardown.add("stop the stack", s::close);
             for (ServiceSpec svc : serve) {
-                switch (svc.kind()) {
-                    case UDP_ECHO -> {
-                        UdpEchoService echo = new UdpEchoService(s, svc.port());
-                        teardown.add("stop " + svc, echo::close);
-                    }
-                }
+                AutoCloseable service = switch (svc.kind()) {
+                    case ECHO -> new TcpEchoService(s, svc.port());
+                    case DISCARD -> new TcpDiscardService(s, svc.port());
+                    case CHARGEN -> new TcpChargenService(s, svc.port());
+                    case HTTP -> new HttpService(s, svc.port());
+                    case UDP_ECHO -> new UdpEchoService(s, svc.port());
+                };
+                teardown.add("stop " + svc, service::close);
             }
             out.println(banner(nic.name(), config));
             out.flush();
@@ -180,6 +221,11 @@ final class EndpointCommand implements Callable<Integer> {
         return Main.OK;
     }
 
+    /** Whether --impair asks for any impairment (an empty spec impairs nothing). */
+    boolean impairs() {
+        return impair != null && impair.impairs();
+    }
+
     String banner(String device, StackConfig config) {
         StringBuilder b = new StringBuilder("flowstack endpoint: tap ").append(device)
                 .append(' ').append(addr)
@@ -187,13 +233,40 @@ final class EndpointCommand implements Callable<Integer> {
         if (gateway != null) {
             b.append(" gateway ").append(Ipv4.toString(gateway));
         }
-        b.append(" cores ").append(cores);
+        b.append(" cores ").append(cores).append(", tcp cc ").append(config.tcpCongestionControl);
+        if (impairs()) {
+            b.append(", impaired ").append(impair);
+        }
         if (serve.isEmpty()) {
             b.append(", answering ARP and ping");
         } else {
             b.append(", serving ").append(serve.stream().map(ServiceSpec::toString).collect(Collectors.joining(" ")));
         }
         return b.append(" (Ctrl-C to stop)").toString();
+    }
+
+    /** {@code --cc}: cubic or newreno, any case. */
+    static final class CongestionControlConverter implements ITypeConverter<String> {
+        @Override
+        public String convert(String value) {
+            String v = value.strip().toLowerCase(Locale.ROOT);
+            if (!v.equals("cubic") && !v.equals("newreno")) {
+                throw new TypeConversionException("'" + value + "' is not a congestion control: use cubic or newreno");
+            }
+            return v;
+        }
+    }
+
+    /** {@code --impair}: {@link ImpairmentSpec#parse}, whose message names the bad item. */
+    static final class ImpairmentConverter implements ITypeConverter<ImpairmentSpec> {
+        @Override
+        public ImpairmentSpec convert(String value) {
+            try {
+                return ImpairmentSpec.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException("'" + value + "': " + e.getMessage());
+            }
+        }
     }
 
     private void printCounters(PrintWriter out) {

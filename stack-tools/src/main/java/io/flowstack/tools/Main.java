@@ -40,7 +40,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
             "",
             "Examples:",
             "  sudo ./stack demo",
-            "  sudo ./stack endpoint --tap fs0 --addr 198.18.0.2/24 --serve udp-echo:7",
+            "  sudo ./stack endpoint --tap fs0 --addr 198.18.0.2/24 --serve http:80 --serve echo:7",
             "  ./stack test"
         })
 public final class Main implements Callable<Integer> {

@@ -1,47 +1,66 @@
 package io.flowstack.tools;
 
 import java.util.Locale;
+import java.util.StringJoiner;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
 /**
- * One {@code --serve KIND:PORT} of the endpoint. Only UDP services exist so far; the TCP ones of
- * the command line contract ({@code echo}, {@code discard}, {@code chargen}, {@code http}) are
- * refused with a clear message until TCP is implemented.
+ * One {@code --serve KIND:PORT} of the endpoint: a TCP service ({@code echo}, {@code discard},
+ * {@code chargen}, {@code http}) or a UDP one ({@code udp-echo}).
  */
 public record ServiceSpec(Kind kind, int port) {
 
     /** The services the endpoint can run. */
     public enum Kind {
+        /** RFC 862 echo over TCP ({@link io.flowstack.core.service.TcpEchoService}). */
+        ECHO("echo", true),
+        /** RFC 863 discard over TCP ({@link io.flowstack.core.service.TcpDiscardService}). */
+        DISCARD("discard", true),
+        /** RFC 864 character generator over TCP ({@link io.flowstack.core.service.TcpChargenService}). */
+        CHARGEN("chargen", true),
+        /** HTTP/1.1 ({@link io.flowstack.core.service.HttpService}). */
+        HTTP("http", true),
         /** RFC 862 echo over UDP ({@link io.flowstack.core.service.UdpEchoService}). */
-        UDP_ECHO("udp-echo");
+        UDP_ECHO("udp-echo", false);
 
         private final String label;
+        private final boolean tcp;
 
-        Kind(String label) {
+        Kind(String label, boolean tcp) {
             this.label = label;
+            this.tcp = tcp;
         }
 
         public String label() {
             return label;
         }
+
+        /** TCP or UDP: ports are given twice only within one protocol. */
+        public boolean tcp() {
+            return tcp;
+        }
     }
 
-    /** The TCP services of the command line contract that do not exist yet. */
-    private static final String[] TCP_KINDS = {"echo", "discard", "chargen", "http"};
+    /** "echo:PORT, discard:PORT, ..." for messages. */
+    static String accepted() {
+        StringJoiner j = new StringJoiner(", ");
+        for (Kind k : Kind.values()) {
+            j.add(k.label + ":PORT");
+        }
+        return j.toString();
+    }
 
-    static final String TCP_NOT_YET = "TCP services are not available yet (TCP arrives in a later release)";
+    /** The protocol of the port, for messages: "TCP" or "UDP". */
+    public String protocol() {
+        return kind.tcp ? "TCP" : "UDP";
+    }
 
     /** Parses {@code KIND:PORT}; the exception message says what is wrong and what is accepted. */
     public static ServiceSpec parse(String text) {
         String t = text.strip().toLowerCase(Locale.ROOT);
         int colon = t.indexOf(':');
         String kind = colon < 0 ? t : t.substring(0, colon);
-        for (String tcp : TCP_KINDS) {
-            if (tcp.equals(kind)) {
-                throw new IllegalArgumentException("'" + text + "': " + TCP_NOT_YET + "; available now: udp-echo:PORT");
-            }
-        }
         Kind k = null;
         for (Kind candidate : Kind.values()) {
             if (candidate.label.equals(kind)) {
@@ -49,10 +68,12 @@ public record ServiceSpec(Kind kind, int port) {
             }
         }
         if (k == null) {
-            throw new IllegalArgumentException("'" + text + "' is not a known service: use udp-echo:PORT, e.g. udp-echo:7");
+            throw new IllegalArgumentException("'" + text + "' is not a known service: use " + accepted()
+                    + ", e.g. http:80");
         }
         if (colon < 0) {
-            throw new IllegalArgumentException("'" + text + "' needs a port: write " + kind + ":PORT, e.g. " + kind + ":7");
+            throw new IllegalArgumentException("'" + text + "' needs a port: write " + kind + ":PORT, e.g. " + kind
+                    + ":" + defaultPort(k));
         }
         String p = t.substring(colon + 1);
         int port = p.matches("\\d{1,5}") ? Integer.parseInt(p) : -1;
@@ -60,6 +81,16 @@ public record ServiceSpec(Kind kind, int port) {
             throw new IllegalArgumentException("'" + text + "': the port must be 1..65535");
         }
         return new ServiceSpec(k, port);
+    }
+
+    /** The well-known port of a kind, for examples in messages. */
+    static int defaultPort(Kind k) {
+        return switch (k) {
+            case ECHO, UDP_ECHO -> 7;
+            case DISCARD -> 9;
+            case CHARGEN -> 19;
+            case HTTP -> 80;
+        };
     }
 
     @Override

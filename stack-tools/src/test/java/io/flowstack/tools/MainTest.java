@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.flowstack.core.StackConfig;
 import io.flowstack.core.wire.Ethernet;
 import io.flowstack.core.wire.Ipv4;
+import io.flowstack.nic.impair.ImpairmentSpec;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Duration;
@@ -72,8 +73,44 @@ class MainTest {
         assertEquals(0, c.gateway);
         assertTrue(c.pinThreads);
         assertFalse(c.busyPoll);
+        assertEquals("cubic", c.tcpCongestionControl);
+        assertNull(e.impair);
         assertEquals("flowstack endpoint: tap fs0 198.18.0.2/24 mac 02:00:c6:12:00:02 cores " + e.cores
-                + ", serving udp-echo:7 udp-echo:9 (Ctrl-C to stop)", e.banner("fs0", c));
+                + ", tcp cc cubic, serving udp-echo:7 udp-echo:9 (Ctrl-C to stop)", e.banner("fs0", c));
+    }
+
+    @Test
+    void parsesTcpServicesCongestionControlAndImpairment() {
+        EndpointCommand e = parseEndpoint("endpoint", "--tap", "fs0", "--addr", "198.18.0.2/24", "--cores", "2",
+                "--serve", "http:80", "--serve", "echo:7", "--serve", "discard:9", "--serve", "Chargen:19",
+                "--serve", "udp-echo:7", "--cc", "NewReno", "--impair", "loss=1%,delay=2ms,dir=rx,seed=3");
+        e.validate();
+        assertEquals(List.of(new ServiceSpec(ServiceSpec.Kind.HTTP, 80), new ServiceSpec(ServiceSpec.Kind.ECHO, 7),
+                new ServiceSpec(ServiceSpec.Kind.DISCARD, 9), new ServiceSpec(ServiceSpec.Kind.CHARGEN, 19),
+                new ServiceSpec(ServiceSpec.Kind.UDP_ECHO, 7)), e.serve);
+        StackConfig c = e.config();
+        assertEquals("newreno", c.tcpCongestionControl);
+        assertEquals(ImpairmentSpec.parse("loss=1%,delay=2ms,dir=rx,seed=3"), e.impair);
+        assertTrue(e.impairs());
+        assertEquals("flowstack endpoint: tap fs0 198.18.0.2/24 mac 02:00:c6:12:00:02 cores 2, tcp cc newreno, "
+                + "impaired loss=1%,delay=2ms,seed=3,dir=rx, serving http:80 echo:7 discard:9 chargen:19 udp-echo:7 "
+                + "(Ctrl-C to stop)", e.banner("fs0", c));
+
+        EndpointCommand none = parseEndpoint("endpoint", "--tap", "fs0", "--addr", "198.18.0.2/24", "--impair", "");
+        assertFalse(none.impairs(), "an empty spec impairs nothing: the TAP is not wrapped");
+    }
+
+    @Test
+    void badImpairmentOrCongestionControlIsOneLine() {
+        String[] base = {"endpoint", "--tap", "x", "--addr", "198.18.0.2/24"};
+        String line = assertUsageError(run(concat(base, "--impair", "loss=5")), "stack endpoint");
+        assertTrue(line.contains("--impair") && line.contains("loss=5") && line.contains("5%"), line);
+        line = assertUsageError(run(concat(base, "--impair", "bogus=1")), "stack endpoint");
+        assertTrue(line.contains("unknown key 'bogus'") && line.contains("accepted keys"), line);
+        line = assertUsageError(run(concat(base, "--impair", "reorder=5%")), "stack endpoint");
+        assertTrue(line.contains("needs a delay"), line);
+        line = assertUsageError(run(concat(base, "--cc", "bbr")), "stack endpoint");
+        assertTrue(line.contains("--cc") && line.contains("cubic or newreno"), line);
     }
 
     @Test
@@ -100,12 +137,16 @@ class MainTest {
         assertEquals(2, (mac >>> 40) & 2, "locally administered");
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"http:80", "echo:7", "discard:9", "chargen:19"})
-    void tcpServicesAreRefusedWithOneLine(String spec) {
-        Run r = run("endpoint", "--tap", "x", "--addr", "198.18.0.2/24", "--serve", spec);
-        String line = assertUsageError(r, "stack endpoint");
-        assertTrue(line.contains("TCP services are not available yet (TCP arrives in a later release)"), line);
+    @Test
+    void portsAreUniquePerProtocol() {
+        String[] base = {"endpoint", "--tap", "x", "--addr", "198.18.0.2/24"};
+        String line = assertUsageError(run(concat(base, "--serve", "echo:7", "--serve", "http:7")), "stack endpoint");
+        assertTrue(line.contains("--serve http:7: TCP port 7 is given twice"), line);
+        line = assertUsageError(run(concat(base, "--serve", "http:80", "--serve", "HTTP:80")), "stack endpoint");
+        assertTrue(line.contains("TCP port 80 is given twice"), line);
+        // TCP 7 and UDP 7 are different ports
+        EndpointCommand e = parseEndpoint(concat(base, "--serve", "echo:7", "--serve", "udp-echo:7"));
+        e.validate();
     }
 
     @Test
@@ -131,11 +172,16 @@ class MainTest {
 
     @Test
     void rejectsBadServiceSpecs() {
-        for (String spec : new String[] {"udp-echo", "udp-echo:0", "udp-echo:65536", "udp-echo:x", "ftp:21", ""}) {
+        for (String spec : new String[] {"udp-echo", "udp-echo:0", "udp-echo:65536", "udp-echo:x", "ftp:21", "",
+            "http", "http:0", "echo:99999", "chargen:-1", "discard:9x", "tcp:80"}) {
             String line = assertUsageError(run("endpoint", "--tap", "x", "--addr", "198.18.0.2/24", "--serve", spec),
                     "stack endpoint");
             assertTrue(line.contains("--serve"), line);
         }
+        String line = assertUsageError(run("endpoint", "--tap", "x", "--addr", "198.18.0.2/24", "--serve", "ftp:21"),
+                "stack endpoint");
+        assertTrue(line.contains("not a known service") && line.contains("http:PORT") && line.contains("chargen:PORT"),
+                line);
     }
 
     @Test
@@ -195,7 +241,16 @@ class MainTest {
     @ParameterizedTest
     @ValueSource(strings = {"endpoint", "demo"})
     void everyCommandHasHelpWithExamples(String command) {
-        Run r = run(command, "--help");
+        java.io.PrintStream saved = System.err;
+        java.io.ByteArrayOutputStream warnings = new java.io.ByteArrayOutputStream();
+        Run r;
+        try {
+            System.setErr(new java.io.PrintStream(warnings, true));
+            r = run(command, "--help");
+        } finally {
+            System.setErr(saved);
+        }
+        assertEquals("", warnings.toString(), "picocli warnings (an unescaped % in a description?)");
         assertEquals(Main.OK, r.code);
         assertTrue(r.out.contains("Usage: stack " + command), r.out);
         assertTrue(r.out.contains("Examples:"), r.out);
@@ -203,6 +258,31 @@ class MainTest {
     }
 
     // ------------------------------------------------------------------ helpers of demo
+
+    @Test
+    void patternShaMatchesTheServicesPattern() throws Exception {
+        byte[] body = new byte[1_234_567];
+        for (int i = 0; i < body.length; i++) {
+            body[i] = io.flowstack.core.service.HttpService.patternByte(i);
+        }
+        assertEquals(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(body)),
+                DemoCommand.patternSha256(body.length));
+    }
+
+    @Test
+    void parsesCurlOutput() {
+        DemoCommand.HttpOutcome o = DemoCommand.HttpOutcome.parse(List.of(
+                "a3f1c0ffee00000000000000000000000000000000000000000000000000beef  -",
+                "curl: http 200 size 10000000 time 0.123456 speed 81000000"));
+        assertEquals(new DemoCommand.HttpOutcome(200, 10_000_000, 0.123456, 81_000_000,
+                "a3f1c0ffee00000000000000000000000000000000000000000000000000beef"), o);
+        DemoCommand.HttpOutcome failed = DemoCommand.HttpOutcome.parse(List.of(
+                "curl: (7) Failed to connect to 198.18.0.2 port 80",
+                "curl: http 000 size 0 time 0.001 speed 0",
+                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  -"));
+        assertEquals(0, failed.status());
+        assertNull(DemoCommand.HttpOutcome.parse(List.of("sh: 1: curl: not found")));
+    }
 
     @Test
     void parsesPingStatistics() {

@@ -150,6 +150,13 @@ abstract class AbstractTcpService implements AutoCloseable {
         return m != null && (m.startsWith("read from ") || m.startsWith("write to ")) && m.endsWith(": timed out");
     }
 
+    /** A timeout must be positive. */
+    static void checkTimeout(Duration d) {
+        if (d == null || d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException("idle timeout must be positive, got " + d);
+        }
+    }
+
     static void setReadTimeout(TcpConnection c, Duration d) {
         c.readTimeout(Math.max(1, d.toNanos()), TimeUnit.NANOSECONDS);
     }

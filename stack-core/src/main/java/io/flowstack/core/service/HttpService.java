@@ -9,7 +9,6 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
-import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -109,8 +108,9 @@ public final class HttpService extends AbstractTcpService {
      * @throws StackException if the port is in use
      */
     public HttpService(FlowStack stack, int port, Duration idleTimeout) {
+        checkTimeout(idleTimeout); // before listening: a bad argument leaves no listener behind
         super(stack, port, "http");
-        this.idleTimeout = Objects.requireNonNull(idleTimeout, "idleTimeout");
+        this.idleTimeout = idleTimeout;
         start();
     }
 

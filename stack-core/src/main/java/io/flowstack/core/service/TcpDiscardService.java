@@ -4,7 +4,6 @@ import io.flowstack.core.FlowStack;
 import io.flowstack.core.socket.StackException;
 import io.flowstack.core.socket.TcpConnection;
 import java.time.Duration;
-import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -37,8 +36,9 @@ public final class TcpDiscardService extends AbstractTcpService {
      * @throws io.flowstack.core.socket.StackException if the port is in use
      */
     public TcpDiscardService(FlowStack stack, int port, Duration idleTimeout) {
+        checkTimeout(idleTimeout); // before listening: a bad argument leaves no listener behind
         super(stack, port, "discard");
-        this.idleTimeout = Objects.requireNonNull(idleTimeout, "idleTimeout");
+        this.idleTimeout = idleTimeout;
         start();
     }
 

@@ -4,7 +4,6 @@ import io.flowstack.core.FlowStack;
 import io.flowstack.core.socket.StackException;
 import io.flowstack.core.socket.TcpConnection;
 import java.time.Duration;
-import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -40,8 +39,9 @@ public final class TcpEchoService extends AbstractTcpService {
      * @throws io.flowstack.core.socket.StackException if the port is in use
      */
     public TcpEchoService(FlowStack stack, int port, Duration idleTimeout) {
+        checkTimeout(idleTimeout); // before listening: a bad argument leaves no listener behind
         super(stack, port, "echo");
-        this.idleTimeout = Objects.requireNonNull(idleTimeout, "idleTimeout");
+        this.idleTimeout = idleTimeout;
         start();
     }
 

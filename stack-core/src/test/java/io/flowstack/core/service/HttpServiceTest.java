@@ -308,6 +308,29 @@ class HttpServiceTest {
     }
 
     @Test
+    void idleKeepAliveConnectionsCloseAndUnfinishedRequestsGet408() throws Exception {
+        try (HttpService quick = new HttpService(s.server, 8080, java.time.Duration.ofMillis(300))) {
+            TcpConnection c = s.connect(8080);
+            send(c, get("/bytes/1"));
+            assertEquals(1, read(c.inputStream(), false).body.length);
+            assertEquals(-1, c.read(new byte[1], 0, 1), "closed after 300 ms without a request");
+            c.close();
+            TcpConnection d = s.connect(8080);
+            send(d, "GET / HTTP/1.1\r\nHost: x\r\n"); // no blank line
+            Response r = read(d.inputStream(), false);
+            assertEquals(408, r.status);
+            assertEquals(-1, d.read(new byte[1], 0, 1));
+            d.close();
+            TcpConnection e = s.connect(8080);
+            send(e, get("/bytes/2")); // accepted and served: not in the accept queue any more
+            assertEquals(2, read(e.inputStream(), false).body.length);
+            quick.close(); // closes the idle connection
+            assertEquals(-1, e.read(new byte[1], 0, 1));
+            e.close();
+        }
+    }
+
+    @Test
     void aClientThatClosesMidBodyDoesNotHurtTheService() throws Exception {
         TcpConnection c = s.connect(PORT);
         send(c, get("/bytes/100000000"));
