@@ -10,6 +10,7 @@ import io.flowstack.core.netisr.Rings;
 import io.flowstack.core.netisr.Stat;
 import io.flowstack.core.socket.StackException;
 import io.flowstack.core.socket.TcpConnection;
+import io.flowstack.core.socket.TcpHandler;
 import io.flowstack.core.socket.TcpListener;
 import io.flowstack.core.socket.TcpSocketOptions;
 import io.flowstack.core.socket.TcpStream;
@@ -283,6 +284,14 @@ public final class FlowStack implements AutoCloseable {
 
     /** Listens with per-socket options applied to every accepted connection. */
     public TcpListener tcpListen(int port, int backlog, TcpSocketOptions options) {
+        return tcpListen(port, backlog, options, null);
+    }
+
+    /**
+     * Listens with the non-blocking API: every accepted connection's events go to
+     * {@code handler} on the netisr that owns it (no accept queue, no application thread).
+     */
+    public TcpListener tcpListen(int port, int backlog, TcpSocketOptions options, TcpHandler handler) {
         if (port <= 0 || port > 65535) {
             throw new IllegalArgumentException("TCP port must be 1..65535, got " + port);
         }
@@ -295,7 +304,7 @@ public final class FlowStack implements AutoCloseable {
                     + " is already in use (EADDRINUSE): choose another port or close the other listener");
         }
         callAll(n -> {
-            n.tcp().listen(new TcpListenerState(port, l, config.tcpSynBacklog, options));
+            n.tcp().listen(new TcpListenerState(port, l, config.tcpSynBacklog, options, handler));
             return null;
         });
         return l;
@@ -360,6 +369,32 @@ public final class FlowStack implements AutoCloseable {
             TcpConnection c = new TcpConnection(s, config.address, lport, remote, port);
             c.awaitEstablished(unit.toNanos(timeout));
             return c;
+        }
+        throw new StackException("connect to " + Ipv4.toString(remote) + ":" + port
+                + ": no free local port (EADDRNOTAVAIL)");
+    }
+
+    /**
+     * Non-blocking connect: returns at once; {@code handler.onOpen} runs on the owning netisr
+     * when the connection is established, or {@code onClosed} with the error.
+     */
+    public void tcpConnect(int remote, int port, TcpSocketOptions options, TcpHandler handler) {
+        if (port <= 0 || port > 65535) {
+            throw new IllegalArgumentException("TCP port must be 1..65535, got " + port);
+        }
+        int core = Math.floorMod(nextConnectCore.getAndIncrement(), cores.length);
+        int range = 65536 - 32768;
+        int start = random.nextInt(range);
+        for (int i = 0, tried = 0; i < range && tried < 4096; i++) {
+            int lport = 32768 + (start + i) % range;
+            int owner = coreFor(config.address, remote, lport, port);
+            if ((owner != core && i <= 64 * cores.length) || tcpPorts.containsKey(lport)) {
+                continue;
+            }
+            tried++;
+            if (call(owner, n -> n.tcp().connect(remote, port, lport, options, handler)) != null) {
+                return;
+            }
         }
         throw new StackException("connect to " + Ipv4.toString(remote) + ":" + port
                 + ": no free local port (EADDRNOTAVAIL)");

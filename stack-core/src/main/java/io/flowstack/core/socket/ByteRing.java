@@ -52,6 +52,21 @@ public final class ByteRing {
         return capacity;
     }
 
+    /** The ring's memory (for zero-copy reads of contiguous runs, see {@link #contiguous}). */
+    public MemorySegment segment() {
+        return data;
+    }
+
+    /** Offset in {@link #segment()} of ring position {@code pos}. */
+    public long offset(long pos) {
+        return pos & mask;
+    }
+
+    /** Bytes readable without wrapping from {@code pos}, of {@code len} wanted. */
+    public int contiguous(long pos, int len) {
+        return Math.min(len, capacity - (int) (pos & mask));
+    }
+
     public long head() {
         return (long) HEAD.getAcquire(this);
     }

@@ -105,6 +105,9 @@ public final class Tcb {
     int keepaliveProbes; // unanswered probes
     long memoryCharged; // ring bytes charged to the core's budget
     io.flowstack.core.socket.TcpSocketOptions options;
+    io.flowstack.core.socket.TcpHandler handler; // callback API, null for the blocking API
+    io.flowstack.core.socket.TcpChannel channel;
+    boolean peerClosedPending; // FIN seen; onPeerClosed owed once the handler drained the data
     long lastActivityNanos;
     int retransmits; // total, for stats
     long bytesIn;

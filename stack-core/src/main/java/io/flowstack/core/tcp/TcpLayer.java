@@ -3,7 +3,10 @@ package io.flowstack.core.tcp;
 import io.flowstack.core.StackConfig;
 import io.flowstack.core.netisr.Netisr;
 import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.socket.ByteRing;
+import io.flowstack.core.socket.TcpChannel;
 import io.flowstack.core.socket.TcpConnection;
+import io.flowstack.core.socket.TcpHandler;
 import io.flowstack.core.socket.TcpSocketOptions;
 import io.flowstack.core.socket.TcpStream;
 import io.flowstack.core.wire.Bytes;
@@ -114,6 +117,11 @@ public final class TcpLayer {
      *     {@link io.flowstack.core.socket.StackException} when a stack limit refuses it
      */
     public TcpStream connect(int remoteAddr, int remotePort, int localPort, TcpSocketOptions o) {
+        return connect(remoteAddr, remotePort, localPort, o, null);
+    }
+
+    /** Active open whose events go to {@code handler} on this netisr (null: blocking API). */
+    public TcpStream connect(int remoteAddr, int remotePort, int localPort, TcpSocketOptions o, TcpHandler handler) {
         n.checkOwner();
         long key = Tcb.key(remoteAddr, remotePort, localPort);
         if (pcbs.containsKey(key) || listeners.containsKey(localPort)) {
@@ -131,6 +139,7 @@ public final class TcpLayer {
         Tcb t = newTcb(localPort, remoteAddr, remotePort);
         t.memoryCharged = o.memoryBytes();
         applyOptions(t, o);
+        t.handler = handler;
         t.stream = new TcpStream(n, t.id, o.sendBufferBytes(), o.receiveBufferBytes());
         t.iss = isn.isn(cfg.address, localPort, remoteAddr, remotePort, n.now());
         t.sndUna = t.iss;
@@ -275,7 +284,7 @@ public final class TcpLayer {
         for (int i = 0; i < dirty.size(); i++) {
             Tcb t = dirty.get(i);
             t.dirty = false;
-            if (t.state != Tcb.CLOSED) {
+            if (t.state != Tcb.CLOSED && applyAppFlags(t)) {
                 output(t);
             }
         }
@@ -456,6 +465,14 @@ public final class TcpLayer {
             t.memoryCharged = t.options.memoryBytes();
             t.stream = new TcpStream(n, t.id, t.options.sendBufferBytes(), t.options.receiveBufferBytes());
             t.stream.established = true;
+            if (l.handler != null) {
+                t.handler = l.handler;
+                n.counters().inc(Stat.TCP_PASSIVE_OPENS);
+                openChannel(t);
+                armKeepalive(t);
+                scheduleTimer(t);
+                return;
+            }
             TcpConnection c = new TcpConnection(t.stream, cfg.address, t.localPort, t.remoteAddr, t.remotePort);
             if (!l.listener.offer(n.core(), c)) {
                 n.counters().inc(Stat.TCP_LISTEN_OVERFLOW);
@@ -466,9 +483,99 @@ public final class TcpLayer {
         } else {
             t.stream.established = true;
             t.stream.signal();
+            if (t.handler != null) {
+                openChannel(t);
+            }
         }
         armKeepalive(t);
         scheduleTimer(t);
+    }
+
+    // ================================================================== callback API
+
+    private final TcpChannel.Kick kick = ch -> {
+        Tcb t = byId.get(ch.stream().id());
+        if (t != null) {
+            markDirty(t); // acted on at the rollup, never re-entering the segment being processed
+        }
+    };
+
+    private void openChannel(Tcb t) {
+        t.channel = new TcpChannel(t.stream, kick, t.localPort, t.remoteAddr, t.remotePort);
+        try {
+            t.handler.onOpen(t.channel);
+        } catch (Throwable e) {
+            handlerFailed(t, e);
+        }
+    }
+
+    /** Offers the in-order bytes of the receive ring to the handler (the netisr consumes them). */
+    private void deliverToHandler(Tcb t) {
+        ByteRing r = t.stream.recv;
+        for (int guard = 0; guard < 5; guard++) {
+            long head = r.head();
+            long tail = r.tail();
+            if (t.stream.closed) {
+                return;
+            }
+            if (tail == head) {
+                if (t.peerClosedPending) {
+                    t.peerClosedPending = false;
+                    try {
+                        t.handler.onPeerClosed(t.channel);
+                    } catch (Throwable e) {
+                        handlerFailed(t, e);
+                    }
+                }
+                return;
+            }
+            int len = r.contiguous(head, (int) (tail - head));
+            int used;
+            try {
+                used = t.handler.onData(t.channel, r.segment(), r.offset(head), len);
+            } catch (Throwable e) {
+                handlerFailed(t, e);
+                return;
+            }
+            used = Math.max(0, Math.min(used, len));
+            r.head(head + used);
+            if (used < len) {
+                return;
+            }
+        }
+    }
+
+    private void handlerFailed(Tcb t, Throwable e) {
+        n.counters().inc(Stat.TCP_HANDLER_ERRORS);
+        System.err.println("flowstack: TCP handler failed on " + t.channel + ": " + e);
+        t.stream.abort = true;
+        t.stream.closed = true;
+        markDirty(t);
+    }
+
+    /** Applies what the application asked through the stream's flags (close, abort). */
+    private boolean applyAppFlags(Tcb t) {
+        TcpStream st = t.stream;
+        if (st == null) {
+            return true;
+        }
+        if (st.abort) {
+            if (t.state != Tcb.CLOSED && t.state != Tcb.TIME_WAIT && t.state != Tcb.SYN_SENT) {
+                reset(t);
+            } else {
+                finish(t, null);
+            }
+            return false;
+        }
+        if (st.closed && t.state == Tcb.SYN_SENT) {
+            finish(t, null);
+            return false;
+        }
+        if (st.closed && t.state == Tcb.FIN_WAIT_2 && t.timeWaitAt == 0) {
+            t.timeWaitAt = n.now() + cfg.tcpTimeWaitNanos;
+            scheduleTimer(t);
+        }
+        return true;
     }
 
     /** RFC 9293 3.10.7.4: every state after SYN-SENT. */
@@ -839,7 +946,18 @@ public final class TcpLayer {
             long head = Math.max(0, Math.min(t.sndUnaPos, tail));
             if (head > t.stream.send.head()) {
                 t.stream.send.head(head);
-                t.stream.signal(); // space for a blocked writer
+                if (t.handler != null && t.channel != null) {
+                    if (t.channel.takeWantWritable()) {
+                        try {
+                            t.handler.onWritable(t.channel);
+                        } catch (Throwable e) {
+                            handlerFailed(t, e);
+                        }
+                    }
+                    deliverToHandler(t); // data held back for lack of send space
+                } else {
+                    t.stream.signal(); // space for a blocked writer
+                }
             }
         }
         t.backoff = 0;
@@ -913,7 +1031,11 @@ public final class TcpLayer {
             }
             st.recv.tail(tail + (newNxt - t.rcvNxt));
             t.rcvNxt = newNxt;
-            st.signal();
+            if (t.handler != null) {
+                deliverToHandler(t);
+            } else {
+                st.signal();
+            }
             if (t.ooo.finPending && t.ooo.finSeq == t.rcvNxt) {
                 t.ooo.finPending = false;
                 receiveFin(t);
@@ -946,6 +1068,10 @@ public final class TcpLayer {
         t.ackNow = true;
         t.stream.eof = true;
         t.stream.signal();
+        if (t.handler != null && t.channel != null) {
+            t.peerClosedPending = true; // told once the handler has consumed every byte before the FIN
+            deliverToHandler(t);
+        }
         switch (t.state) {
             case Tcb.SYN_RECEIVED, Tcb.ESTABLISHED -> t.state = Tcb.CLOSE_WAIT;
             case Tcb.FIN_WAIT_1 -> {
@@ -1089,27 +1215,10 @@ public final class TcpLayer {
         if (t == null || t.stream == null) {
             return;
         }
-        TcpStream st = t.stream;
-        st.doorbellTaken();
-        if (st.abort) {
-            if (t.state != Tcb.CLOSED && t.state != Tcb.TIME_WAIT && t.state != Tcb.SYN_SENT) {
-                reset(t);
-            } else {
-                finish(t, null);
-            }
-            return;
+        t.stream.doorbellTaken();
+        if (applyAppFlags(t)) {
+            output(t);
         }
-        if (st.shutdownOutput || st.closed) {
-            if (t.state == Tcb.SYN_SENT && st.closed) {
-                finish(t, null);
-                return;
-            }
-        }
-        if (st.closed && t.state == Tcb.FIN_WAIT_2 && t.timeWaitAt == 0) {
-            t.timeWaitAt = n.now() + cfg.tcpTimeWaitNanos;
-            scheduleTimer(t);
-        }
-        output(t);
     }
 
     // ================================================================== output
@@ -1447,6 +1556,23 @@ public final class TcpLayer {
             t.stream.signal();
         }
         drop(t);
+        if (t.handler != null && t.channel != null) {
+            TcpHandler h = t.handler;
+            t.handler = null;
+            try {
+                h.onClosed(t.channel, error);
+            } catch (Throwable e) {
+                n.counters().inc(Stat.TCP_HANDLER_ERRORS);
+            }
+        } else if (t.handler != null && error != null) {
+            TcpHandler h = t.handler; // a connect that never opened
+            t.handler = null;
+            try {
+                h.onClosed(new TcpChannel(t.stream, kick, t.localPort, t.remoteAddr, t.remotePort), error);
+            } catch (Throwable e) {
+                n.counters().inc(Stat.TCP_HANDLER_ERRORS);
+            }
+        }
     }
 
     /** Removes the TCB from every table of this core. */

@@ -14,9 +14,16 @@ public final class TcpListenerState {
     final TcpListener listener;
     final int synBacklog;
     final TcpSocketOptions options;
+    final io.flowstack.core.socket.TcpHandler handler; // null: blocking API (accept queue)
     int halfOpen;
 
     public TcpListenerState(int port, TcpListener listener, int synBacklog, TcpSocketOptions options) {
+        this(port, listener, synBacklog, options, null);
+    }
+
+    public TcpListenerState(int port, TcpListener listener, int synBacklog, TcpSocketOptions options,
+                            io.flowstack.core.socket.TcpHandler handler) {
+        this.handler = handler;
         this.port = port;
         this.listener = listener;
         this.synBacklog = synBacklog;

@@ -1,0 +1,99 @@
+package io.flowstack.core.socket;
+
+import io.flowstack.core.wire.Ipv4;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A connection as seen by a {@link TcpHandler}.
+ *
+ * <p>Owned by: the netisr that owns the connection; use it only inside callbacks (the netisr is
+ * then the single producer of the send ring).
+ */
+public final class TcpChannel {
+    /** What the TCP layer does when a callback asks for output or a close. */
+    public interface Kick {
+        void kick(TcpChannel ch);
+    }
+
+    private final TcpStream s;
+    private final Kick kick;
+    private final int localPort;
+    private final int remoteAddr;
+    private final int remotePort;
+    boolean wantWritable;
+    /** Application state attached to the connection. */
+    public Object attachment;
+
+    public TcpChannel(TcpStream s, Kick kick, int localPort, int remoteAddr, int remotePort) {
+        this.s = s;
+        this.kick = kick;
+        this.localPort = localPort;
+        this.remoteAddr = remoteAddr;
+        this.remotePort = remotePort;
+    }
+
+    public TcpStream stream() { return s; }
+    public int localPort() { return localPort; }
+    public int remoteAddress() { return remoteAddr; }
+    public int remotePort() { return remotePort; }
+    public int core() { return s.owner().core(); }
+
+    /** Free bytes in the send buffer. */
+    public int writable() {
+        ByteRing r = s.send;
+        return (int) (r.capacity() - (r.tail() - r.head()));
+    }
+
+    /** Queues up to {@code len} bytes for sending; returns how many were accepted (0..len). */
+    public int write(MemorySegment src, long off, int len) {
+        if (s.shutdownOutput || s.closed || s.finished) {
+            return 0;
+        }
+        int n = Math.min(len, writable());
+        if (n > 0) {
+            long tail = s.send.tail();
+            s.send.write(tail, src, off, n);
+            s.send.tail(tail + n);
+            kick.kick(this);
+        }
+        if (n < len) {
+            wantWritable = true;
+        }
+        return n;
+    }
+
+    public int write(byte[] src, int off, int len) {
+        return write(MemorySegment.ofArray(src), off, len);
+    }
+
+    /** Whether onWritable is owed (read and cleared by the TCP layer). */
+    public boolean takeWantWritable() {
+        boolean w = wantWritable;
+        wantWritable = false;
+        return w;
+    }
+
+    /** FIN after the queued data. */
+    public void shutdownOutput() {
+        s.shutdownOutput = true;
+        kick.kick(this);
+    }
+
+    /** Graceful close (FIN); no further callbacks but onClosed. */
+    public void close() {
+        s.closed = true;
+        kick.kick(this);
+    }
+
+    /** RST now. */
+    public void abort() {
+        s.abort = true;
+        s.closed = true;
+        kick.kick(this);
+    }
+
+    @Override
+    public String toString() {
+        return "tcp :" + localPort + " <-> " + Ipv4.toString(remoteAddr) + ":" + remotePort;
+    }
+}

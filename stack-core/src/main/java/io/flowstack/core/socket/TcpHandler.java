@@ -1,0 +1,32 @@
+package io.flowstack.core.socket;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The non-blocking TCP API: callbacks run on the netisr that owns the connection (the fast
+ * path: no thread hop, no wake-up). A callback must not block; it may call the
+ * {@link TcpChannel} methods. An exception thrown by a callback aborts that connection (counted
+ * under {@code tcp_handler_errors}); it never reaches the netisr.
+ */
+public interface TcpHandler {
+    /** The connection is established (accepted, or a connect completed). */
+    default void onOpen(TcpChannel ch) {}
+
+    /**
+     * In-order bytes {@code data[offset, offset + length)}, valid only during the call.
+     *
+     * @return how many bytes were consumed; unconsumed bytes stay in the receive buffer (the
+     *     window closes accordingly) and are offered again after new data arrives or send space
+     *     frees up
+     */
+    int onData(TcpChannel ch, MemorySegment data, long offset, int length);
+
+    /** Send-buffer space became free after a {@link TcpChannel#write} accepted less than asked. */
+    default void onWritable(TcpChannel ch) {}
+
+    /** The peer sent FIN: no more data will arrive. */
+    default void onPeerClosed(TcpChannel ch) {}
+
+    /** The connection is gone; {@code error} is null for an orderly close. */
+    default void onClosed(TcpChannel ch, String error) {}
+}
