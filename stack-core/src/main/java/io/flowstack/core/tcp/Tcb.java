@@ -138,8 +138,8 @@ public final class Tcb {
         return sndMax - sndUna;
     }
 
-    /** True once our SYN has been acknowledged (a synchronized state). */
-    boolean synchronizedState() {
+    /** True once both SYNs are acknowledged (RFC 9293 3.5: both sides in sync). */
+    boolean synced() {
         return state >= ESTABLISHED;
     }
 }

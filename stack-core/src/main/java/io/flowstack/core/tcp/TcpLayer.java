@@ -652,7 +652,7 @@ public final class TcpLayer {
             }
             return;
         }
-        // fourth: SYN in a synchronized state (RFC 5961 4.2): challenge ACK
+        // fourth: SYN after both SYNs were acknowledged (RFC 5961 4.2): challenge ACK
         if ((flags & Tcp.SYN) != 0) {
             challengeAck(t);
             return;
