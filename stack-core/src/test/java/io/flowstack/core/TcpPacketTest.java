@@ -533,6 +533,19 @@ class TcpPacketTest {
         }
 
         @Test
+        void dataAfterTheApplicationClosedResets() {
+            start(b -> {});
+            establish();
+            conn.close();
+            int finSeq = tcp(h.run()).get(0).seq();
+            send(frame(ACK, peerNxt, finSeq + 1, 512, ts(), new byte[0])); // FIN_WAIT_2
+            List<TcpSeg> r = send(frame(ACK | PSH, peerNxt, finSeq + 1, 512, ts(), random(100)));
+            assertEquals(1, r.size());
+            assertTrue(r.get(0).has(RST), "RFC 1122 4.2.2.13");
+            assertEquals(1, h.total(Stat.TCP_ABORT_ON_DATA));
+        }
+
+        @Test
         void closeWithUnreadDataResets() {
             start(b -> {});
             establish();

@@ -106,6 +106,7 @@ public enum Stat {
     TCP_TIME_WAIT_REUSE("TCP TIME_WAIT connections reused by a new SYN"),
     TCP_KEEPALIVE_PROBES("TCP keepalive probes sent"),
     TCP_KEEPALIVE_TIMEOUTS("TCP connections dropped: keepalive probes unanswered"),
+    TCP_ABORT_ON_DATA("TCP connections reset: data arrived after the application closed"),
     TCP_HANDLER_ERRORS(true, "TCP connections aborted: a callback handler threw"),
     TCP_MEMORY_LIMIT(true, "refused: per-stack TCP buffer memory budget reached"),
     TCP_PERSIST_PROBES("TCP zero-window probes sent"),

@@ -687,6 +687,14 @@ public final class TcpLayer {
             return;
         }
         // seventh: segment text
+        if (dataLen > 0 && t.stream != null && t.stream.closed && t.handler == null
+                && (t.state == Tcb.FIN_WAIT_1 || t.state == Tcb.FIN_WAIT_2)) {
+            // RFC 1122 4.2.2.13 (and Linux's TCPAbortOnData): data for an application that has
+            // closed can never be read: reset instead of letting it fill the window.
+            n.counters().inc(Stat.TCP_ABORT_ON_DATA);
+            reset(t);
+            return;
+        }
         if (dataLen > 0 && (t.state == Tcb.ESTABLISHED || t.state == Tcb.FIN_WAIT_1 || t.state == Tcb.FIN_WAIT_2)) {
             receiveData(t, s, dataOff, seq, dataLen, flags);
         } else if (dataLen > 0) {
