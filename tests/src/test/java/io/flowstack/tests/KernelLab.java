@@ -103,6 +103,7 @@ public final class KernelLab implements AutoCloseable {
     private final String namespace;
     private final String tap;
     private final List<Path> tempFiles = new ArrayList<>();
+    private final List<Background> backgrounds = new ArrayList<>();
     private boolean namespaceCreated;
     private TapNic nic;
     private FlowStack stack;
@@ -308,6 +309,175 @@ public final class KernelLab implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs a bash script inside the namespace with {@code set -o pipefail} (so that a pipeline
+     * fails if any of its commands does), killed after {@code timeout} like {@link #exec}.
+     */
+    public Result shell(Duration timeout, String script) {
+        return exec(timeout, null, "bash", "-o", "pipefail", "-c", script);
+    }
+
+    /**
+     * A command running inside the namespace in the background ({@link #spawn}). Its output goes
+     * to temporary files; {@link #await} collects it. {@link #close()} kills it (and its
+     * descendants) if it still runs; {@link KernelLab#close()} closes every one left open.
+     */
+    public final class Background implements AutoCloseable {
+        private final String text;
+        private final Process process;
+        private final Path out;
+        private final Path err;
+        private final long deadline;
+        private boolean done;
+
+        private Background(String text, Process process, Path out, Path err, Duration timeout) {
+            this.text = text;
+            this.process = process;
+            this.out = out;
+            this.err = err;
+            this.deadline = System.nanoTime() + timeout.toNanos();
+        }
+
+        public boolean alive() {
+            return process.isAlive();
+        }
+
+        /**
+         * Waits for the process until the timeout given to {@link #spawn} (counted from the
+         * start), killing it if it is still running then, and returns its result.
+         */
+        public Result await() {
+            try {
+                long left = deadline - System.nanoTime();
+                boolean finished = process.waitFor(Math.max(0, left), TimeUnit.NANOSECONDS);
+                if (!finished) {
+                    kill();
+                }
+                return new Result(text, finished ? process.exitValue() : -1, Files.readAllBytes(out),
+                        Files.readString(err, StandardCharsets.UTF_8), !finished);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read the output of " + text, e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                kill();
+                throw new IllegalStateException("interrupted waiting for " + text, e);
+            } finally {
+                close();
+            }
+        }
+
+        /** Output written to stderr so far (the process may still be running). */
+        public String stderrSoFar() {
+            try {
+                return Files.readString(err, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                return "";
+            }
+        }
+
+        /**
+         * Stops the process now (SIGTERM, SIGKILL after 5 s) and returns what it wrote; the
+         * result's {@code timedOut} is false unless it had already outlived its timeout.
+         */
+        public Result stop() {
+            boolean late = System.nanoTime() - deadline > 0;
+            process.descendants().forEach(ProcessHandle::destroy);
+            process.destroy();
+            try {
+                if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                    kill();
+                }
+                return new Result(text, process.exitValue(), Files.readAllBytes(out),
+                        Files.readString(err, StandardCharsets.UTF_8), late);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read the output of " + text, e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                kill();
+                throw new IllegalStateException("interrupted stopping " + text, e);
+            } finally {
+                close();
+            }
+        }
+
+        private void kill() {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+            try {
+                process.waitFor(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        /** Kills the process if it still runs and deletes its output files; idempotent. */
+        @Override
+        public void close() {
+            synchronized (KernelLab.this) {
+                if (done) {
+                    return;
+                }
+                done = true;
+                backgrounds.remove(this);
+            }
+            if (process.isAlive()) {
+                kill();
+            }
+            deleteQuietly(out);
+            deleteQuietly(err);
+        }
+    }
+
+    /**
+     * Starts {@code cmd} inside the namespace in the background ({@code ip netns exec NS
+     * cmd...}) with {@code stdin} (a file, or null for none). {@link Background#await} kills it
+     * once {@code timeout} has passed since the start.
+     */
+    public Background spawn(Duration timeout, Path stdin, String... cmd) {
+        List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", namespace));
+        full.addAll(Arrays.asList(cmd));
+        String text = String.join(" ", full);
+        Path out = null;
+        Path err = null;
+        try {
+            out = Files.createTempFile("kernel-lab-bg-out", ".bin");
+            err = Files.createTempFile("kernel-lab-bg-err", ".txt");
+            ProcessBuilder pb = new ProcessBuilder(full).redirectOutput(out.toFile()).redirectError(err.toFile());
+            pb.redirectInput(stdin != null ? ProcessBuilder.Redirect.from(stdin.toFile())
+                    : ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+            Background b = new Background(text, pb.start(), out, err, timeout);
+            synchronized (this) {
+                backgrounds.add(b);
+            }
+            return b;
+        } catch (IOException e) {
+            deleteQuietly(out);
+            deleteQuietly(err);
+            throw new UncheckedIOException("cannot start " + text, e);
+        }
+    }
+
+    /**
+     * Starts {@code tcpdump} on the kernel side of the TAP with the given filter, printing one
+     * line per packet (numeric, line-buffered), at most {@code maxPackets} packets and for at
+     * most {@code timeout}; returns once it is capturing. {@link Background#stop()} ends it and
+     * returns the lines.
+     */
+    public Background capture(String filter, int maxPackets, Duration timeout) {
+        // coreutils timeout too: the capture ends even if this JVM dies without cleaning up
+        Background b = spawn(timeout, null, "timeout", Long.toString(timeout.toSeconds() + 1), "tcpdump", "-i", tap,
+                "-nn", "-l", "-c", Integer.toString(maxPackets), filter);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!b.stderrSoFar().contains("listening on")) {
+            if (!b.alive() || System.nanoTime() - deadline > 0) {
+                Result r = b.stop();
+                throw new IllegalStateException("tcpdump did not start: " + r);
+            }
+            LockSupport.parkNanos(10_000_000L);
+        }
+        return b;
+    }
+
     // ------------------------------------------------------------------ frame injection
 
     /**
@@ -409,6 +579,9 @@ public final class KernelLab implements AutoCloseable {
         }
         closed = true;
         List<Throwable> failures = new ArrayList<>();
+        for (Background b : new ArrayList<>(backgrounds)) {
+            attempt(failures, b::close);
+        }
         if (echo != null) {
             attempt(failures, echo::close);
         }
