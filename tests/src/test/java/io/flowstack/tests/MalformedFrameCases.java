@@ -408,7 +408,7 @@ abstract class MalformedFrameCases {
         // legitimate reassembly still works while the bomb's leftovers fill the slots
         KernelLab.Result r = lab.exec(Duration.ofSeconds(30), null, "ping", "-n", "-c", "3", "-s", "4000", "-i", "0.2",
                 "-W", "2", "-w", "15", KernelLab.STACK_IP);
-        assertEquals(3, KernelLab.pingReceived(r), () -> r + "\n" + lab.report());
+        KernelLab.assertAllAnswered(r, 3, lab::report);
         assertReassemblyBounded();
     }
 
