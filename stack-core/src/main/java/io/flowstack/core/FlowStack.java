@@ -367,7 +367,12 @@ public final class FlowStack implements AutoCloseable {
                 continue; // 4-tuple in use on that core: try another port
             }
             TcpConnection c = new TcpConnection(s, config.address, lport, remote, port);
-            c.awaitEstablished(unit.toNanos(timeout));
+            try {
+                c.awaitEstablished(unit.toNanos(timeout));
+            } catch (StackException e) {
+                c.abort(); // gives the rings back (the caller never sees this connection)
+                throw e;
+            }
             return c;
         }
         throw new StackException("connect to " + Ipv4.toString(remote) + ":" + port

@@ -133,9 +133,14 @@ class MemoryWireTcpTest {
     @ParameterizedTest
     @ValueSource(ints = {1, 2})
     void manyShortConnectionsAndRefusal(int cores) throws Exception {
+        // A budget of 8 connections' rings (2 x 1 MiB each) per stack: 200 connections in a row
+        // only work if every closed connection gives its rings back to the pool.
+        long budget = 8L * (2 << 20);
         try (MemoryWire wire = MemoryWire.create(cores, 4 << 20);
-             FlowStack server = FlowStack.start(config(cores, "198.18.0.2", 0x02_00_00_00_00_02L), wire.b());
-             FlowStack client = FlowStack.start(config(cores, "198.18.0.1", 0x02_00_00_00_00_01L), wire.a());
+             FlowStack server = FlowStack.start(StackConfig.builder().cores(cores).address(SERVER).mac(0x02_00_00_00_00_02L)
+                     .pinThreads(false).tcpMemoryBytes(budget).build(), wire.b());
+             FlowStack client = FlowStack.start(StackConfig.builder().cores(cores).address(Ipv4.parse("198.18.0.1"))
+                     .mac(0x02_00_00_00_00_01L).pinThreads(false).tcpMemoryBytes(budget).build(), wire.a());
              TcpListener listener = server.tcpListen(7, 256)) {
             CompletableFuture<Void> echo = CompletableFuture.runAsync(() -> {
                 byte[] buf = new byte[4096];
@@ -170,6 +175,11 @@ class MemoryWireTcpTest {
                     () -> client.tcpConnect(SERVER, 8, 5, TimeUnit.SECONDS));
             assertTrue(e.getMessage().contains("connection refused"), e.getMessage());
             assertEquals(0, server.total(Stat.INTERNAL_ERROR) + client.total(Stat.INTERNAL_ERROR));
+            assertEquals(0, server.total(Stat.TCP_MEMORY_LIMIT) + client.total(Stat.TCP_MEMORY_LIMIT));
+            for (int core = 0; core < cores; core++) {
+                long lent = client.call(core, n -> n.tcp().memoryUsed());
+                assertEquals(0, lent, "every ring is back in the pool on client core " + core);
+            }
         }
     }
 }

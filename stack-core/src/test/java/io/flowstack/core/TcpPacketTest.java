@@ -546,6 +546,23 @@ class TcpPacketTest {
         }
 
         @Test
+        void synWithAnEqualTimestampButHigherSequenceReusesTimeWait() {
+            start(b -> {});
+            establish();
+            conn.close();
+            int finSeq = tcp(h.run()).get(0).seq();
+            TcpOpts last = ts();
+            send(frame(FIN | ACK, peerNxt, finSeq + 1, 512, last, new byte[0]));
+            peerNxt++;
+            TcpOpts same = new TcpOpts();
+            same.ts = true;
+            same.tsVal = last.tsVal; // Linux reconnecting within the same millisecond
+            List<TcpSeg> r = send(frame(SYN, peerNxt + 40_000, 0, 65535, same, new byte[0]));
+            assertEquals(1, h.total(Stat.TCP_TIME_WAIT_REUSE), "RFC 6191 2");
+            assertTrue(r.get(0).has(SYN | ACK));
+        }
+
+        @Test
         void closeWithUnreadDataResets() {
             start(b -> {});
             establish();

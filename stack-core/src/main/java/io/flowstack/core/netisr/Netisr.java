@@ -221,6 +221,7 @@ public final class Netisr implements Agent {
 
     /** Frees the core's off-heap memory; call after its thread has stopped. */
     public void release() {
+        tcp.release();
         wakeFd.close();
         arena.close();
     }

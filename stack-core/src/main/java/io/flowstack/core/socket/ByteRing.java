@@ -52,6 +52,12 @@ public final class ByteRing {
         return capacity;
     }
 
+    /** Empties the ring for reuse (only while no other thread can see it). */
+    void reset() {
+        HEAD.setRelease(this, 0L);
+        TAIL.setRelease(this, 0L);
+    }
+
     /** The ring's memory (for zero-copy reads of contiguous runs, see {@link #contiguous}). */
     public MemorySegment segment() {
         return data;

@@ -97,6 +97,9 @@ public final class TcpConnection implements AutoCloseable {
         if (len == 0) {
             return 0;
         }
+        if (s.closed) {
+            throw new StackException("read from " + peer() + ": the connection is closed");
+        }
         long deadline = readTimeoutNanos == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() + readTimeoutNanos;
         ByteRing r = s.recv;
         while (true) {
@@ -205,13 +208,29 @@ public final class TcpConnection implements AutoCloseable {
         }
         s.closed = true;
         ringUntilAccepted();
+        releaseIfFinished();
     }
 
     /** Abortive close: RST now, unsent data discarded (RFC 9293 3.10.5 ABORT). */
     public void abort() {
+        if (s.closed && s.abort) {
+            return;
+        }
         s.abort = true;
         s.closed = true;
         ringUntilAccepted();
+        releaseIfFinished();
+    }
+
+    /**
+     * The netisr returns the rings to its pool once the connection is done and the application
+     * closed; if the netisr finished first it cannot see the close, so tell it (it ignores a
+     * second return).
+     */
+    private void releaseIfFinished() {
+        if (s.finished) {
+            s.owner().submit(n -> n.tcp().releaseStream(s));
+        }
     }
 
     /** True once the connection is fully gone (closed, reset or timed out). */

@@ -2,7 +2,6 @@ package io.flowstack.core.socket;
 
 import io.flowstack.core.netisr.Netisr;
 import io.flowstack.core.wire.Bytes;
-import java.lang.foreign.Arena;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
 
@@ -43,14 +42,14 @@ public final class TcpStream {
     private volatile boolean doorbell;
     private volatile Thread waiter;
 
-    public TcpStream(Netisr owner, int id, int sendBytes, int recvBytes) {
+    /** Netisr only: the rings went back to the pool (after both sides were done with them). */
+    public boolean ringsReturned;
+
+    public TcpStream(Netisr owner, int id, ByteRing send, ByteRing recv) {
         this.owner = owner;
         this.id = id;
-        // Freed by the GC once neither the application nor the netisr holds the stream: the one
-        // moment both sides are done is not observable by either side alone.
-        Arena arena = Arena.ofAuto();
-        this.send = new ByteRing(arena, sendBytes);
-        this.recv = new ByteRing(arena, recvBytes);
+        this.send = send;
+        this.recv = recv;
     }
 
     public int id() {

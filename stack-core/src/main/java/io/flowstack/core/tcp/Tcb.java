@@ -103,7 +103,6 @@ public final class Tcb {
     int sndSml; // end of the last small segment sent (Minshall's Nagle)
     boolean keepAlive;
     int keepaliveProbes; // unanswered probes
-    long memoryCharged; // ring bytes charged to the core's budget
     io.flowstack.core.socket.TcpSocketOptions options;
     io.flowstack.core.socket.TcpHandler handler; // callback API, null for the blocking API
     io.flowstack.core.socket.TcpChannel channel;

@@ -4,6 +4,7 @@ import io.flowstack.core.StackConfig;
 import io.flowstack.core.netisr.Netisr;
 import io.flowstack.core.netisr.Stat;
 import io.flowstack.core.socket.ByteRing;
+import io.flowstack.core.socket.RingPool;
 import io.flowstack.core.socket.TcpChannel;
 import io.flowstack.core.socket.TcpConnection;
 import io.flowstack.core.socket.TcpHandler;
@@ -53,6 +54,7 @@ public final class TcpLayer {
     private long challengeWindowStart;
     private int challengeAcks;
     private final int maxConnectionsPerCore;
+    private final RingPool rings;
 
     public TcpLayer(Netisr netisr, Isn isn) {
         this.n = netisr;
@@ -61,6 +63,7 @@ public final class TcpLayer {
         this.wheel = new DeadlineTimerWheel(TimeUnit.NANOSECONDS, netisr.now(), TICK, 1024);
         this.nextId = 1;
         this.maxConnectionsPerCore = Math.max(1, cfg.tcpMaxConnections / cfg.cores);
+        this.rings = new RingPool(cfg.tcpMemoryBytes / cfg.cores);
     }
 
     /** Connections on this core (any state but LISTEN). */
@@ -137,10 +140,9 @@ public final class TcpLayer {
                     + cfg.tcpMemoryBytes + " bytes per stack): close connections, use smaller buffers or raise the budget");
         }
         Tcb t = newTcb(localPort, remoteAddr, remotePort);
-        t.memoryCharged = o.memoryBytes();
         applyOptions(t, o);
         t.handler = handler;
-        t.stream = new TcpStream(n, t.id, o.sendBufferBytes(), o.receiveBufferBytes());
+        t.stream = newStream(t, o);
         t.iss = isn.isn(cfg.address, localPort, remoteAddr, remotePort, n.now());
         t.sndUna = t.iss;
         t.sndNxt = t.iss;
@@ -162,22 +164,46 @@ public final class TcpLayer {
         t.cc = CongestionControl.of(o.congestionControl());
     }
 
-    private long memoryUsed;
-
     /** Per-core share of the stack's TCP buffer budget; false when it would be exceeded. */
     private boolean chargeMemory(long bytes) {
-        if (memoryUsed + bytes > cfg.tcpMemoryBytes / cfg.cores) {
+        if (!rings.canLend(bytes)) {
             n.counters().inc(Stat.TCP_MEMORY_LIMIT);
             return false;
         }
-        memoryUsed += bytes;
         return true;
     }
 
-    /** TCP buffer bytes charged on this core. */
+    private TcpStream newStream(Tcb t, TcpSocketOptions o) {
+        return new TcpStream(n, t.id, rings.take(o.sendBufferBytes()), rings.take(o.receiveBufferBytes()));
+    }
+
+    /** TCP ring bytes lent to connections on this core. */
     public long memoryUsed() {
         n.checkOwner();
-        return memoryUsed;
+        return rings.lent();
+    }
+
+    /** Returns a finished, application-closed stream's rings to the pool (once). */
+    public void releaseStream(TcpStream st) {
+        n.checkOwner();
+        if (st != null && !st.ringsReturned) {
+            st.ringsReturned = true;
+            rings.give(st.send);
+            rings.give(st.recv);
+        }
+    }
+
+    /** The netisr is done with the rings (closed, reset, or TIME_WAIT): return them if the app is too. */
+    private void maybeReturnRings(Tcb t) {
+        TcpStream st = t.stream;
+        if (st != null && (st.closed || t.handler != null || t.channel != null)) {
+            releaseStream(st);
+        }
+    }
+
+    /** Frees the pool; call after the netisr stopped. */
+    public void release() {
+        rings.close();
     }
 
     private Tcb newTcb(int localPort, int remoteAddr, int remotePort) {
@@ -291,8 +317,12 @@ public final class TcpLayer {
         dirty.clear();
     }
 
+    /**
+     * RFC 6191 2: a SYN may reopen TIME-WAIT if its timestamp is newer, or (equal timestamps, or
+     * none) if its sequence number is above the old RCV.NXT (RFC 1122 4.2.2.13).
+     */
     private boolean timeWaitReusable(Tcb t, int seq) {
-        if (t.tsOk && opts.hasTimestamp) {
+        if (t.tsOk && opts.hasTimestamp && opts.tsVal != t.tsRecent) {
             return Seq.gt(opts.tsVal, t.tsRecent);
         }
         return Seq.gt(seq, t.rcvNxt);
@@ -462,8 +492,7 @@ public final class TcpLayer {
                 reset(t);
                 return;
             }
-            t.memoryCharged = t.options.memoryBytes();
-            t.stream = new TcpStream(n, t.id, t.options.sendBufferBytes(), t.options.receiveBufferBytes());
+            t.stream = newStream(t, t.options);
             t.stream.established = true;
             if (l.handler != null) {
                 t.handler = l.handler;
@@ -476,6 +505,7 @@ public final class TcpLayer {
             TcpConnection c = new TcpConnection(t.stream, cfg.address, t.localPort, t.remoteAddr, t.remotePort);
             if (!l.listener.offer(n.core(), c)) {
                 n.counters().inc(Stat.TCP_LISTEN_OVERFLOW);
+                t.stream.closed = true; // no application will ever see it: its rings go back now
                 reset(t);
                 return;
             }
@@ -574,6 +604,9 @@ public final class TcpLayer {
         if (st.closed && t.state == Tcb.FIN_WAIT_2 && t.timeWaitAt == 0) {
             t.timeWaitAt = n.now() + cfg.tcpTimeWaitNanos;
             scheduleTimer(t);
+        }
+        if (st.closed && t.state == Tcb.TIME_WAIT) {
+            releaseStream(st);
         }
         return true;
     }
@@ -1103,6 +1136,7 @@ public final class TcpLayer {
         t.timeWaitAt = n.now() + cfg.tcpTimeWaitNanos; // RFC 9293 3.6: 2 MSL
         t.stream.finished = true;
         t.stream.signal();
+        maybeReturnRings(t); // TIME_WAIT moves no data: the rings can serve another connection
         scheduleTimer(t);
     }
 
@@ -1590,8 +1624,7 @@ public final class TcpLayer {
             t.listener = null;
         }
         t.state = Tcb.CLOSED;
-        memoryUsed -= t.memoryCharged;
-        t.memoryCharged = 0;
+        maybeReturnRings(t);
         pcbs.remove(t.key);
         byId.remove(t.id);
         if (t.timerId >= 0) {
