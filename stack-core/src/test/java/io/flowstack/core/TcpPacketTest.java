@@ -503,6 +503,24 @@ class TcpPacketTest {
         }
 
         @Test
+        void peerClosesRightAfterTheHandshakeAndTheAppClosesLater() {
+            start(b -> {});
+            establish();
+            List<TcpSeg> r = send(frame(FIN | ACK, peerNxt, iss + 1, 512, ts(), new byte[0]));
+            assertEquals(peerNxt + 1, r.get(0).ack());
+            h.advance(350 * MS);
+            assertEquals(-1, conn.read(new byte[1], 0, 1));
+            conn.close();
+            r = tcp(h.run());
+            assertEquals(1, r.size());
+            assertTrue(r.get(0).has(FIN));
+            assertEquals(iss + 1, r.get(0).seq());
+            assertTrue(send(frame(ACK, peerNxt + 1, iss + 2, 512, ts(), new byte[0])).isEmpty());
+            assertEquals(0, (int) h.stack.call(0, n -> n.tcp().connections()), "LAST_ACK -> CLOSED");
+            assertTrue(tcp(h.advance(2_000 * MS)).isEmpty(), "no FIN retransmission after it was acknowledged");
+        }
+
+        @Test
         void simultaneousCloseGoesThroughClosing() {
             start(b -> {});
             establish();
