@@ -7,18 +7,15 @@ package io.flowstack.core.tcp;
  *
  * <p>Owned by: the netisr that owns the connection.
  */
-public final class OutOfOrder {
+public final class OutOfOrder extends SeqRangeSet {
     static final int MAX = 16;
-    final int[] left = new int[MAX];
-    final int[] right = new int[MAX];
-    int count;
     int lastLeft;
     int lastRight;
     boolean finPending;
     int finSeq;
 
-    boolean isEmpty() {
-        return count == 0;
+    OutOfOrder() {
+        super(MAX);
     }
 
     /**
@@ -26,33 +23,12 @@ public final class OutOfOrder {
      * drops the segment; the sender will retransmit it).
      */
     boolean add(int l, int r) {
-        // find the insertion point and merge with overlapping or adjacent ranges
-        int i = 0;
-        while (i < count && Seq.lt(right[i], l)) {
-            i++;
-        }
-        int j = i;
-        int nl = l;
-        int nr = r;
-        while (j < count && Seq.le(left[j], nr)) {
-            nl = Seq.min(nl, left[j]);
-            nr = Seq.max(nr, right[j]);
-            j++;
-        }
-        int removed = j - i;
-        if (removed == 0 && count == MAX) {
+        int i = insert(l, r);
+        if (i < 0) {
             return false;
         }
-        int shift = 1 - removed;
-        if (shift != 0) {
-            System.arraycopy(left, j, left, j + shift, count - j);
-            System.arraycopy(right, j, right, j + shift, count - j);
-        }
-        left[i] = nl;
-        right[i] = nr;
-        count += shift;
-        lastLeft = nl;
-        lastRight = nr;
+        lastLeft = left[i];
+        lastRight = right[i];
         return true;
     }
 
@@ -60,16 +36,15 @@ public final class OutOfOrder {
     int takeContiguous(int rcvNxt) {
         if (count > 0 && Seq.le(left[0], rcvNxt)) {
             int r = right[0];
-            System.arraycopy(left, 1, left, 0, count - 1);
-            System.arraycopy(right, 1, right, 0, count - 1);
-            count--;
+            removeAt(0);
             return Seq.max(r, rcvNxt);
         }
         return rcvNxt;
     }
 
+    @Override
     void clear() {
-        count = 0;
+        super.clear();
         finPending = false;
     }
 }

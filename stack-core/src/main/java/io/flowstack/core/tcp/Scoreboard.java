@@ -6,18 +6,11 @@ package io.flowstack.core.tcp;
  *
  * <p>Owned by: the netisr that owns the connection.
  */
-public final class Scoreboard {
+public final class Scoreboard extends SeqRangeSet {
     static final int MAX = 32;
-    final int[] left = new int[MAX];
-    final int[] right = new int[MAX];
-    int count;
 
-    boolean isEmpty() {
-        return count == 0;
-    }
-
-    void clear() {
-        count = 0;
+    Scoreboard() {
+        super(MAX);
     }
 
     /** Records a SACK block [l, r) (ignored if it lies below {@code una} or above {@code max}). */
@@ -25,31 +18,7 @@ public final class Scoreboard {
         if (Seq.le(r, una) || Seq.gt(r, max) || Seq.ge(l, r)) {
             return; // RFC 2018 / RFC 6675: ignore D-SACK and bogus blocks
         }
-        l = Seq.max(l, una);
-        int i = 0;
-        while (i < count && Seq.lt(right[i], l)) {
-            i++;
-        }
-        int j = i;
-        int nl = l;
-        int nr = r;
-        while (j < count && Seq.le(left[j], nr)) {
-            nl = Seq.min(nl, left[j]);
-            nr = Seq.max(nr, right[j]);
-            j++;
-        }
-        int removed = j - i;
-        if (removed == 0 && count == MAX) {
-            return; // full: forget the block (loss recovery still works, only less precisely)
-        }
-        int shift = 1 - removed;
-        if (shift != 0) {
-            System.arraycopy(left, j, left, j + shift, count - j);
-            System.arraycopy(right, j, right, j + shift, count - j);
-        }
-        left[i] = nl;
-        right[i] = nr;
-        count += shift;
+        insert(Seq.max(l, una), r); // when full the block is forgotten: recovery is only less precise
     }
 
     /** Forgets everything below {@code una} (the cumulative ACK moved). */
