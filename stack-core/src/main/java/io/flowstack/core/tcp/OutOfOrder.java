@@ -8,7 +8,7 @@ package io.flowstack.core.tcp;
  * <p>Owned by: the netisr that owns the connection.
  */
 public final class OutOfOrder extends SeqRangeSet {
-    static final int MAX = 16;
+    static final int MAX = 64;
     int lastLeft;
     int lastRight;
     boolean finPending;

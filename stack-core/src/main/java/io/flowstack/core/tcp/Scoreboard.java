@@ -7,7 +7,7 @@ package io.flowstack.core.tcp;
  * <p>Owned by: the netisr that owns the connection.
  */
 public final class Scoreboard extends SeqRangeSet {
-    static final int MAX = 32;
+    static final int MAX = 64;
 
     Scoreboard() {
         super(MAX);

@@ -55,6 +55,7 @@ public final class Tcb {
     int rcvNxt;
     int rcvWscale; // our shift
     int rcvAdv; // right edge of the window we advertised (never moves left)
+    int lastAckSent; // RFC 7323 Last.ACK.sent
     boolean finReceived;
     final OutOfOrder ooo = new OutOfOrder();
 
@@ -92,6 +93,7 @@ public final class Tcb {
     /** RFC 6675: the sender's view of what the receiver holds, and HighRxt. */
     final Scoreboard sb = new Scoreboard();
     int highRxt;
+    long unaRxtAt; // when the segment at SND.UNA was last retransmitted in recovery (0: not)
     CongestionControl cc;
 
     // output decisions

@@ -664,7 +664,9 @@ public final class TcpLayer {
             return;
         }
         // RFC 7323 4.3: record the timestamp of a segment that covers RCV.NXT (Last.ACK.sent).
-        if (t.tsOk && opts.hasTimestamp && Seq.le(seq, t.rcvNxt) && (flags & Tcp.RST) == 0) {
+        if (t.tsOk && opts.hasTimestamp && Seq.le(seq, t.lastAckSent) && Seq.ge(opts.tsVal, t.tsRecent)
+                && (flags & Tcp.RST) == 0) {
+            // RFC 7323 4.3 / 5.3 R3: SEG.TSval >= TS.Recent and SEG.SEQ <= Last.ACK.sent
             t.tsRecent = opts.tsVal;
             t.tsRecentAgeNanos = n.now();
         }
@@ -833,6 +835,15 @@ public final class TcpLayer {
             n.counters().inc(Stat.TCP_DUP_ACKS);
             t.dupAcks++;
             if (t.sackOk && t.inRecovery) {
+                // Lost retransmission (the idea of RFC 8985 RACK, for the first hole): if SND.UNA
+                // was retransmitted more than an RTT ago and SACKs still arrive above it, the
+                // retransmission was lost too: send it again instead of waiting for the RTO.
+                long rtt = Math.max(t.srtt + t.rttvar, 2_000_000L);
+                if (Seq.gt(t.highRxt, t.sndUna) && t.unaRxtAt != 0 && n.now() - t.unaRxtAt > rtt
+                        && Seq.gt(t.sb.lossPoint(t.sndUna, t.mss), t.sndUna)) {
+                    t.highRxt = t.sndUna;
+                    n.counters().inc(Stat.TCP_LOST_RETRANSMITS);
+                }
                 sackRecoverySend(t); // RFC 6675 5 (C)
             } else if (t.sackOk && !t.inRecovery && Seq.gt(ack, t.recover)
                     && (t.dupAcks >= 3 || Seq.gt(t.sb.lossPoint(t.sndUna, t.mss), t.sndUna))) {
@@ -957,6 +968,9 @@ public final class TcpLayer {
         sendData(t, s, len, flags);
         t.sndNxt = Seq.max(saved, t.sndNxt);
         t.highRxt = Seq.max(t.highRxt, s + len);
+        if (s == t.sndUna) {
+            t.unaRxtAt = n.now();
+        }
         return len;
     }
 
@@ -979,6 +993,7 @@ public final class TcpLayer {
         t.sndUna = ack;
         t.sndUnaPos += acked;
         t.acked = true;
+        t.unaRxtAt = 0;
         if (Seq.lt(t.sndNxt, t.sndUna)) {
             t.sndNxt = t.sndUna;
         }
@@ -1433,6 +1448,7 @@ public final class TcpLayer {
         int flags = Tcp.SYN | (synAck ? Tcp.ACK : 0);
         int window = advertise(t, true);
         Tcp.write(tx, th, t.localPort, t.remotePort, t.iss, synAck ? t.rcvNxt : 0, o, flags, window);
+        t.lastAckSent = t.rcvNxt;
         Tcp.finishChecksum(tx, th, o, cfg.address, t.remoteAddr);
         n.counters().inc(Stat.TCP_OUT);
         n.ip().send(tx, Netisr.TX_IP, o, Ipv4.PROTO_TCP, t.remoteAddr, true);
@@ -1509,6 +1525,7 @@ public final class TcpLayer {
         }
         int window = advertise(t, false);
         Tcp.write(tx, th, t.localPort, t.remotePort, seq, t.rcvNxt, o, flags, window);
+        t.lastAckSent = t.rcvNxt;
         Tcp.finishChecksum(tx, th, o + len, cfg.address, t.remoteAddr);
         n.counters().inc(Stat.TCP_OUT);
         n.ip().send(tx, Netisr.TX_IP, o + len, Ipv4.PROTO_TCP, t.remoteAddr, true);
