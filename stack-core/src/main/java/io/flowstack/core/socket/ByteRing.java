@@ -29,6 +29,7 @@ public final class ByteRing {
         }
     }
 
+    boolean inPool;
     private final MemorySegment data;
     private final int capacity;
     private final int mask;
