@@ -49,15 +49,7 @@ abstract class KernelEndpointCases {
 
     @AfterAll
     void stopLab() {
-        if (lab == null) {
-            return;
-        }
-        try {
-            System.out.println(lab.report());
-            lab.assertHealthy();
-        } finally {
-            lab.close();
-        }
+        KernelLab.finish(lab);
     }
 
     private static String pattern() {

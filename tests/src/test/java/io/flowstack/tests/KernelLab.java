@@ -581,6 +581,19 @@ public final class KernelLab implements AutoCloseable {
         assertEquals(0, r.exit(), () -> "ping exit status\n" + r);
     }
 
+    /** End of a test class: prints the counters, checks the stack stayed healthy, always closes. */
+    public static void finish(KernelLab lab) {
+        if (lab == null) {
+            return;
+        }
+        try {
+            System.out.println(lab.report());
+            lab.assertHealthy();
+        } finally {
+            lab.close();
+        }
+    }
+
     /** INTERNAL_ERROR stays 0 on every core and no ownership violation happened in this JVM. */
     public void assertHealthy() {
         assertEquals(0, total(Stat.INTERNAL_ERROR), () -> "internal errors\n" + report());

@@ -58,15 +58,7 @@ abstract class MalformedFrameCases {
 
     @AfterAll
     void stopLab() {
-        if (lab == null) {
-            return;
-        }
-        try {
-            System.out.println(lab.report());
-            lab.assertHealthy();
-        } finally {
-            lab.close();
-        }
+        KernelLab.finish(lab);
     }
 
     private int id() {

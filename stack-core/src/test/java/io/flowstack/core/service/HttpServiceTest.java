@@ -340,10 +340,7 @@ class HttpServiceTest {
         send(d, get("/bytes/11"));
         assertArrayEquals(pattern(11), read(d.inputStream(), false).body);
         d.close();
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (http.openConnections() > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
+        TcpServicesTest.await(() -> http.openConnections() == 0, "connections to end");
         assertFalse(http.openConnections() > 0, "connections end: " + http.openConnections());
     }
 }
