@@ -101,11 +101,7 @@ public final class FlowStack implements AutoCloseable {
 
     private void startThreads() {
         for (Netisr n : cores) {
-            AgentRunner r = new AgentRunner(new NetisrIdleStrategy(n, config.busyPoll), t -> {
-                n.counters().inc(Stat.INTERNAL_ERROR);
-                System.err.println("flowstack: netisr-" + n.core() + " internal error: " + t);
-                t.printStackTrace();
-            }, null, n);
+            AgentRunner r = new AgentRunner(new NetisrIdleStrategy(n, config.busyPoll), n::internalError, null, n);
             runners.add(r);
         }
         started = true;

@@ -10,6 +10,7 @@ import io.flowstack.core.netisr.Stat;
 import io.flowstack.core.socket.StackException;
 import io.flowstack.core.socket.TcpConnection;
 import io.flowstack.core.socket.TcpListener;
+import io.flowstack.core.socket.TcpSocketOptions;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.nic.MemoryWire;
 import java.security.MessageDigest;
@@ -153,9 +154,11 @@ class MemoryWireTcpTest {
                     }
                 }
             });
-            byte[] msg = "hello, flowstack\n".getBytes();
-            byte[] back = new byte[msg.length];
             for (int i = 0; i < 200; i++) {
+                // each connection's bytes differ: a ring still reachable from an earlier
+                // connection would show here
+                byte[] msg = ("hello, flowstack #" + i + "\n").getBytes();
+                byte[] back = new byte[msg.length];
                 try (TcpConnection c = client.tcpConnect(SERVER, 7, 5, TimeUnit.SECONDS)) {
                     c.readTimeout(5, TimeUnit.SECONDS);
                     c.write(msg, 0, msg.length);
@@ -179,6 +182,15 @@ class MemoryWireTcpTest {
             for (int core = 0; core < cores; core++) {
                 long lent = client.call(core, n -> n.tcp().memoryUsed());
                 assertEquals(0, lent, "every ring is back in the pool on client core " + core);
+            }
+            // Returned rings serve later connections: 200 sequential connections leave each
+            // core's pool at the size of the few that overlapped, not 200 connections' worth.
+            long perConnection = TcpSocketOptions.defaults(StackConfig.builder().address(SERVER).build()).memoryBytes();
+            for (FlowStack s : new FlowStack[] {client, server}) {
+                for (int core = 0; core < cores; core++) {
+                    long allocated = s.call(core, n -> n.tcp().memoryAllocated());
+                    assertTrue(allocated <= 4 * perConnection, "pool of core " + core + " grew to " + allocated);
+                }
             }
         }
     }

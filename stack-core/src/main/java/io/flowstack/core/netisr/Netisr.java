@@ -175,7 +175,26 @@ public final class Netisr implements Agent {
 
     @Override
     public int doWork() {
-        return poll(config.clock.nanoTime());
+        try {
+            return poll(config.clock.nanoTime());
+        } catch (Throwable t) {
+            // Never let a bug (or an Error such as a refused native allocation) end the netisr:
+            // its flows would hang. Counted; tests assert the counter stays 0.
+            internalError(t);
+            return 1;
+        }
+    }
+
+    private int internalErrorsLogged;
+
+    /** Counts (and logs the first few of) an unexpected exception in protocol code. */
+    public void internalError(Throwable t) {
+        counters.inc(Stat.INTERNAL_ERROR);
+        if (internalErrorsLogged < 10) {
+            internalErrorsLogged++;
+            System.err.println("flowstack: netisr-" + core + " internal error: " + t);
+            t.printStackTrace();
+        }
     }
 
     /**
@@ -187,7 +206,11 @@ public final class Netisr implements Agent {
         int work = 0;
         int n = queue.receive(rxBatch);
         for (int i = 0; i < n; i++) {
-            inputFrame(rxBatch.slot(i), 0, rxBatch.length(i));
+            try {
+                inputFrame(rxBatch.slot(i), 0, rxBatch.length(i));
+            } catch (Throwable t) {
+                internalError(t); // one bad frame must not cost the rest of the batch
+            }
         }
         work += n;
         for (int s = 0; s < inbox.length; s++) {

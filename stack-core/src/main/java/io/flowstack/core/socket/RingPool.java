@@ -1,23 +1,37 @@
 package io.flowstack.core.socket;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
 import java.lang.foreign.Arena;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayDeque;
+import org.agrona.collections.Int2ObjectHashMap;
 
 /**
- * One core's accounting of TCP stream rings: every connection's two rings are charged against
- * the core's share of the TCP memory budget while they are lent, and released when both the
- * netisr and the application are done with them.
+ * One core's pool of TCP stream rings. A connection's two rings are taken when it opens and
+ * given back once both the netisr (TIME_WAIT or CLOSED) and the application (close/abort) are
+ * done with them; returned rings serve later connections, so opening a connection neither
+ * allocates nor zeroes megabytes on the netisr, and the memory held is bounded by the core's
+ * share of the TCP memory budget (the high-water mark of lent bytes), not by the GC.
  *
- * <p>The rings themselves live in GC-managed arenas ({@code Arena.ofAuto}). Reusing returned
- * rings for new connections (a real pool) lifted the connection rate from hundreds to ~12,000
- * per second, but it exposed 1-3 premature ends of stream per 60,000 connections under
- * `wrk -H 'Connection: close'` whose cause is not found yet (docs/DESIGN-NOTES.md, "Ring pool"),
- * so rings are not reused until it is.
+ * <p>A ring may be reused only when nothing of its old connection can reach it any more: the
+ * TCP layer detaches the ring from the control block when it gives it back
+ * ({@code TcpLayer.releaseStream}), the application never touches a stream's rings after
+ * closing it, and a callback channel refuses every operation once its rings are returned. A
+ * ring returned twice is a bug and throws.
+ *
+ * <p>Ring memory comes from one GC-managed arena per pool ({@code Arena.ofAuto}): an
+ * application thread that still holds a closed connection when the stack stops can never
+ * touch freed memory. Native allocations count against the JVM's direct-memory limit
+ * ({@link #directMemoryLimit()}), which the TCP layer respects when it sizes the budget.
  *
  * <p>Owned by: one netisr thread.
  */
 public final class RingPool {
+    private final Arena arena = Arena.ofAuto();
+    private final Int2ObjectHashMap<ArrayDeque<ByteRing>> free = new Int2ObjectHashMap<>();
     private final long budget;
     private long lent;
+    private long allocated;
 
     public RingPool(long budgetBytes) {
         this.budget = budgetBytes;
@@ -28,19 +42,42 @@ public final class RingPool {
         return lent + bytes <= budget;
     }
 
-    /** A new, empty ring of {@code capacity} bytes. */
+    /**
+     * An empty ring (head = tail = 0) of {@code capacity} bytes: a returned one if there is one,
+     * else a new allocation; null if the JVM refuses the native memory (its direct-memory
+     * limit), which the caller treats like an exhausted budget.
+     */
     public ByteRing take(int capacity) {
+        ArrayDeque<ByteRing> q = free.get(capacity);
+        ByteRing r = q == null ? null : q.pollFirst();
+        if (r == null) {
+            try {
+                r = new ByteRing(arena, capacity);
+            } catch (OutOfMemoryError e) {
+                return null; // "Cannot reserve N bytes of direct buffer memory": refuse, don't die
+            }
+            allocated += capacity;
+        } else {
+            r.reset();
+        }
+        r.inPool = false;
         lent += capacity;
-        return new ByteRing(Arena.ofAuto(), capacity);
+        return r;
     }
 
-    /** The ring's owner is done with it: its bytes no longer count against the budget. */
+    /** The ring's connection is done with it (both sides): it may serve another connection. */
     public void give(ByteRing r) {
         if (r.inPool) {
             throw new IllegalStateException("ring returned twice");
         }
         r.inPool = true;
         lent -= r.capacity();
+        ArrayDeque<ByteRing> q = free.get(r.capacity());
+        if (q == null) {
+            q = new ArrayDeque<>();
+            free.put(r.capacity(), q);
+        }
+        q.addFirst(r); // LIFO: the most recently used ring is the warmest in the caches
     }
 
     /** Bytes currently lent to connections. */
@@ -48,6 +85,30 @@ public final class RingPool {
         return lent;
     }
 
-    /** Nothing to free: the rings' arenas are freed by the GC. */
-    public void close() {}
+    /** Bytes allocated so far (lent or idle in the pool): the high-water mark of {@link #lent}. */
+    public long allocated() {
+        return allocated;
+    }
+
+    /** Drops the idle rings; their memory goes when the arena becomes unreachable. */
+    public void close() {
+        free.clear();
+    }
+
+    /**
+     * The JVM's limit on native memory allocated through arenas and direct buffers:
+     * {@code -XX:MaxDirectMemorySize} when set, else (as the JVM does) the maximum heap size.
+     */
+    public static long directMemoryLimit() {
+        try {
+            HotSpotDiagnosticMXBean hs = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+            long v = Long.parseLong(hs.getVMOption("MaxDirectMemorySize").getValue());
+            if (v > 0) {
+                return v;
+            }
+        } catch (RuntimeException | LinkageError e) {
+            // not a HotSpot JVM: fall back to the documented default
+        }
+        return Runtime.getRuntime().maxMemory();
+    }
 }

@@ -40,13 +40,16 @@ public final class TcpChannel {
 
     /** Free bytes in the send buffer. */
     public int writable() {
+        if (s.ringsReturned) {
+            return 0; // the connection is over and its rings serve another one
+        }
         ByteRing r = s.send;
         return (int) (r.capacity() - (r.tail() - r.head()));
     }
 
     /** Queues up to {@code len} bytes for sending; returns how many were accepted (0..len). */
     public int write(MemorySegment src, long off, int len) {
-        if (s.shutdownOutput || s.closed || s.finished) {
+        if (s.shutdownOutput || s.closed || s.finished || s.ringsReturned) {
             return 0;
         }
         int n = Math.min(len, writable());

@@ -274,7 +274,7 @@ public final class TcpConnection implements AutoCloseable {
 
         @Override
         public int available() {
-            return s.recv.size();
+            return s.closed ? 0 : s.recv.size(); // after close the rings may serve another connection
         }
 
         @Override

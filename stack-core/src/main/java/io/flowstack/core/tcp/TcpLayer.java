@@ -55,6 +55,7 @@ public final class TcpLayer {
     private int challengeAcks;
     private final int maxConnectionsPerCore;
     private final RingPool rings;
+    private final long memoryBudget;
 
     public TcpLayer(Netisr netisr, Isn isn) {
         this.n = netisr;
@@ -63,7 +64,11 @@ public final class TcpLayer {
         this.wheel = new DeadlineTimerWheel(TimeUnit.NANOSECONDS, netisr.now(), TICK, 1024);
         this.nextId = 1;
         this.maxConnectionsPerCore = Math.max(1, cfg.tcpMaxConnections / cfg.cores);
-        this.rings = new RingPool(cfg.tcpMemoryBytes / cfg.cores);
+        // The budget never exceeds what the JVM will let arenas allocate (a quarter of that is
+        // left to NIC buffers and rings): past it the stack refuses connections cleanly instead
+        // of failing allocations.
+        this.memoryBudget = Math.min(cfg.tcpMemoryBytes, RingPool.directMemoryLimit() / 4 * 3);
+        this.rings = new RingPool(memoryBudget / cfg.cores);
     }
 
     /** Connections on this core (any state but LISTEN). */
@@ -135,14 +140,15 @@ public final class TcpLayer {
             throw new io.flowstack.core.socket.StackException("connection limit reached ("
                     + cfg.tcpMaxConnections + " per stack): close connections or raise the limit");
         }
-        if (!chargeMemory(o.memoryBytes())) {
-            throw new io.flowstack.core.socket.StackException("TCP buffer memory budget reached ("
-                    + cfg.tcpMemoryBytes + " bytes per stack): close connections, use smaller buffers or raise the budget");
-        }
         Tcb t = newTcb(localPort, remoteAddr, remotePort);
+        t.stream = chargeMemory(o.memoryBytes()) ? newStream(t.id, o) : null;
+        if (t.stream == null) {
+            drop(t);
+            throw new io.flowstack.core.socket.StackException("TCP buffer memory budget reached ("
+                    + memoryBudget + " bytes per stack): close connections, use smaller buffers or raise the budget");
+        }
         applyOptions(t, o);
         t.handler = handler;
-        t.stream = newStream(t, o);
         t.iss = isn.isn(cfg.address, localPort, remoteAddr, remotePort, n.now());
         t.sndUna = t.iss;
         t.sndNxt = t.iss;
@@ -173,8 +179,18 @@ public final class TcpLayer {
         return true;
     }
 
-    private TcpStream newStream(Tcb t, TcpSocketOptions o) {
-        return new TcpStream(n, t.id, rings.take(o.sendBufferBytes()), rings.take(o.receiveBufferBytes()));
+    /** A stream for connection {@code id} with rings from the pool; null if the JVM refused the memory. */
+    private TcpStream newStream(int id, TcpSocketOptions o) {
+        ByteRing send = rings.take(o.sendBufferBytes());
+        ByteRing recv = send == null ? null : rings.take(o.receiveBufferBytes());
+        if (recv == null) {
+            if (send != null) {
+                rings.give(send);
+            }
+            n.counters().inc(Stat.TCP_MEMORY_LIMIT);
+            return null;
+        }
+        return new TcpStream(n, id, send, recv);
     }
 
     /** TCP ring bytes lent to connections on this core. */
@@ -183,11 +199,25 @@ public final class TcpLayer {
         return rings.lent();
     }
 
-    /** Returns a finished, application-closed stream's rings to the pool (once). */
+    /** TCP ring bytes this core has allocated (lent or idle in its pool): the pool's high-water mark. */
+    public long memoryAllocated() {
+        n.checkOwner();
+        return rings.allocated();
+    }
+
+    /**
+     * Returns a finished, application-closed stream's rings to the pool (once) and detaches them
+     * from its control block (which may live on in TIME_WAIT), so nothing of the old connection
+     * can reach a ring that now serves another one.
+     */
     public void releaseStream(TcpStream st) {
         n.checkOwner();
         if (st != null && !st.ringsReturned) {
             st.ringsReturned = true;
+            Tcb t = byId.get(st.id());
+            if (t != null && t.stream == st) {
+                t.stream = null;
+            }
             rings.give(st.send);
             rings.give(st.recv);
         }
@@ -488,11 +518,11 @@ public final class TcpLayer {
             TcpListenerState l = t.listener;
             l.halfOpen--;
             t.listener = null;
-            if (!chargeMemory(t.options.memoryBytes())) {
+            t.stream = chargeMemory(t.options.memoryBytes()) ? newStream(t.id, t.options) : null;
+            if (t.stream == null) {
                 reset(t);
                 return;
             }
-            t.stream = newStream(t, t.options);
             t.stream.established = true;
             if (l.handler != null) {
                 t.handler = l.handler;
@@ -1306,8 +1336,11 @@ public final class TcpLayer {
                 && Seq.lt(t.sndNxt, t.finSeq));
         boolean sent = false;
         if (canSend) {
+            // The flag first, then the tail: the application publishes its last bytes before it
+            // sets shutdownOutput/closed, so this order never places the FIN before data that
+            // was written ahead of it (the reverse order cut responses short under load).
+            boolean wantFin = st.shutdownOutput || st.closed;
             long end = st.send.tail();
-            boolean wantFin = (st.shutdownOutput || st.closed);
             while (true) {
                 long p = pos(t, t.sndNxt);
                 long avail = end - p;
@@ -1607,6 +1640,7 @@ public final class TcpLayer {
     }
 
     private void finish(Tcb t, String error) {
+        TcpStream st = t.stream; // drop() may give the rings back and detach it
         if (t.stream != null) {
             if (error != null && t.stream.error == null) {
                 t.stream.error = error;
@@ -1627,7 +1661,7 @@ public final class TcpLayer {
             TcpHandler h = t.handler; // a connect that never opened
             t.handler = null;
             try {
-                h.onClosed(new TcpChannel(t.stream, kick, t.localPort, t.remoteAddr, t.remotePort), error);
+                h.onClosed(new TcpChannel(st, kick, t.localPort, t.remoteAddr, t.remotePort), error);
             } catch (Throwable e) {
                 n.counters().inc(Stat.TCP_HANDLER_ERRORS);
             }
