@@ -340,6 +340,58 @@ class TcpPacketTest {
         }
 
         @Test
+        void firstTwoDuplicateAcksEachSendOneNewSegment() {
+            start(b -> {});
+            establish();
+            List<TcpSeg> r = writeAndCollect(20 * 1448);
+            assertEquals(10, r.size(), "initial window: 10 segments");
+            int una = iss + 1;
+            // the first segment is acknowledged (slow start opens the window by one segment)
+            List<TcpSeg> grown = send(frame(ACK, peerNxt, una + 1448, 512, ts(), new byte[0]));
+            int next = una + 10 * 1448 + grown.size() * 1448;
+            for (int dup = 1; dup <= 2; dup++) {
+                List<TcpSeg> lt = send(frame(ACK, peerNxt, una + 1448, 512, ts(), new byte[0]));
+                assertEquals(1, lt.size(), "RFC 3042 2: one new segment on duplicate ACK " + dup);
+                assertEquals(next, lt.get(0).seq(), "new data, not a retransmission");
+                next += 1448;
+            }
+            assertEquals(2, h.total(Stat.TCP_LIMITED_TRANSMITS));
+            assertEquals(0, h.total(Stat.TCP_FAST_RETRANSMITS));
+            List<TcpSeg> fr = send(frame(ACK, peerNxt, una + 1448, 512, ts(), new byte[0]));
+            assertEquals(1, h.total(Stat.TCP_FAST_RETRANSMITS), "the third duplicate ACK");
+            assertEquals(una + 1448, fr.get(0).seq());
+        }
+
+        @Test
+        void afterATimeoutALostRetransmissionFoundBySackIsSentAgainBeforeTheNextTimeout() {
+            start(b -> {});
+            establish();
+            writeAndCollect(20 * 1448);
+            int una = iss + 1;
+            long t0 = h.now;
+            List<TcpSeg> rto = List.of();
+            for (int i = 0; i < 1000 && rto.isEmpty(); i++) {
+                rto = tcp(h.advance(5 * MS));
+            }
+            assertEquals(1, h.total(Stat.TCP_RTO));
+            assertEquals(una, rto.get(0).seq(), "the timeout retransmits SND.UNA");
+            long firstRto = h.now - t0;
+            // The retransmission is lost; the peer SACKs three segments above it (RFC 6675
+            // 5.1: SACK information keeps guiding the recovery after a timeout).
+            TcpOpts o = ts();
+            o.sack = new int[] {una + 1448, una + 4 * 1448};
+            List<TcpSeg> again = new ArrayList<>(send(frame(ACK, peerNxt, una, 512, o, new byte[0])));
+            long sackAt = h.now;
+            for (int i = 0; i < 100 && again.stream().noneMatch(s -> s.seq() == una); i++) {
+                again.addAll(tcp(h.advance(MS)));
+            }
+            assertTrue(again.stream().anyMatch(s -> s.seq() == una), "RFC 8985 6.2: the hole is sent again");
+            assertTrue(h.now - sackAt < firstRto, "well before the doubled timeout");
+            assertEquals(1, h.total(Stat.TCP_RTO), "no second timeout");
+            assertEquals(1, h.total(Stat.TCP_LOST_RETRANSMITS));
+        }
+
+        @Test
         void retransmissionTimeoutDoublesUpToItsBound() {
             start(b -> b.tcpRtoMaxNanos(4_000 * MS).tcpMaxRetries(8));
             establish();

@@ -92,6 +92,7 @@ public enum Stat {
     TCP_LOST_RETRANSMITS("TCP retransmissions found lost during recovery and sent again"),
     TCP_RTO("TCP retransmission timeouts"),
     TCP_DUP_ACKS("TCP duplicate ACKs received"),
+    TCP_LIMITED_TRANSMITS("TCP new segments sent on the first two duplicate ACKs (RFC 3042)"),
     TCP_OOO_SEGMENTS("TCP out-of-order segments queued"),
     TCP_OOO_DROPPED(true, "dropped: out-of-order segment with no room in the reassembly list"),
     TCP_OUT_OF_WINDOW(true, "dropped: segment outside the receive window (ACK sent)"),

@@ -94,6 +94,8 @@ public final class Tcb {
     final Scoreboard sb = new Scoreboard();
     int highRxt;
     long unaRxtAt; // when the segment at SND.UNA was last retransmitted in recovery (0: not)
+    long rackAt; // RFC 8985 6.3 reordering timer: re-check whether the head segment is lost (0: off)
+    long unaSentAt; // the segment at SND.UNA was last sent no later than this (its send or SND.UNA's last move)
     CongestionControl cc;
 
     // output decisions

@@ -868,12 +868,7 @@ public final class TcpLayer {
                 // Lost retransmission (the idea of RFC 8985 RACK, for the first hole): if SND.UNA
                 // was retransmitted more than an RTT ago and SACKs still arrive above it, the
                 // retransmission was lost too: send it again instead of waiting for the RTO.
-                long rtt = Math.max(t.srtt + t.rttvar, 2_000_000L);
-                if (Seq.gt(t.highRxt, t.sndUna) && t.unaRxtAt != 0 && n.now() - t.unaRxtAt > rtt
-                        && Seq.gt(t.sb.lossPoint(t.sndUna, t.mss), t.sndUna)) {
-                    t.highRxt = t.sndUna;
-                    n.counters().inc(Stat.TCP_LOST_RETRANSMITS);
-                }
+                recoveryLostRetransmission(t);
                 sackRecoverySend(t); // RFC 6675 5 (C)
             } else if (t.sackOk && !t.inRecovery && Seq.gt(ack, t.recover)
                     && (t.dupAcks >= 3 || Seq.gt(t.sb.lossPoint(t.sndUna, t.mss), t.sndUna))) {
@@ -888,6 +883,11 @@ public final class TcpLayer {
                 t.cwnd = t.ssthresh + 3 * t.mss;
             } else if (t.dupAcks > 3 && t.inRecovery) {
                 t.cwnd += t.mss; // RFC 5681 3.2 (4): inflate
+            } else if (t.sackOk && !t.inRecovery && !Seq.gt(ack, t.recover)
+                    && Seq.gt(t.sb.lossPoint(t.sndUna, t.mss), t.sndUna)) {
+                rtoRecoveryHole(t);
+            } else if (t.dupAcks <= 2 && !t.inRecovery) {
+                limitedTransmit(t);
             }
         }
         if (windowUpdate) {
@@ -917,6 +917,77 @@ public final class TcpLayer {
             }
         }
         return true;
+    }
+
+    /**
+     * Lost retransmission in SACK recovery (RFC 8985 6.2's rule for the first hole): SND.UNA was
+     * retransmitted more than an RTT ago and SACKs still arrive above it, so the retransmission
+     * was lost too: make it eligible again (HighRxt back to SND.UNA) instead of waiting for the
+     * RTO. If the RTT has not passed yet, the RACK reordering timer (RFC 8985 6.3) re-checks.
+     */
+    private void recoveryLostRetransmission(Tcb t) {
+        if (!Seq.gt(t.highRxt, t.sndUna) || t.unaRxtAt == 0
+                || !Seq.gt(t.sb.lossPoint(t.sndUna, t.mss), t.sndUna)) {
+            return;
+        }
+        long rtt = Math.max(t.srtt + t.rttvar, 2_000_000L);
+        if (n.now() - t.unaRxtAt > rtt) {
+            t.highRxt = t.sndUna;
+            n.counters().inc(Stat.TCP_LOST_RETRANSMITS);
+        } else if (t.rackAt == 0) {
+            t.rackAt = t.unaRxtAt + rtt + 1;
+            scheduleTimer(t);
+        }
+    }
+
+    /**
+     * After a timeout (RFC 6675 5.1: SACK information keeps guiding the RTO recovery), SACKs
+     * show data above SND.UNA delivered: once the head segment has stayed unacknowledged for an
+     * RTT since it was last sent (RFC 8985 6.2) it is lost again, so send it now instead of
+     * waiting for another, doubled, timeout (the timeout already reduced the window). Until then
+     * the RACK reordering timer (RFC 8985 6.3) re-checks, since no further ACK may come.
+     */
+    private void rtoRecoveryHole(Tcb t) {
+        if (headLost(t)) {
+            t.rackAt = 0;
+            n.counters().inc(Stat.TCP_LOST_RETRANSMITS);
+            retransmitAt(t, t.sndUna, t.sb.holeEnd(t.sndUna, t.sndMax));
+            t.unaSentAt = n.now();
+        } else if (t.rackAt == 0) {
+            t.rackAt = t.unaSentAt + Math.max(t.srtt + t.rttvar, 2_000_000L) + 1;
+            scheduleTimer(t);
+        }
+    }
+
+    /**
+     * RFC 8985 6.2, in the form this sender can check without per-segment send times: the
+     * segment at SND.UNA has been unacknowledged for more than an RTT (SRTT + RTTVAR, at least
+     * 2 ms) since it was last sent, while data above it keeps being SACKed.
+     */
+    private boolean headLost(Tcb t) {
+        long rtt = Math.max(t.srtt + t.rttvar, 2_000_000L);
+        return t.unaSentAt != 0 && n.now() - t.unaSentAt > rtt;
+    }
+
+    /**
+     * RFC 3042 2 (Limited Transmit): on each of the first two duplicate ACKs, send one new
+     * segment if the peer's window allows, data is waiting, and at most cwnd + 2 SMSS would be
+     * outstanding; cwnd itself is unchanged. With the small windows of a lossy path this is what
+     * brings the third duplicate ACK (and fast retransmit) instead of a retransmission timeout.
+     */
+    private void limitedTransmit(Tcb t) {
+        if (t.stream == null || t.sndNxt != t.sndMax || t.finSent) {
+            return;
+        }
+        int maxData = t.mss - optionBytes(t);
+        long avail = t.stream.send.tail() - pos(t, t.sndMax);
+        int room = t.sndUna + t.sndWnd - t.sndMax;
+        int len = (int) Math.min(Math.min(avail, maxData), room);
+        if (len <= 0 || t.inFlight() + len > t.cwnd + 2 * t.mss) {
+            return;
+        }
+        n.counters().inc(Stat.TCP_LIMITED_TRANSMITS);
+        sendData(t, t.sndMax, len, Tcp.ACK);
     }
 
     /** RFC 6675 5 (4): enter loss recovery with the scoreboard. */
@@ -1024,6 +1095,7 @@ public final class TcpLayer {
         t.sndUnaPos += acked;
         t.acked = true;
         t.unaRxtAt = 0;
+        t.unaSentAt = n.now();
         if (Seq.lt(t.sndNxt, t.sndUna)) {
             t.sndNxt = t.sndUna;
         }
@@ -1515,6 +1587,9 @@ public final class TcpLayer {
      * FIN if flagged), with timestamps and SACK blocks as negotiated.
      */
     private void sendData(Tcb t, int seq, int len, int flags) {
+        if (seq == t.sndUna && (len > 0 || (flags & Tcp.FIN) != 0)) {
+            t.unaSentAt = n.now();
+        }
         MemorySegment tx = n.txBuffer();
         long th = Netisr.TX_IP + Ipv4.MIN_HEADER;
         int o = 20;
@@ -1729,6 +1804,7 @@ public final class TcpLayer {
     private void scheduleTimer(Tcb t) {
         long d = Long.MAX_VALUE;
         if (t.rexmtAt != 0) d = Math.min(d, t.rexmtAt);
+        if (t.rackAt != 0) d = Math.min(d, t.rackAt);
         if (t.persistAt != 0) d = Math.min(d, t.persistAt);
         if (t.delackAt != 0) d = Math.min(d, t.delackAt);
         if (t.keepaliveAt != 0) d = Math.min(d, t.keepaliveAt);
@@ -1800,6 +1876,16 @@ public final class TcpLayer {
         if (t.delackAt != 0 && now - t.delackAt >= 0) {
             t.delackAt = 0;
             t.ackNow = true;
+        }
+        if (t.rackAt != 0 && now - t.rackAt >= 0) {
+            t.rackAt = 0;
+            if (t.sackOk && t.inRecovery) {
+                recoveryLostRetransmission(t);
+                sackRecoverySend(t);
+            } else if (t.sackOk && t.inFlight() > 0 && !t.sb.isEmpty()
+                    && Seq.gt(t.sb.lossPoint(t.sndUna, t.mss), t.sndUna)) {
+                rtoRecoveryHole(t);
+            }
         }
         if (t.rexmtAt != 0 && now - t.rexmtAt >= 0) {
             t.rexmtAt = 0;
