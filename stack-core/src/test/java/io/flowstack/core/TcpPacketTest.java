@@ -363,6 +363,24 @@ class TcpPacketTest {
         }
 
         @Test
+        void unansweredTailIsProbedBeforeTheRetransmissionTimeout() {
+            start(b -> {});
+            establish();
+            writeAndCollect(20 * 1448); // 10 segments in flight, 10 waiting for the window
+            int una = iss + 1;
+            long t0 = h.now;
+            List<TcpSeg> probe = List.of();
+            for (int i = 0; i < 1000 && probe.isEmpty(); i++) {
+                probe = tcp(h.advance(MS));
+            }
+            assertEquals(1, h.total(Stat.TCP_LOSS_PROBES), "RFC 8985 7.3");
+            assertEquals(0, h.total(Stat.TCP_RTO), "the probe comes before the RTO");
+            assertEquals(1, probe.size());
+            assertEquals(una + 10 * 1448, probe.get(0).seq(), "RFC 8985 7.3: new data when the window allows");
+            assertTrue(h.now - t0 < 200 * MS, "2 SRTT (at least 10 ms), not the 200 ms RTO floor");
+        }
+
+        @Test
         void afterATimeoutALostRetransmissionFoundBySackIsSentAgainBeforeTheNextTimeout() {
             start(b -> {});
             establish();
@@ -370,9 +388,10 @@ class TcpPacketTest {
             int una = iss + 1;
             long t0 = h.now;
             List<TcpSeg> rto = List.of();
-            for (int i = 0; i < 1000 && rto.isEmpty(); i++) {
-                rto = tcp(h.advance(5 * MS));
+            for (int i = 0; i < 1000 && h.total(Stat.TCP_RTO) == 0; i++) {
+                rto = tcp(h.advance(5 * MS)); // a tail loss probe goes first, unanswered too
             }
+            assertEquals(1, h.total(Stat.TCP_LOSS_PROBES));
             assertEquals(1, h.total(Stat.TCP_RTO));
             assertEquals(una, rto.get(0).seq(), "the timeout retransmits SND.UNA");
             long firstRto = h.now - t0;

@@ -94,6 +94,9 @@ public final class Tcb {
     final Scoreboard sb = new Scoreboard();
     int highRxt;
     long unaRxtAt; // when the segment at SND.UNA was last retransmitted in recovery (0: not)
+    long tlpAt; // RFC 8985 7.2 probe timeout (0: off)
+    int tlpEnd; // RFC 8985 7.3 TLP.end_seq: SND.NXT when the probe went out (0 with tlpEndSet false: none)
+    boolean tlpEndSet;
     long rackAt; // RFC 8985 6.3 reordering timer: re-check whether the head segment is lost (0: off)
     long unaSentAt; // the segment at SND.UNA was last sent no later than this (its send or SND.UNA's last move)
     CongestionControl cc;

@@ -992,6 +992,7 @@ public final class TcpLayer {
 
     /** RFC 6675 5 (4): enter loss recovery with the scoreboard. */
     private void enterSackRecovery(Tcb t) {
+        t.tlpAt = 0;
         n.counters().inc(Stat.TCP_FAST_RETRANSMITS);
         t.recover = t.sndMax; // RecoveryPoint = HighData
         t.ssthresh = t.cc.onFastRetransmit(t, n.now());
@@ -1096,6 +1097,9 @@ public final class TcpLayer {
         t.acked = true;
         t.unaRxtAt = 0;
         t.unaSentAt = n.now();
+        if (t.tlpEndSet && Seq.ge(ack, t.tlpEnd)) {
+            t.tlpEndSet = false; // RFC 8985 7.4: the probe episode ends
+        }
         if (Seq.lt(t.sndNxt, t.sndUna)) {
             t.sndNxt = t.sndUna;
         }
@@ -1250,6 +1254,8 @@ public final class TcpLayer {
         t.persistAt = 0;
         t.keepaliveAt = 0;
         t.delackAt = 0;
+        t.tlpAt = 0;
+        t.rackAt = 0;
         t.timeWaitAt = n.now() + cfg.tcpTimeWaitNanos; // RFC 9293 3.6: 2 MSL
         t.stream.finished = true;
         t.stream.signal();
@@ -1464,6 +1470,65 @@ public final class TcpLayer {
         if (!sent && (t.ackNow || windowUpdateDue(t))) {
             sendData(t, t.sndNxt, 0, Tcp.ACK);
         }
+        if (sent || t.acked || t.tlpAt == 0) {
+            armLossProbe(t);
+        }
+    }
+
+    /** RFC 8985 7.2: WCDelAckT, the worst-case delayed-ACK time assumed for a single segment. */
+    private static final long TLP_WC_DEL_ACK = 200_000_000L;
+    /** Floor of the probe timeout: below the peer's delayed-ACK timer (40 ms on Linux) probes are mostly spurious. */
+    private static final long TLP_MIN = 10_000_000L;
+
+    /**
+     * RFC 8985 7.2: after new data or a cumulative ACK, outside fast and RTO recovery and
+     * outside a probe episode, a probe timeout of 2 SRTT (plus WCDelAckT for a single segment in
+     * flight) replaces the RTO as the next wake-up, so a lost tail is found in a few RTTs.
+     */
+    private void armLossProbe(Tcb t) {
+        if (!t.sackOk || t.inRecovery || t.tlpEndSet || t.backoff > 0 || t.srtt == 0 || t.inFlight() == 0
+                || Seq.lt(t.sndUna, t.recover) || (t.state != Tcb.ESTABLISHED && t.state != Tcb.CLOSE_WAIT)) {
+            t.tlpAt = 0;
+            return;
+        }
+        long pto = 2 * t.srtt;
+        if (t.inFlight() <= t.mss) {
+            pto += TLP_WC_DEL_ACK;
+        }
+        long at = n.now() + Math.max(pto, TLP_MIN);
+        if (t.rexmtAt != 0 && at - t.rexmtAt >= 0) {
+            t.tlpAt = 0; // PTO = min(RTO, PTO): the RTO comes first
+            return;
+        }
+        t.tlpAt = at;
+        scheduleTimer(t);
+    }
+
+    /**
+     * RFC 8985 7.3: the probe: one new segment if the window and the application allow, else
+     * the last segment again; the ACK it elicits (with SACK) starts fast recovery if data before
+     * it was lost. The RTO is re-armed.
+     */
+    private void lossProbe(Tcb t) {
+        if (t.inRecovery || t.inFlight() == 0 || t.stream == null) {
+            return;
+        }
+        n.counters().inc(Stat.TCP_LOSS_PROBES);
+        int maxData = t.mss - optionBytes(t);
+        long avail = t.finSent ? 0 : t.stream.send.tail() - pos(t, t.sndMax);
+        int room = t.sndUna + t.sndWnd - t.sndMax;
+        int len = (int) Math.min(Math.min(avail, maxData), room);
+        if (len > 0 && t.sndNxt == t.sndMax) {
+            sendData(t, t.sndMax, len, Tcp.ACK);
+        } else {
+            int end = t.finSent ? t.finSeq : t.sndMax;
+            int start = Seq.max(t.sndUna, end - maxData);
+            retransmitAt(t, start, end);
+        }
+        t.tlpEnd = t.sndMax;
+        t.tlpEndSet = true;
+        t.rexmtAt = n.now() + t.rto;
+        scheduleTimer(t);
     }
 
     /** RFC 9293 3.8.6.2.2: advertise a larger window once it grew by min(buffer/2, MSS). */
@@ -1805,6 +1870,7 @@ public final class TcpLayer {
         long d = Long.MAX_VALUE;
         if (t.rexmtAt != 0) d = Math.min(d, t.rexmtAt);
         if (t.rackAt != 0) d = Math.min(d, t.rackAt);
+        if (t.tlpAt != 0) d = Math.min(d, t.tlpAt);
         if (t.persistAt != 0) d = Math.min(d, t.persistAt);
         if (t.delackAt != 0) d = Math.min(d, t.delackAt);
         if (t.keepaliveAt != 0) d = Math.min(d, t.keepaliveAt);
@@ -1877,6 +1943,10 @@ public final class TcpLayer {
             t.delackAt = 0;
             t.ackNow = true;
         }
+        if (t.tlpAt != 0 && now - t.tlpAt >= 0) {
+            t.tlpAt = 0;
+            lossProbe(t);
+        }
         if (t.rackAt != 0 && now - t.rackAt >= 0) {
             t.rackAt = 0;
             if (t.sackOk && t.inRecovery) {
@@ -1939,6 +2009,8 @@ public final class TcpLayer {
         t.recover = t.sndMax; // RFC 6582 4: avoid false fast retransmits after RTO
         t.dupAcks = 0;
         t.sndNxt = t.sndUna; // go back: retransmit from the first unacknowledged byte
+        t.tlpAt = 0;
+        t.tlpEndSet = false;
         t.sb.clear(); // RFC 2018 8: after a timeout, forget SACK information (the receiver may renege)
         retransmitFirst(t);
         t.rexmtAt = now + t.rto;
