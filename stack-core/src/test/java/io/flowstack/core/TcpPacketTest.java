@@ -363,6 +363,62 @@ class TcpPacketTest {
         }
 
         @Test
+        void spuriousFastRetransmitIsUndoneAndReorderingToleratedNextTime() {
+            start(b -> {});
+            establish();
+            List<TcpSeg> first = writeAndCollect(40 * 1448);
+            int una = iss + 1;
+            int originalTs = first.get(0).tsVal();
+            h.advance(5 * MS);
+            // segments 2..4 arrive before segment 1 (reordered): three SACKed duplicate ACKs
+            List<TcpSeg> fr = List.of();
+            for (int k = 2; k <= 4; k++) {
+                TcpOpts o = ts();
+                o.tsEcr = originalTs;
+                o.sack = new int[] {una + 1448, una + k * 1448};
+                fr = send(frame(ACK, peerNxt, una, 512, o, new byte[0]));
+            }
+            assertEquals(1, h.total(Stat.TCP_FAST_RETRANSMITS));
+            TcpSeg rxt = fr.stream().filter(x -> x.seq() == una).findFirst().orElseThrow();
+            assertTrue(rxt.tsVal() > originalTs, "the retransmission carries a newer TSval");
+            // then segment 1 itself arrives: the ACK echoes the original's timestamp
+            TcpOpts o = ts();
+            o.tsEcr = originalTs;
+            send(frame(ACK, peerNxt, una + 10 * 1448, 512, o, new byte[0]));
+            assertEquals(1, h.total(Stat.TCP_SPURIOUS_RETRANSMITS), "RFC 3522 Eifel detection");
+            // the same degree of reordering again no longer triggers a fast retransmit
+            int una2 = una + 10 * 1448;
+            h.advance(5 * MS);
+            for (int k = 2; k <= 4; k++) {
+                TcpOpts d = ts();
+                d.tsEcr = originalTs;
+                d.sack = new int[] {una2 + 1448, una2 + k * 1448};
+                send(frame(ACK, peerNxt, una2, 512, d, new byte[0]));
+            }
+            assertEquals(1, h.total(Stat.TCP_FAST_RETRANSMITS), "DupThresh was raised by the proven reordering");
+        }
+
+        @Test
+        void genuineLossIsNotUndone() {
+            start(b -> {});
+            establish();
+            writeAndCollect(40 * 1448);
+            int una = iss + 1;
+            h.advance(5 * MS);
+            List<TcpSeg> fr = List.of();
+            for (int k = 2; k <= 4; k++) {
+                TcpOpts o = ts();
+                o.sack = new int[] {una + 1448, una + k * 1448};
+                fr = send(frame(ACK, peerNxt, una, 512, o, new byte[0]));
+            }
+            TcpSeg rxt = fr.stream().filter(x -> x.seq() == una).findFirst().orElseThrow();
+            TcpOpts o = ts();
+            o.tsEcr = rxt.tsVal(); // the retransmission filled the hole
+            send(frame(ACK, peerNxt, una + 10 * 1448, 512, o, new byte[0]));
+            assertEquals(0, h.total(Stat.TCP_SPURIOUS_RETRANSMITS));
+        }
+
+        @Test
         void unansweredTailIsProbedBeforeTheRetransmissionTimeout() {
             start(b -> {});
             establish();

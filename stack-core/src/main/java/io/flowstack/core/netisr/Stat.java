@@ -89,6 +89,7 @@ public enum Stat {
     TCP_TIMEOUTS("TCP connections dropped after too many retransmissions"),
     TCP_RETRANSMITS("TCP segments retransmitted"),
     TCP_FAST_RETRANSMITS("TCP fast retransmits (RFC 5681 3.2)"),
+    TCP_SPURIOUS_RETRANSMITS("TCP retransmission episodes proved spurious by timestamps and undone (RFC 3522)"),
     TCP_LOSS_PROBES("TCP tail loss probes sent (RFC 8985 7)"),
     TCP_LOST_RETRANSMITS("TCP retransmissions found lost during recovery and sent again"),
     TCP_RTO("TCP retransmission timeouts"),

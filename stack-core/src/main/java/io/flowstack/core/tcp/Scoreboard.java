@@ -65,8 +65,8 @@ public final class Scoreboard extends SeqRangeSet {
      * RFC 6675 IsLost: the sequence numbers below the returned point are deemed lost, i.e. more
      * than (DupThresh - 1) * SMSS bytes are SACKed above them. Returns {@code una} if none is.
      */
-    int lossPoint(int una, int mss) {
-        long threshold = 2L * mss; // (DupThresh - 1) * SMSS with DupThresh = 3
+    int lossPoint(int una, int mss, int dupThresh) {
+        long threshold = (long) (dupThresh - 1) * mss;
         long acc = 0;
         for (int i = count - 1; i >= 0; i--) {
             int len = right[i] - left[i];

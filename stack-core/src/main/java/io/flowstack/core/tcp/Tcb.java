@@ -94,6 +94,12 @@ public final class Tcb {
     final Scoreboard sb = new Scoreboard();
     int highRxt;
     long unaRxtAt; // when the segment at SND.UNA was last retransmitted in recovery (0: not)
+    int dupThresh = 3; // RFC 5681 DupThresh, raised by proven reordering (undoSpurious)
+    int undoCwnd, undoSsthresh; // before the reduction of the current retransmission episode
+    boolean undoRto; // that episode began with a timeout
+    boolean eifel; // RFC 3522: the first ACK of new data is still to be checked
+    int rxtTsVal; // TSval of the episode's first retransmission
+    int rxtDegree; // segments SACKed above SND.UNA when the episode began
     long tlpAt; // RFC 8985 7.2 probe timeout (0: off)
     int tlpEnd; // RFC 8985 7.3 TLP.end_seq: SND.NXT when the probe went out (0 with tlpEndSet false: none)
     boolean tlpEndSet;

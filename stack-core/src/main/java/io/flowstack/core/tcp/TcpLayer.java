@@ -811,6 +811,15 @@ public final class TcpLayer {
             }
             sackInfo = !t.sb.isEmpty();
         }
+        if (t.eifel && Seq.gt(ack, t.sndUna)) {
+            // RFC 3522 (Eifel detection): the first ACK for new data after a retransmission
+            // echoes the timestamp of the segment that filled the hole; older than the
+            // retransmission's means the original arrived: the retransmission was spurious.
+            t.eifel = false;
+            if (opts.hasTimestamp && Seq.lt(opts.tsEcr, t.rxtTsVal)) {
+                undoSpurious(t);
+            }
+        }
         if (Seq.gt(ack, t.sndUna) && t.inRecovery && t.sackOk) {
             // RFC 6675 5: partial or full ACK during SACK-based recovery
             rttSample(t, ack);
@@ -856,7 +865,7 @@ public final class TcpLayer {
             ackAdvance(t, ack);
             t.sb.trimBelow(t.sndUna);
             if (t.sackOk && !t.inRecovery && !t.sb.isEmpty() && Seq.gt(t.sndUna, t.recover)
-                    && Seq.gt(t.sb.lossPoint(t.sndUna, t.mss), t.sndUna)) {
+                    && Seq.gt(t.sb.lossPoint(t.sndUna, t.mss, t.dupThresh), t.sndUna)) {
                 // RFC 6675 5 (4): IsLost(HighACK + 1) also starts recovery
                 enterSackRecovery(t);
             }
@@ -871,22 +880,23 @@ public final class TcpLayer {
                 recoveryLostRetransmission(t);
                 sackRecoverySend(t); // RFC 6675 5 (C)
             } else if (t.sackOk && !t.inRecovery && Seq.gt(ack, t.recover)
-                    && (t.dupAcks >= 3 || Seq.gt(t.sb.lossPoint(t.sndUna, t.mss), t.sndUna))) {
+                    && (t.dupAcks >= t.dupThresh || Seq.gt(t.sb.lossPoint(t.sndUna, t.mss, t.dupThresh), t.sndUna))) {
                 enterSackRecovery(t);
-            } else if (t.dupAcks == 3 && !t.inRecovery && Seq.gt(ack, t.recover)) {
+            } else if (t.dupAcks == t.dupThresh && !t.inRecovery && Seq.gt(ack, t.recover)) {
                 // RFC 5681 3.2 / RFC 6582 3.2 (2): fast retransmit
                 n.counters().inc(Stat.TCP_FAST_RETRANSMITS);
+                armUndo(t, false);
                 t.ssthresh = t.cc.onFastRetransmit(t, n.now());
                 t.recover = t.sndMax;
                 t.inRecovery = true;
                 retransmitFirst(t);
                 t.cwnd = t.ssthresh + 3 * t.mss;
-            } else if (t.dupAcks > 3 && t.inRecovery) {
+            } else if (t.dupAcks > t.dupThresh && t.inRecovery) {
                 t.cwnd += t.mss; // RFC 5681 3.2 (4): inflate
             } else if (t.sackOk && !t.inRecovery && !Seq.gt(ack, t.recover)
-                    && Seq.gt(t.sb.lossPoint(t.sndUna, t.mss), t.sndUna)) {
+                    && Seq.gt(t.sb.lossPoint(t.sndUna, t.mss, t.dupThresh), t.sndUna)) {
                 rtoRecoveryHole(t);
-            } else if (t.dupAcks <= 2 && !t.inRecovery) {
+            } else if (t.dupAcks < t.dupThresh && !t.inRecovery) {
                 limitedTransmit(t);
             }
         }
@@ -927,7 +937,7 @@ public final class TcpLayer {
      */
     private void recoveryLostRetransmission(Tcb t) {
         if (!Seq.gt(t.highRxt, t.sndUna) || t.unaRxtAt == 0
-                || !Seq.gt(t.sb.lossPoint(t.sndUna, t.mss), t.sndUna)) {
+                || !Seq.gt(t.sb.lossPoint(t.sndUna, t.mss, t.dupThresh), t.sndUna)) {
             return;
         }
         long rtt = Math.max(t.srtt + t.rttvar, 2_000_000L);
@@ -983,17 +993,59 @@ public final class TcpLayer {
         long avail = t.stream.send.tail() - pos(t, t.sndMax);
         int room = t.sndUna + t.sndWnd - t.sndMax;
         int len = (int) Math.min(Math.min(avail, maxData), room);
-        if (len <= 0 || t.inFlight() + len > t.cwnd + 2 * t.mss) {
+        if (len <= 0 || t.inFlight() + len > t.cwnd + (t.dupThresh - 1) * t.mss) {
             return;
         }
         n.counters().inc(Stat.TCP_LIMITED_TRANSMITS);
         sendData(t, t.sndMax, len, Tcp.ACK);
     }
 
+    /** Largest duplicate-ACK threshold reordering can raise a connection to (Linux caps at 300). */
+    private static final int MAX_DUP_THRESH = 64;
+
+    /**
+     * Saves what a retransmission episode is about to reduce, and the TSval its first
+     * retransmission carries, for Eifel detection (RFC 3522) on the first ACK of new data.
+     */
+    private void armUndo(Tcb t, boolean rto) {
+        t.undoCwnd = t.cwnd;
+        t.undoSsthresh = t.ssthresh;
+        t.undoRto = rto;
+        t.eifel = t.tsOk;
+        t.rxtTsVal = tsNow();
+        // reordering degree if this proves spurious: segments delivered above the "lost" one
+        t.rxtDegree = t.sb.isEmpty() ? t.dupAcks : (t.sb.highest(t.sndUna) - t.sndUna) / Math.max(1, t.mss);
+    }
+
+    /**
+     * A retransmission proved spurious (the network reordered or delayed, it did not drop):
+     * undo the window reduction (RFC 4015 3 for a timeout; RFC 3708 / Linux undo for fast
+     * retransmit), leave recovery, and tolerate reordering of the degree seen by raising
+     * DupThresh (RFC 4653's motivation; Linux's tp->reordering), so the next reordering of that
+     * extent does not trigger another spurious fast retransmit.
+     */
+    private void undoSpurious(Tcb t) {
+        n.counters().inc(Stat.TCP_SPURIOUS_RETRANSMITS);
+        t.cwnd = Math.max(t.cwnd, t.undoCwnd);
+        t.ssthresh = Math.max(t.ssthresh, t.undoSsthresh);
+        t.inRecovery = false;
+        t.recover = t.sndUna; // a new loss may start a new recovery at once
+        t.dupAcks = 0;
+        if (t.undoRto) {
+            t.backoff = 0;
+            if (Seq.lt(t.sndNxt, t.sndMax)) {
+                t.sndNxt = t.sndMax; // RFC 4015 3.2 (4): resume with new data, no go-back-N
+            }
+        } else {
+            t.dupThresh = Math.min(MAX_DUP_THRESH, Math.max(t.dupThresh, t.rxtDegree + 1));
+        }
+    }
+
     /** RFC 6675 5 (4): enter loss recovery with the scoreboard. */
     private void enterSackRecovery(Tcb t) {
         t.tlpAt = 0;
         n.counters().inc(Stat.TCP_FAST_RETRANSMITS);
+        armUndo(t, false);
         t.recover = t.sndMax; // RecoveryPoint = HighData
         t.ssthresh = t.cc.onFastRetransmit(t, n.now());
         t.cwnd = t.ssthresh;
@@ -1011,7 +1063,7 @@ public final class TcpLayer {
     private static int pipe(Tcb t) {
         int una = t.sndUna;
         int max = t.sndMax;
-        int lossPoint = Seq.min(t.sb.lossPoint(una, t.mss), max);
+        int lossPoint = Seq.min(t.sb.lossPoint(una, t.mss, t.dupThresh), max);
         int sacked = t.sb.sackedBetween(una, max);
         int lost = (lossPoint - una) - t.sb.sackedBetween(una, lossPoint);
         int rxt = Seq.max(t.highRxt, una);
@@ -1026,7 +1078,7 @@ public final class TcpLayer {
         for (int guard = 0; guard < 256 && t.cwnd - pipe >= maxData; guard++) {
             int una = t.sndUna;
             int high = t.sb.highest(una);
-            int lossPoint = Seq.min(t.sb.lossPoint(una, t.mss), t.sndMax);
+            int lossPoint = Seq.min(t.sb.lossPoint(una, t.mss, t.dupThresh), t.sndMax);
             int from = Seq.max(t.highRxt, una);
             // (1) the first unSACKed octet above HighRxt that IsLost
             int s = t.sb.nextUnsacked(from, lossPoint);
@@ -1953,7 +2005,7 @@ public final class TcpLayer {
                 recoveryLostRetransmission(t);
                 sackRecoverySend(t);
             } else if (t.sackOk && t.inFlight() > 0 && !t.sb.isEmpty()
-                    && Seq.gt(t.sb.lossPoint(t.sndUna, t.mss), t.sndUna)) {
+                    && Seq.gt(t.sb.lossPoint(t.sndUna, t.mss, t.dupThresh), t.sndUna)) {
                 rtoRecoveryHole(t);
             }
         }
@@ -2002,6 +2054,9 @@ public final class TcpLayer {
             n.counters().inc(Stat.TCP_RETRANSMITS);
             sendSyn(t);
             return;
+        }
+        if (t.backoff == 1) {
+            armUndo(t, true); // the first timeout of an episode: later ones are never spurious-checked
         }
         t.ssthresh = t.cc.onRto(t, now);
         t.cwnd = t.mss; // loss window (RFC 5681 3.1)
