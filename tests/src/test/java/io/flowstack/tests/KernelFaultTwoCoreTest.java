@@ -2,7 +2,7 @@ package io.flowstack.tests;
 
 import java.util.List;
 
-/** {@link KernelFaultCases} on a two-core stack (two TAP queues): every profile the stack meets (see OPEN_PROFILES). */
+/** {@link KernelFaultCases} on a two-core stack (two TAP queues): every profile. */
 class KernelFaultTwoCoreTest extends KernelFaultCases {
     @Override
     int cores() {

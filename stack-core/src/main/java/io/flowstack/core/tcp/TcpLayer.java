@@ -815,8 +815,11 @@ public final class TcpLayer {
             // RFC 3522 (Eifel detection): the first ACK for new data after a retransmission
             // echoes the timestamp of the segment that filled the hole; older than the
             // retransmission's means the original arrived: the retransmission was spurious.
+            // A one-tick margin: with 1 ms timestamps, an echo one tick older can come from a
+            // segment sent in the same millisecond as the lost one (the receiver updates
+            // TS.Recent only at Last.ACK.sent, RFC 7323 4.3), which is no proof.
             t.eifel = false;
-            if (opts.hasTimestamp && Seq.lt(opts.tsEcr, t.rxtTsVal)) {
+            if (opts.hasTimestamp && Seq.lt(opts.tsEcr, t.rxtTsVal - 1)) {
                 undoSpurious(t);
             }
         }
@@ -2058,6 +2061,7 @@ public final class TcpLayer {
         if (t.backoff == 1) {
             armUndo(t, true); // the first timeout of an episode: later ones are never spurious-checked
         }
+        t.dupThresh = 3; // a timeout says the reordering estimate was too high (as Linux resets tp->reordering)
         t.ssthresh = t.cc.onRto(t, now);
         t.cwnd = t.mss; // loss window (RFC 5681 3.1)
         t.inRecovery = false;
