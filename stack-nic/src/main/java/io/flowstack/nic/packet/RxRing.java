@@ -227,25 +227,29 @@ public final class RxRing {
         return (int) INT_VH.getAcquire(ring, (long) index * blockSize + BLOCK_STATUS);
     }
 
-    /** Opens the current block if the kernel handed it over; false if it still owns it. */
+    /**
+     * Opens the next block that the kernel handed over and that holds frames; false when the
+     * kernel still owns the current block. Empty or malformed blocks are handed back on the way
+     * (at most one lap of the ring: each is returned to the kernel, which then owns it).
+     */
     private boolean open() {
-        if ((blockStatus(block) & TP_STATUS_USER) == 0) {
-            return false;
+        for (;;) {
+            if ((blockStatus(block) & TP_STATUS_USER) == 0) {
+                return false;
+            }
+            add(BLOCKS, blocks, 1);
+            int num = ring.get(INT, blockBase + BLOCK_NUM_PKTS);
+            int first = ring.get(INT, blockBase + BLOCK_OFFSET_TO_FIRST_PKT);
+            if (num <= 0) {
+                release(); // nothing in it (a correct kernel never retires an empty block)
+            } else if (first < BLOCK_DESC_SIZE || first > blockSize - HEADER_BYTES) {
+                corrupt();
+            } else {
+                left = num;
+                next = blockBase + first;
+                return true;
+            }
         }
-        add(BLOCKS, blocks, 1);
-        int num = ring.get(INT, blockBase + BLOCK_NUM_PKTS);
-        int first = ring.get(INT, blockBase + BLOCK_OFFSET_TO_FIRST_PKT);
-        if (num <= 0) {
-            release(); // nothing in it: hand it back (a correct kernel never retires an empty block)
-            return true;
-        }
-        if (first < BLOCK_DESC_SIZE || first > blockSize - HEADER_BYTES) {
-            corrupt();
-            return true;
-        }
-        left = num;
-        next = blockBase + first;
-        return true;
     }
 
     /** Drops what is left of the open block and returns it. */
