@@ -260,6 +260,9 @@ final class EndpointCommand implements Callable<Integer> {
      * (then the host's kernel would take our frames as its own); offload warnings go to stderr.
      */
     private PacketNic openPacket(StackConfig config, PrintWriter err) {
+        if (!Netdev.exists(packet)) {
+            throw new IllegalArgumentException("no interface " + packet + " in this network namespace (see ip link)");
+        }
         byte[] hw = Netdev.hwAddr(packet);
         long ifMac = 0;
         for (byte b : hw) {
