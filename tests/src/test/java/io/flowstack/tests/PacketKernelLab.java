@@ -213,7 +213,8 @@ public final class PacketKernelLab implements AutoCloseable {
         return exec(timeout, null, "bash", "-o", "pipefail", "-c", script);
     }
 
-    private static Result host(String... cmd) {
+    /** A root-namespace command (ip link on the stack's end); fails unless it exits 0. */
+    static Result host(String... cmd) {
         Result r = run(Arrays.asList(cmd), DEFAULT_TIMEOUT, null);
         if (r.exit() != 0) {
             throw new IllegalStateException("command failed: " + r);

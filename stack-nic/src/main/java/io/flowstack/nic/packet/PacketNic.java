@@ -173,7 +173,8 @@ public final class PacketNic implements Nic {
                     } else {
                         Packet.joinFanout(fd, group, options.fanout().kernelType() | flags, ifname);
                     }
-                    qs[i] = new PacketQueue(ifname, i, fd, rings.rx, rings.tx, options.txKickBatch());
+                    qs[i] = new PacketQueue(ifname, i, fd, rings.rx, rings.tx, options.txKickBatch(),
+                            arena.allocate(8, 8));
                 } catch (RuntimeException e) {
                     Libc.close(fd);
                     throw e;
@@ -371,7 +372,8 @@ public final class PacketNic implements Nic {
     /**
      * Per-queue counters of the rings and of the kernel, one line per queue, e.g.
      * {@code queue 0: rx 1200 (truncated 0, outgoing 0, vlan 0, csum-not-ready 0, corrupt blocks 0),
-     * tx 3400 (drops 0, errors 0, kicks 120, kick errors 0), kernel: packets 1200, ring-full drops 0}.
+     * tx 3400 (drops 0, errors 0, kicks 120, kick errors 0), socket errors 0, kernel: packets 1200,
+     * ring-full drops 0}.
      * It reads (and so resets) the kernel's clear-on-read statistics: control path, while the
      * sockets are open.
      */
@@ -392,7 +394,8 @@ public final class PacketNic implements Nic {
                     .append(", errors ").append(q.txErrors())
                     .append(", kicks ").append(q.txKicks())
                     .append(", kick errors ").append(q.txKickErrors())
-                    .append("), kernel: packets ").append(k.packets())
+                    .append("), socket errors ").append(q.socketErrors())
+                    .append(", kernel: packets ").append(k.packets())
                     .append(", ring-full drops ").append(k.drops())
                     .append('\n');
         }

@@ -41,12 +41,14 @@ import java.lang.invoke.VarHandle;
 public final class PacketQueue extends CountingQueue {
     private static final VarHandle KICKS;
     private static final VarHandle KICK_ERRORS;
+    private static final VarHandle SOCKET_ERRORS;
 
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
             KICKS = l.findVarHandle(PacketQueue.class, "kicks", long.class);
             KICK_ERRORS = l.findVarHandle(PacketQueue.class, "kickErrors", long.class);
+            SOCKET_ERRORS = l.findVarHandle(PacketQueue.class, "socketErrors", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -58,21 +60,26 @@ public final class PacketQueue extends CountingQueue {
     private final RxRing rx;
     private final TxRing tx;
     private final int kickBatch;
+    /** 8 native bytes for reading SO_ERROR without allocating. */
+    private final MemorySegment errorScratch;
     /** Frames marked SEND_REQUEST since the last kick. */
     private int unkicked;
     /** The last kick left marked frames in the ring (e.g. ENOBUFS): kick again at the next flush. */
     private boolean kickAgain;
     private long kicks;
     private long kickErrors;
+    private long socketErrors;
+    private int lastSocketError;
     private volatile boolean closed;
 
-    PacketQueue(String ifname, int index, int fd, RxRing rx, TxRing tx, int kickBatch) {
+    PacketQueue(String ifname, int index, int fd, RxRing rx, TxRing tx, int kickBatch, MemorySegment errorScratch) {
         this.ifname = ifname;
         this.index = index;
         this.fd = fd;
         this.rx = rx;
         this.tx = tx;
         this.kickBatch = kickBatch;
+        this.errorScratch = errorScratch;
     }
 
     /** The interface name. */
@@ -175,14 +182,32 @@ public final class PacketQueue extends CountingQueue {
     }
 
     /**
-     * Called by the owner before it sleeps: sends what is marked, then reports whether a frame
-     * waits in the ring. poll() only reports the block before the one the kernel is filling, so
-     * this also catches a ready block poll() would not announce.
+     * Called by the owner before it sleeps: sends what is marked, clears a pending socket error,
+     * then reports whether a frame waits in the ring. poll() only reports the block before the
+     * one the kernel is filling, so this also catches a ready block poll() would not announce.
+     * The socket error (ENETDOWN when the interface goes down) must be read, or poll() reports
+     * POLLERR at once on every call and the owner never sleeps again, even after the interface
+     * is back up; it is counted in {@link #socketErrors()}.
      */
     @Override
     public boolean rxReady() {
         flushTx();
+        int e = Libc.socketError(fd, errorScratch);
+        if (e > 0) {
+            lastSocketError = e;
+            SOCKET_ERRORS.setOpaque(this, socketErrors + 1);
+        }
         return rx.ready();
+    }
+
+    /** Pending socket errors read (and cleared) before sleeping, e.g. ENETDOWN. */
+    public long socketErrors() {
+        return (long) SOCKET_ERRORS.getOpaque(this);
+    }
+
+    /** The errno of the last socket error read (0 if none yet); owner thread or after it stopped. */
+    public int lastSocketError() {
+        return lastSocketError;
     }
 
     /** Kicks of the TX ring (system calls made to transmit). */
