@@ -272,6 +272,11 @@ final class EndpointCommand implements Callable<Integer> {
                 .withFanout(fanout != null ? fanout : PacketNic.Options.DEFAULT.fanout())
                 .withPromiscuous(ifMac != config.mac);
         PacketNic p = PacketNic.open(packet, cores, o);
+        if (mtu != null && mtu > p.mtu()) {
+            p.close();
+            throw new IllegalArgumentException("--mtu " + mtu + " is larger than the MTU " + p.mtu() + " of " + packet
+                    + ": the kernel would drop the longer frames (raise it with ip link set " + packet + " mtu N)");
+        }
         for (String w : p.offloadWarnings()) {
             err.println("stack endpoint: warning: " + w);
         }

@@ -173,7 +173,7 @@ public final class PacketNic implements Nic {
                     } else {
                         Packet.joinFanout(fd, group, options.fanout().kernelType() | flags, ifname);
                     }
-                    qs[i] = new PacketQueue(ifname, i, fd, rings.rx, rings.tx, options.txKickBatch(),
+                    qs[i] = new PacketQueue(ifname, i, fd, rings.rx, rings.tx, options.txKickBatch(), mtu,
                             arena.allocate(8, 8));
                 } catch (RuntimeException e) {
                     Libc.close(fd);

@@ -60,6 +60,8 @@ public final class PacketQueue extends CountingQueue {
     private final RxRing rx;
     private final TxRing tx;
     private final int kickBatch;
+    /** Longest frame the device sends: MTU + Ethernet header (the kernel drops longer ones). */
+    private final int maxFrame;
     /** 8 native bytes for reading SO_ERROR without allocating. */
     private final MemorySegment errorScratch;
     /** Frames marked SEND_REQUEST since the last kick. */
@@ -72,13 +74,15 @@ public final class PacketQueue extends CountingQueue {
     private int lastSocketError;
     private volatile boolean closed;
 
-    PacketQueue(String ifname, int index, int fd, RxRing rx, TxRing tx, int kickBatch, MemorySegment errorScratch) {
+    PacketQueue(String ifname, int index, int fd, RxRing rx, TxRing tx, int kickBatch, int mtu,
+                MemorySegment errorScratch) {
         this.ifname = ifname;
         this.index = index;
         this.fd = fd;
         this.rx = rx;
         this.tx = tx;
         this.kickBatch = kickBatch;
+        this.maxFrame = Math.min(tx.maxFrame(), mtu + 14);
         this.errorScratch = errorScratch;
     }
 
@@ -123,12 +127,13 @@ public final class PacketQueue extends CountingQueue {
     }
 
     /**
-     * Copies one frame into the TX ring. A frame longer than a slot (or than the MTU allows) is
-     * a {@link #txErrors()}; a full ring a {@link #txDrops()}; both return {@code false}.
+     * Copies one frame into the TX ring. A frame longer than the interface's MTU plus the
+     * Ethernet header (which the kernel would drop without a word, PACKET_LOSS) is a
+     * {@link #txErrors()}; a full ring a {@link #txDrops()}; both return {@code false}.
      */
     @Override
     public boolean transmit(MemorySegment frame, long offset, int length) {
-        if (length <= 0 || length > tx.maxFrame()) {
+        if (length <= 0 || length > maxFrame) {
             countTxError();
             return false;
         }
