@@ -688,4 +688,43 @@ public final class Libc {
             throw rethrow(t);
         }
     }
+
+    // ------------------------------------------------------------------ appended: AF_PACKET back-end
+
+    /** {@code SO_ERROR} (SOL_SOCKET): the pending socket error, cleared by reading it. */
+    public static final int SO_ERROR = 4;
+    /** x86_64 {@code getsockopt} system call number. */
+    public static final long SYS_GETSOCKOPT = 55;
+
+    // long syscall(long nr, long fd, long level, long optname, long optval, long optlen): raw addresses
+    private static final MethodHandle SYSCALL_GETSOCKOPT_ADDR = link("syscall",
+            FunctionDescriptor.of(LONG, LONG, LONG, LONG, LONG, LONG, LONG), 1);
+
+    /**
+     * Reads and clears the pending error of socket {@code fd} ({@code getsockopt(SO_ERROR)}),
+     * without allocating: {@code scratch} (a native segment of at least 8 bytes, owned by the
+     * caller) holds the value and the length. A socket with a pending error (e.g. ENETDOWN after
+     * its interface went down) makes {@code poll()} report POLLERR until the error is read.
+     * Hot-path contract: never throws for a failed call.
+     *
+     * @return the pending errno (0 if none), or {@code -errno} if getsockopt itself failed
+     */
+    public static int socketError(int fd, MemorySegment scratch) {
+        checkLength(scratch, 8);
+        if (!scratch.isNative()) {
+            throw new IllegalArgumentException("socketError needs a native segment");
+        }
+        scratch.set(INT, 0, 0);
+        scratch.set(INT, 4, 4);
+        MemorySegment st = state();
+        try {
+            long r = (long) SYSCALL_GETSOCKOPT_ADDR.invokeExact(st, SYS_GETSOCKOPT, (long) fd, (long) SOL_SOCKET,
+                    (long) SO_ERROR, scratch.address(), scratch.address() + 4);
+            return r < 0 ? -errno(st) : scratch.get(INT, 0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        } finally {
+            Reference.reachabilityFence(scratch);
+        }
+    }
 }

@@ -9,10 +9,13 @@ import io.flowstack.core.service.TcpEchoService;
 import io.flowstack.core.service.UdpEchoService;
 import io.flowstack.core.wire.Ethernet;
 import io.flowstack.core.wire.Ipv4;
+import io.flowstack.nativeio.Netdev;
 import io.flowstack.nic.Nic;
 import io.flowstack.nic.TapNic;
 import io.flowstack.nic.impair.ImpairedNic;
 import io.flowstack.nic.impair.ImpairmentSpec;
+import io.flowstack.nic.packet.FanoutMode;
+import io.flowstack.nic.packet.PacketNic;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -31,18 +34,21 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
 
 /**
- * {@code stack endpoint}: runs one stack on a TAP device with the services asked for, until
+ * {@code stack endpoint}: runs one stack on a TAP device (or, with {@code --packet}, on an
+ * interface through AF_PACKET) with the services asked for, until
  * SIGINT/SIGTERM; then stops everything and prints the per-core counters.
  */
 @Command(
         name = "endpoint",
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
-        header = "Runs the stack as an endpoint on a TAP device until Ctrl-C.",
+        header = "Runs the stack as an endpoint on a TAP device (or AF_PACKET) until Ctrl-C.",
         description = {
             "Attaches to the TAP device NAME (one queue per core; created if it does not exist), "
                     + "answers ARP and ping, reassembles and fragments IPv4, speaks TCP and runs the --serve "
-                    + "services, with one netisr thread per core.",
+                    + "services, with one netisr thread per core. With --packet IFNAME it uses the existing "
+                    + "interface IFNAME instead: one AF_PACKET socket per core (TPACKET_V3 rings, fanout), "
+                    + "promiscuous unless --mac is the interface's own MAC.",
             "",
             "The kernel side of the TAP (addresses, link up, network namespace) is yours to configure. "
                     + "Ctrl-C or SIGTERM stops the stack cleanly and prints its per-core counters. "
@@ -63,6 +69,9 @@ import picocli.CommandLine.TypeConversionException;
             "       --serve discard:9 --serve chargen:19 --serve http:80 \\",
             "       --serve udp-echo:7 --cc newreno --impair loss=1%%,delay=2ms,dir=rx",
             "",
+            "  # AF_PACKET on an existing interface (a veth or a NIC with gro/lro off), 2 cores:",
+            "  sudo ./stack endpoint --packet veth0 --addr 198.18.0.2/24 --cores 2 --serve http:80",
+            "",
             "  # one core, a default gateway and a fixed MAC:",
             "  sudo ./stack endpoint --tap fs1 --addr 198.19.0.2/24 --gateway 198.19.0.1 \\",
             "       --cores 1 --mac 02:00:00:00:01:02",
@@ -75,9 +84,21 @@ final class EndpointCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--tap", required = true, paramLabel = "NAME",
-            description = "TAP device in the current network namespace, created if missing (1-15 characters).")
+    @Option(names = "--tap", paramLabel = "NAME",
+            description = "TAP device in the current network namespace, created if missing (1-15 characters). "
+                    + "One of --tap or --packet is required.")
     String tap;
+
+    @Option(names = "--packet", paramLabel = "IFNAME",
+            description = "Use the existing, up interface IFNAME through AF_PACKET instead of a TAP: one socket "
+                    + "per core with TPACKET_V3 rings, in one fanout group (docs/AF_PACKET.md).")
+    String packet;
+
+    @Option(names = "--fanout", paramLabel = "MODE", converter = FanoutConverter.class,
+            description = "With --packet: how the kernel spreads frames over the cores: toeplitz (default: the "
+                    + "stack's own flow hash as a BPF program, no frame hops between cores), cpu, hash, lb, rnd "
+                    + "or qm (the NIC's RX queue).")
+    FanoutMode fanout;
 
     @Option(names = "--addr", required = true, paramLabel = "A.B.C.D/P", converter = Ipv4Prefix.Converter.class,
             description = "The stack's address and prefix length, e.g. 198.18.0.2/24.")
@@ -124,9 +145,18 @@ final class EndpointCommand implements Callable<Integer> {
     ImpairmentSpec impair;
 
     private volatile FlowStack stack;
+    private volatile String packetReport;
 
     /** Checks what picocli cannot: relations between options. Throws ParameterException (exit 2). */
     void validate() {
+        if ((tap == null) == (packet == null)) {
+            throw new ParameterException(spec.commandLine(), tap == null
+                    ? "Missing required option: --tap=NAME or --packet=IFNAME"
+                    : "--tap and --packet exclude each other: give one device");
+        }
+        if (fanout != null && packet == null) {
+            throw new ParameterException(spec.commandLine(), "--fanout applies only to --packet");
+        }
         if (cores < 1 || cores > 64) {
             throw new ParameterException(spec.commandLine(), "--cores must be 1..64, got " + cores);
         }
@@ -186,17 +216,21 @@ final class EndpointCommand implements Callable<Integer> {
                 },
                 () -> printCounters(out));
         try {
-            TapNic tapNic = TapNic.open(tap, cores, TapNic.Options.DEFAULT);
-            Nic nic = tapNic;
+            Nic device = packet != null ? openPacket(config, err) : TapNic.open(tap, cores, TapNic.Options.DEFAULT);
+            Nic nic = device;
             if (impairs()) {
                 try {
-                    nic = ImpairedNic.wrap(tapNic, impair, System::nanoTime);
+                    nic = ImpairedNic.wrap(device, impair, System::nanoTime);
                 } catch (RuntimeException e) {
-                    tapNic.close();
+                    device.close();
                     throw e;
                 }
             }
-            teardown.add("close tap " + nic.name(), nic::close); // the wrapper closes the TAP
+            teardown.add("close " + deviceKind() + " " + nic.name(), nic::close); // the wrapper closes the device
+            if (device instanceof PacketNic p) {
+                // runs after the stack stopped and before the sockets close: the kernel's counters
+                teardown.add("read the AF_PACKET counters", () -> packetReport = p.countersReport());
+            }
             FlowStack s = FlowStack.start(config, nic);
             stack = s;
             teardown.add("stop the stack", s::close);
@@ -221,19 +255,57 @@ final class EndpointCommand implements Callable<Integer> {
         return Main.OK;
     }
 
+    /**
+     * The AF_PACKET NIC of --packet: promiscuous unless the stack uses the interface's own MAC
+     * (then the host's kernel would take our frames as its own); offload warnings go to stderr.
+     */
+    private PacketNic openPacket(StackConfig config, PrintWriter err) {
+        if (!Netdev.exists(packet)) {
+            throw new IllegalArgumentException("no interface " + packet + " in this network namespace (see ip link)");
+        }
+        byte[] hw = Netdev.hwAddr(packet);
+        long ifMac = 0;
+        for (byte b : hw) {
+            ifMac = (ifMac << 8) | (b & 0xFF);
+        }
+        PacketNic.Options o = PacketNic.Options.DEFAULT
+                .withFanout(fanout != null ? fanout : PacketNic.Options.DEFAULT.fanout())
+                .withPromiscuous(ifMac != config.mac);
+        PacketNic p = PacketNic.open(packet, cores, o);
+        if (mtu != null && mtu > p.mtu()) {
+            p.close();
+            throw new IllegalArgumentException("--mtu " + mtu + " is larger than the MTU " + p.mtu() + " of " + packet
+                    + ": the kernel would drop the longer frames (raise it with ip link set " + packet + " mtu N)");
+        }
+        for (String w : p.offloadWarnings()) {
+            err.println("stack endpoint: warning: " + w);
+        }
+        err.flush();
+        return p;
+    }
+
+    /** {@code tap} or {@code packet}, for messages. */
+    String deviceKind() {
+        return packet != null ? "packet" : "tap";
+    }
+
     /** Whether --impair asks for any impairment (an empty spec impairs nothing). */
     boolean impairs() {
         return impair != null && impair.impairs();
     }
 
     String banner(String device, StackConfig config) {
-        StringBuilder b = new StringBuilder("flowstack endpoint: tap ").append(device)
+        StringBuilder b = new StringBuilder("flowstack endpoint: ").append(deviceKind()).append(' ').append(device)
                 .append(' ').append(addr)
                 .append(" mac ").append(Ethernet.macToString(config.mac));
         if (gateway != null) {
             b.append(" gateway ").append(Ipv4.toString(gateway));
         }
-        b.append(" cores ").append(cores).append(", tcp cc ").append(config.tcpCongestionControl);
+        b.append(" cores ").append(cores);
+        if (packet != null) {
+            b.append(", fanout ").append((fanout != null ? fanout : PacketNic.Options.DEFAULT.fanout()).cliName());
+        }
+        b.append(", tcp cc ").append(config.tcpCongestionControl);
         if (impairs()) {
             b.append(", impaired ").append(impair);
         }
@@ -257,6 +329,18 @@ final class EndpointCommand implements Callable<Integer> {
         }
     }
 
+    /** {@code --fanout}: {@link FanoutMode#parse}, any case. */
+    static final class FanoutConverter implements ITypeConverter<FanoutMode> {
+        @Override
+        public FanoutMode convert(String value) {
+            try {
+                return FanoutMode.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
     /** {@code --impair}: {@link ImpairmentSpec#parse}, whose message names the bad item. */
     static final class ImpairmentConverter implements ITypeConverter<ImpairmentSpec> {
         @Override
@@ -274,6 +358,11 @@ final class EndpointCommand implements Callable<Integer> {
         if (s != null) {
             out.println("flowstack endpoint: stopped; per-core counters:");
             out.print(s.countersReport());
+        }
+        String p = packetReport;
+        if (p != null) {
+            out.println("AF_PACKET queues of " + packet + ":");
+            out.print(p);
         }
         out.flush();
     }

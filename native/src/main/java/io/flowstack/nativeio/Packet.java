@@ -1,0 +1,279 @@
+package io.flowstack.nativeio;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * AF_PACKET constants, struct layouts and control-path helpers from {@code linux/if_packet.h}
+ * (x86_64 values, FRAME-IO §4.1), so that nothing needs kernel headers at run time.
+ *
+ * <p>Ring layout rules are those of the kernel's {@code Documentation/networking/packet_mmap.rst}
+ * ("TPACKET_V3 ... example", "AF_PACKET TX ring"); each constant names the field it locates.
+ * Multi-byte fields of the ring headers are in host byte order (little-endian here).
+ *
+ * <p>Every helper throws {@link NativeException} naming the option and the interface, e.g.
+ * {@code PACKET_FANOUT veth0 (group 3, mode cpu): EINVAL (Invalid argument)}.
+ *
+ * <p>Owned by: nobody (stateless, thread safe; control path only: the helpers allocate).
+ */
+public final class Packet {
+    /** {@code SOL_PACKET}: the socket option level. */
+    public static final int SOL_PACKET = 263;
+
+    /** {@code ETH_P_ALL}, host order. */
+    public static final int ETH_P_ALL = 0x0003;
+    /** {@code htons(ETH_P_ALL)}: the value {@code socket()} and {@code sockaddr_ll} expect. */
+    public static final short ETH_P_ALL_BE = 0x0300;
+
+    // SOL_PACKET options
+    public static final int PACKET_ADD_MEMBERSHIP = 1;
+    public static final int PACKET_DROP_MEMBERSHIP = 2;
+    public static final int PACKET_RX_RING = 5;
+    public static final int PACKET_STATISTICS = 6;
+    public static final int PACKET_AUXDATA = 8;
+    public static final int PACKET_VERSION = 10;
+    public static final int PACKET_HDRLEN = 11;
+    public static final int PACKET_RESERVE = 12;
+    public static final int PACKET_TX_RING = 13;
+    public static final int PACKET_LOSS = 14;
+    public static final int PACKET_VNET_HDR = 15;
+    public static final int PACKET_TIMESTAMP = 17;
+    public static final int PACKET_FANOUT = 18;
+    public static final int PACKET_TX_HAS_OFF = 19;
+    public static final int PACKET_QDISC_BYPASS = 20;
+    public static final int PACKET_ROLLOVER_STATS = 21;
+    public static final int PACKET_FANOUT_DATA = 22;
+    public static final int PACKET_IGNORE_OUTGOING = 23;
+
+    /** {@code packet_mreq.mr_type}: promiscuous mode, reference-counted by the kernel. */
+    public static final short PACKET_MR_PROMISC = 1;
+
+    // tpacket versions
+    public static final int TPACKET_V1 = 0;
+    public static final int TPACKET_V2 = 1;
+    public static final int TPACKET_V3 = 2;
+
+    // sll_pkttype
+    public static final int PACKET_HOST = 0;
+    public static final int PACKET_BROADCAST = 1;
+    public static final int PACKET_MULTICAST = 2;
+    public static final int PACKET_OTHERHOST = 3;
+    public static final int PACKET_OUTGOING = 4;
+
+    // RX status bits (tp_status of a frame, block_status of a V3 block)
+    public static final int TP_STATUS_KERNEL = 0;
+    public static final int TP_STATUS_USER = 1;
+    public static final int TP_STATUS_COPY = 1 << 1;
+    public static final int TP_STATUS_LOSING = 1 << 2;
+    public static final int TP_STATUS_CSUMNOTREADY = 1 << 3;
+    public static final int TP_STATUS_VLAN_VALID = 1 << 4;
+    public static final int TP_STATUS_BLK_TMO = 1 << 5;
+    public static final int TP_STATUS_VLAN_TPID_VALID = 1 << 6;
+    public static final int TP_STATUS_CSUM_VALID = 1 << 7;
+
+    // TX status values (tp_status of a TX frame)
+    public static final int TP_STATUS_AVAILABLE = 0;
+    public static final int TP_STATUS_SEND_REQUEST = 1;
+    public static final int TP_STATUS_SENDING = 1 << 1;
+    public static final int TP_STATUS_WRONG_FORMAT = 1 << 2;
+
+    // fanout modes (low byte of type_flags) and flags
+    public static final int PACKET_FANOUT_HASH = 0;
+    public static final int PACKET_FANOUT_LB = 1;
+    public static final int PACKET_FANOUT_CPU = 2;
+    public static final int PACKET_FANOUT_ROLLOVER = 3;
+    public static final int PACKET_FANOUT_RND = 4;
+    public static final int PACKET_FANOUT_QM = 5;
+    public static final int PACKET_FANOUT_CBPF = 6;
+    public static final int PACKET_FANOUT_EBPF = 7;
+    public static final int PACKET_FANOUT_FLAG_ROLLOVER = 0x1000;
+    public static final int PACKET_FANOUT_FLAG_UNIQUEID = 0x2000;
+    public static final int PACKET_FANOUT_FLAG_IGNORE_OUTGOING = 0x4000;
+    public static final int PACKET_FANOUT_FLAG_DEFRAG = 0x8000;
+
+    /** {@code TPACKET_ALIGNMENT}: every ring header and frame start is aligned to it. */
+    public static final int TPACKET_ALIGNMENT = 16;
+
+    /** {@code struct sockaddr_ll} (20 bytes). */
+    public static final int SOCKADDR_LL_SIZE = 20;
+    public static final long SLL_FAMILY = 0;
+    public static final long SLL_PROTOCOL = 2;
+    public static final long SLL_IFINDEX = 4;
+    public static final long SLL_HATYPE = 8;
+    public static final long SLL_PKTTYPE = 10;
+    public static final long SLL_HALEN = 11;
+    public static final long SLL_ADDR = 12;
+
+    /** {@code struct packet_mreq} (16 bytes): ifindex, type, alen, address[8]. */
+    public static final int PACKET_MREQ_SIZE = 16;
+
+    /**
+     * {@code struct tpacket_req3} (28 bytes): block_size, block_nr, frame_size, frame_nr,
+     * retire_blk_tov (ms), sizeof_priv, feature_req_word.
+     */
+    public static final int TPACKET_REQ3_SIZE = 28;
+
+    /**
+     * {@code struct tpacket_block_desc} (V3 block header, 48 bytes): version@0,
+     * offset_to_priv@4, then {@code hdr.bh1}: block_status@8, num_pkts@12,
+     * offset_to_first_pkt@16, blk_len@20, seq_num(u64)@24, ts_first_pkt@32, ts_last_pkt@40.
+     */
+    public static final int BLOCK_DESC_SIZE = 48;
+    public static final long BLOCK_VERSION = 0;
+    public static final long BLOCK_OFFSET_TO_PRIV = 4;
+    public static final long BLOCK_STATUS = 8;
+    public static final long BLOCK_NUM_PKTS = 12;
+    public static final long BLOCK_OFFSET_TO_FIRST_PKT = 16;
+    public static final long BLOCK_LEN = 20;
+    public static final long BLOCK_SEQ_NUM = 24;
+
+    /**
+     * {@code struct tpacket3_hdr} (48 bytes): tp_next_offset@0, tp_sec@4, tp_nsec@8,
+     * tp_snaplen@12, tp_len@16, tp_status@20, tp_mac(u16)@24, tp_net(u16)@26, hv1.tp_rxhash@28,
+     * hv1.tp_vlan_tci@32, hv1.tp_vlan_tpid(u16)@36. A {@code sockaddr_ll} follows at
+     * {@link #TPACKET3_SLL}; the frame starts at {@code hdr + tp_mac}.
+     */
+    public static final int TPACKET3_HDR_SIZE = 48;
+    public static final long TP3_NEXT_OFFSET = 0;
+    public static final long TP3_SEC = 4;
+    public static final long TP3_NSEC = 8;
+    public static final long TP3_SNAPLEN = 12;
+    public static final long TP3_LEN = 16;
+    public static final long TP3_STATUS = 20;
+    public static final long TP3_MAC = 24;
+    public static final long TP3_NET = 26;
+    public static final long TP3_RXHASH = 28;
+    public static final long TP3_VLAN_TCI = 32;
+    public static final long TP3_VLAN_TPID = 36;
+    /** {@code TPACKET_ALIGN(sizeof(struct tpacket3_hdr))}: where the kernel puts sockaddr_ll. */
+    public static final long TPACKET3_SLL = 48;
+    /** {@code TPACKET3_HDRLEN} = TPACKET_ALIGN(sizeof(tpacket3_hdr)) + sizeof(sockaddr_ll). */
+    public static final int TPACKET3_HDRLEN = 68;
+    /**
+     * Offset of the frame data in a TX ring slot: {@code TPACKET3_HDRLEN - sizeof(sockaddr_ll)}
+     * = 48 (the kernel's {@code tpacket_parse_header}; FRAME-IO §8 pitfall 1).
+     */
+    public static final int TX_DATA_OFFSET_V3 = TPACKET3_HDRLEN - SOCKADDR_LL_SIZE;
+
+    /** {@code struct tpacket_stats_v3} (12 bytes): tp_packets, tp_drops, tp_freeze_q_cnt. */
+    public static final int TPACKET_STATS_V3_SIZE = 12;
+
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT;
+
+    private Packet() {
+    }
+
+    /** {@code TPACKET_ALIGN(x)}: {@code x} rounded up to {@link #TPACKET_ALIGNMENT}. */
+    public static int align(int x) {
+        return (x + TPACKET_ALIGNMENT - 1) & ~(TPACKET_ALIGNMENT - 1);
+    }
+
+    /**
+     * A raw AF_PACKET socket with protocol 0, non-blocking and close-on-exec. Protocol 0 keeps
+     * it deaf until {@link #bind} (created with ETH_P_ALL it would receive from every interface
+     * at once, FRAME-IO §8 pitfall 9).
+     */
+    public static int openSocket() {
+        return Libc.socket(Libc.AF_PACKET, Libc.SOCK_RAW | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, 0);
+    }
+
+    /** {@code setsockopt(SOL_PACKET, option, int value)} with the interface in the message. */
+    public static void setInt(int fd, int option, int value, String optionName, String ifname) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment v = arena.allocateFrom(INT, value);
+            Libc.setsockopt(fd, SOL_PACKET, option, v, 4, optionName, ifname);
+        }
+    }
+
+    /** {@code getsockopt(SOL_PACKET, option)} of one int, passing {@code input} in the buffer. */
+    public static int getInt(int fd, int option, int input, String optionName) {
+        return Libc.getsockoptInt(fd, SOL_PACKET, option, input, optionName);
+    }
+
+    /**
+     * {@code PACKET_RX_RING} or {@code PACKET_TX_RING} with a {@code struct tpacket_req3}
+     * (packet_mmap.rst: block_size a multiple of the page size, frame_size a multiple of
+     * {@link #TPACKET_ALIGNMENT}, frame_nr = block_size / frame_size * block_nr; a V3 TX ring
+     * must leave retire_blk_tov, sizeof_priv and feature_req_word at 0).
+     */
+    public static void setRing(int fd, int option, int blockSize, int blockNr, int frameSize,
+                               int retireTimeoutMs, String ifname) {
+        int frameNr = blockSize / frameSize * blockNr;
+        String name = option == PACKET_RX_RING ? "PACKET_RX_RING" : "PACKET_TX_RING";
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment req = arena.allocate(TPACKET_REQ3_SIZE, 8);
+            req.set(INT, 0, blockSize);
+            req.set(INT, 4, blockNr);
+            req.set(INT, 8, frameSize);
+            req.set(INT, 12, frameNr);
+            req.set(INT, 16, retireTimeoutMs);
+            req.set(INT, 20, 0);
+            req.set(INT, 24, 0);
+            Libc.setsockopt(fd, SOL_PACKET, option, req, TPACKET_REQ3_SIZE, name,
+                    ifname + " (block_size " + blockSize + ", block_nr " + blockNr + ", frame_size "
+                            + frameSize + ", frame_nr " + frameNr + ", retire_blk_tov " + retireTimeoutMs + " ms)");
+        }
+    }
+
+    /**
+     * {@code bind(fd, sockaddr_ll{AF_PACKET, protocol, ifindex})}; {@code protocolBe} is in
+     * network order ({@link #ETH_P_ALL_BE}).
+     */
+    public static void bind(int fd, int ifindex, short protocolBe, String ifname) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment sll = arena.allocate(SOCKADDR_LL_SIZE, 4);
+            sll.set(SHORT, SLL_FAMILY, (short) Libc.AF_PACKET);
+            sll.set(SHORT, SLL_PROTOCOL, protocolBe);
+            sll.set(INT, SLL_IFINDEX, ifindex);
+            Libc.bind(fd, sll, SOCKADDR_LL_SIZE, ifname + " (ifindex " + ifindex + ")");
+        }
+    }
+
+    /**
+     * {@code PACKET_ADD_MEMBERSHIP} with {@link #PACKET_MR_PROMISC}: the interface is
+     * promiscuous while this socket lives (the kernel drops the membership when it closes).
+     */
+    public static void addPromiscuous(int fd, int ifindex, String ifname) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment mreq = arena.allocate(PACKET_MREQ_SIZE, 4);
+            mreq.set(INT, 0, ifindex);
+            mreq.set(SHORT, 4, PACKET_MR_PROMISC);
+            Libc.setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, mreq, PACKET_MREQ_SIZE,
+                    "PACKET_ADD_MEMBERSHIP(PACKET_MR_PROMISC)", ifname);
+        }
+    }
+
+    /**
+     * Joins fanout group {@code id} with {@code typeFlags} (a PACKET_FANOUT_* mode or'ed with
+     * flags); the socket must be bound (EINVAL otherwise, FRAME-IO §4.2).
+     */
+    public static void joinFanout(int fd, int id, int typeFlags, String ifname) {
+        int arg = (id & 0xffff) | (typeFlags << 16);
+        setInt(fd, PACKET_FANOUT, arg, "PACKET_FANOUT",
+                ifname + " (group " + id + ", type_flags 0x" + Integer.toHexString(typeFlags) + ")");
+    }
+
+    /**
+     * The fanout group this socket is in, as {@code getsockopt(PACKET_FANOUT)} reports it:
+     * {@code id | type << 16 | flags << 24}; 0 when it is in none.
+     */
+    public static int fanout(int fd) {
+        return getInt(fd, PACKET_FANOUT, 0, "getsockopt(PACKET_FANOUT)");
+    }
+
+    /**
+     * Reads and resets ({@code PACKET_STATISTICS} is clear-on-read) the socket's kernel
+     * counters: {@code [tp_packets, tp_drops, tp_freeze_q_cnt]}. tp_packets counts every frame
+     * the socket accepted, tp_drops those lost because the ring was full.
+     */
+    public static int[] statistics(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = arena.allocate(TPACKET_STATS_V3_SIZE, 4);
+            Libc.getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, st, TPACKET_STATS_V3_SIZE,
+                    "getsockopt(PACKET_STATISTICS)");
+            return new int[] {st.get(INT, 0), st.get(INT, 4), st.get(INT, 8)};
+        }
+    }
+}

@@ -1,0 +1,442 @@
+package io.flowstack.nic.packet;
+
+import io.flowstack.nativeio.Errno;
+import io.flowstack.nativeio.Ethtool;
+import io.flowstack.nativeio.Ifreq;
+import io.flowstack.nativeio.Libc;
+import io.flowstack.nativeio.NativeException;
+import io.flowstack.nativeio.Netdev;
+import io.flowstack.nativeio.Packet;
+import io.flowstack.nic.Nic;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * An existing network interface (a real NIC or a veth) used through AF_PACKET: one socket per
+ * queue (per netisr core), each with a TPACKET_V3 receive ring and a TPACKET_V3 transmit ring
+ * mapped into one {@code MemorySegment}, all joined in one {@code PACKET_FANOUT} group of their
+ * own so the kernel spreads the received frames over them (docs/AF_PACKET.md).
+ *
+ * <p>Each socket is set up in the order the kernel requires (FRAME-IO §4.2, packet(7)):
+ * <ol>
+ *   <li>{@code socket(AF_PACKET, SOCK_RAW, 0)}: protocol 0 receives nothing until bound;</li>
+ *   <li>{@code PACKET_VERSION = TPACKET_V3} and {@code PACKET_LOSS = 1} (both EBUSY once a ring
+ *       exists; PACKET_LOSS makes the kernel skip a malformed TX slot instead of stopping the
+ *       ring on it);</li>
+ *   <li>{@code SO_SNDBUFFORCE} large enough for the whole TX ring in flight;
+ *       {@code PACKET_QDISC_BYPASS} (frames go straight to the driver: the stack does its own
+ *       queueing, and a full driver queue is ENOBUFS, retried at the next kick);
+ *       {@code PACKET_IGNORE_OUTGOING} (our own transmissions, and the host's, are not looped
+ *       back into the receive ring; {@link RxRing} also drops {@code PACKET_OUTGOING} frames on
+ *       kernels older than 4.20, which lack the option);</li>
+ *   <li>{@code PACKET_RX_RING} and {@code PACKET_TX_RING} ({@code tpacket_req3}), then one
+ *       {@code mmap} of both, RX ring first (packet_mmap.rst);</li>
+ *   <li>{@code bind} to the interface with {@code ETH_P_ALL};</li>
+ *   <li>{@code PACKET_ADD_MEMBERSHIP(PACKET_MR_PROMISC)} when the stack's MAC is not the
+ *       interface's (the kernel counts the membership and drops it with the socket, so a crash
+ *       never leaves the interface promiscuous);</li>
+ *   <li>{@code PACKET_FANOUT}: the first socket creates a group with
+ *       {@code PACKET_FANOUT_FLAG_UNIQUEID} (the kernel picks an id no other group in the
+ *       namespace uses: one group per stack instance) and
+ *       {@code PACKET_FANOUT_FLAG_IGNORE_OUTGOING}, the others join it by that id, in queue
+ *       order, so that fanout member {@code i} is queue {@code i}.</li>
+ * </ol>
+ *
+ * <p>The interface must exist and be up in the current network namespace; its MTU is the
+ * NIC's. Nothing else about it is changed. {@link #offloadWarnings()} reports offloads that
+ * would hand the stack frames it cannot use.
+ *
+ * <p>Owned by: the thread that opened it ({@link #open}, {@link #close()},
+ * {@link #kernelStatistics}); each {@link PacketQueue} is then owned by one netisr thread. Close
+ * only after the queue owners have stopped.
+ */
+public final class PacketNic implements Nic {
+    /** Largest supported MTU: a TX slot of 16 KiB holds 16 KiB - 48 bytes of frame. */
+    public static final int MAX_MTU = 9000;
+
+    /**
+     * Ring and socket options.
+     *
+     * <p>Owned by: nobody (immutable).
+     *
+     * @param fanout         how the kernel spreads frames over the queues
+     * @param promiscuous    make the interface promiscuous while open (needed when the stack's
+     *                       MAC differs from the interface's)
+     * @param qdiscBypass    {@code PACKET_QDISC_BYPASS}
+     * @param rxBlockSize    bytes per receive block: a power of two, at least one page
+     * @param rxBlockCount   receive blocks per queue
+     * @param rxRetireMillis {@code tp_retire_blk_tov}: a block holding frames is handed over at
+     *                       the latest this many ms after its first frame (the latency floor at
+     *                       low rates; 0 lets the kernel pick from the link speed)
+     * @param txFrames       transmit slots per queue (rounded up to whole blocks)
+     * @param txKickBatch    marked TX slots that trigger a kick before the end of the pass
+     */
+    public record Options(FanoutMode fanout, boolean promiscuous, boolean qdiscBypass,
+                          int rxBlockSize, int rxBlockCount, int rxRetireMillis, int txFrames, int txKickBatch) {
+        /**
+         * The defaults: Toeplitz steering (no hops, docs/AF_PACKET.md), promiscuous,
+         * qdisc bypass, 64 receive blocks of 64 KiB (4 MiB, ~2,600 full-size frames) retired
+         * after at most 1 ms, 512 TX slots kicked every 32 frames.
+         */
+        public static final Options DEFAULT =
+                new Options(FanoutMode.TOEPLITZ, true, true, 1 << 16, 64, 1, 512, 32);
+
+        public Options {
+            if (fanout == null) {
+                throw new IllegalArgumentException("fanout mode is required");
+            }
+            if (Integer.bitCount(rxBlockSize) != 1 || rxBlockSize < 4096) {
+                throw new IllegalArgumentException("rxBlockSize must be a power of two >= 4096: " + rxBlockSize);
+            }
+            if (rxBlockCount < 2 || rxRetireMillis < 0 || txFrames < 2 || txKickBatch < 1) {
+                throw new IllegalArgumentException("need >= 2 RX blocks, >= 2 TX frames, a kick batch >= 1 "
+                        + "and a retire timeout >= 0");
+            }
+        }
+
+        /** These options with another fanout mode. */
+        public Options withFanout(FanoutMode mode) {
+            return new Options(mode, promiscuous, qdiscBypass, rxBlockSize, rxBlockCount,
+                    rxRetireMillis, txFrames, txKickBatch);
+        }
+
+        /** These options with another promiscuous setting. */
+        public Options withPromiscuous(boolean on) {
+            return new Options(fanout, on, qdiscBypass, rxBlockSize, rxBlockCount,
+                    rxRetireMillis, txFrames, txKickBatch);
+        }
+    }
+
+    private final String name;
+    private final int ifindex;
+    private final int mtu;
+    private final Options options;
+    private final int fanoutGroup;
+    private final PacketQueue[] queues;
+    private final Arena arena;
+    private boolean closed;
+
+    private PacketNic(String name, int ifindex, int mtu, Options options, int fanoutGroup, PacketQueue[] queues,
+                      Arena arena) {
+        this.name = name;
+        this.ifindex = ifindex;
+        this.mtu = mtu;
+        this.options = options;
+        this.fanoutGroup = fanoutGroup;
+        this.queues = queues;
+        this.arena = arena;
+    }
+
+    /**
+     * Opens {@code queues} AF_PACKET sockets on {@code ifname} (see the class comment).
+     *
+     * @throws NativeException naming the call and the interface, e.g.
+     *     {@code socket AF_PACKET: EPERM (Operation not permitted): needs root or CAP_NET_ADMIN}
+     * @throws IllegalArgumentException for a missing or down interface, a bad name or count
+     */
+    public static PacketNic open(String ifname, int queues, Options options) {
+        Ifreq.checkName(ifname);
+        if (queues < 1 || queues > 256) {
+            throw new IllegalArgumentException("queues must be in [1, 256]: " + queues);
+        }
+        if (!Netdev.exists(ifname)) {
+            throw new IllegalArgumentException("no interface " + ifname + " in this network namespace");
+        }
+        int ifindex = Netdev.index(ifname);
+        if ((Netdev.flags(ifname) & Netdev.IFF_UP) == 0) {
+            throw new IllegalArgumentException("interface " + ifname + " is down: bring it up first (ip link set "
+                    + ifname + " up); AF_PACKET fanout needs a running socket");
+        }
+        int mtu = Netdev.mtu(ifname);
+        if (mtu > MAX_MTU) {
+            throw new IllegalArgumentException("interface " + ifname + " has MTU " + mtu + ", more than "
+                    + MAX_MTU + " is not supported");
+        }
+        Geometry g = Geometry.of(mtu, options);
+        Arena arena = Arena.ofShared();
+        PacketQueue[] qs = new PacketQueue[queues];
+        int group = 0;
+        int flags = 0;
+        try {
+            for (int i = 0; i < queues; i++) {
+                int fd = Packet.openSocket();
+                try {
+                    RingPair rings = configure(fd, ifname, ifindex, g, options, arena);
+                    if (i == 0) {
+                        flags = createFanout(fd, options.fanout().kernelType(), ifname);
+                        group = Packet.fanout(fd) & 0xffff;
+                        if (options.fanout() == FanoutMode.TOEPLITZ) {
+                            setSteering(fd, ToeplitzSteering.program(queues), ifname);
+                        }
+                    } else {
+                        Packet.joinFanout(fd, group, options.fanout().kernelType() | flags, ifname);
+                    }
+                    qs[i] = new PacketQueue(ifname, i, fd, rings.rx, rings.tx, options.txKickBatch(), mtu,
+                            arena.allocate(8, 8));
+                } catch (RuntimeException e) {
+                    Libc.close(fd);
+                    throw e;
+                }
+            }
+        } catch (RuntimeException e) {
+            arena.close(); // unmaps the rings of the queues opened so far
+            for (PacketQueue q : qs) {
+                if (q != null) {
+                    try {
+                        q.close();
+                    } catch (RuntimeException suppressed) {
+                        e.addSuppressed(suppressed);
+                    }
+                }
+            }
+            throw e;
+        }
+        return new PacketNic(ifname, ifindex, mtu, options, group, qs, arena);
+    }
+
+    /**
+     * Creates the NIC's fanout group with the first socket: a kernel-chosen unique id, and
+     * {@code PACKET_FANOUT_FLAG_IGNORE_OUTGOING}, because a fanout member receives through the
+     * group's hook, not its own, so the socket's PACKET_IGNORE_OUTGOING does not apply to it.
+     * Kernels older than 4.20 refuse the flag (EINVAL); then {@link RxRing} drops outgoing
+     * frames itself.
+     *
+     * @return the flags the other members must join with
+     */
+    private static int createFanout(int fd, int type, String ifname) {
+        try {
+            Packet.joinFanout(fd, 0, type | Packet.PACKET_FANOUT_FLAG_UNIQUEID
+                    | Packet.PACKET_FANOUT_FLAG_IGNORE_OUTGOING, ifname);
+            return Packet.PACKET_FANOUT_FLAG_IGNORE_OUTGOING;
+        } catch (NativeException e) {
+            if (e.errno() != Errno.EINVAL) {
+                throw e;
+            }
+            Packet.joinFanout(fd, 0, type | Packet.PACKET_FANOUT_FLAG_UNIQUEID, ifname);
+            return 0;
+        }
+    }
+
+    /**
+     * Installs the group's classic BPF program ({@code PACKET_FANOUT_DATA} with a
+     * {@code sock_fprog}; the kernel checks and copies it, and it stays with the group).
+     */
+    private static void setSteering(int fd, ClassicBpf.Program program, String ifname) {
+        try (Arena tmp = Arena.ofConfined()) {
+            MemorySegment fprog = program.fprog(tmp);
+            Libc.setsockopt(fd, Packet.SOL_PACKET, Packet.PACKET_FANOUT_DATA, fprog, (int) fprog.byteSize(),
+                    "PACKET_FANOUT_DATA", ifname + " (Toeplitz steering, " + program.insns().size() + " cBPF insns)");
+        }
+    }
+
+    /** Ring sizes derived from the MTU and the options. */
+    record Geometry(int rxBlockSize, int rxBlockCount, int rxFrameSize, int txBlockSize, int txBlockCount,
+                    int txFrameSize) {
+        static Geometry of(int mtu, Options o) {
+            // a TX slot: the 48-byte tpacket3_hdr, then Ethernet header, a VLAN tag's room and the MTU
+            int txFrame = Integer.highestOneBit(Packet.TX_DATA_OFFSET_V3 + 14 + 4 + mtu - 1) << 1;
+            txFrame = Math.max(2048, txFrame);
+            int txBlock = Math.max(txFrame, 1 << 16);
+            int perBlock = txBlock / txFrame;
+            int txBlocks = (o.txFrames() + perBlock - 1) / perBlock;
+            // V3 RX ignores frame_size except for tp_frame_nr = block_size / frame_size * block_nr
+            return new Geometry(o.rxBlockSize(), o.rxBlockCount(), 2048, txBlock, txBlocks, txFrame);
+        }
+
+        long rxBytes() {
+            return (long) rxBlockSize * rxBlockCount;
+        }
+
+        long txBytes() {
+            return (long) txBlockSize * txBlockCount;
+        }
+    }
+
+    private record RingPair(RxRing rx, TxRing tx) {
+    }
+
+    private static RingPair configure(int fd, String ifname, int ifindex, Geometry g, Options o, Arena arena) {
+        Packet.setInt(fd, Packet.PACKET_VERSION, Packet.TPACKET_V3, "PACKET_VERSION", ifname);
+        Packet.setInt(fd, Packet.PACKET_LOSS, 1, "PACKET_LOSS", ifname);
+        int sndbuf = (int) Math.min(Integer.MAX_VALUE / 2, 2 * g.txBytes());
+        try {
+            Libc.setsockoptInt(fd, Libc.SOL_SOCKET, Libc.SO_SNDBUFFORCE, sndbuf, "SO_SNDBUFFORCE");
+        } catch (NativeException e) {
+            if (e.errno() != Errno.EPERM) {
+                throw e;
+            }
+            // without CAP_NET_ADMIN the request is capped at wmem_max; the kick retries the rest
+            Libc.setsockoptInt(fd, Libc.SOL_SOCKET, Libc.SO_SNDBUF, sndbuf, "SO_SNDBUF");
+        }
+        if (o.qdiscBypass()) {
+            Packet.setInt(fd, Packet.PACKET_QDISC_BYPASS, 1, "PACKET_QDISC_BYPASS", ifname);
+        }
+        try {
+            Packet.setInt(fd, Packet.PACKET_IGNORE_OUTGOING, 1, "PACKET_IGNORE_OUTGOING", ifname);
+        } catch (NativeException e) {
+            if (e.errno() != Errno.ENOPROTOOPT) {
+                throw e;
+            }
+            // kernel < 4.20: RxRing drops PACKET_OUTGOING frames itself
+        }
+        Packet.setRing(fd, Packet.PACKET_RX_RING, g.rxBlockSize(), g.rxBlockCount(), g.rxFrameSize(),
+                o.rxRetireMillis(), ifname);
+        Packet.setRing(fd, Packet.PACKET_TX_RING, g.txBlockSize(), g.txBlockCount(), g.txFrameSize(), 0, ifname);
+        long total = g.rxBytes() + g.txBytes();
+        MemorySegment map = Libc.mmap(total, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED | Libc.MAP_POPULATE,
+                fd, 0, arena);
+        RxRing rx = new RxRing(map.asSlice(0, g.rxBytes()), g.rxBlockSize(), g.rxBlockCount());
+        TxRing tx = new TxRing(map.asSlice(g.rxBytes(), g.txBytes()), g.txBlockSize(), g.txBlockCount(),
+                g.txFrameSize());
+        Packet.bind(fd, ifindex, Packet.ETH_P_ALL_BE, ifname);
+        if (o.promiscuous()) {
+            Packet.addPromiscuous(fd, ifindex, ifname);
+        }
+        return new RingPair(rx, tx);
+    }
+
+    /**
+     * Offloads of the interface that would hand the stack frames it drops: GRO and LRO merge
+     * received segments into frames longer than the MTU, which the kernel delivers cut to a block
+     * or the stack cannot hold (counted as truncated). One line per problem with the command that
+     * fixes it; empty when none applies or the device cannot be asked. Control path.
+     */
+    public List<String> offloadWarnings() {
+        List<String> out = new ArrayList<>();
+        try {
+            if (Ethtool.get(name, Ethtool.Feature.GRO)) {
+                out.add(name + ": generic-receive-offload is on: merged frames longer than the MTU are dropped "
+                        + "(ethtool -K " + name + " gro off)");
+            }
+        } catch (NativeException e) {
+            // the device does not report it: nothing to say
+        }
+        try {
+            if (Ethtool.lro(name)) {
+                out.add(name + ": large-receive-offload is on: merged frames longer than the MTU are dropped "
+                        + "(ethtool -K " + name + " lro off)");
+            }
+        } catch (NativeException e) {
+            // no LRO flag on this device
+        }
+        return out;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    /** The interface index the sockets are bound to. */
+    public int ifindex() {
+        return ifindex;
+    }
+
+    @Override
+    public int queueCount() {
+        return queues.length;
+    }
+
+    @Override
+    public PacketQueue queue(int index) {
+        return queues[index];
+    }
+
+    /** The interface's MTU, read at open time. */
+    @Override
+    public int mtu() {
+        return mtu;
+    }
+
+    /** The options the NIC was opened with. */
+    public Options options() {
+        return options;
+    }
+
+    /** The fanout group id the kernel assigned (unique in this network namespace while open). */
+    public int fanoutGroup() {
+        return fanoutGroup;
+    }
+
+    /** {@link PacketQueue#kernelStatistics()} of every queue, in queue order. Control path. */
+    public List<PacketQueue.KernelStatistics> kernelStatistics() {
+        List<PacketQueue.KernelStatistics> out = new ArrayList<>(queues.length);
+        for (PacketQueue q : queues) {
+            out.add(q.kernelStatistics());
+        }
+        return out;
+    }
+
+    /**
+     * Per-queue counters of the rings and of the kernel, one line per queue, e.g.
+     * {@code queue 0: rx 1200 (truncated 0, outgoing 0, vlan 0, csum-not-ready 0, corrupt blocks 0),
+     * tx 3400 (drops 0, errors 0, kicks 120, kick errors 0), socket errors 0, kernel: packets 1200,
+     * ring-full drops 0}.
+     * It reads (and so resets) the kernel's clear-on-read statistics: control path, while the
+     * sockets are open.
+     */
+    public String countersReport() {
+        StringBuilder b = new StringBuilder();
+        for (PacketQueue q : queues) {
+            RxRing r = q.rxRing();
+            PacketQueue.KernelStatistics k = q.kernelStatistics();
+            b.append("queue ").append(q.index()).append(": rx ").append(q.rxFrames())
+                    .append(" (truncated ").append(r.truncated())
+                    .append(", outgoing ").append(r.outgoing())
+                    .append(", vlan ").append(r.vlanTagged())
+                    .append(", csum-not-ready ").append(r.csumNotReady())
+                    .append(", corrupt blocks ").append(r.corruptBlocks())
+                    .append(", blocks ").append(r.blocks())
+                    .append("), tx ").append(q.txFrames())
+                    .append(" (drops ").append(q.txDrops())
+                    .append(", errors ").append(q.txErrors())
+                    .append(", kicks ").append(q.txKicks())
+                    .append(", kick errors ").append(q.txKickErrors())
+                    .append("), socket errors ").append(q.socketErrors())
+                    .append(", kernel: packets ").append(k.packets())
+                    .append(", ring-full drops ").append(k.drops())
+                    .append('\n');
+        }
+        return b.toString();
+    }
+
+    /**
+     * Unmaps the rings and closes every socket (which leaves the fanout group and drops the
+     * promiscuous membership); idempotent. Call after the queue owners have stopped.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        RuntimeException failure = null;
+        try {
+            arena.close();
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        for (PacketQueue q : queues) {
+            try {
+                q.close();
+            } catch (RuntimeException e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "PacketNic[" + name + " queues=" + queues.length + " mtu=" + mtu + " fanout=" + options.fanout().cliName()
+                + " group=" + fanoutGroup + "]";
+    }
+}

@@ -1,0 +1,302 @@
+package io.flowstack.nic.packet;
+
+import static io.flowstack.nativeio.Packet.BLOCK_DESC_SIZE;
+import static io.flowstack.nativeio.Packet.BLOCK_NUM_PKTS;
+import static io.flowstack.nativeio.Packet.BLOCK_OFFSET_TO_FIRST_PKT;
+import static io.flowstack.nativeio.Packet.BLOCK_STATUS;
+import static io.flowstack.nativeio.Packet.PACKET_OUTGOING;
+import static io.flowstack.nativeio.Packet.SLL_PKTTYPE;
+import static io.flowstack.nativeio.Packet.TP3_LEN;
+import static io.flowstack.nativeio.Packet.TP3_MAC;
+import static io.flowstack.nativeio.Packet.TP3_NEXT_OFFSET;
+import static io.flowstack.nativeio.Packet.TP3_SNAPLEN;
+import static io.flowstack.nativeio.Packet.TP3_STATUS;
+import static io.flowstack.nativeio.Packet.TP3_VLAN_TCI;
+import static io.flowstack.nativeio.Packet.TPACKET3_HDR_SIZE;
+import static io.flowstack.nativeio.Packet.TPACKET3_SLL;
+import static io.flowstack.nativeio.Packet.TP_STATUS_CSUMNOTREADY;
+import static io.flowstack.nativeio.Packet.TP_STATUS_KERNEL;
+import static io.flowstack.nativeio.Packet.TP_STATUS_USER;
+import static io.flowstack.nativeio.Packet.TP_STATUS_VLAN_VALID;
+
+import io.flowstack.nativeio.Packet;
+import io.flowstack.nic.FrameBatch;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The consumer side of a TPACKET_V3 receive ring: a walk over the blocks of a
+ * {@code MemorySegment} that the kernel fills (or, in unit tests, a synthetic one).
+ *
+ * <p>The rules are those of {@code Documentation/networking/packet_mmap.rst} ("TPACKET_V3
+ * example"):
+ * <ol>
+ *   <li>Blocks are handed over in ring order. A block belongs to user space once its
+ *       {@code block_status} has {@code TP_STATUS_USER}; the status is read with
+ *       <b>acquire</b> semantics, so every frame the kernel wrote before it set the status is
+ *       visible (the kernel orders them with {@code smp_wmb}/{@code flush_dcache_page} before
+ *       publishing the block in {@code prb_close_block}).</li>
+ *   <li>The block holds {@code num_pkts} frames; the first {@code tpacket3_hdr} is at
+ *       {@code offset_to_first_pkt} from the block start, each next one at
+ *       {@code tp_next_offset} from the previous header. A frame's bytes start at
+ *       {@code hdr + tp_mac} and are {@code tp_snaplen} long; the frame on the wire was
+ *       {@code tp_len} long.</li>
+ *   <li>After every frame of the block was consumed, the block is returned by storing
+ *       {@code TP_STATUS_KERNEL} into {@code block_status} with <b>release</b> semantics (so the
+ *       kernel cannot reuse the memory before our reads of it are done), and the walk moves to
+ *       the next block.</li>
+ * </ol>
+ *
+ * <p>The {@link FrameBatch} contract gives each frame a slot of the batch (offset 0, fixed
+ * slots), so every accepted frame is <b>copied once</b> from the ring into its slot; the block is
+ * then returned at once, without waiting for the next call. Frames are not views over the ring:
+ * that would need a batch that carries (segment, offset) per frame and a consumer that reads
+ * frames at an offset (see docs/AF_PACKET.md). A block with more frames than the batch has slots
+ * is consumed over several calls; the walk keeps its place.
+ *
+ * <p>Frames not delivered, each counted:
+ * <ul>
+ *   <li>{@code tp_snaplen < tp_len} (the kernel cut the frame: it was longer than a block can
+ *       hold, e.g. a GRO super-frame) or longer than the batch's slot: {@link #truncated()};</li>
+ *   <li>{@code sll_pkttype == PACKET_OUTGOING} (our own or the host's transmissions, which
+ *       PACKET_IGNORE_OUTGOING already keeps out on kernels that have it): {@link #outgoing()};</li>
+ *   <li>a VLAN tag removed by the driver ({@code TP_STATUS_VLAN_VALID} with a non-zero VLAN id):
+ *       the frame belongs to a VLAN the stack is not on, {@link #vlanTagged()}.</li>
+ * </ul>
+ * Frames with {@code TP_STATUS_CSUMNOTREADY} (a local sender's CHECKSUM_PARTIAL skb, e.g. a veth
+ * peer with tx-checksumming on) are delivered but counted in {@link #csumNotReady()}: their
+ * TCP/UDP checksum is unfinished and the stack will drop them as bad. Auxiliary data
+ * (timestamps, rxhash) is ignored. Offsets that point outside the block (never written by a
+ * correct kernel) end the block: its remaining frames are dropped, the block is returned and
+ * {@link #corruptBlocks()} counts it.
+ *
+ * <p>Owned by: the netisr thread that owns its {@link PacketQueue}; {@link #drain} and
+ * {@link #ready} are called only by it, never block and never allocate. The counters are written
+ * with opaque stores and may be read from any thread.
+ */
+public final class RxRing {
+    private static final VarHandle INT_VH = ValueLayout.JAVA_INT.varHandle();
+    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT;
+    /** Bytes before any frame data: the tpacket3_hdr and the sockaddr_ll after it. */
+    static final int HEADER_BYTES = (int) TPACKET3_SLL + Packet.SOCKADDR_LL_SIZE;
+    private static final VarHandle BLOCKS;
+    private static final VarHandle TRUNCATED;
+    private static final VarHandle OUTGOING;
+    private static final VarHandle VLAN;
+    private static final VarHandle CSUM;
+    private static final VarHandle CORRUPT;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            BLOCKS = l.findVarHandle(RxRing.class, "blocks", long.class);
+            TRUNCATED = l.findVarHandle(RxRing.class, "truncated", long.class);
+            OUTGOING = l.findVarHandle(RxRing.class, "outgoing", long.class);
+            VLAN = l.findVarHandle(RxRing.class, "vlanTagged", long.class);
+            CSUM = l.findVarHandle(RxRing.class, "csumNotReady", long.class);
+            CORRUPT = l.findVarHandle(RxRing.class, "corruptBlocks", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final MemorySegment ring;
+    private final int blockSize;
+    private final int blockCount;
+
+    /** Index of the block the walk is in or waits for. */
+    private int block;
+    /** {@code block * blockSize}. */
+    private long blockBase;
+    /** Frames of the open block not yet walked; 0 when no block is open. */
+    private int left;
+    /** Ring offset of the next frame header of the open block. */
+    private long next;
+    /** Bytes delivered by the last {@link #drain}. */
+    private long lastBytes;
+
+    private long blocks;
+    private long truncated;
+    private long outgoing;
+    private long vlanTagged;
+    private long csumNotReady;
+    private long corruptBlocks;
+
+    /**
+     * @param ring       the mapped receive ring: {@code blockCount} blocks of {@code blockSize}
+     *                   bytes, block {@code i} at {@code i * blockSize} (the kernel maps them in
+     *                   order); its base must be 4-byte aligned (a mapping is page aligned)
+     * @param blockSize  {@code tp_block_size}
+     * @param blockCount {@code tp_block_nr}
+     */
+    public RxRing(MemorySegment ring, int blockSize, int blockCount) {
+        if (blockSize < BLOCK_DESC_SIZE + TPACKET3_HDR_SIZE || (blockSize & 3) != 0 || blockCount < 1) {
+            throw new IllegalArgumentException("bad ring geometry: " + blockCount + " x " + blockSize);
+        }
+        if ((long) blockSize * blockCount > ring.byteSize()) {
+            throw new IllegalArgumentException("ring of " + ring.byteSize() + " bytes is smaller than "
+                    + blockCount + " blocks of " + blockSize);
+        }
+        if (ring.address() % 4 != 0) {
+            throw new IllegalArgumentException("ring must be 4-byte aligned for atomic status access");
+        }
+        this.ring = ring;
+        this.blockSize = blockSize;
+        this.blockCount = blockCount;
+    }
+
+    /**
+     * Copies up to {@code batch.capacity()} frames into the batch (slots from 0), returning each
+     * block to the kernel as soon as its last frame is taken, and sets {@code batch.count()}.
+     *
+     * @return the number of frames delivered; their total length is {@link #lastBytes()}
+     */
+    public int drain(FrameBatch batch) {
+        final int capacity = batch.capacity();
+        final int slotSize = batch.slotSize();
+        int n = 0;
+        long bytes = 0;
+        while (n < capacity) {
+            if (left == 0 && !open()) {
+                break;
+            }
+            long hdr = next;
+            long blockEnd = blockBase + blockSize;
+            if (hdr + HEADER_BYTES > blockEnd) {
+                corrupt();
+                continue;
+            }
+            int nextOffset = ring.get(INT, hdr + TP3_NEXT_OFFSET);
+            int snaplen = ring.get(INT, hdr + TP3_SNAPLEN);
+            int len = ring.get(INT, hdr + TP3_LEN);
+            int status = ring.get(INT, hdr + TP3_STATUS);
+            int mac = Short.toUnsignedInt(ring.get(SHORT, hdr + TP3_MAC));
+            int pkttype = Byte.toUnsignedInt(ring.get(ValueLayout.JAVA_BYTE, hdr + TPACKET3_SLL + SLL_PKTTYPE));
+            if (pkttype == PACKET_OUTGOING) {
+                add(OUTGOING, outgoing, 1);
+            } else if (snaplen < len || snaplen > slotSize || snaplen < 0) {
+                add(TRUNCATED, truncated, 1);
+            } else if ((status & TP_STATUS_VLAN_VALID) != 0
+                    && (ring.get(INT, hdr + TP3_VLAN_TCI) & 0x0fff) != 0) {
+                add(VLAN, vlanTagged, 1);
+            } else if (mac < HEADER_BYTES || hdr + mac + snaplen > blockEnd) {
+                corrupt();
+                continue;
+            } else {
+                MemorySegment.copy(ring, hdr + mac, batch.slot(n), 0, snaplen);
+                batch.length(n, snaplen);
+                bytes += snaplen;
+                n++;
+                if ((status & TP_STATUS_CSUMNOTREADY) != 0) {
+                    add(CSUM, csumNotReady, 1);
+                }
+            }
+            if (--left == 0) {
+                release();
+            } else if (nextOffset < TPACKET3_HDR_SIZE || hdr + nextOffset >= blockEnd) {
+                corrupt();
+            } else {
+                next = hdr + nextOffset;
+            }
+        }
+        batch.count(n);
+        lastBytes = bytes;
+        return n;
+    }
+
+    /** Bytes in the frames the last {@link #drain} delivered. */
+    public long lastBytes() {
+        return lastBytes;
+    }
+
+    /** Whether a frame is waiting: a block is half walked or the next one is the user's. */
+    public boolean ready() {
+        return left > 0 || (blockStatus(block) & TP_STATUS_USER) != 0;
+    }
+
+    /** Index of the block the walk is in or waits for (tests, diagnostics). */
+    public int currentBlock() {
+        return block;
+    }
+
+    /** The status word of block {@code index}, read with acquire semantics. */
+    public int blockStatus(int index) {
+        return (int) INT_VH.getAcquire(ring, (long) index * blockSize + BLOCK_STATUS);
+    }
+
+    /**
+     * Opens the next block that the kernel handed over and that holds frames; false when the
+     * kernel still owns the current block. Empty or malformed blocks are handed back on the way
+     * (at most one lap of the ring: each is returned to the kernel, which then owns it).
+     */
+    private boolean open() {
+        for (;;) {
+            if ((blockStatus(block) & TP_STATUS_USER) == 0) {
+                return false;
+            }
+            add(BLOCKS, blocks, 1);
+            int num = ring.get(INT, blockBase + BLOCK_NUM_PKTS);
+            int first = ring.get(INT, blockBase + BLOCK_OFFSET_TO_FIRST_PKT);
+            if (num <= 0) {
+                release(); // nothing in it (a correct kernel never retires an empty block)
+            } else if (first < BLOCK_DESC_SIZE || first > blockSize - HEADER_BYTES) {
+                corrupt();
+            } else {
+                left = num;
+                next = blockBase + first;
+                return true;
+            }
+        }
+    }
+
+    /** Drops what is left of the open block and returns it. */
+    private void corrupt() {
+        add(CORRUPT, corruptBlocks, 1);
+        release();
+    }
+
+    /** Returns the current block to the kernel (release store) and moves to the next one. */
+    private void release() {
+        INT_VH.setRelease(ring, blockBase + BLOCK_STATUS, TP_STATUS_KERNEL);
+        left = 0;
+        block = block + 1 == blockCount ? 0 : block + 1;
+        blockBase = (long) block * blockSize;
+    }
+
+    private void add(VarHandle h, long current, long delta) {
+        h.setOpaque(this, current + delta);
+    }
+
+    /** Blocks taken from the kernel. */
+    public long blocks() {
+        return (long) BLOCKS.getOpaque(this);
+    }
+
+    /** Frames dropped because the kernel cut them ({@code tp_snaplen < tp_len}) or they exceed a slot. */
+    public long truncated() {
+        return (long) TRUNCATED.getOpaque(this);
+    }
+
+    /** Frames dropped because they were outgoing ({@code PACKET_OUTGOING}). */
+    public long outgoing() {
+        return (long) OUTGOING.getOpaque(this);
+    }
+
+    /** Frames dropped because they carried a VLAN tag (non-zero VLAN id) in their metadata. */
+    public long vlanTagged() {
+        return (long) VLAN.getOpaque(this);
+    }
+
+    /** Frames delivered with an unfinished checksum ({@code TP_STATUS_CSUMNOTREADY}). */
+    public long csumNotReady() {
+        return (long) CSUM.getOpaque(this);
+    }
+
+    /** Blocks cut short because an offset pointed outside the block. */
+    public long corruptBlocks() {
+        return (long) CORRUPT.getOpaque(this);
+    }
+}

@@ -1,0 +1,107 @@
+package io.flowstack.nic.packet;
+
+import static io.flowstack.nativeio.Packet.TP3_LEN;
+import static io.flowstack.nativeio.Packet.TP3_NEXT_OFFSET;
+import static io.flowstack.nativeio.Packet.TP3_STATUS;
+import static io.flowstack.nativeio.Packet.TP_STATUS_AVAILABLE;
+import static io.flowstack.nativeio.Packet.TP_STATUS_SENDING;
+import static io.flowstack.nativeio.Packet.TP_STATUS_SEND_REQUEST;
+import static io.flowstack.nativeio.Packet.TP_STATUS_WRONG_FORMAT;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The TPACKET_V3 TX slot handshake over a synthetic ring; the test plays the kernel's part. */
+class TxRingTest {
+    /** 3 slots of 2048 per 8 KiB block (the last 2 KiB of each block unused), 2 blocks. */
+    private static final int BLOCK = 8192;
+    private static final int FRAME = 2048;
+
+    private Arena arena;
+    private MemorySegment ring;
+    private TxRing tx;
+
+    @BeforeEach
+    void setUp() {
+        arena = Arena.ofConfined();
+        ring = arena.allocate(2L * BLOCK, 4096);
+        tx = new TxRing(ring, BLOCK, 2, FRAME);
+    }
+
+    @AfterEach
+    void tearDown() {
+        arena.close();
+    }
+
+    private static MemorySegment frame(Arena a, int len, int seed) {
+        MemorySegment f = a.allocate(len + 16);
+        for (int i = 0; i < len + 16; i++) {
+            f.set(ValueLayout.JAVA_BYTE, i, (byte) (seed + i));
+        }
+        return f;
+    }
+
+    private void kernelSets(int slot, int status) {
+        ring.set(ValueLayout.JAVA_INT, tx.slotOffset(slot) + TP3_STATUS, status);
+    }
+
+    @Test
+    void slotsNeverStraddleBlocks() {
+        assertEquals(8, tx.frameCount());
+        assertEquals(0, tx.slotOffset(0));
+        assertEquals(3 * FRAME, tx.slotOffset(3));
+        assertEquals(BLOCK, tx.slotOffset(4));
+        assertEquals(BLOCK + 3L * FRAME, tx.slotOffset(7));
+        assertEquals(FRAME - 48, tx.maxFrame());
+    }
+
+    @Test
+    void putCopiesTheFrameAfterTheHeaderAndMarksTheSlotSendRequest() {
+        MemorySegment f = frame(arena, 100, 7);
+        assertTrue(tx.headFree());
+        tx.put(f, 8, 100);
+        assertEquals(1, tx.head());
+        long slot = tx.slotOffset(0);
+        assertEquals(TP_STATUS_SEND_REQUEST, tx.status(0));
+        assertEquals(100, ring.get(ValueLayout.JAVA_INT, slot + TP3_LEN));
+        assertEquals(0, ring.get(ValueLayout.JAVA_INT, slot + TP3_NEXT_OFFSET));
+        assertArrayEquals(f.asSlice(8, 100).toArray(ValueLayout.JAVA_BYTE),
+                ring.asSlice(slot + 48, 100).toArray(ValueLayout.JAVA_BYTE),
+                "data at TPACKET_ALIGN(sizeof(tpacket3_hdr)) = 48");
+    }
+
+    @Test
+    void aFullRingWaitsForTheKernelToReturnSlots() {
+        MemorySegment f = frame(arena, 60, 1);
+        for (int i = 0; i < tx.frameCount(); i++) {
+            assertTrue(tx.headFree(), "slot " + i);
+            tx.put(f, 0, 60);
+        }
+        assertEquals(0, tx.head(), "wrapped");
+        assertFalse(tx.headFree(), "slot 0 still waits to be sent");
+        kernelSets(0, TP_STATUS_SENDING);
+        assertFalse(tx.headFree(), "slot 0 is in flight");
+        kernelSets(0, TP_STATUS_AVAILABLE | (1 << 29)); // destructed skb, with a timestamp bit
+        assertTrue(tx.headFree());
+        tx.put(f, 0, 60);
+        assertFalse(tx.headFree(), "slot 1 is next and still marked");
+        kernelSets(1, TP_STATUS_WRONG_FORMAT); // without PACKET_LOSS the kernel leaves it to us
+        assertTrue(tx.headFree());
+    }
+
+    @Test
+    void geometryIsChecked() {
+        assertThrows(IllegalArgumentException.class, () -> new TxRing(ring, BLOCK, 3, FRAME));
+        assertThrows(IllegalArgumentException.class, () -> new TxRing(ring, BLOCK, 2, 40));
+        assertThrows(IllegalArgumentException.class, () -> new TxRing(ring, BLOCK, 2, 2047));
+    }
+}

@@ -1,0 +1,143 @@
+package io.flowstack.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.flowstack.core.netisr.FlowHash;
+import io.flowstack.core.netisr.IndirectionTable;
+import io.flowstack.nic.packet.ClassicBpf;
+import io.flowstack.nic.packet.ToeplitzSteering;
+import java.lang.foreign.MemorySegment;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The AF_PACKET fanout program ({@link ToeplitzSteering}) picks, frame by frame, the core the
+ * stack's flow hash picks ({@link FlowHash} through the default {@link IndirectionTable}), for
+ * every kind of input the hash distinguishes: TCP and UDP, other IPv4, fragments, ICMP errors
+ * quoting TCP, UDP, other protocols, fragments, short or malformed quotes, and IP options. The
+ * program is run by an interpreter that follows the kernel's classic BPF semantics; that the
+ * kernel accepts it and steers with it is {@link PacketKernelCases}' job.
+ */
+class ToeplitzSteeringTest {
+    private static final int TCP = 6;
+    private static final int UDP = 17;
+    private static final int ICMP = 1;
+
+    @Test
+    void theSixteenBitFoldEqualsTheToeplitzHash() {
+        SplittableRandom r = new SplittableRandom(1);
+        for (int i = 0; i < 20_000; i++) {
+            int src = r.nextInt();
+            int dst = r.nextInt();
+            int sp = r.nextInt(65536);
+            int dp = r.nextInt(65536);
+            int x2 = (src >>> 16) ^ (src & 0xffff) ^ (dst >>> 16) ^ (dst & 0xffff);
+            assertEquals(FlowHash.hash2(src, dst), ToeplitzSteering.hashOfXor(x2));
+            assertEquals(FlowHash.hash4(src, dst, sp, dp), ToeplitzSteering.hashOfXor(x2 ^ sp ^ dp));
+        }
+    }
+
+    @Test
+    void theProgramPicksTheStacksCoreForEveryKindOfFrame() {
+        SplittableRandom r = new SplittableRandom(42);
+        for (int cores = 1; cores <= 6; cores++) {
+            List<ClassicBpf.Insn> program = ToeplitzSteering.program(cores).insns();
+            IndirectionTable table = new IndirectionTable(cores);
+            int[] seen = new int[cores];
+            for (int i = 0; i < 30_000; i++) {
+                byte[] p = randomDatagram(r);
+                int expected = table.core(FlowHash.ofIpv4(MemorySegment.ofArray(p), 0, p.length));
+                int actual = ClassicBpfInterpreter.run(program, p, 0x0800);
+                int n = i;
+                int c = cores;
+                assertEquals(expected, actual, () -> "cores " + c + ", datagram " + n + ": "
+                        + HexFormat.of().formatHex(p));
+                seen[actual]++;
+            }
+            for (int q = 0; q < cores; q++) {
+                assertEquals(true, seen[q] > 30_000 / cores / 2, "every queue gets its share: " + q);
+            }
+        }
+    }
+
+    @Test
+    void framesThatAreNotIpv4GoToQueueZero() {
+        List<ClassicBpf.Insn> program = ToeplitzSteering.program(4).insns();
+        byte[] arp = new byte[28];
+        assertEquals(0, ClassicBpfInterpreter.run(program, arp, 0x0806));
+        byte[] v6 = datagram(new SplittableRandom(3), 20, TCP, 40);
+        v6[0] = 0x60;
+        assertEquals(0, ClassicBpfInterpreter.run(program, v6, 0x0800));
+        assertEquals(0, ClassicBpfInterpreter.run(program, new byte[10], 0x0800), "too short to load");
+    }
+
+    /** A datagram of a random kind (see the class comment), total length = array length. */
+    private static byte[] randomDatagram(SplittableRandom r) {
+        int ihl = r.nextInt(4) == 0 ? 20 + 4 * r.nextInt(11) : 20;
+        switch (r.nextInt(8)) {
+            case 0, 1: {
+                return datagram(r, ihl, r.nextBoolean() ? TCP : UDP, r.nextInt(8) == 0 ? r.nextInt(4) : 8 + r.nextInt(60));
+            }
+            case 2: {
+                byte[] p = datagram(r, ihl, r.nextBoolean() ? TCP : 47, 8 + r.nextInt(40));
+                int frag = r.nextBoolean() ? 0x2000 : 0x2000 | (1 + r.nextInt(100));
+                p[6] = (byte) (frag >>> 8 | (r.nextBoolean() ? 0x40 : 0)); // DF may be set too
+                p[7] = (byte) frag;
+                if (r.nextBoolean()) {
+                    p[6] &= ~0x20; // last fragment: offset only
+                    p[7] |= 1;
+                }
+                return p;
+            }
+            case 3: {
+                byte[] p = datagram(r, ihl, ICMP, 8 + r.nextInt(40));
+                p[ihl] = (byte) (r.nextBoolean() ? 8 : 0); // echo request/reply: addresses only
+                return p;
+            }
+            default: {
+                return icmpError(r, ihl);
+            }
+        }
+    }
+
+    /** An ICMP error quoting a random (sometimes malformed or short) datagram. */
+    private static byte[] icmpError(SplittableRandom r, int ihl) {
+        int[] errors = {3, 4, 5, 11, 12, 8};
+        int innerIhl = r.nextInt(4) == 0 ? 20 + 4 * r.nextInt(4) : 20;
+        int innerProto = new int[] {TCP, UDP, ICMP, 132}[r.nextInt(4)];
+        int quoted = innerIhl + (r.nextInt(4) == 0 ? r.nextInt(8) : 8);
+        if (r.nextInt(8) == 0) {
+            quoted = 16 + r.nextInt(8); // shorter than an IPv4 header: the outer addresses
+        }
+        byte[] inner = datagram(r, innerIhl, innerProto, Math.max(0, quoted - innerIhl));
+        inner = java.util.Arrays.copyOf(inner, quoted);
+        if (r.nextInt(8) == 0) {
+            inner[0] = (byte) (r.nextBoolean() ? 0x60 : 0x40 | r.nextInt(5)); // IPv6, or a bad IHL
+        }
+        if (r.nextInt(8) == 0) {
+            inner[6] = 0;
+            inner[7] = (byte) (1 + r.nextInt(200)); // not the first fragment: no ports
+        }
+        byte[] p = datagram(r, ihl, ICMP, 8 + quoted);
+        p[ihl] = (byte) errors[r.nextInt(errors.length)];
+        System.arraycopy(inner, 0, p, ihl + 8, quoted);
+        return p;
+    }
+
+    /** IPv4 header of {@code ihl} bytes, then {@code payload} random bytes. */
+    private static byte[] datagram(SplittableRandom r, int ihl, int proto, int payload) {
+        byte[] p = new byte[ihl + payload];
+        for (int i = 0; i < p.length; i++) {
+            p[i] = (byte) r.nextInt(256);
+        }
+        p[0] = (byte) (0x40 | ihl / 4);
+        p[2] = (byte) (p.length >>> 8);
+        p[3] = (byte) p.length;
+        p[6] = (byte) (r.nextBoolean() ? 0x40 : 0); // DF or nothing: not a fragment
+        p[7] = 0;
+        p[9] = (byte) proto;
+        return p;
+    }
+}
