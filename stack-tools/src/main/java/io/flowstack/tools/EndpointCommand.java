@@ -13,7 +13,10 @@ import io.flowstack.nic.Nic;
 import io.flowstack.nic.TapNic;
 import io.flowstack.nic.impair.ImpairedNic;
 import io.flowstack.nic.impair.ImpairmentSpec;
+import io.flowstack.nic.pcap.PcapNic;
+import io.flowstack.nic.pcap.PcapSpec;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -62,6 +65,12 @@ import picocli.CommandLine.TypeConversionException;
             "  sudo ./stack endpoint --tap fs0 --addr 198.18.0.2/24 --serve echo:7 \\",
             "       --serve discard:9 --serve chargen:19 --serve http:80 \\",
             "       --serve udp-echo:7 --cc newreno --impair loss=1%%,delay=2ms,dir=rx",
+            "",
+            "  # every frame in and out to a ring of 5 files of 100 MB, fs0.pcap0..4,",
+            "  # then read it with tshark:",
+            "  sudo ./stack endpoint --tap fs0 --addr 198.18.0.2/24 --serve http:80 \\",
+            "       --pcap fs0.pcap --pcap-size 100 --pcap-files 5",
+            "  tshark -r fs0.pcap0",
             "",
             "  # one core, a default gateway and a fixed MAC:",
             "  sudo ./stack endpoint --tap fs1 --addr 198.19.0.2/24 --gateway 198.19.0.1 \\",
@@ -123,6 +132,23 @@ final class EndpointCommand implements Callable<Integer> {
                     + "(dir: rx = frames the stack receives, tx = frames it sends, both = default).")
     ImpairmentSpec impair;
 
+    @Option(names = "--pcap", paramLabel = "FILE",
+            description = "Write every frame the stack receives and sends (all queues) to FILE in pcap format "
+                    + "(Ethernet, nanosecond timestamps), like tcpdump -w on the TAP but as the stack sees them "
+                    + "(inside --impair). Frames that find the capture's buffer full are left out of it and counted; "
+                    + "the stack is never slowed down.")
+    Path pcap;
+
+    @Option(names = "--pcap-size", paramLabel = "MB",
+            description = "With --pcap: start a new file when the current one would exceed MB million bytes "
+                    + "(tcpdump -C): FILE, FILE1, FILE2, ... (no limit on their number without --pcap-files).")
+    Double pcapSize;
+
+    @Option(names = "--pcap-files", paramLabel = "N",
+            description = "With --pcap-size: a ring of N files FILE0..FILE<N-1> (zero-padded), the oldest "
+                    + "overwritten, so the capture never takes more than N x MB (tcpdump -W).")
+    Integer pcapFiles;
+
     private volatile FlowStack stack;
 
     /** Checks what picocli cannot: relations between options. Throws ParameterException (exit 2). */
@@ -143,6 +169,7 @@ final class EndpointCommand implements Callable<Integer> {
                         + " is not on the subnet of --addr " + addr + ": a gateway must be directly reachable");
             }
         }
+        pcapSpec(); // validates the --pcap options
         Set<Integer> tcpPorts = new HashSet<>();
         Set<Integer> udpPorts = new HashSet<>();
         for (ServiceSpec s : serve) {
@@ -151,6 +178,39 @@ final class EndpointCommand implements Callable<Integer> {
                         + s.port() + " is given twice");
             }
         }
+    }
+
+    /**
+     * The capture the {@code --pcap*} options describe, or null without {@code --pcap}. Throws
+     * ParameterException (exit 2) for a bad combination or value.
+     */
+    PcapSpec pcapSpec() {
+        if (pcap == null) {
+            if (pcapSize != null || pcapFiles != null) {
+                throw new ParameterException(spec.commandLine(), (pcapSize != null ? "--pcap-size" : "--pcap-files")
+                        + " needs --pcap FILE");
+            }
+            return null;
+        }
+        if (pcapFiles != null && pcapSize == null) {
+            throw new ParameterException(spec.commandLine(), "--pcap-files needs --pcap-size MB (the size of each file)");
+        }
+        long bytes = 0;
+        if (pcapSize != null) {
+            if (!(pcapSize > 0) || pcapSize.isInfinite()) {
+                throw new ParameterException(spec.commandLine(), "--pcap-size must be a positive number of MB (million bytes), got "
+                        + pcapSize);
+            }
+            bytes = Math.round(pcapSize * 1_000_000);
+            if (bytes < PcapSpec.MIN_FILE_BYTES) {
+                throw new ParameterException(spec.commandLine(), "--pcap-size " + pcapSize + " is too small: a file must hold "
+                        + "at least one full frame (" + PcapSpec.MIN_FILE_BYTES + " bytes, 0.0016 MB)");
+            }
+        }
+        if (pcapFiles != null && (pcapFiles < 1 || pcapFiles > 100_000)) {
+            throw new ParameterException(spec.commandLine(), "--pcap-files must be 1..100000, got " + pcapFiles);
+        }
+        return PcapSpec.of(pcap).withRotation(bytes, pcapFiles != null ? pcapFiles : 0);
     }
 
     /** The stack configuration the options describe. */
@@ -196,7 +256,23 @@ final class EndpointCommand implements Callable<Integer> {
                     throw e;
                 }
             }
-            teardown.add("close tap " + nic.name(), nic::close); // the wrapper closes the TAP
+            PcapSpec capture = pcapSpec();
+            PcapNic pcapNic = null;
+            if (capture != null) {
+                try {
+                    pcapNic = PcapNic.wrap(nic, capture, PcapNic.wallClock());
+                } catch (RuntimeException e) {
+                    nic.close();
+                    throw e;
+                }
+                nic = pcapNic;
+                PcapNic c = pcapNic;
+                teardown.add("report the capture", () -> {
+                    out.println("flowstack endpoint: " + c.summary());
+                    out.flush();
+                });
+            }
+            teardown.add("close tap " + nic.name(), nic::close); // the wrappers close the TAP (and the capture)
             FlowStack s = FlowStack.start(config, nic);
             stack = s;
             teardown.add("stop the stack", s::close);
@@ -236,6 +312,9 @@ final class EndpointCommand implements Callable<Integer> {
         b.append(" cores ").append(cores).append(", tcp cc ").append(config.tcpCongestionControl);
         if (impairs()) {
             b.append(", impaired ").append(impair);
+        }
+        if (pcap != null) {
+            b.append(", capturing to ").append(pcapSpec());
         }
         if (serve.isEmpty()) {
             b.append(", answering ARP and ping");
