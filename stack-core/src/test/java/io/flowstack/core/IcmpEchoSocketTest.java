@@ -222,17 +222,30 @@ class IcmpEchoSocketTest {
         assertEquals(2, h.total(Stat.ICMP_IN_ERROR));
     }
 
-    @Test
-    void theFirstRequestWaitsForArp() {
+    @ParameterizedTest
+    @ValueSource(ints = {56, 4000})
+    void theFirstRequestWaitsForArpAndLeavesIntact(int size) {
         h = new StackHarness(1);
         sock = h.stack.icmpEchoOpen();
-        sock.send(PEER, 1, 56);
+        long t0 = h.now;
+        sock.send(PEER, 1, size);
         List<Frame> out = h.run();
         assertEquals(1, out.size());
         assertEquals(Packets.ETH_ARP, out.get(0).type(), "who-has the peer first");
         h.inject(0, Packets.ethernet(US_MAC, PEER_MAC, Packets.ETH_ARP, Packets.arp(2, PEER_MAC, PEER, US_MAC, US)));
         out = h.run();
-        assertEquals(1, requests(out).size(), "then the queued request");
+        List<byte[]> reqs = requests(out);
+        assertEquals(1, reqs.size(), "then the queued request (all its fragments)");
+        // every fragment was queued whole: the ARP request sent meanwhile did not overwrite the datagram
+        byte[] icmp = Arrays.copyOfRange(reqs.get(0), 20, reqs.get(0).length);
+        assertEquals(8 + size, icmp.length);
+        assertEquals(0, Packets.checksum(icmp, 0, icmp.length, 0), "RFC 1071 checksum of the reassembled request");
+        ByteBuffer b = ByteBuffer.wrap(icmp);
+        assertEquals(sock.id(), b.getShort(4) & 0xFFFF);
+        assertEquals(t0, b.getLong(8));
+        for (int i = 8; i < size; i++) {
+            assertEquals((byte) IcmpEchoSocket.expectedByte(i), icmp[8 + i], "data byte " + i);
+        }
     }
 
     @Test

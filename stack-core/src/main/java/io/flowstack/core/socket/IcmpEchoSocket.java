@@ -71,6 +71,7 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
     private final long[] ringFull;
     private final AtomicBoolean receiving = new AtomicBoolean();
     private volatile Thread waiter;
+    private volatile boolean wakeup;
     private volatile boolean closed;
 
     // receive-call state, used only by the (single) receiving thread
@@ -231,8 +232,8 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
      * Receives the next reply or error into {@code reply}.
      *
      * @param timeout how long to wait; 0 returns at once
-     * @return true if one was received; false on timeout or if the calling thread is interrupted
-     *     (its interrupt status stays set)
+     * @return true if one was received; false on timeout, after {@link #wakeup()}, or if the
+     *     calling thread is interrupted (its interrupt status stays set)
      * @throws StackException if the socket is closed
      */
     public boolean receive(Reply reply, long timeout, TimeUnit unit) {
@@ -251,6 +252,10 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0 || Thread.currentThread().isInterrupted()) {
+                    return false;
+                }
+                if (wakeup) {
+                    wakeup = false;
                     return false;
                 }
                 waiter = Thread.currentThread();
@@ -324,6 +329,18 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
                 r.badValue = b;
                 break;
             }
+        }
+    }
+
+    /**
+     * Makes a {@link #receive} that waits (or the next one to wait) return false at once, like
+     * {@code Selector.wakeup()}; any thread (e.g. a signal handler).
+     */
+    public void wakeup() {
+        wakeup = true;
+        Thread w = waiter;
+        if (w != null) {
+            LockSupport.unpark(w);
         }
     }
 
