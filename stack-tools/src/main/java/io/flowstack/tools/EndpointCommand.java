@@ -149,6 +149,12 @@ final class EndpointCommand implements Callable<Integer> {
                     + "overwritten, so the capture never takes more than N x MB (tcpdump -W).")
     Integer pcapFiles;
 
+    @Option(names = "--pcap-buffer", paramLabel = "MIB",
+            description = "With --pcap: MiB of buffer per queue between the stack and the capture writer, 1..1024 "
+                    + "(default: 8). Pcap4J writes some tens of thousands of frames per second; a longer burst than "
+                    + "the buffer holds loses frames from the capture (counted), never from the stack.")
+    Integer pcapBuffer;
+
     private volatile FlowStack stack;
 
     /** Checks what picocli cannot: relations between options. Throws ParameterException (exit 2). */
@@ -186,11 +192,14 @@ final class EndpointCommand implements Callable<Integer> {
      */
     PcapSpec pcapSpec() {
         if (pcap == null) {
-            if (pcapSize != null || pcapFiles != null) {
-                throw new ParameterException(spec.commandLine(), (pcapSize != null ? "--pcap-size" : "--pcap-files")
-                        + " needs --pcap FILE");
+            if (pcapSize != null || pcapFiles != null || pcapBuffer != null) {
+                throw new ParameterException(spec.commandLine(), (pcapSize != null ? "--pcap-size"
+                        : pcapFiles != null ? "--pcap-files" : "--pcap-buffer") + " needs --pcap FILE");
             }
             return null;
+        }
+        if (pcapBuffer != null && (pcapBuffer < 1 || pcapBuffer > 1024)) {
+            throw new ParameterException(spec.commandLine(), "--pcap-buffer must be 1..1024 MiB, got " + pcapBuffer);
         }
         if (pcapFiles != null && pcapSize == null) {
             throw new ParameterException(spec.commandLine(), "--pcap-files needs --pcap-size MB (the size of each file)");
@@ -210,7 +219,8 @@ final class EndpointCommand implements Callable<Integer> {
         if (pcapFiles != null && (pcapFiles < 1 || pcapFiles > 100_000)) {
             throw new ParameterException(spec.commandLine(), "--pcap-files must be 1..100000, got " + pcapFiles);
         }
-        return PcapSpec.of(pcap).withRotation(bytes, pcapFiles != null ? pcapFiles : 0);
+        PcapSpec capture = PcapSpec.of(pcap).withRotation(bytes, pcapFiles != null ? pcapFiles : 0);
+        return pcapBuffer == null ? capture : capture.withRingBytes(pcapBuffer << 20);
     }
 
     /** The stack configuration the options describe. */

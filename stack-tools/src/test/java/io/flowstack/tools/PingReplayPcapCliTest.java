@@ -146,6 +146,9 @@ class PingReplayPcapCliTest {
         assertEquals(5, s.files());
         assertEquals(PcapSpec.Direction.BOTH, s.direction());
         assertEquals(Path.of("/tmp/a.pcap4"), s.fileName(9));
+        assertEquals(PcapSpec.DEFAULT_RING_BYTES, s.ringBytes());
+        assertEquals(64 << 20, parse(EndpointCommand.class, cat(base, "--pcap", "/tmp/a.pcap", "--pcap-buffer", "64"))
+                .pcapSpec().ringBytes());
 
         e = parse(EndpointCommand.class, cat(base, "--pcap", "/tmp/b.pcap", "--pcap-size", "0.5"));
         assertEquals(500_000L, e.pcapSpec().fileBytes());
@@ -157,6 +160,9 @@ class PingReplayPcapCliTest {
     void endpointPcapOptionErrorsAreOneLine() {
         String[] base = {"endpoint", "--tap", "t0", "--addr", "198.18.0.2/24"};
         assertTrue(usageError(run(cat(base, "--pcap-size", "10")), "stack endpoint").contains("needs --pcap FILE"));
+        assertTrue(usageError(run(cat(base, "--pcap-buffer", "10")), "stack endpoint").contains("needs --pcap FILE"));
+        assertTrue(usageError(run(cat(base, "--pcap", "a.pcap", "--pcap-buffer", "0")), "stack endpoint")
+                .contains("--pcap-buffer must be 1..1024"));
         assertTrue(usageError(run(cat(base, "--pcap", "a.pcap", "--pcap-files", "3")), "stack endpoint")
                 .contains("--pcap-files needs --pcap-size"));
         assertTrue(usageError(run(cat(base, "--pcap", "a.pcap", "--pcap-size", "0.001")), "stack endpoint")

@@ -198,6 +198,9 @@ public final class PcapNic implements Nic {
             b.append(" (").append(files()).append(files() == 1 ? " file" : " files").append(')');
         }
         b.append(", ").append(dropped()).append(" dropped (ring full)");
+        if (dropped() > 0) {
+            b.append(" - the writer fell behind: a larger buffer, or a capture of less traffic, keeps more");
+        }
         if (error() != null) {
             b.append(", ").append(lost()).append(" lost; capture failed: ").append(error());
         }
