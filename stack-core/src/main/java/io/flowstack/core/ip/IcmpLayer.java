@@ -179,6 +179,7 @@ public final class IcmpLayer {
         for (int i = 0; i < dataLen; i++) {
             Bytes.u8(t, out + 8 + i, i < 8 ? (int) (stamp >>> (56 - 8 * i)) : (i & 0xFF));
         }
+        // RFC 792: the checksum is the one's complement sum of the ICMP message (RFC 1071)
         Bytes.u16(t, out + 2, Checksum.compute(t, out, 8 + dataLen));
         return n.ip().send(t, Netisr.TX_IP, 8 + dataLen, Ipv4.PROTO_ICMP, dst, false);
     }
