@@ -3,7 +3,6 @@ package io.flowstack.nic.pcap;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -372,7 +371,6 @@ class PcapNicTest {
         assertThrows(IllegalArgumentException.class, () -> PcapSpec.of(p).withRotation(100, 0));
         assertThrows(IllegalArgumentException.class, () -> PcapSpec.of(p).withRotation(0, 3));
         assertThrows(IllegalArgumentException.class, () -> PcapSpec.of(p).withRingBytes(1000));
-        assertNull(null);
         assertEquals(p, PcapSpec.of(p).fileName(5));
     }
 }
