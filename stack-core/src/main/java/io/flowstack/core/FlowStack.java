@@ -8,6 +8,7 @@ import io.flowstack.core.netisr.NetisrCommand;
 import io.flowstack.core.netisr.NetisrIdleStrategy;
 import io.flowstack.core.netisr.Rings;
 import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.socket.IcmpEchoSocket;
 import io.flowstack.core.socket.StackException;
 import io.flowstack.core.socket.TcpConnection;
 import io.flowstack.core.socket.TcpHandler;
@@ -52,6 +53,7 @@ public final class FlowStack implements AutoCloseable {
     private final ConcurrentHashMap<Integer, UdpSocket> udpPorts = new ConcurrentHashMap<>();
     private final SecureRandom random = new SecureRandom();
     private final ConcurrentHashMap<Integer, TcpListener> tcpPorts = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Integer, IcmpEchoSocket> echoIds = new ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.AtomicInteger nextConnectCore = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean started;
     private volatile boolean closed;
@@ -266,6 +268,48 @@ public final class FlowStack implements AutoCloseable {
         udpPorts.remove(s.port(), s);
     }
 
+    // ------------------------------------------------------------------ ICMP echo (ping)
+
+    /**
+     * Opens an ICMP echo client with an identifier chosen at random among those not in use
+     * (RFC 792: the identifier matches replies to their requests), bound on every core before
+     * this returns. Each core's receive ring is {@code udpReceiveBufferBytes} but at least 1 MiB,
+     * so that a reply of the largest size fits.
+     */
+    public IcmpEchoSocket icmpEchoOpen() {
+        if (closed) {
+            throw new StackException("the stack is closed");
+        }
+        int ringBytes = Math.max(1 << 20, config.udpReceiveBufferBytes);
+        int start = random.nextInt(65536);
+        for (int i = 0; i < 65536; i++) {
+            int id = (start + i) & 0xFFFF;
+            if (echoIds.containsKey(id)) {
+                continue;
+            }
+            IcmpEchoSocket s = new IcmpEchoSocket(this, id, cores.length, ringBytes);
+            if (echoIds.putIfAbsent(id, s) == null) {
+                callAll(n -> {
+                    n.icmp().bindEcho(id, s);
+                    return null;
+                });
+                return s;
+            }
+        }
+        throw new StackException("no free ICMP echo identifier (all 65536 in use)");
+    }
+
+    /** Removes an echo client's identifier from every core (called by {@link IcmpEchoSocket#close()}). */
+    public void unbindEcho(IcmpEchoSocket s) {
+        if (!closed) {
+            callAll(n -> {
+                n.icmp().unbindEcho(s.id());
+                return null;
+            });
+        }
+        echoIds.remove(s.id(), s);
+    }
+
     // ------------------------------------------------------------------ TCP sockets
 
     /**
@@ -418,6 +462,9 @@ public final class FlowStack implements AutoCloseable {
         }
         for (TcpListener l : new ArrayList<>(tcpPorts.values())) {
             l.close();
+        }
+        for (IcmpEchoSocket s : new ArrayList<>(echoIds.values())) {
+            s.close();
         }
         for (Netisr n : cores) {
             n.release();

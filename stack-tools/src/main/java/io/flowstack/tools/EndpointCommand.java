@@ -16,7 +16,10 @@ import io.flowstack.nic.impair.ImpairedNic;
 import io.flowstack.nic.impair.ImpairmentSpec;
 import io.flowstack.nic.packet.FanoutMode;
 import io.flowstack.nic.packet.PacketNic;
+import io.flowstack.nic.pcap.PcapNic;
+import io.flowstack.nic.pcap.PcapSpec;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -71,6 +74,12 @@ import picocli.CommandLine.TypeConversionException;
             "",
             "  # AF_PACKET on an existing interface (a veth or a NIC with gro/lro off), 2 cores:",
             "  sudo ./stack endpoint --packet veth0 --addr 198.18.0.2/24 --cores 2 --serve http:80",
+            "",
+            "  # every frame in and out to a ring of 5 files of 100 MB, fs0.pcap0..4,",
+            "  # then read it with tshark:",
+            "  sudo ./stack endpoint --tap fs0 --addr 198.18.0.2/24 --serve http:80 \\",
+            "       --pcap fs0.pcap --pcap-size 100 --pcap-files 5",
+            "  tshark -r fs0.pcap0",
             "",
             "  # one core, a default gateway and a fixed MAC:",
             "  sudo ./stack endpoint --tap fs1 --addr 198.19.0.2/24 --gateway 198.19.0.1 \\",
@@ -144,6 +153,29 @@ final class EndpointCommand implements Callable<Integer> {
                     + "(dir: rx = frames the stack receives, tx = frames it sends, both = default).")
     ImpairmentSpec impair;
 
+    @Option(names = "--pcap", paramLabel = "FILE",
+            description = "Write every frame the stack receives and sends (all queues) to FILE in pcap format "
+                    + "(Ethernet, nanosecond timestamps), like tcpdump -w on the TAP but as the stack sees them "
+                    + "(inside --impair). Frames that find the capture's buffer full are left out of it and counted; "
+                    + "the stack is never slowed down.")
+    Path pcap;
+
+    @Option(names = "--pcap-size", paramLabel = "MB",
+            description = "With --pcap: start a new file when the current one would exceed MB million bytes "
+                    + "(tcpdump -C): FILE, FILE1, FILE2, ... (no limit on their number without --pcap-files).")
+    Double pcapSize;
+
+    @Option(names = "--pcap-files", paramLabel = "N",
+            description = "With --pcap-size: a ring of N files FILE0..FILE<N-1> (zero-padded), the oldest "
+                    + "overwritten, so the capture never takes more than N x MB (tcpdump -W).")
+    Integer pcapFiles;
+
+    @Option(names = "--pcap-buffer", paramLabel = "MIB",
+            description = "With --pcap: MiB of buffer per queue between the stack and the capture writer, 1..1024 "
+                    + "(default: 8). Pcap4J writes some tens of thousands of frames per second; a longer burst than "
+                    + "the buffer holds loses frames from the capture (counted), never from the stack.")
+    Integer pcapBuffer;
+
     private volatile FlowStack stack;
     private volatile String packetReport;
 
@@ -173,6 +205,7 @@ final class EndpointCommand implements Callable<Integer> {
                         + " is not on the subnet of --addr " + addr + ": a gateway must be directly reachable");
             }
         }
+        pcapSpec(); // validates the --pcap options
         Set<Integer> tcpPorts = new HashSet<>();
         Set<Integer> udpPorts = new HashSet<>();
         for (ServiceSpec s : serve) {
@@ -181,6 +214,43 @@ final class EndpointCommand implements Callable<Integer> {
                         + s.port() + " is given twice");
             }
         }
+    }
+
+    /**
+     * The capture the {@code --pcap*} options describe, or null without {@code --pcap}. Throws
+     * ParameterException (exit 2) for a bad combination or value.
+     */
+    PcapSpec pcapSpec() {
+        if (pcap == null) {
+            if (pcapSize != null || pcapFiles != null || pcapBuffer != null) {
+                throw new ParameterException(spec.commandLine(), (pcapSize != null ? "--pcap-size"
+                        : pcapFiles != null ? "--pcap-files" : "--pcap-buffer") + " needs --pcap FILE");
+            }
+            return null;
+        }
+        if (pcapBuffer != null && (pcapBuffer < 1 || pcapBuffer > 1024)) {
+            throw new ParameterException(spec.commandLine(), "--pcap-buffer must be 1..1024 MiB, got " + pcapBuffer);
+        }
+        if (pcapFiles != null && pcapSize == null) {
+            throw new ParameterException(spec.commandLine(), "--pcap-files needs --pcap-size MB (the size of each file)");
+        }
+        long bytes = 0;
+        if (pcapSize != null) {
+            if (!(pcapSize > 0) || pcapSize.isInfinite()) {
+                throw new ParameterException(spec.commandLine(), "--pcap-size must be a positive number of MB (million bytes), got "
+                        + pcapSize);
+            }
+            bytes = Math.round(pcapSize * 1_000_000);
+            if (bytes < PcapSpec.MIN_FILE_BYTES) {
+                throw new ParameterException(spec.commandLine(), "--pcap-size " + pcapSize + " is too small: a file must hold "
+                        + "at least one full frame (" + PcapSpec.MIN_FILE_BYTES + " bytes, 0.0016 MB)");
+            }
+        }
+        if (pcapFiles != null && (pcapFiles < 1 || pcapFiles > 100_000)) {
+            throw new ParameterException(spec.commandLine(), "--pcap-files must be 1..100000, got " + pcapFiles);
+        }
+        PcapSpec capture = PcapSpec.of(pcap).withRotation(bytes, pcapFiles != null ? pcapFiles : 0);
+        return pcapBuffer == null ? capture : capture.withRingBytes(pcapBuffer << 20);
     }
 
     /** The stack configuration the options describe. */
@@ -226,7 +296,22 @@ final class EndpointCommand implements Callable<Integer> {
                     throw e;
                 }
             }
-            teardown.add("close " + deviceKind() + " " + nic.name(), nic::close); // the wrapper closes the device
+            PcapSpec capture = pcapSpec();
+            if (capture != null) {
+                PcapNic pcapNic;
+                try {
+                    pcapNic = PcapNic.wrap(nic, capture, PcapNic.wallClock());
+                } catch (RuntimeException e) {
+                    nic.close();
+                    throw e;
+                }
+                nic = pcapNic;
+                teardown.add("report the capture", () -> {
+                    out.println("flowstack endpoint: " + pcapNic.summary());
+                    out.flush();
+                });
+            }
+            teardown.add("close " + deviceKind() + " " + nic.name(), nic::close); // the wrappers close the device (and the capture)
             if (device instanceof PacketNic p) {
                 // runs after the stack stopped and before the sockets close: the kernel's counters
                 teardown.add("read the AF_PACKET counters", () -> packetReport = p.countersReport());
@@ -308,6 +393,9 @@ final class EndpointCommand implements Callable<Integer> {
         b.append(", tcp cc ").append(config.tcpCongestionControl);
         if (impairs()) {
             b.append(", impaired ").append(impair);
+        }
+        if (pcap != null) {
+            b.append(", capturing to ").append(pcapSpec());
         }
         if (serve.isEmpty()) {
             b.append(", answering ARP and ping");

@@ -30,7 +30,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
         versionProvider = Main.Version.class,
         header = "flowstack: a per-core userspace TCP/IP stack for the JVM.",
         synopsisSubcommandLabel = "COMMAND",
-        subcommands = {EndpointCommand.class, DemoCommand.class},
+        subcommands = {EndpointCommand.class, DemoCommand.class, PingCommand.class, ReplayCommand.class},
         footerHeading = "%nMore:%n",
         footer = {
             "  test       Runs every test (mvn verify); handled by the ./stack launcher.",
@@ -41,6 +41,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
             "Examples:",
             "  sudo ./stack demo",
             "  sudo ./stack endpoint --tap fs0 --addr 198.18.0.2/24 --serve http:80 --serve echo:7",
+            "  sudo ./stack ping --tap fs0 --addr 198.18.0.2/24 -c 5 198.18.0.1",
+            "  ./stack replay fs0.pcap --addr 198.18.0.2/24",
             "  ./stack test"
         })
 public final class Main implements Callable<Integer> {

@@ -35,6 +35,12 @@ public final class ArpLayer {
     private final Int2ObjectHashMap<Entry> entries = new Int2ObjectHashMap<>();
     private final PendingPool pending;
     private final List<Entry> scratch = new ArrayList<>();
+    /**
+     * ARP requests are built here, not in the core's tx buffer: a request goes out in the middle
+     * of an IPv4 send (the first frame to an unresolved neighbour), and IP still reads the
+     * datagram from the tx buffer for the next fragment.
+     */
+    private final MemorySegment requestBuffer;
 
     /** One neighbour. */
     static final class Entry {
@@ -60,6 +66,7 @@ public final class ArpLayer {
         this.n = netisr;
         this.cfg = netisr.config();
         this.pending = new PendingPool(arena, cfg.arpQueueSlots, netisr.mtu() + Ethernet.HEADER_LEN);
+        this.requestBuffer = arena.allocate(64, 64); // 42 bytes, padded to the 60-byte minimum by transmit
     }
 
     /** Number of cache entries (resolved or not) on this core. */
@@ -277,7 +284,7 @@ public final class ArpLayer {
 
     /** Sends an ARP request for {@code target} to {@code dstMac} (broadcast or unicast refresh). */
     private void request(int target, long dstMac) {
-        MemorySegment t = n.txBuffer();
+        MemorySegment t = requestBuffer;
         Ethernet.write(t, 0, dstMac, cfg.mac, Ethernet.TYPE_ARP);
         Arp.write(t, Ethernet.HEADER_LEN, Arp.OP_REQUEST, cfg.mac, cfg.address, 0L, target);
         n.transmit(t, 0, Ethernet.HEADER_LEN + Arp.LEN);

@@ -8,6 +8,7 @@ import io.flowstack.core.wire.Checksum;
 import io.flowstack.core.wire.Icmp;
 import io.flowstack.core.wire.Ipv4;
 import java.lang.foreign.MemorySegment;
+import org.agrona.collections.Int2ObjectHashMap;
 
 /**
  * ICMP (RFC 792, RFC 1122 3.2.2) for one core: echo replies with the request's data, errors
@@ -24,12 +25,32 @@ public final class IcmpLayer {
     private final long nanosPerToken;
     private final long bucketDepth;
     private long tokensAt; // bucket state as "time when the bucket was empty"
-    private EchoListener echoListener;
+    /** Echo clients by identifier: this core's replica of the bindings (changed by command only). */
+    private final Int2ObjectHashMap<EchoReceiver> echoReceivers = new Int2ObjectHashMap<>();
 
-    /** Receives echo replies addressed to us (used by ping). */
-    @FunctionalInterface
-    public interface EchoListener {
-        void onEchoReply(int src, int id, int seq, MemorySegment s, long dataOff, int dataLen, long now);
+    /**
+     * An echo client (ping) as one core sees it: the identifier it sends in its echo requests is
+     * bound on every core, and each core delivers the replies (and the errors about its requests)
+     * that it owns into the client's ring for that core (one producer per ring).
+     */
+    public interface EchoReceiver {
+        /**
+         * An echo reply with the client's identifier (RFC 792 type 0), from core {@code core}.
+         *
+         * @param ttl     the reply's IPv4 time to live
+         * @param dataOff offset of the echo data (after the 8-byte ICMP header) in {@code s}
+         * @param now     the netisr's time when the reply was received
+         * @return false if the client's ring for this core is full (the reply is dropped)
+         */
+        boolean echoReply(int core, int src, int ttl, int seq, MemorySegment s, long dataOff, int dataLen, long now);
+
+        /**
+         * An ICMP error (RFC 792: destination unreachable, time exceeded, ...) from {@code from}
+         * quoting an echo request of the client to {@code dst} with sequence number {@code seq}.
+         *
+         * @return false if the client's ring for this core is full
+         */
+        boolean echoError(int core, int from, int type, int code, int dst, int seq, long now);
     }
 
     public IcmpLayer(Netisr netisr) {
@@ -40,9 +61,15 @@ public final class IcmpLayer {
         this.tokensAt = Long.MIN_VALUE / 4;
     }
 
-    public void echoListener(EchoListener l) {
+    /** Binds an echo client's identifier on this core (a command from {@code FlowStack}). */
+    public void bindEcho(int id, EchoReceiver receiver) {
         n.checkOwner();
-        this.echoListener = l;
+        echoReceivers.put(id, receiver);
+    }
+
+    public void unbindEcho(int id) {
+        n.checkOwner();
+        echoReceivers.remove(id);
     }
 
     /** ICMP message of the datagram at {@code off} ({@code len} = total length). */
@@ -65,12 +92,49 @@ public final class IcmpLayer {
             case Icmp.ECHO_REQUEST -> echo(s, off, icmp, icmpLen, broadcast);
             case Icmp.ECHO_REPLY -> {
                 n.counters().inc(Stat.ICMP_IN_ECHO_REPLY);
-                if (echoListener != null) {
-                    echoListener.onEchoReply(Ipv4.src(s, off), Icmp.id(s, icmp), Icmp.seq(s, icmp), s,
+                // RFC 792: the identifier and sequence number match replies to requests; a reply
+                // to no client of ours (or sent to a broadcast address) is only counted.
+                EchoReceiver r = broadcast ? null : echoReceivers.get(Icmp.id(s, icmp));
+                if (r != null) {
+                    r.echoReply(n.core(), Ipv4.src(s, off), Ipv4.ttl(s, off), Icmp.seq(s, icmp), s,
                             icmp + Icmp.HEADER_LEN, icmpLen - Icmp.HEADER_LEN, n.now());
                 }
             }
-            default -> n.counters().inc(Icmp.isError(type) ? Stat.ICMP_IN_ERROR : Stat.ICMP_IN_OTHER);
+            default -> {
+                if (Icmp.isError(type)) {
+                    n.counters().inc(Stat.ICMP_IN_ERROR);
+                    echoError(s, off, icmp, icmpLen, type);
+                } else {
+                    n.counters().inc(Stat.ICMP_IN_OTHER);
+                }
+            }
+        }
+    }
+
+    /**
+     * RFC 792 / RFC 1122 3.2.2: an error quotes the offending datagram's IP header and its first
+     * 8 data bytes, enough to find the echo request's identifier and sequence number. Passed to
+     * the echo client that sent the request, if any.
+     */
+    private void echoError(MemorySegment s, long ip, long icmp, int icmpLen, int type) {
+        if (echoReceivers.isEmpty()) {
+            return;
+        }
+        long inner = icmp + Icmp.HEADER_LEN;
+        int innerLen = icmpLen - Icmp.HEADER_LEN;
+        if (innerLen < Ipv4.MIN_HEADER + Icmp.HEADER_LEN || Ipv4.version(s, inner) != 4) {
+            return;
+        }
+        int ihl = Ipv4.headerLength(s, inner);
+        if (ihl < Ipv4.MIN_HEADER || innerLen < ihl + Icmp.HEADER_LEN || Ipv4.protocol(s, inner) != Ipv4.PROTO_ICMP
+                || Ipv4.src(s, inner) != cfg.address || (Ipv4.fragWord(s, inner) & Ipv4.OFFSET_MASK) != 0
+                || Icmp.type(s, inner + ihl) != Icmp.ECHO_REQUEST) {
+            return;
+        }
+        EchoReceiver r = echoReceivers.get(Icmp.id(s, inner + ihl));
+        if (r != null) {
+            r.echoError(n.core(), Ipv4.src(s, ip), type, Icmp.code(s, icmp), Ipv4.dst(s, inner),
+                    Icmp.seq(s, inner + ihl), n.now());
         }
     }
 
@@ -96,8 +160,12 @@ public final class IcmpLayer {
     }
 
     /**
-     * Sends an echo request from this core (for ping). {@code data} bytes of payload follow the
-     * 8-byte header, filled with a deterministic pattern.
+     * Sends an echo request (RFC 792 type 8) from this core, for an echo client. {@code dataLen}
+     * bytes of data follow the 8-byte header: {@code stamp} big-endian in the first 8 (fewer if
+     * {@code dataLen < 8}), then byte {@code i} of the data is {@code i & 0xFF}. Datagrams above
+     * the MTU are fragmented by IP.
+     *
+     * @return false if it could not be sent (no route, too large)
      */
     public boolean sendEcho(int dst, int id, int seq, int dataLen, long stamp) {
         n.checkOwner();
@@ -111,6 +179,7 @@ public final class IcmpLayer {
         for (int i = 0; i < dataLen; i++) {
             Bytes.u8(t, out + 8 + i, i < 8 ? (int) (stamp >>> (56 - 8 * i)) : (i & 0xFF));
         }
+        // RFC 792: the checksum is the one's complement sum of the ICMP message (RFC 1071)
         Bytes.u16(t, out + 2, Checksum.compute(t, out, 8 + dataLen));
         return n.ip().send(t, Netisr.TX_IP, 8 + dataLen, Ipv4.PROTO_ICMP, dst, false);
     }

@@ -1,0 +1,378 @@
+package io.flowstack.core.socket;
+
+import io.flowstack.core.FlowStack;
+import io.flowstack.core.ip.IcmpLayer;
+import io.flowstack.core.netisr.FlowHash;
+import io.flowstack.core.netisr.Netisr;
+import io.flowstack.core.netisr.Rings;
+import io.flowstack.core.wire.Bytes;
+import io.flowstack.core.wire.Ipv4;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import org.agrona.concurrent.MessageHandler;
+import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+
+/**
+ * An ICMP echo client (what {@code ping} needs, RFC 792): sends echo requests with its own
+ * identifier and receives the matching echo replies, and the ICMP errors that quote its
+ * requests, with the time each arrived. Open with {@link FlowStack#icmpEchoOpen()}.
+ *
+ * <h2>Where the flow lives</h2>
+ * An echo exchange with {@code dst} is "other IPv4" for the flow hash (DESIGN.md): it hashes
+ * (our address, {@code dst}) symmetrically, so the request is built and sent by the core that
+ * owns that pair, and the reply (also a reassembled one, and an ICMP error quoting the request,
+ * which is hashed by its quoted header) is processed by that same core, whichever queue it came
+ * in on. The identifier does not take part in the hash.
+ *
+ * <h2>Threads</h2>
+ * Receiving works like {@link UdpSocket}: the identifier is bound on every core, and each core
+ * delivers into its own SPSC ring of this socket (producer: that core's netisr, which copies the
+ * reply and never blocks or allocates; consumer: the one application thread in
+ * {@link #receive}), so no ring has two producers and nothing on the netisr takes a lock. A reply
+ * that finds its ring full is dropped and counted ({@link #ringFull()}). Sending hands a small
+ * command to the owning core's control queue (any thread); the netisr writes the request with its
+ * own clock reading as the timestamp (protocol code never reads the clock itself).
+ *
+ * <h2>Data and timing</h2>
+ * The request data is {@code dataLen} bytes: the owning netisr's time of sending (its
+ * {@code now}, nanoseconds) as 8 big-endian bytes, then byte {@code i} = {@code i & 0xFF}
+ * ({@link #expectedByte}); RFC 792 requires the reply to return the data unchanged. A reply
+ * carries the netisr's time of reception, so {@link Reply#rttNanos()} is measured on the stack's
+ * own clock, between the two netisr passes, without the application's wake-up latency (like
+ * kernel timestamps for Linux ping). With {@code dataLen < 8} there is no timestamp and no RTT.
+ */
+public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiver {
+    /** Largest echo data over IPv4: 65535 - 20 (IP) - 8 (ICMP). */
+    public static final int MAX_DATA = Ipv4.MAX_DATAGRAM - Ipv4.MIN_HEADER - 8;
+    /** Bytes of the timestamp at the start of the data. */
+    public static final int STAMP_BYTES = 8;
+
+    private static final int TYPE_REPLY = 1;
+    private static final int TYPE_ERROR = 2;
+    /** Ring record header: [src:int][ttl:u8][0:u8][seq:u16][now:long]. */
+    private static final int REPLY_HDR = 16;
+    /** Error record: [from:int][dst:int][type:u8][code:u8][seq:u16][pad:int][now:long]. */
+    private static final int ERROR_LEN = 24;
+    private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+
+    private final FlowStack stack;
+    private final int id;
+    private final int local;
+    private final Arena arena = Arena.ofShared();
+    private final Rings.Ring<OneToOneRingBuffer>[] rx;
+    private final MessageHandler[] readers;
+    /** Per core, written only by that core's netisr: replies dropped because its ring was full. */
+    private final long[] ringFull;
+    private final AtomicBoolean receiving = new AtomicBoolean();
+    private volatile Thread waiter;
+    private volatile boolean wakeup;
+    private volatile boolean closed;
+
+    // receive-call state, used only by the (single) receiving thread
+    private int nextRing;
+    private Reply into;
+
+    /** One received reply or error; filled in by {@link #receive}, reused by the caller. */
+    public static final class Reply {
+        /** True for an echo reply, false for an ICMP error about one of our requests. */
+        public boolean isReply;
+        /** The reply's source, or the sender of the error (e.g. a router). */
+        public int from;
+        /** Sequence number of the request answered (or quoted by the error). */
+        public int seq;
+        /** Reply: the IPv4 TTL it arrived with. */
+        public int ttl;
+        /** Reply: bytes of echo data (the ICMP message is 8 bytes more). */
+        public int dataLen;
+        /** Reply: the netisr time of sending found in the data, if {@code dataLen >= 8}. */
+        public long sentAt;
+        /** The netisr time at which the reply or error was received. */
+        public long receivedAt;
+        /**
+         * Reply: index of the first data byte (after the timestamp) that differs from what was
+         * sent, or -1 if all are right.
+         */
+        public int badByte;
+        /** Reply: the wrong byte's value (if {@code badByte >= 0}). */
+        public int badValue;
+        /** Error: ICMP type and code (RFC 792), and the destination of the quoted request. */
+        public int type;
+        public int code;
+        public int errorDst;
+
+        /** Whether the reply carries a timestamp (the RTT is known). */
+        public boolean hasRtt() {
+            return isReply && dataLen >= STAMP_BYTES;
+        }
+
+        /** Round-trip time on the stack's clock (replies with {@code dataLen >= 8}). */
+        public long rttNanos() {
+            return receivedAt - sentAt;
+        }
+    }
+
+    /** Called by {@link FlowStack#icmpEchoOpen()}; binds nothing yet. */
+    @SuppressWarnings("unchecked")
+    public IcmpEchoSocket(FlowStack stack, int id, int cores, int ringBytes) {
+        this.stack = stack;
+        this.id = id;
+        this.local = stack.config().address;
+        this.rx = new Rings.Ring[cores];
+        this.readers = new MessageHandler[cores];
+        this.ringFull = new long[cores];
+        for (int i = 0; i < cores; i++) {
+            rx[i] = Rings.spsc(arena, ringBytes);
+            MemorySegment seg = rx[i].segment();
+            readers[i] = (type, buffer, index, length) -> onMessage(type, seg, index, length);
+        }
+    }
+
+    /** The echo identifier of this socket (RFC 792). */
+    public int id() {
+        return id;
+    }
+
+    /** The byte of echo data at {@code i >= 8} (after the timestamp). */
+    public static int expectedByte(int i) {
+        return i & 0xFF;
+    }
+
+    /** The core that owns the echo flow with {@code dst}. */
+    public int coreFor(int dst) {
+        return stack.netisr(0).table().core(FlowHash.hash2(local, dst));
+    }
+
+    // ------------------------------------------------------------------ netisr side
+
+    @Override
+    public boolean echoReply(int core, int src, int ttl, int seq, MemorySegment s, long dataOff, int dataLen,
+                             long now) {
+        Rings.Ring<OneToOneRingBuffer> r = rx[core];
+        int len = REPLY_HDR + dataLen;
+        int index = len <= r.ring().maxMsgLength() ? r.ring().tryClaim(TYPE_REPLY, len) : -1;
+        if (index < 0) {
+            LONGS.setOpaque(ringFull, core, ringFull[core] + 1);
+            return false;
+        }
+        MemorySegment m = r.segment();
+        Bytes.i32(m, index, src);
+        Bytes.u8(m, index + 4, ttl);
+        Bytes.u8(m, index + 5, 0);
+        Bytes.u16(m, index + 6, seq);
+        m.set(ValueLayout.JAVA_LONG_UNALIGNED, index + 8, now);
+        MemorySegment.copy(s, dataOff, m, index + REPLY_HDR, dataLen);
+        r.ring().commit(index);
+        wakeReceiver();
+        return true;
+    }
+
+    @Override
+    public boolean echoError(int core, int from, int type, int code, int dst, int seq, long now) {
+        Rings.Ring<OneToOneRingBuffer> r = rx[core];
+        int index = r.ring().tryClaim(TYPE_ERROR, ERROR_LEN);
+        if (index < 0) {
+            LONGS.setOpaque(ringFull, core, ringFull[core] + 1);
+            return false;
+        }
+        MemorySegment m = r.segment();
+        Bytes.i32(m, index, from);
+        Bytes.i32(m, index + 4, dst);
+        Bytes.u8(m, index + 8, type);
+        Bytes.u8(m, index + 9, code);
+        Bytes.u16(m, index + 10, seq);
+        Bytes.i32(m, index + 12, 0);
+        m.set(ValueLayout.JAVA_LONG_UNALIGNED, index + 16, now);
+        r.ring().commit(index);
+        wakeReceiver();
+        return true;
+    }
+
+    private void wakeReceiver() {
+        VarHandle.fullFence(); // the commit before the read of the waiter (the receiver: the reverse)
+        Thread w = waiter;
+        if (w != null) {
+            LockSupport.unpark(w);
+        }
+    }
+
+    // ------------------------------------------------------------------ application side
+
+    /**
+     * Sends an echo request to {@code dst} with sequence number {@code seq} and {@code dataLen}
+     * bytes of data from the core that owns the flow. Returns at once; the request leaves when
+     * that core runs the command (and, the first time, when ARP has resolved the next hop).
+     *
+     * @return false if the core's command queue was full (the request was not sent)
+     * @throws IllegalArgumentException for a bad size or sequence number
+     * @throws StackException if the socket or the stack is closed
+     */
+    public boolean send(int dst, int seq, int dataLen) {
+        if (dataLen < 0 || dataLen > MAX_DATA) {
+            throw new IllegalArgumentException("echo data of " + dataLen + " bytes: must be 0.." + MAX_DATA);
+        }
+        if (seq < 0 || seq > 0xFFFF) {
+            throw new IllegalArgumentException("echo sequence number must be 0..65535, got " + seq);
+        }
+        if (closed || !stack.running()) {
+            throw new StackException("ICMP echo socket " + id + " is closed");
+        }
+        Netisr n = stack.netisr(coreFor(dst));
+        final int ident = id;
+        // a control command (allocated here, on the application thread): the netisr only runs it
+        return n.submit(c -> c.icmp().sendEcho(dst, ident, seq, dataLen, c.now()));
+    }
+
+    /**
+     * Receives the next reply or error into {@code reply}.
+     *
+     * @param timeout how long to wait; 0 returns at once
+     * @return true if one was received; false on timeout, after {@link #wakeup()}, or if the
+     *     calling thread is interrupted (its interrupt status stays set)
+     * @throws StackException if the socket is closed
+     */
+    public boolean receive(Reply reply, long timeout, TimeUnit unit) {
+        if (!receiving.compareAndSet(false, true)) {
+            throw new IllegalStateException("ICMP echo socket " + id + " is already being received on by another thread");
+        }
+        try {
+            this.into = reply;
+            long deadline = System.nanoTime() + unit.toNanos(timeout);
+            while (true) {
+                if (closed) {
+                    throw new StackException("ICMP echo socket " + id + " is closed");
+                }
+                if (readOne()) {
+                    return true;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || Thread.currentThread().isInterrupted()) {
+                    return false;
+                }
+                if (wakeup) {
+                    wakeup = false;
+                    return false;
+                }
+                waiter = Thread.currentThread();
+                VarHandle.fullFence();
+                boolean got = readOne();
+                if (!got) {
+                    LockSupport.parkNanos(this, Math.min(left, 100_000_000L));
+                }
+                waiter = null;
+                if (got) {
+                    return true;
+                }
+            }
+        } finally {
+            this.into = null;
+            receiving.set(false);
+        }
+    }
+
+    private boolean readOne() {
+        int n = rx.length;
+        for (int i = 0; i < n; i++) {
+            int k = (nextRing + i) % n;
+            OneToOneRingBuffer r = rx[k].ring();
+            // a read that meets the wrap-around padding consumes it and returns 0: read again
+            if (r.read(readers[k], 1) > 0 || (r.size() > 0 && r.read(readers[k], 1) > 0)) {
+                nextRing = (k + 1) % n;
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void onMessage(int type, MemorySegment m, int index, int length) {
+        Reply r = into;
+        if (type == TYPE_ERROR) {
+            r.isReply = false;
+            r.from = Bytes.i32(m, index);
+            r.errorDst = Bytes.i32(m, index + 4);
+            r.type = Bytes.u8(m, index + 8);
+            r.code = Bytes.u8(m, index + 9);
+            r.seq = Bytes.u16(m, index + 10);
+            r.receivedAt = m.get(ValueLayout.JAVA_LONG_UNALIGNED, index + 16);
+            r.ttl = 0;
+            r.dataLen = 0;
+            r.sentAt = 0;
+            r.badByte = -1;
+            return;
+        }
+        r.isReply = true;
+        r.from = Bytes.i32(m, index);
+        r.ttl = Bytes.u8(m, index + 4);
+        r.seq = Bytes.u16(m, index + 6);
+        r.receivedAt = m.get(ValueLayout.JAVA_LONG_UNALIGNED, index + 8);
+        r.type = 0;
+        r.code = 0;
+        r.errorDst = 0;
+        int dataLen = length - REPLY_HDR;
+        long data = index + REPLY_HDR;
+        r.dataLen = dataLen;
+        long stamp = 0;
+        for (int i = 0; i < Math.min(STAMP_BYTES, dataLen); i++) {
+            stamp = (stamp << 8) | Bytes.u8(m, data + i);
+        }
+        r.sentAt = stamp;
+        r.badByte = -1;
+        for (int i = STAMP_BYTES; i < dataLen; i++) {
+            int b = Bytes.u8(m, data + i);
+            if (b != expectedByte(i)) {
+                r.badByte = i;
+                r.badValue = b;
+                break;
+            }
+        }
+    }
+
+    /**
+     * Makes a {@link #receive} that waits (or the next one to wait) return false at once, like
+     * {@code Selector.wakeup()}; any thread (e.g. a signal handler).
+     */
+    public void wakeup() {
+        wakeup = true;
+        Thread w = waiter;
+        if (w != null) {
+            LockSupport.unpark(w);
+        }
+    }
+
+    /** Replies and errors dropped because a core found this socket's ring full. */
+    public long ringFull() {
+        long sum = 0;
+        for (int i = 0; i < ringFull.length; i++) {
+            sum += (long) LONGS.getOpaque(ringFull, i);
+        }
+        return sum;
+    }
+
+    /** Unbinds the identifier on every core, then frees the rings; idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        stack.unbindEcho(this);
+        Thread w = waiter;
+        if (w != null) {
+            LockSupport.unpark(w);
+        }
+        while (receiving.get()) {
+            Thread.onSpinWait();
+        }
+        arena.close();
+    }
+
+    @Override
+    public String toString() {
+        return "icmp echo " + Ipv4.toString(local) + " id " + id;
+    }
+}
