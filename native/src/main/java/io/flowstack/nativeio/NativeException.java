@@ -77,7 +77,9 @@ public final class NativeException extends RuntimeException {
         boolean tunSetIff = "TUNSETIFF".equals(call);
         switch (errno) {
             case Errno.EPERM, Errno.EACCES:
-                return "needs root or CAP_NET_ADMIN";
+                // packet(7): AF_PACKET sockets need CAP_NET_RAW; TAP and interface changes CAP_NET_ADMIN
+                return "AF_PACKET".equals(object) || call.startsWith("PACKET_")
+                        ? "needs root or CAP_NET_RAW" : "needs root or CAP_NET_ADMIN";
             case Errno.ENOENT:
                 return TUN_DEVICE.equals(object) ? "the kernel has no TUN support (modprobe tun)" : null;
             case Errno.EBUSY:

@@ -31,6 +31,8 @@ class NativeExceptionTest {
                 new NativeException("SIOCGIFMTU", "nope0", Errno.ENODEV).getMessage());
         assertEquals("open /dev/net/tun: EACCES (Permission denied): needs root or CAP_NET_ADMIN",
                 new NativeException("open", "/dev/net/tun", Errno.EACCES).getMessage());
+        assertEquals("socket AF_PACKET: EPERM (Operation not permitted): needs root or CAP_NET_RAW",
+                new NativeException("socket", "AF_PACKET", Errno.EPERM).getMessage());
         assertEquals("socket AF_INET: EMFILE (Too many open files): too many open files, raise ulimit -n",
                 new NativeException("socket", "AF_INET", Errno.EMFILE).getMessage());
         assertEquals("TUNSETIFF t0: E2BIG (Argument list too long): too many queues (a multi-queue TAP "
