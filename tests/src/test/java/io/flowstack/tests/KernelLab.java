@@ -566,10 +566,18 @@ public final class KernelLab implements AutoCloseable {
      * requests than {@code count}: what matters is that none went unanswered.
      */
     public static void assertAllAnswered(Result r, int count, java.util.function.Supplier<String> context) {
-        int received = pingReceived(r);
-        int transmitted = pingTransmitted(r);
-        assertTrue(received >= count, () -> "expected at least " + count + " replies\n" + r + "\n" + context.get());
-        assertEquals(transmitted, received, () -> "unanswered echo requests\n" + r + "\n" + context.get());
+        assertAllAnswered(r.stdout(), r.toString(), count, context);
+    }
+
+    /** {@link #assertAllAnswered(Result, int, java.util.function.Supplier)} on ping's output {@code stdout}. */
+    public static void assertAllAnswered(String stdout, String shown, int count,
+                                         java.util.function.Supplier<String> context) {
+        Matcher m = PING_SUMMARY.matcher(stdout);
+        assertTrue(m.find(), () -> "no ping summary in: " + shown);
+        int transmitted = Integer.parseInt(m.group(1));
+        int received = Integer.parseInt(m.group(2));
+        assertTrue(received >= count, () -> "expected at least " + count + " replies\n" + shown + "\n" + context.get());
+        assertEquals(transmitted, received, () -> "unanswered echo requests\n" + shown + "\n" + context.get());
     }
 
     /** {@code ping -c count -i 0.2} from the kernel; asserts every echo is answered, unchanged. */
