@@ -120,13 +120,15 @@ abstract class KernelFaultCases {
      * SACK-guided recovery after a timeout, tail loss probes and Eifel undo):
      * loss 1% 4.8 / 6.4 (404/313/2); loss 5% 43.7 / 38.9 (2087/1121/102); reorder 25% delay 5 ms
      * 8.0 (78/3/0); duplication 2% 0.7 / 0.9; corruption 1% 6.5 / 7.1 (389/315/3); delay 20 ms
-     * jitter 10 ms 34.4 / 20.5 (29/4/0). The bounds leave room for a slower or busier machine.
+     * jitter 10 ms 34.4 / 20.5 (29/4/0). The bounds leave room for a slower or busier machine:
+     * with the 2 CPUs shared by four other builds, loss 5% took 70.5 s on 2 cores (121 RTOs, each
+     * at least the 200 ms minimum), hence its 75 s.
      */
 
     /** Every profile of issue 3 point 7: they run in every build. */
     static final List<Profile> PROFILES = List.of(
             new Profile("loss 1%", "loss=1%,seed=101,dir=both", 30),
-            new Profile("loss 5%", "loss=5%,seed=105,dir=both", 60),
+            new Profile("loss 5%", "loss=5%,seed=105,dir=both", 75),
             new Profile("reorder 25% delay 5ms", "reorder=25%,delay=5ms,seed=125,dir=both", 60),
             new Profile("duplication 2%", "dup=2%,seed=102,dir=both", 30),
             new Profile("corruption 1%", "corrupt=1%,seed=201,dir=both", 30),
