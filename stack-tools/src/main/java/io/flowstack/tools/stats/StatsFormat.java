@@ -194,7 +194,8 @@ public final class StatsFormat {
     static void routes(StringBuilder b, StackSnapshot s) {
         StackConfig c = s.config();
         b.append("Routes:\n");
-        b.append(String.format("  %-18s %-15s %-15s %-15s %s%n", "Destination", "Gateway", "Device", "Source", ""));
+        b.append(String.format("  %-18s %-15s %-15s %-15s %s", "Destination", "Gateway", "Device", "Source", "Kind"))
+                .append('\n');
         for (Route r : routes(c)) {
             b.append(String.format("  %-18s %-15s %-15s %-15s %s%n", r.destinationText(),
                     r.connected() ? "-" : Ipv4.toString(r.gateway()), s.device(), Ipv4.toString(c.address),
