@@ -472,6 +472,30 @@ public final class FlowStack implements AutoCloseable {
         ringArena.close();
     }
 
+    /**
+     * A snapshot of every core (counters, connections, ARP replica), each taken on its own netisr
+     * with {@link #call}, one core after the other. Control path: allocates, never touches
+     * protocol state from the calling thread.
+     */
+    public StackSnapshot snapshot() {
+        List<StackSnapshot.Core> list = new ArrayList<>(cores.length);
+        for (int i = 0; i < cores.length; i++) {
+            list.add(call(i, n -> {
+                Stat[] stats = Stat.values();
+                long[] values = new long[stats.length];
+                for (int j = 0; j < stats.length; j++) {
+                    values[j] = n.counters().get(stats[j]);
+                }
+                List<io.flowstack.core.tcp.TcpConnectionInfo> conns = new ArrayList<>();
+                n.tcp().snapshot(conns);
+                List<io.flowstack.core.arp.ArpEntryInfo> arp = new ArrayList<>();
+                n.arp().snapshot(arp);
+                return new StackSnapshot.Core(n.core(), values, conns, arp);
+            }));
+        }
+        return new StackSnapshot(nic.name(), config, cores[0].mtu(), System.currentTimeMillis(), list);
+    }
+
     /** Per-core counters as a table: one row per non-zero counter, one column per core. */
     public String countersReport() {
         StringBuilder b = new StringBuilder();

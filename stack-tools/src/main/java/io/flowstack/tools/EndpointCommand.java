@@ -3,6 +3,7 @@ package io.flowstack.tools;
 import io.flowstack.core.FlowStack;
 import io.flowstack.core.StackConfig;
 import io.flowstack.core.service.HttpService;
+import io.flowstack.core.service.MetricsService;
 import io.flowstack.core.service.TcpChargenService;
 import io.flowstack.core.service.TcpDiscardService;
 import io.flowstack.core.service.TcpEchoService;
@@ -18,6 +19,7 @@ import io.flowstack.nic.packet.FanoutMode;
 import io.flowstack.nic.packet.PacketNic;
 import io.flowstack.nic.pcap.PcapNic;
 import io.flowstack.nic.pcap.PcapSpec;
+import io.flowstack.tools.stats.ControlServer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -139,7 +141,8 @@ final class EndpointCommand implements Callable<Integer> {
 
     @Option(names = "--serve", paramLabel = "SPEC", converter = ServiceSpec.Converter.class,
             description = "A service to run; repeatable. TCP: echo:PORT (RFC 862), discard:PORT (RFC 863), "
-                    + "chargen:PORT (RFC 864), http:PORT (HTTP/1.1: GET / and GET /bytes/N); "
+                    + "chargen:PORT (RFC 864), http:PORT (HTTP/1.1: GET / and GET /bytes/N), "
+                    + "metrics:PORT (the counters in the Prometheus text format at GET /metrics); "
                     + "UDP: udp-echo:PORT (RFC 862).")
     List<ServiceSpec> serve = new ArrayList<>();
 
@@ -175,6 +178,11 @@ final class EndpointCommand implements Callable<Integer> {
                     + "(default: 8). Pcap4J writes some tens of thousands of frames per second; a longer burst than "
                     + "the buffer holds loses frames from the capture (counted), never from the stack.")
     Integer pcapBuffer;
+
+    @Option(names = "--name", paramLabel = "NAME",
+            description = "Instance name for 'stack stats': the control socket is /run/flowstack/NAME.sock "
+                    + "($FLOWSTACK_RUN_DIR/NAME.sock if set). Default: the TAP or interface name.")
+    String name;
 
     private volatile FlowStack stack;
     private volatile String packetReport;
@@ -325,10 +333,12 @@ final class EndpointCommand implements Callable<Integer> {
                     case DISCARD -> new TcpDiscardService(s, svc.port());
                     case CHARGEN -> new TcpChargenService(s, svc.port());
                     case HTTP -> new HttpService(s, svc.port());
+                    case METRICS -> new MetricsService(s, svc.port());
                     case UDP_ECHO -> new UdpEchoService(s, svc.port());
                 };
                 teardown.add("stop " + svc, service::close);
             }
+            startControl(s, teardown, err);
             out.println(banner(nic.name(), config));
             out.flush();
         } catch (RuntimeException e) {
@@ -338,6 +348,22 @@ final class EndpointCommand implements Callable<Integer> {
         }
         new CountDownLatch(1).await(); // until SIGINT/SIGTERM: the shutdown hook stops everything
         return Main.OK;
+    }
+
+    /**
+     * The control socket that {@code stack stats} asks: RUNDIR/NAME.sock. A failure to create it
+     * is a warning, not a reason to stop the endpoint.
+     */
+    private void startControl(FlowStack s, Teardown teardown, PrintWriter err) {
+        String instance = name != null ? name : tap != null ? tap : packet;
+        try {
+            ControlServer control = ControlServer.start(s, ControlServer.socketFor(instance), instance);
+            teardown.add("remove the control socket " + control.path(), control::close);
+        } catch (RuntimeException e) {
+            err.println("stack endpoint: warning: no control socket, 'stack stats' will not reach this instance: "
+                    + Main.oneLine(e.getMessage()));
+            err.flush();
+        }
     }
 
     /**

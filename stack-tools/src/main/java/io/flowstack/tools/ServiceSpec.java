@@ -7,7 +7,7 @@ import picocli.CommandLine.TypeConversionException;
 
 /**
  * One {@code --serve KIND:PORT} of the endpoint: a TCP service ({@code echo}, {@code discard},
- * {@code chargen}, {@code http}) or a UDP one ({@code udp-echo}).
+ * {@code chargen}, {@code http}, {@code metrics}) or a UDP one ({@code udp-echo}).
  */
 public record ServiceSpec(Kind kind, int port) {
 
@@ -21,6 +21,8 @@ public record ServiceSpec(Kind kind, int port) {
         CHARGEN("chargen", true),
         /** HTTP/1.1 ({@link io.flowstack.core.service.HttpService}). */
         HTTP("http", true),
+        /** Prometheus text format of the counters over HTTP ({@link io.flowstack.core.service.MetricsService}). */
+        METRICS("metrics", true),
         /** RFC 862 echo over UDP ({@link io.flowstack.core.service.UdpEchoService}). */
         UDP_ECHO("udp-echo", false);
 
@@ -90,6 +92,7 @@ public record ServiceSpec(Kind kind, int port) {
             case DISCARD -> 9;
             case CHARGEN -> 19;
             case HTTP -> 80;
+            case METRICS -> 9100;
         };
     }
 

@@ -90,6 +90,19 @@ public final class ArpLayer {
         }
     }
 
+    /**
+     * Appends a copy of every entry of this core's replica to {@code out} (control path: allocates).
+     */
+    public void snapshot(List<ArpEntryInfo> out) {
+        n.checkOwner();
+        long now = n.now();
+        for (Entry e : entries.values()) {
+            boolean resolved = e.state == REACHABLE;
+            out.add(new ArpEntryInfo(n.core(), e.ip, resolved ? e.mac : -1, resolved ? "REACHABLE" : "INCOMPLETE",
+                    resolved ? Math.max(0, e.expires - now) : 0, e.qCount));
+        }
+    }
+
     /** Receives cache entries. */
     @FunctionalInterface
     public interface EntryVisitor {

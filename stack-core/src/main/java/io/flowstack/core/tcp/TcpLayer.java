@@ -2099,4 +2099,17 @@ public final class TcpLayer {
                 t.stateName(), Ipv4.toString(t.remoteAddr), t.remotePort, t.srtt / 1e6, t.rto / 1_000_000,
                 t.cwnd, t.ssthresh, t.bytesIn, t.bytesOut, t.retransmits);
     }
+
+    /**
+     * Appends a copy of every connection of this core to {@code out}, for statistics (control
+     * path: allocates; reads the TCBs only).
+     */
+    public void snapshot(List<TcpConnectionInfo> out) {
+        n.checkOwner();
+        for (Tcb t : pcbs.values()) {
+            out.add(new TcpConnectionInfo(n.core(), t.stateName(), cfg.address, t.localPort, t.remoteAddr,
+                    t.remotePort, t.srtt, t.rttvar, t.rto, t.mss, t.cwnd, t.ssthresh, t.sndWnd, t.inFlight(),
+                    t.bytesIn, t.bytesOut, t.retransmits, t.cc == null ? null : t.cc.name()));
+        }
+    }
 }

@@ -1,0 +1,79 @@
+package io.flowstack.core;
+
+import io.flowstack.core.arp.ArpEntryInfo;
+import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.tcp.TcpConnectionInfo;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * The state of a whole stack at one instant, for statistics: per core, its counters, its
+ * connections and its ARP replica, each copied on that core's netisr ({@link FlowStack#snapshot}).
+ * Immutable once built; read by any thread.
+ *
+ * @param device     the NIC's name (TAP or interface)
+ * @param config     the stack's configuration (address, prefix, gateway, MAC, cores)
+ * @param mtu        the IPv4 MTU in use
+ * @param timeMillis wall-clock time the snapshot was taken (epoch milliseconds)
+ * @param cores      one entry per core, in core order
+ */
+public record StackSnapshot(String device, StackConfig config, int mtu, long timeMillis, List<Core> cores) {
+
+    public StackSnapshot {
+        cores = List.copyOf(cores);
+    }
+
+    /**
+     * One core's part.
+     *
+     * @param core        the core number
+     * @param counters    value of every {@link Stat}, indexed by {@link Stat#ordinal()}
+     * @param connections its connections
+     * @param arp         its ARP replica's entries
+     */
+    public record Core(int core, long[] counters, List<TcpConnectionInfo> connections, List<ArpEntryInfo> arp) {
+        public Core {
+            counters = counters.clone();
+            connections = List.copyOf(connections);
+            arp = List.copyOf(arp);
+        }
+
+        /** This core's value of {@code s}. */
+        public long get(Stat s) {
+            return counters[s.ordinal()];
+        }
+    }
+
+    /** Sum of {@code s} over all cores. */
+    public long total(Stat s) {
+        long t = 0;
+        for (Core c : cores) {
+            t += c.get(s);
+        }
+        return t;
+    }
+
+    /** Sum of every drop counter ({@link Stat#isDrop()}) of core {@code core}, or of all when -1. */
+    public long drops(int core) {
+        long t = 0;
+        for (Stat s : Stat.values()) {
+            if (s.isDrop()) {
+                t += core < 0 ? total(s) : cores.get(core).get(s);
+            }
+        }
+        return t;
+    }
+
+    /** Every connection of every core, sorted by local port, remote address and remote port. */
+    public List<TcpConnectionInfo> connections() {
+        List<TcpConnectionInfo> all = new ArrayList<>();
+        for (Core c : cores) {
+            all.addAll(c.connections());
+        }
+        all.sort(Comparator.comparingInt(TcpConnectionInfo::localPort)
+                .thenComparingLong(t -> t.remoteAddress() & 0xFFFF_FFFFL)
+                .thenComparingInt(TcpConnectionInfo::remotePort));
+        return all;
+    }
+}

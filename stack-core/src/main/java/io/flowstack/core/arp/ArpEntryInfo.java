@@ -1,0 +1,15 @@
+package io.flowstack.core.arp;
+
+/**
+ * A copy of one entry of one core's ARP cache replica, for statistics. Immutable: made on the
+ * owning netisr by {@link ArpLayer#snapshot}, read by any thread afterwards.
+ *
+ * @param core           the core whose replica holds the entry
+ * @param address        the neighbour's IPv4 address
+ * @param mac            its MAC, or -1 while unresolved
+ * @param state          {@code REACHABLE} or {@code INCOMPLETE}
+ * @param expiresInNanos time left before a resolved entry expires (0 for an unresolved one)
+ * @param queued         frames waiting for the resolution
+ */
+public record ArpEntryInfo(int core, int address, long mac, String state, long expiresInNanos, int queued) {
+}

@@ -1,0 +1,241 @@
+package io.flowstack.tools.stats;
+
+import io.flowstack.core.FlowStack;
+import io.flowstack.core.StackSnapshot;
+import io.flowstack.core.service.MetricsService;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The control socket of a running endpoint: an AF_UNIX stream socket (no network port) in the
+ * run directory, e.g. {@code /run/flowstack/fs0.sock}, that answers {@code stack stats}.
+ *
+ * <p>Protocol (version 1): the client sends one request line, {@code text}, {@code json} or
+ * {@code prometheus} (LF-terminated, at most {@value #MAX_REQUEST} bytes); the server answers
+ * {@code ok} and a line feed followed by the report, or one line {@code error: MESSAGE}, then
+ * closes. Every report is built from {@link FlowStack#snapshot()}, which reads each core on its
+ * own netisr by message: the server never touches protocol state itself.
+ *
+ * <p>Owned by: the thread that starts it (lifecycle: {@link #start}, {@link #close}). Its accept
+ * loop runs on the daemon platform thread {@code stats-control-NAME}; each client on its own
+ * virtual thread; at most {@value #MAX_CLIENTS} at once, more are answered with an error.
+ */
+public final class ControlServer implements AutoCloseable {
+    /** The default run directory of control sockets; {@code FLOWSTACK_RUN_DIR} overrides it. */
+    public static final String DEFAULT_RUN_DIR = "/run/flowstack";
+    static final int MAX_REQUEST = 64;
+    static final int MAX_CLIENTS = 16;
+
+    private final FlowStack stack;
+    private final Path path;
+    private final ServerSocketChannel server;
+    private final Thread acceptor;
+    private final AtomicInteger clients = new AtomicInteger();
+    private volatile boolean closing;
+
+    private ControlServer(FlowStack stack, Path path, ServerSocketChannel server, String name) {
+        this.stack = stack;
+        this.path = path;
+        this.server = server;
+        this.acceptor = Thread.ofPlatform().daemon().name("stats-control-" + name).unstarted(this::acceptLoop);
+    }
+
+    /** The run directory: {@code $FLOWSTACK_RUN_DIR} if set, else {@value #DEFAULT_RUN_DIR}. */
+    public static Path runDir() {
+        String d = System.getenv("FLOWSTACK_RUN_DIR");
+        return Path.of(d != null && !d.isBlank() ? d : DEFAULT_RUN_DIR);
+    }
+
+    /** The control socket of the instance {@code name}: {@code RUNDIR/NAME.sock}. */
+    public static Path socketFor(String name) {
+        if (name.isEmpty() || name.contains("/") || name.equals(".") || name.equals("..")) {
+            throw new IllegalArgumentException("'" + name + "' is not an instance name (no '/', not empty)");
+        }
+        return runDir().resolve(name + ".sock");
+    }
+
+    /**
+     * Binds the control socket at {@code path} (creating its directory) and starts answering. A
+     * socket file left by a dead instance is replaced; one that a live instance answers on is not.
+     *
+     * @throws IllegalStateException if another instance serves {@code path}
+     * @throws UncheckedIOException  if the socket cannot be created
+     */
+    public static ControlServer start(FlowStack stack, Path path, String name) {
+        try {
+            if (path.getParent() != null) {
+                Files.createDirectories(path.getParent());
+            }
+            if (Files.exists(path)) {
+                if (answers(path)) {
+                    throw new IllegalStateException("another running instance answers on " + path
+                            + ": stop it or give this one another --name");
+                }
+                Files.deleteIfExists(path); // stale: its instance is gone
+            }
+            ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+            try {
+                ch.bind(UnixDomainSocketAddress.of(path));
+            } catch (IOException e) {
+                ch.close();
+                throw e;
+            }
+            ControlServer s = new ControlServer(stack, path, ch, name);
+            s.acceptor.start();
+            return s;
+        } catch (IOException e) {
+            throw new UncheckedIOException("control socket " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean answers(Path path) {
+        try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Where the socket is. */
+    public Path path() {
+        return path;
+    }
+
+    private void acceptLoop() {
+        while (!closing) {
+            SocketChannel c;
+            try {
+                c = server.accept();
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (IOException e) {
+                if (!closing) {
+                    System.err.println("flowstack: control socket " + path + ": " + e.getMessage());
+                }
+                return;
+            }
+            if (clients.incrementAndGet() > MAX_CLIENTS) {
+                clients.decrementAndGet();
+                reply(c, "error: too many clients at once (" + MAX_CLIENTS + "), try again\n");
+                continue;
+            }
+            Thread.ofVirtual().name("stats-control-client").start(() -> {
+                try {
+                    serve(c);
+                } finally {
+                    clients.decrementAndGet();
+                }
+            });
+        }
+    }
+
+    private void serve(SocketChannel c) {
+        String request;
+        try {
+            request = readLine(c);
+        } catch (IOException e) {
+            closeQuietly(c);
+            return;
+        }
+        String answer;
+        try {
+            checkRequest(request);
+            answer = "ok\n" + render(request, stack.snapshot());
+        } catch (IllegalArgumentException e) {
+            answer = "error: " + e.getMessage() + "\n";
+        } catch (RuntimeException e) {
+            answer = "error: the stack did not answer: " + e.getMessage() + "\n";
+        }
+        reply(c, answer);
+    }
+
+    /** Throws IllegalArgumentException unless {@code request} is one the protocol knows. */
+    static void checkRequest(String request) {
+        if (!request.equals("text") && !request.equals("json") && !request.equals("prometheus")) {
+            throw new IllegalArgumentException("unknown request '" + request + "': send text, json or prometheus");
+        }
+    }
+
+    /** The report {@code request} asks for. */
+    static String render(String request, StackSnapshot s) {
+        return switch (request) {
+            case "text" -> StatsFormat.text(s);
+            case "json" -> StatsFormat.json(s) + "\n";
+            case "prometheus" -> MetricsService.prometheus(s);
+            default -> {
+                checkRequest(request);
+                throw new AssertionError(request);
+            }
+        };
+    }
+
+    /** Reads the request line (without the LF); a request longer than MAX_REQUEST is cut off. */
+    static String readLine(SocketChannel c) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(MAX_REQUEST);
+        while (b.hasRemaining()) {
+            if (c.read(b) < 0) {
+                break;
+            }
+            byte[] a = b.array();
+            for (int i = 0; i < b.position(); i++) {
+                if (a[i] == '\n') {
+                    return new String(a, 0, i, StandardCharsets.US_ASCII).strip();
+                }
+            }
+        }
+        return new String(b.array(), 0, b.position(), StandardCharsets.US_ASCII).strip();
+    }
+
+    private static void reply(SocketChannel c, String text) {
+        try (c) {
+            ByteBuffer b = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+            while (b.hasRemaining()) {
+                c.write(b);
+            }
+        } catch (IOException e) {
+            // the client went away: nothing to tell it
+        }
+    }
+
+    private static void closeQuietly(SocketChannel c) {
+        try {
+            c.close();
+        } catch (IOException e) {
+            // already gone
+        }
+    }
+
+    /** Stops answering and removes the socket file. Idempotent. */
+    @Override
+    public void close() {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        try {
+            server.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+        try {
+            acceptor.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException e) {
+            System.err.println("flowstack: cannot remove control socket " + path + ": " + e.getMessage());
+        }
+    }
+}

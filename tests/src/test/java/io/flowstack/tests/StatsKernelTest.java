@@ -1,0 +1,145 @@
+package io.flowstack.tests;
+
+import static io.flowstack.tests.CliLab.KERNEL_IP;
+import static io.flowstack.tests.CliLab.STACK_CIDR;
+import static io.flowstack.tests.CliLab.STACK_IP;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.flowstack.tests.CliLab.Result;
+import io.flowstack.tools.stats.ControlServer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * {@code stack stats} and {@code --serve metrics:PORT} (issue 5, point 3) against the Linux
+ * kernel: an endpoint process (2 cores, http:80, metrics:9100) on a fresh {@link CliLab}; the
+ * kernel holds a rate-limited curl download open from local port {@value #CURL_PORT}; then
+ * {@code stack stats --name TAP} (a second process, over the control socket) must show that
+ * connection ESTABLISHED with the right addresses and non-zero counters, {@code --json} the same,
+ * and {@code curl http://198.18.0.2:9100/metrics} from the namespace must return well-formed
+ * Prometheus text with {@code flowstack_rx_frames_total}. After SIGINT the socket is gone and
+ * {@code stack stats} fails with one line and exit 1.
+ */
+@Timeout(240)
+class StatsKernelTest {
+    static final int CURL_PORT = 40123;
+    static final int METRICS_PORT = 9100;
+    private static final Pattern SAMPLE = Pattern.compile(
+            "([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[a-zA-Z_][a-zA-Z0-9_]*=\"[^\"]*\"(,[a-zA-Z_][a-zA-Z0-9_]*=\"[^\"]*\")*\\})? (-?\\d+)");
+
+    private CliLab lab;
+    private Process curl;
+    private Path socket;
+
+    @AfterEach
+    void cleanUp() throws IOException {
+        if (curl != null && curl.isAlive()) {
+            curl.destroyForcibly();
+        }
+        if (lab != null) {
+            lab.close();
+        }
+        if (socket != null) {
+            Files.deleteIfExists(socket); // only if the endpoint could not remove it (killed)
+        }
+    }
+
+    @Test
+    void statsShowsTheKernelsConnectionAndMetricsServesPrometheus() throws Exception {
+        lab = CliLab.start(true);
+        socket = ControlServer.socketFor(lab.tap());
+        CliLab.Stack ep = lab.stack(Duration.ofSeconds(200), "endpoint", "--tap", lab.tap(), "--addr", STACK_CIDR,
+                "--cores", "2", "--no-pin", "--serve", "http:80", "--serve", "metrics:" + METRICS_PORT);
+        ep.awaitOutput("(Ctrl-C to stop)", Duration.ofSeconds(90));
+        assertTrue(Files.exists(socket), "control socket " + socket);
+
+        // a download of 1.5 MB at 100 kB/s: ESTABLISHED for ~15 s, bounded by --max-time
+        curl = new ProcessBuilder("ip", "netns", "exec", lab.namespace(), "curl", "-sS", "--max-time", "40",
+                "--limit-rate", "100k", "--local-port", Integer.toString(CURL_PORT), "-o", "/dev/null",
+                "http://" + STACK_IP + "/bytes/1500000").redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+
+        Pattern row = Pattern.compile("(?m)^  ESTABLISHED +" + Pattern.quote(STACK_IP) + ":80 +"
+                + Pattern.quote(KERNEL_IP) + ":" + CURL_PORT + " +[01]$");
+        Result stats = null;
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() - until < 0) {
+            stats = lab.stack(Duration.ofSeconds(60), "stats", "--name", lab.tap()).await();
+            if (stats.exit() != 0 || row.matcher(stats.stdout()).find()) {
+                break;
+            }
+            LockSupport.parkNanos(200_000_000L);
+        }
+        Result text = stats;
+        assertEquals(0, text.exit(), text::toString);
+        assertTrue(row.matcher(text.stdout()).find(), () -> "no ESTABLISHED row for the curl connection: " + text);
+        assertTrue(Pattern.compile("(?m)^\\t cubic rtt:\\d+\\.\\d{3}/\\d+\\.\\d{3} rto:").matcher(text.stdout()).find(),
+                text::toString);
+        for (String counter : new String[] {"rx_frames", "tx_frames", "tcp_in", "tcp_out", "tcp_passive_opens"}) {
+            assertTrue(Pattern.compile("(?m)^  " + counter + " +\\d+ +\\d+ +[1-9]\\d*$").matcher(text.stdout()).find(),
+                    () -> counter + " missing or zero: " + text);
+        }
+        assertTrue(Pattern.compile("(?m)^  " + Pattern.quote(KERNEL_IP) + " +([0-9a-f]{2}:){5}[0-9a-f]{2} +REACHABLE ")
+                .matcher(text.stdout()).find(), text::toString);
+        assertTrue(text.stdout().contains("198.18.0.0/24"), text::toString);
+
+        System.out.println(text.stdout()); // for the test report
+        Result json = lab.stack(Duration.ofSeconds(60), "stats", "--name", lab.tap(), "--json").await();
+        assertEquals(0, json.exit(), json::toString);
+        String j = json.stdout().strip();
+        assertTrue(j.startsWith("{") && j.endsWith("}") && !j.contains("\n"), json::toString);
+        assertTrue(j.contains("\"state\":\"ESTABLISHED\",\"local_address\":\"" + STACK_IP + "\",\"local_port\":80,"
+                + "\"remote_address\":\"" + KERNEL_IP + "\",\"remote_port\":" + CURL_PORT + ","), json::toString);
+        assertTrue(Pattern.compile("\"rx_frames\":\\{\"total\":[1-9]\\d*,").matcher(j).find(), json::toString);
+
+        Result metrics = lab.exec(Duration.ofSeconds(30), "curl", "-sS", "--max-time", "10", "-D", "/dev/stderr",
+                "http://" + STACK_IP + ":" + METRICS_PORT + "/metrics");
+        assertEquals(0, metrics.exit(), metrics::toString);
+        assertTrue(metrics.stderr().contains("Content-Type: text/plain; version=0.0.4"), metrics::toString);
+        Map<String, Long> samples = parsePrometheus(metrics.stdout());
+        Long rx0 = samples.get("flowstack_rx_frames_total{core=\"0\"}");
+        Long rx1 = samples.get("flowstack_rx_frames_total{core=\"1\"}");
+        assertTrue(rx0 != null && rx1 != null && rx0 + rx1 > 0, metrics::toString);
+        assertTrue(samples.get("flowstack_tcp_connections_by_state{state=\"ESTABLISHED\"}") >= 2, metrics::toString);
+
+        curl.destroy();
+        curl.waitFor(10, TimeUnit.SECONDS);
+        Result stopped = ep.stop();
+        assertEquals(130, stopped.exit(), stopped::toString);
+        assertFalse(stopped.stdout().contains("internal_error"), stopped::toString);
+        assertFalse(Files.exists(socket), "the endpoint removes its control socket on exit");
+
+        Result none = lab.stack(Duration.ofSeconds(60), "stats", "--name", lab.tap()).await();
+        assertEquals(1, none.exit(), none::toString);
+        assertEquals("", none.stdout(), none::toString);
+        assertTrue(none.stderr().startsWith("stack stats: no running instance: control socket " + socket), none::toString);
+        assertEquals(1, none.stderr().strip().lines().count(), none::toString);
+    }
+
+    /** Every line a HELP/TYPE comment or a sample; returns samples by name{labels}. */
+    static Map<String, Long> parsePrometheus(String text) {
+        Map<String, Long> samples = new HashMap<>();
+        for (String line : text.split("\n")) {
+            if (line.startsWith("# HELP ") || line.startsWith("# TYPE ")) {
+                continue;
+            }
+            Matcher m = SAMPLE.matcher(line);
+            assertTrue(m.matches(), () -> "not a Prometheus sample line: '" + line + "'");
+            samples.put(m.group(1) + (m.group(2) == null ? "" : m.group(2)), Long.parseLong(m.group(4)));
+        }
+        return samples;
+    }
+}
