@@ -181,6 +181,40 @@ class SmpMemoryWireTest {
     }
 
     /**
+     * The callback API's channel belongs to the connection's netisr (it is the send ring's only
+     * producer there): an application thread that kept a channel and writes to it is caught.
+     */
+    @Test
+    @Timeout(30)
+    void aChannelUsedOffItsNetisrIsCaught() throws Exception {
+        CompletableFuture<io.flowstack.core.socket.TcpChannel> opened = new CompletableFuture<>();
+        io.flowstack.core.socket.TcpHandler keep = new io.flowstack.core.socket.TcpHandler() {
+            @Override
+            public void onOpen(io.flowstack.core.socket.TcpChannel ch) {
+                opened.complete(ch);
+            }
+
+            @Override
+            public int onData(io.flowstack.core.socket.TcpChannel ch, java.lang.foreign.MemorySegment d, long o, int n) {
+                return n;
+            }
+        };
+        try (TcpListener l = server.tcpListen(9002, 16,
+                io.flowstack.core.socket.TcpSocketOptions.defaults(server.config()), keep);
+             TcpConnection c = client.tcpConnect(SERVER, 9002, 5, TimeUnit.SECONDS)) {
+            io.flowstack.core.socket.TcpChannel ch = opened.get(5, TimeUnit.SECONDS);
+            long before = Ownership.violations();
+            Ownership.OwnershipViolation e = org.junit.jupiter.api.Assertions.assertThrows(
+                    Ownership.OwnershipViolation.class, () -> ch.write(new byte[] {1}, 0, 1));
+            assertTrue(e.getMessage().contains("netisr-" + ch.core()), e.getMessage());
+            assertEquals(before + 1, Ownership.violations());
+            violations++; // expected: the @AfterEach check counts from here
+            c.abort();
+        }
+        assertHealthy();
+    }
+
+    /**
      * Connections in both directions at once: each is born and dies on the core its 4-tuple
      * hashes to, on both stacks; per core, opens equal the connections that came and went, and
      * the control-block tables and ring budgets are empty again at the end.
