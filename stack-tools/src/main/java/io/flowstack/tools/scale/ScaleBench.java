@@ -205,7 +205,8 @@ public final class ScaleBench {
                     server.total(Stat.HOP_OUT) - serverHops0,
                     client.total(Stat.TCP_RETRANSMITS) + server.total(Stat.TCP_RETRANSMITS) - rexmt0,
                     client.total(Stat.INTERNAL_ERROR) + server.total(Stat.INTERNAL_ERROR), (cpu1 - cpu0) / 1e9,
-                    coreThreads.size(), client.countersReport(), server.countersReport());
+                    coreThreads.size(), client.countersReport() + wireReport(wire.a()),
+                    server.countersReport() + wireReport(wire.b()));
             for (ClientShard s : shards) {
                 s.stop();
             }
@@ -241,6 +242,19 @@ public final class ScaleBench {
                 s.netisr(c).ownership().claim();
             }
         }
+    }
+
+    /** Per-queue frame counts of one side of the wire (what the NIC saw, below the stack). */
+    private static String wireReport(io.flowstack.nic.Nic side) {
+        StringBuilder b = new StringBuilder();
+        for (int q = 0; q < side.queueCount(); q++) {
+            if (side.queue(q) instanceof io.flowstack.nic.CountingQueue c) {
+                b.append(String.format("wire queue %d: rx %d (truncated %d), tx %d (ring full %d, errors %d),"
+                                + " rx pending %s%n", q, c.rxFrames(), c.rxTruncated(), c.txFrames(), c.txDrops(),
+                        c.txErrors(), c.rxReady()));
+            }
+        }
+        return b.toString();
     }
 
     /** The netisr threads of started stacks (AgentRunner names them after the agent: netisr-N). */

@@ -250,6 +250,14 @@ public final class ScaleCommand implements Callable<Integer> {
             b.append("(the second line is what N cores give if each core thread gets a whole CPU: it divides out\n"
                     + " the CPU time other processes took from the core threads; cpu share shows how much they got)\n");
         }
+        double minShare = results.stream().mapToDouble(ScaleBench.Result::cpuShare).min().orElse(1);
+        long rexmt = results.stream().mapToLong(ScaleBench.Result::retransmits).sum();
+        if (minShare < 0.8 || rexmt > 0) {
+            b.append(String.format(Locale.ROOT, "warning: the core threads got as little as %.0f%% of their CPUs%s: "
+                            + "other processes are using this machine, so the wall-clock figures measure its load%n",
+                    100 * minShare, rexmt > 0 ? " and " + rexmt + " segments were retransmitted (a thread kept off"
+                            + " its CPU longer than an RTO)" : ""));
+        }
         return b.toString();
     }
 
