@@ -24,7 +24,6 @@ import picocli.CommandLine.Spec;
  */
 @Command(
         name = "scale",
-        mixinStandardHelpOptions = true,
         header = "Measures how connection and request rates scale from 1 to N cores (in process).",
         description = {
             "Runs a client stack and a server stack in this JVM, joined by an in-memory wire with one "
@@ -101,6 +100,9 @@ public final class ScaleCommand implements Callable<Integer> {
 
     @Option(names = "--counters", description = "After each run, print both stacks' per-core counters (to stderr).")
     boolean counters;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+    boolean help;
 
     @Option(names = "--json", description = "Print the results as one JSON object instead of a table.")
     boolean json;
