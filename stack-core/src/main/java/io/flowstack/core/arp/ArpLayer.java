@@ -34,13 +34,14 @@ public final class ArpLayer {
     private final StackConfig cfg;
     private final Int2ObjectHashMap<Entry> entries = new Int2ObjectHashMap<>();
     private final PendingPool pending;
-    private final List<Entry> scratch = new ArrayList<>();
     /**
-     * ARP requests are built here, not in the core's tx buffer: a request goes out in the middle
-     * of an IPv4 send (the first frame to an unresolved neighbour), and IP still reads the
-     * datagram from the tx buffer for the next fragment.
+     * ARP frames are built here, not in the core's shared {@link Netisr#txBuffer()}: a request is
+     * sent from inside {@link #output}, while the caller may still be reading the datagram it
+     * is sending from the tx buffer (IPv4 fragmentation copies each fragment's header and data
+     * from there after the first fragment triggered the request).
      */
-    private final MemorySegment requestBuffer;
+    private final MemorySegment arpFrame;
+    private final List<Entry> scratch = new ArrayList<>();
 
     /** One neighbour. */
     static final class Entry {
@@ -66,7 +67,7 @@ public final class ArpLayer {
         this.n = netisr;
         this.cfg = netisr.config();
         this.pending = new PendingPool(arena, cfg.arpQueueSlots, netisr.mtu() + Ethernet.HEADER_LEN);
-        this.requestBuffer = arena.allocate(64, 64); // 42 bytes, padded to the 60-byte minimum by transmit
+        this.arpFrame = arena.allocate(Ethernet.MIN_FRAME + 4, 8); // room for the padding transmit() adds
     }
 
     /** Number of cache entries (resolved or not) on this core. */
@@ -163,7 +164,7 @@ public final class ArpLayer {
         if (op == Arp.OP_REQUEST) {
             // "Swap hardware and protocol fields, put the local addresses in the sender fields,
             // set the opcode to reply, send it to the requester's hardware address."
-            MemorySegment t = n.txBuffer();
+            MemorySegment t = arpFrame;
             Ethernet.write(t, 0, sha, cfg.mac, Ethernet.TYPE_ARP);
             Arp.write(t, Ethernet.HEADER_LEN, Arp.OP_REPLY, cfg.mac, cfg.address, sha, spa);
             n.transmit(t, 0, Ethernet.HEADER_LEN + Arp.LEN);
@@ -297,7 +298,7 @@ public final class ArpLayer {
 
     /** Sends an ARP request for {@code target} to {@code dstMac} (broadcast or unicast refresh). */
     private void request(int target, long dstMac) {
-        MemorySegment t = requestBuffer;
+        MemorySegment t = arpFrame;
         Ethernet.write(t, 0, dstMac, cfg.mac, Ethernet.TYPE_ARP);
         Arp.write(t, Ethernet.HEADER_LEN, Arp.OP_REQUEST, cfg.mac, cfg.address, 0L, target);
         n.transmit(t, 0, Ethernet.HEADER_LEN + Arp.LEN);
@@ -307,7 +308,7 @@ public final class ArpLayer {
     /** Gratuitous ARP: a request with sender = target = our address (RFC 5227 2.3 announcement). */
     public void announce() {
         n.checkOwner();
-        MemorySegment t = n.txBuffer();
+        MemorySegment t = arpFrame;
         Ethernet.write(t, 0, Ethernet.BROADCAST, cfg.mac, Ethernet.TYPE_ARP);
         Arp.write(t, Ethernet.HEADER_LEN, Arp.OP_REQUEST, cfg.mac, cfg.address, 0L, cfg.address);
         n.transmit(t, 0, Ethernet.HEADER_LEN + Arp.LEN);

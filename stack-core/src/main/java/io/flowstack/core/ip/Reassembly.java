@@ -70,6 +70,7 @@ public final class Reassembly {
 
     /** Datagrams under reassembly. */
     public int inProgress() {
+        n.checkOwner();
         int c = 0;
         for (Slot s : slots) {
             c += s.inUse ? 1 : 0;
@@ -79,6 +80,7 @@ public final class Reassembly {
 
     /** Fragment payload bytes held. */
     public long memoryUsed() {
+        n.checkOwner();
         return memoryUsed;
     }
 
@@ -203,6 +205,7 @@ public final class Reassembly {
     }
 
     void release(int slot) {
+        n.checkOwner();
         drop(slot);
     }
 

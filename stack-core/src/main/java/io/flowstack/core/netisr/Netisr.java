@@ -93,8 +93,8 @@ public final class Netisr implements Agent {
         this.queue = queue;
         this.mtu = mtu;
         this.table = table;
-        this.counters = new Counters(core);
         this.ownership = new Ownership("netisr-" + core);
+        this.counters = new Counters(core, ownership);
         int slot = Math.max(2048, (mtu + Ethernet.HEADER_LEN + 4 + 63) & ~63);
         this.rxBatch = new FrameBatch(arena, config.rxBatch, slot);
         this.tx = arena.allocate(MAX_FRAME + 64, 64);
@@ -202,6 +202,7 @@ public final class Netisr implements Agent {
      * {@code nowNanos}. Tests call this directly with a fake clock.
      */
     public int poll(long nowNanos) {
+        ownership.check();
         this.now = nowNanos;
         int work = 0;
         int n = queue.receive(rxBatch);
@@ -258,6 +259,7 @@ public final class Netisr implements Agent {
 
     /** Ethernet input for a frame read from this core's NIC queue (RFC 894 framing). */
     public void inputFrame(MemorySegment s, long off, int len) {
+        ownership.check();
         counters.inc(Stat.RX_FRAMES);
         counters.add(Stat.RX_BYTES, len);
         if (len < Ethernet.HEADER_LEN) {
@@ -321,6 +323,7 @@ public final class Netisr implements Agent {
      * buffer must have room for the padding.
      */
     public void transmit(MemorySegment s, long off, int len) {
+        ownership.check(); // this core's TX queue has one producer: this netisr
         if (len < Ethernet.MIN_FRAME) {
             for (long p = off + len; p < off + Ethernet.MIN_FRAME; p++) {
                 s.set(java.lang.foreign.ValueLayout.JAVA_BYTE, p, (byte) 0);
@@ -337,6 +340,7 @@ public final class Netisr implements Agent {
 
     /** Copies {@code s[off, off+len)} into the ring towards {@code target} as one message. */
     public boolean hop(int target, int type, MemorySegment s, long off, int len) {
+        ownership.check(); // the outbox rings are SPSC: their one producer is this netisr
         Rings.Ring<OneToOneRingBuffer> r = outbox[target];
         int index = r.ring().tryClaim(type, len);
         if (index < 0) {
@@ -352,6 +356,7 @@ public final class Netisr implements Agent {
 
     /** Sends an ARP cache update to every other core (replicas are updated by message). */
     public void broadcastArpUpdate(int ipAddr, long mac) {
+        ownership.check();
         for (int t = 0; t < outbox.length; t++) {
             Rings.Ring<OneToOneRingBuffer> r = outbox[t];
             if (r == null) {

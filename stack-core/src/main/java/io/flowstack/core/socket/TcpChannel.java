@@ -40,6 +40,7 @@ public final class TcpChannel {
 
     /** Free bytes in the send buffer. */
     public int writable() {
+        s.owner().checkOwner();
         if (s.ringsReturned) {
             return 0; // the connection is over and its rings serve another one
         }
@@ -49,6 +50,7 @@ public final class TcpChannel {
 
     /** Queues up to {@code len} bytes for sending; returns how many were accepted (0..len). */
     public int write(MemorySegment src, long off, int len) {
+        s.owner().checkOwner(); // the netisr is the send ring's single producer on this API
         if (s.shutdownOutput || s.closed || s.finished || s.ringsReturned) {
             return 0;
         }
@@ -78,18 +80,21 @@ public final class TcpChannel {
 
     /** FIN after the queued data. */
     public void shutdownOutput() {
+        s.owner().checkOwner();
         s.shutdownOutput = true;
         kick.kick(this);
     }
 
     /** Graceful close (FIN); no further callbacks but onClosed. */
     public void close() {
+        s.owner().checkOwner();
         s.closed = true;
         kick.kick(this);
     }
 
     /** RST now. */
     public void abort() {
+        s.owner().checkOwner();
         s.abort = true;
         s.closed = true;
         kick.kick(this);

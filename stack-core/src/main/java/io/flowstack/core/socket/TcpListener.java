@@ -41,6 +41,7 @@ public final class TcpListener implements AutoCloseable {
 
     /** Netisr of core {@code core}: queues an established connection; false if the queue is full. */
     public boolean offer(int core, TcpConnection c) {
+        stack.netisr(core).checkOwner(); // queues[core] is SPSC: its one producer is netisr-core
         if (closed || !queues[core].offer(c)) {
             return false;
         }

@@ -74,6 +74,7 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
     /** Called by core {@code core}'s netisr only (the single producer of {@code rx[core]}). */
     @Override
     public boolean deliver(int core, int src, int srcPort, int dstPort, MemorySegment s, long off, int len) {
+        stack.netisr(core).checkOwner(); // rx[core] is SPSC: its one producer is netisr-core
         Rings.Ring<OneToOneRingBuffer> r = rx[core];
         int index = r.ring().tryClaim(1, HDR + len);
         if (index < 0) {
