@@ -30,7 +30,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
         versionProvider = Main.Version.class,
         header = "flowstack: a per-core userspace TCP/IP stack for the JVM.",
         synopsisSubcommandLabel = "COMMAND",
-        subcommands = {EndpointCommand.class, DemoCommand.class},
+        subcommands = {EndpointCommand.class, DemoCommand.class, io.flowstack.tools.bench.BenchCommand.class},
         footerHeading = "%nMore:%n",
         footer = {
             "  test       Runs every test (mvn verify); handled by the ./stack launcher.",
