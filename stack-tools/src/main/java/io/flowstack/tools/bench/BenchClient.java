@@ -106,8 +106,11 @@ public final class BenchClient {
                 Meter.Totals d = t.minus(prev);
                 meter.drainLatencies(intervalHist);
                 boolean omitted = measuredFrom == null;
-                Interval iv = new Interval(seconds(prevTime - t0), seconds(now - t0), moved(d), d.transactions(),
-                        completed(d), d.errors(), spec.latency() ? Latency.of(intervalHist) : null, omitted);
+                // rr, crr: a transaction is counted in the interval whose histogram holds its latency
+                long tx = spec.latency() ? intervalHist.getTotalCount() : 0;
+                Interval iv = new Interval(seconds(prevTime - t0), seconds(now - t0), moved(d), tx,
+                        spec.mode() == BenchSpec.Mode.CRR ? tx : 0, d.errors(), spec.latency() ? Latency.of(intervalHist) : null,
+                        omitted);
                 if (now - prevTime > TimeUnit.MILLISECONDS.toNanos(1) || intervals.isEmpty()) {
                     intervals.add(iv);
                     sink.interval(iv);
@@ -120,7 +123,7 @@ public final class BenchClient {
                     measuredFrom = t;
                     measuredStart = now;
                 }
-                if (!omitted && spec.mode() == BenchSpec.Mode.CRR && d.transactions() == 0 && d.errors() > 0
+                if (!omitted && spec.mode() == BenchSpec.Mode.CRR && tx == 0 && d.errors() > 0
                         && !control.stopped()) {
                     control.stop("error"); // a whole interval of failures: the server is gone
                 }
@@ -160,10 +163,16 @@ public final class BenchClient {
             stoppedBy = all.errors() > 0 ? "error" : spec.maxBytes() > 0 ? "bytes"
                     : spec.maxTransactions() > 0 ? "transactions" : spec.maxConnections() > 0 ? "connections" : "done";
         }
+        // rr, crr: transactions are counted by their latencies (every one records exactly one), so
+        // that counts and percentiles cover the same transactions, also across the --omit boundary
+        // (the last interval was taken after every connection had ended: nothing is left over)
+        long measuredTx = spec.latency() ? measuredHist.getTotalCount() : 0;
+        long allTx = spec.latency() ? allHist.getTotalCount() : 0;
+        boolean crr = spec.mode() == BenchSpec.Mode.CRR;
         return new BenchResult(spec, net.name(), net.api(), seconds(end - measuredStart), moved(measured),
-                measured.transactions(), spec.mode() == BenchSpec.Mode.CRR ? measured.connections() : all.connections(),
+                measuredTx, crr ? measuredTx : all.connections(),
                 all.errors(), spec.latency() ? Latency.of(measuredHist) : null, !control.corrupted(), serverBytes,
-                stoppedBy, seconds(end - t0), moved(all), all.transactions(), all.connections(), intervals,
+                stoppedBy, seconds(end - t0), moved(all), allTx, crr ? allTx : all.connections(), intervals,
                 control.problems());
     }
 
@@ -173,10 +182,6 @@ public final class BenchClient {
             return spec.reverse() ? t.bytesIn() : t.bytesOut();
         }
         return t.bytesOut() + t.bytesIn();
-    }
-
-    private long completed(Meter.Totals d) {
-        return spec.mode() == BenchSpec.Mode.CRR ? d.connections() : 0;
     }
 
     private static double seconds(long nanos) {
