@@ -111,10 +111,8 @@ public final class BenchClient {
                 Interval iv = new Interval(seconds(prevTime - t0), seconds(now - t0), moved(d), tx,
                         spec.mode() == BenchSpec.Mode.CRR ? tx : 0, d.errors(), spec.latency() ? Latency.of(intervalHist) : null,
                         omitted);
-                if (now - prevTime > TimeUnit.MILLISECONDS.toNanos(1) || intervals.isEmpty()) {
-                    intervals.add(iv);
-                    sink.interval(iv);
-                }
+                intervals.add(iv); // every one, the last sliver too: the intervals add up to the totals
+                sink.interval(iv);
                 allHist.add(intervalHist);
                 if (!omitted) {
                     measuredHist.add(intervalHist);

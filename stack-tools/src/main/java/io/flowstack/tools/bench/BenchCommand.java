@@ -515,8 +515,8 @@ public final class BenchCommand implements Callable<Integer> {
         };
         AutoCloseable hook = hook(() -> {
             stop.countDown();
+            report.run(); // first: the totals are there already, and closing the stack may take a while
             cleanup.close();
-            report.run();
         });
         try {
             Net net = openNet(cleanup);
@@ -532,8 +532,8 @@ public final class BenchCommand implements Callable<Integer> {
                 out.flush();
             }
             serveUntilStopped(s, stop, t0);
-            cleanup.close();
             report.run();
+            cleanup.close();
             return cleanup.failures() > 0 ? 1 : 0;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -77,6 +77,11 @@ public record BenchSpec(Mode mode, boolean reverse, int parallel, int requestSiz
         if (maxBytes < 0 || maxTransactions < 0 || maxConnections < 0) {
             throw new IllegalArgumentException("counts must be positive");
         }
+        long count = Math.max(maxBytes, Math.max(maxTransactions, maxConnections));
+        if (count > 0 && count < parallel) {
+            throw new IllegalArgumentException("a count (" + count + ") must be at least --parallel (" + parallel
+                    + "): it is split over the connections");
+        }
         if (maxBytes > 0 && mode != Mode.STREAM) {
             throw new IllegalArgumentException("--bytes is for the stream mode; with --" + mode.key
                     + " use --" + (mode == Mode.RR ? "transactions" : "connections"));
@@ -200,7 +205,10 @@ public record BenchSpec(Mode mode, boolean reverse, int parallel, int requestSiz
         return mode != Mode.STREAM;
     }
 
-    /** The share of {@code total} that connection {@code index} of {@link #parallel} carries (0 if total is 0). */
+    /**
+     * The share of {@code total} that connection {@code index} of {@link #parallel} carries: at
+     * least 1, since a count is never below {@code parallel} (0 if there is no count).
+     */
     public long share(long total, int index) {
         if (total == 0) {
             return 0;

@@ -109,6 +109,8 @@ class BenchCommandTest {
                 .contains("--connections"));
         assertTrue(assertUsageError(run("bench", "-c", "h", "--kernel", "--rr", "1", "-R")).contains("--reverse"));
         assertTrue(assertUsageError(run("bench", "-c", "h", "--kernel", "-P", "0")).contains("--parallel"));
+        assertTrue(assertUsageError(run("bench", "-c", "h", "--kernel", "--crr", "--connections", "3", "-P", "4"))
+                .contains("at least --parallel"));
         assertTrue(assertUsageError(run("bench", "-c", "h", "--kernel", "-P", "129")).contains("--parallel"));
         assertTrue(assertUsageError(run("bench", "-c", "h", "--kernel", "-t", "0")).contains("duration"));
         assertTrue(assertUsageError(run("bench", "-c", "h", "--kernel", "-t", "ten")).contains("not a duration"));

@@ -409,7 +409,11 @@ class BenchRunTest {
         assertEquals(data.length, t.bytes(), which);
     }
 
-    /** A request with a wrong byte: the server resets the connection and counts an error. */
+    /**
+     * A request with a wrong byte: the server answers nothing, resets the connection and counts an
+     * error. (The client may see end of stream rather than the reset: the stack can send a FIN
+     * ahead of the RST when a handler aborts inside onData, see docs/BENCHMARKS.md.)
+     */
     @ParameterizedTest
     @ValueSource(strings = {"stack callback", "stack blocking"})
     void serversRejectCorruptedRequests(String which) throws Exception {
@@ -420,7 +424,13 @@ class BenchRunTest {
         c.readTimeout(10, TimeUnit.SECONDS);
         c.write(header, 0, header.length);
         c.write(pattern(8, 5), 0, 8);
-        assertThrows(IOException.class, () -> c.inputStream().readAllBytes(), "reset");
+        byte[] answer;
+        try {
+            answer = c.inputStream().readAllBytes();
+        } catch (IOException reset) {
+            answer = new byte[0];
+        }
+        assertEquals(0, answer.length, "no response to a corrupted request");
         c.close();
         awaitServer(server, before, Meter.Totals::errors, 1, which);
         awaitServer(server, before, Meter.Totals::transactions, 0, which);
