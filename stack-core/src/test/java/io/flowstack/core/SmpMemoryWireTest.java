@@ -253,26 +253,37 @@ class SmpMemoryWireTest {
                     }
                 }, pool).thenRun(() -> done.addAll(served)));
             }
-            // connectors: client -> server:9000 and server -> client:9001
+            // connectors: client -> server:9000 and server -> client:9001, 8 threads per side
+            // (each connect is a command to the owning netisr; 400 at once only measure the queue)
+            int threads = 8;
             for (Object[] side : new Object[][] {{client, SERVER, 9000}, {server, CLIENT, 9001}}) {
                 FlowStack s = (FlowStack) side[0];
                 int remote = (Integer) side[1];
                 int port = (Integer) side[2];
-                for (int i = 0; i < perSide; i++) {
-                    done.add(CompletableFuture.supplyAsync(() -> {
-                        TcpConnection c = s.tcpConnect(remote, port, 10, TimeUnit.SECONDS);
-                        try (c) {
-                            c.readTimeout(10, TimeUnit.SECONDS);
-                            byte[] req = new byte[100];
-                            c.write(req, 0, req.length);
-                            byte[] resp = c.inputStream().readNBytes(100);
-                            assertEquals(100, resp.length);
-                            assertEquals(-1, c.read(new byte[1], 0, 1), "the acceptor closes after its echo");
-                            return new int[] {c.core(), s.coreFor(s.config().address, remote, c.localPort(), port)};
-                        } catch (Exception e) {
-                            throw new RuntimeException(e);
+                for (int w = 0; w < threads; w++) {
+                    int share = perSide / threads + (w < perSide % threads ? 1 : 0);
+                    CompletableFuture<List<int[]>> worker = CompletableFuture.supplyAsync(() -> {
+                        List<int[]> seen = new ArrayList<>();
+                        for (int i = 0; i < share; i++) {
+                            TcpConnection c = s.tcpConnect(remote, port, 10, TimeUnit.SECONDS);
+                            try (c) {
+                                c.readTimeout(10, TimeUnit.SECONDS);
+                                byte[] req = new byte[100];
+                                c.write(req, 0, req.length);
+                                byte[] resp = c.inputStream().readNBytes(100);
+                                assertEquals(100, resp.length);
+                                assertEquals(-1, c.read(new byte[1], 0, 1), "the acceptor closes after its echo");
+                                seen.add(new int[] {c.core(), s.coreFor(s.config().address, remote, c.localPort(), port)});
+                            } catch (java.io.IOException e) {
+                                throw new java.io.UncheckedIOException(e);
+                            }
                         }
-                    }, pool));
+                        return seen;
+                    }, pool);
+                    for (int i = 0; i < share; i++) {
+                        int k = i;
+                        done.add(worker.thenApply(list -> list.get(k)));
+                    }
                 }
             }
             for (CompletableFuture<Void> a : acceptors) {

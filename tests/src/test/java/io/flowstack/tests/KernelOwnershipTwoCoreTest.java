@@ -113,8 +113,10 @@ class KernelOwnershipTwoCoreTest {
 
     /**
      * Kernel server for the stack's connections: reads 64 bytes, echoes them and closes (the
-     * kernel closes first, so TIME-WAIT is on the kernel side). Stops after {@code total}
-     * connections or {@code limit} seconds; prints "connections errors".
+     * kernel closes first, so TIME-WAIT is on the kernel side), waiting until the transport has
+     * flushed and closed before it counts the connection (the last one must not be cut short by
+     * the end of the program). Stops after {@code total} connections or {@code limit} seconds;
+     * prints "connections errors".
      */
     private static final String ECHO_SERVER_PY = String.join("\n",
             "import asyncio, sys",
@@ -130,6 +132,11 @@ class KernelOwnershipTwoCoreTest {
             "        print(repr(e), file=sys.stderr)",
             "    finally:",
             "        w.close()",
+            "        try:",
+            "            await asyncio.wait_for(w.wait_closed(), 10)",
+            "        except Exception as e:",
+            "            state['err'] += 1",
+            "            print('close: ' + repr(e), file=sys.stderr)",
             "        state['n'] += 1",
             "        if state['n'] >= total:",
             "            done.set()",
@@ -146,49 +153,61 @@ class KernelOwnershipTwoCoreTest {
             "asyncio.run(main())");
 
     /**
-     * Kernel bulk server: for each of {@code conns} connections, sends {@code size} bytes of the
-     * pattern i % 251 while hashing everything received until EOF; prints "bytes sha256" per
-     * connection (in completion order).
+     * Kernel bulk server: for each of {@code conns} connections (a thread each, blocking
+     * sockets), sends {@code size} bytes of the pattern i % 251 while hashing everything received
+     * until EOF, then half-closes; prints "bytes sha256" per connection (in completion order).
+     * Blocking {@code sendall} returns only once every byte is in the kernel's socket buffer, so
+     * the FIN can never overtake data still queued in the process (as it could with an asyncio
+     * transport closed before its buffer drained).
      */
     private static final String BULK_SERVER_PY = String.join("\n",
-            "import asyncio, hashlib, sys",
+            "import hashlib, socket, sys, threading",
             "host, port, conns, size, limit = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])",
             "period = bytes(i % 251 for i in range(251)) * 1044",
-            "state = {'n': 0}",
-            "async def handle(r, w):",
-            "    async def send():",
+            "ls = socket.socket()",
+            "ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
+            "ls.bind((host, port))",
+            "ls.listen(16)",
+            "ls.settimeout(limit)",
+            "lock = threading.Lock()",
+            "def serve(c):",
+            "    c.settimeout(limit)",
+            "    h = hashlib.sha256()",
+            "    got = [0]",
+            "    err = []",
+            "    def rx():",
+            "        try:",
+            "            while True:",
+            "                b = c.recv(1 << 20)",
+            "                if not b:",
+            "                    break",
+            "                h.update(b)",
+            "                got[0] += len(b)",
+            "        except Exception as e:",
+            "            err.append(repr(e))",
+            "    t = threading.Thread(target=rx)",
+            "    t.start()",
+            "    try:",
             "        left = size",
             "        while left > 0:",
             "            k = min(left, len(period))",
-            "            w.write(period[:k])",
-            "            await w.drain()",
+            "            c.sendall(period[:k])",
             "            left -= k",
-            "        w.write_eof()",
-            "    sender = asyncio.ensure_future(send())",
-            "    h = hashlib.sha256()",
-            "    got = 0",
-            "    while True:",
-            "        b = await r.read(1 << 20)",
-            "        if not b:",
-            "            break",
-            "        h.update(b)",
-            "        got += len(b)",
-            "    await sender",
-            "    w.close()",
-            "    print(got, h.hexdigest(), flush=True)",
-            "    state['n'] += 1",
-            "    if state['n'] >= conns:",
-            "        done.set()",
-            "async def main():",
-            "    global done",
-            "    done = asyncio.Event()",
-            "    srv = await asyncio.start_server(handle, host, port, reuse_address=True)",
-            "    try:",
-            "        await asyncio.wait_for(done.wait(), limit)",
-            "    except asyncio.TimeoutError:",
-            "        print('time limit', file=sys.stderr)",
-            "    srv.close()",
-            "asyncio.run(main())");
+            "        c.shutdown(socket.SHUT_WR)",
+            "    except Exception as e:",
+            "        err.append(repr(e))",
+            "    t.join()",
+            "    c.close()",
+            "    with lock:",
+            "        print(got[0], ('ERROR ' + err[0]) if err else h.hexdigest(), flush=True)",
+            "threads = []",
+            "for i in range(conns):",
+            "    c, _ = ls.accept()",
+            "    th = threading.Thread(target=serve, args=(c,))",
+            "    th.start()",
+            "    threads.append(th)",
+            "for th in threads:",
+            "    th.join()");
 
     private KernelLab lab;
     private HttpService http;
