@@ -490,28 +490,18 @@ public final class BenchCommand implements Callable<Integer> {
         Cleanup cleanup = new Cleanup(err);
         CountDownLatch stop = new CountDownLatch(1);
         long t0 = System.nanoTime();
-        BenchServer[] srv = new BenchServer[1];
+        BenchServer[] srv = new BenchServer[1]; // set before the hook can see it (guarded by reported)
         boolean[] reported = new boolean[1];
+        // whoever comes first (the main thread or the Ctrl-C hook) prints, the other waits until it
+        // has: the JVM halts when the hook returns, so the hook must not return before the totals are out
         Runnable report = () -> {
             synchronized (reported) {
                 if (reported[0] || srv[0] == null) {
                     return;
                 }
                 reported[0] = true;
+                printServerTotals(srv[0], t0);
             }
-            Meter.Totals t = srv[0].totals();
-            double secs = (System.nanoTime() - t0) / 1e9;
-            if (json) {
-                out.println(Json.obj().put("tool", "flowstack bench").put("format", 1).put("role", "server")
-                        .put("net", srv[0].net().name()).put("api", srv[0].net().api()).put("port", port)
-                        .put("seconds", secs).put("connections", t.connections()).put("bytes_in", t.bytesIn())
-                        .put("bytes_out", t.bytesOut()).put("transactions", t.transactions()).put("errors", t.errors()));
-            } else {
-                out.println("flowstack bench server: stopped after " + Units.seconds(secs) + " s: " + t.connections()
-                        + " connections, in " + Units.bytes(t.bytesIn()) + ", out " + Units.bytes(t.bytesOut()) + ", "
-                        + t.transactions() + " transactions, " + t.errors() + " errors");
-            }
-            out.flush();
         };
         AutoCloseable hook = hook(() -> {
             stop.countDown();
@@ -522,7 +512,9 @@ public final class BenchCommand implements Callable<Integer> {
             Net net = openNet(cleanup);
             BenchServer s = BenchServer.start(net, port);
             cleanup.add("stop the server", s::close);
-            srv[0] = s;
+            synchronized (reported) {
+                srv[0] = s;
+            }
             if (!json) {
                 out.println("flowstack bench server: " + s.describe()
                         + (net instanceof Net.Stack ? " on tap " + tap + " " + addr + " mac "
@@ -546,6 +538,22 @@ public final class BenchCommand implements Callable<Integer> {
                 // removing a hook cannot fail otherwise
             }
         }
+    }
+
+    private void printServerTotals(BenchServer server, long t0) {
+        Meter.Totals t = server.totals();
+        double secs = (System.nanoTime() - t0) / 1e9;
+        if (json) {
+            out.println(Json.obj().put("tool", "flowstack bench").put("format", 1).put("role", "server")
+                    .put("net", server.net().name()).put("api", server.net().api()).put("port", port)
+                    .put("seconds", secs).put("connections", t.connections()).put("bytes_in", t.bytesIn())
+                    .put("bytes_out", t.bytesOut()).put("transactions", t.transactions()).put("errors", t.errors()));
+        } else {
+            out.println("flowstack bench server: stopped after " + Units.seconds(secs) + " s: " + t.connections()
+                    + " connections, in " + Units.bytes(t.bytesIn()) + ", out " + Units.bytes(t.bytesOut()) + ", "
+                    + t.transactions() + " transactions, " + t.errors() + " errors");
+        }
+        out.flush();
     }
 
     /** Prints a line per interval with traffic (not with --json) until the stop or the duration. */
