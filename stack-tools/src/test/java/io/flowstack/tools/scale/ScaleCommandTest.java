@@ -14,7 +14,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * {@code stack scale} runs end to end for short durations, in both layouts and for core counts
+ * {@code stack scale} runs end to end for short durations (a warm-up of 1 s, so connections
+ * are up even on a loaded machine: at 0.3 s one run once measured nothing), in both layouts and for core counts
  * other than 2, with the ownership check on. Performance is never asserted: only that every
  * run made progress without errors, hops or internal errors, and that the output has its shape.
  */
@@ -36,8 +37,8 @@ class ScaleCommandTest {
     @CsvSource({"2, shared", "3, shared", "2, separate"})
     void runsBothTestsOnOneAndNCoresAndPrintsJson(int cores, String layout) {
         long violations = Ownership.violations();
-        Run r = run("scale", "--cores", Integer.toString(cores), "--layout", layout, "--duration", "0.5",
-                "--warmup", "0.3", "--jit-warmup", "0", "--conns", "8", "--concurrency", "8", "--json");
+        Run r = run("scale", "--cores", Integer.toString(cores), "--layout", layout, "--duration", "1",
+                "--warmup", "1", "--jit-warmup", "0", "--conns", "8", "--concurrency", "8", "--json");
         assertEquals(Main.OK, r.code(), r.err());
         assertTrue(r.out().startsWith("{\"tool\":\"flowstack scale\",\"layout\":\"" + layout + "\""), r.out());
         Matcher m = RESULT.matcher(r.out());
@@ -61,7 +62,7 @@ class ScaleCommandTest {
     @ParameterizedTest
     @ValueSource(strings = {"conn", "rr"})
     void oneCoreOnlyPrintsATable(String test) {
-        Run r = run("scale", "--cores", "1", "--test", test, "--duration", "0.3", "--warmup", "0.2",
+        Run r = run("scale", "--cores", "1", "--test", test, "--duration", "0.5", "--warmup", "1",
                 "--jit-warmup", "0", "--conns", "4", "--concurrency", "4");
         assertEquals(Main.OK, r.code(), r.err());
         assertTrue(r.out().contains("test  cores"), r.out());
