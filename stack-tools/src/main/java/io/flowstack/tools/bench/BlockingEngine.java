@@ -111,7 +111,6 @@ final class BlockingEngine implements Engine {
         for (Worker w : workers) {
             Thread t = new Thread(w, "bench-" + spec.mode().key() + "-" + w.index);
             t.setDaemon(true);
-            w.thread = t;
             t.start();
         }
     }
@@ -192,7 +191,6 @@ final class BlockingEngine implements Engine {
         final Conn.Buffers buf;
         final Meter.Worker meter;
         volatile Conn current;
-        Thread thread;
 
         Worker(int index, Conn.Buffers buf, Conn c, Meter.Worker meter) {
             this.index = index;

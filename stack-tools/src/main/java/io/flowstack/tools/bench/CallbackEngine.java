@@ -202,7 +202,6 @@ final class CallbackEngine implements Engine {
         volatile String failure;
         boolean stopAsked;
         boolean shut;
-        boolean peerClosed;
         private boolean counted;
 
         Conn(int index) {
@@ -240,7 +239,6 @@ final class CallbackEngine implements Engine {
          */
         @Override
         public void onPeerClosed(TcpChannel c) {
-            peerClosed = true;
             c.close();
             finished();
         }
