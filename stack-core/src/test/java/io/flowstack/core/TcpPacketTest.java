@@ -593,6 +593,32 @@ class TcpPacketTest {
     @Nested
     class Closing {
         @Test
+        void abortFromACallbackSendsResetNotFin() {
+            h = new StackHarness(1, b -> {});
+            h.arpFromPeer(0);
+            h.stack.tcpListen(PORT, 16, io.flowstack.core.socket.TcpSocketOptions.defaults(h.stack.config()),
+                    new io.flowstack.core.socket.TcpHandler() {
+                        @Override
+                        public int onData(io.flowstack.core.socket.TcpChannel ch, java.lang.foreign.MemorySegment data,
+                                          long offset, int length) {
+                            ch.abort(); // RFC 9293 3.10.5 ABORT, from inside the callback
+                            return length;
+                        }
+                    });
+            TcpOpts o = ts();
+            o.mss = 1460;
+            o.wscale = 7;
+            o.sackPermitted = true;
+            iss = send(frame(SYN, PEER_ISS, 0, 65535, o, new byte[0])).get(0).seq();
+            peerNxt = PEER_ISS + 1;
+            send(frame(ACK, peerNxt, iss + 1, 512, ts(), new byte[0]));
+            // data and FIN together: the FIN makes an ACK due at once, in the same input pass
+            List<TcpSeg> r = send(frame(ACK | PSH | FIN, peerNxt, iss + 1, 512, ts(), random(10)));
+            assertTrue(r.stream().anyMatch(x -> x.has(RST)), "the abort resets the connection");
+            assertTrue(r.stream().noneMatch(x -> x.has(FIN)), "and sends no FIN before the RST: " + r);
+        }
+
+        @Test
         void activeCloseThroughFinWait2AndTimeWait() {
             start(b -> {});
             establish();

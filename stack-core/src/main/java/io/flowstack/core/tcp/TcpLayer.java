@@ -1464,6 +1464,9 @@ public final class TcpLayer {
             return;
         }
         TcpStream st = t.stream;
+        if (st != null && st.abort) {
+            return; // RFC 9293 3.10.5 ABORT: nothing more but the RST that applyAppFlags sends (no FIN first)
+        }
         boolean canSend = t.state == Tcb.ESTABLISHED || t.state == Tcb.CLOSE_WAIT
                 || ((t.state == Tcb.FIN_WAIT_1 || t.state == Tcb.CLOSING || t.state == Tcb.LAST_ACK)
                 && Seq.lt(t.sndNxt, t.finSeq));
