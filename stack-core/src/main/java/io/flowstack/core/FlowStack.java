@@ -48,6 +48,8 @@ public final class FlowStack implements AutoCloseable {
     private final StackConfig config;
     private final Nic nic;
     private final Netisr[] cores;
+    /** The indirection table as of the last completed move (the cores' replicas converge to it). */
+    private volatile IndirectionTable table;
     private final Arena ringArena = Arena.ofShared();
     private final List<AgentRunner> runners = new ArrayList<>();
     private final ConcurrentHashMap<Integer, UdpSocket> udpPorts = new ConcurrentHashMap<>();
@@ -70,6 +72,7 @@ public final class FlowStack implements AutoCloseable {
             throw new IllegalArgumentException("MTU must be 576..9000, got " + mtu);
         }
         IndirectionTable table = new IndirectionTable(config.cores);
+        this.table = table;
         Isn isn = new Isn(random.nextLong(), random.nextLong());
         this.cores = new Netisr[config.cores];
         for (int i = 0; i < config.cores; i++) {
@@ -164,7 +167,84 @@ public final class FlowStack implements AutoCloseable {
 
     /** The core that owns the flow (local, remote, lport, rport). */
     public int coreFor(int local, int remote, int lport, int rport) {
-        return cores[0].table().core(FlowHash.hash4(local, remote, lport, rport));
+        return table.core(FlowHash.hash4(local, remote, lport, rport));
+    }
+
+    /** The indirection table as of the last completed bucket move (any thread). */
+    public IndirectionTable table() {
+        return table;
+    }
+
+    /**
+     * Moves bucket {@code bucket} of the indirection table to core {@code target} at run time,
+     * with every connection it holds, and waits (up to 5 s) until the move is complete: no frame
+     * of a moved flow is lost or overtaken on the way (docs/REBALANCING.md). Moves are done one
+     * at a time.
+     *
+     * @return the core that had the bucket
+     * @throws StackException if a core refused the move (the message says why) or did not finish it in time
+     */
+    public synchronized int moveBucket(int bucket, int target) {
+        if (!started) {
+            throw new IllegalStateException("a stack without threads moves buckets with moveBucketAsync and pollAll");
+        }
+        IndirectionTable t = table;
+        if (bucket < 0 || bucket >= t.size()) {
+            throw new IllegalArgumentException("bucket must be 0.." + (t.size() - 1) + ", got " + bucket);
+        }
+        if (target < 0 || target >= cores.length) {
+            throw new IllegalArgumentException("core must be 0.." + (cores.length - 1) + ", got " + target);
+        }
+        int from = t.owner(bucket);
+        if (from == target) {
+            return from;
+        }
+        CompletableFuture<String> f = new CompletableFuture<>();
+        moveBucketAsync(bucket, target, error -> f.complete(error == null ? "" : error));
+        String error;
+        try {
+            error = f.get(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StackException("interrupted while moving bucket " + bucket, e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new StackException("moving bucket " + bucket + " from core " + from + " to core " + target
+                    + " did not finish within 5 s");
+        }
+        if (!error.isEmpty()) {
+            throw new StackException("moving bucket " + bucket + ": " + error);
+        }
+        return from;
+    }
+
+    /**
+     * Starts moving bucket {@code bucket} to core {@code target} (any thread, returns at once);
+     * {@code done} runs on a netisr with null when the move is complete, or with the reason it
+     * was refused. For stacks without threads, drive it with {@link #pollAll}.
+     */
+    public void moveBucketAsync(int bucket, int target, java.util.function.Consumer<String> done) {
+        IndirectionTable t = table;
+        int from = t.owner(bucket);
+        java.util.function.Consumer<String> publish = error -> {
+            if (error == null) {
+                table = table.withBucket(bucket, target); // moves are one at a time: no lost update
+            }
+            done.accept(error);
+        };
+        if (!cores[from].submit(n -> n.moveBucket(bucket, target, publish))) {
+            done.accept("netisr-" + from + " command queue is full");
+        }
+    }
+
+    /** Frames each core processed per bucket so far: {@code result[core][bucket]} (any thread). */
+    public long[][] bucketPackets() {
+        long[][] r = new long[cores.length][table.size()];
+        for (int c = 0; c < cores.length; c++) {
+            for (int b = 0; b < r[c].length; b++) {
+                r[c][b] = cores[c].bucketPackets(b);
+            }
+        }
+        return r;
     }
 
     /**

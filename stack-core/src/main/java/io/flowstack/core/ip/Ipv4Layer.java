@@ -105,13 +105,7 @@ public final class Ipv4Layer {
                 int total = Ipv4.totalLength(buf, ipOff);
                 n.counters().inc(Stat.FRAG_REASSEMBLED);
                 // DESIGN.md: reassembled on the (src, dst) core, re-dispatched by 4-tuple.
-                int owner = n.table().core(FlowHash.ofIpv4(buf, ipOff, total));
-                if (owner != n.core()) {
-                    n.hop(owner, Netisr.MSG_DATAGRAM, buf, ipOff - Ethernet.HEADER_LEN,
-                            total + Ethernet.HEADER_LEN);
-                } else {
-                    deliver(buf, ipOff, total, broadcast);
-                }
+                n.dispatchDatagram(buf, ipOff - Ethernet.HEADER_LEN, total + Ethernet.HEADER_LEN);
                 reassembly.release(slot);
             }
             return;

@@ -1,10 +1,14 @@
 package io.flowstack.core.netisr;
 
+import java.util.Arrays;
+
 /**
- * Maps a flow hash to a core, like a NIC's RSS redirection table (RETA): core =
- * {@code table[hash & (size - 1)]}. Initially buckets are dealt round-robin.
+ * Maps a flow hash to a core, like a NIC's RSS redirection table (RETA): bucket =
+ * {@code hash & (size - 1)}, core = {@code table[bucket]}. Initially buckets are dealt
+ * round-robin.
  *
- * <p>Immutable once built (a later rebalancing swaps in a new table by message).
+ * <p>Immutable: a rebalancing builds a new table ({@link #withBucket}) and each core installs
+ * it in its own replica when the migration protocol tells it to (docs/REBALANCING.md).
  */
 public final class IndirectionTable {
     public static final int DEFAULT_SIZE = 128;
@@ -31,8 +35,56 @@ public final class IndirectionTable {
         }
     }
 
+    private IndirectionTable(int cores, byte[] buckets) {
+        this.cores = cores;
+        this.buckets = buckets;
+        this.mask = buckets.length - 1;
+    }
+
+    /** The core that owns flows of hash {@code hash}. */
     public int core(int hash) {
         return buckets[hash & mask];
+    }
+
+    /** The bucket of hash {@code hash}. */
+    public int bucket(int hash) {
+        return hash & mask;
+    }
+
+    /** The core that owns bucket {@code bucket}. */
+    public int owner(int bucket) {
+        return buckets[bucket];
+    }
+
+    /** A copy of this table with bucket {@code bucket} given to {@code core}. */
+    public IndirectionTable withBucket(int bucket, int core) {
+        if (bucket < 0 || bucket > mask) {
+            throw new IllegalArgumentException("bucket must be 0.." + mask + ", got " + bucket);
+        }
+        if (core < 0 || core >= cores) {
+            throw new IllegalArgumentException("core must be 0.." + (cores - 1) + ", got " + core);
+        }
+        byte[] b = buckets.clone();
+        b[bucket] = (byte) core;
+        return new IndirectionTable(cores, b);
+    }
+
+    /** Buckets per core: {@code result[c]} is how many buckets core {@code c} owns. */
+    public int[] bucketsPerCore() {
+        int[] r = new int[cores];
+        for (byte b : buckets) {
+            r[b]++;
+        }
+        return r;
+    }
+
+    /** The owner of every bucket, {@code result[bucket] = core}. */
+    public int[] owners() {
+        int[] r = new int[buckets.length];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = buckets[i];
+        }
+        return r;
     }
 
     public int cores() {
@@ -41,5 +93,15 @@ public final class IndirectionTable {
 
     public int size() {
         return buckets.length;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof IndirectionTable t && t.cores == cores && Arrays.equals(t.buckets, buckets);
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(buckets) * 31 + cores;
     }
 }

@@ -21,6 +21,7 @@ import java.lang.invoke.VarHandle;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.agrona.concurrent.MessageHandler;
+import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
 import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 
@@ -40,6 +41,22 @@ public final class Netisr implements Agent {
     public static final int MSG_DATAGRAM = 2;
     /** Inter-core message: ARP cache update, [ip:int][pad:int][mac:long]. */
     public static final int MSG_ARP_UPDATE = 3;
+    /**
+     * Inter-core message, old owner to new owner: bucket {@code [bucket:int][from:int]} moves to
+     * the receiver; its control blocks wait in the sender's migration queue (docs/REBALANCING.md).
+     */
+    public static final int MSG_MIGRATE_ADOPT = 4;
+    /** Inter-core message, new owner to a third core: [bucket][newOwner][oldOwner]; update your replica. */
+    public static final int MSG_MIGRATE_VIEW = 5;
+    /**
+     * Inter-core message to the old owner: [bucket][source][newOwner]; {@code source} sends no
+     * more frames of the bucket to the old owner.
+     */
+    public static final int MSG_MIGRATE_MARK = 6;
+    /** Inter-core message, old owner to new owner: [bucket][source]; the mark of {@code source}. */
+    public static final int MSG_MIGRATE_MARK_FWD = 7;
+    /** Inter-core message: a doorbell for a connection that moved, [id:int]. */
+    public static final int MSG_TCP_DOORBELL_FWD = 8;
     /** Application message: UDP send, [sport:u16][dport:u16][dst:int][payload]. */
     public static final int MSG_UDP_SEND = 10;
     /** Application message: a TCP connection's rings or flags changed, [id:int]. */
@@ -76,7 +93,11 @@ public final class Netisr implements Agent {
     private final MessageHandler appHandler;
     private final ManyToOneConcurrentArrayQueue<NetisrCommand> commands =
             new ManyToOneConcurrentArrayQueue<>(4096);
+    /** This core's replica of the indirection table; written by this netisr only (volatile: stats read it). */
     private volatile IndirectionTable table;
+    private final long[] bucketPackets;
+    private final BucketMoves moves;
+    private OneToOneConcurrentArrayQueue<Migration>[] migrationOut; // [target core], null for self
 
     private final ArpLayer arp;
     private final Ipv4Layer ip;
@@ -108,6 +129,8 @@ public final class Netisr implements Agent {
         this.ip = new Ipv4Layer(this, arena);
         this.udp = new UdpLayer(this);
         this.tcp = new TcpLayer(this, isn);
+        this.bucketPackets = new long[table.size()];
+        this.moves = new BucketMoves(this, arena, config.cores, table.size());
         MemorySegment appSeg = appRing.segment();
         this.appHandler = (type, buffer, index, length) -> onAppMessage(type, appSeg, index, length);
         queue.readyNotifier(this::wake);
@@ -121,14 +144,17 @@ public final class Netisr implements Agent {
         this.outbox = new Rings.Ring[n];
         this.inbox = new Rings.Ring[n];
         this.inboxHandlers = new MessageHandler[n];
+        this.migrationOut = new OneToOneConcurrentArrayQueue[n];
         for (int other = 0; other < n; other++) {
             if (other == core) {
                 continue;
             }
             outbox[other] = rings[core][other];
             inbox[other] = rings[other][core];
+            migrationOut[other] = new OneToOneConcurrentArrayQueue<>(64);
             MemorySegment seg = rings[other][core].segment();
-            inboxHandlers[other] = (type, buffer, index, length) -> onInterCore(type, seg, index, length);
+            int sender = other;
+            inboxHandlers[other] = (type, buffer, index, length) -> onInterCore(sender, type, seg, index, length);
         }
     }
 
@@ -147,6 +173,8 @@ public final class Netisr implements Agent {
     public IndirectionTable table() { return table; }
     public Ownership ownership() { return ownership; }
     public int cores() { return peers == null ? 1 : peers.length; }
+    /** Core {@code c}'s netisr (for its identity and cross-thread entry points only). */
+    public Netisr peer(int c) { return peers == null ? this : peers[c]; }
 
     /** The core's frame-building buffer: Ethernet header at 0, IPv4 header at {@link #TX_IP}. */
     public MemorySegment txBuffer() {
@@ -227,12 +255,14 @@ public final class Netisr implements Agent {
             cmds++;
         }
         work += cmds;
+        moves.flushDeferred();
         tcp.rollup(); // DragonFly's rollup: TCP output once per batch
         work += tcp.pollTimers(now);
         if (now - nextTick >= 0) {
             nextTick = now + TICK_NANOS;
             arp.tick(now);
             ip.tick(now);
+            tcp.tick(now);
         }
         flushWakeups();
         return work;
@@ -286,27 +316,127 @@ public final class Netisr implements Agent {
         if (ipLen < 0) {
             return; // counted under its reason
         }
-        int owner = table.core(FlowHash.ofIpv4(s, ipOff, ipLen));
-        if (owner != core) {
-            // Validated once here (DragonFly ip_demux); the owner trusts the header.
-            hop(owner, MSG_IPV4_FRAME, s, off, Ethernet.HEADER_LEN + ipLen);
-            return;
-        }
-        ip.input(s, ipOff, ipLen, broadcast);
+        // Validated once here (DragonFly ip_demux); the owner trusts the header.
+        dispatch(core, MSG_IPV4_FRAME, s, off, Ethernet.HEADER_LEN + ipLen);
     }
 
-    private void onInterCore(int type, MemorySegment seg, int index, int length) {
-        counters.inc(Stat.HOP_IN);
+    /**
+     * A reassembled datagram ({@code s[off, off + len)}, Ethernet header space first) goes to
+     * the core its 4-tuple hashes to (DESIGN.md: reassembled on the (src, dst) core,
+     * re-dispatched by 4-tuple).
+     */
+    public void dispatchDatagram(MemorySegment s, long off, int len) {
+        dispatch(core, MSG_DATAGRAM, s, off, len);
+    }
+
+    /**
+     * Processes a validated IPv4 frame or datagram here if this core owns its bucket, else sends
+     * it to the owner this core's replica names. {@code source} is the core whose NIC queue read
+     * it (this core for its own queue, the sender for a ring message): while a bucket that moved
+     * here waits for {@code source}'s mark, its frames from {@code source} are held, so they
+     * cannot overtake the ones that source sent the old owner before it learnt of the move.
+     */
+    private void dispatch(int source, int type, MemorySegment s, long off, int len) {
+        int hash = FlowHash.ofIpv4(s, off + Ethernet.HEADER_LEN, len - Ethernet.HEADER_LEN);
+        IndirectionTable t = table;
+        int owner = t.core(hash);
+        if (owner != core) {
+            hop(owner, type, s, off, len); // not ours, or moved away since the sender looked
+            return;
+        }
+        int bucket = t.bucket(hash);
+        if (moves.holds(bucket, source)) {
+            moves.hold(bucket, source, type, s, off, len);
+            return;
+        }
+        process(bucket, type, s, off, len);
+    }
+
+    /** Runs the IP layer for a frame of a bucket this core owns. */
+    void process(int bucket, int type, MemorySegment s, long off, int len) {
+        bucketPackets[bucket]++;
+        if (type == MSG_DATAGRAM) {
+            ip.deliver(s, off + Ethernet.HEADER_LEN, len - Ethernet.HEADER_LEN, false);
+        } else {
+            ip.input(s, off + Ethernet.HEADER_LEN, len - Ethernet.HEADER_LEN,
+                    Ethernet.dst(s, off) == Ethernet.BROADCAST);
+        }
+    }
+
+    private void onInterCore(int sender, int type, MemorySegment seg, int index, int length) {
         switch (type) {
-            case MSG_IPV4_FRAME -> ip.input(seg, index + Ethernet.HEADER_LEN, length - Ethernet.HEADER_LEN,
-                    Ethernet.dst(seg, index) == Ethernet.BROADCAST);
-            case MSG_DATAGRAM -> ip.deliver(seg, index + Ethernet.HEADER_LEN, length - Ethernet.HEADER_LEN,
-                    false);
-            case MSG_ARP_UPDATE -> arp.applyUpdate(Bytes.i32(seg, index),
-                    seg.get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, index + 8));
+            case MSG_IPV4_FRAME, MSG_DATAGRAM -> {
+                counters.inc(Stat.HOP_IN);
+                dispatch(sender, type, seg, index, length);
+            }
+            case MSG_ARP_UPDATE -> {
+                counters.inc(Stat.HOP_IN);
+                arp.applyUpdate(Bytes.i32(seg, index),
+                        seg.get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, index + 8));
+            }
+            case MSG_MIGRATE_ADOPT -> moves.adopt(Bytes.i32(seg, index), Bytes.i32(seg, index + 4),
+                    peers[sender].migrationOut[core].poll());
+            case MSG_MIGRATE_VIEW -> moves.view(Bytes.i32(seg, index), Bytes.i32(seg, index + 4),
+                    Bytes.i32(seg, index + 8));
+            case MSG_MIGRATE_MARK -> moves.mark(Bytes.i32(seg, index), Bytes.i32(seg, index + 4),
+                    Bytes.i32(seg, index + 8));
+            case MSG_MIGRATE_MARK_FWD -> moves.markForwarded(Bytes.i32(seg, index), Bytes.i32(seg, index + 4));
+            case MSG_TCP_DOORBELL_FWD -> tcp.doorbell(Bytes.i32(seg, index));
             default -> throw new IllegalStateException("unknown inter-core message " + type);
         }
     }
+
+    // ------------------------------------------------------------------ rebalancing (docs/REBALANCING.md)
+
+    /**
+     * Moves bucket {@code bucket} of the indirection table from this core to {@code target},
+     * with the connections it holds. Runs on this netisr (a command); {@code done} gets null on
+     * the new owner once every frame that was on its way through another core has arrived, or a
+     * reason here if the move is refused (not this core's bucket, still settling, rings full).
+     */
+    public void moveBucket(int bucket, int target, java.util.function.Consumer<String> done) {
+        ownership.check();
+        moves.moveOut(bucket, target, done);
+    }
+
+    /** Sends a doorbell for connection {@code id}, which moved, to its new owner (never dropped). */
+    public void forwardDoorbell(int target, int id) {
+        ownership.check();
+        moves.send(target, MSG_TCP_DOORBELL_FWD, id, 0, 0);
+    }
+
+    /** Installs a new replica of the indirection table (this netisr only: the migration protocol). */
+    void installTable(IndirectionTable t) {
+        ownership.check();
+        this.table = t;
+    }
+
+    /** The (this core, target) migration queue; its producer is this netisr. */
+    OneToOneConcurrentArrayQueue<Migration> migrationOut(int target) {
+        return migrationOut[target];
+    }
+
+    /** The ring towards {@code target} (this netisr is its producer). */
+    Rings.Ring<OneToOneRingBuffer> outbox(int target) {
+        return outbox[target];
+    }
+
+    void wakeLater(int target) {
+        wakePending[target] = true;
+    }
+
+    /** Frames of bucket {@code bucket} this core processed (any thread; opaque read). */
+    public long bucketPackets(int bucket) {
+        return (long) BUCKET_LONGS.getOpaque(bucketPackets, bucket);
+    }
+
+    /** Whether a bucket that moved here still waits for marks (held frames, a move not complete). */
+    public int bucketsSettling() {
+        ownership.check();
+        return moves.settling();
+    }
+
+    private static final VarHandle BUCKET_LONGS = java.lang.invoke.MethodHandles.arrayElementVarHandle(long[].class);
 
     private void onAppMessage(int type, MemorySegment seg, int index, int length) {
         if (type == MSG_UDP_SEND) {
@@ -431,11 +561,6 @@ public final class Netisr implements Agent {
         return running;
     }
 
-    /** Replaces the indirection table (any thread; takes effect at the next frame). */
-    public void table(IndirectionTable newTable) {
-        this.table = newTable;
-    }
-
     // ------------------------------------------------------------------ idle
 
     private boolean hasPendingWork() {
@@ -444,7 +569,7 @@ public final class Netisr implements Agent {
                 return true;
             }
         }
-        return appRing.ring().size() > 0 || !commands.isEmpty() || queue.rxReady();
+        return appRing.ring().size() > 0 || !commands.isEmpty() || queue.rxReady() || moves.hasDeferred();
     }
 
     /**

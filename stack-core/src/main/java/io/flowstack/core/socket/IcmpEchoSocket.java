@@ -145,7 +145,7 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
 
     /** The core that owns the echo flow with {@code dst}. */
     public int coreFor(int dst) {
-        return stack.netisr(0).table().core(FlowHash.hash2(local, dst));
+        return stack.table().core(FlowHash.hash2(local, dst));
     }
 
     // ------------------------------------------------------------------ netisr side

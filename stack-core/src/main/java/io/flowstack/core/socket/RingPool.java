@@ -80,6 +80,21 @@ public final class RingPool {
         q.addFirst(r); // LIFO: the most recently used ring is the warmest in the caches
     }
 
+    /**
+     * The ring leaves this core with its connection (rebalancing): no longer lent or counted here.
+     * Its memory stays valid (a GC-managed arena) and is counted by the pool that adopts it.
+     */
+    public void emigrate(ByteRing r) {
+        lent -= r.capacity();
+        allocated -= r.capacity();
+    }
+
+    /** A ring arrives with a connection from another core: lent from this pool from now on. */
+    public void immigrate(ByteRing r) {
+        lent += r.capacity();
+        allocated += r.capacity();
+    }
+
     /** Bytes currently lent to connections. */
     public long lent() {
         return lent;

@@ -16,7 +16,7 @@ public final class TcpChannel {
     }
 
     private final TcpStream s;
-    private final Kick kick;
+    private Kick kick;
     private final int localPort;
     private final int remoteAddr;
     private final int remotePort;
@@ -33,6 +33,13 @@ public final class TcpChannel {
     }
 
     public TcpStream stream() { return s; }
+
+    /** Stack internal: the connection's new owner takes the channel over after a move. */
+    public void rebind(Kick k) {
+        s.owner().checkOwner();
+        this.kick = k;
+    }
+
     public int localPort() { return localPort; }
     public int remoteAddress() { return remoteAddr; }
     public int remotePort() { return remotePort; }

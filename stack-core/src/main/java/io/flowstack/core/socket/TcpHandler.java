@@ -27,6 +27,20 @@ public interface TcpHandler {
     /** The peer sent FIN: no more data will arrive. */
     default void onPeerClosed(TcpChannel ch) {}
 
+    /**
+     * The connection is about to move to another core with its bucket of the indirection table
+     * (rebalancing): runs on the old owner, the last callback there. {@link TcpChannel#core()}
+     * still names the old core. A handler that keeps per-core state detaches the connection here.
+     */
+    default void onMoveOut(TcpChannel ch) {}
+
+    /**
+     * The connection arrived on its new core: runs on the new owner before any other callback
+     * there ({@link TcpChannel#core()} names the new core). Callbacks of one connection never run
+     * concurrently: the move happens-before this call.
+     */
+    default void onMoveIn(TcpChannel ch) {}
+
     /** The connection is gone; {@code error} is null for an orderly close. */
     default void onClosed(TcpChannel ch, String error) {}
 }

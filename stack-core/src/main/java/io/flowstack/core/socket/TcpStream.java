@@ -26,7 +26,7 @@ import java.util.concurrent.locks.LockSupport;
 public final class TcpStream {
     public final ByteRing send;
     public final ByteRing recv;
-    private final Netisr owner;
+    private volatile Netisr owner;
     private final int id;
 
     public volatile boolean established;
@@ -56,8 +56,19 @@ public final class TcpStream {
         return id;
     }
 
+    /** The netisr that owns the connection now (it changes only when its bucket moves). */
     public Netisr owner() {
         return owner;
+    }
+
+    /**
+     * Stack internal: the connection moves to {@code next} with its bucket (docs/REBALANCING.md).
+     * Called by the old owner before it hands the control block over; doorbells that still
+     * reach the old owner are forwarded.
+     */
+    public void moveTo(Netisr next) {
+        owner.checkOwner();
+        this.owner = next;
     }
 
     // ------------------------------------------------------------------ application side

@@ -1,6 +1,8 @@
 package io.flowstack.core.tcp;
 
 import io.flowstack.core.StackConfig;
+import io.flowstack.core.netisr.FlowHash;
+import io.flowstack.core.netisr.IndirectionTable;
 import io.flowstack.core.netisr.Netisr;
 import io.flowstack.core.netisr.Stat;
 import io.flowstack.core.socket.ByteRing;
@@ -17,6 +19,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.agrona.collections.Int2IntHashMap;
 import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.DeadlineTimerWheel;
@@ -56,13 +59,19 @@ public final class TcpLayer {
     private final int maxConnectionsPerCore;
     private final RingPool rings;
     private final long memoryBudget;
+    /** Connections that moved away with their bucket: id to new core, for late doorbells (two generations). */
+    private Int2IntHashMap movedTo = new Int2IntHashMap(-1);
+    private Int2IntHashMap movedToOld = new Int2IntHashMap(-1);
+    private long movedRotateAt;
+    private static final long MOVED_GENERATION_NANOS = TimeUnit.SECONDS.toNanos(30);
 
     public TcpLayer(Netisr netisr, Isn isn) {
         this.n = netisr;
         this.cfg = netisr.config();
         this.isn = isn;
         this.wheel = new DeadlineTimerWheel(TimeUnit.NANOSECONDS, netisr.now(), TICK, 1024);
-        this.nextId = 1;
+        // ids are unique across cores (id = k * cores + core + 1), so a connection keeps its id when it moves
+        this.nextId = netisr.core() + 1;
         this.maxConnectionsPerCore = Math.max(1, cfg.tcpMaxConnections / cfg.cores);
         // The budget never exceeds what the JVM will let arenas allocate (a quarter of that is
         // left to NIC buffers and rings): past it the stack refuses connections cleanly instead
@@ -134,6 +143,9 @@ public final class TcpLayer {
         long key = Tcb.key(remoteAddr, remotePort, localPort);
         if (pcbs.containsKey(key) || listeners.containsKey(localPort)) {
             return null;
+        }
+        if (n.table().core(FlowHash.hash4(cfg.address, remoteAddr, localPort, remotePort)) != n.core()) {
+            return null; // the tuple's bucket is not (or no longer) on this core: the caller tries another port
         }
         if (pcbs.size() >= maxConnectionsPerCore) {
             n.counters().inc(Stat.TCP_TOO_MANY_CONNECTIONS);
@@ -212,6 +224,10 @@ public final class TcpLayer {
      */
     public void releaseStream(TcpStream st) {
         n.checkOwner();
+        if (st != null && st.owner() != n) {
+            st.owner().submit(other -> other.tcp().releaseStream(st)); // it moved with its bucket
+            return;
+        }
         if (st != null && !st.ringsReturned) {
             st.ringsReturned = true;
             Tcb t = byId.get(st.id());
@@ -237,9 +253,10 @@ public final class TcpLayer {
     }
 
     private Tcb newTcb(int localPort, int remoteAddr, int remotePort) {
-        int id = nextId++;
+        int id = nextId;
+        nextId += cfg.cores;
         if (nextId <= 0) {
-            nextId = 1;
+            nextId = n.core() + 1;
         }
         Tcb t = new Tcb(id, localPort, remoteAddr, remotePort);
         t.mss = DEFAULT_MSS;
@@ -1432,7 +1449,18 @@ public final class TcpLayer {
     public void doorbell(int id) {
         n.checkOwner();
         Tcb t = byId.get(id);
-        if (t == null || t.stream == null) {
+        if (t == null) {
+            int to = movedTo.get(id);
+            if (to < 0) {
+                to = movedToOld.get(id);
+            }
+            if (to >= 0) {
+                n.forwardDoorbell(to, id); // rung by an application that had not seen the move yet
+                n.counters().inc(Stat.TCP_DOORBELLS_FORWARDED);
+            }
+            return;
+        }
+        if (t.stream == null) {
             return;
         }
         t.stream.doorbellTaken();
@@ -1952,6 +1980,129 @@ public final class TcpLayer {
         t.timerId = wheel.scheduleTimer(d);
         t.timerDeadline = d;
         byTimer.put(t.timerId, t);
+    }
+
+    // ================================================================== rebalancing (docs/REBALANCING.md)
+
+    /**
+     * Takes every connection whose 4-tuple falls in {@code bucket} out of this core's tables for
+     * core {@code target}: wheel entries cancelled (the deadlines travel in the control block),
+     * rings no longer counted here, the stream and channel pointed at the new owner, a half-open
+     * passive connection no longer counted against this core's listener replica.
+     */
+    public List<Tcb> emigrate(int bucket, IndirectionTable table, int target) {
+        n.checkOwner();
+        List<Tcb> out = new ArrayList<>();
+        for (Tcb t : pcbs.values()) {
+            if (table.bucket(FlowHash.hash4(cfg.address, t.remoteAddr, t.localPort, t.remotePort)) == bucket) {
+                out.add(t);
+            }
+        }
+        Netisr next = n.peer(target);
+        for (Tcb t : out) {
+            if (t.handler != null && t.channel != null) {
+                try {
+                    t.handler.onMoveOut(t.channel);
+                } catch (Throwable e) {
+                    n.counters().inc(Stat.TCP_HANDLER_ERRORS); // it moves anyway; the handler saw it leave
+                }
+            }
+            pcbs.remove(t.key);
+            byId.remove(t.id);
+            if (t.timerId >= 0) {
+                wheel.cancelTimer(t.timerId);
+                byTimer.remove(t.timerId);
+                t.timerId = -1;
+                t.timerDeadline = 0;
+            }
+            if (t.dirty) {
+                t.dirty = false;
+                dirty.remove(t); // the new owner outputs it on arrival
+            }
+            t.halfOpenMoving = t.listener != null;
+            if (t.listener != null) {
+                t.listener.halfOpen--;
+                t.listener = null;
+            }
+            TcpStream st = t.stream;
+            if (st != null) {
+                if (!st.ringsReturned) {
+                    rings.emigrate(st.send);
+                    rings.emigrate(st.recv);
+                }
+                st.moveTo(next);
+            }
+            movedTo.put(t.id, target);
+            n.counters().inc(Stat.TCP_MIGRATED_OUT);
+        }
+        return out;
+    }
+
+    /**
+     * Adopts connections that moved here from core {@code from} with their bucket: into the
+     * tables, timers re-armed from their deadlines, rings counted here, and each looked at once
+     * (the application may have written or closed while it travelled; a doorbell rung at the
+     * old core is forwarded, this covers one that was coalesced away).
+     */
+    public void immigrate(List<Tcb> in, int from) {
+        n.checkOwner();
+        for (Tcb t : in) {
+            if (pcbs.containsKey(t.key) || byId.containsKey(t.id)) {
+                throw new IllegalStateException("connection " + describe(t) + " (id " + t.id + ") from core "
+                        + from + " collides with one of core " + n.core());
+            }
+            pcbs.put(t.key, t);
+            byId.put(t.id, t);
+            movedTo.remove(t.id);
+            movedToOld.remove(t.id);
+            if (t.halfOpenMoving) {
+                t.halfOpenMoving = false;
+                TcpListenerState l = listeners.get(t.localPort);
+                if (l == null) {
+                    drop(t); // the listener closed while it travelled: as if it never completed
+                    continue;
+                }
+                t.listener = l;
+                l.halfOpen++;
+            }
+            TcpStream st = t.stream;
+            if (st != null && !st.ringsReturned) {
+                rings.immigrate(st.send);
+                rings.immigrate(st.recv);
+            }
+            if (t.handler != null && t.channel != null) {
+                t.channel.rebind(kick);
+                try {
+                    t.handler.onMoveIn(t.channel);
+                } catch (Throwable e) {
+                    handlerFailed(t, e);
+                    continue;
+                }
+            }
+            n.counters().inc(Stat.TCP_MIGRATED_IN);
+            scheduleTimer(t);
+            if (st != null) {
+                st.doorbellTaken();
+                st.signal(); // a blocked reader or writer re-checks (its wake-ups come from here now)
+            }
+            markDirty(t);
+        }
+    }
+
+    /** Periodic housekeeping (the netisr's tick): forgets moves older than 30 to 60 s. */
+    public void tick(long now) {
+        n.checkOwner();
+        if (now - movedRotateAt < MOVED_GENERATION_NANOS) {
+            return;
+        }
+        movedRotateAt = now;
+        if (movedTo.isEmpty() && movedToOld.isEmpty()) {
+            return;
+        }
+        Int2IntHashMap recycled = movedToOld;
+        recycled.clear();
+        movedToOld = movedTo;
+        movedTo = recycled;
     }
 
     /** Runs expired timers; called by the netisr on every pass. */

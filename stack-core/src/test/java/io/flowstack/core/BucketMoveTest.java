@@ -1,0 +1,256 @@
+package io.flowstack.core;
+
+import static io.flowstack.core.testing.Packets.ACK;
+import static io.flowstack.core.testing.Packets.PSH;
+import static io.flowstack.core.testing.Packets.SYN;
+import static io.flowstack.core.testing.StackHarness.PEER;
+import static io.flowstack.core.testing.StackHarness.US;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.flowstack.core.netisr.FlowHash;
+import io.flowstack.core.netisr.Netisr;
+import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.socket.TcpConnection;
+import io.flowstack.core.socket.TcpListener;
+import io.flowstack.core.testing.Packets;
+import io.flowstack.core.testing.Packets.TcpSeg;
+import io.flowstack.core.testing.StackHarness;
+import io.flowstack.core.wire.Bytes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Rebalancing, frame by frame on a threadless two-core stack (each core polled by hand on a fake
+ * clock): a bucket of the indirection table moves from core 0 to core 1 with its established
+ * connection; frames that the new owner read from its own queue while older frames of the flow
+ * were still on their way through the old owner are held until the old owner's mark says they
+ * have all arrived (docs/REBALANCING.md).
+ */
+class BucketMoveTest {
+    static final int PORT = 80;
+    static final int PEER_ISS = 1_000_000;
+    static final long MS = 1_000_000L;
+
+    StackHarness h;
+    TcpListener listener;
+    TcpConnection conn;
+    int peerPort;
+    int bucket;
+    int iss;
+    int peerNxt;
+    int ipId = 1;
+    final SplittableRandom rnd = new SplittableRandom(17);
+    final List<String> moveResults = new ArrayList<>();
+
+    @BeforeEach
+    void start() {
+        h = new StackHarness(2);
+        h.arpFromPeer(0);
+        listener = h.stack.tcpListen(PORT, 16);
+        for (int p = 40000; ; p++) {
+            if (h.stack.coreFor(US, PEER, PORT, p) == 0) {
+                peerPort = p;
+                break;
+            }
+        }
+        bucket = h.stack.table().bucket(FlowHash.hash4(US, PEER, PORT, peerPort));
+        TcpSeg synAck = tcp(send(0, SYN, PEER_ISS, 0, new byte[0])).get(0);
+        assertTrue(synAck.has(SYN | ACK));
+        iss = synAck.seq();
+        peerNxt = PEER_ISS + 1;
+        send(0, ACK, peerNxt, iss + 1, new byte[0]);
+        conn = listener.accept(0, TimeUnit.MILLISECONDS);
+        assertNotNull(conn);
+        assertEquals(0, conn.core());
+    }
+
+    @AfterEach
+    void close() {
+        if (h != null) {
+            assertEquals(0, h.total(Stat.INTERNAL_ERROR), () -> h.stack.countersReport());
+            h.close();
+        }
+    }
+
+    byte[] frame(int flags, int seq, int ack, byte[] data) {
+        return h.ipFrame(Packets.ipv4(PEER, US, 6, ipId++, 0,
+                Packets.tcp(PEER, US, peerPort, PORT, seq, ack, flags, 65535, new byte[0], data)));
+    }
+
+    List<Packets.Frame> send(int queue, int flags, int seq, int ack, byte[] data) {
+        h.inject(queue, frame(flags, seq, ack, data));
+        return h.run();
+    }
+
+    static List<TcpSeg> tcp(List<Packets.Frame> frames) {
+        List<TcpSeg> out = new ArrayList<>();
+        for (Packets.Frame f : frames) {
+            if (f.type() == Packets.ETH_IPV4 && f.ipProto() == 6) {
+                out.add(Packets.tcpOf(f));
+            }
+        }
+        return out;
+    }
+
+    void poll(int core) {
+        h.stack.netisr(core).poll(h.now);
+    }
+
+    /** Runs every core a few passes, leaving what they sent on their queues. */
+    void pollKeep() {
+        for (int i = 0; i < 5; i++) {
+            h.stack.pollAll(h.now);
+        }
+    }
+
+    byte[] random(int n) {
+        byte[] b = new byte[n];
+        rnd.nextBytes(b);
+        return b;
+    }
+
+    byte[] read(int n) {
+        byte[] b = new byte[n];
+        conn.readTimeout(1, TimeUnit.MILLISECONDS);
+        int off = 0;
+        while (off < n) {
+            int k = conn.read(b, off, n - off);
+            assertTrue(k > 0, "read " + off + " of " + n);
+            off += k;
+        }
+        return b;
+    }
+
+    @Test
+    void framesReadByTheNewOwnerBeforeTheOldOnesArrivedWaitAndKeepTheirOrder() {
+        byte[] d1 = random(100);
+        byte[] d2 = random(100);
+        byte[] d3 = random(100);
+        send(0, ACK | PSH, peerNxt, iss + 1, d1);
+        peerNxt += 100;
+
+        h.stack.moveBucketAsync(bucket, 1, moveResults::add);
+        poll(0); // the command: core 0 lets the bucket go, ADOPT is on the ring to core 1
+        assertEquals(1, h.stack.counters(0).get(Stat.TCP_MIGRATED_OUT));
+        assertEquals(0, h.stack.netisr(0).tcp().connections());
+
+        // d2 reaches core 1's queue before core 1 has read the ADOPT: its replica still says core 0
+        h.inject(1, frame(ACK | PSH, peerNxt, iss + 1, d2));
+        poll(1); // d2 hops to core 0, then ADOPT: core 1 owns the connection, MARK(bucket, 1) to core 0
+        assertEquals(1, h.stack.counters(1).get(Stat.TCP_MIGRATED_IN));
+        assertEquals(1, conn.core(), "the stream names its new owner");
+
+        // d3 arrives on core 1's queue after the ADOPT: it must wait for d2, which is still on core 0's side
+        h.inject(1, frame(ACK | PSH, peerNxt + 100, iss + 1, d3));
+        poll(1);
+        assertEquals(1, h.stack.counters(1).get(Stat.MOVE_HELD), h.stack::countersReport);
+        assertTrue(moveResults.isEmpty(), "not complete before core 1's mark came back");
+
+        poll(0); // d2 forwarded to core 1, then the mark behind it
+        poll(1); // d2, then the mark releases d3
+        assertEquals(List.of("done"), moveResults.stream().map(e -> e == null ? "done" : e).toList());
+        assertEquals(0, h.total(Stat.TCP_OOO_SEGMENTS), "no segment arrived out of order" + h.stack.countersReport());
+        assertEquals(0, h.total(Stat.MOVE_HOLD_FULL));
+        assertArrayEquals(d1, read(100));
+        assertArrayEquals(d2, read(100));
+        assertArrayEquals(d3, read(100));
+        assertEquals(1, h.stack.table().owner(bucket), "the stack's table says core 1");
+        assertEquals(1, h.stack.netisr(1).tcp().connections());
+        assertEquals(0, h.stack.netisr(0).tcp().connections());
+        assertEquals(0, h.stack.netisr(1).bucketsSettling());
+    }
+
+    @Test
+    void theConnectionLivesOnOnItsNewCoreWithItsTimersAndRingsAndComesBack() {
+        byte[] out = random(3000);
+        conn.write(out, 0, out.length);
+        List<TcpSeg> sent = tcp(h.run());
+        int sentBytes = sent.stream().mapToInt(s -> s.data().length).sum();
+        assertEquals(3000, sentBytes, "the stack sent the data (unacknowledged)");
+        long memoryBefore = h.stack.netisr(0).tcp().memoryUsed();
+        assertTrue(memoryBefore > 0, "the connection's rings are lent by core 0");
+
+        h.stack.moveBucketAsync(bucket, 1, moveResults::add);
+        h.run();
+        assertEquals(1, moveResults.size());
+        assertNull(moveResults.get(0));
+        assertEquals(0, h.stack.netisr(0).tcp().memoryUsed(), "the rings are no longer counted on core 0");
+        assertEquals(memoryBefore, h.stack.netisr(1).tcp().memoryUsed(), "core 1 counts them");
+
+        // the retransmission timer moved with the connection: it fires on core 1 and goes out on queue 1
+        h.now += 3_000 * MS;
+        pollKeep();
+        assertTrue(h.nic.q(0).outbound.isEmpty(), "nothing from core 0");
+        List<TcpSeg> rexmt = tcp(parse(h.nic.q(1).outbound));
+        h.nic.q(1).outbound.clear();
+        assertTrue(!rexmt.isEmpty() && rexmt.get(0).seq() == iss + 1, "retransmission of the first segment on queue 1");
+        assertEquals(1, h.stack.counters(1).get(Stat.TCP_RTO));
+
+        // the peer acknowledges everything on core 0's queue: forwarded to core 1
+        send(0, ACK, peerNxt, iss + 1 + 3000, new byte[0]);
+        h.now += 3_000 * MS;
+        h.run();
+        assertEquals(1, h.total(Stat.TCP_RTO), "acknowledged: no more timeouts");
+
+        // a doorbell that still reaches core 0 after the move is forwarded, not lost
+        Netisr old = h.stack.netisr(0);
+        int index = old.appRing().tryClaim(Netisr.MSG_TCP_DOORBELL, 4);
+        Bytes.i32(old.appRingSegment(), index, conn.stream().id());
+        old.appRing().commit(index);
+        h.run();
+        assertEquals(1, h.stack.counters(0).get(Stat.TCP_DOORBELLS_FORWARDED));
+
+        // back to core 0; the application keeps using the same connection object
+        h.stack.moveBucketAsync(bucket, 0, moveResults::add);
+        h.run();
+        assertEquals(2, moveResults.size());
+        assertNull(moveResults.get(1));
+        assertEquals(0, conn.core());
+        byte[] more = random(500);
+        conn.write(more, 0, more.length);
+        pollKeep();
+        List<TcpSeg> later = tcp(parse(h.nic.q(0).outbound));
+        assertTrue(h.nic.q(1).outbound.isEmpty(), "core 1 sends nothing any more");
+        assertEquals(iss + 1 + 3000, later.get(later.size() - 1).seq());
+        assertArrayEquals(more, later.get(later.size() - 1).data());
+        byte[] in = random(200);
+        send(1, ACK | PSH, peerNxt, iss + 1 + 3500, in); // arrives on core 1's queue: hops to core 0
+        assertArrayEquals(in, read(200));
+        assertEquals(2, h.total(Stat.BUCKETS_OUT));
+        assertEquals(2, h.total(Stat.BUCKETS_IN));
+        assertEquals(2, h.total(Stat.TCP_MIGRATED_IN));
+    }
+
+    @Test
+    void aMoveOfABucketTheCoreDoesNotHaveIsRefusedWithAReason() {
+        int other = -1;
+        for (int b = 0; b < h.stack.table().size(); b++) {
+            if (h.stack.table().owner(b) == 1) {
+                other = b;
+                break;
+            }
+        }
+        int b = other;
+        h.stack.netisr(0).moveBucket(b, 1, moveResults::add);
+        assertEquals(1, moveResults.size());
+        assertTrue(moveResults.get(0).contains("is not on core 0"), moveResults.get(0));
+        assertEquals(0, h.total(Stat.BUCKETS_OUT));
+    }
+
+    static List<Packets.Frame> parse(List<byte[]> frames) {
+        List<Packets.Frame> out = new ArrayList<>();
+        for (byte[] f : frames) {
+            out.add(Packets.parse(f));
+        }
+        return out;
+    }
+}
