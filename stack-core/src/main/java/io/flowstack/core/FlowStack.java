@@ -570,7 +570,13 @@ public final class FlowStack implements AutoCloseable {
                 n.tcp().snapshot(conns);
                 List<io.flowstack.core.arp.ArpEntryInfo> arp = new ArrayList<>();
                 n.arp().snapshot(arp);
-                return new StackSnapshot.Core(n.core(), values, conns, arp);
+                io.flowstack.core.netisr.IndirectionTable t = n.table();
+                int[] owned = java.util.stream.IntStream.range(0, t.size()).filter(b -> t.owner(b) == n.core()).toArray();
+                long[] perBucket = new long[t.size()];
+                for (int b = 0; b < perBucket.length; b++) {
+                    perBucket[b] = n.bucketPackets(b);
+                }
+                return new StackSnapshot.Core(n.core(), values, conns, arp, owned, perBucket);
             }));
         }
         return new StackSnapshot(nic.name(), config, cores[0].mtu(), System.currentTimeMillis(), list);

@@ -31,12 +31,26 @@ public record StackSnapshot(String device, StackConfig config, int mtu, long tim
      * @param counters    value of every {@link Stat}, indexed by {@link Stat#ordinal()}
      * @param connections its connections
      * @param arp         its ARP replica's entries
+     * @param buckets     the indirection-table buckets this core owns (its own replica), ascending
+     * @param bucketPackets frames this core processed per bucket since start, indexed by bucket
      */
-    public record Core(int core, long[] counters, List<TcpConnectionInfo> connections, List<ArpEntryInfo> arp) {
+    public record Core(int core, long[] counters, List<TcpConnectionInfo> connections, List<ArpEntryInfo> arp,
+                       int[] buckets, long[] bucketPackets) {
         public Core {
             counters = counters.clone();
             connections = List.copyOf(connections);
             arp = List.copyOf(arp);
+            buckets = buckets.clone();
+            bucketPackets = bucketPackets.clone();
+        }
+
+        /** Frames this core processed in the buckets it owns now. */
+        public long ownedPackets() {
+            long t = 0;
+            for (int b : buckets) {
+                t += bucketPackets[b];
+            }
+            return t;
         }
 
         /** This core's value of {@code s}. */

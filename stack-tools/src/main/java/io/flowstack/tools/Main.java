@@ -31,7 +31,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
         header = "flowstack: a per-core userspace TCP/IP stack for the JVM.",
         synopsisSubcommandLabel = "COMMAND",
         subcommands = {EndpointCommand.class, DemoCommand.class, io.flowstack.tools.bench.BenchCommand.class,
-                PingCommand.class, ReplayCommand.class, StatsCommand.class, io.flowstack.tools.scale.ScaleCommand.class},
+                PingCommand.class, ReplayCommand.class, StatsCommand.class, RebalanceCommand.class,
+                io.flowstack.tools.scale.ScaleCommand.class},
         footerHeading = "%nMore:%n",
         footer = {
             "  test       Runs every test (mvn verify); handled by the ./stack launcher.",

@@ -144,6 +144,11 @@ final class StatsCommand implements Callable<Integer> {
 
     /** The control socket the options name, or the only one in the run directory. */
     Path socket() {
+        return socket(spec, target);
+    }
+
+    /** The control socket {@code target} names, or the only one in the run directory (also for stack rebalance). */
+    static Path socket(CommandSpec spec, Target target) {
         if (target != null && target.socket != null) {
             return target.socket;
         }

@@ -429,6 +429,29 @@ public final class BenchServer implements AutoCloseable {
             heads[core] = s;
         }
 
+        /** The connection leaves this core (rebalancing): off this core's list, on the old owner. */
+        @Override
+        public void onMoveOut(TcpChannel ch) {
+            Session s = (Session) ch.attachment;
+            if (s != null) {
+                unlink(ch.core(), s);
+            }
+        }
+
+        /** It arrived on its new core: onto that core's list (its bytes count there from now on). */
+        @Override
+        public void onMoveIn(TcpChannel ch) {
+            Session s = (Session) ch.attachment;
+            if (s != null) {
+                int core = ch.core();
+                s.next = heads[core];
+                if (s.next != null) {
+                    s.next.prev = s;
+                }
+                heads[core] = s;
+            }
+        }
+
         private void unlink(int core, Session s) {
             if (s.prev != null) {
                 s.prev.next = s.next;

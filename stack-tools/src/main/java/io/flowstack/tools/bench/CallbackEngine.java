@@ -151,15 +151,35 @@ final class CallbackEngine implements Engine {
             return;
         }
         try {
-            stack.call(ch.core(), n -> {
+            onOwner(stack, ch, () -> {
                 if (!c.ended) {
                     r.run();
                 }
-                return null;
             });
         } catch (StackException e) {
             control.problem("netisr-" + ch.core() + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * Runs {@code r} on the netisr that owns {@code ch} when it runs: a connection can move to
+     * another core with its bucket (stack rebalance) between reading its core and getting there.
+     */
+    static void onOwner(FlowStack stack, TcpChannel ch, Runnable r) {
+        for (int tries = 0; tries < 16; tries++) {
+            int core = ch.core();
+            boolean ran = stack.call(core, n -> {
+                if (ch.core() != n.core()) {
+                    return false; // it moved on the way: follow it
+                }
+                r.run();
+                return true;
+            });
+            if (ran) {
+                return;
+            }
+        }
+        throw new StackException("connection " + ch + " kept moving between cores");
     }
 
     @Override
@@ -670,11 +690,10 @@ final class CallbackEngine implements Engine {
             TcpChannel c = ch;
             if (c != null) {
                 try {
-                    stack.call(c.core(), n -> {
+                    onOwner(stack, c, () -> {
                         if (!done) {
                             c.abort();
                         }
-                        return null;
                     });
                 } catch (StackException ignored) {
                     // the stack is closing

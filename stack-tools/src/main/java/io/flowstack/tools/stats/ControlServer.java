@@ -20,8 +20,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The control socket of a running endpoint: an AF_UNIX stream socket (no network port) in the
  * run directory, e.g. {@code /run/flowstack/fs0.sock}, that answers {@code stack stats}.
  *
- * <p>Protocol (version 1): the client sends one request line, {@code text}, {@code json} or
- * {@code prometheus} (LF-terminated, at most {@value #MAX_REQUEST} bytes); the server answers
+ * <p>Protocol (version 1): the client sends one request line, {@code text}, {@code json},
+ * {@code prometheus}, {@code load}, {@code move CORE BUCKET[,BUCKET...]} or
+ * {@code balance WINDOW_MS} ({@link Rebalance}; LF-terminated, at most {@value #MAX_REQUEST}
+ * bytes); the server answers
  * {@code ok} and a line feed followed by the report, or one line {@code error: MESSAGE}, then
  * closes. Every report is built from {@link FlowStack#snapshot()}, which reads each core on its
  * own netisr by message: the server never touches protocol state itself.
@@ -33,7 +35,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ControlServer implements AutoCloseable {
     /** The default run directory of control sockets; {@code FLOWSTACK_RUN_DIR} overrides it. */
     public static final String DEFAULT_RUN_DIR = "/run/flowstack";
-    static final int MAX_REQUEST = 64;
+    static final int MAX_REQUEST = 1024;
     static final int MAX_CLIENTS = 16;
 
     private final FlowStack stack;
@@ -149,8 +151,12 @@ public final class ControlServer implements AutoCloseable {
         }
         String answer;
         try {
-            checkRequest(request);
-            answer = "ok\n" + render(request, stack.snapshot());
+            if (request.startsWith("move ") || request.startsWith("balance ")) {
+                answer = "ok\n" + Rebalance.handle(stack, request);
+            } else {
+                checkRequest(request);
+                answer = "ok\n" + render(request, stack.snapshot());
+            }
         } catch (IllegalArgumentException e) {
             answer = "error: " + e.getMessage() + "\n";
         } catch (RuntimeException e) {
@@ -161,8 +167,9 @@ public final class ControlServer implements AutoCloseable {
 
     /** Throws IllegalArgumentException unless {@code request} is one the protocol knows. */
     static void checkRequest(String request) {
-        if (!request.equals("text") && !request.equals("json") && !request.equals("prometheus")) {
-            throw new IllegalArgumentException("unknown request '" + request + "': send text, json or prometheus");
+        if (!request.equals("text") && !request.equals("json") && !request.equals("prometheus") && !request.equals("load")) {
+            throw new IllegalArgumentException("unknown request '" + request
+                    + "': send text, json, prometheus, load, move CORE BUCKET[,BUCKET...] or balance WINDOW_MS");
         }
     }
 
@@ -172,6 +179,11 @@ public final class ControlServer implements AutoCloseable {
             case "text" -> StatsFormat.text(s);
             case "json" -> StatsFormat.json(s) + "\n";
             case "prometheus" -> MetricsService.prometheus(s);
+            case "load" -> {
+                StringBuilder b = new StringBuilder();
+                StatsFormat.load(b, s);
+                yield b.toString();
+            }
             default -> {
                 checkRequest(request);
                 throw new AssertionError(request);

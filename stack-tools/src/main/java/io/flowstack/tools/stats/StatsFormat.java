@@ -87,12 +87,40 @@ public final class StatsFormat {
         b.append('\n');
         counters(b, s);
         b.append('\n');
+        load(b, s);
+        b.append('\n');
         connections(b, s);
         b.append('\n');
         arp(b, s);
         b.append('\n');
         routes(b, s);
         return b.toString();
+    }
+
+    /**
+     * Load per core: buckets of the indirection table each core owns, the frames it processed in
+     * them, and its busiest buckets (what {@code stack rebalance --move} moves).
+     */
+    static void load(StringBuilder b, StackSnapshot s) {
+        long all = 0;
+        for (StackSnapshot.Core c : s.cores()) {
+            all += c.ownedPackets();
+        }
+        b.append("Load per core (indirection-table buckets; frames processed since start; move with stack rebalance):\n");
+        b.append(String.format("  %-6s %8s %14s %7s  %s%n", "core", "buckets", "frames", "share", "busiest buckets (frames)"));
+        for (StackSnapshot.Core c : s.cores()) {
+            long own = c.ownedPackets();
+            int[] top = java.util.Arrays.stream(c.buckets()).boxed()
+                    .filter(x -> c.bucketPackets()[x] > 0)
+                    .sorted((x, y) -> Long.compare(c.bucketPackets()[y], c.bucketPackets()[x]))
+                    .limit(4).mapToInt(Integer::intValue).toArray();
+            StringBuilder busiest = new StringBuilder();
+            for (int x : top) {
+                busiest.append(busiest.isEmpty() ? "" : ", ").append(x).append(" (").append(c.bucketPackets()[x]).append(')');
+            }
+            b.append(String.format("  %-6s %8d %14d %6.1f%%  %s%n", "core" + c.core(), c.buckets().length, own,
+                    all == 0 ? 0.0 : 100.0 * own / all, busiest.isEmpty() ? "-" : busiest));
+        }
     }
 
     /** Every non-zero counter, one column per core and the total; then drops summed. */
@@ -244,6 +272,15 @@ public final class StatsFormat {
         }
         j.endObject();
         j.field("drops", s.drops(-1));
+        j.name("load").beginArray();
+        for (StackSnapshot.Core core : s.cores()) {
+            j.beginObject().field("core", core.core()).field("frames", core.ownedPackets()).name("buckets").beginArray();
+            for (int bucket : core.buckets()) {
+                j.beginObject().field("bucket", bucket).field("frames", core.bucketPackets()[bucket]).endObject();
+            }
+            j.endArray().endObject();
+        }
+        j.endArray();
         j.name("connections").beginArray();
         for (TcpConnectionInfo t : s.connections()) {
             j.beginObject()
