@@ -230,6 +230,61 @@ class BucketMoveTest {
         assertEquals(2, h.total(Stat.TCP_MIGRATED_IN));
     }
 
+    /**
+     * With a third core C: frames C read before it learnt of the move go through the old owner;
+     * the first one C sends the new owner directly waits until C's mark has come back through
+     * the old owner, behind them.
+     */
+    @Test
+    void aThirdCoresFramesKeepTheirOrderAcrossItsViewChange() {
+        h.close();
+        h = new StackHarness(3);
+        h.arpFromPeer(0);
+        listener = h.stack.tcpListen(PORT, 16);
+        for (int p = 40000; ; p++) {
+            if (h.stack.coreFor(US, PEER, PORT, p) == 0) {
+                peerPort = p;
+                break;
+            }
+        }
+        bucket = h.stack.table().bucket(FlowHash.hash4(US, PEER, PORT, peerPort));
+        TcpSeg synAck = tcp(send(0, SYN, PEER_ISS, 0, new byte[0])).get(0);
+        iss = synAck.seq();
+        peerNxt = PEER_ISS + 1;
+        send(0, ACK, peerNxt, iss + 1, new byte[0]);
+        conn = listener.accept(0, TimeUnit.MILLISECONDS);
+        assertNotNull(conn);
+        byte[][] d = new byte[4][];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = random(100);
+        }
+        send(0, ACK | PSH, peerNxt, iss + 1, d[0]);
+
+        h.stack.moveBucketAsync(bucket, 1, moveResults::add);
+        poll(0); // core 0 lets the bucket go
+        h.inject(2, frame(ACK | PSH, peerNxt + 100, iss + 1, d[1]));
+        poll(2); // core 2 still thinks core 0 owns it: d1 to core 0
+        poll(1); // ADOPT: MARK to core 0, VIEW to core 2
+        h.inject(2, frame(ACK | PSH, peerNxt + 200, iss + 1, d[2]));
+        poll(2); // d2 read before the VIEW: to core 0; then the VIEW: core 2 marks towards core 0
+        h.inject(2, frame(ACK | PSH, peerNxt + 300, iss + 1, d[3]));
+        poll(2); // d3 straight to core 1
+        poll(1); // d3 waits: core 2's mark is not back
+        assertEquals(1, h.stack.counters(1).get(Stat.MOVE_HELD), h.stack::countersReport);
+        assertTrue(moveResults.isEmpty());
+        poll(0); // d1, d2 forwarded to core 1, then both marks
+        poll(1); // d1, d2, then core 2's mark releases d3
+        assertEquals(1, moveResults.size());
+        assertNull(moveResults.get(0));
+        assertEquals(0, h.total(Stat.TCP_OOO_SEGMENTS), h.stack::countersReport);
+        for (byte[] x : d) {
+            assertArrayEquals(x, read(100));
+        }
+        for (int c = 0; c < 3; c++) {
+            assertEquals(1, h.stack.netisr(c).table().owner(bucket), "core " + c + "'s replica");
+        }
+    }
+
     @Test
     void aMoveOfABucketTheCoreDoesNotHaveIsRefusedWithAReason() {
         int other = -1;

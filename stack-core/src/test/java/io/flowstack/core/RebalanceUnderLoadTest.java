@@ -251,6 +251,21 @@ class RebalanceUnderLoadTest {
         assertEquals(0, live[0], "callback connections open on core 0 by the handler's own count" + report());
         assertEquals(0, live[1], "callback connections open on core 1 by the handler's own count" + report());
         assertTrue(movedIn > 0, "callback connections moved (onMoveIn ran)");
+        // every connection ends somewhere: per core, opened + arrived = ended + left (tables empty)
+        for (FlowStack s : List.of(server, client)) {
+            for (int core = 0; core < CORES; core++) {
+                int c = core;
+                long deadline2 = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (s.call(c, n -> n.tcp().connections()) != 0 && System.nanoTime() - deadline2 < 0) {
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20)); // TIME_WAIT is 200 ms here
+                }
+                assertEquals(0, (int) s.call(c, n -> n.tcp().connections()), report());
+                long in = s.counters(c).get(Stat.TCP_ACTIVE_OPENS) + s.counters(c).get(Stat.TCP_PASSIVE_OPENS)
+                        + s.counters(c).get(Stat.TCP_MIGRATED_IN);
+                long out = s.counters(c).get(Stat.TCP_CLOSED) + s.counters(c).get(Stat.TCP_MIGRATED_OUT);
+                assertEquals(in, out, "core " + c + ": opened + moved in = closed + moved out" + report());
+            }
+        }
         cb.close();
         echo.close();
     }

@@ -391,7 +391,7 @@ class KernelOwnershipTwoCoreTest {
         long[] active = new long[CORES];
         long[] passive = new long[CORES];
         StringBuilder table = new StringBuilder(String.format("%-22s %10s %10s%n", "per core (delta)", "core0", "core1"));
-        for (Stat s : List.of(Stat.TCP_PASSIVE_OPENS, Stat.TCP_ACTIVE_OPENS, Stat.TCP_TIME_WAIT_REUSE,
+        for (Stat s : List.of(Stat.TCP_PASSIVE_OPENS, Stat.TCP_ACTIVE_OPENS, Stat.TCP_CLOSED, Stat.TCP_TIME_WAIT_REUSE,
                 Stat.TCP_ESTABLISHED_RESETS, Stat.TCP_RST_OUT, Stat.HOP_OUT, Stat.HOP_IN, Stat.ARP_UPDATE_OUT,
                 Stat.RX_FRAMES, Stat.TX_FRAMES)) {
             table.append(String.format("%-22s", s.key()));
@@ -410,6 +410,9 @@ class KernelOwnershipTwoCoreTest {
             assertEquals(active[c], finishedOnCore.get(c), () -> "core " + core + ": active opens vs connections that"
                     + " finished on it\n" + table);
             assertTrue(active[c] > 0 && passive[c] > 0, () -> "core " + core + " took no part\n" + table);
+            long closed = after.get(Stat.TCP_CLOSED)[c] - before.get(Stat.TCP_CLOSED)[c];
+            // every connection opened on core c ended on core c (its table is empty, nothing moved)
+            assertEquals(active[c] + passive[c], closed, () -> "core " + core + ": opens vs closes\n" + table);
         }
         assertEquals(STACK_CONNECTIONS + BULKS, active[0] + active[1], table::toString);
         assertEquals(KERNEL_CONNECTIONS + CURLS, passive[0] + passive[1], table::toString);

@@ -92,6 +92,7 @@ public enum Stat {
     TCP_RST_IN("TCP resets received that closed a connection"),
     TCP_ACTIVE_OPENS("TCP connections opened by us (connect)"),
     TCP_PASSIVE_OPENS("TCP connections accepted"),
+    TCP_CLOSED("TCP connections ended (closed, reset, timed out, TIME_WAIT over) after being counted opened"),
     TCP_ESTABLISHED_RESETS("TCP connections reset by the peer"),
     TCP_TIMEOUTS("TCP connections dropped after too many retransmissions"),
     TCP_RETRANSMITS("TCP segments retransmitted"),

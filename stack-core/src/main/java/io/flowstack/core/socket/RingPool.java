@@ -1,6 +1,7 @@
 package io.flowstack.core.socket;
 
 import com.sun.management.HotSpotDiagnosticMXBean;
+import io.flowstack.core.netisr.Ownership;
 import java.lang.foreign.Arena;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayDeque;
@@ -24,7 +25,7 @@ import org.agrona.collections.Int2ObjectHashMap;
  * touch freed memory. Native allocations count against the JVM's direct-memory limit
  * ({@link #directMemoryLimit()}), which the TCP layer respects when it sizes the budget.
  *
- * <p>Owned by: one netisr thread.
+ * <p>Owned by: one netisr thread (asserted against its {@link Ownership} when the check is on).
  */
 public final class RingPool {
     private final Arena arena = Arena.ofAuto();
@@ -32,13 +33,27 @@ public final class RingPool {
     private final long budget;
     private long lent;
     private long allocated;
+    private final Ownership owner;
 
     public RingPool(long budgetBytes) {
+        this(budgetBytes, null);
+    }
+
+    /** A pool whose every operation is checked against {@code owner} (when the check is enabled). */
+    public RingPool(long budgetBytes, Ownership owner) {
         this.budget = budgetBytes;
+        this.owner = owner;
+    }
+
+    private void check() {
+        if (Ownership.ENABLED && owner != null) {
+            owner.check();
+        }
     }
 
     /** Whether {@code bytes} more can be lent within the budget. */
     public boolean canLend(long bytes) {
+        check();
         return lent + bytes <= budget;
     }
 
@@ -48,6 +63,7 @@ public final class RingPool {
      * limit), which the caller treats like an exhausted budget.
      */
     public ByteRing take(int capacity) {
+        check();
         ArrayDeque<ByteRing> q = free.get(capacity);
         ByteRing r = q == null ? null : q.pollFirst();
         if (r == null) {
@@ -67,6 +83,7 @@ public final class RingPool {
 
     /** The ring's connection is done with it (both sides): it may serve another connection. */
     public void give(ByteRing r) {
+        check();
         if (r.inPool) {
             throw new IllegalStateException("ring returned twice");
         }
@@ -85,12 +102,14 @@ public final class RingPool {
      * Its memory stays valid (a GC-managed arena) and is counted by the pool that adopts it.
      */
     public void emigrate(ByteRing r) {
+        check();
         lent -= r.capacity();
         allocated -= r.capacity();
     }
 
     /** A ring arrives with a connection from another core: lent from this pool from now on. */
     public void immigrate(ByteRing r) {
+        check();
         lent += r.capacity();
         allocated += r.capacity();
     }

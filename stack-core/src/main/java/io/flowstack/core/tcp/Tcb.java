@@ -32,6 +32,7 @@ public final class Tcb {
     int state = CLOSED;
     TcpStream stream;
     TcpListenerState listener; // for passive opens until accepted
+    boolean opened; // counted in TCP_ACTIVE_OPENS or TCP_PASSIVE_OPENS (and TCP_CLOSED when dropped)
     boolean halfOpenMoving; // a passive open in SYN-RECEIVED on its way to another core (rebalancing)
 
     // send sequence space (RFC 9293 3.3.1)

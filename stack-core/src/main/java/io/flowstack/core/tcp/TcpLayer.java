@@ -77,7 +77,7 @@ public final class TcpLayer {
         // left to NIC buffers and rings): past it the stack refuses connections cleanly instead
         // of failing allocations.
         this.memoryBudget = Math.min(cfg.tcpMemoryBytes, RingPool.directMemoryLimit() / 4 * 3);
-        this.rings = new RingPool(memoryBudget / cfg.cores);
+        this.rings = new RingPool(memoryBudget / cfg.cores, netisr.ownership());
     }
 
     /** Connections on this core (any state but LISTEN). */
@@ -171,6 +171,7 @@ public final class TcpLayer {
         t.rcvWscale = wscaleFor(o.receiveBufferBytes());
         t.state = Tcb.SYN_SENT;
         n.counters().inc(Stat.TCP_ACTIVE_OPENS);
+        t.opened = true;
         sendSyn(t);
         return t.stream;
     }
@@ -544,6 +545,7 @@ public final class TcpLayer {
             if (l.handler != null) {
                 t.handler = l.handler;
                 n.counters().inc(Stat.TCP_PASSIVE_OPENS);
+                t.opened = true;
                 openChannel(t);
                 armKeepalive(t);
                 scheduleTimer(t);
@@ -557,6 +559,7 @@ public final class TcpLayer {
                 return;
             }
             n.counters().inc(Stat.TCP_PASSIVE_OPENS);
+            t.opened = true;
         } else {
             t.stream.established = true;
             t.stream.signal();
@@ -1481,6 +1484,7 @@ public final class TcpLayer {
      * is due, and arms the retransmission or persist timer.
      */
     public void output(Tcb t) {
+        n.checkOwner();
         if (t.state == Tcb.CLOSED || t.state == Tcb.SYN_SENT || t.state == Tcb.LISTEN) {
             return;
         }
@@ -1894,8 +1898,16 @@ public final class TcpLayer {
         }
     }
 
-    /** Removes the TCB from every table of this core. */
+    /**
+     * Removes the TCB from every table of this core. Counted once for a connection that was
+     * counted opened, so that per core: active + passive opens + migrated in = closed + migrated
+     * out + connections still open.
+     */
     private void drop(Tcb t) {
+        if (t.opened) {
+            t.opened = false;
+            n.counters().inc(Stat.TCP_CLOSED);
+        }
         if (t.listener != null) {
             t.listener.halfOpen--;
             t.listener = null;

@@ -119,7 +119,39 @@ public final class Rebalance {
             out.append("no traffic in the window: nothing to balance\n");
             return out.toString();
         }
+        List<int[]> plan = plan(perBucket, owner, load);
+        if (plan.isEmpty()) {
+            out.append("already as even as whole buckets allow: nothing moved\n");
+            return out.toString();
+        }
+        long before = stack.total(Stat.TCP_MIGRATED_IN);
+        for (int[] m : plan) {
+            try {
+                stack.moveBucket(m[0], m[2]);
+                out.append(String.format("bucket %3d: core %d -> core %d (%d frames in the window)%n", m[0], m[1], m[2],
+                        perBucket[m[0]]));
+            } catch (StackException e) {
+                out.append(String.format("bucket %3d: not moved: %s%n", m[0], e.getMessage()));
+            }
+        }
+        out.append(String.format(Locale.ROOT, "expected frames per core: %s; %d TCP connections moved%n", loads(load),
+                stack.total(Stat.TCP_MIGRATED_IN) - before));
+        return out.toString();
+    }
+
+    /**
+     * The greedy plan: while some bucket of the busiest core narrows the gap to the idlest one,
+     * move the bucket that narrows it most (at most {@value #MAX_BALANCE_MOVES} moves). Updates
+     * {@code owner} and {@code load} to the state after the plan.
+     *
+     * @param perBucket frames per bucket in the window
+     * @param owner     the core of every bucket
+     * @param load      frames per core (sum of its buckets)
+     * @return the moves, each {bucket, from, to}
+     */
+    static List<int[]> plan(long[] perBucket, int[] owner, long[] load) {
         List<int[]> plan = new ArrayList<>();
+        int cores = load.length;
         for (int i = 0; i < MAX_BALANCE_MOVES; i++) {
             int hi = 0;
             int lo = 0;
@@ -147,23 +179,7 @@ public final class Rebalance {
             load[hi] -= perBucket[best];
             load[lo] += perBucket[best];
         }
-        if (plan.isEmpty()) {
-            out.append("already as even as whole buckets allow: nothing moved\n");
-            return out.toString();
-        }
-        long before = stack.total(Stat.TCP_MIGRATED_IN);
-        for (int[] m : plan) {
-            try {
-                stack.moveBucket(m[0], m[2]);
-                out.append(String.format("bucket %3d: core %d -> core %d (%d frames in the window)%n", m[0], m[1], m[2],
-                        perBucket[m[0]]));
-            } catch (StackException e) {
-                out.append(String.format("bucket %3d: not moved: %s%n", m[0], e.getMessage()));
-            }
-        }
-        out.append(String.format(Locale.ROOT, "expected frames per core: %s; %d TCP connections moved%n", loads(load),
-                stack.total(Stat.TCP_MIGRATED_IN) - before));
-        return out.toString();
+        return plan;
     }
 
     private static String loads(long[] load) {
