@@ -171,6 +171,11 @@ class SmpMemoryWireTest {
         try (UdpSocket cli = client.udpBind(cport)) {
             assertTrue(cli.send(new byte[] {42}, 0, 1, SERVER, 9)); // no socket on the server's port 9
             await("the port unreachable", () -> client.total(Stat.ICMP_IN_ERROR) == 1);
+            // RFC 1122 4.1.3.3: passed to the socket, from the ring of the core that owns the flow
+            var e = org.junit.jupiter.api.Assertions.assertThrows(io.flowstack.core.socket.UdpIcmpError.class,
+                    () -> cli.receive(new byte[16], 0, 16, null, 5, TimeUnit.SECONDS));
+            assertEquals(9, e.destinationPort());
+            assertOnlyOn(client, y, Stat.UDP_ICMP_ERRORS, 1);
             assertOnlyOn(server, y, Stat.UDP_NO_PORT, 1);
             assertOnlyOn(server, y, Stat.ICMP_OUT_UNREACH, 1);
             assertOnlyOn(client, y, Stat.ICMP_IN_ERROR, 1);

@@ -286,6 +286,32 @@ class StackPacketTest {
         assertEquals(1, h.total(Stat.UDP_NO_PORT), "closed socket unbinds on every core");
     }
 
+    /** RFC 1122 4.1.3.3: UDP passes ICMP errors to the socket that sent the datagram, in order. */
+    @Test
+    void icmpPortUnreachableReachesTheSendingSocketInOrderWithItsDatagrams() {
+        h = new StackHarness(1);
+        h.arpFromPeer(0);
+        try (UdpSocket s = h.stack.udpBind(5001)) {
+            assertTrue(s.send(new byte[] {1, 2, 3}, 0, 3, PEER, 9));
+            Packets.Frame sent = h.run().stream().filter(f -> f.type() == Packets.ETH_IPV4 && f.ipProto() == 17)
+                    .findFirst().orElseThrow();
+            // a datagram from the peer first, then the error about ours
+            h.inject(0, h.ipFrame(Packets.ipv4(PEER, US, 17, 11, 0, Packets.udp(PEER, US, 7, 5001, new byte[] {9}))));
+            h.inject(0, h.ipFrame(Packets.ipv4(PEER, US, 1, 12, 0, Packets.icmpError(3, 3, 0, sent.bytes()))));
+            h.run();
+            byte[] buf = new byte[100];
+            assertEquals(1, s.receive(buf, 0, buf.length, null, 0, TimeUnit.MILLISECONDS));
+            var e = assertThrows(io.flowstack.core.socket.UdpIcmpError.class,
+                    () -> s.receive(buf, 0, buf.length, null, 0, TimeUnit.MILLISECONDS));
+            assertEquals(PEER, e.destination());
+            assertEquals(9, e.destinationPort());
+            assertEquals(3, e.code());
+            assertEquals("ICMP port unreachable for the datagram from port 5001 to 198.18.0.1:9", e.getMessage());
+            assertEquals(-1, s.receive(buf, 0, buf.length, null, 0, TimeUnit.MILLISECONDS));
+            assertEquals(1, h.total(Stat.UDP_ICMP_ERRORS));
+        }
+    }
+
     @Test
     void bindingAPortTwiceIsRefused() {
         h = new StackHarness(1);

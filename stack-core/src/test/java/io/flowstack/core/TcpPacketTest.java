@@ -134,6 +134,107 @@ class TcpPacketTest {
 
     // ================================================================== LISTEN and CLOSED
 
+    /** RFC 1122 4.2.3.9, RFC 5461, RFC 5927, RFC 1191: ICMP errors about our segments. */
+    @Nested
+    class IcmpErrors {
+        byte[] error(int type, int code, int mtu, Packets.Frame about) {
+            return h.ipFrame(Packets.ipv4(PEER, US, 1, ipId++, 0, Packets.icmpError(type, code, mtu, about.bytes())));
+        }
+
+        Packets.Frame synOf(int localPort) {
+            for (Packets.Frame f : h.run()) {
+                if (f.type() == Packets.ETH_IPV4 && f.ipProto() == 6 && Packets.tcpOf(f).has(SYN)) {
+                    return f;
+                }
+            }
+            throw new AssertionError("no SYN");
+        }
+
+        @Test
+        void portUnreachableEndsAConnectionAttempt() {
+            start(b -> {});
+            var stream = h.stack.call(0, n -> n.tcp().connect(PEER, 8080, 45100, false, null));
+            Packets.Frame syn = synOf(45100);
+            h.inject(0, error(3, 3, 0, syn));
+            h.run();
+            assertTrue(stream.finished);
+            assertTrue(stream.error.startsWith("connection refused (ICMP port unreachable"), stream.error);
+            assertEquals(1, h.total(Stat.TCP_ICMP_ABORTS));
+            assertEquals(0, h.stack.netisr(0).tcp().connections());
+        }
+
+        @Test
+        void anErrorThatQuotesNoSequenceNumberInFlightIsIgnored() {
+            start(b -> {});
+            var stream = h.stack.call(0, n -> n.tcp().connect(PEER, 8080, 45101, false, null));
+            Packets.Frame syn = synOf(45101);
+            byte[] forged = syn.bytes().clone();
+            int tcp = 14 + 20;
+            forged[tcp + 4] ^= 0x40; // another sequence number: a blind attacker's guess (RFC 5927 5.1)
+            h.inject(0, error(3, 3, 0, Packets.parse(forged)));
+            h.run();
+            assertFalse(stream.finished, "RFC 5927: not believed");
+            assertEquals(1, h.total(Stat.TCP_ICMP_IGNORED));
+        }
+
+        @Test
+        void softErrorsNeverAbortAndAreNamedWhenTheConnectionTimesOut() {
+            start(b -> b.tcpSynRetries(1));
+            var stream = h.stack.call(0, n -> n.tcp().connect(PEER, 8080, 45102, false, null));
+            h.inject(0, error(3, 1, 0, synOf(45102))); // host unreachable: soft (RFC 1122 4.2.3.9)
+            h.run();
+            assertFalse(stream.finished, "a soft error MUST NOT abort");
+            for (int i = 0; i < 10_000 && !stream.finished; i++) {
+                h.advance(5 * MS);
+            }
+            assertEquals("connection timed out (last ICMP error: host unreachable from the path to 198.18.0.1)",
+                    stream.error);
+        }
+
+        @Test
+        void portUnreachableForAnEstablishedConnectionDoesNotAbortIt() {
+            start(b -> {});
+            establish();
+            byte[] d = random(100);
+            conn.write(d, 0, d.length);
+            Packets.Frame seg = h.run().stream().filter(f -> f.type() == Packets.ETH_IPV4 && f.ipProto() == 6)
+                    .findFirst().orElseThrow();
+            h.inject(0, error(3, 3, 0, seg));
+            h.run();
+            assertFalse(conn.finished(), "RFC 5461 4.1: hard errors do not end established connections");
+            assertEquals(1, h.total(Stat.TCP_ICMP_ERRORS));
+        }
+
+        @Test
+        void fragmentationNeededLowersTheMssAndSendsTheLostDataAgainAtOnce() {
+            start(b -> {});
+            establish();
+            byte[] d = random(10 * 1448);
+            conn.write(d, 0, d.length);
+            List<Packets.Frame> first = h.run().stream().filter(f -> f.type() == Packets.ETH_IPV4 && f.ipProto() == 6)
+                    .toList();
+            assertEquals(10, first.size());
+            h.inject(0, error(3, 4, 1000, first.get(0))); // a router on the path has an MTU of 1000
+            List<TcpSeg> again = tcp(h.run());
+            assertFalse(again.isEmpty(), "sent again without waiting for a timeout");
+            assertEquals(iss + 1, again.get(0).seq());
+            int resent = 0;
+            for (TcpSeg s : again) {
+                assertEquals(iss + 1 + resent, s.seq());
+                assertTrue(s.data().length <= 1000 - 20 - 20 - 12, "1000 - IP - TCP - timestamps: " + s.data().length);
+                resent += s.data().length;
+            }
+            assertEquals(948, again.get(0).data().length);
+            assertEquals(10 * 1448, resent, "everything in flight, in segments that fit");
+            assertEquals(1, h.total(Stat.TCP_PMTU_UPDATES));
+            assertEquals(0, h.total(Stat.TCP_RTO));
+            // a larger MTU later is not believed (RFC 1191 6.3: never raise on an ICMP message)
+            h.inject(0, error(3, 4, 1400, first.get(1)));
+            h.run();
+            assertEquals(1, h.total(Stat.TCP_PMTU_UPDATES));
+        }
+    }
+
     @Nested
     class Listen {
         @Test

@@ -104,11 +104,71 @@ public final class IcmpLayer {
                 if (Icmp.isError(type)) {
                     n.counters().inc(Stat.ICMP_IN_ERROR);
                     echoError(s, off, icmp, icmpLen, type);
+                    transportError(s, icmp, icmpLen, type);
                 } else {
                     n.counters().inc(Stat.ICMP_IN_OTHER);
                 }
             }
         }
+    }
+
+    /**
+     * RFC 1122 3.2.2: an ICMP error is passed to the transport protocol of the datagram it quotes
+     * (its IP header and at least 8 data bytes: the ports, and TCP's sequence number). This core
+     * owns that flow: {@code FlowHash} hashes an error by its quoted 4-tuple. Source quench is
+     * ignored (RFC 6633), and so is redirect (a host's routes come from its configuration here).
+     */
+    private void transportError(MemorySegment s, long icmp, int icmpLen, int type) {
+        if (type == Icmp.SOURCE_QUENCH || type == Icmp.REDIRECT) {
+            n.counters().inc(Stat.ICMP_ERROR_IGNORED);
+            return;
+        }
+        long inner = icmp + Icmp.HEADER_LEN;
+        int innerLen = icmpLen - Icmp.HEADER_LEN;
+        if (innerLen < Ipv4.MIN_HEADER + 8 || Ipv4.version(s, inner) != 4) {
+            n.counters().inc(Stat.ICMP_ERROR_IGNORED);
+            return;
+        }
+        int ihl = Ipv4.headerLength(s, inner);
+        if (ihl < Ipv4.MIN_HEADER || innerLen < ihl + 8 || Ipv4.src(s, inner) != cfg.address
+                || (Ipv4.fragWord(s, inner) & Ipv4.OFFSET_MASK) != 0) {
+            n.counters().inc(Stat.ICMP_ERROR_IGNORED); // not a first fragment of a datagram of ours: no ports
+            return;
+        }
+        long l4 = inner + ihl;
+        int code = Icmp.code(s, icmp);
+        int dst = Ipv4.dst(s, inner);
+        int sport = Bytes.u16(s, l4);
+        int dport = Bytes.u16(s, l4 + 2);
+        switch (Ipv4.protocol(s, inner)) {
+            case Ipv4.PROTO_TCP -> n.tcp().icmpError(dst, dport, sport, Bytes.i32(s, l4 + 4), type, code,
+                    // RFC 1191 4: the next-hop MTU is in the low 16 bits of the unused word
+                    type == Icmp.DEST_UNREACHABLE && code == Icmp.CODE_FRAG_NEEDED ? Bytes.u16(s, icmp + 6) : 0);
+            case Ipv4.PROTO_UDP -> n.udp().icmpError(sport, dst, dport, type, code);
+            default -> n.counters().inc(Stat.ICMP_ERROR_IGNORED);
+        }
+    }
+
+    /** A short name of an ICMP error, for messages ("port unreachable", "time exceeded"). */
+    public static String describe(int type, int code) {
+        if (type == Icmp.DEST_UNREACHABLE) {
+            return switch (code) {
+                case 0 -> "network unreachable";
+                case 1 -> "host unreachable";
+                case Icmp.CODE_PROTOCOL_UNREACHABLE -> "protocol unreachable";
+                case Icmp.CODE_PORT_UNREACHABLE -> "port unreachable";
+                case Icmp.CODE_FRAG_NEEDED -> "fragmentation needed";
+                case 13 -> "communication administratively prohibited";
+                default -> "destination unreachable (code " + code + ")";
+            };
+        }
+        if (type == Icmp.TIME_EXCEEDED) {
+            return "time exceeded";
+        }
+        if (type == Icmp.PARAMETER_PROBLEM) {
+            return "parameter problem";
+        }
+        return "type " + type + " code " + code;
     }
 
     /**

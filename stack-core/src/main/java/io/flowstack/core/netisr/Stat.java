@@ -67,6 +67,7 @@ public enum Stat {
     ICMP_IN_ECHO_REPLY("ICMP echo replies received"),
     ICMP_IN_ERROR("ICMP errors received"),
     ICMP_IN_OTHER("ICMP messages of other types received"),
+    ICMP_ERROR_IGNORED("ICMP errors not passed on: source quench or redirect (RFC 6633), or not about a datagram of ours"),
     ICMP_ECHO_BROADCAST(true, "ignored: echo request to a broadcast address (RFC 1122 3.2.2.6)"),
     ICMP_OUT_ECHO_REPLY("ICMP echo replies sent"),
     ICMP_OUT_UNREACH("ICMP destination unreachable sent"),
@@ -80,6 +81,7 @@ public enum Stat {
     UDP_RCVBUF_FULL(true, "dropped: socket receive buffer full"),
     UDP_OUT("UDP datagrams sent"),
     UDP_SEND_FAILED(true, "dropped: UDP send failed (no route or too large)"),
+    UDP_ICMP_ERRORS("ICMP errors passed to a UDP socket (RFC 1122 4.1.3.3)"),
     APP_RING_FULL(true, "dropped: application-to-core ring full"),
     TCP_IN("TCP segments received"),
     TCP_OUT("TCP segments sent"),
@@ -122,6 +124,10 @@ public enum Stat {
     TCP_HANDLER_ERRORS(true, "TCP connections aborted: a callback handler threw"),
     TCP_MEMORY_LIMIT(true, "refused: per-stack TCP buffer memory budget reached"),
     TCP_PERSIST_PROBES("TCP zero-window probes sent"),
+    TCP_ICMP_ERRORS("ICMP errors accepted for a TCP connection (RFC 1122 4.2.3.9, RFC 5927)"),
+    TCP_ICMP_IGNORED(true, "ignored: ICMP error for no connection or quoting data not in flight (RFC 5927 5.1)"),
+    TCP_ICMP_ABORTS("TCP connection attempts ended by ICMP protocol/port unreachable (RFC 1122 4.2.3.9)"),
+    TCP_PMTU_UPDATES("TCP send MSS lowered by ICMP fragmentation needed (RFC 1191)"),
     INTERNAL_ERROR(true, "dropped: unexpected exception in protocol code (a bug; see the log)");
 
     private final boolean drop;

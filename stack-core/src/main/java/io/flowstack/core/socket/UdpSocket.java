@@ -32,6 +32,8 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
     /** Largest UDP payload over IPv4: 65535 - 20 - 8 (RFC 768, RFC 791). */
     public static final int MAX_PAYLOAD = 65507;
     private static final int HDR = 8; // [src:int][sport:u16][dport:u16]
+    private static final int MSG_DATAGRAM = 1;
+    private static final int MSG_ERROR = 2; // [dst:int][dport:u16][type:u8][code:u8]
 
     private final FlowStack stack;
     private final int port;
@@ -49,6 +51,7 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
     private int dstMax;
     private UdpPeer from;
     private int got;
+    private UdpIcmpError error;
 
     @SuppressWarnings("unchecked")
     public UdpSocket(FlowStack stack, int port, int cores, int ringBytes) {
@@ -61,7 +64,13 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
         this.readers = new MessageHandler[cores];
         for (int i = 0; i < cores; i++) {
             MemorySegment seg = rx[i].segment();
-            readers[i] = (type, buffer, index, length) -> onMessage(seg, index, length);
+            readers[i] = (type, buffer, index, length) -> {
+                if (type == MSG_ERROR) {
+                    onError(seg, index);
+                } else {
+                    onMessage(seg, index, length);
+                }
+            };
         }
     }
 
@@ -76,7 +85,7 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
     public boolean deliver(int core, int src, int srcPort, int dstPort, MemorySegment s, long off, int len) {
         stack.netisr(core).checkOwner(); // rx[core] is SPSC: its one producer is netisr-core
         Rings.Ring<OneToOneRingBuffer> r = rx[core];
-        int index = r.ring().tryClaim(1, HDR + len);
+        int index = r.ring().tryClaim(MSG_DATAGRAM, HDR + len);
         if (index < 0) {
             return false;
         }
@@ -85,6 +94,29 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
         Bytes.u16(m, index + 4, srcPort);
         Bytes.u16(m, index + 6, dstPort);
         MemorySegment.copy(s, off, m, index + HDR, len);
+        r.ring().commit(index);
+        VarHandle.fullFence();
+        Thread w = waiter;
+        if (w != null) {
+            LockSupport.unpark(w);
+        }
+        return true;
+    }
+
+    /** An ICMP error about a datagram sent to {@code dst:dstPort}, queued in order with the datagrams. */
+    @Override
+    public boolean deliverError(int core, int dst, int dstPort, int type, int code) {
+        stack.netisr(core).checkOwner();
+        Rings.Ring<OneToOneRingBuffer> r = rx[core];
+        int index = r.ring().tryClaim(MSG_ERROR, 8);
+        if (index < 0) {
+            return false;
+        }
+        MemorySegment m = r.segment();
+        Bytes.i32(m, index, dst);
+        Bytes.u16(m, index + 4, dstPort);
+        m.set(ValueLayout.JAVA_BYTE, index + 6, (byte) type);
+        m.set(ValueLayout.JAVA_BYTE, index + 7, (byte) code);
         r.ring().commit(index);
         VarHandle.fullFence();
         Thread w = waiter;
@@ -103,6 +135,9 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
      * @param from    filled in with the sender (may be null)
      * @param timeout how long to wait; 0 returns at once
      * @return the datagram's length, or -1 if none arrived in time
+     * @throws UdpIcmpError when the next thing in the socket's queue is an ICMP error about a
+     *     datagram it sent (RFC 1122 4.1.3.3: e.g. port unreachable); the datagrams after it are
+     *     received by the next calls
      * @throws StackException if the socket or the stack is closed
      */
     public int receive(byte[] buf, int off, int max, UdpPeer from, long timeout, TimeUnit unit) {
@@ -120,6 +155,9 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
                     throw new StackException("UDP socket on port " + port + " is closed");
                 }
                 if (readOne()) {
+                    if (got == -2) {
+                        throw takeError();
+                    }
                     return got;
                 }
                 long left = deadline - System.nanoTime();
@@ -133,6 +171,9 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
                     waiter = null;
                 } else {
                     waiter = null;
+                    if (got == -2) {
+                        throw takeError();
+                    }
                     return got;
                 }
             }
@@ -156,6 +197,18 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
             }
         }
         return false;
+    }
+
+    private void onError(MemorySegment m, int index) {
+        error = new UdpIcmpError(port, Bytes.i32(m, index), Bytes.u16(m, index + 4),
+                Bytes.u8(m, index + 6), Bytes.u8(m, index + 7));
+        got = -2;
+    }
+
+    private UdpIcmpError takeError() {
+        UdpIcmpError e = error;
+        error = null;
+        return e;
     }
 
     private void onMessage(MemorySegment m, int index, int length) {

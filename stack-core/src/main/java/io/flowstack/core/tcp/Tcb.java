@@ -33,7 +33,8 @@ public final class Tcb {
     TcpStream stream;
     TcpListenerState listener; // for passive opens until accepted
     boolean opened; // counted in TCP_ACTIVE_OPENS or TCP_PASSIVE_OPENS (and TCP_CLOSED when dropped)
-    boolean halfOpenMoving; // a passive open in SYN-RECEIVED on its way to another core (rebalancing)
+    boolean halfOpenMoving;
+    String softError; // RFC 1122 4.2.3.9: the last soft ICMP error, reported if the connection times out // a passive open in SYN-RECEIVED on its way to another core (rebalancing)
 
     // send sequence space (RFC 9293 3.3.1)
     int iss;

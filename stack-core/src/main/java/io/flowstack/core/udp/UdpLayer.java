@@ -30,6 +30,16 @@ public final class UdpLayer {
          * @return false if the socket's receive buffer for this core is full
          */
         boolean deliver(int core, int src, int srcPort, int dstPort, MemorySegment s, long off, int len);
+
+        /**
+         * Delivers an ICMP error about a datagram this socket sent to {@code dst:dstPort}, from
+         * core {@code core}, in order with the datagrams (RFC 1122 4.1.3.3).
+         *
+         * @return false if the socket's receive buffer for this core is full
+         */
+        default boolean deliverError(int core, int dst, int dstPort, int type, int code) {
+            return false;
+        }
     }
 
     public UdpLayer(Netisr netisr) {
@@ -44,6 +54,24 @@ public final class UdpLayer {
     public void unbind(int port) {
         n.checkOwner();
         bindings.remove(port);
+    }
+
+    /**
+     * RFC 1122 4.1.3.3: UDP MUST pass every ICMP error it receives to the application: to the
+     * socket bound on {@code localPort}, which sent the datagram to {@code dst:dstPort}.
+     */
+    public void icmpError(int localPort, int dst, int dstPort, int type, int code) {
+        n.checkOwner();
+        UdpReceiver r = bindings.get(localPort);
+        if (r == null) {
+            n.counters().inc(Stat.ICMP_ERROR_IGNORED);
+            return;
+        }
+        if (r.deliverError(n.core(), dst, dstPort, type, code)) {
+            n.counters().inc(Stat.UDP_ICMP_ERRORS);
+        } else {
+            n.counters().inc(Stat.UDP_RCVBUF_FULL);
+        }
     }
 
     public boolean isBound(int port) {

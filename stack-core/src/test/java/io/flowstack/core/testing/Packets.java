@@ -83,6 +83,22 @@ public final class Packets {
         return m;
     }
 
+    /**
+     * An ICMP error message (RFC 792) quoting the IP header and first 8 data bytes of the IPv4
+     * datagram in frame {@code about}; {@code mtu} goes in the low half of the unused word
+     * (RFC 1191 4, fragmentation needed).
+     */
+    public static byte[] icmpError(int type, int code, int mtu, byte[] about) {
+        int ihl = (about[14] & 0x0F) * 4;
+        byte[] m = new byte[8 + ihl + 8];
+        ByteBuffer.wrap(m).put((byte) type).put((byte) code).putShort((short) 0).putShort((short) 0)
+                .putShort((short) mtu).put(about, 14, ihl + 8);
+        int c = checksum(m, 0, m.length, 0);
+        m[2] = (byte) (c >>> 8);
+        m[3] = (byte) c;
+        return m;
+    }
+
     public static byte[] udp(int src, int dst, int sport, int dport, byte[] data) {
         byte[] u = new byte[8 + data.length];
         ByteBuffer.wrap(u).putShort((short) sport).putShort((short) dport).putShort((short) u.length)
