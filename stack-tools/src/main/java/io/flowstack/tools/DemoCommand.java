@@ -118,7 +118,7 @@ final class DemoCommand implements Callable<Integer> {
     /** A bench client: JVM start, the run, connect timeout and the bench's grace period. */
     private static final Duration BENCH_TIMEOUT = Duration.ofSeconds(BENCH_SECONDS + 40);
     /** After Ctrl-C, how long the running step has to end by itself (a bench client prints its result). */
-    private static final Duration SIGNAL_GRACE = Duration.ofSeconds(3);
+    private static final Duration SIGNAL_GRACE = Duration.ofSeconds(5);
 
     /** The required tools: program, Debian package. */
     private static final String[][] TOOLS = {
