@@ -16,9 +16,10 @@ import java.util.function.Consumer;
  * Runs external commands (ip, ping, python3) with a timeout: stdin from /dev/null, stderr merged
  * into stdout, every line handed to a consumer as it arrives (live output) and kept for parsing,
  * the C locale so that output can be parsed. A command still running at its timeout is
- * destroyed (SIGTERM, then SIGKILL after one second).
+ * destroyed with its child processes (SIGTERM, then SIGKILL after one second).
  *
- * <p>Owned by: one command thread; {@link #destroyRunning()} may be called from a shutdown hook.
+ * <p>Owned by: one command thread; {@link #shutdown} may be called from a shutdown hook: from
+ * then on no command starts.
  */
 final class Exec {
     private static final File DEV_NULL = new File("/dev/null");
@@ -49,21 +50,42 @@ final class Exec {
         }
     }
 
-    private volatile Process current;
+    /** {@link #run} after {@link #shutdown}: no command starts once a signal started the cleanup. */
+    static final class ShutDown extends RuntimeException {
+        private static final long serialVersionUID = 1L;
 
-    /** Runs {@code command}; {@code echo} receives each output line as it is read. */
+        ShutDown(String command) {
+            super("not started, shutting down: " + command);
+        }
+    }
+
+    private final Object lock = new Object();
+    private Process current; // guarded by lock
+    private boolean shutDown; // guarded by lock
+
+    /**
+     * Runs {@code command}; {@code echo} receives each output line as it is read (a carriage
+     * return ends a line too, so a progress meter that redraws its line gives one line each time).
+     *
+     * @throws ShutDown after {@link #shutdown}
+     */
     Result run(Duration timeout, Consumer<String> echo, String... command) {
         ProcessBuilder pb = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectInput(ProcessBuilder.Redirect.from(DEV_NULL));
         pb.environment().put("LC_ALL", "C");
         Process p;
-        try {
-            p = pb.start();
-        } catch (IOException e) {
-            throw new UserError("cannot run " + command[0] + ": " + e.getMessage());
+        synchronized (lock) {
+            if (shutDown) {
+                throw new ShutDown(String.join(" ", command));
+            }
+            try {
+                p = pb.start();
+            } catch (IOException e) {
+                throw new UserError("cannot run " + command[0] + ": " + e.getMessage());
+            }
+            current = p;
         }
-        current = p;
         List<String> lines = Collections.synchronizedList(new ArrayList<>());
         Thread reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
@@ -82,19 +104,17 @@ final class Exec {
         try {
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 timedOut = true;
-                p.destroy();
-                if (!p.waitFor(1, TimeUnit.SECONDS)) {
-                    p.destroyForcibly();
-                    p.waitFor(1, TimeUnit.SECONDS);
-                }
+                destroyTree(p.toHandle(), Duration.ofSeconds(1));
             }
             reader.join(2000);
         } catch (InterruptedException e) {
-            p.destroyForcibly();
+            destroyTree(p.toHandle(), Duration.ZERO);
             Thread.currentThread().interrupt();
             timedOut = true;
         } finally {
-            current = null;
+            synchronized (lock) {
+                current = null;
+            }
         }
         int code = p.isAlive() ? -1 : p.exitValue();
         return new Result(List.of(command), code, timedOut, timeout, List.copyOf(lines));
@@ -105,11 +125,53 @@ final class Exec {
         return run(timeout, line -> { }, command);
     }
 
-    /** Kills the command that is running now, if any (from a shutdown hook). */
-    void destroyRunning() {
-        Process p = current;
-        if (p != null && p.isAlive()) {
-            p.destroyForcibly();
+    /**
+     * From a shutdown hook: no command starts any more, and the one running now, if any, is
+     * destroyed with its child processes (SIGTERM; SIGKILL for what is left after {@code grace}).
+     * Returns when they are gone (or after {@code grace} and one more second).
+     */
+    void shutdown(Duration grace) {
+        Process p;
+        synchronized (lock) {
+            shutDown = true;
+            p = current;
+        }
+        if (p != null) {
+            destroyTree(p.toHandle(), grace);
+        }
+    }
+
+    /**
+     * SIGTERM to {@code root} and its descendants (found first: once the root is gone they are
+     * no longer its descendants), SIGKILL to those still there after {@code grace}; waits at most
+     * one more second for them to go.
+     */
+    static void destroyTree(ProcessHandle root, Duration grace) {
+        List<ProcessHandle> all = new ArrayList<>(root.descendants().toList());
+        all.add(root);
+        all.forEach(ProcessHandle::destroy);
+        long deadline = System.nanoTime() + grace.toNanos();
+        for (ProcessHandle h : all) {
+            awaitExit(h, deadline);
+        }
+        all.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
+        long killDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        for (ProcessHandle h : all) {
+            awaitExit(h, killDeadline);
+        }
+    }
+
+    private static void awaitExit(ProcessHandle h, long deadline) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0 || !h.isAlive()) {
+            return;
+        }
+        try {
+            h.onExit().get(left, TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            // still there: the caller kills it
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

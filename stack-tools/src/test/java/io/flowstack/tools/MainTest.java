@@ -15,6 +15,7 @@ import java.io.StringWriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -286,6 +287,41 @@ class MainTest {
     }
 
     @Test
+    void summarisesTheBenchRunsAndTheFigures() {
+        Map<String, Object> stream = io.flowstack.tools.bench.Json.parseObject("{\"mode\":\"stream\",\"parallel\":2,"
+                + "\"seconds\":5.01,\"bytes\":2123235328,\"bits_per_second\":3.39e9,\"errors\":0,\"verified\":true,"
+                + "\"ok\":true,\"problems\":[]}");
+        Map<String, Object> crr = io.flowstack.tools.bench.Json.parseObject("{\"mode\":\"crr\",\"parallel\":2,"
+                + "\"seconds\":5.0,\"connections\":48139,\"connections_per_second\":9627.8,\"errors\":0,"
+                + "\"verified\":true,\"ok\":true,\"problems\":[],\"latency_us\":{\"count\":48139,\"p50\":122.1,"
+                + "\"p99\":1480.0}}");
+        assertEquals("2.12 GB in 5.01 s = 3.39 Gbit/s, data verified", DemoCommand.benchDetail(stream));
+        assertEquals("48139 connections in 5.00 s = 9628/s, p50 122 us p99 1.48 ms, data verified",
+                DemoCommand.benchDetail(crr));
+        Map<String, Object> partial = io.flowstack.tools.bench.Json.parseObject("{\"mode\":\"stream\",\"seconds\":1.2,"
+                + "\"bytes\":351000000,\"bits_per_second\":2.34e9,\"errors\":1,\"verified\":false,"
+                + "\"problems\":[\"connection 1: reset\"]}");
+        assertEquals("351 MB in 1.20 s = 2.34 Gbit/s, DATA NOT VERIFIED, 1 failed connection; connection 1: reset",
+                DemoCommand.benchDetail(partial));
+
+        DemoCommand.HttpOutcome http = new DemoCommand.HttpOutcome(200, 100_000_000, 0.8, 125_000_000, "x");
+        List<String> all = DemoCommand.figureLines(http, stream, crr);
+        assertEquals(4, all.size(), all.toString());
+        assertTrue(all.get(0).matches("  throughput +3\\.39 Gbit/s +kernel -> stack, 2 TCP streams for 5\\.01 s .*"),
+                all.get(0));
+        assertTrue(all.get(1).matches(" +1\\.00 Gbit/s +stack -> kernel, one HTTP download of 100 MB in 0\\.80 s .*"),
+                all.get(1));
+        assertTrue(all.get(2).matches("  connections/s +9628 +connect, .*"), all.get(2));
+        assertTrue(all.get(3).matches("  latency +p50 122 us, p99 1\\.48 ms +connect to response, over 48139 connections"),
+                all.get(3));
+        List<String> none = DemoCommand.figureLines(null, null, null);
+        assertEquals(3, none.size(), none.toString());
+        for (String l : none) {
+            assertTrue(l.matches("  \\S+ +- .*"), l);
+        }
+    }
+
+    @Test
     void parsesPingStatistics() {
         DemoCommand.PingStats p = DemoCommand.PingStats.parse(List.of(
                 "PING 198.18.0.2 (198.18.0.2) 56(84) bytes of data.",
@@ -303,10 +339,20 @@ class MainTest {
     }
 
     @Test
-    void readsTheEffectiveUid() {
+    void readsTheEffectiveUidAndCapabilities() {
         assertEquals(1000, Privileges.effectiveUid("Name:\tjava\nUid:\t0\t1000\t0\t0\nGid:\t0\t0\t0\t0\n"));
         assertEquals(-1, Privileges.effectiveUid("Name:\tjava\n"));
         assertTrue(Privileges.effectiveUid() >= 0, "this process's /proc/self/status is readable");
+        String status = "Uid:\t0\t0\t0\t0\nCapInh:\t0000000000000000\nCapEff:\t000001fffedfefff\n";
+        long caps = Privileges.effectiveCapabilities(status);
+        assertEquals(0x1fffedfefffL, caps);
+        assertFalse(Privileges.has(caps, Privileges.CAP_NET_ADMIN));
+        assertFalse(Privileges.has(caps, Privileges.CAP_SYS_ADMIN));
+        assertTrue(Privileges.has(caps, 0)); // CAP_CHOWN
+        long all = Privileges.effectiveCapabilities("CapEff:\t000001ffffffffff\n");
+        assertTrue(Privileges.has(all, Privileges.CAP_NET_ADMIN) && Privileges.has(all, Privileges.CAP_SYS_ADMIN));
+        assertEquals(-1, Privileges.effectiveCapabilities("Name:\tjava\n"));
+        assertFalse(Privileges.has(-1, Privileges.CAP_NET_ADMIN));
     }
 
     @Test

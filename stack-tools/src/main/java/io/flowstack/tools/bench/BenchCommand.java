@@ -10,6 +10,8 @@ import io.flowstack.tools.Macs;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Properties;
@@ -67,6 +69,7 @@ import picocli.CommandLine.TypeConversionException;
             "  ./stack bench --client 198.18.0.2 --kernel --reverse -t 5",
             "  ./stack bench --client 198.18.0.2 --kernel --rr 1 -P 4 --json",
             "  ./stack bench --client 198.18.0.2 --kernel --crr --connections 10000",
+            "  ./stack bench --client 198.18.0.2 --kernel -t 5 --json-file run.json   # text and JSON",
             "",
             "  # the stack as client (configure the kernel side of fs0 first, e.g. a persistent",
             "  # TAP: ip tuntap add dev fs0 mode tap multi_queue):",
@@ -190,6 +193,11 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Print one JSON object at the end (no progress lines); see docs/BENCHMARKS.md.")
     boolean json;
 
+    @Option(names = "--json-file", order = 51, paramLabel = "FILE",
+            description = "Client: also write the JSON object of --json to FILE at the end (replaced if it exists); "
+                    + "stdout stays as it is, progress lines included.")
+    Path jsonFile;
+
     private PrintWriter out;
     private PrintWriter err;
 
@@ -241,7 +249,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (server) {
             for (String o : new String[] {"--rr", "--crr", "--reverse", "--parallel", "--bytes", "--transactions",
-                "--connections", "--omit", "--length", "--connect-timeout"}) {
+                "--connections", "--omit", "--length", "--connect-timeout", "--json-file"}) {
                 if (given(o)) {
                     throw usage(o + " is a client option: the client tells the server what to do");
                 }
@@ -320,14 +328,36 @@ public final class BenchCommand implements Callable<Integer> {
         try {
             return server ? runServer() : runClient();
         } catch (BenchException e) {
-            if (json && !server) {
-                out.println(Json.obj().put("tool", "flowstack bench").put("format", 1).put("role", "client")
-                        .put("ok", false).put("error", e.getMessage()));
-                out.flush();
+            if (!server && (json || jsonFile != null)) {
+                Json.Obj failed = Json.obj().put("tool", "flowstack bench").put("format", 1).put("role", "client")
+                        .put("ok", false).put("error", e.getMessage());
+                if (json) {
+                    out.println(failed);
+                    out.flush();
+                }
+                writeJsonFile(failed);
             }
             err.println("stack bench: " + oneLine(e.getMessage()));
             err.flush();
             return e.environment() ? 2 : 1;
+        }
+    }
+
+    /**
+     * {@code --json-file}: the client's JSON object to the file. False (after one line on stderr)
+     * if it cannot be written.
+     */
+    private boolean writeJsonFile(Json.Obj o) {
+        if (jsonFile == null) {
+            return true;
+        }
+        try {
+            Files.writeString(jsonFile, o + "\n");
+            return true;
+        } catch (IOException | RuntimeException e) {
+            err.println("stack bench: cannot write --json-file " + jsonFile + ": " + e.getMessage());
+            err.flush();
+            return false;
         }
     }
 
@@ -413,6 +443,7 @@ public final class BenchCommand implements Callable<Integer> {
             synchronized (running) {
                 running[0] = null;
             }
+            boolean written = writeJsonFile(r.toJson());
             if (json) {
                 out.println(r.toJson());
             } else {
@@ -423,7 +454,7 @@ public final class BenchCommand implements Callable<Integer> {
             out.flush();
             reported.countDown();
             cleanup.close();
-            if (cleanup.failures() > 0) {
+            if (cleanup.failures() > 0 || !written) {
                 return 1;
             }
             return r.ok() ? 0 : 1;

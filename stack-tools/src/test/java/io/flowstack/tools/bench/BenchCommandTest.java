@@ -9,6 +9,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -162,6 +164,18 @@ class BenchCommandTest {
         Map<String, Object> o = Json.parseObject(j.out.strip());
         assertEquals(Boolean.FALSE, o.get("ok"));
         assertTrue(String.valueOf(o.get("error")).contains("refused"), j.out);
+        Path file = Files.createTempFile("bench-command-test", ".json");
+        try {
+            Run f = run("bench", "-c", "127.0.0.1", "-p", Integer.toString(port), "--kernel", "-t", "1",
+                    "--json-file", file.toString());
+            assertEquals(Main.FAILURE, f.code);
+            assertEquals(1, f.errLines().size(), f.err);
+            Map<String, Object> w = Json.parseObject(Files.readString(file).strip());
+            assertEquals(Boolean.FALSE, w.get("ok"));
+            assertTrue(String.valueOf(w.get("error")).contains("refused"), w.toString());
+        } finally {
+            Files.deleteIfExists(file);
+        }
     }
 
     @Test
@@ -220,10 +234,24 @@ class BenchCommandTest {
         }
         assertEquals(500L, lat.get("count"));
 
-        Run crr = run("bench", "-c", "127.0.0.1", "-p", p, "--kernel", "--crr", "--connections", "200", "-P", "2");
+        Path jsonFile = Files.createTempFile("bench-command-test", ".json");
+        Run crr;
+        Map<String, Object> written;
+        try {
+            crr = run("bench", "-c", "127.0.0.1", "-p", p, "--kernel", "--crr", "--connections", "200", "-P", "2",
+                    "--json-file", jsonFile.toString());
+            written = Json.parseObject(Files.readString(jsonFile).strip());
+        } finally {
+            Files.deleteIfExists(jsonFile);
+        }
         assertEquals(Main.OK, crr.code, crr.out + crr.err);
-        assertTrue(crr.out.contains("summary  200 connections in "), crr.out);
+        assertTrue(crr.out.contains("connections/s") && crr.out.contains("summary  200 connections in "),
+                "--json-file: the progress lines and the summary stay on stdout: " + crr.out);
         assertTrue(crr.out.contains("latency  connect to response, 200 samples: min "), crr.out);
+        assertEquals("crr", written.get("mode"));
+        assertEquals(200L, written.get("connections"));
+        assertEquals(Boolean.TRUE, written.get("ok"));
+        assertEquals(200L, ((Map<?, ?>) written.get("latency_us")).get("count"));
 
         Run s = server.get(60, TimeUnit.SECONDS);
         assertEquals(Main.OK, s.code, s.out + s.err);
