@@ -53,7 +53,12 @@ class BucketMoveTest {
 
     @BeforeEach
     void start() {
-        h = new StackHarness(2);
+        open(2);
+    }
+
+    /** A stack of {@code cores} cores with one connection from the peer, established on core 0. */
+    void open(int cores) {
+        h = new StackHarness(cores);
         h.arpFromPeer(0);
         listener = h.stack.tcpListen(PORT, 16);
         for (int p = 40000; ; p++) {
@@ -119,15 +124,7 @@ class BucketMoveTest {
     }
 
     byte[] read(int n) {
-        byte[] b = new byte[n];
-        conn.readTimeout(1, TimeUnit.MILLISECONDS);
-        int off = 0;
-        while (off < n) {
-            int k = conn.read(b, off, n - off);
-            assertTrue(k > 0, "read " + off + " of " + n);
-            off += k;
-        }
-        return b;
+        return StackHarness.readNow(conn, n);
     }
 
     @Test
@@ -238,22 +235,7 @@ class BucketMoveTest {
     @Test
     void aThirdCoresFramesKeepTheirOrderAcrossItsViewChange() {
         h.close();
-        h = new StackHarness(3);
-        h.arpFromPeer(0);
-        listener = h.stack.tcpListen(PORT, 16);
-        for (int p = 40000; ; p++) {
-            if (h.stack.coreFor(US, PEER, PORT, p) == 0) {
-                peerPort = p;
-                break;
-            }
-        }
-        bucket = h.stack.table().bucket(FlowHash.hash4(US, PEER, PORT, peerPort));
-        TcpSeg synAck = tcp(send(0, SYN, PEER_ISS, 0, new byte[0])).get(0);
-        iss = synAck.seq();
-        peerNxt = PEER_ISS + 1;
-        send(0, ACK, peerNxt, iss + 1, new byte[0]);
-        conn = listener.accept(0, TimeUnit.MILLISECONDS);
-        assertNotNull(conn);
+        open(3);
         byte[][] d = new byte[4][];
         for (int i = 0; i < d.length; i++) {
             d[i] = random(100);

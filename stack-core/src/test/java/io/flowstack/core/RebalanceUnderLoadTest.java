@@ -12,7 +12,7 @@ import io.flowstack.core.socket.TcpConnection;
 import io.flowstack.core.socket.TcpHandler;
 import io.flowstack.core.socket.TcpListener;
 import io.flowstack.core.socket.TcpSocketOptions;
-import io.flowstack.core.wire.Ipv4;
+import io.flowstack.core.testing.TwoStacks;
 import io.flowstack.nic.MemoryWire;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -45,8 +45,8 @@ import org.junit.jupiter.api.Timeout;
  * in {@link BucketMoveTest}; docs/REBALANCING.md discusses it.
  */
 class RebalanceUnderLoadTest {
-    static final int CLIENT = Ipv4.parse("198.18.0.1");
-    static final int SERVER = Ipv4.parse("198.18.0.2");
+    static final int CLIENT = TwoStacks.CLIENT;
+    static final int SERVER = TwoStacks.SERVER;
     static final int CORES = 2;
     static final int ECHO_PORT = 7;
     static final int CALLBACK_PORT = 9;
@@ -54,41 +54,30 @@ class RebalanceUnderLoadTest {
     static final int BYTES = 8 << 20;
     static final int MAX_MOVES = 400;
 
-    private MemoryWire wire;
+    private TwoStacks stacks;
     private FlowStack server;
     private FlowStack client;
     private long violations;
 
-    private static StackConfig config(String addr, long mac) {
-        return StackConfig.builder().cores(CORES).address(Ipv4.parse(addr)).prefixLength(24).mac(mac)
-                .pinThreads(false).tcpSendBufferBytes(1 << 18).tcpReceiveBufferBytes(1 << 18)
-                .interCoreRingBytes(8 << 20) // every window of every connection may hop at once
-                .tcpTimeWaitNanos(TimeUnit.MILLISECONDS.toNanos(200)).build();
-    }
-
     @BeforeEach
     void start() {
         violations = Ownership.violations();
-        wire = MemoryWire.create(CORES, 16 << 20); // never full: 8 x 2 x 256 KiB windows at most in flight
-        server = FlowStack.start(config("198.18.0.2", 0x02_00_00_00_00_02L), wire.b());
-        client = FlowStack.start(config("198.18.0.1", 0x02_00_00_00_00_01L), wire.a());
+        // the wire is never full: 8 x 2 x 256 KiB windows at most in flight; every window may hop at once
+        stacks = new TwoStacks(CORES, 16 << 20, b -> b.tcpSendBufferBytes(1 << 18).tcpReceiveBufferBytes(1 << 18)
+                .interCoreRingBytes(8 << 20).tcpTimeWaitNanos(TimeUnit.MILLISECONDS.toNanos(200)));
+        server = stacks.server;
+        client = stacks.client;
     }
 
     @AfterEach
     void stop() {
-        if (client != null) {
-            client.close();
-        }
-        if (server != null) {
-            server.close();
-        }
-        if (wire != null) {
-            wire.close();
+        if (stacks != null) {
+            stacks.close();
         }
     }
 
     private String report() {
-        return "\nserver:\n" + server.countersReport() + "client:\n" + client.countersReport();
+        return stacks.counters();
     }
 
     /** Echo on the netisr; per-core tallies written only by that core's thread. */

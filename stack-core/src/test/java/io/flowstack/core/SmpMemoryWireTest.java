@@ -14,7 +14,7 @@ import io.flowstack.core.socket.TcpListener;
 import io.flowstack.core.socket.UdpPeer;
 import io.flowstack.core.socket.UdpSocket;
 import io.flowstack.core.wire.Ipv4;
-import io.flowstack.nic.MemoryWire;
+import io.flowstack.core.testing.TwoStacks;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Two threaded stacks of two cores joined by a {@link MemoryWire} (queue i of one side is queue
+ * Two threaded stacks of two cores joined by a {@code MemoryWire} (queue i of one side is queue
  * i of the other), with the ownership check on: the per-core placement rules hold on real netisr
  * threads, and per-core counters add up (every connection opened on a core ends on that core,
  * every hop sent is received, the two stacks agree core by core).
@@ -42,40 +42,29 @@ class SmpMemoryWireTest {
     static final int SERVER = Ipv4.parse("198.18.0.2");
     static final int CORES = 2;
 
-    private MemoryWire wire;
+    private TwoStacks stacks;
     private FlowStack server;
     private FlowStack client;
     private long violations;
 
-    private static StackConfig config(String addr, long mac) {
-        return StackConfig.builder().cores(CORES).address(Ipv4.parse(addr)).prefixLength(24).mac(mac)
-                .pinThreads(false).tcpTimeWaitNanos(TimeUnit.MILLISECONDS.toNanos(200)).build();
-    }
-
     @BeforeEach
     void start() {
         violations = Ownership.violations();
-        wire = MemoryWire.create(CORES, 4 << 20);
-        server = FlowStack.start(config("198.18.0.2", 0x02_00_00_00_00_02L), wire.b());
-        client = FlowStack.start(config("198.18.0.1", 0x02_00_00_00_00_01L), wire.a());
+        stacks = new TwoStacks(CORES, 4 << 20, b -> b.tcpTimeWaitNanos(TimeUnit.MILLISECONDS.toNanos(200)));
+        server = stacks.server;
+        client = stacks.client;
     }
 
     @AfterEach
     void stop() {
-        if (client != null) {
-            client.close();
-        }
-        if (server != null) {
-            server.close();
-        }
-        if (wire != null) {
-            wire.close();
+        if (stacks != null) {
+            stacks.close();
         }
         assertEquals(violations, Ownership.violations(), "ownership violations");
     }
 
     private String report() {
-        return "\nserver:\n" + server.countersReport() + "client:\n" + client.countersReport();
+        return stacks.counters();
     }
 
     private void await(String what, BooleanSupplier cond) {

@@ -121,15 +121,7 @@ class TcpPacketTest {
     }
 
     byte[] read(int n) {
-        byte[] b = new byte[n];
-        conn.readTimeout(1, TimeUnit.MILLISECONDS);
-        int off = 0;
-        while (off < n) {
-            int k = conn.read(b, off, n - off);
-            assertTrue(k > 0);
-            off += k;
-        }
-        return b;
+        return StackHarness.readNow(conn, n);
     }
 
     // ================================================================== LISTEN and CLOSED

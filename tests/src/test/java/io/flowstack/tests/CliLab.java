@@ -37,6 +37,8 @@ public final class CliLab implements AutoCloseable {
     private final String namespace;
     private final String tap;
     private final List<Stack> processes = new ArrayList<>();
+    private final List<Process> helpers = new ArrayList<>();
+    private final List<Path> files = new ArrayList<>();
     private boolean namespaceCreated;
     private Thread shutdownHook;
     private boolean closed;
@@ -176,6 +178,22 @@ public final class CliLab implements AutoCloseable {
         }
     }
 
+    /** Starts a helper process (e.g. curl in the namespace); {@link #close()} kills it if it still runs. */
+    public synchronized Process background(ProcessBuilder pb) {
+        try {
+            Process p = pb.start();
+            helpers.add(p);
+            return p;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + pb.command(), e);
+        }
+    }
+
+    /** A file {@link #close()} deletes. */
+    public synchronized void deleteOnClose(Path f) {
+        files.add(f);
+    }
+
     /** A {@code stack} command running in the namespace. */
     public final class Stack implements AutoCloseable {
         private final String text;
@@ -285,12 +303,20 @@ public final class CliLab implements AutoCloseable {
         }
         closed = true;
         List<Throwable> failures = new ArrayList<>();
+        for (Process p : helpers) {
+            if (p.isAlive()) {
+                kill(p);
+            }
+        }
         for (Stack s : new ArrayList<>(processes)) {
             try {
                 s.close();
             } catch (Throwable t) {
                 failures.add(t);
             }
+        }
+        for (Path f : files) {
+            deleteQuietly(f); // e.g. a control socket left by an endpoint that had to be killed
         }
         if (namespaceCreated) {
             Result r = run(List.of("ip", "netns", "del", namespace), DEFAULT_TIMEOUT);

@@ -41,26 +41,19 @@ class RebalanceKernelTest {
     static final int MOVES = 6;
 
     private CliLab lab;
-    private Process curl;
-    private Path socket;
 
     @AfterEach
-    void cleanUp() throws IOException {
-        if (curl != null && curl.isAlive()) {
-            curl.destroyForcibly();
-        }
+    void cleanUp() {
         if (lab != null) {
-            lab.close();
-        }
-        if (socket != null) {
-            Files.deleteIfExists(socket);
+            lab.close(); // kills curl, stops the endpoint, removes its socket and the namespace
         }
     }
 
     @Test
     void aDownloadMovesBetweenCoresWithoutLosingAByte() throws Exception {
         lab = CliLab.start(true);
-        socket = ControlServer.socketFor(lab.tap());
+        Path socket = ControlServer.socketFor(lab.tap());
+        lab.deleteOnClose(socket);
         CliLab.Stack ep = lab.stack(Duration.ofSeconds(280), "endpoint", "--tap", lab.tap(), "--addr", STACK_CIDR,
                 "--cores", "2", "--no-pin", "--serve", "http:80");
         ep.awaitOutput("(Ctrl-C to stop)", Duration.ofSeconds(90));
@@ -69,10 +62,10 @@ class RebalanceKernelTest {
                 FlowHash.hash4(Ipv4.parse(STACK_IP), Ipv4.parse(KERNEL_IP), 80, CURL_PORT));
         int core = bucket % 2; // the initial table deals buckets round robin
         Path body = Files.createTempFile("rebalance-sha", ".txt");
-        curl = new ProcessBuilder("ip", "netns", "exec", lab.namespace(), "sh", "-c",
+        Process curl = lab.background(new ProcessBuilder("ip", "netns", "exec", lab.namespace(), "sh", "-c",
                 "curl -sS --max-time 120 --limit-rate 15M --local-port " + CURL_PORT + " http://" + STACK_IP
                         + "/bytes/" + BYTES + " | sha256sum").redirectErrorStream(true)
-                .redirectOutput(body.toFile()).start();
+                .redirectOutput(body.toFile()));
 
         int moved = 0;
         int withConnection = 0;

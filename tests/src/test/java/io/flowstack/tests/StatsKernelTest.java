@@ -41,36 +41,29 @@ class StatsKernelTest {
             "([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[a-zA-Z_][a-zA-Z0-9_]*=\"[^\"]*\"(,[a-zA-Z_][a-zA-Z0-9_]*=\"[^\"]*\")*\\})? (-?\\d+)");
 
     private CliLab lab;
-    private Process curl;
-    private Path socket;
 
     @AfterEach
-    void cleanUp() throws IOException {
-        if (curl != null && curl.isAlive()) {
-            curl.destroyForcibly();
-        }
+    void cleanUp() {
         if (lab != null) {
-            lab.close();
-        }
-        if (socket != null) {
-            Files.deleteIfExists(socket); // only if the endpoint could not remove it (killed)
+            lab.close(); // kills curl, stops the endpoint, removes its socket and the namespace
         }
     }
 
     @Test
     void statsShowsTheKernelsConnectionAndMetricsServesPrometheus() throws Exception {
         lab = CliLab.start(true);
-        socket = ControlServer.socketFor(lab.tap());
+        Path socket = ControlServer.socketFor(lab.tap());
+        lab.deleteOnClose(socket);
         CliLab.Stack ep = lab.stack(Duration.ofSeconds(200), "endpoint", "--tap", lab.tap(), "--addr", STACK_CIDR,
                 "--cores", "2", "--no-pin", "--serve", "http:80", "--serve", "metrics:" + METRICS_PORT);
         ep.awaitOutput("(Ctrl-C to stop)", Duration.ofSeconds(90));
         assertTrue(Files.exists(socket), "control socket " + socket);
 
         // a download of 1.5 MB at 100 kB/s: ESTABLISHED for ~15 s, bounded by --max-time
-        curl = new ProcessBuilder("ip", "netns", "exec", lab.namespace(), "curl", "-sS", "--max-time", "40",
+        Process curl = lab.background(new ProcessBuilder("ip", "netns", "exec", lab.namespace(), "curl", "-sS", "--max-time", "40",
                 "--limit-rate", "100k", "--local-port", Integer.toString(CURL_PORT), "-o", "/dev/null",
                 "http://" + STACK_IP + "/bytes/1500000").redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD));
 
         Pattern row = Pattern.compile("(?m)^  ESTABLISHED +" + Pattern.quote(STACK_IP) + ":80 +"
                 + Pattern.quote(KERNEL_IP) + ":" + CURL_PORT + " +[01]$");

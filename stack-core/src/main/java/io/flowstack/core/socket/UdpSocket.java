@@ -95,12 +95,17 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
         Bytes.u16(m, index + 6, dstPort);
         MemorySegment.copy(s, off, m, index + HDR, len);
         r.ring().commit(index);
+        wakeReceiver();
+        return true;
+    }
+
+    /** Unparks the receiving thread, if one waits, after a commit (the fence orders the two). */
+    private void wakeReceiver() {
         VarHandle.fullFence();
         Thread w = waiter;
         if (w != null) {
             LockSupport.unpark(w);
         }
-        return true;
     }
 
     /** An ICMP error about a datagram sent to {@code dst:dstPort}, queued in order with the datagrams. */
@@ -118,11 +123,7 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
         m.set(ValueLayout.JAVA_BYTE, index + 6, (byte) type);
         m.set(ValueLayout.JAVA_BYTE, index + 7, (byte) code);
         r.ring().commit(index);
-        VarHandle.fullFence();
-        Thread w = waiter;
-        if (w != null) {
-            LockSupport.unpark(w);
-        }
+        wakeReceiver();
         return true;
     }
 

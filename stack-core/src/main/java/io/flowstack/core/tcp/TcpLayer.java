@@ -1916,6 +1916,11 @@ public final class TcpLayer {
         maybeReturnRings(t);
         pcbs.remove(t.key);
         byId.remove(t.id);
+        cancelTimer(t);
+    }
+
+    /** Takes the connection's entry off the wheel (its deadlines stay in the TCB). */
+    private void cancelTimer(Tcb t) {
         if (t.timerId >= 0) {
             wheel.cancelTimer(t.timerId);
             byTimer.remove(t.timerId);
@@ -1974,12 +1979,7 @@ public final class TcpLayer {
         if (t.keepaliveAt != 0) d = Math.min(d, t.keepaliveAt);
         if (t.timeWaitAt != 0) d = Math.min(d, t.timeWaitAt);
         if (d == Long.MAX_VALUE) {
-            if (t.timerId >= 0) {
-                wheel.cancelTimer(t.timerId);
-                byTimer.remove(t.timerId);
-                t.timerId = -1;
-                t.timerDeadline = 0;
-            }
+            cancelTimer(t);
             return;
         }
         if (t.timerId >= 0 && t.timerDeadline <= d) {
@@ -2077,12 +2077,7 @@ public final class TcpLayer {
             }
             pcbs.remove(t.key);
             byId.remove(t.id);
-            if (t.timerId >= 0) {
-                wheel.cancelTimer(t.timerId);
-                byTimer.remove(t.timerId);
-                t.timerId = -1;
-                t.timerDeadline = 0;
-            }
+            cancelTimer(t);
             if (t.dirty) {
                 t.dirty = false;
                 dirty.remove(t); // the new owner outputs it on arrival

@@ -1,5 +1,6 @@
 package io.flowstack.core.service;
 
+import io.flowstack.core.testing.TwoStacks;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -73,6 +73,24 @@ public final class StackHarness implements AutoCloseable {
         return Packets.ethernet(US_MAC, PEER_MAC, Packets.ETH_IPV4, datagram);
     }
 
+    /**
+     * Reads exactly {@code n} bytes that are already in {@code c}'s receive buffer (1 ms timeout:
+     * on a threadless stack nothing more can arrive while the test thread waits).
+     */
+    public static byte[] readNow(io.flowstack.core.socket.TcpConnection c, int n) {
+        byte[] b = new byte[n];
+        c.readTimeout(1, java.util.concurrent.TimeUnit.MILLISECONDS);
+        int off = 0;
+        while (off < n) {
+            int k = c.read(b, off, n - off);
+            if (k <= 0) {
+                throw new AssertionError("only " + off + " of " + n + " bytes were there to read");
+            }
+            off += k;
+        }
+        return b;
+    }
+
     @Override
     public void close() {
         stack.close();
