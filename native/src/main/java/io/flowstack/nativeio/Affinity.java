@@ -33,6 +33,18 @@ public final class Affinity {
         }
     }
 
+    /** The CPUs the calling thread may run on (its affinity mask), ascending; empty if unknown. */
+    public static int[] currentThreadCpus() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment mask = arena.allocate(CPU_SET_BYTES, 8);
+            if (Libc.schedGetAffinity(0, mask) != 0) {
+                return new int[0];
+            }
+            java.util.BitSet bits = java.util.BitSet.valueOf(mask.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+            return bits.stream().toArray();
+        }
+    }
+
     /** The CPU the calling thread is running on now, or -1 if unknown. */
     public static int currentCpu() {
         int cpu = Libc.schedGetCpu();

@@ -143,6 +143,8 @@ public final class Libc {
             FunctionDescriptor.of(INT, INT, INT), -1);
     private static final MethodHandle SCHED_SETAFFINITY = link("sched_setaffinity",
             FunctionDescriptor.of(INT, INT, LONG, PTR), -1);
+    private static final MethodHandle SCHED_GETAFFINITY = link("sched_getaffinity",
+            FunctionDescriptor.of(INT, INT, LONG, PTR), -1);
     private static final MethodHandle SCHED_GETCPU = link("sched_getcpu",
             FunctionDescriptor.of(INT), -1);
 
@@ -673,6 +675,21 @@ public final class Libc {
         try {
             int r = (int) SCHED_SETAFFINITY.invokeExact(st, pid, mask.byteSize(), mask);
             return r == 0 ? 0 : -errno(st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * {@code sched_getaffinity(pid, mask.byteSize(), mask)}.
+     *
+     * @return 0, or {@code -errno}
+     */
+    public static int schedGetAffinity(int pid, MemorySegment mask) {
+        MemorySegment st = state();
+        try {
+            int r = (int) SCHED_GETAFFINITY.invokeExact(st, pid, mask.byteSize(), mask);
+            return r >= 0 ? 0 : -errno(st);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -68,6 +68,13 @@ public final class Netisr implements Agent {
     public static final int TX_IP = Ethernet.HEADER_LEN;
 
     private static final long TICK_NANOS = 10_000_000L;
+    /**
+     * The CPUs this process may use, counted once when the class loads (on the thread that builds
+     * the stack). Not at pin time: the JVM counts the calling thread's affinity mask, which is
+     * one CPU once the thread is pinned, so a thread running two netisrs (a composite agent)
+     * would pin its second one to CPU 0.
+     */
+    private static final int CPUS = Runtime.getRuntime().availableProcessors();
     private static final int READ_LIMIT = 64;
 
     private final int core;
@@ -192,7 +199,7 @@ public final class Netisr implements Agent {
     public void onStart() {
         ownership.claim();
         if (config.pinThreads) {
-            Affinity.pinCurrentThread(core % Runtime.getRuntime().availableProcessors());
+            Affinity.pinCurrentThread(core % CPUS);
         }
         now = config.clock.nanoTime();
         nextTick = now + TICK_NANOS;
