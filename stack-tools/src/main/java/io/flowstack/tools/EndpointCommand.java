@@ -95,12 +95,12 @@ final class EndpointCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--tap", paramLabel = "NAME",
+    @Option(names = "--tap", paramLabel = "NAME", converter = InterfaceName.Converter.class,
             description = "TAP device in the current network namespace, created if missing (1-15 characters). "
                     + "One of --tap or --packet is required.")
     String tap;
 
-    @Option(names = "--packet", paramLabel = "IFNAME",
+    @Option(names = "--packet", paramLabel = "IFNAME", converter = InterfaceName.Converter.class,
             description = "Use the existing, up interface IFNAME through AF_PACKET instead of a TAP: one socket "
                     + "per core with TPACKET_V3 rings, in one fanout group (docs/AF_PACKET.md).")
     String packet;
@@ -214,6 +214,13 @@ final class EndpointCommand implements Callable<Integer> {
             }
         }
         pcapSpec(); // validates the --pcap options
+        if (name != null) {
+            try {
+                ControlServer.socketFor(name);
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), "--name " + e.getMessage());
+            }
+        }
         Set<Integer> tcpPorts = new HashSet<>();
         Set<Integer> udpPorts = new HashSet<>();
         for (ServiceSpec s : serve) {
@@ -284,6 +291,10 @@ final class EndpointCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         validate();
         StackConfig config = config();
+        Path control = ControlServer.socketFor(instanceName());
+        if (ControlServer.answers(control)) { // before the device: nothing to undo
+            throw controlInUse(control);
+        }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Teardown teardown = new Teardown("endpoint", err,
@@ -351,19 +362,34 @@ final class EndpointCommand implements Callable<Integer> {
     }
 
     /**
-     * The control socket that {@code stack stats} asks: RUNDIR/NAME.sock. A failure to create it
-     * is a warning, not a reason to stop the endpoint.
+     * The control socket that {@code stack stats} asks: RUNDIR/NAME.sock. Another running
+     * instance on it is an error (stats would reach that one); any other failure to create it is
+     * a warning, not a reason to stop the endpoint.
      */
     private void startControl(FlowStack s, Teardown teardown, PrintWriter err) {
-        String instance = name != null ? name : tap != null ? tap : packet;
+        String instance = instanceName();
+        Path path = ControlServer.socketFor(instance);
         try {
-            ControlServer control = ControlServer.start(s, ControlServer.socketFor(instance), instance);
+            ControlServer control = ControlServer.start(s, path, instance);
             teardown.add("remove the control socket " + control.path(), control::close);
+        } catch (ControlServer.InUseException e) {
+            throw controlInUse(path);
         } catch (RuntimeException e) {
             err.println("stack endpoint: warning: no control socket, 'stack stats' will not reach this instance: "
                     + Main.oneLine(e.getMessage()));
             err.flush();
         }
+    }
+
+    /** The instance name for 'stack stats': --name, else the device's name. */
+    String instanceName() {
+        return name != null ? name : tap != null ? tap : packet;
+    }
+
+    private UserError controlInUse(Path control) {
+        return new UserError("another running instance answers on " + control + (name != null
+                ? ": stop it or give this one another --name" : " (the --name of an endpoint defaults to its device): "
+                + "stop it or give this one a --name"));
     }
 
     /**

@@ -68,7 +68,7 @@ final class PingCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--tap", required = true, paramLabel = "NAME",
+    @Option(names = "--tap", required = true, paramLabel = "NAME", converter = InterfaceName.Converter.class,
             description = "TAP device in the current network namespace, created if missing (1-15 characters).")
     String tap;
 

@@ -5,6 +5,7 @@ import io.flowstack.core.StackConfig;
 import io.flowstack.core.wire.Ethernet;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.nic.TapNic;
+import io.flowstack.tools.InterfaceName;
 import io.flowstack.tools.Ipv4Prefix;
 import io.flowstack.tools.Macs;
 import java.io.IOException;
@@ -99,7 +100,7 @@ public final class BenchCommand implements Callable<Integer> {
             description = "--kernel --server: the local address to listen on (default: all).")
     String bind;
 
-    @Option(names = "--tap", order = 12, paramLabel = "NAME",
+    @Option(names = "--tap", order = 12, paramLabel = "NAME", converter = InterfaceName.Converter.class,
             description = "Use the stack, on TAP device NAME in this network namespace (created if missing).")
     String tap;
 
@@ -325,14 +326,8 @@ public final class BenchCommand implements Callable<Integer> {
                         .put("ok", false).put("error", e.getMessage()));
                 out.flush();
             }
-            err.println("stack bench: " + oneLine(e.getMessage()));
-            err.flush();
-            return e.environment() ? 2 : 1;
+            throw e; // Main prints it as one line (ErrorText): exit 2 for the environment's errors, else 1
         }
-    }
-
-    static String oneLine(String s) {
-        return s == null ? "(no message)" : s.strip().replaceAll("\\s*\\R\\s*", "; ");
     }
 
     // ------------------------------------------------------------------ the network
