@@ -74,8 +74,10 @@ import picocli.CommandLine.TypeConversionException;
             "       --serve discard:9 --serve chargen:19 --serve http:80 \\",
             "       --serve udp-echo:7 --cc newreno --impair loss=1%%,delay=2ms,dir=rx",
             "",
-            "  # AF_PACKET on an existing interface (a veth or a NIC with gro/lro off), 2 cores:",
-            "  sudo ./stack endpoint --packet veth0 --addr 198.18.0.2/24 --cores 2 --serve http:80",
+            "  # 2 cores on an existing interface through AF_PACKET (a veth, or a NIC",
+            "  # with gro and lro off):",
+            "  sudo ./stack endpoint --packet veth0 --addr 198.18.0.2/24 --cores 2 \\",
+            "       --serve http:80",
             "",
             "  # every frame in and out to a ring of 5 files of 100 MB, fs0.pcap0..4,",
             "  # then read it with tshark:",
@@ -87,10 +89,12 @@ import picocli.CommandLine.TypeConversionException;
             "  sudo ./stack endpoint --tap fs1 --addr 198.19.0.2/24 --gateway 198.19.0.1 \\",
             "       --cores 1 --mac 02:00:00:00:01:02",
             "",
-            "http:PORT answers GET / (a short page) and GET /bytes/N: N bytes, byte i = i %% 251.",
-            "Exit codes: 0 ok, 1 failure, 2 usage or environment error."
+            "http:PORT answers GET / (a short page) and GET /bytes/N: N bytes,",
+            "byte i = i %% 251.",
+            "Exit codes: 0 ok, 1 failure, 2 usage or environment error (bad flag, missing",
+            "device or privilege, instance name in use); 130 after Ctrl-C (counters printed)."
         })
-final class EndpointCommand implements Callable<Integer> {
+final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
 
     @Spec
     CommandSpec spec;
@@ -188,7 +192,8 @@ final class EndpointCommand implements Callable<Integer> {
     private volatile String packetReport;
 
     /** Checks what picocli cannot: relations between options. Throws ParameterException (exit 2). */
-    void validate() {
+    @Override
+    public void validate() {
         if ((tap == null) == (packet == null)) {
             throw new ParameterException(spec.commandLine(), tap == null
                     ? "Missing required option: --tap=NAME or --packet=IFNAME"

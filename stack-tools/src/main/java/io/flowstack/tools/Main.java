@@ -34,12 +34,14 @@ import picocli.CommandLine.UnmatchedArgumentException;
         footer = {
             "  test       Runs every test (mvn verify); handled by the ./stack launcher.",
             "",
-            "Every command has --help with examples. Exit codes: 0 ok, 1 failure,",
-            "2 usage or environment error (bad flag, missing root or CAP_NET_ADMIN, missing tool).",
+            "Every command has --help with examples. Exit codes: 0 ok, 1 failure, 2 usage",
+            "or environment error (bad flag, missing device, address in use, missing root",
+            "or CAP_NET_ADMIN, missing tool); 130 after Ctrl-C (ping: 0 or 1, as ping).",
+            "Errors are one line: stack COMMAND: what is wrong and what to do.",
             "",
             "Examples:",
             "  sudo ./stack demo",
-            "  sudo ./stack endpoint --tap fs0 --addr 198.18.0.2/24 --serve http:80 --serve echo:7",
+            "  sudo ./stack endpoint --tap fs0 --addr 198.18.0.2/24 --serve http:80",
             "  sudo ./stack ping --tap fs0 --addr 198.18.0.2/24 -c 5 198.18.0.1",
             "  ./stack replay fs0.pcap --addr 198.18.0.2/24",
             "  ./stack test"

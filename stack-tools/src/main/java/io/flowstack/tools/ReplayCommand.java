@@ -67,13 +67,16 @@ import picocli.CommandLine.Spec;
             "  ./stack replay fs0.pcap --addr 198.18.0.2/24 --trace --out responses.pcap",
             "  tshark -r responses.pcap",
             "",
-            "  # a tcpdump capture of a stack that ran with --mac 02:00:00:00:01:02 on two cores:",
+            "  # a tcpdump capture of a stack that ran with --mac 02:00:00:00:01:02 on",
+            "  # two cores:",
             "  tcpdump -i fs0 -w peer.pcap",
-            "  ./stack replay peer.pcap --addr 198.19.0.2/24 --mac 02:00:00:00:01:02 --cores 2",
+            "  ./stack replay peer.pcap --addr 198.19.0.2/24 --mac 02:00:00:00:01:02 \\",
+            "       --cores 2",
             "",
-            "Exit codes: 0 ok, 1 the stack counted internal errors (a bug), 2 usage error or unreadable file."
+            "Exit codes: 0 ok, 1 the stack counted internal errors (a bug), 2 usage error",
+            "or unreadable file; 130 after Ctrl-C (what was replayed so far is printed)."
         })
-final class ReplayCommand implements Callable<Integer> {
+final class ReplayCommand implements Callable<Integer>, ValidatedCommand {
 
     @Spec
     CommandSpec spec;
@@ -127,7 +130,8 @@ final class ReplayCommand implements Callable<Integer> {
         return outcome;
     }
 
-    void validate() {
+    @Override
+    public void validate() {
         if (cores < 1 || cores > 64) {
             throw new ParameterException(spec.commandLine(), "--cores must be 1..64, got " + cores);
         }

@@ -8,6 +8,7 @@ import io.flowstack.nic.TapNic;
 import io.flowstack.tools.InterfaceName;
 import io.flowstack.tools.Ipv4Prefix;
 import io.flowstack.tools.Macs;
+import io.flowstack.tools.ValidatedCommand;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -69,14 +70,15 @@ import picocli.CommandLine.TypeConversionException;
             "  ./stack bench --client 198.18.0.2 --kernel --rr 1 -P 4 --json",
             "  ./stack bench --client 198.18.0.2 --kernel --crr --connections 10000",
             "",
-            "  # the stack as client (configure the kernel side of fs0 first, e.g. a persistent",
-            "  # TAP: ip tuntap add dev fs0 mode tap multi_queue):",
+            "  # the stack as client (configure the kernel side of fs0 first, e.g. a",
+            "  # persistent TAP: ip tuntap add dev fs0 mode tap multi_queue):",
             "  sudo ./stack bench --client 198.18.0.1 --tap fs0 --addr 198.18.0.2/24 --rr 64",
             "",
-            "Exit codes: 0 ok, 1 the run failed (no server, errors, data not as sent), 2 usage or",
-            "environment error (bad flag, port in use, missing device or privilege); 130 after Ctrl-C."
+            "Exit codes: 0 ok, 1 the run failed (no server, errors, data not as sent),",
+            "2 usage or environment error (bad flag, port in use, missing device or",
+            "privilege); 130 after Ctrl-C (what was measured so far is printed)."
         })
-public final class BenchCommand implements Callable<Integer> {
+public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
     private static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(1);
 
     @Spec
@@ -203,7 +205,8 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     /** Checks the relations between options (ParameterException: exit 2). */
-    void validate() {
+    @Override
+    public void validate() {
         if (server == (client != null)) {
             throw usage(server ? "--server and --client exclude each other" : "give --server, or --client HOST");
         }

@@ -1,6 +1,7 @@
 package io.flowstack.tools.scale;
 
 import io.flowstack.tools.Main;
+import io.flowstack.tools.ValidatedCommand;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -46,9 +47,10 @@ import picocli.CommandLine.Spec;
             "  ./stack scale --cores 4 --duration 3 --test rr --conns 256 --json",
             "  ./stack scale --cores 2 --layout separate",
             "",
-            "Exit codes: 0 ok, 1 the benchmark failed (no progress or an internal error), 2 usage error."
+            "Exit codes: 0 ok, 1 the benchmark failed (no progress or an internal error),",
+            "2 usage error, 130 after Ctrl-C (the results so far are printed)."
         })
-public final class ScaleCommand implements Callable<Integer> {
+public final class ScaleCommand implements Callable<Integer>, ValidatedCommand {
     @Spec
     CommandSpec spec;
 
@@ -225,7 +227,8 @@ public final class ScaleCommand implements Callable<Integer> {
         return new ScaleBench.Params(t, n, lay, warm, secs, conns, concurrency, size, !noPin, busySpin);
     }
 
-    private void validate() {
+    @Override
+    public void validate() {
         if (cores < 1 || cores > 64) {
             throw new ParameterException(spec.commandLine(), "--cores must be 1..64, got " + cores);
         }
