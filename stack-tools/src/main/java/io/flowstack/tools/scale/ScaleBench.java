@@ -180,8 +180,13 @@ public final class ScaleBench {
                     throw new IllegalStateException("netisr-" + c + " command queue full");
                 }
             }
-            if (sleep(p.warmupSeconds(), stop)) {
-                return null; // finally tears down
+            if (sleep(p.warmupSeconds(), stop)) { // nothing measured: the same orderly stop as below
+                for (ClientShard s : shards) {
+                    s.stop();
+                }
+                stopDrivers(runners, client, server);
+                listener.close();
+                return null;
             }
             if (!shared) {
                 coreThreads.addAll(netisrThreads());
