@@ -74,8 +74,10 @@ import picocli.CommandLine.TypeConversionException;
             "       --serve discard:9 --serve chargen:19 --serve http:80 \\",
             "       --serve udp-echo:7 --cc newreno --impair loss=1%%,delay=2ms,dir=rx",
             "",
-            "  # AF_PACKET on an existing interface (a veth or a NIC with gro/lro off), 2 cores:",
-            "  sudo ./stack endpoint --packet veth0 --addr 198.18.0.2/24 --cores 2 --serve http:80",
+            "  # 2 cores on an existing interface through AF_PACKET (a veth, or a NIC",
+            "  # with gro and lro off):",
+            "  sudo ./stack endpoint --packet veth0 --addr 198.18.0.2/24 --cores 2 \\",
+            "       --serve http:80",
             "",
             "  # every frame in and out to a ring of 5 files of 100 MB, fs0.pcap0..4,",
             "  # then read it with tshark:",
@@ -87,20 +89,22 @@ import picocli.CommandLine.TypeConversionException;
             "  sudo ./stack endpoint --tap fs1 --addr 198.19.0.2/24 --gateway 198.19.0.1 \\",
             "       --cores 1 --mac 02:00:00:00:01:02",
             "",
-            "http:PORT answers GET / (a short page) and GET /bytes/N: N bytes, byte i = i %% 251.",
-            "Exit codes: 0 ok, 1 failure, 2 usage or environment error."
+            "http:PORT answers GET / (a short page) and GET /bytes/N: N bytes,",
+            "byte i = i %% 251.",
+            "Exit codes: 0 ok, 1 failure, 2 usage or environment error (bad flag, missing",
+            "device or privilege, instance name in use); 130 after Ctrl-C (counters printed)."
         })
-final class EndpointCommand implements Callable<Integer> {
+final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
 
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--tap", paramLabel = "NAME",
+    @Option(names = "--tap", paramLabel = "NAME", converter = InterfaceName.Converter.class,
             description = "TAP device in the current network namespace, created if missing (1-15 characters). "
                     + "One of --tap or --packet is required.")
     String tap;
 
-    @Option(names = "--packet", paramLabel = "IFNAME",
+    @Option(names = "--packet", paramLabel = "IFNAME", converter = InterfaceName.Converter.class,
             description = "Use the existing, up interface IFNAME through AF_PACKET instead of a TAP: one socket "
                     + "per core with TPACKET_V3 rings, in one fanout group (docs/AF_PACKET.md).")
     String packet;
@@ -188,7 +192,8 @@ final class EndpointCommand implements Callable<Integer> {
     private volatile String packetReport;
 
     /** Checks what picocli cannot: relations between options. Throws ParameterException (exit 2). */
-    void validate() {
+    @Override
+    public void validate() {
         if ((tap == null) == (packet == null)) {
             throw new ParameterException(spec.commandLine(), tap == null
                     ? "Missing required option: --tap=NAME or --packet=IFNAME"
@@ -214,6 +219,13 @@ final class EndpointCommand implements Callable<Integer> {
             }
         }
         pcapSpec(); // validates the --pcap options
+        if (name != null) {
+            try {
+                ControlServer.socketFor(name);
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), "--name " + e.getMessage());
+            }
+        }
         Set<Integer> tcpPorts = new HashSet<>();
         Set<Integer> udpPorts = new HashSet<>();
         for (ServiceSpec s : serve) {
@@ -284,6 +296,10 @@ final class EndpointCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         validate();
         StackConfig config = config();
+        Path control = ControlServer.socketFor(instanceName());
+        if (ControlServer.answers(control)) { // before the device: nothing to undo
+            throw controlInUse(control);
+        }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Teardown teardown = new Teardown("endpoint", err,
@@ -351,19 +367,34 @@ final class EndpointCommand implements Callable<Integer> {
     }
 
     /**
-     * The control socket that {@code stack stats} asks: RUNDIR/NAME.sock. A failure to create it
-     * is a warning, not a reason to stop the endpoint.
+     * The control socket that {@code stack stats} asks: RUNDIR/NAME.sock. Another running
+     * instance on it is an error (stats would reach that one); any other failure to create it is
+     * a warning, not a reason to stop the endpoint.
      */
     private void startControl(FlowStack s, Teardown teardown, PrintWriter err) {
-        String instance = name != null ? name : tap != null ? tap : packet;
+        String instance = instanceName();
+        Path path = ControlServer.socketFor(instance);
         try {
-            ControlServer control = ControlServer.start(s, ControlServer.socketFor(instance), instance);
+            ControlServer control = ControlServer.start(s, path, instance);
             teardown.add("remove the control socket " + control.path(), control::close);
+        } catch (ControlServer.InUseException e) {
+            throw controlInUse(path);
         } catch (RuntimeException e) {
             err.println("stack endpoint: warning: no control socket, 'stack stats' will not reach this instance: "
                     + Main.oneLine(e.getMessage()));
             err.flush();
         }
+    }
+
+    /** The instance name for 'stack stats': --name, else the device's name. */
+    String instanceName() {
+        return name != null ? name : tap != null ? tap : packet;
+    }
+
+    private UserError controlInUse(Path control) {
+        return new UserError("another running instance answers on " + control + (name != null
+                ? ": stop it or give this one another --name" : " (the --name of an endpoint defaults to its device): "
+                + "stop it or give this one a --name"));
     }
 
     /**

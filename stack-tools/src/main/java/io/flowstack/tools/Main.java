@@ -1,7 +1,5 @@
 package io.flowstack.tools;
 
-import io.flowstack.core.socket.StackException;
-import io.flowstack.nativeio.NativeException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -37,12 +35,14 @@ import picocli.CommandLine.UnmatchedArgumentException;
         footer = {
             "  test       Runs every test (mvn verify); handled by the ./stack launcher.",
             "",
-            "Every command has --help with examples. Exit codes: 0 ok, 1 failure,",
-            "2 usage or environment error (bad flag, missing root or CAP_NET_ADMIN, missing tool).",
+            "Every command has --help with examples. Exit codes: 0 ok, 1 failure, 2 usage",
+            "or environment error (bad flag, missing device, address in use, missing root",
+            "or CAP_NET_ADMIN, missing tool); 130 after Ctrl-C (ping: 0 or 1, as ping).",
+            "Errors are one line: stack COMMAND: what is wrong and what to do.",
             "",
             "Examples:",
             "  sudo ./stack demo",
-            "  sudo ./stack endpoint --tap fs0 --addr 198.18.0.2/24 --serve http:80 --serve echo:7",
+            "  sudo ./stack endpoint --tap fs0 --addr 198.18.0.2/24 --serve http:80",
             "  sudo ./stack ping --tap fs0 --addr 198.18.0.2/24 -c 5 198.18.0.1",
             "  ./stack replay fs0.pcap --addr 198.18.0.2/24",
             "  ./stack test"
@@ -98,13 +98,7 @@ public final class Main implements Callable<Integer> {
                 && !cl.getParseResult().unmatched().isEmpty()) {
             e = new UnmatchedArgumentException(cl, cl.getParseResult().unmatched());
         }
-        String message = oneLine(e.getMessage());
-        if (e instanceof UnmatchedArgumentException u) {
-            List<String> suggestions = u.getSuggestions();
-            if (!suggestions.isEmpty()) {
-                message += " (did you mean " + String.join(" or ", suggestions) + "?)";
-            }
-        }
+        String message = e instanceof UnmatchedArgumentException u ? unmatched(u) : oneLine(e.getMessage());
         err.println(name + ": " + message);
         err.println("Try '" + name + " --help' for more information.");
         err.flush();
@@ -112,22 +106,42 @@ public final class Main implements Callable<Integer> {
     }
 
     /**
-     * An exception from a command: environment and configuration errors (the kernel refused,
-     * a value the stack rejects, a missing privilege) are one line and {@value #USAGE}; anything
-     * else is a bug, reported with its stack trace and {@value #FAILURE}.
+     * An unknown option, an unknown command or an argument too many, and picocli's suggestions.
+     */
+    private static String unmatched(UnmatchedArgumentException u) {
+        CommandSpec spec = u.getCommandLine().getCommandSpec();
+        List<String> args = u.getUnmatched();
+        String first = args.isEmpty() ? "" : args.get(0);
+        String message;
+        if (first.isEmpty() || first.startsWith("-")) {
+            message = oneLine(u.getMessage());
+        } else if (!spec.subcommands().isEmpty()) {
+            message = "'" + first + "' is not a command: use one of " + String.join(", ", spec.subcommands().keySet());
+        } else {
+            List<String> labels = spec.positionalParameters().stream().map(p -> p.paramLabel()).toList();
+            message = "unexpected argument '" + first + "': " + spec.qualifiedName() + " takes "
+                    + (labels.isEmpty() ? "only options" : "options and " + String.join(" ", labels));
+        }
+        List<String> suggestions = u.getSuggestions();
+        if (!suggestions.isEmpty()) {
+            message += " (did you mean " + String.join(" or ", suggestions) + "?)";
+        }
+        return message;
+    }
+
+    /**
+     * An exception from a command: usage, environment and stack errors become one line (see
+     * {@link ErrorText}: what is wrong and what to do) and their exit code; anything else is a
+     * bug, reported with its stack trace and {@value #FAILURE}.
      */
     static int onExecutionError(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
         PrintWriter err = cl.getErr();
         String name = cl.getCommandSpec().qualifiedName();
-        if (e instanceof UserError || e instanceof NativeException || e instanceof IllegalArgumentException) {
-            err.println(name + ": " + oneLine(e.getMessage()));
+        ErrorText.Problem p = ErrorText.of(e);
+        if (p != null) {
+            err.println(name + ": " + p.line());
             err.flush();
-            return USAGE;
-        }
-        if (e instanceof StackException) {
-            err.println(name + ": " + oneLine(e.getMessage()));
-            err.flush();
-            return FAILURE;
+            return p.exitCode();
         }
         err.println(name + ": internal error (a bug, please report it with this trace): " + e);
         e.printStackTrace(err);
@@ -136,7 +150,7 @@ public final class Main implements Callable<Integer> {
     }
 
     static String oneLine(String s) {
-        return s == null ? "(no message)" : s.strip().replaceAll("\\s*\\R\\s*", "; ");
+        return ErrorText.oneLine(s);
     }
 
     /** The project version, from the Maven metadata inside the flowstack-core jar. */

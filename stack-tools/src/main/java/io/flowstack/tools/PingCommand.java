@@ -52,23 +52,29 @@ import picocli.CommandLine.Spec;
         footer = {
             "  # the kernel's side of the TAP at 198.18.0.1 (in a namespace, say):",
             "  sudo ip netns add lab && sudo ip -n lab tuntap add dev fs0 mode tap",
-            "  sudo ip -n lab addr add 198.18.0.1/24 dev fs0 && sudo ip -n lab link set fs0 up",
-            "  sudo ip netns exec lab ./stack ping --tap fs0 --addr 198.18.0.2/24 -c 10 -i 0.2 198.18.0.1",
+            "  sudo ip -n lab addr add 198.18.0.1/24 dev fs0",
+            "  sudo ip -n lab link set fs0 up",
+            "  sudo ip netns exec lab ./stack ping --tap fs0 --addr 198.18.0.2/24 \\",
+            "       -c 10 -i 0.2 198.18.0.1",
             "",
             "  # fragmented requests and replies of 4000 bytes of data:",
-            "  sudo ip netns exec lab ./stack ping --tap fs0 --addr 198.18.0.2/24 -c 3 -s 4000 198.18.0.1",
+            "  sudo ip netns exec lab ./stack ping --tap fs0 --addr 198.18.0.2/24 \\",
+            "       -c 3 -s 4000 198.18.0.1",
             "",
             "  # beyond the subnet through a gateway, until Ctrl-C:",
-            "  sudo ./stack ping --tap fs1 --addr 198.19.0.2/24 --gateway 198.19.0.1 198.18.7.7",
+            "  sudo ./stack ping --tap fs1 --addr 198.19.0.2/24 --gateway 198.19.0.1 \\",
+            "       198.18.7.7",
             "",
-            "Exit codes: 0 a reply came back, 1 no reply, 2 usage or environment error."
+            "Exit codes: 0 a reply came back, 1 no reply, 2 usage or environment error",
+            "(bad flag, missing device or privilege); after Ctrl-C the statistics so far",
+            "and 0 or 1 as above."
         })
-final class PingCommand implements Callable<Integer> {
+final class PingCommand implements Callable<Integer>, ValidatedCommand {
 
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--tap", required = true, paramLabel = "NAME",
+    @Option(names = "--tap", required = true, paramLabel = "NAME", converter = InterfaceName.Converter.class,
             description = "TAP device in the current network namespace, created if missing (1-15 characters).")
     String tap;
 
@@ -126,7 +132,8 @@ final class PingCommand implements Callable<Integer> {
     private volatile boolean stopRequested;
     private volatile IcmpEchoSocket socket;
 
-    void validate() {
+    @Override
+    public void validate() {
         if (cores < 1 || cores > 64) {
             throw new ParameterException(spec.commandLine(), "--cores must be 1..64, got " + cores);
         }

@@ -36,13 +36,13 @@ import picocli.CommandLine.Spec;
         sortOptions = false,
         footerHeading = "%nExamples:%n",
         footer = {
-            "  sudo ./stack rebalance                        # load per core of the only running instance",
-            "  sudo ./stack rebalance --name fs0 --move 5,17:1   # buckets 5 and 17 to core 1",
-            "  sudo ./stack rebalance --auto --window 2000   # measure 2 s, then even the cores out",
+            "  sudo ./stack rebalance                     # load per core",
+            "  sudo ./stack rebalance --name fs0 --move 5,17:1   # buckets 5, 17 to core 1",
+            "  sudo ./stack rebalance --auto --window 2000   # measure 2 s, then even out",
             "",
             "Exit codes: 0 ok, 1 no instance answers or a move was refused, 2 usage error."
         })
-final class RebalanceCommand implements Callable<Integer> {
+final class RebalanceCommand implements Callable<Integer>, ValidatedCommand {
     @Spec
     CommandSpec spec;
 
@@ -61,20 +61,28 @@ final class RebalanceCommand implements Callable<Integer> {
     long window;
 
     @Override
-    public Integer call() {
+    public void validate() {
         if (auto && !moves.isEmpty()) {
             throw new ParameterException(spec.commandLine(), "--auto and --move exclude each other: choose one");
         }
         if (window < 100 || window > 60_000) {
             throw new ParameterException(spec.commandLine(), "--window must be 100..60000 ms, got " + window);
         }
-        List<String> requests = new ArrayList<>();
         for (String m : moves) {
             int colon = m.lastIndexOf(':');
             if (colon <= 0 || colon == m.length() - 1 || !m.substring(0, colon).matches("\\d+(,\\d+)*")
                     || !m.substring(colon + 1).matches("\\d+")) {
                 throw new ParameterException(spec.commandLine(), "--move wants BUCKETS:CORE, e.g. 5,17:1, got '" + m + "'");
             }
+        }
+    }
+
+    @Override
+    public Integer call() {
+        validate();
+        List<String> requests = new ArrayList<>();
+        for (String m : moves) {
+            int colon = m.lastIndexOf(':');
             requests.add("move " + m.substring(colon + 1) + " " + m.substring(0, colon));
         }
         if (auto) {

@@ -14,6 +14,8 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -65,13 +67,16 @@ import picocli.CommandLine.Spec;
             "  ./stack replay fs0.pcap --addr 198.18.0.2/24 --trace --out responses.pcap",
             "  tshark -r responses.pcap",
             "",
-            "  # a tcpdump capture of a stack that ran with --mac 02:00:00:00:01:02 on two cores:",
+            "  # a tcpdump capture of a stack that ran with --mac 02:00:00:00:01:02 on",
+            "  # two cores:",
             "  tcpdump -i fs0 -w peer.pcap",
-            "  ./stack replay peer.pcap --addr 198.19.0.2/24 --mac 02:00:00:00:01:02 --cores 2",
+            "  ./stack replay peer.pcap --addr 198.19.0.2/24 --mac 02:00:00:00:01:02 \\",
+            "       --cores 2",
             "",
-            "Exit codes: 0 ok, 1 the stack counted internal errors (a bug), 2 usage error or unreadable file."
+            "Exit codes: 0 ok, 1 the stack counted internal errors (a bug), 2 usage error",
+            "or unreadable file; 130 after Ctrl-C (what was replayed so far is printed)."
         })
-final class ReplayCommand implements Callable<Integer> {
+final class ReplayCommand implements Callable<Integer>, ValidatedCommand {
 
     @Spec
     CommandSpec spec;
@@ -125,7 +130,8 @@ final class ReplayCommand implements Callable<Integer> {
         return outcome;
     }
 
-    void validate() {
+    @Override
+    public void validate() {
         if (cores < 1 || cores > 64) {
             throw new ParameterException(spec.commandLine(), "--cores must be 1..64, got " + cores);
         }
@@ -147,9 +153,39 @@ final class ReplayCommand implements Callable<Integer> {
         }
     }
 
+    /** Set by the Ctrl-C hook: the replay stops after the frame it is at and reports. */
+    private volatile boolean stopRequested;
+
     @Override
     public Integer call() {
         validate();
+        // Ctrl-C / SIGTERM: the loop stops, the summary of what was replayed is printed, then the
+        // hook returns and the JVM exits (130 after SIGINT)
+        CountDownLatch printed = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            stopRequested = true;
+            try {
+                printed.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "replay-signal");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            return replay();
+        } finally {
+            printed.countDown();
+            if (!stopRequested) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook runs and finds the summary printed
+                }
+            }
+        }
+    }
+
+    private int replay() {
         PrintWriter o = spec.commandLine().getOut();
         long stackMac = mac != null ? mac : Macs.fromAddress(addr.address());
         long[] now = new long[1];
@@ -201,14 +237,20 @@ final class ReplayCommand implements Callable<Integer> {
                     if (trace) {
                         o.println(traceLine(records, now[0] - first, frame, stack, before));
                     }
-                } while (reader.next());
-                advance(stack, now, now[0] + settleMs * 1_000_000L, capture);
+                } while (!stopRequested && reader.next());
+                boolean interrupted = stopRequested;
+                if (interrupted) {
+                    o.println("flowstack replay: interrupted after record " + records + ": what was replayed so far");
+                } else {
+                    advance(stack, now, now[0] + settleMs * 1_000_000L, capture);
+                }
                 long errors = stack.total(Stat.INTERNAL_ERROR);
+                long span = now[0] - first - (interrupted ? 0 : settleMs * 1_000_000L);
                 outcome = new Outcome(records, fed, skipped, truncated, replay.txFrames(), errors);
                 o.printf(Locale.ROOT, "flowstack replay: %s: %d frames over %.6f s; %d fed to the stack (%s %s), "
                                 + "%d sent by it in the capture skipped, %d cut by the snap length skipped; "
                                 + "the stack sent %d frames%n",
-                        file, records, (now[0] - first - settleMs * 1_000_000L) / 1e9, fed, Ipv4.toString(addr.address()),
+                        file, records, span / 1e9, fed, Ipv4.toString(addr.address()),
                         Ethernet.macToString(stackMac), skipped, truncated, replay.txFrames());
                 if (replay.rxTruncated() > 0) {
                     o.println("flowstack replay: " + replay.rxTruncated() + " frames longer than the MTU allows were "
@@ -227,13 +269,13 @@ final class ReplayCommand implements Callable<Integer> {
     }
 
     /** Advances the clock to {@code target} in steps of at most 1 ms, polling at each. */
-    private static void advance(FlowStack stack, long[] now, long target, PcapNic capture) {
+    private void advance(FlowStack stack, long[] now, long target, PcapNic capture) {
         long gap = target - now[0];
         if (gap <= 0) {
             return;
         }
         long step = Math.max(1_000_000L, gap / 100_000); // a long silence: at most 100,000 steps
-        while (now[0] < target) {
+        while (now[0] < target && !stopRequested) {
             now[0] = Math.min(target, now[0] + step);
             settle(stack, now[0], capture);
         }

@@ -53,10 +53,10 @@ import picocli.CommandLine.Spec;
             "  sudo ./stack stats --json | jq '.counters.tcp_retransmits.total'",
             "  sudo ./stack stats --socket /run/flowstack/fs0.sock --prometheus",
             "",
-            "Exit codes: 0 ok, 1 no instance answers (socket missing, connection refused) or it",
-            "stopped during --watch, 2 usage error."
+            "Exit codes: 0 ok, 1 no instance answers (socket missing, connection",
+            "refused) or it stopped during --watch, 2 usage error, 130 after Ctrl-C."
         })
-final class StatsCommand implements Callable<Integer> {
+final class StatsCommand implements Callable<Integer>, ValidatedCommand {
 
     @Spec
     CommandSpec spec;
@@ -96,7 +96,7 @@ final class StatsCommand implements Callable<Integer> {
     Integer count;
 
     @Override
-    public Integer call() throws InterruptedException {
+    public void validate() {
         if (watch != null && (!(watch >= 0.1) || watch > 86_400)) {
             throw new ParameterException(spec.commandLine(), "--watch must be 0.1..86400 seconds, got " + watch);
         }
@@ -106,6 +106,14 @@ final class StatsCommand implements Callable<Integer> {
         if (count != null && count < 1) {
             throw new ParameterException(spec.commandLine(), "--count must be at least 1, got " + count);
         }
+        if (target != null && target.name != null) {
+            socket(); // a usage error for a bad --name
+        }
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        validate();
         Path path = socket();
         String request = format == null ? "text" : format.json ? "json" : format.prometheus ? "prometheus" : "text";
         PrintWriter out = spec.commandLine().getOut();

@@ -152,10 +152,21 @@ public final class CliLab implements AutoCloseable {
      * namespace. {@link Stack#await} kills it once {@code timeout} has passed since the start.
      */
     public Stack stack(Duration timeout, String... args) {
+        return stack(List.of(), System.getProperty("java.class.path"), timeout, args);
+    }
+
+    /**
+     * {@link #stack(Duration, String...)} through {@code wrapper}, a command that runs the JVM
+     * with fewer privileges (e.g. {@code setpriv --reuid=65534 ...}), with the class path
+     * {@code classpath} (which that user must be able to read).
+     */
+    public Stack stack(List<String> wrapper, String classpath, Duration timeout, String... args) {
         String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
-        List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", namespace, java,
+        List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", namespace));
+        full.addAll(wrapper);
+        full.addAll(List.of(java,
                 "--enable-native-access=ALL-UNNAMED", "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
-                "-XX:+UseParallelGC", "-Xmx512m", "-cp", System.getProperty("java.class.path"),
+                "-XX:+UseParallelGC", "-Xmx512m", "-cp", classpath,
                 "io.flowstack.tools.Main"));
         full.addAll(Arrays.asList(args));
         String text = "stack " + String.join(" ", args);
@@ -219,11 +230,25 @@ public final class CliLab implements AutoCloseable {
             return readQuietly(out);
         }
 
+        public String stderrSoFar() {
+            return readQuietly(err);
+        }
+
         /** Waits until stdout contains {@code text}; fails with the output if the process ends first. */
         public void awaitOutput(String text, Duration timeout) {
+            awaitText(out, text, timeout);
+        }
+
+        /** Waits until stderr contains {@code text} (progress lines); fails as {@link #awaitOutput}. */
+        public void awaitStderr(String text, Duration timeout) {
+            awaitText(err, text, timeout);
+        }
+
+        private void awaitText(Path file, String text, Duration timeout) {
             long until = System.nanoTime() + timeout.toNanos();
-            while (!stdoutSoFar().contains(text)) {
-                if (!process.isAlive() || System.nanoTime() - until > 0) {
+            while (!readQuietly(file).contains(text)) {
+                boolean ended = !process.isAlive() && !readQuietly(file).contains(text); // wrote it, then exited
+                if (ended || System.nanoTime() - until > 0) {
                     Result r = stop();
                     throw new AssertionError("no '" + text + "' from the stack within " + timeout.toSeconds() + " s: "
                             + r);

@@ -5,8 +5,10 @@ import io.flowstack.core.StackConfig;
 import io.flowstack.core.wire.Ethernet;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.nic.TapNic;
+import io.flowstack.tools.InterfaceName;
 import io.flowstack.tools.Ipv4Prefix;
 import io.flowstack.tools.Macs;
+import io.flowstack.tools.ValidatedCommand;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -69,16 +71,17 @@ import picocli.CommandLine.TypeConversionException;
             "  ./stack bench --client 198.18.0.2 --kernel --reverse -t 5",
             "  ./stack bench --client 198.18.0.2 --kernel --rr 1 -P 4 --json",
             "  ./stack bench --client 198.18.0.2 --kernel --crr --connections 10000",
-            "  ./stack bench --client 198.18.0.2 --kernel -t 5 --json-file run.json   # text and JSON",
+            "  ./stack bench --client 198.18.0.2 --kernel -t 5 --json-file run.json",
             "",
-            "  # the stack as client (configure the kernel side of fs0 first, e.g. a persistent",
-            "  # TAP: ip tuntap add dev fs0 mode tap multi_queue):",
+            "  # the stack as client (configure the kernel side of fs0 first, e.g. a",
+            "  # persistent TAP: ip tuntap add dev fs0 mode tap multi_queue):",
             "  sudo ./stack bench --client 198.18.0.1 --tap fs0 --addr 198.18.0.2/24 --rr 64",
             "",
-            "Exit codes: 0 ok, 1 the run failed (no server, errors, data not as sent), 2 usage or",
-            "environment error (bad flag, port in use, missing device or privilege); 130 after Ctrl-C."
+            "Exit codes: 0 ok, 1 the run failed (no server, errors, data not as sent),",
+            "2 usage or environment error (bad flag, port in use, missing device or",
+            "privilege); 130 after Ctrl-C (what was measured so far is printed)."
         })
-public final class BenchCommand implements Callable<Integer> {
+public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
     private static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(1);
 
     @Spec
@@ -102,7 +105,7 @@ public final class BenchCommand implements Callable<Integer> {
             description = "--kernel --server: the local address to listen on (default: all).")
     String bind;
 
-    @Option(names = "--tap", order = 12, paramLabel = "NAME",
+    @Option(names = "--tap", order = 12, paramLabel = "NAME", converter = InterfaceName.Converter.class,
             description = "Use the stack, on TAP device NAME in this network namespace (created if missing).")
     String tap;
 
@@ -210,7 +213,8 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     /** Checks the relations between options (ParameterException: exit 2). */
-    void validate() {
+    @Override
+    public void validate() {
         if (server == (client != null)) {
             throw usage(server ? "--server and --client exclude each other" : "give --server, or --client HOST");
         }
@@ -337,9 +341,7 @@ public final class BenchCommand implements Callable<Integer> {
                 }
                 writeJsonFile(failed);
             }
-            err.println("stack bench: " + oneLine(e.getMessage()));
-            err.flush();
-            return e.environment() ? 2 : 1;
+            throw e; // Main prints it as one line (ErrorText): exit 2 for the environment's errors, else 1
         }
     }
 
@@ -359,10 +361,6 @@ public final class BenchCommand implements Callable<Integer> {
             err.flush();
             return false;
         }
-    }
-
-    static String oneLine(String s) {
-        return s == null ? "(no message)" : s.strip().replaceAll("\\s*\\R\\s*", "; ");
     }
 
     // ------------------------------------------------------------------ the network

@@ -155,6 +155,15 @@ public final class BenchServer implements AutoCloseable {
                 throw new BenchException("TCP port " + port + (bind == null ? "" : " on " + bind)
                         + " is already in use (EADDRINUSE): stop the other server or choose another --port", true);
             }
+            if (what.contains("permission denied") && port < 1024) {
+                throw new BenchException("TCP port " + port + " is below the first unprivileged port (EACCES; "
+                        + "net.ipv4.ip_unprivileged_port_start, 1024 by default): run it with sudo or choose a --port "
+                        + "of 1024 or more", true);
+            }
+            if (what.contains("assign requested address")) {
+                throw new BenchException("--bind " + bind + " is not an address of this host (EADDRNOTAVAIL): give one "
+                        + "that ip addr shows, or leave --bind out to listen on all", true);
+            }
             throw new BenchException("cannot listen on " + (bind == null ? "" : bind) + ":" + port + ": " + e.getMessage(), true);
         } catch (IOException e) {
             throw new BenchException("cannot listen on " + (bind == null ? "" : bind) + ":" + port + ": " + e.getMessage(), true);

@@ -14,8 +14,8 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.BusySpinIdleStrategy;
@@ -121,6 +121,15 @@ public final class ScaleBench {
 
     /** Runs one measurement: builds both stacks, warms up, measures, tears everything down. */
     public static Result run(Params p) {
+        return run(p, new CountDownLatch(1));
+    }
+
+    /**
+     * {@link #run(Params)} that ends early once {@code stop} is released (Ctrl-C): a measurement
+     * under way is cut short and returned for the time it ran; stopped during the warm-up, the
+     * run returns null (nothing measured).
+     */
+    public static Result run(Params p, CountDownLatch stop) {
         if (p.cores() < 1) {
             throw new IllegalArgumentException("--cores must be >= 1, got " + p.cores());
         }
@@ -171,7 +180,14 @@ public final class ScaleBench {
                     throw new IllegalStateException("netisr-" + c + " command queue full");
                 }
             }
-            sleep(p.warmupSeconds());
+            if (sleep(p.warmupSeconds(), stop)) { // nothing measured: the same orderly stop as below
+                for (ClientShard s : shards) {
+                    s.stop();
+                }
+                stopDrivers(runners, client, server);
+                listener.close();
+                return null;
+            }
             if (!shared) {
                 coreThreads.addAll(netisrThreads());
             }
@@ -186,7 +202,7 @@ public final class ScaleBench {
             long serverHops0 = server.total(Stat.HOP_OUT);
             long rexmt0 = client.total(Stat.TCP_RETRANSMITS) + server.total(Stat.TCP_RETRANSMITS);
             long t0 = System.nanoTime();
-            sleep(p.seconds());
+            sleep(p.seconds(), stop);
             long cpu1 = cpuNanos(coreThreads);
             long[] end = new long[p.cores()];
             long errors1 = 0;
@@ -279,10 +295,19 @@ public final class ScaleBench {
         return sum;
     }
 
-    private static void sleep(double seconds) {
+    /** Waits {@code seconds} or until {@code stop} is released; true if it was. */
+    private static boolean sleep(double seconds, CountDownLatch stop) {
         long deadline = System.nanoTime() + (long) (seconds * 1e9);
         for (long left; (left = deadline - System.nanoTime()) > 0; ) {
-            LockSupport.parkNanos(left);
+            try {
+                if (stop.await(left, TimeUnit.NANOSECONDS)) {
+                    return true;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return true;
+            }
         }
+        return stop.getCount() == 0;
     }
 }

@@ -1,6 +1,7 @@
 package io.flowstack.tools.scale;
 
 import io.flowstack.tools.Main;
+import io.flowstack.tools.ValidatedCommand;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -8,6 +9,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -44,9 +47,10 @@ import picocli.CommandLine.Spec;
             "  ./stack scale --cores 4 --duration 3 --test rr --conns 256 --json",
             "  ./stack scale --cores 2 --layout separate",
             "",
-            "Exit codes: 0 ok, 1 the benchmark failed (no progress or an internal error), 2 usage error."
+            "Exit codes: 0 ok, 1 the benchmark failed (no progress or an internal error),",
+            "2 usage error, 130 after Ctrl-C (the results so far are printed)."
         })
-public final class ScaleCommand implements Callable<Integer> {
+public final class ScaleCommand implements Callable<Integer>, ValidatedCommand {
     @Spec
     CommandSpec spec;
 
@@ -110,54 +114,106 @@ public final class ScaleCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         validate();
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        // Ctrl-C / SIGTERM: the run under way ends early, the results so far are printed, then
+        // the hook returns and the JVM exits (130 after SIGINT)
+        CountDownLatch stop = new CountDownLatch(1);
+        CountDownLatch printed = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            stop.countDown();
+            try {
+                printed.await(60, TimeUnit.SECONDS); // a run's teardown, then the table
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "scale-signal");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            return measure(out, err, stop);
+        } finally {
+            printed.countDown();
+            if (stop.getCount() > 0) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook runs and finds the output printed
+                }
+            }
+        }
+    }
+
+    /** The runs, then the table or JSON; after {@code stop}, what was measured until then. */
+    private int measure(PrintWriter out, PrintWriter err, CountDownLatch stop) {
         ScaleBench.Layout lay = ScaleBench.Layout.valueOf(layout.toUpperCase(Locale.ROOT));
         List<ScaleBench.Test> tests = test.equals("all") ? List.of(ScaleBench.Test.CONN, ScaleBench.Test.RR)
                 : List.of(ScaleBench.Test.valueOf(test.toUpperCase(Locale.ROOT)));
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
         if (jitWarmup > 0) {
             for (ScaleBench.Test t : tests) {
+                if (stop.getCount() == 0) {
+                    break;
+                }
                 if (!json) {
                     err.printf("jit warm-up: %s on %d core(s) for %.1f s%n", name(t), cores, jitWarmup);
                     err.flush();
                 }
-                ScaleBench.run(params(t, cores, lay, 0, jitWarmup));
+                ScaleBench.run(params(t, cores, lay, 0, jitWarmup), stop);
             }
         }
         // 1 core and N cores alternate, so that both see the same background load on a shared machine
         int[] coreCounts = cores == 1 ? new int[] {1} : new int[] {1, cores};
         List<ScaleBench.Result> results = new ArrayList<>();
+        ScaleBench.Result last = null;
         for (ScaleBench.Test t : tests) {
             List<List<ScaleBench.Result>> runs = new ArrayList<>();
             for (int k = 0; k < coreCounts.length; k++) {
                 runs.add(new ArrayList<>());
             }
-            for (int i = 0; i < repeat; i++) {
-                for (int k = 0; k < coreCounts.length; k++) {
+            for (int i = 0; i < repeat && stop.getCount() > 0; i++) {
+                for (int k = 0; k < coreCounts.length && stop.getCount() > 0; k++) {
                     int n = coreCounts[k];
                     if (!json) {
                         err.printf("running %s on %d core(s)%s...%n", name(t), n,
                                 repeat > 1 ? " (" + (i + 1) + "/" + repeat + ")" : "");
                         err.flush();
                     }
-                    ScaleBench.Result r = ScaleBench.run(params(t, n, lay, warmup, duration));
+                    ScaleBench.Result r = ScaleBench.run(params(t, n, lay, warmup, duration), stop);
+                    if (r == null) {
+                        break; // stopped in the warm-up: nothing measured
+                    }
                     if (counters) {
                         err.printf("%s on %d core(s), client stack:%n%sserver stack:%n%s", name(t), n,
                                 r.clientCounters(), r.serverCounters());
                         err.flush();
                     }
                     runs.get(k).add(r);
+                    last = r;
                 }
             }
             for (List<ScaleBench.Result> rs : runs) {
-                rs.sort(Comparator.comparingDouble(ScaleBench.Result::rate));
-                results.add(rs.get(rs.size() / 2)); // the median run by rate
+                if (!rs.isEmpty()) {
+                    rs.sort(Comparator.comparingDouble(ScaleBench.Result::rate));
+                    results.add(rs.get(rs.size() / 2)); // the median run by rate
+                }
+            }
+            if (stop.getCount() == 0) {
+                break;
+            }
+        }
+        boolean stopped = stop.getCount() == 0;
+        if (stopped) {
+            err.println("stack scale: interrupted: " + (last == null ? "nothing was measured yet"
+                    : String.format(Locale.ROOT, "the results so far; the last run (%s on %d core(s)) measured %.1f s "
+                    + "of %.1f", name(last.params().test()), last.params().cores(), last.seconds(), duration)));
+            err.flush();
+            if (results.isEmpty()) {
+                return Main.FAILURE;
             }
         }
         out.print(json ? json(results, lay) : table(results, lay));
         out.flush();
         for (ScaleBench.Result r : results) {
-            if (r.ops() == 0 || r.internalErrors() > 0) {
+            if (!stopped && (r.ops() == 0 || r.internalErrors() > 0)) {
                 err.println("stack scale: " + name(r.params().test()) + " on " + r.params().cores()
                         + " core(s) made " + (r.ops() == 0 ? "no progress" : r.internalErrors() + " internal errors"));
                 err.flush();
@@ -171,7 +227,8 @@ public final class ScaleCommand implements Callable<Integer> {
         return new ScaleBench.Params(t, n, lay, warm, secs, conns, concurrency, size, !noPin, busySpin);
     }
 
-    private void validate() {
+    @Override
+    public void validate() {
         if (cores < 1 || cores > 64) {
             throw new ParameterException(spec.commandLine(), "--cores must be 1..64, got " + cores);
         }
@@ -236,7 +293,8 @@ public final class ScaleCommand implements Callable<Integer> {
                     name(r.params().test()), r.params().cores(), r.rate(), per, 100 * r.cpuShare(),
                     r.ratePerCpuSecond(), r.errors(), r.clientHops() + r.serverHops(), r.retransmits()));
         }
-        if (cores > 1) {
+        boolean anyRatio = Arrays.stream(ScaleBench.Test.values()).anyMatch(t -> !Double.isNaN(ratio(results, t, cores)));
+        if (cores > 1 && anyRatio) { // both core counts of a test measured (not so after an early Ctrl-C)
             StringBuilder wall = new StringBuilder();
             StringBuilder cpu = new StringBuilder();
             for (ScaleBench.Test t : ScaleBench.Test.values()) {

@@ -70,7 +70,7 @@ public final class ControlServer implements AutoCloseable {
      * Binds the control socket at {@code path} (creating its directory) and starts answering. A
      * socket file left by a dead instance is replaced; one that a live instance answers on is not.
      *
-     * @throws IllegalStateException if another instance serves {@code path}
+     * @throws InUseException       if another instance serves {@code path}
      * @throws UncheckedIOException  if the socket cannot be created
      */
     public static ControlServer start(FlowStack stack, Path path, String name) {
@@ -80,7 +80,7 @@ public final class ControlServer implements AutoCloseable {
             }
             if (Files.exists(path)) {
                 if (answers(path)) {
-                    throw new IllegalStateException("another running instance answers on " + path
+                    throw new InUseException("another running instance answers on " + path
                             + ": stop it or give this one another --name");
                 }
                 Files.deleteIfExists(path); // stale: its instance is gone
@@ -100,7 +100,20 @@ public final class ControlServer implements AutoCloseable {
         }
     }
 
-    private static boolean answers(Path path) {
+    /** Another running instance answers on the socket path given. */
+    public static final class InUseException extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
+        InUseException(String message) {
+            super(message);
+        }
+    }
+
+    /** Whether an instance answers on {@code path} (a connect succeeds). */
+    public static boolean answers(Path path) {
+        if (!Files.exists(path)) {
+            return false;
+        }
         try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
             return true;
         } catch (IOException e) {
