@@ -158,7 +158,7 @@ class HelpAndUsageErrorsTest {
     }
 
     /** Parses an example as the shell would split it (quotes) and runs the command's checks. */
-    private static void assertExampleParses(String example) {
+    static void assertExampleParses(String example) {
         String[] args = shellWords(example);
         CommandLine cl = commandLine(new StringWriter(), new StringWriter());
         CommandLine.ParseResult parsed;
