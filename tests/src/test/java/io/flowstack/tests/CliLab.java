@@ -189,6 +189,21 @@ public final class CliLab implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts {@code stack endpoint} on this lab's TAP (2 cores, unpinned, {@link #STACK_CIDR}) with
+     * {@code extra} options, waits (90 s at most) until it serves, and has {@link #close()} remove
+     * its control socket if it could not (killed). It is stopped at {@code timeout} at the latest.
+     */
+    public Stack endpoint(Duration timeout, String... extra) {
+        deleteOnClose(io.flowstack.tools.stats.ControlServer.socketFor(tap));
+        List<String> args = new ArrayList<>(List.of("endpoint", "--tap", tap, "--addr", STACK_CIDR, "--cores", "2",
+                "--no-pin"));
+        args.addAll(Arrays.asList(extra));
+        Stack ep = stack(timeout, args.toArray(String[]::new));
+        ep.awaitOutput("(Ctrl-C to stop)", Duration.ofSeconds(90));
+        return ep;
+    }
+
     /** Starts a helper process (e.g. curl in the namespace); {@link #close()} kills it if it still runs. */
     public synchronized Process background(ProcessBuilder pb) {
         try {

@@ -1,7 +1,6 @@
 package io.flowstack.tests;
 
 import static io.flowstack.tests.CliLab.KERNEL_IP;
-import static io.flowstack.tests.CliLab.STACK_CIDR;
 import static io.flowstack.tests.CliLab.STACK_IP;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -11,8 +10,6 @@ import io.flowstack.core.netisr.FlowHash;
 import io.flowstack.core.netisr.IndirectionTable;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.tests.CliLab.Result;
-import io.flowstack.tools.stats.ControlServer;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -52,11 +49,7 @@ class RebalanceKernelTest {
     @Test
     void aDownloadMovesBetweenCoresWithoutLosingAByte() throws Exception {
         lab = CliLab.start(true);
-        Path socket = ControlServer.socketFor(lab.tap());
-        lab.deleteOnClose(socket);
-        CliLab.Stack ep = lab.stack(Duration.ofSeconds(280), "endpoint", "--tap", lab.tap(), "--addr", STACK_CIDR,
-                "--cores", "2", "--no-pin", "--serve", "http:80");
-        ep.awaitOutput("(Ctrl-C to stop)", Duration.ofSeconds(90));
+        CliLab.Stack ep = lab.endpoint(Duration.ofSeconds(280), "--serve", "http:80");
 
         int bucket = new IndirectionTable(2).bucket(
                 FlowHash.hash4(Ipv4.parse(STACK_IP), Ipv4.parse(KERNEL_IP), 80, CURL_PORT));

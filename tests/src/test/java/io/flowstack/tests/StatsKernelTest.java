@@ -1,7 +1,6 @@
 package io.flowstack.tests;
 
 import static io.flowstack.tests.CliLab.KERNEL_IP;
-import static io.flowstack.tests.CliLab.STACK_CIDR;
 import static io.flowstack.tests.CliLab.STACK_IP;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -53,10 +52,7 @@ class StatsKernelTest {
     void statsShowsTheKernelsConnectionAndMetricsServesPrometheus() throws Exception {
         lab = CliLab.start(true);
         Path socket = ControlServer.socketFor(lab.tap());
-        lab.deleteOnClose(socket);
-        CliLab.Stack ep = lab.stack(Duration.ofSeconds(200), "endpoint", "--tap", lab.tap(), "--addr", STACK_CIDR,
-                "--cores", "2", "--no-pin", "--serve", "http:80", "--serve", "metrics:" + METRICS_PORT);
-        ep.awaitOutput("(Ctrl-C to stop)", Duration.ofSeconds(90));
+        CliLab.Stack ep = lab.endpoint(Duration.ofSeconds(200), "--serve", "http:80", "--serve", "metrics:" + METRICS_PORT);
         assertTrue(Files.exists(socket), "control socket " + socket);
 
         // a download of 1.5 MB at 100 kB/s: ESTABLISHED for ~15 s, bounded by --max-time
