@@ -80,6 +80,7 @@ public final class Libc {
     public static final long SYS_READV = 19;
     public static final long SYS_WRITEV = 20;
     public static final long SYS_SENDTO = 44;
+    public static final long SYS_BPF = 321;
 
     /** {@code struct iovec}: {@code void *iov_base} at 0, {@code size_t iov_len} at 8. */
     public static final long IOVEC_SIZE = 16;
@@ -377,6 +378,16 @@ public final class Libc {
                 throw new NativeException("close", "fd " + fd, e);
             }
         }
+    }
+
+    /**
+     * {@code bpf(cmd, attr, sizeof attr)} through {@code syscall(SYS_bpf)}.
+     *
+     * @return the call's non-negative result (a new fd for the load and create commands), or
+     *     {@code -errno}
+     */
+    public static int bpf(int cmd, MemorySegment attr) {
+        return (int) fdPtrLen(SYS_BPF, cmd, attr, attr.byteSize());
     }
 
     /**

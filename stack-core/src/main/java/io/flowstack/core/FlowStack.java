@@ -228,6 +228,11 @@ public final class FlowStack implements AutoCloseable {
         java.util.function.Consumer<String> publish = error -> {
             if (error == null) {
                 table = table.withBucket(bucket, target); // moves are one at a time: no lost update
+                try {
+                    nic.steer(bucket, target); // the NIC's RSS table follows (TAP steering map)
+                } catch (RuntimeException e) {
+                    // the frames of the bucket keep arriving on the old queue and hop: slower, still right
+                }
             }
             done.accept(error);
         };

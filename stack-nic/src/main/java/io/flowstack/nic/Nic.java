@@ -20,6 +20,18 @@ public interface Nic extends AutoCloseable {
     /** Layer-3 MTU of the link (1500 for Ethernet). */
     int mtu();
 
+    /**
+     * Points the NIC's receive steering for flows of indirection-table bucket {@code bucket} at
+     * queue {@code queue} (a NIC's RSS table; the multi-queue TAP's steering map), after the stack
+     * moved the bucket to that queue's core. Control path only.
+     *
+     * @return false if this NIC has no such table (frames of the bucket then keep arriving where
+     *     they did and hop)
+     */
+    default boolean steer(int bucket, int queue) {
+        return false;
+    }
+
     /** Closes every queue and releases the device (a non-persistent TAP disappears). */
     @Override
     void close();

@@ -40,9 +40,13 @@ public final class TapNic implements Nic {
      * @param vnetHeader set {@code IFF_VNET_HDR} (10-byte {@code virtio_net_hdr} before each frame,
      *                   no offloads); default off
      */
-    public record Options(boolean vnetHeader) {
-        /** Plain {@code IFF_TAP | IFF_NO_PI}. */
-        public static final Options DEFAULT = new Options(false);
+    public record Options(boolean vnetHeader, boolean steering) {
+        /** Plain {@code IFF_TAP | IFF_NO_PI}, with steering when multi-queue. */
+        public static final Options DEFAULT = new Options(false, true);
+
+        public Options(boolean vnetHeader) {
+            this(vnetHeader, true);
+        }
     }
 
     private final String name;
@@ -50,14 +54,19 @@ public final class TapNic implements Nic {
     private final int mtu;
     private final TapQueue[] queues;
     private final Arena arena;
+    private final TapSteering steering;
+    private final String steeringProblem;
     private boolean closed;
 
-    private TapNic(String name, short flags, int mtu, TapQueue[] queues, Arena arena) {
+    private TapNic(String name, short flags, int mtu, TapQueue[] queues, Arena arena, TapSteering steering,
+                   String steeringProblem) {
         this.name = name;
         this.flags = flags;
         this.mtu = mtu;
         this.queues = queues;
         this.arena = arena;
+        this.steering = steering;
+        this.steeringProblem = steeringProblem;
     }
 
     /** {@link #open(String, int, Options)} with {@link Options#DEFAULT}. */
@@ -125,7 +134,17 @@ public final class TapNic implements Nic {
         } catch (NativeException e) {
             mtu = DEFAULT_MTU;
         }
-        return new TapNic(actualName, flags, mtu, qs, arena);
+        TapSteering steering = null;
+        String problem = null;
+        if (queues > 1 && options.steering()) {
+            try {
+                steering = TapSteering.attach(qs[0].fd(), actualName, queues);
+            } catch (RuntimeException e) {
+                // the TAP still works: it picks a new flow's queue by the kernel's hash (frames hop)
+                problem = e.getMessage();
+            }
+        }
+        return new TapNic(actualName, flags, mtu, qs, arena, steering, problem);
     }
 
     private static String attach(int fd, String name, short flags, Options options) {
@@ -185,6 +204,29 @@ public final class TapNic implements Nic {
         }
     }
 
+    /**
+     * Whether the kernel steers frames to the queue of the core that owns their flow
+     * ({@link TapSteering}); false for a single queue, with steering off, or when the kernel
+     * refused the program ({@link #steeringProblem()}).
+     */
+    public boolean steering() {
+        return steering != null;
+    }
+
+    /** Why steering is off although asked for, or null. */
+    public String steeringProblem() {
+        return steeringProblem;
+    }
+
+    @Override
+    public boolean steer(int bucket, int queue) {
+        if (steering == null) {
+            return false;
+        }
+        steering.steer(bucket, queue);
+        return true;
+    }
+
     /** Closes every queue's descriptor (a non-persistent TAP then disappears); idempotent. */
     @Override
     public void close() {
@@ -193,6 +235,9 @@ public final class TapNic implements Nic {
         }
         closed = true;
         RuntimeException failure = null;
+        if (steering != null) {
+            steering.close();
+        }
         for (TapQueue q : queues) {
             try {
                 q.close();

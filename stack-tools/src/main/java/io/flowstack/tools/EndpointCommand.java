@@ -311,6 +311,11 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
                 () -> printCounters(out));
         try {
             Nic device = packet != null ? openPacket(config, err) : TapNic.open(tap, cores, TapNic.Options.DEFAULT);
+            if (device instanceof TapNic t && t.steeringProblem() != null) {
+                err.println("stack endpoint: warning: the TAP's steering program was refused (" + t.steeringProblem()
+                        + "): a new flow's first frames may land on another core's queue and hop");
+                err.flush();
+            }
             Nic nic = device;
             if (impairs()) {
                 try {

@@ -88,6 +88,8 @@ final class ClassicBpfInterpreter {
                             case ClassicBpf.SUB -> a - v;
                             case ClassicBpf.AND -> a & v;
                             case ClassicBpf.LSH -> a << v;
+                            case ClassicBpf.RSH -> a >>> v;
+                            case ClassicBpf.MUL -> a * v;
                             case ClassicBpf.MOD -> Integer.remainderUnsigned(a, v);
                             case ClassicBpf.XOR -> a ^ v;
                             default -> throw new IllegalArgumentException("unsupported ALU op " + Integer.toHexString(code));

@@ -3,6 +3,10 @@ package io.flowstack.tests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.flowstack.core.netisr.FlowHash;
+import io.flowstack.core.wire.Bytes;
+import io.flowstack.nativeio.Bpf;
+import io.flowstack.nativeio.Libc;
+import io.flowstack.nic.TapSteering;
 import io.flowstack.core.netisr.IndirectionTable;
 import io.flowstack.nic.packet.ClassicBpf;
 import io.flowstack.nic.packet.ToeplitzSteering;
@@ -60,6 +64,65 @@ class ToeplitzSteeringTest {
                 assertEquals(true, seen[q] > 30_000 / cores / 2, "every queue gets its share: " + q);
             }
         }
+    }
+
+    /**
+     * The multi-queue TAP's steering program ({@code TapSteering}: the hash translated to eBPF,
+     * then the table in a map), run by the kernel itself ({@code BPF_PROG_TEST_RUN}) on Ethernet
+     * frames: every IPv4 frame goes to the core the stack's table gives its flow (ICMP errors by
+     * their outer addresses), before and after buckets of the table move; other frames to 0.
+     */
+    @Test
+    void theTapProgramPicksTheTablesCoreInTheKernelAndFollowsMovedBuckets() {
+        int map = Bpf.createArrayMap(ToeplitzSteering.TABLE_SIZE, "test table");
+        int prog = -1;
+        try {
+            IndirectionTable table = new IndirectionTable(2);
+            for (int b = 0; b < ToeplitzSteering.TABLE_SIZE; b++) {
+                Bpf.updateArray(map, b, table.owner(b));
+            }
+            prog = TapSteering.loadProgram(map, "test");
+            SplittableRandom r = new SplittableRandom(7);
+            for (int round = 0; round < 2; round++) {
+                int[] seen = new int[2];
+                for (int i = 0; i < 4000; i++) {
+                    byte[] p = randomDatagram(r);
+                    boolean icmpError = p[9] == ICMP && (p[0] & 0x0f) * 4 < p.length
+                            && List.of(3, 4, 5, 11, 12).contains((int) p[(p[0] & 0x0f) * 4]);
+                    int hash = icmpError ? FlowHash.hash2(Bytes.i32(MemorySegment.ofArray(p), 12),
+                            Bytes.i32(MemorySegment.ofArray(p), 16)) : FlowHash.ofIpv4(MemorySegment.ofArray(p), 0, p.length);
+                    int expected = table.core(hash);
+                    int actual = Bpf.testRun(prog, ethernet(0x0800, p));
+                    int n = i;
+                    assertEquals(expected, actual, () -> "datagram " + n + ": " + HexFormat.of().formatHex(p));
+                    seen[actual]++;
+                }
+                assertEquals(true, seen[0] > 1000 && seen[1] > 1000, "both queues get frames: " + seen[0] + "/" + seen[1]);
+                // the stack moves 40 buckets: the map follows, so does the program
+                for (int b = 0; b < 40; b++) {
+                    table = table.withBucket(b * 3, 1 - table.owner(b * 3));
+                    Bpf.updateArray(map, b * 3, table.owner(b * 3));
+                }
+            }
+            assertEquals(0, Bpf.testRun(prog, ethernet(0x0806, new byte[28])), "ARP goes to queue 0");
+        } finally {
+            if (prog >= 0) {
+                Libc.close(prog);
+            }
+            Libc.close(map);
+        }
+    }
+
+    private static byte[] ethernet(int type, byte[] payload) {
+        byte[] f = new byte[14 + payload.length];
+        for (int i = 0; i < 6; i++) {
+            f[i] = (byte) 0x02;
+            f[6 + i] = (byte) 0x04;
+        }
+        f[12] = (byte) (type >>> 8);
+        f[13] = (byte) type;
+        System.arraycopy(payload, 0, f, 14, payload.length);
+        return f;
     }
 
     @Test

@@ -80,6 +80,12 @@ public final class ImpairedNic implements Nic {
     }
 
     /** The wrapped NIC. */
+    /** The wrapped NIC's steering (frames are steered before this wrapper sees them). */
+    @Override
+    public boolean steer(int bucket, int queue) {
+        return inner.steer(bucket, queue);
+    }
+
     public Nic inner() {
         return inner;
     }

@@ -40,8 +40,10 @@ public final class ClassicBpf {
     // ALU operations
     public static final int ADD = 0x00;
     public static final int SUB = 0x10;
+    public static final int MUL = 0x20;
     public static final int AND = 0x50;
     public static final int LSH = 0x60;
+    public static final int RSH = 0x70;
     public static final int MOD = 0x90;
     public static final int XOR = 0xa0;
     // jumps

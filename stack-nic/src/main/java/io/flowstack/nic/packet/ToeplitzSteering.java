@@ -105,6 +105,47 @@ public final class ToeplitzSteering {
         if (queues < 1 || queues > TABLE_SIZE) {
             throw new IllegalArgumentException("queues must be in [1, " + TABLE_SIZE + "]: " + queues);
         }
+        return build(queues);
+    }
+
+    /**
+     * The bucket program for the multi-queue TAP ({@code TapSteering}): the same hash of
+     * (src, dst, sport, dport) for TCP and UDP and (src, dst) for fragments and every other
+     * IPv4 datagram, returning {@code hash & 127}; 0 for a frame that is not IPv4. ICMP errors are
+     * hashed by their outer addresses (they may then hop to the owner of the quoted flow): parsing
+     * the quoted header too takes the eBPF verifier past its budget of a million instructions
+     * walked, as it does not prune the paths of this program.
+     */
+    public static ClassicBpf.Program tapBucketProgram() {
+        final int net = SKF_NET_OFF;
+        ClassicBpf p = new ClassicBpf();
+        p.op(LD | H | ABS, SKF_AD_OFF + SKF_AD_PROTOCOL);
+        p.jump(JEQ | K, 0x0800, null, "ret0");
+        p.op(LD | B | ABS, net);
+        p.op(ALU | AND | K, 0xf0);
+        p.jump(JEQ | K, 0x40, null, "ret0");
+        xorWordsAbs(p, net + 12);
+        p.op(ST, M_X);
+        p.op(LD | H | ABS, net + 6);
+        p.jump(JSET | K, 0x3fff, "hash", null);
+        p.op(LD | B | ABS, net + 9);
+        p.jump(JEQ | K, PROTO_TCP, "ports", null);
+        p.jump(JEQ | K, PROTO_UDP, "ports", "hash");
+        p.label("ports");
+        p.op(LDX | B | MSH, net);
+        p.op(LD | H | ABS, net + 2);
+        p.op(ALU | SUB | X, 0);
+        p.jump(JGE | K, 4, null, "hash");
+        xorPortsAt(p, net);
+        p.label("hash");
+        hashOfX(p);
+        p.op(RET | ClassicBpf.A, 0);
+        p.label("ret0");
+        p.op(RET | K, 0);
+        return p.assemble();
+    }
+
+    private static ClassicBpf.Program build(int queues) {
         final int net = SKF_NET_OFF;
         ClassicBpf p = new ClassicBpf();
         // IPv4 only (skb->protocol, then the version nibble)
@@ -196,26 +237,34 @@ public final class ToeplitzSteering {
         xorPortsAt(p, net);
         p.ja("hash");
 
-        // hash = f(x): XOR the key window of every bit set in x
         p.label("hash");
-        p.op(LDX | IMM, 0);
-        for (int b = 0; b < 16; b++) {
-            String skip = "bit" + b;
-            p.op(LD | MEM, M_X);
-            p.jump(JSET | K, 0x8000 >>> b, null, skip);
-            p.op(MISC | TXA, 0);
-            p.op(ALU | XOR | K, window(b));
-            p.op(MISC | TAX, 0);
-            p.label(skip);
-        }
-        // queue = table[hash & 127], the table dealt round robin
-        p.op(MISC | TXA, 0);
-        p.op(ALU | AND | K, TABLE_SIZE - 1);
+        hashOfX(p);
         p.op(ALU | MOD | K, queues);
         p.op(RET | ClassicBpf.A, 0);
         p.label("ret0");
         p.op(RET | K, 0);
         return p.assemble();
+    }
+
+    /**
+     * A = f(M[x]) & 127: XOR the key window of every bit set in x, without a branch per bit
+     * (X ^= ((x >> (15 - b)) & 1) * window(b)), which the eBPF verifier walks once, not 2^16
+     * times, when the program is translated for the TAP ({@link ExtendedBpf}). (With
+     * {@code -bit & window} instead of the multiplication, kernel 6.18's verifier still walked
+     * over a million instructions: it splits on the negation.)
+     */
+    private static void hashOfX(ClassicBpf p) {
+        p.op(LDX | IMM, 0);
+        for (int b = 0; b < 16; b++) {
+            p.op(LD | MEM, M_X);
+            p.op(ALU | ClassicBpf.RSH | K, 15 - b);
+            p.op(ALU | AND | K, 1);
+            p.op(ALU | ClassicBpf.MUL | K, window(b));
+            p.op(ALU | XOR | X, 0);
+            p.op(MISC | TAX, 0);
+        }
+        p.op(MISC | TXA, 0);
+        p.op(ALU | AND | K, TABLE_SIZE - 1);
     }
 
     /** A = [base]^[base+2]^[base+4]^[base+6] (absolute 16-bit loads); uses X. */

@@ -141,6 +141,12 @@ public final class PcapNic implements Nic {
         return inner.mtu();
     }
 
+    /** The wrapped NIC's steering (frames are steered before this wrapper sees them). */
+    @Override
+    public boolean steer(int bucket, int queue) {
+        return inner.steer(bucket, queue);
+    }
+
     public Nic inner() {
         return inner;
     }

@@ -1,0 +1,131 @@
+package io.flowstack.nativeio;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The few {@code bpf(2)} commands the stack uses (linux/bpf.h): load a socket-filter program,
+ * create and update an array map, and run a program on a test frame. The {@code union bpf_attr}
+ * is passed as 128 zeroed bytes with the command's fields at their offsets (the kernel requires
+ * every byte past the fields it knows to be zero).
+ *
+ * <p>Owned by: nobody (stateless; each call acts on the descriptors it is given).
+ */
+public final class Bpf {
+    public static final int BPF_MAP_CREATE = 0;
+    public static final int BPF_MAP_LOOKUP_ELEM = 1;
+    public static final int BPF_MAP_UPDATE_ELEM = 2;
+    public static final int BPF_PROG_LOAD = 5;
+    public static final int BPF_PROG_TEST_RUN = 10;
+    public static final int BPF_PROG_TYPE_SOCKET_FILTER = 1;
+    public static final int BPF_MAP_TYPE_ARRAY = 2;
+    private static final int ATTR_BYTES = 128;
+    private static final int LOG_BYTES = 64 * 1024;
+
+    private Bpf() {
+    }
+
+    /**
+     * Loads a {@code BPF_PROG_TYPE_SOCKET_FILTER} program of {@code insns} (8 bytes each).
+     *
+     * @return the program's fd
+     * @throws NativeException {@code bpf(BPF_PROG_LOAD) NAME: ERRNO} with the verifier's last log
+     *     line in the message when it refused the program
+     */
+    public static int loadSocketFilter(MemorySegment insns, String name) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment attr = arena.allocate(ATTR_BYTES, 8);
+            MemorySegment license = arena.allocateFrom("GPL");
+            MemorySegment log = arena.allocate(LOG_BYTES);
+            attr.set(ValueLayout.JAVA_INT, 0, BPF_PROG_TYPE_SOCKET_FILTER);
+            attr.set(ValueLayout.JAVA_INT, 4, (int) (insns.byteSize() / 8));
+            attr.set(ValueLayout.JAVA_LONG, 8, insns.address());
+            attr.set(ValueLayout.JAVA_LONG, 16, license.address());
+            attr.set(ValueLayout.JAVA_INT, 24, 1); // log_level: the verifier says why it refuses
+            attr.set(ValueLayout.JAVA_INT, 28, LOG_BYTES);
+            attr.set(ValueLayout.JAVA_LONG, 32, log.address());
+            int fd = Libc.bpf(BPF_PROG_LOAD, attr);
+            if (fd < 0) {
+                String text = log.getString(0).strip();
+                String last = text.isEmpty() ? "" : text.substring(text.lastIndexOf('\n') + 1);
+                throw new NativeException("bpf(BPF_PROG_LOAD)", name + (last.isEmpty() ? "" : " (" + last + ")"), -fd);
+            }
+            return fd;
+        }
+    }
+
+    /** Creates an array map of {@code entries} 4-byte values (4-byte keys); returns its fd. */
+    public static int createArrayMap(int entries, String name) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment attr = arena.allocate(ATTR_BYTES, 8);
+            attr.set(ValueLayout.JAVA_INT, 0, BPF_MAP_TYPE_ARRAY);
+            attr.set(ValueLayout.JAVA_INT, 4, 4); // key_size
+            attr.set(ValueLayout.JAVA_INT, 8, 4); // value_size
+            attr.set(ValueLayout.JAVA_INT, 12, entries);
+            int fd = Libc.bpf(BPF_MAP_CREATE, attr);
+            if (fd < 0) {
+                throw new NativeException("bpf(BPF_MAP_CREATE)", name, -fd);
+            }
+            return fd;
+        }
+    }
+
+    /** {@code map[key] = value} for an array map of ints. */
+    public static void updateArray(int mapFd, int key, int value) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment k = arena.allocate(ValueLayout.JAVA_INT);
+            MemorySegment v = arena.allocate(ValueLayout.JAVA_INT);
+            k.set(ValueLayout.JAVA_INT, 0, key);
+            v.set(ValueLayout.JAVA_INT, 0, value);
+            MemorySegment attr = arena.allocate(ATTR_BYTES, 8);
+            attr.set(ValueLayout.JAVA_INT, 0, mapFd);
+            attr.set(ValueLayout.JAVA_LONG, 8, k.address());
+            attr.set(ValueLayout.JAVA_LONG, 16, v.address());
+            attr.set(ValueLayout.JAVA_LONG, 24, 0L); // BPF_ANY
+            int r = Libc.bpf(BPF_MAP_UPDATE_ELEM, attr);
+            if (r < 0) {
+                throw new NativeException("bpf(BPF_MAP_UPDATE_ELEM)", "key " + key, -r);
+            }
+        }
+    }
+
+    /** {@code map[key]} of an array map of ints. */
+    public static int lookupArray(int mapFd, int key) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment k = arena.allocate(ValueLayout.JAVA_INT);
+            MemorySegment v = arena.allocate(ValueLayout.JAVA_INT);
+            k.set(ValueLayout.JAVA_INT, 0, key);
+            MemorySegment attr = arena.allocate(ATTR_BYTES, 8);
+            attr.set(ValueLayout.JAVA_INT, 0, mapFd);
+            attr.set(ValueLayout.JAVA_LONG, 8, k.address());
+            attr.set(ValueLayout.JAVA_LONG, 16, v.address());
+            int r = Libc.bpf(BPF_MAP_LOOKUP_ELEM, attr);
+            if (r < 0) {
+                throw new NativeException("bpf(BPF_MAP_LOOKUP_ELEM)", "key " + key, -r);
+            }
+            return v.get(ValueLayout.JAVA_INT, 0);
+        }
+    }
+
+    /**
+     * Runs a socket-filter program once on {@code frame} (an Ethernet frame: the kernel builds an
+     * skb from it as if received) with {@code BPF_PROG_TEST_RUN}; returns the program's result.
+     */
+    public static int testRun(int progFd, byte[] frame) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment data = arena.allocate(Math.max(frame.length, 1));
+            MemorySegment.copy(frame, 0, data, ValueLayout.JAVA_BYTE, 0, frame.length);
+            MemorySegment attr = arena.allocate(ATTR_BYTES, 8);
+            attr.set(ValueLayout.JAVA_INT, 0, progFd);
+            attr.set(ValueLayout.JAVA_INT, 8, frame.length); // data_size_in
+            attr.set(ValueLayout.JAVA_LONG, 16, data.address()); // data_in
+            attr.set(ValueLayout.JAVA_INT, 32, 1); // repeat
+            int r = Libc.bpf(BPF_PROG_TEST_RUN, attr);
+            if (r < 0) {
+                throw new NativeException("bpf(BPF_PROG_TEST_RUN)", "fd " + progFd, -r);
+            }
+            return attr.get(ValueLayout.JAVA_INT, 4); // retval
+        }
+    }
+}
