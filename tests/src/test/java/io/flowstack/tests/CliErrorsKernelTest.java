@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.flowstack.core.testing.Packets;
-import io.flowstack.tests.CliLab.Result;
+import io.flowstack.tests.NamespaceLab.Result;
 import io.flowstack.tools.stats.ControlServer;
 import java.io.File;
 import java.io.IOException;

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.flowstack.core.netisr.Stat;
 import io.flowstack.core.service.TcpEchoService;
-import io.flowstack.tests.ImpairedKernelLab.Background;
-import io.flowstack.tests.ImpairedKernelLab.Result;
+import io.flowstack.tests.NamespaceLab.Background;
+import io.flowstack.tests.NamespaceLab.Result;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.EnumMap;

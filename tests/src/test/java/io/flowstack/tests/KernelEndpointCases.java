@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.flowstack.core.netisr.Stat;
-import io.flowstack.tests.KernelLab.Result;
+import io.flowstack.tests.NamespaceLab.Result;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

@@ -10,7 +10,7 @@ import io.flowstack.core.netisr.Stat;
 import io.flowstack.core.service.TcpEchoService;
 import io.flowstack.nic.impair.ImpairmentSpec;
 import io.flowstack.tests.ImpairedKernelLab.Impairments;
-import io.flowstack.tests.ImpairedKernelLab.Result;
+import io.flowstack.tests.NamespaceLab.Result;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.flowstack.core.netisr.Stat;
 import io.flowstack.core.service.HttpService;
 import io.flowstack.nic.packet.FanoutMode;
-import io.flowstack.tests.KernelLab.Result;
+import io.flowstack.tests.NamespaceLab.Result;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

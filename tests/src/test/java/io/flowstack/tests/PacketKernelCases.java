@@ -11,7 +11,7 @@ import io.flowstack.core.netisr.Stat;
 import io.flowstack.core.service.HttpService;
 import io.flowstack.core.service.TcpEchoService;
 import io.flowstack.nic.packet.FanoutMode;
-import io.flowstack.tests.KernelLab.Result;
+import io.flowstack.tests.NamespaceLab.Result;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Path;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.flowstack.nic.pcap.PcapReader;
-import io.flowstack.tests.CliLab.Result;
+import io.flowstack.tests.NamespaceLab.Result;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

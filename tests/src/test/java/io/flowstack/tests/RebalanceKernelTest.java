@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.flowstack.core.netisr.FlowHash;
 import io.flowstack.core.netisr.IndirectionTable;
 import io.flowstack.core.wire.Ipv4;
-import io.flowstack.tests.CliLab.Result;
+import io.flowstack.tests.NamespaceLab.Result;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.flowstack.tests.CliLab.Result;
+import io.flowstack.tests.NamespaceLab.Result;
 import io.flowstack.tools.stats.ControlServer;
 import java.io.IOException;
 import java.nio.file.Files;
