@@ -8,7 +8,7 @@ import io.flowstack.core.netisr.Stat;
 import io.flowstack.core.service.TcpEchoService;
 import io.flowstack.core.testing.Packets;
 import io.flowstack.nic.TapNic;
-import io.flowstack.tests.KernelLab.Result;
+import io.flowstack.tests.NamespaceLab.Result;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
