@@ -54,11 +54,11 @@ public final class TapNic implements Nic {
     private final int mtu;
     private final TapQueue[] queues;
     private final Arena arena;
-    private final TapSteering steering;
+    private final SteeringTable steering;
     private final String steeringProblem;
     private boolean closed;
 
-    private TapNic(String name, short flags, int mtu, TapQueue[] queues, Arena arena, TapSteering steering,
+    private TapNic(String name, short flags, int mtu, TapQueue[] queues, Arena arena, SteeringTable steering,
                    String steeringProblem) {
         this.name = name;
         this.flags = flags;
@@ -134,14 +134,19 @@ public final class TapNic implements Nic {
         } catch (NativeException e) {
             mtu = DEFAULT_MTU;
         }
-        TapSteering steering = null;
+        SteeringTable steering = null;
         String problem = null;
         if (queues > 1 && options.steering()) {
             try {
-                steering = TapSteering.attach(qs[0].fd(), actualName, queues);
+                steering = SteeringTable.create(actualName, queues);
+                steering.attachToTap(qs[0].fd());
             } catch (RuntimeException e) {
                 // the TAP still works: it picks a new flow's queue by the kernel's hash (frames hop)
                 problem = e.getMessage();
+                if (steering != null) {
+                    steering.close();
+                    steering = null;
+                }
             }
         }
         return new TapNic(actualName, flags, mtu, qs, arena, steering, problem);
@@ -206,7 +211,7 @@ public final class TapNic implements Nic {
 
     /**
      * Whether the kernel steers frames to the queue of the core that owns their flow
-     * ({@link TapSteering}); false for a single queue, with steering off, or when the kernel
+     * ({@link SteeringTable}); false for a single queue, with steering off, or when the kernel
      * refused the program ({@link #steeringProblem()}).
      */
     public boolean steering() {
@@ -220,11 +225,7 @@ public final class TapNic implements Nic {
 
     @Override
     public boolean steer(int bucket, int queue) {
-        if (steering == null) {
-            return false;
-        }
-        steering.steer(bucket, queue);
-        return true;
+        return SteeringTable.steer(steering, bucket, queue);
     }
 
     /** Closes every queue's descriptor (a non-persistent TAP then disappears); idempotent. */

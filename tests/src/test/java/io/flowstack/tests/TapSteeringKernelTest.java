@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The multi-queue TAP's steering program ({@code TapSteering}) against the kernel: with two
+ * The multi-queue TAP's steering program ({@code SteeringTable}) against the kernel: with two
  * cores, 300 connections the kernel opens to the stack are each handled from their SYN on by the
  * core that owns them, without one frame handed between cores (without steering, the TAP puts
  * half of the SYNs on the other core's queue); and after the stack moves a bucket to the other

@@ -6,7 +6,7 @@ import io.flowstack.core.netisr.FlowHash;
 import io.flowstack.core.wire.Bytes;
 import io.flowstack.nativeio.Bpf;
 import io.flowstack.nativeio.Libc;
-import io.flowstack.nic.TapSteering;
+import io.flowstack.nic.SteeringTable;
 import io.flowstack.core.netisr.IndirectionTable;
 import io.flowstack.nic.packet.ClassicBpf;
 import io.flowstack.nic.packet.ToeplitzSteering;
@@ -67,7 +67,7 @@ class ToeplitzSteeringTest {
     }
 
     /**
-     * The multi-queue TAP's steering program ({@code TapSteering}: the hash translated to eBPF,
+     * The steering program of the multi-queue TAP and of AF_PACKET ({@code SteeringTable}: the hash translated to eBPF,
      * then the table in a map), run by the kernel itself ({@code BPF_PROG_TEST_RUN}) on Ethernet
      * frames: every IPv4 frame goes to the core the stack's table gives its flow (ICMP errors by
      * their outer addresses), before and after buckets of the table move; other frames to 0.
@@ -81,7 +81,7 @@ class ToeplitzSteeringTest {
             for (int b = 0; b < ToeplitzSteering.TABLE_SIZE; b++) {
                 Bpf.updateArray(map, b, table.owner(b));
             }
-            prog = TapSteering.loadProgram(map, "test");
+            prog = SteeringTable.loadProgram(map, "test");
             SplittableRandom r = new SplittableRandom(7);
             for (int round = 0; round < 2; round++) {
                 int[] seen = new int[2];

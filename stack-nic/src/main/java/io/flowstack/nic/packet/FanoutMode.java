@@ -26,9 +26,11 @@ public enum FanoutMode {
     /** The device's RX queue ({@code skb_get_queue_mapping}): the NIC's own RSS. */
     QM(Packet.PACKET_FANOUT_QM),
     /**
-     * The stack's own flow hash in the kernel: a classic BPF program ({@link ToeplitzSteering},
-     * {@code PACKET_FANOUT_CBPF}) sends each frame to the queue of the core that owns its flow,
-     * so frames do not hop.
+     * The stack's own flow hash in the kernel, which sends each frame to the queue of the core that
+     * owns its flow, so frames do not hop: an eBPF program with the indirection table in a map
+     * ({@code SteeringTable}, {@code PACKET_FANOUT_EBPF}; it follows the stack's bucket moves), or
+     * where the kernel refuses eBPF the classic program ({@link ToeplitzSteering},
+     * {@code PACKET_FANOUT_CBPF}, the kernel type given here).
      */
     TOEPLITZ(Packet.PACKET_FANOUT_CBPF);
 

@@ -8,6 +8,7 @@ import io.flowstack.nativeio.NativeException;
 import io.flowstack.nativeio.Netdev;
 import io.flowstack.nativeio.Packet;
 import io.flowstack.nic.Nic;
+import io.flowstack.nic.SteeringTable;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -116,10 +117,14 @@ public final class PacketNic implements Nic {
     private final int fanoutGroup;
     private final PacketQueue[] queues;
     private final Arena arena;
+    private final SteeringTable steering;
+    private final String steeringProblem;
     private boolean closed;
 
     private PacketNic(String name, int ifindex, int mtu, Options options, int fanoutGroup, PacketQueue[] queues,
-                      Arena arena) {
+                      Arena arena, SteeringTable steering, String steeringProblem) {
+        this.steering = steering;
+        this.steeringProblem = steeringProblem;
         this.name = name;
         this.ifindex = ifindex;
         this.mtu = mtu;
@@ -159,19 +164,41 @@ public final class PacketNic implements Nic {
         PacketQueue[] qs = new PacketQueue[queues];
         int group = 0;
         int flags = 0;
+        // Toeplitz steering: the eBPF program with the indirection table in a map, which follows
+        // the stack's bucket moves (SteeringTable); if the kernel refuses it, the classic program,
+        // which steers by the initial table only
+        int type = options.fanout().kernelType();
+        SteeringTable table = null;
+        String problem = null;
+        int prog = -1;
+        if (options.fanout() == FanoutMode.TOEPLITZ) {
+            try {
+                table = SteeringTable.create(ifname, queues);
+                prog = table.loadProgram();
+                type = Packet.PACKET_FANOUT_EBPF;
+            } catch (RuntimeException e) {
+                problem = e.getMessage();
+                if (table != null) {
+                    table.close();
+                    table = null;
+                }
+            }
+        }
         try {
             for (int i = 0; i < queues; i++) {
                 int fd = Packet.openSocket();
                 try {
                     RingPair rings = configure(fd, ifname, ifindex, g, options, arena);
                     if (i == 0) {
-                        flags = createFanout(fd, options.fanout().kernelType(), ifname);
+                        flags = createFanout(fd, type, ifname);
                         group = Packet.fanout(fd) & 0xffff;
-                        if (options.fanout() == FanoutMode.TOEPLITZ) {
+                        if (table != null) {
+                            table.attachToFanout(fd, prog);
+                        } else if (options.fanout() == FanoutMode.TOEPLITZ) {
                             setSteering(fd, ToeplitzSteering.program(queues), ifname);
                         }
                     } else {
-                        Packet.joinFanout(fd, group, options.fanout().kernelType() | flags, ifname);
+                        Packet.joinFanout(fd, group, type | flags, ifname);
                     }
                     qs[i] = new PacketQueue(ifname, i, fd, rings.rx, rings.tx, options.txKickBatch(), mtu,
                             arena.allocate(8, 8));
@@ -181,6 +208,9 @@ public final class PacketNic implements Nic {
                 }
             }
         } catch (RuntimeException e) {
+            if (table != null) {
+                table.close();
+            }
             arena.close(); // unmaps the rings of the queues opened so far
             for (PacketQueue q : qs) {
                 if (q != null) {
@@ -192,8 +222,12 @@ public final class PacketNic implements Nic {
                 }
             }
             throw e;
+        } finally {
+            if (prog >= 0) {
+                Libc.close(prog); // the fanout group holds its own reference
+            }
         }
-        return new PacketNic(ifname, ifindex, mtu, options, group, qs, arena);
+        return new PacketNic(ifname, ifindex, mtu, options, group, qs, arena, table, problem);
     }
 
     /**
@@ -355,6 +389,25 @@ public final class PacketNic implements Nic {
         return options;
     }
 
+    /**
+     * Whether the fanout group steers with the eBPF program whose table follows the stack's
+     * bucket moves ({@link SteeringTable}); false for other modes, or when the kernel refused it
+     * ({@link #steeringProblem()}: then {@code toeplitz} uses the classic program, fixed table).
+     */
+    public boolean steering() {
+        return steering != null;
+    }
+
+    /** Why the eBPF steering is off although {@code toeplitz} asked for it, or null. */
+    public String steeringProblem() {
+        return steeringProblem;
+    }
+
+    @Override
+    public boolean steer(int bucket, int queue) {
+        return SteeringTable.steer(steering, bucket, queue);
+    }
+
     /** The fanout group id the kernel assigned (unique in this network namespace while open). */
     public int fanoutGroup() {
         return fanoutGroup;
@@ -412,6 +465,9 @@ public final class PacketNic implements Nic {
             return;
         }
         closed = true;
+        if (steering != null) {
+            steering.close();
+        }
         RuntimeException failure = null;
         try {
             arena.close();

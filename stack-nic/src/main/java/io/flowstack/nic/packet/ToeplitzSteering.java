@@ -110,7 +110,7 @@ public final class ToeplitzSteering {
     }
 
     /**
-     * The bucket program for the multi-queue TAP ({@code TapSteering}): the same hash of
+     * The bucket program for the eBPF steering of the TAP and of AF_PACKET ({@code SteeringTable}): the same hash of
      * (src, dst, sport, dport) for TCP and UDP and (src, dst) for fragments and every other
      * IPv4 datagram, returning {@code hash & 127}; 0 for a frame that is not IPv4. ICMP errors are
      * hashed by their outer addresses (they may then hop to the owner of the quoted flow): parsing
