@@ -37,7 +37,7 @@ import picocli.CommandLine.Spec;
         footerHeading = "%nExamples:%n",
         footer = {
             "  sudo ./stack rebalance                     # load per core",
-            "  sudo ./stack rebalance --name fs0 --move 5,17:1   # buckets 5, 17 to core 1",
+            "  sudo ./stack rebalance --name fs0 --move 4,16:1   # buckets 4, 16 to core 1",
             "  sudo ./stack rebalance --auto --window 2000   # measure 2 s, then even out",
             "",
             "Exit codes: 0 ok, 1 no instance answers or a move was refused, 2 usage error."
@@ -72,7 +72,7 @@ final class RebalanceCommand implements Callable<Integer>, ValidatedCommand {
             int colon = m.lastIndexOf(':');
             if (colon <= 0 || colon == m.length() - 1 || !m.substring(0, colon).matches("\\d+(,\\d+)*")
                     || !m.substring(colon + 1).matches("\\d+")) {
-                throw new ParameterException(spec.commandLine(), "--move wants BUCKETS:CORE, e.g. 5,17:1, got '" + m + "'");
+                throw new ParameterException(spec.commandLine(), "--move wants BUCKETS:CORE, e.g. 4,16:1, got '" + m + "'");
             }
         }
     }
