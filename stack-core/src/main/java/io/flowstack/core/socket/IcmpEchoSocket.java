@@ -67,6 +67,7 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
     private final Arena arena = Arena.ofShared();
     private final Rings.Ring<OneToOneRingBuffer>[] rx;
     private final MessageHandler[] readers;
+    private final PerCoreRingReader reader;
     /** Per core, written only by that core's netisr: replies dropped because its ring was full. */
     private final long[] ringFull;
     private final AtomicBoolean receiving = new AtomicBoolean();
@@ -75,7 +76,6 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
     private volatile boolean closed;
 
     // receive-call state, used only by the (single) receiving thread
-    private int nextRing;
     private Reply into;
 
     /** One received reply or error; filled in by {@link #receive}, reused by the caller. */
@@ -131,6 +131,7 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
             MemorySegment seg = rx[i].segment();
             readers[i] = (type, buffer, index, length) -> onMessage(type, seg, index, length);
         }
+        this.reader = new PerCoreRingReader(rx, readers);
     }
 
     /** The echo identifier of this socket (RFC 792). */
@@ -276,17 +277,7 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
     }
 
     private boolean readOne() {
-        int n = rx.length;
-        for (int i = 0; i < n; i++) {
-            int k = (nextRing + i) % n;
-            OneToOneRingBuffer r = rx[k].ring();
-            // a read that meets the wrap-around padding consumes it and returns 0: read again
-            if (r.read(readers[k], 1) > 0 || (r.size() > 0 && r.read(readers[k], 1) > 0)) {
-                nextRing = (k + 1) % n;
-                return true;
-            }
-        }
-        return false;
+        return reader.readOne();
     }
 
     private void onMessage(int type, MemorySegment m, int index, int length) {

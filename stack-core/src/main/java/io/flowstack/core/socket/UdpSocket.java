@@ -41,11 +41,11 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
     private final Rings.Ring<OneToOneRingBuffer>[] rx;
     private final AtomicBoolean receiving = new AtomicBoolean();
     private final MessageHandler[] readers;
+    private final PerCoreRingReader reader;
     private volatile Thread waiter;
     private volatile boolean closed;
 
     // receive-call state, used only by the (single) receiving thread
-    private int nextRing;
     private byte[] dst;
     private int dstOff;
     private int dstMax;
@@ -72,6 +72,7 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
                 }
             };
         }
+        this.reader = new PerCoreRingReader(rx, readers);
     }
 
     public int port() {
@@ -186,18 +187,7 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
     }
 
     private boolean readOne() {
-        int n = rx.length;
-        for (int i = 0; i < n; i++) {
-            int k = (nextRing + i) % n;
-            OneToOneRingBuffer r = rx[k].ring();
-            // A read that meets the wrap-around padding record consumes it and returns 0
-            // messages: read once more from the start of the ring.
-            if (r.read(readers[k], 1) > 0 || (r.size() > 0 && r.read(readers[k], 1) > 0)) {
-                nextRing = (k + 1) % n;
-                return true;
-            }
-        }
-        return false;
+        return reader.readOne();
     }
 
     private void onError(MemorySegment m, int index) {

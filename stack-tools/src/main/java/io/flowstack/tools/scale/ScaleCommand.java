@@ -265,14 +265,20 @@ public final class ScaleCommand implements Callable<Integer>, ValidatedCommand {
 
     /** Rate on N cores divided by the rate on 1 core, or NaN if either is missing. */
     static double ratio(List<ScaleBench.Result> results, ScaleBench.Test t, int n) {
+        return ratioOf(results, t, n, ScaleBench.Result::rate);
+    }
+
+    /** {@code metric} of test {@code t} on N cores divided by the same on 1 core, or NaN if either is missing. */
+    private static double ratioOf(List<ScaleBench.Result> results, ScaleBench.Test t, int n,
+                                  java.util.function.ToDoubleFunction<ScaleBench.Result> metric) {
         double one = Double.NaN;
         double many = Double.NaN;
         for (ScaleBench.Result r : results) {
             if (r.params().test() == t && r.params().cores() == 1) {
-                one = r.rate();
+                one = metric.applyAsDouble(r);
             }
             if (r.params().test() == t && r.params().cores() == n) {
-                many = r.rate();
+                many = metric.applyAsDouble(r);
             }
         }
         return many / one;
@@ -323,17 +329,7 @@ public final class ScaleCommand implements Callable<Integer>, ValidatedCommand {
 
     /** Operations per CPU-second on N cores divided by the same on 1 core. */
     static double cpuEfficiency(List<ScaleBench.Result> results, ScaleBench.Test t, int n) {
-        double one = Double.NaN;
-        double many = Double.NaN;
-        for (ScaleBench.Result r : results) {
-            if (r.params().test() == t && r.params().cores() == 1) {
-                one = r.ratePerCpuSecond();
-            }
-            if (r.params().test() == t && r.params().cores() == n) {
-                many = r.ratePerCpuSecond();
-            }
-        }
-        return many / one;
+        return ratioOf(results, t, n, ScaleBench.Result::ratePerCpuSecond);
     }
 
     private String json(List<ScaleBench.Result> results, ScaleBench.Layout lay) {
