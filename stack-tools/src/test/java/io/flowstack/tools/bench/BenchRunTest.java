@@ -249,19 +249,15 @@ class BenchRunTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("pairs")
     void stopEndsTheRunCleanlyWithWhatWasMeasured(Pair p) throws Exception {
-        BenchSpec spec = target(p, BenchSpec.rr("x", 1).withParallel(2)).withDuration(Duration.ofSeconds(30));
+        BenchSpec spec = target(p, BenchSpec.rr("x", 1).withParallel(2)).withDuration(Duration.ofSeconds(30))
+                .withInterval(Duration.ofMillis(100));
         BenchClient c = new BenchClient(spec, p.client().net(this));
-        Thread stopper = new Thread(() -> {
-            try {
-                Thread.sleep(500);
-            } catch (InterruptedException e) {
-                return;
+        // stop as soon as an interval has measured a transaction (the 30 s duration bounds the wait)
+        BenchResult r = c.run(interval -> {
+            if (interval.transactions() > 0) {
+                c.stop();
             }
-            c.stop();
         });
-        stopper.start();
-        BenchResult r = c.run(Sink.NONE);
-        stopper.join();
         assertTrue(r.ok(), p + ": " + r.summaryLines());
         assertEquals("stop", r.stoppedBy());
         assertTrue(r.transactions() > 0);
