@@ -275,6 +275,16 @@ final class CallbackEngine implements Engine {
             finished();
         }
 
+        /** Writes the run header announcing {@code count}; false (and the connection reset) if it did not fit. */
+        final boolean writeHeader(TcpChannel c, long count) {
+            byte[] h = spec.header(count).encode();
+            if (c.write(h, 0, h.length) != h.length) {
+                fail(c, "no room for the header");
+                return false;
+            }
+            return true;
+        }
+
         /** Protocol violation by the server: reset. */
         void fail(TcpChannel c, String what) {
             control.problem("connection " + index + ": " + what);
@@ -309,9 +319,7 @@ final class CallbackEngine implements Engine {
 
         @Override
         void begin(TcpChannel c) {
-            byte[] h = spec.header(0).encode();
-            if (c.write(h, 0, h.length) != h.length) {
-                fail(c, "no room for the header");
+            if (!writeHeader(c, 0)) {
                 return;
             }
             begun = true;
@@ -398,10 +406,7 @@ final class CallbackEngine implements Engine {
 
         @Override
         void begin(TcpChannel c) {
-            byte[] h = spec.header(quota).encode();
-            if (c.write(h, 0, h.length) != h.length) {
-                fail(c, "no room for the header");
-            }
+            writeHeader(c, quota);
         }
 
         @Override
@@ -449,9 +454,7 @@ final class CallbackEngine implements Engine {
 
         @Override
         void begin(TcpChannel c) {
-            byte[] h = spec.header(0).encode();
-            if (c.write(h, 0, h.length) != h.length) {
-                fail(c, "no room for the header");
+            if (!writeHeader(c, 0)) {
                 return;
             }
             begun = true;
@@ -584,9 +587,7 @@ final class CallbackEngine implements Engine {
         @Override
         public void onOpen(TcpChannel c) {
             ch = c;
-            byte[] h = spec.header(0).encode();
-            if (c.write(h, 0, h.length) != h.length) {
-                fail(c, "no room for the header");
+            if (!writeHeader(c, 0)) {
                 return;
             }
             writeRequest(c);
