@@ -47,6 +47,7 @@ class TcpPacketTest {
     TcpListener listener;
     TcpConnection conn;
     int iss; // the stack's ISS
+    int stackWscale; // the window scale the stack announced in its SYN-ACK
     int peerNxt; // next sequence number the peer sends
     int ipId = 1;
     int tsVal = 5000;
@@ -108,6 +109,7 @@ class TcpPacketTest {
         assertTrue(synAck.has(SYN | ACK));
         assertEquals(PEER_ISS + 1, synAck.ack());
         iss = synAck.seq();
+        stackWscale = Math.max(0, synAck.wscale());
         peerNxt = PEER_ISS + 1;
         assertTrue(send(frame(ACK, peerNxt, iss + 1, 512, ts(), new byte[0])).isEmpty());
         conn = listener.accept(0, TimeUnit.MILLISECONDS);
@@ -636,6 +638,100 @@ class TcpPacketTest {
     }
 
     // ================================================================== resets and challenges
+
+    /**
+     * RFC 9293 3.10.7.4 "first, check sequence number": which segments' ACKs count when the two
+     * ends disagree about the window, and how a disagreement cannot become an ACK loop (two
+     * ends answering each other's unacceptable ACKs forever; seen under load with bucket moves
+     * in RebalanceUnderLoadTest: 70,000 segments out of window and a connection stuck for 30 s).
+     */
+    @Nested
+    class AckAcceptance {
+        /** Unacknowledged bytes of the one connection, as `stack stats` shows them. */
+        int unacked() {
+            return h.stack.snapshot().connections().get(0).unacked();
+        }
+
+        @Test
+        void aBareAckOnTheRightEdgeOfOurWindowIsAcceptedAndItsAckProcessed() {
+            start(b -> {});
+            establish();
+            byte[] d = random(1000);
+            conn.write(d, 0, d.length);
+            List<TcpSeg> out = tcp(h.run());
+            assertEquals(1, out.size());
+            assertEquals(1000, unacked());
+            // the peer filled our window and we lost its last segments: its ACKs now carry the right edge
+            int rightEdge = out.get(0).ack() + (out.get(0).window() << stackWscale);
+            send(frame(ACK, rightEdge, iss + 1 + 1000, 512, ts(), new byte[0]));
+            assertEquals(0, h.total(Stat.TCP_OUT_OF_WINDOW), h.stack::countersReport);
+            assertEquals(0, unacked(), "the ACK was processed");
+        }
+
+        @Test
+        void withAZeroWindowADataSegmentAtRcvNxtHasItsAckProcessedAndItsDataDropped() {
+            start(b -> b.tcpReceiveBufferBytes(4096));
+            establish();
+            byte[] fill = random(4096);
+            List<TcpSeg> r = new ArrayList<>();
+            for (int off = 0; off < fill.length; off += 1448) {
+                int len = Math.min(1448, fill.length - off);
+                r.addAll(send(frame(ACK | PSH, peerNxt, iss + 1, 512, ts(), Arrays.copyOfRange(fill, off, off + len))));
+                peerNxt += len;
+            }
+            r.addAll(tcp(h.advance(200 * MS)));
+            assertEquals(0, r.get(r.size() - 1).window(), "the application reads nothing: window 0");
+            byte[] d = random(1000);
+            conn.write(d, 0, d.length);
+            assertEquals(1, tcp(h.run()).size());
+            assertEquals(1000, unacked());
+            // the peer's next segment (a zero-window probe, or data it sent before it saw the 0) acks ours
+            List<TcpSeg> answer = send(frame(ACK | PSH, peerNxt, iss + 1 + 1000, 512, ts(), random(100)));
+            assertEquals(0, unacked(), "RFC 9293 3.10.7.4: the ACK of a segment into a zero window counts");
+            assertEquals(1, answer.size(), "the data is answered with an ACK");
+            assertEquals(peerNxt, answer.get(0).ack(), "and not accepted: no room");
+            assertArrayEquals(fill, read(4096));
+        }
+
+        @Test
+        void afterATimeoutBareAcksCarrySndMaxNotTheRetransmissionPoint() {
+            start(b -> {});
+            establish();
+            byte[] d = random(3 * 1448);
+            conn.write(d, 0, d.length);
+            assertEquals(3, tcp(h.run()).size());
+            List<TcpSeg> rto = new ArrayList<>();
+            for (int i = 0; i < 50 && h.total(Stat.TCP_RTO) == 0; i++) {
+                rto = tcp(h.advance(100 * MS)); // a tail loss probe may come first (RFC 8985)
+            }
+            assertEquals(1, h.total(Stat.TCP_RTO));
+            assertEquals(iss + 1, rto.get(0).seq(), "go-back: the first segment again");
+            // out-of-order data from the peer: answered at once with a duplicate ACK
+            List<TcpSeg> dup = send(frame(ACK | PSH, peerNxt + 100, iss + 1, 512, ts(), random(100)));
+            assertEquals(1, dup.size());
+            assertEquals(0, dup.get(0).data().length);
+            assertEquals(iss + 1 + 3 * 1448, dup.get(0).seq(),
+                    "SND.MAX (BSD tcp_output): the peer has seen up to there; SND.NXT would be below its window");
+        }
+
+        @Test
+        void repliesToUnacceptableBareAcksAreLimitedSoTwoEndsCannotLoop() {
+            start(b -> {});
+            establish();
+            int below = peerNxt - 1000; // the peer's ACKs sit below our window (it went back)
+            assertEquals(1, send(frame(ACK, below, iss + 1, 512, ts(), new byte[0])).size(), "the first is answered");
+            for (int i = 0; i < 20; i++) {
+                assertTrue(send(frame(ACK, below, iss + 1, 512, ts(), new byte[0])).isEmpty(), "reply " + i);
+            }
+            assertEquals(21, h.total(Stat.TCP_OUT_OF_WINDOW));
+            assertEquals(20, h.total(Stat.TCP_OOW_ACK_LIMITED));
+            // old data is always answered: its sender may be retransmitting because our ACK was lost
+            assertEquals(1, send(frame(ACK | PSH, below, iss + 1, 512, ts(), random(100))).size());
+            h.advance(500 * MS);
+            assertEquals(1, send(frame(ACK, below, iss + 1, 512, ts(), new byte[0])).size(),
+                    "after 500 ms (Linux tcp_invalid_ratelimit) one more is answered");
+        }
+    }
 
     @Nested
     class Resets {

@@ -58,6 +58,7 @@ public final class Tcb {
     int rcvNxt;
     int rcvWscale; // our shift
     int rcvAdv; // right edge of the window we advertised (never moves left)
+    long lastOowAckAt = Long.MIN_VALUE / 2; // last ACK sent in reply to an unacceptable bare ACK
     int lastAckSent; // RFC 7323 Last.ACK.sent
     boolean finReceived;
     final OutOfOrder ooo = new OutOfOrder();

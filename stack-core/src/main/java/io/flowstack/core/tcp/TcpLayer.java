@@ -64,6 +64,8 @@ public final class TcpLayer {
     private Int2IntHashMap movedToOld = new Int2IntHashMap(-1);
     private long movedRotateAt;
     private static final long MOVED_GENERATION_NANOS = TimeUnit.SECONDS.toNanos(30);
+    /** Linux's net.ipv4.tcp_invalid_ratelimit default: replies to unacceptable bare ACKs. */
+    static final long OOW_ACK_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
     public TcpLayer(Netisr netisr, Isn isn) {
         this.n = netisr;
@@ -661,6 +663,26 @@ public final class TcpLayer {
         return true;
     }
 
+    /**
+     * RFC 9293 3.10.7.4 "first: check sequence number", with its "special allowance" for ACKs
+     * when the window is zero, as Linux applies it (tcp_sequence): a segment is acceptable if it
+     * starts no later than the right edge we advertised and ends no earlier than RCV.NXT. So a
+     * bare ACK sitting exactly on the right edge (a peer that filled our window, whose last
+     * segments we lost) and a data segment at RCV.NXT into a zero window have their ACK field
+     * processed; data beyond the window is trimmed by {@link #receiveData}. Refusing these
+     * ACKs leaves a sender that filled the window unable to tell us anything.
+     */
+    private static boolean acceptable(Tcb t, int seq, int segLen, int rcvWnd) {
+        if (segLen == 0) {
+            return Seq.le(t.rcvNxt, seq) && Seq.le(seq, t.rcvNxt + rcvWnd);
+        }
+        if (rcvWnd == 0) {
+            return seq == t.rcvNxt;
+        }
+        return Seq.inWindow(seq, t.rcvNxt, t.rcvNxt + rcvWnd)
+                || Seq.inWindow(seq + segLen - 1, t.rcvNxt, t.rcvNxt + rcvWnd);
+    }
+
     /** RFC 9293 3.10.7.4: every state after SYN-SENT. */
     private void segmentArrives(Tcb t, MemorySegment s, long th, int tlen, int doff) {
         t.lastActivityNanos = n.now();
@@ -683,13 +705,7 @@ public final class TcpLayer {
         // first: check sequence number (RFC 9293 3.10.7.4 "first")
         int segLen = dataLen + ((flags & Tcp.SYN) != 0 ? 1 : 0) + ((flags & Tcp.FIN) != 0 ? 1 : 0);
         int rcvWnd = Math.max(0, t.rcvAdv - t.rcvNxt);
-        boolean acceptable;
-        if (segLen == 0) {
-            acceptable = rcvWnd == 0 ? seq == t.rcvNxt : Seq.inWindow(seq, t.rcvNxt, t.rcvNxt + rcvWnd);
-        } else {
-            acceptable = rcvWnd > 0 && (Seq.inWindow(seq, t.rcvNxt, t.rcvNxt + rcvWnd)
-                    || Seq.inWindow(seq + segLen - 1, t.rcvNxt, t.rcvNxt + rcvWnd));
-        }
+        boolean acceptable = acceptable(t, seq, segLen, rcvWnd);
         if ((flags & Tcp.SYN) != 0 && seq == t.irs) {
             if (t.state == Tcb.SYN_RECEIVED && (flags & Tcp.ACK) == 0) {
                 // retransmitted SYN: answer with our SYN-ACK again
@@ -702,14 +718,21 @@ public final class TcpLayer {
             flags &= ~Tcp.SYN;
             seq++;
             segLen--;
-            acceptable = segLen == 0 ? (rcvWnd == 0 ? seq == t.rcvNxt : Seq.inWindow(seq, t.rcvNxt, t.rcvNxt + rcvWnd))
-                    : rcvWnd > 0 && (Seq.inWindow(seq, t.rcvNxt, t.rcvNxt + rcvWnd)
-                    || Seq.inWindow(seq + segLen - 1, t.rcvNxt, t.rcvNxt + rcvWnd));
+            acceptable = acceptable(t, seq, segLen, rcvWnd);
         }
         if (!acceptable) {
             if ((flags & Tcp.RST) == 0) {
                 n.counters().inc(Stat.TCP_OUT_OF_WINDOW);
-                t.ackNow = true;
+                // RFC 9293 3.10.7.4: answer with an ACK; but a bare ACK answering a bare ACK is
+                // how two ends that disagree about the window ping-pong forever (an ACK loop):
+                // at most one such reply per 500 ms per connection, as Linux does
+                // (tcp_oow_rate_limited, net.ipv4.tcp_invalid_ratelimit). Data is always answered.
+                if (segLen > 0 || n.now() - t.lastOowAckAt >= OOW_ACK_INTERVAL_NANOS) {
+                    t.lastOowAckAt = n.now();
+                    t.ackNow = true;
+                } else {
+                    n.counters().inc(Stat.TCP_OOW_ACK_LIMITED);
+                }
             }
             return;
         }
@@ -1295,7 +1318,7 @@ public final class TcpLayer {
             }
             // Not deferred to the rollup: every out-of-order segment must produce its own
             // duplicate ACK, or the sender never counts the three it needs.
-            sendData(t, t.sndNxt, 0, Tcp.ACK);
+            sendData(t, ackSeq(t), 0, Tcp.ACK);
         }
     }
 
@@ -1474,6 +1497,19 @@ public final class TcpLayer {
 
     // ================================================================== output
 
+    /**
+     * Sequence number of a bare ACK. Not SND.NXT, which points back at SND.UNA while a timeout
+     * resends old data: the peer has had those bytes, would find the ACK below its window and
+     * drop it (answering with an ACK of its own). BSD's tcp_output uses SND.MAX ("for ACK only
+     * packets ... we want the sequence number of the next unsent octet"); Linux's
+     * tcp_acceptable_seq the same, capped at the peer's right edge if it shrank its window, so
+     * the ACK stays acceptable under RFC 9293 3.10.7.4.
+     */
+    private static int ackSeq(Tcb t) {
+        int edge = t.sndUna + t.sndWnd;
+        return Seq.le(t.sndMax, edge) ? t.sndMax : edge;
+    }
+
     /** Ring position of sequence number {@code seq} in the send ring. */
     private static long pos(Tcb t, int seq) {
         return t.sndUnaPos + (seq - t.sndUna);
@@ -1558,7 +1594,7 @@ public final class TcpLayer {
             }
         }
         if (!sent && (t.ackNow || windowUpdateDue(t))) {
-            sendData(t, t.sndNxt, 0, Tcp.ACK);
+            sendData(t, ackSeq(t), 0, Tcp.ACK);
         }
         if (sent || t.acked || t.tlpAt == 0) {
             armLossProbe(t);
