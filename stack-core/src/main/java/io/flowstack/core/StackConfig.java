@@ -37,6 +37,11 @@ public final class StackConfig {
     public final int appRingBytes;
     public final int udpReceiveBufferBytes;
     public final int rxBatch;
+    /**
+     * Bytes each core may keep of frames held while a bucket that moved to it settles
+     * (docs/REBALANCING.md); its NIC queue is not read while less than half is free.
+     */
+    public final int moveHoldBytes;
     public final int tcpSendBufferBytes;
     public final int tcpReceiveBufferBytes;
     public final int tcpSynBacklog;
@@ -83,6 +88,7 @@ public final class StackConfig {
         this.appRingBytes = b.appRingBytes;
         this.udpReceiveBufferBytes = b.udpReceiveBufferBytes;
         this.rxBatch = b.rxBatch;
+        this.moveHoldBytes = b.moveHoldBytes;
         this.tcpSendBufferBytes = b.tcpSendBufferBytes;
         this.tcpReceiveBufferBytes = b.tcpReceiveBufferBytes;
         this.tcpSynBacklog = b.tcpSynBacklog;
@@ -148,6 +154,7 @@ public final class StackConfig {
         private int appRingBytes = 1 << 20;
         private int udpReceiveBufferBytes = 1 << 18;
         private int rxBatch = 32;
+        private int moveHoldBytes = 1 << 20;
         private int tcpSendBufferBytes = 1 << 20;
         private int tcpReceiveBufferBytes = 1 << 20;
         private int tcpSynBacklog = 256;
@@ -193,6 +200,7 @@ public final class StackConfig {
         public Builder appRingBytes(int v) { appRingBytes = v; return this; }
         public Builder udpReceiveBufferBytes(int v) { udpReceiveBufferBytes = v; return this; }
         public Builder rxBatch(int v) { rxBatch = v; return this; }
+        public Builder moveHoldBytes(int v) { moveHoldBytes = v; return this; }
         public Builder tcpSendBufferBytes(int v) { tcpSendBufferBytes = v; return this; }
         public Builder tcpReceiveBufferBytes(int v) { tcpReceiveBufferBytes = v; return this; }
         public Builder tcpSynBacklog(int v) { tcpSynBacklog = v; return this; }
@@ -234,6 +242,9 @@ public final class StackConfig {
             if (Integer.bitCount(tcpSendBufferBytes) != 1 || tcpSendBufferBytes < 4096
                     || Integer.bitCount(tcpReceiveBufferBytes) != 1 || tcpReceiveBufferBytes < 4096) {
                 throw new IllegalArgumentException("TCP buffers must be powers of two >= 4 KiB");
+            }
+            if (moveHoldBytes < (1 << 18)) {
+                throw new IllegalArgumentException("the move hold buffer must be >= 256 KiB");
             }
             io.flowstack.core.tcp.CongestionControl.of(tcpCongestionControl); // validates the name
             if (Ethernet_isGroup(mac)) {

@@ -58,7 +58,11 @@ class BucketMoveTest {
 
     /** A stack of {@code cores} cores with one connection from the peer, established on core 0. */
     void open(int cores) {
-        h = new StackHarness(cores);
+        open(cores, b -> {});
+    }
+
+    void open(int cores, java.util.function.Consumer<StackConfig.Builder> tweak) {
+        h = new StackHarness(cores, tweak);
         h.arpFromPeer(0);
         listener = h.stack.tcpListen(PORT, 16);
         for (int p = 40000; ; p++) {
@@ -264,6 +268,47 @@ class BucketMoveTest {
         }
         for (int c = 0; c < 3; c++) {
             assertEquals(1, h.stack.netisr(c).table().owner(bucket), "core " + c + "'s replica");
+        }
+    }
+
+    /**
+     * The old owner is slow to send its mark back (on a busy machine it may not run for
+     * milliseconds) while the flow keeps arriving on the new owner's queue: the new owner stops
+     * reading its queue when the hold buffer is half used, instead of dropping what it read, and
+     * reads on once the mark has come; every byte arrives, in order.
+     */
+    @Test
+    void theNewOwnersQueueWaitsInsteadOfDroppingWhenTheHoldBufferFills() {
+        h.close();
+        open(2, b -> b.moveHoldBytes(1 << 18).tcpReceiveBufferBytes(1 << 20));
+        final int frames = 400;
+        final int size = 1000; // 400 kB: more than the 256 KiB hold buffer
+        h.stack.moveBucketAsync(bucket, 1, moveResults::add);
+        poll(0); // core 0 lets the bucket go
+        poll(1); // ADOPT: core 1 holds its own queue's frames of the bucket until its mark is back
+        byte[][] d = new byte[frames][];
+        for (int i = 0; i < frames; i++) {
+            d[i] = random(size);
+            h.inject(1, frame(ACK | PSH, peerNxt + i * size, iss + 1, d[i]));
+        }
+        for (int i = 0; i < 50; i++) {
+            poll(1); // core 0 is not polled: no mark comes back
+        }
+        long held = h.stack.counters(1).get(Stat.MOVE_HELD);
+        assertTrue(held > 0 && held < frames, "some frames held, not all read: " + held);
+        assertEquals(0, h.total(Stat.MOVE_HOLD_FULL), "nothing dropped" + h.stack.countersReport());
+        assertTrue(h.nic.q(1).inbound.size() > 0, "the rest waits in the NIC queue");
+        assertEquals(1, h.stack.counters(1).get(Stat.MOVE_RX_PAUSED), "one wait, counted once");
+        assertTrue(moveResults.isEmpty());
+
+        h.run(); // core 0 sends the mark back: the held frames go, then core 1 reads its queue again
+        assertEquals(1, moveResults.size());
+        assertNull(moveResults.get(0));
+        assertTrue(h.nic.q(1).inbound.isEmpty());
+        assertEquals(0, h.total(Stat.MOVE_HOLD_FULL));
+        assertEquals(0, h.total(Stat.TCP_OOO_SEGMENTS), h.stack::countersReport);
+        for (byte[] x : d) {
+            assertArrayEquals(x, read(size));
         }
     }
 

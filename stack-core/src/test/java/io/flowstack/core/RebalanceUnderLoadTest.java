@@ -80,6 +80,23 @@ class RebalanceUnderLoadTest {
         return stacks.counters();
     }
 
+    /** Connections, settling buckets and held bytes of both stacks, to find where a flow stopped. */
+    private String diagnosis() {
+        StringBuilder b = new StringBuilder();
+        for (FlowStack s : List.of(server, client)) {
+            b.append(s == server ? "server" : "client").append(" connections:\n");
+            for (var c : s.snapshot().connections()) {
+                b.append("  ").append(c).append('\n');
+            }
+            for (int core = 0; core < CORES; core++) {
+                int cc = core;
+                b.append("  core ").append(core).append(" settling ")
+                        .append((int) s.call(cc, n -> n.bucketsSettling())).append('\n');
+            }
+        }
+        return b.toString();
+    }
+
     /** Echo on the netisr; per-core tallies written only by that core's thread. */
     static final class CallbackEcho implements TcpHandler {
         final long[] live = new long[CORES];
@@ -189,7 +206,13 @@ class RebalanceUnderLoadTest {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(3)); // pacing: a move every few ms
         }
         for (Future<Long> f : results) {
-            assertEquals(BYTES, f.get(90, TimeUnit.SECONDS), "every byte echoed" + report());
+            long echoed;
+            try {
+                echoed = f.get(90, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                throw new AssertionError("a connection failed: " + e + report() + diagnosis(), e);
+            }
+            assertEquals(BYTES, echoed, "every byte echoed" + report());
         }
         pool.shutdown();
         System.out.printf("rebalancing under load: %d moves during %d x %d MB echoed; connections moved"
@@ -200,6 +223,7 @@ class RebalanceUnderLoadTest {
                 server.total(Stat.TCP_DOORBELLS_FORWARDED) + client.total(Stat.TCP_DOORBELLS_FORWARDED),
                 server.total(Stat.TCP_OOO_SEGMENTS) + client.total(Stat.TCP_OOO_SEGMENTS),
                 server.total(Stat.TCP_RETRANSMITS) + client.total(Stat.TCP_RETRANSMITS));
+        System.out.println(report());
         assertTrue(moves >= 20, "the connections moved while they ran (" + moves + " moves)");
         assertTrue(server.total(Stat.TCP_MIGRATED_IN) + client.total(Stat.TCP_MIGRATED_IN) >= 20, report());
         for (FlowStack s : List.of(server, client)) {

@@ -37,7 +37,6 @@ import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
  * <p>Owned by: its netisr (every method runs on that thread).
  */
 final class BucketMoves {
-    private static final int HOLD_BYTES = 512 * 1024;
     private static final int RECORD_HEADER = 16; // [bucket][source][type][len]
 
     private final Netisr n;
@@ -46,21 +45,27 @@ final class BucketMoves {
     private final int[] pendingCount; // per bucket
     private final Migration[] incoming; // per bucket: the move waiting for its marks
     private int settling; // buckets with marks owed
+    private final int holdBytes;
+    private final int batchBytes; // the most one NIC read can add to the hold buffer
     private final MemorySegment held;
     private final MemorySegment releasing;
     private int heldBytes;
+    private boolean wasPaused; // at the last NIC read: counts each wait once
     private final ArrayDeque<int[]>[] deferred; // per target: control messages the ring refused
     private int deferredCount;
 
     @SuppressWarnings("unchecked")
-    BucketMoves(Netisr n, Arena arena, int cores, int buckets) {
+    BucketMoves(Netisr n, Arena arena, int cores, int buckets, int holdBytes, int rxBatch, int rxSlot) {
         this.n = n;
         this.cores = cores;
         this.pending = new byte[buckets * cores];
         this.pendingCount = new int[buckets];
         this.incoming = new Migration[buckets];
-        this.held = arena.allocate(HOLD_BYTES, 64);
-        this.releasing = arena.allocate(HOLD_BYTES, 64);
+        this.batchBytes = rxBatch * (RECORD_HEADER + ((rxSlot + 7) & ~7));
+        // half for the NIC (which waits when it is used up), half for frames from other cores
+        this.holdBytes = Math.max(holdBytes, 4 * batchBytes);
+        this.held = arena.allocate(this.holdBytes, 64);
+        this.releasing = arena.allocate(this.holdBytes, 64);
         this.deferred = new ArrayDeque[cores];
         for (int i = 0; i < cores; i++) {
             deferred[i] = new ArrayDeque<>();
@@ -155,10 +160,35 @@ final class BucketMoves {
         return settling > 0 && pending[bucket * cores + source] != 0;
     }
 
-    /** Keeps a frame until its source's mark arrives; a full hold buffer drops it (counted). */
+    /**
+     * Whether this core may read a batch from its NIC queue now. While buckets settle, the NIC
+     * waits (its frames stay queued in the NIC) when one more batch could take the hold buffer
+     * past half: the other half is for frames from other cores' rings, which cannot wait, since
+     * a ring also carries the marks that empty the buffer. The NIC's frames are never dropped
+     * for want of hold space, and the wait lasts until the old owners' marks come back.
+     */
+    boolean mayReadNic() {
+        boolean pause = rxPaused();
+        if (pause && !wasPaused) {
+            n.counters().inc(Stat.MOVE_RX_PAUSED);
+        }
+        wasPaused = pause;
+        return !pause;
+    }
+
+    /** Whether the NIC queue must wait now: one more batch could fill the NIC's half of the buffer. */
+    boolean rxPaused() {
+        return heldBytes > 0 && heldBytes + batchBytes > holdBytes / 2;
+    }
+
+    /**
+     * Keeps a frame until its source's mark arrives. A frame from another core's ring that finds
+     * the buffer full is dropped and counted (TCP retransmits it); the NIC's never do, as
+     * {@link #mayReadNic} keeps room for a whole batch.
+     */
     void hold(int bucket, int source, int type, MemorySegment s, long off, int len) {
         int need = RECORD_HEADER + ((len + 7) & ~7);
-        if (heldBytes + need > HOLD_BYTES) {
+        if (heldBytes + need > holdBytes) {
             n.counters().inc(Stat.MOVE_HOLD_FULL);
             return;
         }

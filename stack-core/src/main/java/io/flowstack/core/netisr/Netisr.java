@@ -137,7 +137,8 @@ public final class Netisr implements Agent {
         this.udp = new UdpLayer(this);
         this.tcp = new TcpLayer(this, isn);
         this.bucketPackets = new long[table.size()];
-        this.moves = new BucketMoves(this, arena, config.cores, table.size());
+        this.moves = new BucketMoves(this, arena, config.cores, table.size(), config.moveHoldBytes,
+                config.rxBatch, slot);
         MemorySegment appSeg = appRing.segment();
         this.appHandler = (type, buffer, index, length) -> onAppMessage(type, appSeg, index, length);
         queue.readyNotifier(this::wake);
@@ -240,7 +241,7 @@ public final class Netisr implements Agent {
         ownership.check();
         this.now = nowNanos;
         int work = 0;
-        int n = queue.receive(rxBatch);
+        int n = moves.mayReadNic() ? queue.receive(rxBatch) : 0;
         for (int i = 0; i < n; i++) {
             try {
                 inputFrame(rxBatch.slot(i), 0, rxBatch.length(i));
@@ -576,7 +577,8 @@ public final class Netisr implements Agent {
                 return true;
             }
         }
-        return appRing.ring().size() > 0 || !commands.isEmpty() || queue.rxReady() || moves.hasDeferred();
+        return appRing.ring().size() > 0 || !commands.isEmpty() || moves.hasDeferred()
+                || (queue.rxReady() && !moves.rxPaused()); // a paused NIC waits for a ring's mark
     }
 
     /**
@@ -595,7 +597,7 @@ public final class Netisr implements Agent {
         int timeoutMs = (int) Math.min(100, Math.max(waitNanos > 0 ? 1 : 0, waitNanos / 1_000_000));
         int fd = queue.pollFd();
         poller.set(0, wakeFd.fd(), Poller.POLLIN);
-        if (fd >= 0) {
+        if (fd >= 0 && !moves.rxPaused()) {
             poller.set(1, fd, Poller.POLLIN);
             poller.count(2);
             poller.poll(timeoutMs);

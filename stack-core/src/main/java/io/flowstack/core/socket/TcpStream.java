@@ -84,14 +84,18 @@ public final class TcpStream {
             return true;
         }
         doorbell = true;
-        int index = owner.appRing().tryClaim(Netisr.MSG_TCP_DOORBELL, 4);
+        // Read once: the connection may move to another core meanwhile (its bucket moved), and
+        // a claim must be committed on the ring it was made on. A doorbell that reaches the old
+        // owner is forwarded (docs/REBALANCING.md).
+        Netisr n = owner;
+        int index = n.appRing().tryClaim(Netisr.MSG_TCP_DOORBELL, 4);
         if (index < 0) {
             doorbell = false;
             return false;
         }
-        Bytes.i32(owner.appRingSegment(), index, id);
-        owner.appRing().commit(index);
-        owner.wake();
+        Bytes.i32(n.appRingSegment(), index, id);
+        n.appRing().commit(index);
+        n.wake();
         return true;
     }
 
