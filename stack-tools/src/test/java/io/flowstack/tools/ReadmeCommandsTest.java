@@ -1,5 +1,6 @@
 package io.flowstack.tools;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -48,6 +49,19 @@ class ReadmeCommandsTest {
             }
         }
         return commands;
+    }
+
+    /**
+     * Issue 2 point 2 / issue 5 point 7: the README's first lines give exactly two commands, the
+     * main job and all the tests, in its first code block, before any other text of substance.
+     */
+    @Test
+    void theFirstLinesGiveExactlyTheTwoCommands() throws IOException {
+        List<String> lines = Files.readAllLines(Path.of("../README.md"));
+        int open = lines.indexOf("```sh");
+        assertTrue(open >= 0 && open < 8, "a shell block within the first lines: " + lines.subList(0, 8));
+        int close = lines.subList(open + 1, lines.size()).indexOf("```") + open + 1;
+        assertEquals(List.of("./stack demo", "./stack test"), lines.subList(open + 1, close));
     }
 
     @Test

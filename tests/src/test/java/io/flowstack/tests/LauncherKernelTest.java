@@ -1,0 +1,159 @@
+package io.flowstack.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.flowstack.tests.NamespaceLab.Result;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 2 point 1: the {@code ./stack} launcher, run by bash in a clean environment ({@code env
+ * -i}) from a copy of the checkout's layout (the script, a symlink to the built stack-tools, a
+ * build stamp), with a PATH that holds only the tools it needs, so which JDK and Maven it can
+ * find is decided here: it passes over a JAVA_HOME older than 22 for a newer JDK, says in one
+ * line what is missing when there is none (exit 2), builds when a source is newer than its last
+ * build, and runs a command that calls the kernel through FFM without any JVM warning.
+ */
+@Timeout(120)
+class LauncherKernelTest {
+    private static final Path REPO = Path.of(System.getProperty("user.dir")).toAbsolutePath().getParent();
+    private static final Duration RUN = Duration.ofSeconds(60);
+    /** What the script runs besides bash builtins (no java, no mvn). */
+    private static final List<String> TOOLS = List.of("bash", "sed", "readlink", "dirname", "find", "flock",
+            "mktemp", "date", "touch", "rm");
+
+    @TempDir
+    Path dir;
+    private Path root;
+    private Path bin;
+    private Path oldJdk;
+    private Path oldOnly;
+    private Path jvms;
+    private final Path newJdk = Path.of(System.getProperty("java.home"));
+    private CliLab lab;
+
+    @BeforeEach
+    void layout() throws IOException {
+        assertTrue(Files.isRegularFile(REPO.resolve("stack")), "the checkout's root is " + REPO);
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        root = Files.createDirectory(dir.resolve("checkout"));
+        Files.copy(REPO.resolve("stack"), root.resolve("stack"));
+        Files.createSymbolicLink(root.resolve("stack-tools"), REPO.resolve("stack-tools"));
+        Files.createFile(root.resolve(".stack-build-stamp"));
+        bin = Files.createDirectory(dir.resolve("bin"));
+        for (String tool : TOOLS) {
+            Path found = null;
+            for (String d : List.of("/usr/bin", "/bin", "/usr/sbin", "/sbin")) {
+                if (Files.isExecutable(Path.of(d, tool))) {
+                    found = Path.of(d, tool);
+                    break;
+                }
+            }
+            assertTrue(found != null, tool + " is installed");
+            Files.createSymbolicLink(bin.resolve(tool), found);
+        }
+        // a JDK 17 as the machine's default one looks: a release file and a java that says its version
+        oldJdk = Files.createDirectories(dir.resolve("jdk-17"));
+        Files.writeString(oldJdk.resolve("release"), "JAVA_VERSION=\"17.0.9\"\n");
+        Path java = Files.createDirectories(oldJdk.resolve("bin")).resolve("java");
+        Files.writeString(java, "#!/bin/sh\necho 'openjdk version \"17.0.9\" 2023-10-17' >&2\nexit 1\n");
+        Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
+        oldOnly = Files.createDirectories(dir.resolve("jvm-old"));
+        Files.createSymbolicLink(oldOnly.resolve("java-17"), oldJdk);
+        jvms = Files.createDirectories(dir.resolve("jvm"));
+        Files.createSymbolicLink(jvms.resolve("java-17"), oldJdk);
+        Files.createSymbolicLink(jvms.resolve("jdk-new"), newJdk);
+    }
+
+    @AfterEach
+    void close() {
+        if (lab != null) {
+            lab.close();
+        }
+    }
+
+    /** {@code env -i PATH=bin JAVA_HOME=javaHome FLOWSTACK_JVM_DIR=jvmDir bash checkout/stack args}. */
+    private List<String> launcher(Path javaHome, Path jvmDir, String... args) {
+        List<String> cmd = new ArrayList<>(List.of("env", "-i", "PATH=" + bin, "HOME=" + dir,
+                "JAVA_HOME=" + javaHome, "FLOWSTACK_JVM_DIR=" + jvmDir, bin.resolve("bash").toString(),
+                root.resolve("stack").toString()));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    private static List<String> lines(String text) {
+        return text.lines().filter(l -> !l.isBlank()).toList();
+    }
+
+    @Test
+    void withoutAJdk22ItSaysWhatIsMissingInOneLineAndExits2() {
+        Result r = NamespaceLab.run(launcher(oldJdk, oldOnly, "--help"), RUN, null);
+        assertEquals(2, r.exit(), r::toString);
+        assertEquals("", r.stdout(), r::toString);
+        List<String> err = lines(r.stderr());
+        assertEquals(1, err.size(), r::toString);
+        assertTrue(err.get(0).startsWith("stack: needs a JDK >= 22 (JAVA_HOME=" + oldJdk + " is 17"), err.get(0));
+        assertTrue(err.get(0).endsWith("install one (JDK 25 is used here: temurin-25-jdk) or set JAVA_HOME to it"),
+                err.get(0));
+    }
+
+    @Test
+    void aJavaHomeOlderThan22IsPassedOverForANewerJdkAndHelpPrintsNoWarning() {
+        Result r = NamespaceLab.run(launcher(oldJdk, jvms, "--help"), RUN, null);
+        assertEquals(0, r.exit(), r::toString);
+        assertEquals("", r.stderr(), "nothing but the help: no JVM warning, no build");
+        for (String command : List.of("demo", "endpoint", "bench", "stats", "ping", "replay", "rebalance")) {
+            assertTrue(r.stdout().contains(command), command + " in " + r.stdout());
+        }
+    }
+
+    @Test
+    void aSourceNewerThanTheLastBuildIsBuiltFirst() throws IOException {
+        Path stamp = root.resolve(".stack-build-stamp");
+        Path source = Files.createDirectories(root.resolve("stack-new/src/main/java")).resolve("New.java");
+        Files.writeString(source, "class New {}\n");
+        Files.setLastModifiedTime(stamp, FileTime.from(Instant.now().minusSeconds(60)));
+        // no mvn on PATH: the launcher says so when it decides to build, and only then
+        Result r = NamespaceLab.run(launcher(newJdk, jvms, "--help"), RUN, null);
+        assertEquals(2, r.exit(), r::toString);
+        assertEquals(List.of("stack: Maven (mvn) is needed to build flowstack: install it (apt-get install maven)"),
+                lines(r.stderr()));
+        Files.setLastModifiedTime(stamp, FileTime.from(Instant.now().plusSeconds(1)));
+        Result built = NamespaceLab.run(launcher(newJdk, jvms, "--help"), RUN, null);
+        assertEquals(0, built.exit(), "the stamp is newer than every source: no build" + built);
+    }
+
+    /**
+     * A command that opens /dev/net/tun and asks for a TAP (FFM open and ioctl) as root without
+     * CAP_NET_ADMIN, in a private namespace: the kernel refuses, and the one line saying so is all
+     * that reaches the terminal (native access is enabled, so the JVM warns of nothing).
+     */
+    @Test
+    void aCommandThatCallsTheKernelThroughFfmPrintsOnlyItsOwnLine() {
+        lab = CliLab.start(false);
+        String tap = "fl" + Long.toHexString(System.nanoTime() & 0xFFFFFFL);
+        List<String> cmd = new ArrayList<>(List.of("setpriv", "--bounding-set=-net_admin,-net_raw",
+                "--inh-caps=-net_admin,-net_raw"));
+        cmd.addAll(launcher(newJdk, jvms, "endpoint", "--tap", tap, "--addr", CliLab.STACK_CIDR, "--cores", "1"));
+        Result r = lab.exec(RUN, cmd.toArray(String[]::new));
+        assertEquals(2, r.exit(), r::toString);
+        List<String> err = lines(r.stderr());
+        assertEquals(1, err.size(), "one line, no JVM warning: " + r);
+        assertTrue(err.get(0).contains("TUNSETIFF: EPERM") && err.get(0).contains("CAP_NET_ADMIN"), err.get(0));
+        assertFalse(lab.exec("ip", "link", "show", tap).exit() == 0, "no TAP was left behind");
+    }
+}
