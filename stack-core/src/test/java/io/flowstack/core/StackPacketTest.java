@@ -175,6 +175,45 @@ class StackPacketTest {
         }
     }
 
+    /**
+     * Issue 2 point 6, "options skipped": datagrams whose header carries options (Router Alert,
+     * RFC 2113, then NOPs and End of Option List, RFC 791 3.1) are taken with the options
+     * stepped over: the ICMP echo is answered with its payload unchanged, and a UDP datagram
+     * reaches its socket, also on two cores (the flow hash finds the ports after the options).
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2})
+    void datagramsWithIpOptionsAreTakenWithTheOptionsSkipped(int cores) {
+        h = new StackHarness(cores);
+        h.arpFromPeer(0);
+        byte[] options = {(byte) 148, 4, 0, 0, 1, 1, 1, 0}; // Router Alert, NOP, NOP, NOP, EOL
+        byte[] data = random(56);
+        h.inject(0, h.ipFrame(Packets.ipv4WithOptions(PEER, US, 1, 300, options, Packets.icmpEcho(8, 0x77, 1, data))));
+        List<Frame> out = h.run();
+        assertEquals(1, out.size(), h.stack::countersReport);
+        byte[] icmp = out.get(0).l4();
+        assertEquals(0, icmp[0], "echo reply");
+        assertEquals(0, Packets.checksum(icmp, 0, icmp.length, 0));
+        assertArrayEquals(data, Arrays.copyOfRange(icmp, 8, icmp.length));
+
+        UdpSocket s = h.stack.udpBind(7);
+        byte[] buf = new byte[2048];
+        UdpPeer from = new UdpPeer();
+        for (int port = 40001; port < 40009; port++) { // flows of both cores
+            byte[] payload = random(100);
+            h.inject(0, h.ipFrame(Packets.ipv4WithOptions(PEER, US, 17, port, options,
+                    Packets.udp(PEER, US, port, 7, payload))));
+            h.run();
+            int n = s.receive(buf, 0, buf.length, from, 0, TimeUnit.MILLISECONDS);
+            assertEquals(100, n, h.stack::countersReport);
+            assertEquals(port, from.port);
+            assertArrayEquals(payload, Arrays.copyOf(buf, n));
+        }
+        s.close();
+        assertEquals(0, h.stack.snapshot().drops(0) + (cores > 1 ? h.stack.snapshot().drops(1) : 0),
+                h.stack::countersReport);
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {1, 2})
     void fragmentedEchoIsReassembledAndTheReplyFragmented(int cores) {

@@ -144,6 +144,12 @@ public final class CliLab extends NamespaceLab {
             assertEquals(0, r.exit(), () -> "kill -INT: " + r);
         }
 
+        /** Sends SIGTERM (what init systems and {@code kill} send) to the process. */
+        public void terminate() {
+            Result r = CliLab.run(List.of("kill", "-TERM", Long.toString(pid())), DEFAULT_TIMEOUT);
+            assertEquals(0, r.exit(), () -> "kill -TERM: " + r);
+        }
+
         /** SIGINT, then {@link #await()} (at most 30 s more). */
         @Override
         public Result stop() {

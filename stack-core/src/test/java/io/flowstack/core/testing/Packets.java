@@ -73,6 +73,23 @@ public final class Packets {
         return d;
     }
 
+    /** IPv4 datagram whose header carries {@code options} (a multiple of 4 bytes), checksum correct. */
+    public static byte[] ipv4WithOptions(int src, int dst, int proto, int id, byte[] options, byte[] payload) {
+        if (options.length % 4 != 0 || options.length > 40) {
+            throw new IllegalArgumentException("options must be 4-byte words, at most 40 bytes");
+        }
+        int hl = 20 + options.length;
+        byte[] d = new byte[hl + payload.length];
+        ByteBuffer b = ByteBuffer.wrap(d);
+        b.put((byte) (0x40 | hl / 4)).put((byte) 0).putShort((short) d.length).putShort((short) id)
+                .putShort((short) 0).put((byte) 64).put((byte) proto).putShort((short) 0)
+                .putInt(src).putInt(dst).put(options).put(payload);
+        int c = checksum(d, 0, hl, 0);
+        d[10] = (byte) (c >>> 8);
+        d[11] = (byte) c;
+        return d;
+    }
+
     public static byte[] icmpEcho(int type, int id, int seq, byte[] data) {
         byte[] m = new byte[8 + data.length];
         ByteBuffer.wrap(m).put((byte) type).put((byte) 0).putShort((short) 0).putShort((short) id)
