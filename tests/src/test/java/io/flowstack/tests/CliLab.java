@@ -86,6 +86,7 @@ public final class CliLab extends NamespaceLab {
     public Stack stack(List<String> wrapper, String classpath, Duration timeout, String... args) {
         String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
         List<String> jvm = new ArrayList<>(wrapper);
+        jvm.addAll(SIGINT_DEFAULT);
         jvm.addAll(List.of(java,
                 "--enable-native-access=ALL-UNNAMED", "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
                 "-XX:+UseParallelGC", "-Xmx512m", "-cp", classpath,

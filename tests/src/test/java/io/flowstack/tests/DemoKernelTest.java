@@ -367,6 +367,7 @@ class DemoKernelTest {
 
     private Demo start(List<String> prefix, String command, String classpath) {
         List<String> cmd = new ArrayList<>(prefix);
+        cmd.addAll(NamespaceLab.SIGINT_DEFAULT);
         cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
                 "-XX:-UsePerfData", "-cp", classpath, "io.flowstack.tools.Main", command));

@@ -54,6 +54,14 @@ public abstract class NamespaceLab implements AutoCloseable {
     public static final String STACK_IP = "198.18.0.2";
 
     static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * Prefix of a command that a test stops with SIGINT, as a user's Ctrl-C: SIGINT back at its
+     * default action. A shell without job control starts background commands with SIGINT
+     * ignored, children inherit that, and a JVM that starts with SIGINT ignored installs no
+     * handler for it: a test runner started that way (e.g. {@code ./stack test &} from a script)
+     * would otherwise see every Ctrl-C test time out.
+     */
+    static final List<String> SIGINT_DEFAULT = List.of("env", "--default-signal=INT");
     private static final String TEMP_PREFIX = "flowstack-lab-";
     /** Standard input for a command that reads none. */
     static final ProcessBuilder.Redirect NO_INPUT = ProcessBuilder.Redirect.from(new File("/dev/null"));
