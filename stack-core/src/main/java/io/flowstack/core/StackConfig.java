@@ -39,7 +39,8 @@ public final class StackConfig {
     public final int rxBatch;
     /**
      * Bytes each core may keep of frames held while a bucket that moved to it settles
-     * (docs/REBALANCING.md); its NIC queue is not read while less than half is free.
+     * (docs/REBALANCING.md). Half is for frames read from its NIC queue, which is not read while
+     * one more receive batch would not fit in that half; the rest for frames from other cores.
      */
     public final int moveHoldBytes;
     public final int tcpSendBufferBytes;
