@@ -110,6 +110,18 @@ public final class StackConfig {
         this.tcpMemoryBytes = b.tcpMemoryBytes;
     }
 
+    /**
+     * The command line's default for {@link #pinThreads}: pin netisr thread i to CPU i only when
+     * the netisrs leave CPUs free ({@code cores} below the CPUs this process may use). When they
+     * would take every CPU, the application, the kernel's network processing and the JVM share
+     * those CPUs with them, and a netisr woken on its own busy CPU waits for it while another
+     * may be idle: on a 2-vCPU VM, 2 pinned cores gave one connect loop 2,600-7,300 conn/s with
+     * p99 0.5-3.9 ms, unpinned 5,400-6,800 with p99 0.4-0.5 ms (docs/BENCHMARKS.md).
+     */
+    public static boolean pinnedByDefault(int cores) {
+        return cores < Runtime.getRuntime().availableProcessors();
+    }
+
     public static Builder builder() {
         return new Builder();
     }

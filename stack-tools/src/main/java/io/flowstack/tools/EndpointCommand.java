@@ -139,8 +139,12 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
             description = "Spin on the queues when idle instead of sleeping in poll(): lowest latency, one busy CPU per core.")
     boolean busyPoll;
 
-    @Option(names = "--no-pin",
-            description = "Do not pin netisr threads to CPUs (default: core i runs on CPU i).")
+    @Option(names = "--pin", description = "Pin netisr thread i to CPU i (the default when --cores is below the"
+            + " number of CPUs).")
+    boolean pin;
+
+    @Option(names = "--no-pin", description = "Let the scheduler place the netisr threads (the default when they"
+            + " would take every CPU, so that the application and the kernel run where a netisr is idle).")
     boolean noPin;
 
     @Option(names = "--serve", paramLabel = "SPEC", converter = ServiceSpec.Converter.class,
@@ -204,6 +208,10 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
         }
         if (cores < 1 || cores > 64) {
             throw new ParameterException(spec.commandLine(), "--cores must be 1..64, got " + cores);
+        }
+        if (pin && noPin) {
+            throw new ParameterException(spec.commandLine(),
+                    "--pin and --no-pin exclude each other: give one (or neither, for the default)");
         }
         if (mtu != null && (mtu < 576 || mtu > 9000)) {
             throw new ParameterException(spec.commandLine(), "--mtu must be 576..9000, got " + mtu);
@@ -280,7 +288,7 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
                 .address(addr.address())
                 .prefixLength(addr.prefixLength())
                 .mac(mac != null ? mac : Macs.fromAddress(addr.address()))
-                .pinThreads(!noPin)
+                .pinThreads(pin || (!noPin && StackConfig.pinnedByDefault(cores)))
                 .busyPoll(busyPoll)
                 .tcpCongestionControl(cc);
         if (gateway != null) {

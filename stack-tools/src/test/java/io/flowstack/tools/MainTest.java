@@ -72,7 +72,8 @@ class MainTest {
         assertEquals(Ipv4.parse("198.18.0.2"), c.address);
         assertEquals(24, c.prefixLength);
         assertEquals(0, c.gateway);
-        assertTrue(c.pinThreads);
+        // pinned only if the netisrs leave CPUs free; --cores defaults to every CPU
+        assertEquals(e.cores < Runtime.getRuntime().availableProcessors(), c.pinThreads);
         assertFalse(c.busyPoll);
         assertEquals("cubic", c.tcpCongestionControl);
         assertNull(e.impair);
@@ -112,6 +113,19 @@ class MainTest {
         assertTrue(line.contains("needs a delay"), line);
         line = assertUsageError(run(concat(base, "--cc", "bbr")), "stack endpoint");
         assertTrue(line.contains("--cc") && line.contains("cubic or newreno"), line);
+    }
+
+    @Test
+    void threadsArePinnedWhenTheyLeaveCpusFreeUnlessTold() {
+        int cpus = Runtime.getRuntime().availableProcessors();
+        String[] base = {"endpoint", "--tap", "fs1", "--addr", "198.19.0.2/16"};
+        assertEquals(1 < cpus, parseEndpoint(concat(base, "--cores", "1")).config().pinThreads);
+        assertFalse(parseEndpoint(concat(base, "--cores", Integer.toString(cpus))).config().pinThreads,
+                "netisrs on every CPU: the scheduler places them");
+        assertTrue(parseEndpoint(concat(base, "--cores", Integer.toString(cpus), "--pin")).config().pinThreads);
+        assertFalse(parseEndpoint(concat(base, "--cores", "1", "--no-pin")).config().pinThreads);
+        EndpointCommand both = parseEndpoint(concat(base, "--pin", "--no-pin"));
+        assertThrows(picocli.CommandLine.ParameterException.class, both::validate);
     }
 
     @Test

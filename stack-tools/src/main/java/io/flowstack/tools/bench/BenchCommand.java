@@ -131,7 +131,12 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
     @Option(names = "--busy-poll", order = 18, description = "--tap: netisr threads spin when idle instead of sleeping.")
     boolean busyPoll;
 
-    @Option(names = "--no-pin", order = 19, description = "--tap: do not pin netisr threads to CPUs.")
+    @Option(names = "--pin", order = 19, description = "--tap: pin netisr thread i to CPU i (the default when"
+            + " --cores is below the number of CPUs).")
+    boolean pin;
+
+    @Option(names = "--no-pin", order = 19, description = "--tap: let the scheduler place the netisr threads (the"
+            + " default when they would take every CPU).")
     boolean noPin;
 
     @Option(names = "--cc", order = 20, paramLabel = "ALGO", converter = CcConverter.class,
@@ -225,9 +230,12 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
         if (tap != null && addr == null) {
             throw usage("--tap needs --addr A.B.C.D/P (the stack's address)");
         }
+        if (pin && noPin) {
+            throw usage("--pin and --no-pin exclude each other: give one (or neither, for the default)");
+        }
         if (kernel) {
-            for (String o : new String[] {"--addr", "--gateway", "--cores", "--mac", "--mtu", "--busy-poll", "--no-pin",
-                "--cc", "--blocking"}) {
+            for (String o : new String[] {"--addr", "--gateway", "--cores", "--mac", "--mtu", "--busy-poll", "--pin",
+                "--no-pin", "--cc", "--blocking"}) {
                 if (given(o)) {
                     throw usage(o + " is for the stack (--tap), not --kernel");
                 }
@@ -312,7 +320,7 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
                 .address(addr.address())
                 .prefixLength(addr.prefixLength())
                 .mac(mac != null ? mac : Macs.fromAddress(addr.address()))
-                .pinThreads(!noPin)
+                .pinThreads(pin || (!noPin && StackConfig.pinnedByDefault(cores)))
                 .busyPoll(busyPoll)
                 .tcpCongestionControl(cc);
         if (gateway != null) {
