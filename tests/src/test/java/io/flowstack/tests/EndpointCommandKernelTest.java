@@ -43,12 +43,8 @@ class EndpointCommandKernelTest {
         for (int size : new int[] {1, 1472, 8000}) {
             byte[] payload = new byte[size];
             ThreadLocalRandom.current().nextBytes(payload);
-            Path in = lab.tempFile(payload);
-            // socat sends the file as one datagram and keeps receiving for 2 s after EOF (-t 2)
-            Result r = lab.exec(Duration.ofSeconds(20), in, "socat", "-t", "2", "-", "UDP:" + NamespaceLab.STACK_IP
-                    + ":7");
-            assertEquals(0, r.exit(), r::toString);
-            assertArrayEquals(payload, r.stdoutBytes(), "the " + size + "-byte datagram came back unchanged");
+            assertArrayEquals(payload, lab.udpExchange(NamespaceLab.STACK_IP, 7, payload),
+                    "the " + size + "-byte datagram came back unchanged");
         }
 
         ep.terminate();

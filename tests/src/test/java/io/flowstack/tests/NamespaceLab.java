@@ -449,6 +449,18 @@ public abstract class NamespaceLab implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends {@code payload} as one UDP datagram from the kernel side to {@code host:port} with
+     * socat (one read of the file, one datagram) and returns what came back within 2 s of EOF
+     * ({@code -t 2}); fails the test unless socat exits 0.
+     */
+    public byte[] udpExchange(String host, int port, byte[] payload) {
+        Result r = exec(Duration.ofSeconds(20), tempFile(payload), "socat", "-t", "2", "-",
+                "UDP:" + host + ":" + port);
+        assertEquals(0, r.exit(), () -> r + "\n" + report());
+        return r.stdoutBytes();
+    }
+
     // ------------------------------------------------------------------ files
 
     /** A temporary file with {@code bytes}, deleted by {@link #close()}. */

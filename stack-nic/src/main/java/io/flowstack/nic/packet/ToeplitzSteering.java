@@ -120,15 +120,7 @@ public final class ToeplitzSteering {
     public static ClassicBpf.Program tapBucketProgram() {
         final int net = SKF_NET_OFF;
         ClassicBpf p = new ClassicBpf();
-        p.op(LD | H | ABS, SKF_AD_OFF + SKF_AD_PROTOCOL);
-        p.jump(JEQ | K, 0x0800, null, "ret0");
-        p.op(LD | B | ABS, net);
-        p.op(ALU | AND | K, 0xf0);
-        p.jump(JEQ | K, 0x40, null, "ret0");
-        xorWordsAbs(p, net + 12);
-        p.op(ST, M_X);
-        p.op(LD | H | ABS, net + 6);
-        p.jump(JSET | K, 0x3fff, "hash", null);
+        ipv4AddressesOrFragment(p, net);
         p.op(LD | B | ABS, net + 9);
         p.jump(JEQ | K, PROTO_TCP, "ports", null);
         p.jump(JEQ | K, PROTO_UDP, "ports", "hash");
@@ -146,21 +138,27 @@ public final class ToeplitzSteering {
         return p.assemble();
     }
 
-    private static ClassicBpf.Program build(int queues) {
-        final int net = SKF_NET_OFF;
-        ClassicBpf p = new ClassicBpf();
-        // IPv4 only (skb->protocol, then the version nibble)
+    /**
+     * The start both programs share: IPv4 only (skb->protocol, then the version nibble; else to
+     * {@code ret0}); {@code M[x] = src.hi ^ src.lo ^ dst.hi ^ dst.lo}; a fragment (MF or an
+     * offset) goes to {@code hash} with the addresses alone.
+     */
+    private static void ipv4AddressesOrFragment(ClassicBpf p, int net) {
         p.op(LD | H | ABS, SKF_AD_OFF + SKF_AD_PROTOCOL);
         p.jump(JEQ | K, 0x0800, null, "ret0");
         p.op(LD | B | ABS, net);
         p.op(ALU | AND | K, 0xf0);
         p.jump(JEQ | K, 0x40, null, "ret0");
-        // x = src.hi ^ src.lo ^ dst.hi ^ dst.lo
         xorWordsAbs(p, net + 12);
         p.op(ST, M_X);
-        // fragments: (src, dst) only (MF or a fragment offset)
         p.op(LD | H | ABS, net + 6);
         p.jump(JSET | K, 0x3fff, "hash", null);
+    }
+
+    private static ClassicBpf.Program build(int queues) {
+        final int net = SKF_NET_OFF;
+        ClassicBpf p = new ClassicBpf();
+        ipv4AddressesOrFragment(p, net);
         // X = outer header length, M[l4len] = total length - header length
         p.op(LDX | B | MSH, net);
         p.op(LD | H | ABS, net + 2);
