@@ -1,13 +1,15 @@
 package io.flowstack.core;
 
-import io.flowstack.core.netisr.Counters;
-import io.flowstack.core.netisr.FlowHash;
-import io.flowstack.core.netisr.IndirectionTable;
+import io.flowstack.core.stats.StackSnapshot;
+import io.flowstack.core.config.StackConfig;
+import io.flowstack.core.percore.Counters;
+import io.flowstack.core.flow.FlowHash;
+import io.flowstack.core.flow.IndirectionTable;
 import io.flowstack.core.netisr.Netisr;
 import io.flowstack.core.netisr.NetisrCommand;
 import io.flowstack.core.netisr.NetisrIdleStrategy;
 import io.flowstack.core.netisr.Rings;
-import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.stats.Stat;
 import io.flowstack.core.socket.IcmpEchoSocket;
 import io.flowstack.core.socket.StackException;
 import io.flowstack.core.socket.TcpConnection;
@@ -571,11 +573,11 @@ public final class FlowStack implements AutoCloseable {
                 for (int j = 0; j < stats.length; j++) {
                     values[j] = n.counters().get(stats[j]);
                 }
-                List<io.flowstack.core.tcp.TcpConnectionInfo> conns = new ArrayList<>();
+                List<io.flowstack.core.stats.TcpConnectionInfo> conns = new ArrayList<>();
                 n.tcp().snapshot(conns);
-                List<io.flowstack.core.arp.ArpEntryInfo> arp = new ArrayList<>();
+                List<io.flowstack.core.stats.ArpEntryInfo> arp = new ArrayList<>();
                 n.arp().snapshot(arp);
-                io.flowstack.core.netisr.IndirectionTable t = n.table();
+                io.flowstack.core.flow.IndirectionTable t = n.table();
                 int[] owned = java.util.stream.IntStream.range(0, t.size()).filter(b -> t.owner(b) == n.core()).toArray();
                 long[] perBucket = new long[t.size()];
                 for (int b = 0; b < perBucket.length; b++) {

@@ -1,9 +1,10 @@
 package io.flowstack.core;
 
+import io.flowstack.core.config.StackConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.stats.Stat;
 import io.flowstack.core.socket.UdpPeer;
 import io.flowstack.core.socket.UdpSocket;
 import io.flowstack.core.testing.Packets;

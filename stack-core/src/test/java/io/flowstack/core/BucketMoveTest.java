@@ -1,5 +1,6 @@
 package io.flowstack.core;
 
+import io.flowstack.core.config.StackConfig;
 import static io.flowstack.core.testing.Packets.ACK;
 import static io.flowstack.core.testing.Packets.PSH;
 import static io.flowstack.core.testing.Packets.SYN;
@@ -11,9 +12,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.flowstack.core.netisr.FlowHash;
+import io.flowstack.core.flow.FlowHash;
 import io.flowstack.core.netisr.Netisr;
-import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.stats.Stat;
 import io.flowstack.core.socket.TcpConnection;
 import io.flowstack.core.socket.TcpListener;
 import io.flowstack.core.testing.Packets;

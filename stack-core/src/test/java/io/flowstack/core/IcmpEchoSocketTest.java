@@ -10,8 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.flowstack.core.netisr.Ownership;
-import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.percore.Ownership;
+import io.flowstack.core.stats.Stat;
 import io.flowstack.core.socket.IcmpEchoSocket;
 import io.flowstack.core.socket.IcmpEchoSocket.Reply;
 import io.flowstack.core.socket.StackException;

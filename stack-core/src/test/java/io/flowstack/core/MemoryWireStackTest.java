@@ -1,12 +1,13 @@
 package io.flowstack.core;
 
+import io.flowstack.core.config.StackConfig;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.flowstack.core.netisr.Ownership;
-import io.flowstack.core.netisr.Stat;
-import io.flowstack.core.service.UdpEchoService;
+import io.flowstack.core.percore.Ownership;
+import io.flowstack.core.stats.Stat;
+import io.flowstack.services.UdpEchoService;
 import io.flowstack.core.socket.UdpPeer;
 import io.flowstack.core.socket.UdpSocket;
 import io.flowstack.core.wire.Ipv4;

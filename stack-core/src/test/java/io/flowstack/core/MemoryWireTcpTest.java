@@ -1,12 +1,13 @@
 package io.flowstack.core;
 
+import io.flowstack.core.config.StackConfig;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.flowstack.core.netisr.Ownership;
-import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.percore.Ownership;
+import io.flowstack.core.stats.Stat;
 import io.flowstack.core.socket.StackException;
 import io.flowstack.core.socket.TcpConnection;
 import io.flowstack.core.socket.TcpListener;

@@ -3,10 +3,10 @@ package io.flowstack.core;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.flowstack.core.netisr.FlowHash;
-import io.flowstack.core.netisr.Ownership;
-import io.flowstack.core.netisr.Stat;
-import io.flowstack.core.service.TcpEchoService;
+import io.flowstack.core.flow.FlowHash;
+import io.flowstack.core.percore.Ownership;
+import io.flowstack.core.stats.Stat;
+import io.flowstack.services.TcpEchoService;
 import io.flowstack.core.socket.TcpChannel;
 import io.flowstack.core.socket.TcpConnection;
 import io.flowstack.core.socket.TcpHandler;

@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.flowstack.core.netisr.FlowHash;
-import io.flowstack.core.netisr.Ownership;
-import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.flow.FlowHash;
+import io.flowstack.core.percore.Ownership;
+import io.flowstack.core.stats.Stat;
 import io.flowstack.core.socket.TcpConnection;
 import io.flowstack.core.socket.TcpListener;
 import io.flowstack.core.socket.UdpPeer;

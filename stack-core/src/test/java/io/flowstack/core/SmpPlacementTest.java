@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.flowstack.core.netisr.FlowHash;
-import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.flow.FlowHash;
+import io.flowstack.core.stats.Stat;
 import io.flowstack.core.socket.TcpChannel;
 import io.flowstack.core.socket.TcpHandler;
 import io.flowstack.core.socket.TcpSocketOptions;

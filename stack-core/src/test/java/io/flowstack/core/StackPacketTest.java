@@ -10,8 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.flowstack.core.netisr.Ownership;
-import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.percore.Ownership;
+import io.flowstack.core.stats.Stat;
 import io.flowstack.core.socket.UdpPeer;
 import io.flowstack.core.socket.UdpSocket;
 import io.flowstack.core.testing.Packets;

@@ -1,10 +1,11 @@
 package io.flowstack.core;
 
+import io.flowstack.core.config.StackConfig;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.stats.Stat;
 import io.flowstack.core.socket.TcpChannel;
 import io.flowstack.core.socket.TcpConnection;
 import io.flowstack.core.socket.TcpHandler;

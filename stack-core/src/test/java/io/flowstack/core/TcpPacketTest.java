@@ -1,5 +1,6 @@
 package io.flowstack.core;
 
+import io.flowstack.core.config.StackConfig;
 import static io.flowstack.core.testing.Packets.ACK;
 import static io.flowstack.core.testing.Packets.FIN;
 import static io.flowstack.core.testing.Packets.PSH;
@@ -15,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.stats.Stat;
 import io.flowstack.core.socket.StackException;
 import io.flowstack.core.socket.TcpConnection;
 import io.flowstack.core.socket.TcpListener;

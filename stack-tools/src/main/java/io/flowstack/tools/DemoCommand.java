@@ -1,12 +1,12 @@
 package io.flowstack.tools;
 
 import io.flowstack.core.FlowStack;
-import io.flowstack.core.StackConfig;
-import io.flowstack.core.netisr.Counters;
-import io.flowstack.core.netisr.Stat;
-import io.flowstack.core.service.HttpService;
-import io.flowstack.core.service.TcpEchoService;
-import io.flowstack.core.service.UdpEchoService;
+import io.flowstack.core.config.StackConfig;
+import io.flowstack.core.percore.Counters;
+import io.flowstack.core.stats.Stat;
+import io.flowstack.services.HttpService;
+import io.flowstack.services.TcpEchoService;
+import io.flowstack.services.UdpEchoService;
 import io.flowstack.core.wire.Ethernet;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.nic.TapNic;

@@ -1,13 +1,13 @@
 package io.flowstack.tools;
 
 import io.flowstack.core.FlowStack;
-import io.flowstack.core.StackConfig;
-import io.flowstack.core.service.HttpService;
-import io.flowstack.core.service.MetricsService;
-import io.flowstack.core.service.TcpChargenService;
-import io.flowstack.core.service.TcpDiscardService;
-import io.flowstack.core.service.TcpEchoService;
-import io.flowstack.core.service.UdpEchoService;
+import io.flowstack.core.config.StackConfig;
+import io.flowstack.services.HttpService;
+import io.flowstack.services.MetricsService;
+import io.flowstack.services.TcpChargenService;
+import io.flowstack.services.TcpDiscardService;
+import io.flowstack.services.TcpEchoService;
+import io.flowstack.services.UdpEchoService;
 import io.flowstack.core.wire.Ethernet;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.nativeio.Netdev;

@@ -1,7 +1,7 @@
 package io.flowstack.tools;
 
 import io.flowstack.core.FlowStack;
-import io.flowstack.core.StackConfig;
+import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.socket.IcmpEchoSocket;
 import io.flowstack.core.socket.IcmpEchoSocket.Reply;
 import io.flowstack.core.wire.Icmp;

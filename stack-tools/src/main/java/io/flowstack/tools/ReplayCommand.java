@@ -1,8 +1,8 @@
 package io.flowstack.tools;
 
 import io.flowstack.core.FlowStack;
-import io.flowstack.core.StackConfig;
-import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.config.StackConfig;
+import io.flowstack.core.stats.Stat;
 import io.flowstack.core.wire.Ethernet;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.nic.Nic;

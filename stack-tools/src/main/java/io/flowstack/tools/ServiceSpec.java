@@ -13,17 +13,17 @@ public record ServiceSpec(Kind kind, int port) {
 
     /** The services the endpoint can run. */
     public enum Kind {
-        /** RFC 862 echo over TCP ({@link io.flowstack.core.service.TcpEchoService}). */
+        /** RFC 862 echo over TCP ({@link io.flowstack.services.TcpEchoService}). */
         ECHO("echo", true),
-        /** RFC 863 discard over TCP ({@link io.flowstack.core.service.TcpDiscardService}). */
+        /** RFC 863 discard over TCP ({@link io.flowstack.services.TcpDiscardService}). */
         DISCARD("discard", true),
-        /** RFC 864 character generator over TCP ({@link io.flowstack.core.service.TcpChargenService}). */
+        /** RFC 864 character generator over TCP ({@link io.flowstack.services.TcpChargenService}). */
         CHARGEN("chargen", true),
-        /** HTTP/1.1 ({@link io.flowstack.core.service.HttpService}). */
+        /** HTTP/1.1 ({@link io.flowstack.services.HttpService}). */
         HTTP("http", true),
-        /** Prometheus text format of the counters over HTTP ({@link io.flowstack.core.service.MetricsService}). */
+        /** Prometheus text format of the counters over HTTP ({@link io.flowstack.services.MetricsService}). */
         METRICS("metrics", true),
-        /** RFC 862 echo over UDP ({@link io.flowstack.core.service.UdpEchoService}). */
+        /** RFC 862 echo over UDP ({@link io.flowstack.services.UdpEchoService}). */
         UDP_ECHO("udp-echo", false);
 
         private final String label;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.flowstack.core.StackConfig;
+import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.wire.Ethernet;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.nic.impair.ImpairmentSpec;
@@ -279,7 +279,7 @@ class MainTest {
     void patternShaMatchesTheServicesPattern() throws Exception {
         byte[] body = new byte[1_234_567];
         for (int i = 0; i < body.length; i++) {
-            body[i] = io.flowstack.core.service.HttpService.patternByte(i);
+            body[i] = io.flowstack.services.HttpService.patternByte(i);
         }
         assertEquals(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(body)),
                 DemoCommand.patternSha256(body.length));

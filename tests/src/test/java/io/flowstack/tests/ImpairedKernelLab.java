@@ -1,6 +1,6 @@
 package io.flowstack.tests;
 
-import io.flowstack.core.StackConfig;
+import io.flowstack.core.config.StackConfig;
 import io.flowstack.nic.TapNic;
 import io.flowstack.nic.impair.ImpairedNic;
 import io.flowstack.nic.impair.ImpairedQueue;

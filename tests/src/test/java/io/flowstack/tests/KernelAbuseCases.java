@@ -4,8 +4,8 @@ import static io.flowstack.tests.ImpairedKernelLab.STACK_IP;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.flowstack.core.netisr.Stat;
-import io.flowstack.core.service.TcpEchoService;
+import io.flowstack.core.stats.Stat;
+import io.flowstack.services.TcpEchoService;
 import io.flowstack.tests.NamespaceLab.Background;
 import io.flowstack.tests.NamespaceLab.Result;
 import java.time.Duration;

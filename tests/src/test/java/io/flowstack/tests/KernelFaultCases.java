@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.flowstack.core.netisr.Ownership;
-import io.flowstack.core.netisr.Stat;
-import io.flowstack.core.service.TcpEchoService;
+import io.flowstack.core.percore.Ownership;
+import io.flowstack.core.stats.Stat;
+import io.flowstack.services.TcpEchoService;
 import io.flowstack.nic.impair.ImpairmentSpec;
 import io.flowstack.tests.ImpairedKernelLab.Impairments;
 import io.flowstack.tests.NamespaceLab.Result;

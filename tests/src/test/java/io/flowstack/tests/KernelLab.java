@@ -2,9 +2,9 @@ package io.flowstack.tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.flowstack.core.StackConfig;
-import io.flowstack.core.netisr.Stat;
-import io.flowstack.core.service.UdpEchoService;
+import io.flowstack.core.config.StackConfig;
+import io.flowstack.core.stats.Stat;
+import io.flowstack.services.UdpEchoService;
 import io.flowstack.nic.TapNic;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.flowstack.core.FlowStack;
-import io.flowstack.core.netisr.Ownership;
-import io.flowstack.core.netisr.Stat;
-import io.flowstack.core.service.HttpService;
+import io.flowstack.core.percore.Ownership;
+import io.flowstack.core.stats.Stat;
+import io.flowstack.services.HttpService;
 import io.flowstack.core.socket.TcpConnection;
 import io.flowstack.core.testing.Packets;
 import io.flowstack.tests.NamespaceLab.Background;

@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.flowstack.core.netisr.Stat;
-import io.flowstack.core.service.HttpService;
-import io.flowstack.core.service.TcpDiscardService;
+import io.flowstack.core.stats.Stat;
+import io.flowstack.services.HttpService;
+import io.flowstack.services.TcpDiscardService;
 import io.flowstack.core.socket.TcpConnection;
 import io.flowstack.core.socket.TcpListener;
 import io.flowstack.core.testing.Packets;

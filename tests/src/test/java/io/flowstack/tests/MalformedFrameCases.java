@@ -7,7 +7,7 @@ import static io.flowstack.tests.Frames.STACK_IP;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.stats.Stat;
 import io.flowstack.core.testing.Packets;
 import java.nio.ByteBuffer;
 import java.time.Duration;

@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.flowstack.core.netisr.Stat;
-import io.flowstack.core.service.HttpService;
-import io.flowstack.core.service.TcpEchoService;
+import io.flowstack.core.stats.Stat;
+import io.flowstack.services.HttpService;
+import io.flowstack.services.TcpEchoService;
 import io.flowstack.nic.packet.FanoutMode;
 import io.flowstack.tests.NamespaceLab.Result;
 import java.lang.management.ManagementFactory;

@@ -3,7 +3,7 @@ package io.flowstack.tests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.flowstack.core.FlowStack;
-import io.flowstack.core.service.UdpEchoService;
+import io.flowstack.services.UdpEchoService;
 import io.flowstack.nativeio.Ethtool;
 import io.flowstack.nic.packet.FanoutMode;
 import io.flowstack.nic.packet.PacketNic;

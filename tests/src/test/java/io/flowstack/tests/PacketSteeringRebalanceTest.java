@@ -3,8 +3,8 @@ package io.flowstack.tests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.flowstack.core.netisr.FlowHash;
-import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.flow.FlowHash;
+import io.flowstack.core.stats.Stat;
 import io.flowstack.core.testing.Packets;
 import io.flowstack.nic.packet.FanoutMode;
 import io.flowstack.tests.NamespaceLab.Result;

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.flowstack.core.netisr.FlowHash;
-import io.flowstack.core.netisr.IndirectionTable;
+import io.flowstack.core.flow.FlowHash;
+import io.flowstack.core.flow.IndirectionTable;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.tests.NamespaceLab.Result;
 import java.nio.file.Files;

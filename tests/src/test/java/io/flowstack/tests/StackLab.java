@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.flowstack.core.FlowStack;
-import io.flowstack.core.StackConfig;
-import io.flowstack.core.netisr.Ownership;
-import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.config.StackConfig;
+import io.flowstack.core.percore.Ownership;
+import io.flowstack.core.stats.Stat;
 import io.flowstack.core.testing.Packets;
 import io.flowstack.nic.Nic;
 import java.time.Duration;

@@ -2,12 +2,12 @@ package io.flowstack.tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.flowstack.core.netisr.FlowHash;
+import io.flowstack.core.flow.FlowHash;
 import io.flowstack.core.wire.Bytes;
 import io.flowstack.nativeio.Bpf;
 import io.flowstack.nativeio.Libc;
 import io.flowstack.nic.SteeringTable;
-import io.flowstack.core.netisr.IndirectionTable;
+import io.flowstack.core.flow.IndirectionTable;
 import io.flowstack.nic.packet.ClassicBpf;
 import io.flowstack.nic.packet.ToeplitzSteering;
 import java.lang.foreign.MemorySegment;

@@ -1,5 +1,6 @@
 package io.flowstack.core.jmh;
 
+import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.netisr.Rings;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -1,8 +1,9 @@
 package io.flowstack.core.arp;
 
-import io.flowstack.core.StackConfig;
+import io.flowstack.core.stats.ArpEntryInfo;
+import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.netisr.Netisr;
-import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.stats.Stat;
 import io.flowstack.core.wire.Arp;
 import io.flowstack.core.wire.Ethernet;
 import io.flowstack.core.wire.Ipv4;

@@ -1,8 +1,8 @@
 package io.flowstack.core.ip;
 
-import io.flowstack.core.StackConfig;
+import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.netisr.Netisr;
-import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.stats.Stat;
 import io.flowstack.core.wire.Bytes;
 import io.flowstack.core.wire.Checksum;
 import io.flowstack.core.wire.Icmp;

@@ -1,9 +1,9 @@
 package io.flowstack.core.ip;
 
-import io.flowstack.core.StackConfig;
-import io.flowstack.core.netisr.FlowHash;
+import io.flowstack.core.config.StackConfig;
+import io.flowstack.core.flow.FlowHash;
 import io.flowstack.core.netisr.Netisr;
-import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.stats.Stat;
 import io.flowstack.core.wire.Checksum;
 import io.flowstack.core.wire.Ethernet;
 import io.flowstack.core.wire.Icmp;

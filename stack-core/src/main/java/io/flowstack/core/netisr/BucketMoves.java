@@ -1,5 +1,7 @@
 package io.flowstack.core.netisr;
 
+import io.flowstack.core.flow.IndirectionTable;
+import io.flowstack.core.stats.Stat;
 import io.flowstack.core.tcp.Tcb;
 import io.flowstack.core.wire.Bytes;
 import java.lang.foreign.Arena;

@@ -1,6 +1,11 @@
 package io.flowstack.core.netisr;
 
-import io.flowstack.core.StackConfig;
+import io.flowstack.core.flow.IndirectionTable;
+import io.flowstack.core.flow.FlowHash;
+import io.flowstack.core.percore.Ownership;
+import io.flowstack.core.percore.Counters;
+import io.flowstack.core.stats.Stat;
+import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.arp.ArpLayer;
 import io.flowstack.core.ip.IcmpLayer;
 import io.flowstack.core.ip.Ipv4Layer;

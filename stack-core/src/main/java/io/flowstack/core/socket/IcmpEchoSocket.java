@@ -2,7 +2,7 @@ package io.flowstack.core.socket;
 
 import io.flowstack.core.FlowStack;
 import io.flowstack.core.ip.IcmpLayer;
-import io.flowstack.core.netisr.FlowHash;
+import io.flowstack.core.flow.FlowHash;
 import io.flowstack.core.netisr.Netisr;
 import io.flowstack.core.netisr.Rings;
 import io.flowstack.core.wire.Bytes;

@@ -1,7 +1,7 @@
 package io.flowstack.core.socket;
 
 import com.sun.management.HotSpotDiagnosticMXBean;
-import io.flowstack.core.netisr.Ownership;
+import io.flowstack.core.percore.Ownership;
 import java.lang.foreign.Arena;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayDeque;

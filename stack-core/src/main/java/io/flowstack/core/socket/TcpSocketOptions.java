@@ -1,6 +1,6 @@
 package io.flowstack.core.socket;
 
-import io.flowstack.core.StackConfig;
+import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.tcp.CongestionControl;
 
 /**

@@ -1,10 +1,11 @@
 package io.flowstack.core.tcp;
 
-import io.flowstack.core.StackConfig;
-import io.flowstack.core.netisr.FlowHash;
-import io.flowstack.core.netisr.IndirectionTable;
+import io.flowstack.core.stats.TcpConnectionInfo;
+import io.flowstack.core.config.StackConfig;
+import io.flowstack.core.flow.FlowHash;
+import io.flowstack.core.flow.IndirectionTable;
 import io.flowstack.core.netisr.Netisr;
-import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.stats.Stat;
 import io.flowstack.core.socket.ByteRing;
 import io.flowstack.core.socket.RingPool;
 import io.flowstack.core.socket.TcpChannel;

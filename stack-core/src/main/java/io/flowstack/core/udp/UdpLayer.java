@@ -1,7 +1,7 @@
 package io.flowstack.core.udp;
 
 import io.flowstack.core.netisr.Netisr;
-import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.stats.Stat;
 import io.flowstack.core.wire.Bytes;
 import io.flowstack.core.wire.Checksum;
 import io.flowstack.core.wire.Icmp;

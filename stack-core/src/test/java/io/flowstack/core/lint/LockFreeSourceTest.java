@@ -42,7 +42,7 @@ class LockFreeSourceTest {
                             + " take no lock and do no CAS; submit()/appRing() are the producer entry points"
                             + " for application threads (control path and socket doorbells, not flow"
                             + " processing)."),
-            new Allowance("io/flowstack/core/netisr/Ownership.java", "atomic",
+            new Allowance("io/flowstack/core/percore/Ownership.java", "atomic",
                     "the debug ownership check counts violations in a LongAdder; it is only incremented by"
                             + " a thread that has just broken the ownership rule (tests run with the check"
                             + " on; in production the check is a static final false branch)"));

@@ -3,7 +3,7 @@ package io.flowstack.core.netisr;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import io.flowstack.core.FlowStack;
-import io.flowstack.core.StackConfig;
+import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.testing.TestNic;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.nativeio.Affinity;

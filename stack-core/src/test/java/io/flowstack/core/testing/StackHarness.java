@@ -1,8 +1,8 @@
 package io.flowstack.core.testing;
 
 import io.flowstack.core.FlowStack;
-import io.flowstack.core.StackConfig;
-import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.config.StackConfig;
+import io.flowstack.core.stats.Stat;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;

@@ -1,7 +1,7 @@
 package io.flowstack.tools.bench;
 
 import io.flowstack.core.FlowStack;
-import io.flowstack.core.StackConfig;
+import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.wire.Ethernet;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.nic.TapNic;

@@ -1,8 +1,8 @@
 package io.flowstack.tools.stats;
 
 import io.flowstack.core.FlowStack;
-import io.flowstack.core.StackSnapshot;
-import io.flowstack.core.service.MetricsService;
+import io.flowstack.core.stats.StackSnapshot;
+import io.flowstack.services.MetricsService;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.StandardProtocolFamily;

@@ -1,8 +1,8 @@
 package io.flowstack.tools.stats;
 
 import io.flowstack.core.FlowStack;
-import io.flowstack.core.netisr.IndirectionTable;
-import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.flow.IndirectionTable;
+import io.flowstack.core.stats.Stat;
 import io.flowstack.core.socket.StackException;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,10 +1,10 @@
 package io.flowstack.tools.stats;
 
-import io.flowstack.core.StackConfig;
-import io.flowstack.core.StackSnapshot;
-import io.flowstack.core.arp.ArpEntryInfo;
-import io.flowstack.core.netisr.Stat;
-import io.flowstack.core.tcp.TcpConnectionInfo;
+import io.flowstack.core.config.StackConfig;
+import io.flowstack.core.stats.StackSnapshot;
+import io.flowstack.core.stats.ArpEntryInfo;
+import io.flowstack.core.stats.Stat;
+import io.flowstack.core.stats.TcpConnectionInfo;
 import io.flowstack.core.wire.Ethernet;
 import io.flowstack.core.wire.Ipv4;
 import java.time.Instant;

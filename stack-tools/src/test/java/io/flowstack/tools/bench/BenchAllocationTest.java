@@ -3,7 +3,7 @@ package io.flowstack.tools.bench;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.flowstack.core.FlowStack;
-import io.flowstack.core.StackConfig;
+import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.nic.MemoryWire;
 import java.lang.management.ManagementFactory;

@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.flowstack.core.FlowStack;
-import io.flowstack.core.StackConfig;
-import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.config.StackConfig;
+import io.flowstack.core.stats.Stat;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.nic.MemoryWire;
 import io.flowstack.core.socket.TcpConnection;

@@ -3,7 +3,7 @@ package io.flowstack.tools.scale;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.flowstack.core.netisr.Ownership;
+import io.flowstack.core.percore.Ownership;
 import io.flowstack.tools.Main;
 import java.io.PrintWriter;
 import java.io.StringWriter;

@@ -1,5 +1,8 @@
-package io.flowstack.core.service;
+package io.flowstack.services;
 
+import io.flowstack.services.TcpEchoService;
+import io.flowstack.services.TcpDiscardService;
+import io.flowstack.services.TcpChargenService;
 import io.flowstack.core.testing.TwoStacks;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

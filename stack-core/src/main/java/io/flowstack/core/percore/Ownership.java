@@ -1,4 +1,4 @@
-package io.flowstack.core.netisr;
+package io.flowstack.core.percore;
 
 /**
  * Debug ownership check (DragonFly asserts that tcp_input runs on the socket's port; so do we).

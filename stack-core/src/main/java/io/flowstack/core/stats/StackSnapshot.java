@@ -1,8 +1,9 @@
-package io.flowstack.core;
+package io.flowstack.core.stats;
 
-import io.flowstack.core.arp.ArpEntryInfo;
-import io.flowstack.core.netisr.Stat;
-import io.flowstack.core.tcp.TcpConnectionInfo;
+import io.flowstack.core.config.StackConfig;
+import io.flowstack.core.stats.ArpEntryInfo;
+import io.flowstack.core.stats.Stat;
+import io.flowstack.core.stats.TcpConnectionInfo;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.flowstack.core;
+package io.flowstack.core.config;
 
 import io.flowstack.core.wire.Ipv4;
 import java.util.concurrent.TimeUnit;

@@ -1,4 +1,4 @@
-package io.flowstack.core.tcp;
+package io.flowstack.core.stats;
 
 /**
  * A copy of one connection's state at one instant, for statistics ({@code stack stats}, like

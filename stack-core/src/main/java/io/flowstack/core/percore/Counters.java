@@ -1,5 +1,6 @@
-package io.flowstack.core.netisr;
+package io.flowstack.core.percore;
 
+import io.flowstack.core.stats.Stat;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 

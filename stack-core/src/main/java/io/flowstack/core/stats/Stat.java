@@ -1,4 +1,4 @@
-package io.flowstack.core.netisr;
+package io.flowstack.core.stats;
 
 /**
  * Named per-core counters. Every drop has its own reason, so that a malformed or unwanted

@@ -1,5 +1,6 @@
-package io.flowstack.core.service;
+package io.flowstack.services;
 
+import io.flowstack.services.HttpService;
 import io.flowstack.core.testing.TwoStacks;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

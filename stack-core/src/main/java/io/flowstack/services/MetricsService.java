@@ -1,11 +1,13 @@
-package io.flowstack.core.service;
+package io.flowstack.services;
 
+import io.flowstack.services.HttpService;
+import io.flowstack.services.AbstractTcpService;
 import io.flowstack.core.FlowStack;
-import io.flowstack.core.StackSnapshot;
-import io.flowstack.core.netisr.Stat;
+import io.flowstack.core.stats.StackSnapshot;
+import io.flowstack.core.stats.Stat;
 import io.flowstack.core.socket.StackException;
 import io.flowstack.core.socket.TcpConnection;
-import io.flowstack.core.tcp.TcpConnectionInfo;
+import io.flowstack.core.stats.TcpConnectionInfo;
 import io.flowstack.core.wire.Ethernet;
 import io.flowstack.core.wire.Ipv4;
 import java.nio.charset.StandardCharsets;

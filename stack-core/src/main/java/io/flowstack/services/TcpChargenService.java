@@ -1,5 +1,6 @@
-package io.flowstack.core.service;
+package io.flowstack.services;
 
+import io.flowstack.services.AbstractTcpService;
 import io.flowstack.core.FlowStack;
 import io.flowstack.core.socket.StackException;
 import io.flowstack.core.socket.TcpConnection;

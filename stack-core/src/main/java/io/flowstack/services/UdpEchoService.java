@@ -1,4 +1,4 @@
-package io.flowstack.core.service;
+package io.flowstack.services;
 
 import io.flowstack.core.FlowStack;
 import io.flowstack.core.socket.StackException;

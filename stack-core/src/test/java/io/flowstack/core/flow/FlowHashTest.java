@@ -1,5 +1,7 @@
-package io.flowstack.core.netisr;
+package io.flowstack.core.flow;
 
+import io.flowstack.core.flow.IndirectionTable;
+import io.flowstack.core.flow.FlowHash;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

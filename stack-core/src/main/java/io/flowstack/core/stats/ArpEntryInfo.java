@@ -1,4 +1,4 @@
-package io.flowstack.core.arp;
+package io.flowstack.core.stats;
 
 /**
  * A copy of one entry of one core's ARP cache replica, for statistics. Immutable: made on the

@@ -1,4 +1,4 @@
-package io.flowstack.core.netisr;
+package io.flowstack.core.flow;
 
 import io.flowstack.core.wire.Bytes;
 import io.flowstack.core.wire.Icmp;
