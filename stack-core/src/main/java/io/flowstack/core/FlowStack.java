@@ -9,16 +9,20 @@ import io.flowstack.core.netisr.Netisr;
 import io.flowstack.core.netisr.NetisrCommand;
 import io.flowstack.core.netisr.NetisrIdleStrategy;
 import io.flowstack.core.netisr.Rings;
+import io.flowstack.core.netisr.SocketHost;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.core.socket.IcmpEchoSocket;
 import io.flowstack.core.socket.StackException;
 import io.flowstack.core.socket.TcpConnection;
 import io.flowstack.core.socket.TcpHandler;
 import io.flowstack.core.socket.TcpListener;
-import io.flowstack.core.socket.TcpSocketOptions;
-import io.flowstack.core.socket.TcpStream;
+import io.flowstack.core.config.TcpSocketOptions;
+import io.flowstack.core.tcp.TcpStream;
 import io.flowstack.core.tcp.Isn;
+import io.flowstack.core.tcp.TcpAcceptor;
+import io.flowstack.core.tcp.TcpLimitException;
 import io.flowstack.core.tcp.TcpListenerState;
+import io.flowstack.core.tcp.TcpUpcalls;
 import io.flowstack.core.socket.UdpSocket;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.nic.Nic;
@@ -46,7 +50,7 @@ import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
  * without threads: the creating thread then owns every core and drives it with
  * {@link #pollAll(long)} on a fake clock (deterministic tests).
  */
-public final class FlowStack implements AutoCloseable {
+public final class FlowStack implements AutoCloseable, SocketHost {
     private final StackConfig config;
     private final Nic nic;
     private final Netisr[] cores;
@@ -318,7 +322,7 @@ public final class FlowStack implements AutoCloseable {
             int start = random.nextInt(range);
             for (int i = 0; i < range && s == null; i++) {
                 int p = 49152 + (start + i) % range;
-                UdpSocket candidate = new UdpSocket(this, p, cores.length, config.udpReceiveBufferBytes);
+                UdpSocket candidate = new UdpSocket(this, p, cores.length, config.udpReceiveBufferBytes, this::unbindUdp);
                 if (udpPorts.putIfAbsent(p, candidate) == null) {
                     s = candidate;
                 } else {
@@ -329,7 +333,7 @@ public final class FlowStack implements AutoCloseable {
                 throw new StackException("no free ephemeral UDP port (49152-65535 all bound)");
             }
         } else {
-            s = new UdpSocket(this, port, cores.length, config.udpReceiveBufferBytes);
+            s = new UdpSocket(this, port, cores.length, config.udpReceiveBufferBytes, this::unbindUdp);
             if (udpPorts.putIfAbsent(port, s) != null) {
                 s.closeUnbound();
                 throw new StackException("UDP port " + port + " on " + Ipv4.toString(config.address)
@@ -374,7 +378,7 @@ public final class FlowStack implements AutoCloseable {
             if (echoIds.containsKey(id)) {
                 continue;
             }
-            IcmpEchoSocket s = new IcmpEchoSocket(this, id, cores.length, ringBytes);
+            IcmpEchoSocket s = new IcmpEchoSocket(this, id, cores.length, ringBytes, this::unbindEcho);
             if (echoIds.putIfAbsent(id, s) == null) {
                 callAll(n -> {
                     n.icmp().bindEcho(id, s);
@@ -425,13 +429,25 @@ public final class FlowStack implements AutoCloseable {
         if (closed) {
             throw new StackException("the stack is closed");
         }
-        TcpListener l = new TcpListener(this, port, cores.length, backlog);
+        TcpListener l = new TcpListener(this, port, cores.length, backlog, this::unlistenTcp);
+        TcpAcceptor acceptor = new TcpAcceptor() {
+            @Override
+            public boolean closed() {
+                return l.closed();
+            }
+
+            @Override
+            public boolean offer(int core, TcpStream s, int localPort, int remoteAddr, int remotePort) {
+                return l.offer(core, new TcpConnection(s, config.address, localPort, remoteAddr, remotePort));
+            }
+        };
+        TcpUpcalls.Binder binder = handler == null ? null : HandlerUpcalls.binder(handler);
         if (tcpPorts.putIfAbsent(port, l) != null) {
             throw new StackException("TCP port " + port + " on " + Ipv4.toString(config.address)
                     + " is already in use (EADDRINUSE): choose another port or close the other listener");
         }
         callAll(n -> {
-            n.tcp().listen(new TcpListenerState(port, l, config.tcpSynBacklog, options, handler));
+            n.tcp().listen(new TcpListenerState(port, acceptor, config.tcpSynBacklog, options, binder));
             return null;
         });
         return l;
@@ -489,7 +505,7 @@ public final class FlowStack implements AutoCloseable {
                 continue; // prefer a port that lands on the chosen core; fall back after a while
             }
             tried++;
-            TcpStream s = call(owner, n -> n.tcp().connect(remote, port, lport, options));
+            TcpStream s = call(owner, n -> connectOn(n, remote, port, lport, options, null));
             if (s == null) {
                 continue; // 4-tuple in use on that core: try another port
             }
@@ -514,6 +530,7 @@ public final class FlowStack implements AutoCloseable {
         if (port <= 0 || port > 65535) {
             throw new IllegalArgumentException("TCP port must be 1..65535, got " + port);
         }
+        TcpUpcalls.Binder binder = HandlerUpcalls.binder(handler);
         int core = Math.floorMod(nextConnectCore.getAndIncrement(), cores.length);
         int range = 65536 - 32768;
         int start = random.nextInt(range);
@@ -524,12 +541,37 @@ public final class FlowStack implements AutoCloseable {
                 continue;
             }
             tried++;
-            if (call(owner, n -> n.tcp().connect(remote, port, lport, options, handler)) != null) {
+            if (call(owner, n -> connectOn(n, remote, port, lport, options, binder)) != null) {
                 return;
             }
         }
         throw new StackException("connect to " + Ipv4.toString(remote) + ":" + port
                 + ": no free local port (EADDRNOTAVAIL)");
+    }
+
+    /**
+     * Non-blocking connect from code already running on netisr {@code core} (inside a
+     * {@link TcpHandler} callback or a command submitted to that core), from a local port the
+     * caller chose; {@code handler.onOpen} or {@code onClosed} follow on the same netisr.
+     *
+     * @return false if the 4-tuple is in use, or its bucket is not on {@code core} (try another port)
+     * @throws StackException when a stack limit (connections, TCP memory) refuses it
+     */
+    public boolean tcpConnectOnNetisr(int core, int remote, int port, int localPort, TcpSocketOptions options,
+                                      TcpHandler handler) {
+        Netisr n = cores[core];
+        n.checkOwner();
+        return connectOn(n, remote, port, localPort, options, HandlerUpcalls.binder(handler)) != null;
+    }
+
+    /** TCP's active open on {@code n} (its thread), with TCP's limit refusal as the API's exception. */
+    private static TcpStream connectOn(Netisr n, int remote, int port, int localPort, TcpSocketOptions options,
+                                       TcpUpcalls.Binder binder) {
+        try {
+            return n.tcp().connect(remote, port, localPort, options, binder);
+        } catch (TcpLimitException e) {
+            throw new StackException(e.getMessage());
+        }
     }
 
     // ------------------------------------------------------------------ lifecycle

@@ -11,7 +11,7 @@ import io.flowstack.core.stats.Stat;
 import io.flowstack.core.socket.StackException;
 import io.flowstack.core.socket.TcpConnection;
 import io.flowstack.core.socket.TcpListener;
-import io.flowstack.core.socket.TcpSocketOptions;
+import io.flowstack.core.config.TcpSocketOptions;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.nic.MemoryWire;
 import java.security.MessageDigest;

@@ -11,7 +11,7 @@ import io.flowstack.core.socket.TcpChannel;
 import io.flowstack.core.socket.TcpConnection;
 import io.flowstack.core.socket.TcpHandler;
 import io.flowstack.core.socket.TcpListener;
-import io.flowstack.core.socket.TcpSocketOptions;
+import io.flowstack.core.config.TcpSocketOptions;
 import io.flowstack.core.testing.TwoStacks;
 import io.flowstack.nic.MemoryWire;
 import java.lang.foreign.MemorySegment;

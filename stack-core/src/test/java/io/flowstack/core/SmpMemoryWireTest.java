@@ -194,7 +194,7 @@ class SmpMemoryWireTest {
             }
         };
         try (TcpListener l = server.tcpListen(9002, 16,
-                io.flowstack.core.socket.TcpSocketOptions.defaults(server.config()), keep);
+                io.flowstack.core.config.TcpSocketOptions.defaults(server.config()), keep);
              TcpConnection c = client.tcpConnect(SERVER, 9002, 5, TimeUnit.SECONDS)) {
             io.flowstack.core.socket.TcpChannel ch = opened.get(5, TimeUnit.SECONDS);
             long before = Ownership.violations();

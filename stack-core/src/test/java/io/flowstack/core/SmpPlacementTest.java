@@ -12,7 +12,7 @@ import io.flowstack.core.flow.FlowHash;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.core.socket.TcpChannel;
 import io.flowstack.core.socket.TcpHandler;
-import io.flowstack.core.socket.TcpSocketOptions;
+import io.flowstack.core.config.TcpSocketOptions;
 import io.flowstack.core.socket.UdpPeer;
 import io.flowstack.core.socket.UdpSocket;
 import io.flowstack.core.testing.Packets;

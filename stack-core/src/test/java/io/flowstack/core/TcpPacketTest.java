@@ -18,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.flowstack.core.stats.Stat;
 import io.flowstack.core.socket.StackException;
+import io.flowstack.core.tcp.TcpLimitException;
 import io.flowstack.core.socket.TcpConnection;
 import io.flowstack.core.socket.TcpListener;
 import io.flowstack.core.testing.Packets;
@@ -786,7 +787,7 @@ class TcpPacketTest {
         void abortFromACallbackSendsResetNotFin() {
             h = new StackHarness(1, b -> {});
             h.arpFromPeer(0);
-            h.stack.tcpListen(PORT, 16, io.flowstack.core.socket.TcpSocketOptions.defaults(h.stack.config()),
+            h.stack.tcpListen(PORT, 16, io.flowstack.core.config.TcpSocketOptions.defaults(h.stack.config()),
                     new io.flowstack.core.socket.TcpHandler() {
                         @Override
                         public int onData(io.flowstack.core.socket.TcpChannel ch, java.lang.foreign.MemorySegment data,
@@ -1011,7 +1012,7 @@ class TcpPacketTest {
                     .tcpKeepaliveProbes(3));
             h.arpFromPeer(0);
             listener = h.stack.tcpListen(PORT, 16,
-                    io.flowstack.core.socket.TcpSocketOptions.defaults(h.stack.config()).withKeepAlive(true));
+                    io.flowstack.core.config.TcpSocketOptions.defaults(h.stack.config()).withKeepAlive(true));
             establish();
             List<TcpSeg> probes = new ArrayList<>();
             for (int i = 0; i < 1100 && probes.isEmpty(); i++) {
@@ -1054,8 +1055,12 @@ class TcpPacketTest {
                 }
             }
             assertEquals(1, h.total(Stat.TCP_MEMORY_LIMIT));
-            StackException e = assertThrows(StackException.class,
+            // TCP refuses with its own exception; the socket API turns it into a StackException
+            TcpLimitException t = assertThrows(TcpLimitException.class,
                     () -> h.stack.call(0, n -> n.tcp().connect(PEER, 9, 45555, false, null)));
+            assertTrue(t.getMessage().contains("memory budget"), t.getMessage());
+            StackException e = assertThrows(StackException.class,
+                    () -> h.stack.tcpConnect(PEER, 9, 1, TimeUnit.MILLISECONDS));
             assertTrue(e.getMessage().contains("memory budget"), e.getMessage());
         }
 

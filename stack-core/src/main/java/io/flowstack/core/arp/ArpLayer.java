@@ -2,7 +2,7 @@ package io.flowstack.core.arp;
 
 import io.flowstack.core.stats.ArpEntryInfo;
 import io.flowstack.core.config.StackConfig;
-import io.flowstack.core.netisr.Netisr;
+import io.flowstack.core.percore.CoreContext;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.core.wire.Arp;
 import io.flowstack.core.wire.Ethernet;
@@ -18,7 +18,7 @@ import org.agrona.collections.Int2ObjectHashMap;
  * bounded queue of frames waiting for it, replies to requests for our address, and expiry.
  *
  * <p>Every change learnt from the wire is sent to the other cores' replicas by message
- * ({@link Netisr#broadcastArpUpdate}); each core applies updates to its own copy.
+ * ({@link CoreContext#broadcastArpUpdate}); each core applies updates to its own copy.
  *
  * <p>Owned by: its netisr thread.
  */
@@ -31,12 +31,12 @@ public final class ArpLayer {
     /** Re-broadcast refreshes to other cores at most this often per entry. */
     private static final long UPDATE_INTERVAL_NANOS = 1_000_000_000L;
 
-    private final Netisr n;
+    private final CoreContext n;
     private final StackConfig cfg;
     private final Int2ObjectHashMap<Entry> entries = new Int2ObjectHashMap<>();
     private final PendingPool pending;
     /**
-     * ARP frames are built here, not in the core's shared {@link Netisr#txBuffer()}: a request is
+     * ARP frames are built here, not in the core's shared {@link CoreContext#txBuffer()}: a request is
      * sent from inside {@link #output}, while the caller may still be reading the datagram it
      * is sending from the tx buffer (IPv4 fragmentation copies each fragment's header and data
      * from there after the first fragment triggered the request).
@@ -64,7 +64,7 @@ public final class ArpLayer {
         }
     }
 
-    public ArpLayer(Netisr netisr, Arena arena) {
+    public ArpLayer(CoreContext netisr, Arena arena) {
         this.n = netisr;
         this.cfg = netisr.config();
         this.pending = new PendingPool(arena, cfg.arpQueueSlots, netisr.mtu() + Ethernet.HEADER_LEN);

@@ -259,7 +259,7 @@ public final class StackConfig {
             if (moveHoldBytes < (1 << 18)) {
                 throw new IllegalArgumentException("the move hold buffer must be >= 256 KiB");
             }
-            io.flowstack.core.tcp.CongestionControl.of(tcpCongestionControl); // validates the name
+            CongestionControls.canonical(tcpCongestionControl); // validates the name
             if (Ethernet_isGroup(mac)) {
                 throw new IllegalArgumentException("MAC address must be unicast");
             }

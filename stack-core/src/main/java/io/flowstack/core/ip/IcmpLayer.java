@@ -1,7 +1,7 @@
 package io.flowstack.core.ip;
 
 import io.flowstack.core.config.StackConfig;
-import io.flowstack.core.netisr.Netisr;
+import io.flowstack.core.percore.CoreContext;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.core.wire.Bytes;
 import io.flowstack.core.wire.Checksum;
@@ -20,7 +20,8 @@ public final class IcmpLayer {
     /** RFC 1812 4.3.2.3: an error quotes as much as fits in 576 bytes. */
     static final int MAX_ERROR_DATAGRAM = 576;
 
-    private final Netisr n;
+    private final CoreContext n;
+    private final Transports up;
     private final StackConfig cfg;
     private final long nanosPerToken;
     private final long bucketDepth;
@@ -53,8 +54,9 @@ public final class IcmpLayer {
         boolean echoError(int core, int from, int type, int code, int dst, int seq, long now);
     }
 
-    public IcmpLayer(Netisr netisr) {
+    public IcmpLayer(CoreContext netisr, Transports up) {
         this.n = netisr;
+        this.up = up;
         this.cfg = netisr.config();
         this.nanosPerToken = 1_000_000_000L / Math.max(1, cfg.icmpErrorsPerSecond);
         this.bucketDepth = nanosPerToken * Math.max(1, cfg.icmpErrorBurst);
@@ -141,10 +143,10 @@ public final class IcmpLayer {
         int sport = Bytes.u16(s, l4);
         int dport = Bytes.u16(s, l4 + 2);
         switch (Ipv4.protocol(s, inner)) {
-            case Ipv4.PROTO_TCP -> n.tcp().icmpError(dst, dport, sport, Bytes.i32(s, l4 + 4), type, code,
+            case Ipv4.PROTO_TCP -> up.tcpIcmpError(dst, dport, sport, Bytes.i32(s, l4 + 4), type, code,
                     // RFC 1191 4: the next-hop MTU is in the low 16 bits of the unused word
                     type == Icmp.DEST_UNREACHABLE && code == Icmp.CODE_FRAG_NEEDED ? Bytes.u16(s, icmp + 6) : 0);
-            case Ipv4.PROTO_UDP -> n.udp().icmpError(sport, dst, dport, type, code);
+            case Ipv4.PROTO_UDP -> up.udpIcmpError(sport, dst, dport, type, code);
             default -> n.counters().inc(Stat.ICMP_ERROR_IGNORED);
         }
     }
@@ -208,13 +210,13 @@ public final class IcmpLayer {
         // RFC 792: "the data received in the echo message must be returned in the echo reply";
         // identifier and sequence are kept, type becomes 0, checksum recomputed.
         MemorySegment t = n.txBuffer();
-        long out = Netisr.TX_IP + Ipv4.MIN_HEADER;
+        long out = CoreContext.TX_IP + Ipv4.MIN_HEADER;
         MemorySegment.copy(s, icmp, t, out, icmpLen);
         Bytes.u8(t, out, Icmp.ECHO_REPLY);
         Bytes.u8(t, out + 1, 0);
         Bytes.u16(t, out + 2, 0);
         Bytes.u16(t, out + 2, Checksum.compute(t, out, icmpLen));
-        if (n.ip().send(t, Netisr.TX_IP, icmpLen, Ipv4.PROTO_ICMP, Ipv4.src(s, ip), false)) {
+        if (n.ipSend(t, CoreContext.TX_IP, icmpLen, Ipv4.PROTO_ICMP, Ipv4.src(s, ip), false)) {
             n.counters().inc(Stat.ICMP_OUT_ECHO_REPLY);
         }
     }
@@ -230,7 +232,7 @@ public final class IcmpLayer {
     public boolean sendEcho(int dst, int id, int seq, int dataLen, long stamp) {
         n.checkOwner();
         MemorySegment t = n.txBuffer();
-        long out = Netisr.TX_IP + Ipv4.MIN_HEADER;
+        long out = CoreContext.TX_IP + Ipv4.MIN_HEADER;
         Bytes.u8(t, out, Icmp.ECHO_REQUEST);
         Bytes.u8(t, out + 1, 0);
         Bytes.u16(t, out + 2, 0);
@@ -241,7 +243,7 @@ public final class IcmpLayer {
         }
         // RFC 792: the checksum is the one's complement sum of the ICMP message (RFC 1071)
         Bytes.u16(t, out + 2, Checksum.compute(t, out, 8 + dataLen));
-        return n.ip().send(t, Netisr.TX_IP, 8 + dataLen, Ipv4.PROTO_ICMP, dst, false);
+        return n.ipSend(t, CoreContext.TX_IP, 8 + dataLen, Ipv4.PROTO_ICMP, dst, false);
     }
 
     /**
@@ -270,14 +272,14 @@ public final class IcmpLayer {
         }
         int quote = Math.min(len, MAX_ERROR_DATAGRAM - Ipv4.MIN_HEADER - Icmp.HEADER_LEN);
         MemorySegment t = n.txBuffer();
-        long out = Netisr.TX_IP + Ipv4.MIN_HEADER;
+        long out = CoreContext.TX_IP + Ipv4.MIN_HEADER;
         Bytes.u8(t, out, type);
         Bytes.u8(t, out + 1, code);
         Bytes.u16(t, out + 2, 0);
         Bytes.i32(t, out + 4, rest);
         MemorySegment.copy(s, off, t, out + Icmp.HEADER_LEN, quote);
         Bytes.u16(t, out + 2, Checksum.compute(t, out, Icmp.HEADER_LEN + quote));
-        if (n.ip().send(t, Netisr.TX_IP, Icmp.HEADER_LEN + quote, Ipv4.PROTO_ICMP, src, false)
+        if (n.ipSend(t, CoreContext.TX_IP, Icmp.HEADER_LEN + quote, Ipv4.PROTO_ICMP, src, false)
                 && type == Icmp.DEST_UNREACHABLE) {
             n.counters().inc(Stat.ICMP_OUT_UNREACH);
         }

@@ -1,8 +1,9 @@
 package io.flowstack.core.ip;
 
+import io.flowstack.core.arp.ArpLayer;
 import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.flow.FlowHash;
-import io.flowstack.core.netisr.Netisr;
+import io.flowstack.core.percore.CoreContext;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.core.wire.Checksum;
 import io.flowstack.core.wire.Ethernet;
@@ -21,16 +22,22 @@ import java.lang.foreign.MemorySegment;
 public final class Ipv4Layer {
     public static final int DEFAULT_TTL = 64; // RFC 1700 / Linux ip_default_ttl
 
-    private final Netisr n;
+    private final CoreContext n;
+    private final ArpLayer arp;
+    private final IcmpLayer icmp;
+    private final Transports up;
     private final StackConfig cfg;
     private final Reassembly reassembly;
     private final MemorySegment frag;
     private int nextId;
 
-    public Ipv4Layer(Netisr netisr, Arena arena) {
+    public Ipv4Layer(CoreContext netisr, Arena arena, ArpLayer arp, IcmpLayer icmp, Transports up) {
         this.n = netisr;
+        this.arp = arp;
+        this.icmp = icmp;
+        this.up = up;
         this.cfg = netisr.config();
-        this.reassembly = new Reassembly(netisr, arena);
+        this.reassembly = new Reassembly(netisr, arena, icmp);
         this.frag = arena.allocate(netisr.mtu() + Ethernet.HEADER_LEN + 64, 64);
         // RFC 6864 4.2 / RFC 791: IDs unique per (src, dst, protocol) while a datagram may live;
         // cores draw from disjoint residue classes so two cores never reuse one concurrently.
@@ -117,14 +124,14 @@ public final class Ipv4Layer {
     public void deliver(MemorySegment s, long off, int len, boolean broadcast) {
         n.checkOwner();
         switch (Ipv4.protocol(s, off)) {
-            case Ipv4.PROTO_ICMP -> n.icmp().input(s, off, len, broadcast);
-            case Ipv4.PROTO_UDP -> n.udp().input(s, off, len, broadcast);
-            case Ipv4.PROTO_TCP -> n.tcp().input(s, off, len, broadcast);
+            case Ipv4.PROTO_ICMP -> icmp.input(s, off, len, broadcast);
+            case Ipv4.PROTO_UDP -> up.udpInput(s, off, len, broadcast);
+            case Ipv4.PROTO_TCP -> up.tcpInput(s, off, len, broadcast);
             default -> {
                 n.counters().inc(Stat.IP_UNKNOWN_PROTOCOL);
                 // RFC 1122 3.2.2.1: protocol unreachable for a transport we do not implement.
                 if (!broadcast) {
-                    n.icmp().sendError(Icmp.DEST_UNREACHABLE, Icmp.CODE_PROTOCOL_UNREACHABLE, 0, s, off, len);
+                    icmp.sendError(Icmp.DEST_UNREACHABLE, Icmp.CODE_PROTOCOL_UNREACHABLE, 0, s, off, len);
                 }
             }
         }
@@ -167,7 +174,7 @@ public final class Ipv4Layer {
                 cfg.address, dst);
         n.counters().inc(Stat.IP_OUT);
         if (total <= n.mtu()) {
-            n.arp().output(s, off - Ethernet.HEADER_LEN, total + Ethernet.HEADER_LEN, nextHop);
+            arp.output(s, off - Ethernet.HEADER_LEN, total + Ethernet.HEADER_LEN, nextHop);
             return true;
         }
         if (df) {
@@ -199,7 +206,7 @@ public final class Ipv4Layer {
             Ipv4.totalLength(frag, ip, hl + len);
             Ipv4.updateChecksum(frag, ip);
             n.counters().inc(Stat.IP_FRAGMENTS_OUT);
-            n.arp().output(frag, 0, Ethernet.HEADER_LEN + hl + len, nextHop);
+            arp.output(frag, 0, Ethernet.HEADER_LEN + hl + len, nextHop);
         }
     }
 

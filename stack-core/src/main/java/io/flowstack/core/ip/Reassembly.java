@@ -1,7 +1,7 @@
 package io.flowstack.core.ip;
 
 import io.flowstack.core.config.StackConfig;
-import io.flowstack.core.netisr.Netisr;
+import io.flowstack.core.percore.CoreContext;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.core.wire.Ethernet;
 import io.flowstack.core.wire.Icmp;
@@ -32,7 +32,8 @@ public final class Reassembly {
     static final int PAYLOAD_BASE = Ethernet.HEADER_LEN + 60;
     private static final int BUFFER_SIZE = PAYLOAD_BASE + Ipv4.MAX_DATAGRAM;
 
-    private final Netisr n;
+    private final CoreContext n;
+    private final IcmpLayer icmp;
     private final StackConfig cfg;
     private final Arena arena;
     private final Slot[] slots;
@@ -56,8 +57,9 @@ public final class Reassembly {
         MemorySegment buffer;
     }
 
-    Reassembly(Netisr netisr, Arena arena) {
+    Reassembly(CoreContext netisr, Arena arena, IcmpLayer icmp) {
         this.n = netisr;
+        this.icmp = icmp;
         this.cfg = netisr.config();
         this.arena = arena;
         this.slots = new Slot[cfg.reassemblyMaxDatagrams];
@@ -283,7 +285,7 @@ public final class Reassembly {
                     // the first fragment's header and data.
                     long ip = PAYLOAD_BASE - s.headerLength;
                     int have = firstRunLength(s);
-                    n.icmp().sendError(Icmp.TIME_EXCEEDED, 1, 0, s.buffer, ip, s.headerLength + have);
+                    icmp.sendError(Icmp.TIME_EXCEEDED, 1, 0, s.buffer, ip, s.headerLength + have);
                 }
                 drop(i);
             }

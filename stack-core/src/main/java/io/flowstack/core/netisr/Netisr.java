@@ -9,7 +9,11 @@ import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.arp.ArpLayer;
 import io.flowstack.core.ip.IcmpLayer;
 import io.flowstack.core.ip.Ipv4Layer;
+import io.flowstack.core.ip.Transports;
+import io.flowstack.core.percore.CoreContext;
 import io.flowstack.core.tcp.Isn;
+import io.flowstack.core.tcp.StreamOwner;
+import io.flowstack.core.tcp.TcpStream;
 import io.flowstack.core.tcp.TcpLayer;
 import io.flowstack.core.udp.UdpLayer;
 import io.flowstack.core.wire.Bytes;
@@ -39,7 +43,7 @@ import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
  * method except {@link #wake()}, {@link #sleeping()}, {@link #submit} and the ring producers
  * must be called from that thread, and {@link #checkOwner()} asserts it (when enabled).
  */
-public final class Netisr implements Agent {
+public final class Netisr implements Agent, CoreContext, Transports, StreamOwner {
     /** Inter-core message: a validated IPv4 frame (Ethernet header included). */
     public static final int MSG_IPV4_FRAME = 1;
     /** Inter-core message: a reassembled IPv4 datagram at offset 14 (Ethernet bytes unused). */
@@ -69,8 +73,6 @@ public final class Netisr implements Agent {
 
     /** Largest frame any layer builds: Ethernet + a maximal IPv4 datagram. */
     public static final int MAX_FRAME = Ethernet.HEADER_LEN + Ipv4.MAX_DATAGRAM;
-    /** Offset of the IPv4 header in {@link #txBuffer()}. */
-    public static final int TX_IP = Ethernet.HEADER_LEN;
 
     private static final long TICK_NANOS = 10_000_000L;
     /**
@@ -137,10 +139,10 @@ public final class Netisr implements Agent {
         this.appRing = Rings.mpsc(arena, config.appRingBytes);
         this.now = config.clock.nanoTime();
         this.arp = new ArpLayer(this, arena);
-        this.icmp = new IcmpLayer(this);
-        this.ip = new Ipv4Layer(this, arena);
-        this.udp = new UdpLayer(this);
-        this.tcp = new TcpLayer(this, isn);
+        this.icmp = new IcmpLayer(this, this);
+        this.ip = new Ipv4Layer(this, arena, arp, icmp, this);
+        this.udp = new UdpLayer(this, icmp);
+        this.tcp = new TcpLayer(this, this::peer, isn);
         this.bucketPackets = new long[table.size()];
         this.moves = new BucketMoves(this, arena, config.cores, table.size(), config.moveHoldBytes,
                 config.rxBatch, slot);
@@ -197,6 +199,52 @@ public final class Netisr implements Agent {
     /** Asserts that the caller is this netisr's thread (when the ownership check is enabled). */
     public void checkOwner() {
         ownership.check();
+    }
+
+    @Override
+    public boolean ipSend(MemorySegment s, long off, int payloadLen, int protocol, int dst, boolean dontFragment) {
+        return ip.send(s, off, payloadLen, protocol, dst, dontFragment);
+    }
+
+    // ------------------------------------------------------------------ StreamOwner (any thread)
+
+    @Override
+    public boolean postDoorbell(int id) {
+        int index = appRing.ring().tryClaim(MSG_TCP_DOORBELL, 4);
+        if (index < 0) {
+            return false;
+        }
+        Bytes.i32(appRing.segment(), index, id);
+        appRing.ring().commit(index);
+        wake();
+        return true;
+    }
+
+    @Override
+    public boolean releaseLater(TcpStream stream) {
+        return submit(n -> n.tcp().releaseStream(stream));
+    }
+
+    // ------------------------------------------------------------------ Transports (IP's upcalls)
+
+    @Override
+    public void tcpInput(MemorySegment s, long off, int len, boolean broadcast) {
+        tcp.input(s, off, len, broadcast);
+    }
+
+    @Override
+    public void udpInput(MemorySegment s, long off, int len, boolean broadcast) {
+        udp.input(s, off, len, broadcast);
+    }
+
+    @Override
+    public void tcpIcmpError(int remoteAddr, int remotePort, int localPort, int seq, int type, int code, int mtu) {
+        tcp.icmpError(remoteAddr, remotePort, localPort, seq, type, code, mtu);
+    }
+
+    @Override
+    public void udpIcmpError(int localPort, int remoteAddr, int remotePort, int type, int code) {
+        udp.icmpError(localPort, remoteAddr, remotePort, type, code);
     }
 
     // ------------------------------------------------------------------ Agent

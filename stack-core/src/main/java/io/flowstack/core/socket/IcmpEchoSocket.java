@@ -1,6 +1,7 @@
 package io.flowstack.core.socket;
 
-import io.flowstack.core.FlowStack;
+import io.flowstack.core.netisr.SocketHost;
+import java.util.function.Consumer;
 import io.flowstack.core.ip.IcmpLayer;
 import io.flowstack.core.flow.FlowHash;
 import io.flowstack.core.netisr.Netisr;
@@ -21,7 +22,7 @@ import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 /**
  * An ICMP echo client (what {@code ping} needs, RFC 792): sends echo requests with its own
  * identifier and receives the matching echo replies, and the ICMP errors that quote its
- * requests, with the time each arrived. Open with {@link FlowStack#icmpEchoOpen()}.
+ * requests, with the time each arrived. Open with {@link io.flowstack.core.FlowStack#icmpEchoOpen()}.
  *
  * <h2>Where the flow lives</h2>
  * An echo exchange with {@code dst} is "other IPv4" for the flow hash (DESIGN.md): it hashes
@@ -61,7 +62,8 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
     private static final int ERROR_LEN = 24;
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
 
-    private final FlowStack stack;
+    private final SocketHost stack;
+    private final Consumer<IcmpEchoSocket> unbind;
     private final int id;
     private final int local;
     private final Arena arena = Arena.ofShared();
@@ -117,9 +119,10 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
         }
     }
 
-    /** Called by {@link FlowStack#icmpEchoOpen()}; binds nothing yet. */
+    /** Called by {@link io.flowstack.core.FlowStack#icmpEchoOpen()}; binds nothing yet. */
     @SuppressWarnings("unchecked")
-    public IcmpEchoSocket(FlowStack stack, int id, int cores, int ringBytes) {
+    public IcmpEchoSocket(SocketHost stack, int id, int cores, int ringBytes, Consumer<IcmpEchoSocket> unbind) {
+        this.unbind = unbind;
         this.stack = stack;
         this.id = id;
         this.local = stack.config().address;
@@ -351,7 +354,7 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
             return;
         }
         closed = true;
-        stack.unbindEcho(this);
+        unbind.accept(this);
         Thread w = waiter;
         if (w != null) {
             LockSupport.unpark(w);

@@ -1,5 +1,7 @@
 package io.flowstack.core.socket;
 
+import io.flowstack.core.tcp.ByteRing;
+import io.flowstack.core.tcp.TcpStream;
 import io.flowstack.core.wire.Ipv4;
 import java.lang.foreign.MemorySegment;
 
@@ -10,13 +12,8 @@ import java.lang.foreign.MemorySegment;
  * then the single producer of the send ring).
  */
 public final class TcpChannel {
-    /** What the TCP layer does when a callback asks for output or a close. */
-    public interface Kick {
-        void kick(TcpChannel ch);
-    }
-
     private final TcpStream s;
-    private Kick kick;
+    private TcpStream.Kick kick;
     private final int localPort;
     private final int remoteAddr;
     private final int remotePort;
@@ -24,7 +21,7 @@ public final class TcpChannel {
     /** Application state attached to the connection. */
     public Object attachment;
 
-    public TcpChannel(TcpStream s, Kick kick, int localPort, int remoteAddr, int remotePort) {
+    public TcpChannel(TcpStream s, TcpStream.Kick kick, int localPort, int remoteAddr, int remotePort) {
         this.s = s;
         this.kick = kick;
         this.localPort = localPort;
@@ -35,7 +32,7 @@ public final class TcpChannel {
     public TcpStream stream() { return s; }
 
     /** Stack internal: the connection's new owner takes the channel over after a move. */
-    public void rebind(Kick k) {
+    public void rebind(TcpStream.Kick k) {
         s.owner().checkOwner();
         this.kick = k;
     }
@@ -66,7 +63,7 @@ public final class TcpChannel {
             long tail = s.send.tail();
             s.send.write(tail, src, off, n);
             s.send.tail(tail + n);
-            kick.kick(this);
+            kick.kick(s);
         }
         if (n < len) {
             wantWritable = true;
@@ -89,14 +86,14 @@ public final class TcpChannel {
     public void shutdownOutput() {
         s.owner().checkOwner();
         s.shutdownOutput = true;
-        kick.kick(this);
+        kick.kick(s);
     }
 
     /** Graceful close (FIN); no further callbacks but onClosed. */
     public void close() {
         s.owner().checkOwner();
         s.closed = true;
-        kick.kick(this);
+        kick.kick(s);
     }
 
     /** RST now. */
@@ -104,7 +101,7 @@ public final class TcpChannel {
         s.owner().checkOwner();
         s.abort = true;
         s.closed = true;
-        kick.kick(this);
+        kick.kick(s);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.flowstack.core.socket;
 
+import io.flowstack.core.tcp.ByteRing;
+import io.flowstack.core.tcp.TcpStream;
 import io.flowstack.core.wire.Ipv4;
 import java.io.IOException;
 import java.io.InputStream;
@@ -229,7 +231,7 @@ public final class TcpConnection implements AutoCloseable {
      */
     private void releaseIfFinished() {
         if (s.finished) {
-            s.owner().submit(n -> n.tcp().releaseStream(s));
+            s.owner().releaseLater(s);
         }
     }
 

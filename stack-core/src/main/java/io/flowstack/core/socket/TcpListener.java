@@ -1,6 +1,7 @@
 package io.flowstack.core.socket;
 
-import io.flowstack.core.FlowStack;
+import io.flowstack.core.netisr.SocketHost;
+import java.util.function.Consumer;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -13,7 +14,8 @@ import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
  * drains the per-core queues round-robin. One thread accepts at a time.
  */
 public final class TcpListener implements AutoCloseable {
-    private final FlowStack stack;
+    private final SocketHost stack;
+    private final Consumer<TcpListener> unbind;
     private final int port;
     private final OneToOneConcurrentArrayQueue<TcpConnection>[] queues;
     private volatile Thread waiter;
@@ -21,7 +23,8 @@ public final class TcpListener implements AutoCloseable {
     private int next;
 
     @SuppressWarnings("unchecked")
-    public TcpListener(FlowStack stack, int port, int cores, int backlog) {
+    public TcpListener(SocketHost stack, int port, int cores, int backlog, Consumer<TcpListener> unbind) {
+        this.unbind = unbind;
         this.stack = stack;
         this.port = port;
         this.queues = new OneToOneConcurrentArrayQueue[cores];
@@ -116,7 +119,7 @@ public final class TcpListener implements AutoCloseable {
             return;
         }
         closed = true;
-        stack.unlistenTcp(this);
+        unbind.accept(this);
         Thread w = waiter;
         if (w != null) {
             LockSupport.unpark(w);

@@ -1,6 +1,7 @@
 package io.flowstack.core.socket;
 
-import io.flowstack.core.FlowStack;
+import io.flowstack.core.netisr.SocketHost;
+import java.util.function.Consumer;
 import io.flowstack.core.netisr.Netisr;
 import io.flowstack.core.netisr.Rings;
 import io.flowstack.core.udp.UdpLayer;
@@ -35,7 +36,8 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
     private static final int MSG_DATAGRAM = 1;
     private static final int MSG_ERROR = 2; // [dst:int][dport:u16][type:u8][code:u8]
 
-    private final FlowStack stack;
+    private final SocketHost stack;
+    private final Consumer<UdpSocket> unbind;
     private final int port;
     private final Arena arena = Arena.ofShared();
     private final Rings.Ring<OneToOneRingBuffer>[] rx;
@@ -54,7 +56,8 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
     private UdpIcmpError error;
 
     @SuppressWarnings("unchecked")
-    public UdpSocket(FlowStack stack, int port, int cores, int ringBytes) {
+    public UdpSocket(SocketHost stack, int port, int cores, int ringBytes, Consumer<UdpSocket> unbind) {
+        this.unbind = unbind;
         this.stack = stack;
         this.port = port;
         this.rx = new Rings.Ring[cores];
@@ -263,7 +266,7 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
             return;
         }
         closed = true;
-        stack.unbindUdp(this);
+        unbind.accept(this);
         Thread w = waiter;
         if (w != null) {
             LockSupport.unpark(w);

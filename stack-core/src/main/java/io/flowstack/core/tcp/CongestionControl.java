@@ -1,5 +1,7 @@
 package io.flowstack.core.tcp;
 
+import io.flowstack.core.config.CongestionControls;
+
 /**
  * A congestion control algorithm's hooks (RFC 5681 framework). The TCP engine does loss
  * detection and recovery (fast retransmit, NewReno partial ACKs, RTO); the algorithm decides
@@ -20,11 +22,9 @@ public interface CongestionControl {
     String name();
 
     static CongestionControl of(String name) {
-        return switch (name.toLowerCase(java.util.Locale.ROOT)) {
-            case "cubic" -> new Cubic();
-            case "newreno", "reno" -> new NewReno();
-            default -> throw new IllegalArgumentException("unknown congestion control '" + name
-                    + "': choose cubic or newreno");
+        return switch (CongestionControls.canonical(name)) {
+            case CongestionControls.NEWRENO -> new NewReno();
+            default -> new Cubic();
         };
     }
 }

@@ -1,7 +1,5 @@
 package io.flowstack.core.tcp;
 
-import io.flowstack.core.socket.TcpStream;
-
 /**
  * A TCP control block (RFC 9293 section 3.3.1), with the RFC's variable names.
  *
@@ -9,19 +7,6 @@ import io.flowstack.core.socket.TcpStream;
  * application reaches it only through {@link #stream} (rings and flags) and doorbell messages.
  */
 public final class Tcb {
-    public static final int CLOSED = 0;
-    public static final int LISTEN = 1;
-    public static final int SYN_SENT = 2;
-    public static final int SYN_RECEIVED = 3;
-    public static final int ESTABLISHED = 4;
-    public static final int FIN_WAIT_1 = 5;
-    public static final int FIN_WAIT_2 = 6;
-    public static final int CLOSE_WAIT = 7;
-    public static final int CLOSING = 8;
-    public static final int LAST_ACK = 9;
-    public static final int TIME_WAIT = 10;
-    static final String[] NAMES = {"CLOSED", "LISTEN", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "FIN_WAIT_1",
-            "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT"};
 
     // identity
     final int id;
@@ -29,7 +14,8 @@ public final class Tcb {
     final int remoteAddr;
     final int remotePort;
     final long key;
-    int state = CLOSED;
+    /** RFC 9293 3.3.2. */
+    TcpState state = TcpState.CLOSED;
     TcpStream stream;
     TcpListenerState listener; // for passive opens until accepted
     boolean opened; // counted in TCP_ACTIVE_OPENS or TCP_PASSIVE_OPENS (and TCP_CLOSED when dropped)
@@ -120,9 +106,9 @@ public final class Tcb {
     int sndSml; // end of the last small segment sent (Minshall's Nagle)
     boolean keepAlive;
     int keepaliveProbes; // unanswered probes
-    io.flowstack.core.socket.TcpSocketOptions options;
-    io.flowstack.core.socket.TcpHandler handler; // callback API, null for the blocking API
-    io.flowstack.core.socket.TcpChannel channel;
+    io.flowstack.core.config.TcpSocketOptions options;
+    TcpUpcalls.Binder binder; // callback API (until onClosed), null for the blocking API
+    TcpUpcalls up; // the callback API's upcalls once the connection opened
     boolean peerClosedPending; // FIN seen; onPeerClosed owed once the handler drained the data
     long lastActivityNanos;
     int retransmits; // total, for stats
@@ -141,12 +127,12 @@ public final class Tcb {
         return ((long) remoteAddr << 32) | ((long) remotePort << 16) | localPort;
     }
 
-    public int state() {
+    public TcpState state() {
         return state;
     }
 
     public String stateName() {
-        return NAMES[state];
+        return state.name();
     }
 
     /** Bytes sent and not yet acknowledged. */
@@ -156,6 +142,6 @@ public final class Tcb {
 
     /** True once both SYNs are acknowledged (RFC 9293 3.5: both sides in sync). */
     boolean synced() {
-        return state >= ESTABLISHED;
+        return state.synced();
     }
 }

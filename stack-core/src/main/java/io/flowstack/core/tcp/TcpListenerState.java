@@ -1,7 +1,6 @@
 package io.flowstack.core.tcp;
 
-import io.flowstack.core.socket.TcpListener;
-import io.flowstack.core.socket.TcpSocketOptions;
+import io.flowstack.core.config.TcpSocketOptions;
 
 /**
  * One core's replica of a listening socket: its port, the shared accept side and this core's
@@ -11,22 +10,23 @@ import io.flowstack.core.socket.TcpSocketOptions;
  */
 public final class TcpListenerState {
     final int port;
-    final TcpListener listener;
+    final TcpAcceptor acceptor;
     final int synBacklog;
     final TcpSocketOptions options;
-    final io.flowstack.core.socket.TcpHandler handler; // null: blocking API (accept queue)
+    final TcpUpcalls.Binder binder; // null: blocking API (accept queue)
     int halfOpen;
 
-    public TcpListenerState(int port, TcpListener listener, int synBacklog, TcpSocketOptions options) {
-        this(port, listener, synBacklog, options, null);
-    }
-
-    public TcpListenerState(int port, TcpListener listener, int synBacklog, TcpSocketOptions options,
-                            io.flowstack.core.socket.TcpHandler handler) {
-        this.handler = handler;
+    /**
+     * @param acceptor the accept side (blocking API; also tells whether the listener closed)
+     * @param binder the upcalls of each accepted connection (callback API), or null for the
+     *     blocking API's accept queue
+     */
+    public TcpListenerState(int port, TcpAcceptor acceptor, int synBacklog, TcpSocketOptions options,
+                            TcpUpcalls.Binder binder) {
         this.port = port;
-        this.listener = listener;
+        this.acceptor = acceptor;
         this.synBacklog = synBacklog;
         this.options = options;
+        this.binder = binder;
     }
 }

@@ -1,6 +1,7 @@
 package io.flowstack.core.udp;
 
-import io.flowstack.core.netisr.Netisr;
+import io.flowstack.core.ip.IcmpLayer;
+import io.flowstack.core.percore.CoreContext;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.core.wire.Bytes;
 import io.flowstack.core.wire.Checksum;
@@ -19,7 +20,8 @@ import org.agrona.collections.Int2ObjectHashMap;
  * commands executed on this thread.
  */
 public final class UdpLayer {
-    private final Netisr n;
+    private final CoreContext n;
+    private final IcmpLayer icmp;
     private final Int2ObjectHashMap<UdpReceiver> bindings = new Int2ObjectHashMap<>();
 
     /** A bound socket as the core sees it: a per-core ring it delivers into. */
@@ -42,8 +44,9 @@ public final class UdpLayer {
         }
     }
 
-    public UdpLayer(Netisr netisr) {
+    public UdpLayer(CoreContext netisr, IcmpLayer icmp) {
         this.n = netisr;
+        this.icmp = icmp;
     }
 
     public void bind(int port, UdpReceiver receiver) {
@@ -112,7 +115,7 @@ public final class UdpLayer {
             n.counters().inc(Stat.UDP_NO_PORT);
             // RFC 1122 4.1.3.1: port unreachable, but never for broadcast (3.2.2).
             if (!broadcast) {
-                n.icmp().sendError(Icmp.DEST_UNREACHABLE, Icmp.CODE_PORT_UNREACHABLE, 0, s, off, len);
+                icmp.sendError(Icmp.DEST_UNREACHABLE, Icmp.CODE_PORT_UNREACHABLE, 0, s, off, len);
             }
             return;
         }
@@ -129,7 +132,7 @@ public final class UdpLayer {
         int dst = Bytes.i32(s, off + 4);
         int payload = len - 8;
         MemorySegment t = n.txBuffer();
-        long u = Netisr.TX_IP + Ipv4.MIN_HEADER;
+        long u = CoreContext.TX_IP + Ipv4.MIN_HEADER;
         MemorySegment.copy(s, off + 8, t, u + Udp.HEADER_LEN, payload);
         send(sport, dst, dport, payload);
     }
@@ -141,14 +144,14 @@ public final class UdpLayer {
     public boolean send(int sport, int dst, int dport, int payload) {
         n.checkOwner();
         MemorySegment t = n.txBuffer();
-        long u = Netisr.TX_IP + Ipv4.MIN_HEADER;
+        long u = CoreContext.TX_IP + Ipv4.MIN_HEADER;
         int ulen = Udp.HEADER_LEN + payload;
         if (ulen + Ipv4.MIN_HEADER > Ipv4.MAX_DATAGRAM) {
             n.counters().inc(Stat.UDP_SEND_FAILED);
             return false;
         }
         Udp.write(t, u, sport, dport, ulen, n.config().address, dst);
-        if (n.ip().send(t, Netisr.TX_IP, ulen, Ipv4.PROTO_UDP, dst, false)) {
+        if (n.ipSend(t, CoreContext.TX_IP, ulen, Ipv4.PROTO_UDP, dst, false)) {
             n.counters().inc(Stat.UDP_OUT);
             return true;
         }

@@ -6,7 +6,7 @@ import io.flowstack.core.socket.TcpChannel;
 import io.flowstack.core.socket.TcpConnection;
 import io.flowstack.core.socket.TcpHandler;
 import io.flowstack.core.socket.TcpListener;
-import io.flowstack.core.socket.TcpSocketOptions;
+import io.flowstack.core.config.TcpSocketOptions;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.tools.bench.BenchProtocol.Header;
 import io.flowstack.tools.bench.BenchProtocol.ProtocolException;

@@ -4,7 +4,7 @@ import io.flowstack.core.FlowStack;
 import io.flowstack.core.socket.StackException;
 import io.flowstack.core.socket.TcpChannel;
 import io.flowstack.core.socket.TcpHandler;
-import io.flowstack.core.socket.TcpSocketOptions;
+import io.flowstack.core.config.TcpSocketOptions;
 import io.flowstack.tools.bench.BenchProtocol.ProtocolException;
 import io.flowstack.tools.bench.BenchProtocol.Trailer;
 import java.lang.foreign.Arena;

@@ -3,7 +3,7 @@ package io.flowstack.tools.bench;
 import io.flowstack.core.FlowStack;
 import io.flowstack.core.socket.StackException;
 import io.flowstack.core.socket.TcpConnection;
-import io.flowstack.core.socket.TcpSocketOptions;
+import io.flowstack.core.config.TcpSocketOptions;
 import java.io.EOFException;
 import java.io.IOException;
 import java.lang.foreign.Arena;

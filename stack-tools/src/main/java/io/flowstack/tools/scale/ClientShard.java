@@ -1,10 +1,11 @@
 package io.flowstack.tools.scale;
 
+import io.flowstack.core.FlowStack;
 import io.flowstack.core.netisr.Netisr;
 import io.flowstack.core.socket.StackException;
 import io.flowstack.core.socket.TcpChannel;
 import io.flowstack.core.socket.TcpHandler;
-import io.flowstack.core.socket.TcpSocketOptions;
+import io.flowstack.core.config.TcpSocketOptions;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -35,6 +36,7 @@ final class ClientShard implements TcpHandler {
     static final int STRIDE = 16;
 
     private final ScaleBench.Test test;
+    private final FlowStack stack;
     private final Netisr netisr;
     private final int[] ports;
     private final int remote;
@@ -61,9 +63,10 @@ final class ClientShard implements TcpHandler {
         int got;
     }
 
-    ClientShard(ScaleBench.Test test, Netisr netisr, int[] ports, int remote, int remotePort,
+    ClientShard(ScaleBench.Test test, FlowStack stack, Netisr netisr, int[] ports, int remote, int remotePort,
                 TcpSocketOptions options, MemorySegment request, int connections, long[] counters, int slot) {
         this.test = test;
+        this.stack = stack;
         this.netisr = netisr;
         this.ports = ports;
         this.remote = remote;
@@ -137,7 +140,7 @@ final class ClientShard implements TcpHandler {
             int lport = ports[s.nextPort];
             s.nextPort = s.nextPort + 1 == ports.length ? 0 : s.nextPort + 1;
             try {
-                if (netisr.tcp().connect(remote, remotePort, lport, options, this) != null) {
+                if (stack.tcpConnectOnNetisr(netisr.core(), remote, remotePort, lport, options, this)) {
                     return true;
                 }
             } catch (StackException e) {

@@ -4,7 +4,7 @@ import io.flowstack.core.FlowStack;
 import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.core.socket.TcpListener;
-import io.flowstack.core.socket.TcpSocketOptions;
+import io.flowstack.core.config.TcpSocketOptions;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.nic.MemoryWire;
 import java.lang.foreign.Arena;
@@ -156,7 +156,7 @@ public final class ScaleBench {
             long[] counters = new long[(p.cores() + 2) * ClientShard.STRIDE];
             for (int c = 0; c < p.cores(); c++) {
                 int conns = total / p.cores() + (c < total % p.cores() ? 1 : 0);
-                shards.add(new ClientShard(p.test(), client.netisr(c), ports[c], SERVER, PORT, opts, message, conns,
+                shards.add(new ClientShard(p.test(), client, client.netisr(c), ports[c], SERVER, PORT, opts, message, conns,
                         counters, c));
             }
             if (shared) {

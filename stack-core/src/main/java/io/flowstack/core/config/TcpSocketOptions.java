@@ -1,7 +1,4 @@
-package io.flowstack.core.socket;
-
-import io.flowstack.core.config.StackConfig;
-import io.flowstack.core.tcp.CongestionControl;
+package io.flowstack.core.config;
 
 /**
  * Per-socket TCP options (immutable): buffer sizes, TCP_NODELAY, SO_KEEPALIVE and the
@@ -15,7 +12,7 @@ public record TcpSocketOptions(int sendBufferBytes, int receiveBufferBytes, bool
             throw new IllegalArgumentException("TCP buffers must be powers of two >= 4096 bytes, got send "
                     + sendBufferBytes + " receive " + receiveBufferBytes);
         }
-        CongestionControl.of(congestionControl); // validates the name
+        CongestionControls.canonical(congestionControl); // validates the name
     }
 
     /** The stack's defaults. */

@@ -1,4 +1,4 @@
-package io.flowstack.core.socket;
+package io.flowstack.core.tcp;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -1,4 +1,4 @@
-package io.flowstack.core.socket;
+package io.flowstack.core.tcp;
 
 import com.sun.management.HotSpotDiagnosticMXBean;
 import io.flowstack.core.percore.Ownership;

@@ -1,7 +1,5 @@
-package io.flowstack.core.socket;
+package io.flowstack.core.tcp;
 
-import io.flowstack.core.netisr.Netisr;
-import io.flowstack.core.wire.Bytes;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
 
@@ -24,9 +22,14 @@ import java.util.concurrent.locks.LockSupport;
  * </ul>
  */
 public final class TcpStream {
+    /** What a callback-API channel calls to ask the owning netisr for output (at its rollup). */
+    public interface Kick {
+        void kick(TcpStream stream);
+    }
+
     public final ByteRing send;
     public final ByteRing recv;
-    private volatile Netisr owner;
+    private volatile StreamOwner owner;
     private final int id;
 
     public volatile boolean established;
@@ -45,7 +48,7 @@ public final class TcpStream {
     /** Netisr only: the rings went back to the pool (after both sides were done with them). */
     public boolean ringsReturned;
 
-    public TcpStream(Netisr owner, int id, ByteRing send, ByteRing recv) {
+    public TcpStream(StreamOwner owner, int id, ByteRing send, ByteRing recv) {
         this.owner = owner;
         this.id = id;
         this.send = send;
@@ -57,7 +60,7 @@ public final class TcpStream {
     }
 
     /** The netisr that owns the connection now (it changes only when its bucket moves). */
-    public Netisr owner() {
+    public StreamOwner owner() {
         return owner;
     }
 
@@ -66,7 +69,7 @@ public final class TcpStream {
      * Called by the old owner before it hands the control block over; doorbells that still
      * reach the old owner are forwarded.
      */
-    public void moveTo(Netisr next) {
+    public void moveTo(StreamOwner next) {
         owner.checkOwner();
         this.owner = next;
     }
@@ -87,15 +90,10 @@ public final class TcpStream {
         // Read once: the connection may move to another core meanwhile (its bucket moved), and
         // a claim must be committed on the ring it was made on. A doorbell that reaches the old
         // owner is forwarded (docs/REBALANCING.md).
-        Netisr n = owner;
-        int index = n.appRing().tryClaim(Netisr.MSG_TCP_DOORBELL, 4);
-        if (index < 0) {
+        if (!owner.postDoorbell(id)) {
             doorbell = false;
             return false;
         }
-        Bytes.i32(n.appRingSegment(), index, id);
-        n.appRing().commit(index);
-        n.wake();
         return true;
     }
 

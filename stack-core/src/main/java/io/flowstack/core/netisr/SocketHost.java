@@ -1,0 +1,27 @@
+package io.flowstack.core.netisr;
+
+import io.flowstack.core.config.StackConfig;
+import io.flowstack.core.flow.IndirectionTable;
+
+/**
+ * The stack as its sockets see it: its configuration, its cores and where a flow lands. The
+ * stack implements it; sockets never see the stack's class (the socket package sits below the
+ * API's root package).
+ *
+ * <p>Owned by: the stack; every method may be called from any thread.
+ */
+public interface SocketHost {
+    StackConfig config();
+
+    /** Core {@code core}'s netisr (for its identity, its rings and its cross-thread entry points). */
+    Netisr netisr(int core);
+
+    /** False once the stack is closing. */
+    boolean running();
+
+    /** The core that owns the 4-tuple (its bucket's core now). */
+    int coreFor(int local, int remote, int lport, int rport);
+
+    /** The indirection table as the stack last published it. */
+    IndirectionTable table();
+}

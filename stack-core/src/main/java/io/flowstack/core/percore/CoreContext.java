@@ -1,0 +1,69 @@
+package io.flowstack.core.percore;
+
+import io.flowstack.core.config.StackConfig;
+import io.flowstack.core.flow.IndirectionTable;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * What a protocol layer (ARP, IPv4, ICMP, UDP, TCP) needs of the core it runs on, and nothing
+ * more: the clock, the counters, the configuration, the transmit path, IP output, the hops to
+ * other cores, and the ownership check. The netisr implements it; the layers never see the
+ * netisr itself (nor each other's classes beyond what their package may import), so a layer can
+ * be driven by a test's own context.
+ *
+ * <p>Owned by: one netisr thread. Every method is called from that thread only.
+ */
+public interface CoreContext {
+    /** This core's index, 0 to {@link #cores()} - 1. */
+    int core();
+
+    /** How many cores the stack runs. */
+    int cores();
+
+    /** The stack's configuration (immutable). */
+    StackConfig config();
+
+    /** This core's counters (written by this core only). */
+    Counters counters();
+
+    /** The link MTU (bytes of IPv4 datagram a frame may carry). */
+    int mtu();
+
+    /** Nanoseconds on the stack's clock, read once per netisr pass (protocol code never reads a clock). */
+    long now();
+
+    /** This core's replica of the bucket-to-core indirection table. */
+    IndirectionTable table();
+
+    /** Asserts that the caller is this core's thread (when the ownership check is enabled). */
+    void checkOwner();
+
+    /** The owner check itself (to hand to structures this core owns). */
+    Ownership ownership();
+
+    /** The core's frame-building buffer: Ethernet header at 0, IPv4 header at {@link #TX_IP}. */
+    MemorySegment txBuffer();
+
+    /** Offset of the IPv4 header in {@link #txBuffer()}. */
+    int TX_IP = 14;
+
+    /** Sends a complete Ethernet frame on this core's NIC queue. */
+    void transmit(MemorySegment s, long off, int len);
+
+    /**
+     * IP output: sends the transport payload at {@code off} (an IPv4 header's room before it, as in
+     * {@link #txBuffer()}) to {@code dst}, resolving the next hop and fragmenting as needed.
+     *
+     * @return false if it was not sent (no route, or waiting for ARP and the queue is full; counted)
+     */
+    boolean ipSend(MemorySegment s, long off, int payloadLen, int protocol, int dst, boolean dontFragment);
+
+    /** Hop: a reassembled datagram (Ethernet header room at {@code off}) goes to the core that owns its flow. */
+    void dispatchDatagram(MemorySegment s, long off, int len);
+
+    /** Hop: tells every other core's ARP replica that {@code ipAddr} is at {@code mac}. */
+    void broadcastArpUpdate(int ipAddr, long mac);
+
+    /** Hop: a doorbell for connection {@code id}, which moved to core {@code target}. */
+    void forwardDoorbell(int target, int id);
+}

@@ -1,0 +1,63 @@
+package io.flowstack.core.tcp;
+
+import io.flowstack.core.config.StackConfig;
+import io.flowstack.core.percore.CoreContext;
+import io.flowstack.core.stats.Stat;
+import io.flowstack.core.wire.Bytes;
+import io.flowstack.core.wire.Ipv4;
+import io.flowstack.core.wire.Tcp;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * SYN cookies (RFC 4987 3.6): when a listener's SYN queue is full, the SYN-ACK's sequence number
+ * encodes a 5-bit counter (64 s), an MSS index and a 24-bit MAC, so no state is kept until the
+ * ACK returns ({@link TcpOpen} completes it).
+ *
+ * <p>Owned by: its netisr thread (through {@link TcpLayer}).
+ */
+final class SynCookies {
+    private final TcpLayer tcp;
+    private final CoreContext n;
+    private final StackConfig cfg;
+    private final Isn isn;
+    /** The MSS values a cookie can carry (a 3-bit index). */
+    static final int[] COOKIE_MSS = {536, 1200, 1440, 1460, 8960, 1220, 1380, 1400};
+
+    SynCookies(TcpLayer tcp) {
+        this.tcp = tcp;
+        this.n = tcp.n;
+        this.cfg = tcp.cfg;
+        this.isn = tcp.isn;
+    }
+
+    int cookieCounter() {
+        return (int) (n.now() / 64_000_000_000L); // 64 s
+    }
+
+    int cookieHash(int src, int sport, int dport, int peerIsn, int counter) {
+        return (int) isn.hash(src, cfg.address, ((long) sport << 16) | dport, ((long) peerIsn << 8) ^ counter) & 0xFFFFFF;
+    }
+
+    void sendCookie(MemorySegment s, long th, int src, int sport, int dport, int seq) {
+        int peerMss = tcp.opts.mss > 0 ? tcp.opts.mss : TcpOpen.DEFAULT_MSS;
+        int idx = 0;
+        for (int i = 0; i < COOKIE_MSS.length; i++) {
+            if (COOKIE_MSS[i] <= Math.min(peerMss, tcp.open.mtuMss()) && COOKIE_MSS[i] >= COOKIE_MSS[idx]) {
+                idx = i;
+            }
+        }
+        int counter = cookieCounter();
+        int cookie = ((counter & 0x1F) << 27) | (idx << 24) | cookieHash(src, sport, dport, seq, counter);
+        n.counters().inc(Stat.TCP_SYN_COOKIES_SENT);
+        // SYN-ACK carrying only MSS: the cookie cannot remember window scale, SACK or timestamps.
+        MemorySegment tx = n.txBuffer();
+        long t = CoreContext.TX_IP + Ipv4.MIN_HEADER;
+        Tcp.write(tx, t, dport, sport, cookie, seq + 1, 24, Tcp.SYN | Tcp.ACK, 65535);
+        Bytes.u8(tx, t + 20, Tcp.OPT_MSS);
+        Bytes.u8(tx, t + 21, 4);
+        Bytes.u16(tx, t + 22, COOKIE_MSS[idx]);
+        Tcp.finishChecksum(tx, t, 24, cfg.address, src);
+        n.counters().inc(Stat.TCP_OUT);
+        n.ipSend(tx, CoreContext.TX_IP, 24, Ipv4.PROTO_TCP, src, true);
+    }
+}

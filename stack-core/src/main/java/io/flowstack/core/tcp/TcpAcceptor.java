@@ -1,0 +1,20 @@
+package io.flowstack.core.tcp;
+
+/**
+ * The accept side of a listener of the blocking API, as TCP hands it connections (RFC 9293
+ * 3.10.7.4: SYN-RECEIVED to ESTABLISHED on a passive open). Shared by every core's replica of
+ * the listener; implemented by the socket layer.
+ *
+ * <p>Owned by: the listener's application (any thread calls {@link #offer}; it must not block).
+ */
+public interface TcpAcceptor {
+    /** The application closed the listener: new SYNs are refused. */
+    boolean closed();
+
+    /**
+     * Queues an established connection for accept.
+     *
+     * @return false if the accept queue of {@code core} is full (the connection is reset)
+     */
+    boolean offer(int core, TcpStream stream, int localPort, int remoteAddr, int remotePort);
+}

@@ -1,0 +1,463 @@
+package io.flowstack.core.tcp;
+
+import io.flowstack.core.config.StackConfig;
+import io.flowstack.core.percore.CoreContext;
+import io.flowstack.core.stats.Stat;
+import io.flowstack.core.wire.Ipv4;
+import io.flowstack.core.wire.Tcp;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Segment arrival, RFC 9293 3.10.7: demultiplexing to a control block or listener, CLOSED
+ * (3.10.7.1), SYN-SENT (3.10.7.3) and every later state (3.10.7.4: sequence check with PAWS,
+ * RST and SYN handling per RFC 5961, text, FIN), out-of-order data, TIME-WAIT.
+ * The ACK field is {@link TcpAck}'s; listeners and SYN cookies are {@link TcpOpen}'s.
+ *
+ * <p>Owned by: its netisr thread (through {@link TcpLayer}).
+ */
+final class TcpInput {
+    private final TcpLayer tcp;
+    private final CoreContext n;
+    private final StackConfig cfg;
+    /** RFC 7323 5.5: a tsRecent idle longer than 24 days is invalid for PAWS. */
+    static final long PAWS_IDLE_NANOS = TimeUnit.DAYS.toNanos(24);
+    private long challengeWindowStart;
+    private int challengeAcks;
+    /** Linux's net.ipv4.tcp_invalid_ratelimit default: replies to unacceptable bare ACKs. */
+    static final long OOW_ACK_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+
+    TcpInput(TcpLayer tcp) {
+        this.tcp = tcp;
+        this.n = tcp.n;
+        this.cfg = tcp.cfg;
+    }
+
+    /** TCP input for a validated datagram owned by this core ({@code len} = IP total length). */
+    void input(MemorySegment s, long off, int len, boolean broadcast) {
+        n.checkOwner();
+        n.counters().inc(Stat.TCP_IN);
+        int hl = Ipv4.headerLength(s, off);
+        long th = off + hl;
+        int tlen = len - hl;
+        if (tlen < Tcp.MIN_HEADER) {
+            n.counters().inc(Stat.TCP_TRUNCATED);
+            return;
+        }
+        int doff = Tcp.headerLength(s, th);
+        if (doff < Tcp.MIN_HEADER || doff > tlen) {
+            n.counters().inc(Stat.TCP_BAD_OFFSET);
+            return;
+        }
+        int src = Ipv4.src(s, off);
+        int dst = Ipv4.dst(s, off);
+        if (!Tcp.verifyChecksum(s, th, tlen, src, dst)) {
+            n.counters().inc(Stat.TCP_BAD_CHECKSUM);
+            return;
+        }
+        if (broadcast) {
+            n.counters().inc(Stat.TCP_BROADCAST); // RFC 1122 4.2.3.10
+            return;
+        }
+        int sport = Tcp.srcPort(s, th);
+        int dport = Tcp.dstPort(s, th);
+        tcp.opts.parse(s, th, doff);
+        Tcb t = tcp.conns.pcbs.get(Tcb.key(src, sport, dport));
+        if (t != null && t.state == TcpState.TIME_WAIT && (Tcp.flags(s, th) & (Tcp.SYN | Tcp.ACK | Tcp.RST)) == Tcp.SYN
+                && timeWaitReusable(t, Tcp.seq(s, th))) {
+            // RFC 9293 3.10.7.4 / RFC 6191: a new SYN above the old RCV.NXT (or with a newer
+            // timestamp) may reopen a connection in TIME-WAIT.
+            n.counters().inc(Stat.TCP_TIME_WAIT_REUSE);
+            tcp.conns.drop(t);
+            t = null;
+        }
+        if (t == null) {
+            TcpListenerState l = tcp.conns.listeners.get(dport);
+            if (l != null) {
+                tcp.open.listenInput(l, s, th, tlen, doff, src, sport, dport);
+            } else {
+                closedInput(s, th, tlen, doff, src, sport, dport);
+            }
+            return;
+        }
+        t.acked = false;
+        segmentArrives(t, s, th, tlen, doff);
+        if (t.state == TcpState.CLOSED) {
+            return;
+        }
+        if (t.ackNow || t.acked) {
+            // An ACK is due now (RFC 5681 4.2: every second segment, out of order, a filled
+            // hole, a FIN) or new data was acknowledged (keep the ACK clock): output at once.
+            tcp.out.output(t);
+        } else {
+            tcp.conns.markDirty(t); // anything else (window, delayed ACK bookkeeping) waits for the rollup
+        }
+    }
+
+    /**
+     * RFC 6191 2: a SYN may reopen TIME-WAIT if its timestamp is newer, or (equal timestamps, or
+     * none) if its sequence number is above the old RCV.NXT (RFC 1122 4.2.2.13).
+     */
+    boolean timeWaitReusable(Tcb t, int seq) {
+        if (t.tsOk && tcp.opts.hasTimestamp && tcp.opts.tsVal != t.tsRecent) {
+            return Seq.gt(tcp.opts.tsVal, t.tsRecent);
+        }
+        return Seq.gt(seq, t.rcvNxt);
+    }
+
+    /** RFC 9293 3.10.7.1: CLOSED (no TCB): answer everything but a RST with a RST. */
+    void closedInput(MemorySegment s, long th, int tlen, int doff, int src, int sport, int dport) {
+        int flags = Tcp.flags(s, th);
+        n.counters().inc(Stat.TCP_NO_SOCKET);
+        if ((flags & Tcp.RST) != 0) {
+            return;
+        }
+        sendResetFor(s, th, tlen, doff, src, sport, dport);
+    }
+
+    void sendResetFor(MemorySegment s, long th, int tlen, int doff, int src, int sport, int dport) {
+        int flags = Tcp.flags(s, th);
+        int segLen = tlen - doff + ((flags & Tcp.SYN) != 0 ? 1 : 0) + ((flags & Tcp.FIN) != 0 ? 1 : 0);
+        if ((flags & Tcp.ACK) != 0) {
+            tcp.out.sendRaw(dport, src, sport, Tcp.ack(s, th), 0, Tcp.RST, 0); // <SEQ=SEG.ACK><CTL=RST>
+        } else {
+            tcp.out.sendRaw(dport, src, sport, 0, Tcp.seq(s, th) + segLen, Tcp.RST | Tcp.ACK, 0);
+        }
+        n.counters().inc(Stat.TCP_RST_OUT);
+    }
+
+    /** RFC 9293 3.10.7.3: SYN-SENT. */
+    void synSentInput(Tcb t, MemorySegment s, long th, int tlen, int doff) {
+        int flags = Tcp.flags(s, th);
+        int seq = Tcp.seq(s, th);
+        int ack = Tcp.ack(s, th);
+        boolean ackOk = false;
+        if ((flags & Tcp.ACK) != 0) {
+            if (Seq.le(ack, t.iss) || Seq.gt(ack, t.sndMax)) {
+                if ((flags & Tcp.RST) == 0) {
+                    tcp.out.sendRaw(t.localPort, t.remoteAddr, t.remotePort, ack, 0, Tcp.RST, 0);
+                    n.counters().inc(Stat.TCP_RST_OUT);
+                }
+                return;
+            }
+            ackOk = true;
+        }
+        if ((flags & Tcp.RST) != 0) {
+            if (ackOk) {
+                tcp.user.abortWith(t, "connection refused");
+                n.counters().inc(Stat.TCP_RST_IN);
+            }
+            return;
+        }
+        if ((flags & Tcp.SYN) == 0) {
+            return;
+        }
+        t.irs = seq;
+        t.rcvNxt = seq + 1;
+        t.rcvAdv = t.rcvNxt;
+        tcp.open.negotiate(t, false);
+        if (ackOk) {
+            tcp.ack.ackAdvance(t, ack);
+        }
+        if (Seq.gt(t.sndUna, t.iss)) {
+            t.sndWnd = Tcp.window(s, th); // unscaled in a SYN
+            t.maxSndWnd = Math.max(t.maxSndWnd, t.sndWnd);
+            t.sndWl1 = seq;
+            t.sndWl2 = ack;
+            tcp.open.established(t);
+            t.ackNow = true;
+        } else {
+            // simultaneous open (RFC 9293 3.5 figure 8)
+            t.state = TcpState.SYN_RECEIVED;
+            t.sndWnd = Tcp.window(s, th);
+            t.maxSndWnd = Math.max(t.maxSndWnd, t.sndWnd);
+            t.sndWl1 = seq;
+            t.sndWl2 = ack;
+            t.sndNxt = t.iss;
+            tcp.out.sendSyn(t);
+        }
+    }
+
+    /**
+     * RFC 9293 3.10.7.4 "first: check sequence number", with its "special allowance" for ACKs
+     * when the window is zero, as Linux applies it (tcp_sequence): a segment is acceptable if it
+     * starts no later than the right edge we advertised and ends no earlier than RCV.NXT. So a
+     * bare ACK sitting exactly on the right edge (a peer that filled our window, whose last
+     * segments we lost) and a data segment at RCV.NXT into a zero window have their ACK field
+     * processed; data beyond the window is trimmed by {@link #receiveData}. Refusing these
+     * ACKs leaves a sender that filled the window unable to tell us anything.
+     */
+    static boolean acceptable(Tcb t, int seq, int segLen, int rcvWnd) {
+        if (segLen == 0) {
+            return Seq.le(t.rcvNxt, seq) && Seq.le(seq, t.rcvNxt + rcvWnd);
+        }
+        if (rcvWnd == 0) {
+            return seq == t.rcvNxt;
+        }
+        return Seq.inWindow(seq, t.rcvNxt, t.rcvNxt + rcvWnd)
+                || Seq.inWindow(seq + segLen - 1, t.rcvNxt, t.rcvNxt + rcvWnd);
+    }
+
+    /** RFC 9293 3.10.7.4: every state after SYN-SENT. */
+    void segmentArrives(Tcb t, MemorySegment s, long th, int tlen, int doff) {
+        t.lastActivityNanos = n.now();
+        t.keepaliveProbes = 0;
+        if (t.state == TcpState.SYN_SENT) {
+            synSentInput(t, s, th, tlen, doff);
+            return;
+        }
+        int flags = Tcp.flags(s, th);
+        int seq = Tcp.seq(s, th);
+        int dataLen = tlen - doff;
+        long dataOff = th + doff;
+        // RFC 7323 5.3 R1: PAWS
+        if (t.tsOk && tcp.opts.hasTimestamp && (flags & Tcp.RST) == 0 && Seq.lt(tcp.opts.tsVal, t.tsRecent)
+                && n.now() - t.tsRecentAgeNanos < PAWS_IDLE_NANOS) {
+            n.counters().inc(Stat.TCP_PAWS_DROP);
+            t.ackNow = true;
+            return;
+        }
+        // first: check sequence number (RFC 9293 3.10.7.4 "first")
+        int segLen = dataLen + ((flags & Tcp.SYN) != 0 ? 1 : 0) + ((flags & Tcp.FIN) != 0 ? 1 : 0);
+        int rcvWnd = Math.max(0, t.rcvAdv - t.rcvNxt);
+        boolean acceptable = acceptable(t, seq, segLen, rcvWnd);
+        if ((flags & Tcp.SYN) != 0 && seq == t.irs) {
+            if (t.state == TcpState.SYN_RECEIVED && (flags & Tcp.ACK) == 0) {
+                // retransmitted SYN: answer with our SYN-ACK again
+                t.sndNxt = t.iss;
+                tcp.out.sendSyn(t);
+                return;
+            }
+            // A repeated SYN (e.g. the peer's SYN-ACK in a simultaneous open, RFC 9293 figure
+            // 8): trim the SYN, which lies below RCV.NXT, and process the rest (as BSD does).
+            flags &= ~Tcp.SYN;
+            seq++;
+            segLen--;
+            acceptable = acceptable(t, seq, segLen, rcvWnd);
+        }
+        if (!acceptable) {
+            if ((flags & Tcp.RST) == 0) {
+                n.counters().inc(Stat.TCP_OUT_OF_WINDOW);
+                // RFC 9293 3.10.7.4: answer with an ACK; but a bare ACK answering a bare ACK is
+                // how two ends that disagree about the window ping-pong forever (an ACK loop):
+                // at most one such reply per 500 ms per connection, as Linux does
+                // (tcp_oow_rate_limited, net.ipv4.tcp_invalid_ratelimit). Data is always answered.
+                if (segLen > 0 || n.now() - t.lastOowAckAt >= OOW_ACK_INTERVAL_NANOS) {
+                    t.lastOowAckAt = n.now();
+                    t.ackNow = true;
+                } else {
+                    n.counters().inc(Stat.TCP_OOW_ACK_LIMITED);
+                }
+            }
+            return;
+        }
+        // RFC 7323 4.3: record the timestamp of a segment that covers RCV.NXT (Last.ACK.sent).
+        if (t.tsOk && tcp.opts.hasTimestamp && Seq.le(seq, t.lastAckSent) && Seq.ge(tcp.opts.tsVal, t.tsRecent)
+                && (flags & Tcp.RST) == 0) {
+            // RFC 7323 4.3 / 5.3 R3: SEG.TSval >= TS.Recent and SEG.SEQ <= Last.ACK.sent
+            t.tsRecent = tcp.opts.tsVal;
+            t.tsRecentAgeNanos = n.now();
+        }
+        // second: RST (RFC 5961 3.2)
+        if ((flags & Tcp.RST) != 0) {
+            if (seq == t.rcvNxt) {
+                n.counters().inc(Stat.TCP_RST_IN);
+                if (t.state == TcpState.SYN_RECEIVED && t.listener != null) {
+                    tcp.conns.drop(t); // passive open: back to LISTEN (RFC 9293 3.10.7.4)
+                } else if (t.state == TcpState.CLOSING || t.state == TcpState.LAST_ACK || t.state == TcpState.TIME_WAIT) {
+                    tcp.conns.drop(t);
+                } else {
+                    n.counters().inc(Stat.TCP_ESTABLISHED_RESETS);
+                    tcp.user.abortWith(t, "connection reset by peer");
+                }
+            } else {
+                challengeAck(t);
+            }
+            return;
+        }
+        // fourth: SYN after both SYNs were acknowledged (RFC 5961 4.2): challenge ACK
+        if ((flags & Tcp.SYN) != 0) {
+            challengeAck(t);
+            return;
+        }
+        // fifth: ACK
+        if ((flags & Tcp.ACK) == 0) {
+            return;
+        }
+        int ack = Tcp.ack(s, th);
+        if (t.state == TcpState.SYN_RECEIVED) {
+            if (Seq.lt(t.sndUna, ack) && Seq.le(ack, t.sndMax)) {
+                tcp.ack.rttSample(t, ack);
+                t.sndWnd = Tcp.window(s, th) << t.sndWscale;
+                t.maxSndWnd = Math.max(t.maxSndWnd, t.sndWnd);
+                t.sndWl1 = seq;
+                t.sndWl2 = ack;
+                tcp.ack.ackAdvance(t, ack);
+                tcp.open.established(t);
+                if (t.state == TcpState.CLOSED) {
+                    return;
+                }
+            } else {
+                tcp.out.sendRaw(t.localPort, t.remoteAddr, t.remotePort, ack, 0, Tcp.RST, 0);
+                n.counters().inc(Stat.TCP_RST_OUT);
+                return;
+            }
+        }
+        if (!tcp.ack.processAck(t, s, th, seq, ack, segLen)) {
+            return;
+        }
+        if (t.state == TcpState.CLOSED) {
+            return;
+        }
+        // seventh: segment text
+        if (dataLen > 0 && t.stream != null && t.stream.closed && t.binder == null
+                && (t.state == TcpState.FIN_WAIT_1 || t.state == TcpState.FIN_WAIT_2)) {
+            // RFC 1122 4.2.2.13 (and Linux's TCPAbortOnData): data for an application that has
+            // closed can never be read: reset instead of letting it fill the window.
+            n.counters().inc(Stat.TCP_ABORT_ON_DATA);
+            tcp.user.reset(t);
+            return;
+        }
+        if (dataLen > 0 && (t.state == TcpState.ESTABLISHED || t.state == TcpState.FIN_WAIT_1 || t.state == TcpState.FIN_WAIT_2)) {
+            receiveData(t, s, dataOff, seq, dataLen, flags);
+        } else if (dataLen > 0) {
+            t.ackNow = true; // data after the peer's FIN: ignore but acknowledge
+        }
+        // eighth: FIN
+        if ((flags & Tcp.FIN) != 0) {
+            int finSeq = seq + dataLen;
+            if (finSeq == t.rcvNxt && !t.finReceived) {
+                receiveFin(t);
+            } else if (Seq.gt(finSeq, t.rcvNxt) && !t.finReceived) {
+                t.ooo.finPending = true;
+                t.ooo.finSeq = finSeq;
+                t.ackNow = true;
+            } else {
+                t.ackNow = true; // duplicate FIN (e.g. in TIME-WAIT): ack it, restart 2MSL
+                if (t.state == TcpState.TIME_WAIT) {
+                    t.timeWaitAt = n.now() + cfg.tcpTimeWaitNanos;
+                    tcp.timers.scheduleTimer(t);
+                }
+            }
+        }
+    }
+
+    void receiveData(Tcb t, MemorySegment s, long dataOff, int seq, int dataLen, int flags) {
+        // trim to the window: bytes below RCV.NXT are duplicates; beyond the right edge dropped
+        int skip = t.rcvNxt - seq;
+        if (skip > 0) {
+            dataOff += skip;
+            dataLen -= skip;
+            seq = t.rcvNxt;
+        }
+        int room = t.rcvAdv - seq;
+        if (dataLen > room) {
+            dataLen = Math.max(0, room);
+        }
+        if (dataLen <= 0) {
+            t.ackNow = true;
+            return;
+        }
+        TcpStream st = t.stream;
+        long tail = st.recv.tail();
+        st.recv.write(tail + (seq - t.rcvNxt), s, dataOff, dataLen);
+        t.bytesIn += dataLen;
+        if (seq == t.rcvNxt) {
+            int newNxt = t.rcvNxt + dataLen;
+            boolean filled = !t.ooo.isEmpty();
+            newNxt = t.ooo.takeContiguous(newNxt);
+            while (!t.ooo.isEmpty()) {
+                int next = t.ooo.takeContiguous(newNxt);
+                if (next == newNxt) {
+                    break;
+                }
+                newNxt = next;
+            }
+            st.recv.tail(tail + (newNxt - t.rcvNxt));
+            t.rcvNxt = newNxt;
+            if (t.binder != null) {
+                tcp.user.deliverToHandler(t);
+            } else {
+                st.signal();
+            }
+            if (t.ooo.finPending && t.ooo.finSeq == t.rcvNxt) {
+                t.ooo.finPending = false;
+                receiveFin(t);
+            }
+            // RFC 9293 3.8.6.3 / RFC 5681 4.2: ACK at least every second full segment; ACK at
+            // once when a hole was filled (so the sender's recovery ends quickly).
+            t.unackedSegments++;
+            if (filled || t.unackedSegments >= 2) {
+                t.ackNow = true;
+            } else if (t.delackAt == 0) {
+                t.delackAt = n.now() + cfg.tcpDelayedAckNanos;
+                tcp.timers.scheduleTimer(t);
+            }
+        } else {
+            // RFC 9293 3.10.7.4 / RFC 5681 4.2: out of order: keep it, send a duplicate ACK at once
+            if (!t.ooo.add(seq, seq + dataLen)) {
+                n.counters().inc(Stat.TCP_OOO_DROPPED);
+            } else {
+                n.counters().inc(Stat.TCP_OOO_SEGMENTS);
+            }
+            // Not deferred to the rollup: every out-of-order segment must produce its own
+            // duplicate ACK, or the sender never counts the three it needs.
+            tcp.out.sendData(t, TcpOutput.ackSeq(t), 0, Tcp.ACK);
+        }
+    }
+
+    void receiveFin(Tcb t) {
+        t.finReceived = true;
+        t.rcvNxt++;
+        t.ackNow = true;
+        t.stream.eof = true;
+        t.stream.signal();
+        if (t.binder != null && t.up != null) {
+            t.peerClosedPending = true; // told once the handler has consumed every byte before the FIN
+            tcp.user.deliverToHandler(t);
+        }
+        switch (t.state) {
+            case SYN_RECEIVED, ESTABLISHED -> t.state = TcpState.CLOSE_WAIT;
+            case FIN_WAIT_1 -> {
+                if (t.finSent && Seq.gt(t.sndUna, t.finSeq)) {
+                    enterTimeWait(t);
+                } else {
+                    t.state = TcpState.CLOSING;
+                }
+            }
+            case FIN_WAIT_2 -> enterTimeWait(t);
+            default -> { }
+        }
+    }
+
+    void enterTimeWait(Tcb t) {
+        t.state = TcpState.TIME_WAIT;
+        t.rexmtAt = 0;
+        t.persistAt = 0;
+        t.keepaliveAt = 0;
+        t.delackAt = 0;
+        t.tlpAt = 0;
+        t.rackAt = 0;
+        t.timeWaitAt = n.now() + cfg.tcpTimeWaitNanos; // RFC 9293 3.6: 2 MSL
+        t.stream.finished = true;
+        t.stream.signal();
+        tcp.conns.maybeReturnRings(t); // TIME_WAIT moves no data: the rings can serve another connection
+        tcp.timers.scheduleTimer(t);
+    }
+
+    /** RFC 5961 3.2 / 4.2 / 5.2: a challenge ACK, rate limited per core (RFC 5961 7). */
+    void challengeAck(Tcb t) {
+        long now = n.now();
+        if (now - challengeWindowStart >= 1_000_000_000L) {
+            challengeWindowStart = now;
+            challengeAcks = 0;
+        }
+        if (challengeAcks >= cfg.tcpChallengeAcksPerSecond) {
+            n.counters().inc(Stat.TCP_CHALLENGE_ACK_LIMITED);
+            return;
+        }
+        challengeAcks++;
+        n.counters().inc(Stat.TCP_CHALLENGE_ACKS);
+        t.ackNow = true;
+    }
+}

@@ -1,0 +1,368 @@
+package io.flowstack.core.tcp;
+
+import io.flowstack.core.config.StackConfig;
+import io.flowstack.core.percore.CoreContext;
+import io.flowstack.core.stats.Stat;
+import io.flowstack.core.wire.Bytes;
+import io.flowstack.core.wire.Ipv4;
+import io.flowstack.core.wire.Tcp;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Output (BSD's tcp_output): what the windows allow (Nagle, sender SWS avoidance, RFC 9293
+ * 3.7.4 and 3.8.6.2.1), pure ACKs and window updates (3.8.6.2.2), SYNs with their options,
+ * segment building with timestamps and SACK blocks, bare RSTs, and the end-of-batch rollup.
+ *
+ * <p>Owned by: its netisr thread (through {@link TcpLayer}).
+ */
+final class TcpOutput {
+    private final TcpLayer tcp;
+    private final CoreContext n;
+    private final StackConfig cfg;
+
+    TcpOutput(TcpLayer tcp) {
+        this.tcp = tcp;
+        this.n = tcp.n;
+        this.cfg = tcp.cfg;
+    }
+
+    /** End of a netisr batch: runs output for every connection input touched. */
+    void rollup() {
+        n.checkOwner();
+        for (int i = 0; i < tcp.conns.dirty.size(); i++) {
+            Tcb t = tcp.conns.dirty.get(i);
+            t.dirty = false;
+            if (t.state != TcpState.CLOSED && tcp.user.applyAppFlags(t)) {
+                output(t);
+            }
+        }
+        tcp.conns.dirty.clear();
+    }
+
+    /** Our timestamp clock: milliseconds (RFC 7323 5.4: 1 ms to 1 s per tick). */
+    int tsNow() {
+        return (int) (n.now() / 1_000_000L);
+    }
+
+    /**
+     * Sequence number of a bare ACK. Not SND.NXT, which points back at SND.UNA while a timeout
+     * resends old data: the peer has had those bytes, would find the ACK below its window and
+     * drop it (answering with an ACK of its own). BSD's tcp_output uses SND.MAX ("for ACK only
+     * packets ... we want the sequence number of the next unsent octet"); Linux's
+     * tcp_acceptable_seq the same, capped at the peer's right edge if it shrank its window, so
+     * the ACK stays acceptable under RFC 9293 3.10.7.4.
+     */
+    static int ackSeq(Tcb t) {
+        int edge = t.sndUna + t.sndWnd;
+        return Seq.le(t.sndMax, edge) ? t.sndMax : edge;
+    }
+
+    /** Ring position of sequence number {@code seq} in the send ring. */
+    static long pos(Tcb t, int seq) {
+        return t.sndUnaPos + (seq - t.sndUna);
+    }
+
+    /**
+     * tcp_output: sends what the windows allow (data, FIN), a pure ACK or window update if one
+     * is due, and arms the retransmission or persist timer.
+     */
+    void output(Tcb t) {
+        n.checkOwner();
+        if (t.state == TcpState.CLOSED || t.state == TcpState.SYN_SENT || t.state == TcpState.LISTEN) {
+            return;
+        }
+        if (t.state == TcpState.SYN_RECEIVED) {
+            if (t.ackNow) {
+                t.sndNxt = t.iss;
+                sendSyn(t);
+            }
+            return;
+        }
+        TcpStream st = t.stream;
+        if (st != null && st.abort) {
+            return; // RFC 9293 3.10.5 ABORT: nothing more but the RST that applyAppFlags sends (no FIN first)
+        }
+        boolean canSend = t.state == TcpState.ESTABLISHED || t.state == TcpState.CLOSE_WAIT
+                || ((t.state == TcpState.FIN_WAIT_1 || t.state == TcpState.CLOSING || t.state == TcpState.LAST_ACK)
+                && Seq.lt(t.sndNxt, t.finSeq));
+        boolean sent = false;
+        if (canSend) {
+            // The flag first, then the tail: the application publishes its last bytes before it
+            // sets shutdownOutput/closed, so this order never places the FIN before data that
+            // was written ahead of it (the reverse order cut responses short under load).
+            boolean wantFin = st.shutdownOutput || st.closed;
+            long end = st.send.tail();
+            while (true) {
+                long p = pos(t, t.sndNxt);
+                long avail = end - p;
+                int win = Math.min(t.sndWnd, t.cwnd);
+                int usable = t.sndUna + win - t.sndNxt;
+                int maxData = t.mss - optionBytes(t); // RFC 9293 3.7.1: options come out of the MSS
+                int len = (int) Math.max(0, Math.min(Math.min(avail, maxData), usable));
+                boolean finNow = wantFin && (!t.finSent || Seq.le(t.sndNxt, t.finSeq)) && p + len == end
+                        && (t.finSent ? t.sndNxt + len == t.finSeq : true);
+                if (len > 0) {
+                    // RFC 9293 3.7.4 Nagle: hold a small segment while data is unacknowledged.
+                    // RFC 9293 3.8.6.2.1 sender SWS avoidance: a window-limited small segment
+                    // goes only if it is at least half the largest window seen, or nothing is
+                    // in flight (else the ACK of what is in flight will open the window).
+                    if (len < maxData && len < avail && len < t.maxSndWnd / 2 && t.sndMax != t.sndUna) {
+                        break;
+                    }
+                    // RFC 9293 3.7.4 Nagle, in Minshall's form (as Linux): hold a small segment
+                    // only while an earlier small segment is unacknowledged, so a bulk writer's
+                    // tail never waits for a delayed ACK.
+                    if (len < maxData && !t.nodelay && Seq.gt(t.sndSml, t.sndUna) && !finNow
+                            && Seq.ge(t.sndNxt, t.sndMax)) {
+                        break;
+                    }
+                    int flags = Tcp.ACK | (p + len == end ? Tcp.PSH : 0);
+                    if (finNow) {
+                        flags |= Tcp.FIN;
+                    }
+                    if (len < maxData) {
+                        t.sndSml = t.sndNxt + len;
+                    }
+                    sendData(t, t.sndNxt, len, flags);
+                    sent = true;
+                    continue;
+                }
+                if (finNow && (usable > 0 || t.sndWnd == 0 || !t.finSent) && Seq.ge(t.sndNxt, t.sndUna)
+                        && (!t.finSent || t.sndNxt == t.finSeq)) {
+                    sendData(t, t.sndNxt, 0, Tcp.ACK | Tcp.FIN);
+                    sent = true;
+                }
+                if (avail > 0 && t.sndWnd == 0 && t.sndMax == t.sndUna && t.persistAt == 0) {
+                    // RFC 9293 3.8.6.1: zero window: probe with the persist timer
+                    t.persistAt = n.now() + t.rto;
+                    tcp.timers.scheduleTimer(t);
+                }
+                break;
+            }
+        }
+        if (!sent && (t.ackNow || windowUpdateDue(t))) {
+            sendData(t, ackSeq(t), 0, Tcp.ACK);
+        }
+        if (sent || t.acked || t.tlpAt == 0) {
+            tcp.recovery.armLossProbe(t);
+        }
+    }
+
+    /** RFC 9293 3.8.6.2.2: advertise a larger window once it grew by min(buffer/2, MSS). */
+    boolean windowUpdateDue(Tcb t) {
+        if (t.stream == null || t.finReceived) {
+            return false;
+        }
+        int free = freeReceive(t);
+        int edge = t.rcvNxt + (((free) >>> t.rcvWscale) << t.rcvWscale);
+        int grow = edge - t.rcvAdv;
+        // Data ACKs carry the window anyway; a pure update is worth a segment only when the
+        // peer may be about to stall on what it was last told.
+        int remaining = t.rcvAdv - t.rcvNxt;
+        int cap = t.stream.recv.capacity();
+        return grow > 0 && grow >= Math.min(cap / 2, t.mss) && remaining < Math.min(cap / 4, 16 * t.mss);
+    }
+
+    int freeReceive(Tcb t) {
+        return t.stream.recv.capacity() - (int) (t.stream.recv.tail() - t.stream.recv.head());
+    }
+
+    /** Window field for an outgoing segment and the right edge it advertises. */
+    int advertise(Tcb t, boolean syn) {
+        int free = t.stream != null ? freeReceive(t) : t.options.receiveBufferBytes();
+        if (t.finReceived) {
+            free = Math.max(free, 0);
+        }
+        int field;
+        if (syn) {
+            field = Math.min(free, 65535);
+        } else {
+            field = Math.min(free >>> t.rcvWscale, 65535);
+        }
+        int edge = t.rcvNxt + (syn ? field : field << t.rcvWscale);
+        if (Seq.gt(edge, t.rcvAdv) || t.rcvAdv == 0) {
+            t.rcvAdv = edge;
+        } else if (!syn) {
+            // RFC 9293 3.8.6.2.2: never shrink the window: advertise the old right edge
+            field = Math.min((t.rcvAdv - t.rcvNxt) >>> t.rcvWscale, 65535);
+        }
+        return field;
+    }
+
+    void sendSyn(Tcb t) {
+        boolean synAck = t.state == TcpState.SYN_RECEIVED;
+        MemorySegment tx = n.txBuffer();
+        long th = CoreContext.TX_IP + Ipv4.MIN_HEADER;
+        int o = 20;
+        // options in Linux's order: MSS, SACK-permitted, TS, NOP, WS
+        Bytes.u8(tx, th + o, Tcp.OPT_MSS);
+        Bytes.u8(tx, th + o + 1, 4);
+        Bytes.u16(tx, th + o + 2, tcp.open.mtuMss());
+        o += 4;
+        boolean sack = !synAck || t.sackOk;
+        boolean ts = !synAck || t.tsOk;
+        boolean ws = !synAck || t.wscaleOk;
+        if (sack && ts) {
+            Bytes.u8(tx, th + o, Tcp.OPT_SACK_PERMITTED);
+            Bytes.u8(tx, th + o + 1, 2);
+            o += 2;
+        } else if (sack) {
+            Bytes.u8(tx, th + o, Tcp.OPT_NOP);
+            Bytes.u8(tx, th + o + 1, Tcp.OPT_NOP);
+            Bytes.u8(tx, th + o + 2, Tcp.OPT_SACK_PERMITTED);
+            Bytes.u8(tx, th + o + 3, 2);
+            o += 4;
+        }
+        if (ts) {
+            if (!sack) {
+                Bytes.u8(tx, th + o, Tcp.OPT_NOP);
+                Bytes.u8(tx, th + o + 1, Tcp.OPT_NOP);
+                o += 2;
+            }
+            Bytes.u8(tx, th + o, Tcp.OPT_TIMESTAMP);
+            Bytes.u8(tx, th + o + 1, 10);
+            Bytes.i32(tx, th + o + 2, tsNow());
+            Bytes.i32(tx, th + o + 6, synAck ? t.tsRecent : 0);
+            o += 10;
+        }
+        if (ws) {
+            Bytes.u8(tx, th + o, Tcp.OPT_NOP);
+            Bytes.u8(tx, th + o + 1, Tcp.OPT_WSCALE);
+            Bytes.u8(tx, th + o + 2, 3);
+            Bytes.u8(tx, th + o + 3, t.rcvWscale);
+            o += 4;
+        }
+        int flags = Tcp.SYN | (synAck ? Tcp.ACK : 0);
+        int window = advertise(t, true);
+        Tcp.write(tx, th, t.localPort, t.remotePort, t.iss, synAck ? t.rcvNxt : 0, o, flags, window);
+        t.lastAckSent = t.rcvNxt;
+        Tcp.finishChecksum(tx, th, o, cfg.address, t.remoteAddr);
+        n.counters().inc(Stat.TCP_OUT);
+        n.ipSend(tx, CoreContext.TX_IP, o, Ipv4.PROTO_TCP, t.remoteAddr, true);
+        t.sndNxt = t.iss + 1;
+        if (Seq.gt(t.sndNxt, t.sndMax)) {
+            t.sndMax = t.sndNxt;
+        }
+        t.ackNow = false;
+        if (t.rexmtAt == 0) {
+            t.rexmtAt = n.now() + t.rto;
+            tcp.timers.scheduleTimer(t);
+        }
+        if (!t.rttTiming && t.backoff == 0) {
+            t.rttTiming = true;
+            t.rttSeq = t.iss;
+            t.rttStart = n.now();
+        }
+    }
+
+    /** Bytes of options {@link #sendData} puts on a segment now (timestamps, SACK blocks). */
+    static int optionBytes(Tcb t) {
+        int o = t.tsOk ? 12 : 0;
+        if (t.sackOk && !t.ooo.isEmpty()) {
+            o += 4 + 8 * Math.min(t.tsOk ? 3 : 4, t.ooo.count);
+        }
+        return o;
+    }
+
+    /**
+     * Builds and sends one segment at {@code seq} with {@code len} bytes from the send ring (and
+     * FIN if flagged), with timestamps and SACK blocks as negotiated.
+     */
+    void sendData(Tcb t, int seq, int len, int flags) {
+        if (seq == t.sndUna && (len > 0 || (flags & Tcp.FIN) != 0)) {
+            t.unaSentAt = n.now();
+        }
+        MemorySegment tx = n.txBuffer();
+        long th = CoreContext.TX_IP + Ipv4.MIN_HEADER;
+        int o = 20;
+        if (t.tsOk) {
+            Bytes.u8(tx, th + o, Tcp.OPT_NOP);
+            Bytes.u8(tx, th + o + 1, Tcp.OPT_NOP);
+            Bytes.u8(tx, th + o + 2, Tcp.OPT_TIMESTAMP);
+            Bytes.u8(tx, th + o + 3, 10);
+            Bytes.i32(tx, th + o + 4, tsNow());
+            Bytes.i32(tx, th + o + 8, t.tsRecent);
+            o += 12;
+        }
+        if (t.sackOk && !t.ooo.isEmpty()) {
+            // RFC 2018 4: the first block holds the most recently received segment
+            int max = t.tsOk ? 3 : 4;
+            int blocks = Math.min(max, t.ooo.count + 0);
+            Bytes.u8(tx, th + o, Tcp.OPT_NOP);
+            Bytes.u8(tx, th + o + 1, Tcp.OPT_NOP);
+            Bytes.u8(tx, th + o + 2, Tcp.OPT_SACK);
+            Bytes.u8(tx, th + o + 3, 2 + 8 * blocks);
+            long b = th + o + 4;
+            Bytes.i32(tx, b, t.ooo.lastLeft);
+            Bytes.i32(tx, b + 4, t.ooo.lastRight);
+            int written = 1;
+            for (int i = 0; i < t.ooo.count && written < blocks; i++) {
+                if (t.ooo.left[i] == t.ooo.lastLeft) {
+                    continue;
+                }
+                Bytes.i32(tx, b + 8L * written, t.ooo.left[i]);
+                Bytes.i32(tx, b + 8L * written + 4, t.ooo.right[i]);
+                written++;
+            }
+            if (written < blocks) {
+                Bytes.u8(tx, th + o + 3, 2 + 8 * written);
+                blocks = written;
+            }
+            o += 4 + 8 * blocks;
+        }
+        if (len > 0) {
+            t.stream.send.read(pos(t, seq), tx, th + o, len);
+        }
+        int window = advertise(t, false);
+        Tcp.write(tx, th, t.localPort, t.remotePort, seq, t.rcvNxt, o, flags, window);
+        t.lastAckSent = t.rcvNxt;
+        Tcp.finishChecksum(tx, th, o + len, cfg.address, t.remoteAddr);
+        n.counters().inc(Stat.TCP_OUT);
+        n.ipSend(tx, CoreContext.TX_IP, o + len, Ipv4.PROTO_TCP, t.remoteAddr, true);
+        t.ackNow = false;
+        t.unackedSegments = 0;
+        t.delackAt = 0;
+        int segLen = len + ((flags & Tcp.FIN) != 0 ? 1 : 0);
+        if (segLen > 0) {
+            boolean retransmission = Seq.lt(seq, t.sndMax);
+            if (retransmission) {
+                t.retransmits++;
+                n.counters().inc(Stat.TCP_RETRANSMITS);
+            } else {
+                t.bytesOut += len;
+                if (!t.rttTiming) {
+                    t.rttTiming = true; // RFC 6298 3 / Karn: time only new data
+                    t.rttSeq = seq;
+                    t.rttStart = n.now();
+                }
+            }
+            if ((flags & Tcp.FIN) != 0) {
+                t.finSent = true;
+                t.finSeq = seq + len;
+                if (t.state == TcpState.ESTABLISHED) {
+                    t.state = TcpState.FIN_WAIT_1;
+                } else if (t.state == TcpState.CLOSE_WAIT) {
+                    t.state = TcpState.LAST_ACK;
+                }
+            }
+            t.sndNxt = seq + segLen;
+            if (Seq.gt(t.sndNxt, t.sndMax)) {
+                t.sndMax = t.sndNxt;
+            }
+            if (t.rexmtAt == 0) {
+                t.rexmtAt = n.now() + t.rto; // RFC 6298 5.1
+                tcp.timers.scheduleTimer(t);
+            }
+        }
+    }
+
+    /** Sends a bare segment without a TCB (RSTs). */
+    void sendRaw(int sport, int dst, int dport, int seq, int ack, int flags, int window) {
+        MemorySegment tx = n.txBuffer();
+        long th = CoreContext.TX_IP + Ipv4.MIN_HEADER;
+        Tcp.write(tx, th, sport, dport, seq, ack, 20, flags, window);
+        Tcp.finishChecksum(tx, th, 20, cfg.address, dst);
+        n.counters().inc(Stat.TCP_OUT);
+        n.ipSend(tx, CoreContext.TX_IP, 20, Ipv4.PROTO_TCP, dst, true);
+    }
+}

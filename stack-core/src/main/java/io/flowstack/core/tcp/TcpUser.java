@@ -1,0 +1,175 @@
+package io.flowstack.core.tcp;
+
+import io.flowstack.core.config.StackConfig;
+import io.flowstack.core.percore.CoreContext;
+import io.flowstack.core.stats.Stat;
+import io.flowstack.core.wire.Tcp;
+
+/**
+ * The user/TCP interface (RFC 9293 3.9) as seen from the netisr: application doorbells and
+ * flags (close, abort), the callback API (handler upcalls on this netisr), and ending a
+ * connection (reset, finish) with what the application is told.
+ *
+ * <p>Owned by: its netisr thread (through {@link TcpLayer}).
+ */
+final class TcpUser {
+    private final TcpLayer tcp;
+    private final CoreContext n;
+    private final StackConfig cfg;
+    private static final System.Logger LOG = System.getLogger("io.flowstack.tcp");
+    /** What a handler's channel calls to ask for output: marks the connection for the rollup. */
+    final TcpStream.Kick kick;
+
+    TcpUser(TcpLayer tcp) {
+        this.tcp = tcp;
+        this.n = tcp.n;
+        this.cfg = tcp.cfg;
+        this.kick = ch -> {
+            Tcb t = tcp.conns.byId.get(ch.id());
+            if (t != null) {
+                tcp.conns.markDirty(t); // acted on at the rollup, never re-entering the segment being processed
+            }
+        };
+    }
+
+    void openChannel(Tcb t) {
+        t.up = t.binder.bind(t.stream, kick, t.localPort, t.remoteAddr, t.remotePort);
+        try {
+            t.up.onOpen();
+        } catch (Throwable e) {
+            handlerFailed(t, e);
+        }
+    }
+
+    /** Offers the in-order bytes of the receive ring to the handler (the netisr consumes them). */
+    void deliverToHandler(Tcb t) {
+        ByteRing r = t.stream.recv;
+        for (int guard = 0; guard < 5; guard++) {
+            long head = r.head();
+            long tail = r.tail();
+            if (t.stream.closed) {
+                return;
+            }
+            if (tail == head) {
+                if (t.peerClosedPending) {
+                    t.peerClosedPending = false;
+                    try {
+                        t.up.onPeerClosed();
+                    } catch (Throwable e) {
+                        handlerFailed(t, e);
+                    }
+                }
+                return;
+            }
+            int len = r.contiguous(head, (int) (tail - head));
+            int used;
+            try {
+                used = t.up.onData(r.segment(), r.offset(head), len);
+            } catch (Throwable e) {
+                handlerFailed(t, e);
+                return;
+            }
+            used = Math.max(0, Math.min(used, len));
+            r.head(head + used);
+            if (used < len) {
+                return;
+            }
+        }
+    }
+
+    void handlerFailed(Tcb t, Throwable e) {
+        n.counters().inc(Stat.TCP_HANDLER_ERRORS);
+        LOG.log(System.Logger.Level.WARNING, "TCP handler failed on " + t.up + ": " + e, e);
+        t.stream.abort = true;
+        t.stream.closed = true;
+        tcp.conns.markDirty(t);
+    }
+
+    /** Applies what the application asked through the stream's flags (close, abort). */
+    boolean applyAppFlags(Tcb t) {
+        TcpStream st = t.stream;
+        if (st == null) {
+            return true;
+        }
+        if (st.abort) {
+            if (t.state != TcpState.CLOSED && t.state != TcpState.TIME_WAIT && t.state != TcpState.SYN_SENT) {
+                reset(t);
+            } else {
+                finish(t, null);
+            }
+            return false;
+        }
+        if (st.closed && t.state == TcpState.SYN_SENT) {
+            finish(t, null);
+            return false;
+        }
+        if (st.closed && t.state == TcpState.FIN_WAIT_2 && t.timeWaitAt == 0) {
+            t.timeWaitAt = n.now() + cfg.tcpTimeWaitNanos;
+            tcp.timers.scheduleTimer(t);
+        }
+        if (st.closed && t.state == TcpState.TIME_WAIT) {
+            tcp.conns.releaseStream(st);
+        }
+        return true;
+    }
+
+    /** An application changed connection {@code id}'s rings or flags. */
+    void doorbell(int id) {
+        n.checkOwner();
+        Tcb t = tcp.conns.byId.get(id);
+        if (t == null) {
+            int to = tcp.migration.movedOwner(id);
+            if (to >= 0) {
+                n.forwardDoorbell(to, id); // rung by an application that had not seen the move yet
+                n.counters().inc(Stat.TCP_DOORBELLS_FORWARDED);
+            }
+            return;
+        }
+        if (t.stream == null) {
+            return;
+        }
+        t.stream.doorbellTaken();
+        if (applyAppFlags(t)) {
+            tcp.out.output(t);
+        }
+    }
+
+    /** Sends RST and forgets the connection (abort, RFC 9293 3.10.5). */
+    void reset(Tcb t) {
+        tcp.out.sendRaw(t.localPort, t.remoteAddr, t.remotePort, t.sndNxt, 0, Tcp.RST, 0);
+        n.counters().inc(Stat.TCP_RST_OUT);
+        finish(t, t.stream != null && !t.stream.closed ? "connection aborted" : null);
+    }
+
+    void abortWith(Tcb t, String error) {
+        finish(t, error);
+    }
+
+    void finish(Tcb t, String error) {
+        TcpStream st = t.stream; // drop() may give the rings back and detach it
+        if (t.stream != null) {
+            if (error != null && t.stream.error == null) {
+                t.stream.error = error;
+            }
+            t.stream.finished = true;
+            t.stream.signal();
+        }
+        tcp.conns.drop(t);
+        if (t.binder != null && t.up != null) {
+            t.binder = null;
+            try {
+                t.up.onClosed(error);
+            } catch (Throwable e) {
+                n.counters().inc(Stat.TCP_HANDLER_ERRORS);
+            }
+        } else if (t.binder != null && error != null) {
+            TcpUpcalls.Binder b = t.binder; // a connect that never opened
+            t.binder = null;
+            try {
+                b.bind(st, kick, t.localPort, t.remoteAddr, t.remotePort).onClosed(error);
+            } catch (Throwable e) {
+                n.counters().inc(Stat.TCP_HANDLER_ERRORS);
+            }
+        }
+    }
+}
