@@ -53,7 +53,7 @@ public final class Ipv4Layer {
             n.counters().inc(Stat.IP_TRUNCATED);
             return -1;
         }
-        if (Ipv4.version(s, off) != 4) {
+        if (Ipv4.version(s, off) != Ipv4.VERSION) {
             n.counters().inc(Stat.IP_BAD_VERSION);
             return -1;
         }
@@ -194,7 +194,7 @@ public final class Ipv4Layer {
             long ip = Ethernet.HEADER_LEN;
             MemorySegment.copy(s, off, frag, ip, hl);
             MemorySegment.copy(s, off + hl + start, frag, ip + hl, len);
-            int word = (baseOffset + start / 8) | (last ? (baseWord & Ipv4.FLAG_MF) : Ipv4.FLAG_MF);
+            int word = (baseOffset + start / Ipv4.FRAGMENT_UNIT) | (last ? (baseWord & Ipv4.FLAG_MF) : Ipv4.FLAG_MF);
             Ipv4.fragWord(frag, ip, word);
             Ipv4.totalLength(frag, ip, hl + len);
             Ipv4.updateChecksum(frag, ip);
