@@ -1,7 +1,7 @@
 package io.flowstack.core.socket;
 
 import io.flowstack.core.netisr.Netisr;
-import io.flowstack.core.wire.Bytes;
+import io.flowstack.core.wire.msg.TcpDoorbellMsg;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
 
@@ -88,12 +88,12 @@ public final class TcpStream {
         // a claim must be committed on the ring it was made on. A doorbell that reaches the old
         // owner is forwarded (docs/REBALANCING.md).
         Netisr n = owner;
-        int index = n.appRing().tryClaim(Netisr.MSG_TCP_DOORBELL, 4);
+        int index = n.appRing().tryClaim(TcpDoorbellMsg.TYPE, TcpDoorbellMsg.LENGTH);
         if (index < 0) {
             doorbell = false;
             return false;
         }
-        Bytes.i32(n.appRingSegment(), index, id);
+        TcpDoorbellMsg.write(n.appRingSegment(), index, id);
         n.appRing().commit(index);
         n.wake();
         return true;
