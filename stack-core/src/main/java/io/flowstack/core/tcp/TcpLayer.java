@@ -16,6 +16,7 @@ import io.flowstack.core.socket.TcpStream;
 import io.flowstack.core.wire.Bytes;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.core.wire.Tcp;
+import io.flowstack.core.wire.TcpOptions;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;

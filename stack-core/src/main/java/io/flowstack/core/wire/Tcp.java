@@ -52,6 +52,30 @@ public final class Tcp {
     public static final int OPT_SACK = 5;
     public static final int OPT_TIMESTAMP = 8;
 
+    // Option layout (RFC 9293 3.2): kind, then (but for EOL and NOP) length, then the value.
+    /** Offset of an option's length byte (counts kind, length and value). */
+    public static final int OPT_LENGTH_AT = 1;
+    /** Offset of an option's value. */
+    public static final int OPT_VALUE_AT = 2;
+    /** MSS option: kind, length, 16-bit MSS (RFC 9293 3.2). */
+    public static final int OPT_MSS_LEN = 4;
+    /** Window scale option: kind, length, shift count (RFC 7323 2.2). */
+    public static final int OPT_WSCALE_LEN = 3;
+    /** SACK-permitted option: kind, length (RFC 2018 2). */
+    public static final int OPT_SACK_PERMITTED_LEN = 2;
+    /** Timestamps option: kind, length, TSval, TSecr (RFC 7323 3.2). */
+    public static final int OPT_TIMESTAMP_LEN = 10;
+    /** Timestamps option: offset of TSval. */
+    public static final int OPT_TS_VAL_AT = 2;
+    /** Timestamps option: offset of TSecr. */
+    public static final int OPT_TS_ECR_AT = 6;
+    /** SACK option: kind, length, then the blocks (RFC 2018 3). */
+    public static final int OPT_SACK_HEADER_LEN = 2;
+    /** One SACK block: left edge, right edge (RFC 2018 3). */
+    public static final int SACK_BLOCK_LEN = 8;
+    /** A window scale shift above 14 is used as 14 (RFC 7323 2.3). */
+    public static final int MAX_WSCALE = 14;
+
     private Tcp() {}
 
     public static int srcPort(MemorySegment s, long o) { return Bytes.u16(s, o + SRC_PORT); }
