@@ -8,6 +8,7 @@ import io.flowstack.core.wire.Checksum;
 import io.flowstack.core.wire.Ethernet;
 import io.flowstack.core.wire.Icmp;
 import io.flowstack.core.wire.Ipv4;
+import io.flowstack.core.wire.msg.DatagramMsg;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -105,7 +106,7 @@ public final class Ipv4Layer {
                 int total = Ipv4.totalLength(buf, ipOff);
                 n.counters().inc(Stat.FRAG_REASSEMBLED);
                 // DESIGN.md: reassembled on the (src, dst) core, re-dispatched by 4-tuple.
-                n.dispatchDatagram(buf, ipOff - Ethernet.HEADER_LEN, total + Ethernet.HEADER_LEN);
+                n.dispatchDatagram(buf, ipOff - DatagramMsg.IP, DatagramMsg.length(total)); // the buffer has the headroom
                 reassembly.release(slot);
             }
             return;

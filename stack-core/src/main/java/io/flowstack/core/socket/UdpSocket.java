@@ -5,6 +5,7 @@ import io.flowstack.core.netisr.Netisr;
 import io.flowstack.core.netisr.Rings;
 import io.flowstack.core.udp.UdpLayer;
 import io.flowstack.core.wire.Ipv4;
+import io.flowstack.core.wire.Udp;
 import io.flowstack.core.wire.msg.UdpRxDatagramMsg;
 import io.flowstack.core.wire.msg.UdpRxErrorMsg;
 import io.flowstack.core.wire.msg.UdpSendMsg;
@@ -31,7 +32,7 @@ import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
  */
 public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
     /** Largest UDP payload over IPv4: 65535 - 20 - 8 (RFC 768, RFC 791). */
-    public static final int MAX_PAYLOAD = 65507;
+    public static final int MAX_PAYLOAD = Ipv4.MAX_DATAGRAM - Ipv4.MIN_HEADER - Udp.HEADER_LEN;
 
     private final FlowStack stack;
     private final int port;
