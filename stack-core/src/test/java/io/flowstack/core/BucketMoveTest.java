@@ -20,7 +20,7 @@ import io.flowstack.core.socket.TcpListener;
 import io.flowstack.core.testing.Packets;
 import io.flowstack.core.testing.Packets.TcpSeg;
 import io.flowstack.core.testing.StackHarness;
-import io.flowstack.core.wire.Bytes;
+import io.flowstack.core.wire.msg.TcpDoorbellMsg;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -205,8 +205,8 @@ class BucketMoveTest {
 
         // a doorbell that still reaches core 0 after the move is forwarded, not lost
         Netisr old = h.stack.netisr(0);
-        int index = old.appRing().tryClaim(Netisr.MSG_TCP_DOORBELL, 4);
-        Bytes.i32(old.appRingSegment(), index, conn.stream().id());
+        int index = old.appRing().tryClaim(TcpDoorbellMsg.TYPE, TcpDoorbellMsg.LENGTH);
+        TcpDoorbellMsg.write(old.appRingSegment(), index, conn.stream().id());
         old.appRing().commit(index);
         h.run();
         assertEquals(1, h.stack.counters(0).get(Stat.TCP_DOORBELLS_FORWARDED));

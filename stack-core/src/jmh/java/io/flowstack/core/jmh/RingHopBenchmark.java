@@ -2,6 +2,7 @@ package io.flowstack.core.jmh;
 
 import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.netisr.Rings;
+import io.flowstack.core.wire.msg.Ipv4FrameMsg;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -51,7 +52,7 @@ import org.openjdk.jmh.infra.Control;
 @Measurement(iterations = 5, time = 1)
 public class RingHopBenchmark {
     static final int RING_BYTES = 1 << 20; // StackConfig's default interCoreRingBytes
-    static final int MSG_TYPE = 1;
+    static final int MSG_TYPE = Ipv4FrameMsg.TYPE; // what Netisr.hop sends
 
     /** One ring per direction and a source frame, shared by the two threads of a group. */
     @State(Scope.Group)

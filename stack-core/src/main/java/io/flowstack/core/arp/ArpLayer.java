@@ -122,7 +122,7 @@ public final class ArpLayer {
         }
         // RFC 826 "Packet Reception": check hardware and protocol type and lengths.
         if (Arp.htype(s, off) != Arp.HTYPE_ETHERNET || Arp.ptype(s, off) != Ethernet.TYPE_IPV4
-                || Arp.hlen(s, off) != 6 || Arp.plen(s, off) != 4) {
+                || Arp.hlen(s, off) != Arp.MAC_LEN || Arp.plen(s, off) != Arp.IPV4_LEN) {
             n.counters().inc(Stat.ARP_BAD_FORMAT);
             return;
         }

@@ -1,8 +1,8 @@
 package io.flowstack.core.flow;
 
-import io.flowstack.core.wire.Bytes;
 import io.flowstack.core.wire.Icmp;
 import io.flowstack.core.wire.Ipv4;
+import io.flowstack.core.wire.Udp;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -85,8 +85,8 @@ public final class FlowHash {
         int proto = Ipv4.protocol(s, ip);
         long l4 = ip + hl;
         int l4len = len - hl;
-        if ((proto == Ipv4.PROTO_TCP || proto == Ipv4.PROTO_UDP) && l4len >= 4) {
-            return hash4(src, dst, Bytes.u16(s, l4), Bytes.u16(s, l4 + 2));
+        if ((proto == Ipv4.PROTO_TCP || proto == Ipv4.PROTO_UDP) && l4len >= Udp.PORTS_LEN) {
+            return hash4(src, dst, Udp.srcPort(s, l4), Udp.dstPort(s, l4)); // TCP's ports are where UDP's are
         }
         if (proto == Ipv4.PROTO_ICMP && l4len >= Icmp.HEADER_LEN + Ipv4.MIN_HEADER
                 && Icmp.isError(Icmp.type(s, l4))) {
@@ -94,15 +94,15 @@ public final class FlowHash {
             // core that owns the flow it is about.
             long inner = l4 + Icmp.HEADER_LEN;
             int innerLen = l4len - Icmp.HEADER_LEN;
-            if (Ipv4.version(s, inner) == 4) {
+            if (Ipv4.version(s, inner) == Ipv4.VERSION) {
                 int ihl = Ipv4.headerLength(s, inner);
                 int isrc = Ipv4.src(s, inner);
                 int idst = Ipv4.dst(s, inner);
                 int iproto = Ipv4.protocol(s, inner);
                 boolean firstFragment = (Ipv4.fragWord(s, inner) & Ipv4.OFFSET_MASK) == 0;
-                if (ihl >= Ipv4.MIN_HEADER && firstFragment && innerLen >= ihl + 4
+                if (ihl >= Ipv4.MIN_HEADER && firstFragment && innerLen >= ihl + Udp.PORTS_LEN
                         && (iproto == Ipv4.PROTO_TCP || iproto == Ipv4.PROTO_UDP)) {
-                    return hash4(isrc, idst, Bytes.u16(s, inner + ihl), Bytes.u16(s, inner + ihl + 2));
+                    return hash4(isrc, idst, Udp.srcPort(s, inner + ihl), Udp.dstPort(s, inner + ihl));
                 }
                 return hash2(isrc, idst);
             }

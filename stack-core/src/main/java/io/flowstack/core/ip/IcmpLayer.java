@@ -7,6 +7,8 @@ import io.flowstack.core.wire.Bytes;
 import io.flowstack.core.wire.Checksum;
 import io.flowstack.core.wire.Icmp;
 import io.flowstack.core.wire.Ipv4;
+import io.flowstack.core.wire.Tcp;
+import io.flowstack.core.wire.Udp;
 import java.lang.foreign.MemorySegment;
 import org.agrona.collections.Int2ObjectHashMap;
 
@@ -127,12 +129,12 @@ public final class IcmpLayer {
         }
         long inner = icmp + Icmp.HEADER_LEN;
         int innerLen = icmpLen - Icmp.HEADER_LEN;
-        if (innerLen < Ipv4.MIN_HEADER + 8 || Ipv4.version(s, inner) != 4) {
+        if (innerLen < Ipv4.MIN_HEADER + Icmp.QUOTED_DATA || Ipv4.version(s, inner) != Ipv4.VERSION) {
             n.counters().inc(Stat.ICMP_ERROR_IGNORED);
             return;
         }
         int ihl = Ipv4.headerLength(s, inner);
-        if (ihl < Ipv4.MIN_HEADER || innerLen < ihl + 8 || Ipv4.src(s, inner) != cfg.address
+        if (ihl < Ipv4.MIN_HEADER || innerLen < ihl + Icmp.QUOTED_DATA || Ipv4.src(s, inner) != cfg.address
                 || (Ipv4.fragWord(s, inner) & Ipv4.OFFSET_MASK) != 0) {
             n.counters().inc(Stat.ICMP_ERROR_IGNORED); // not a first fragment of a datagram of ours: no ports
             return;
@@ -140,12 +142,12 @@ public final class IcmpLayer {
         long l4 = inner + ihl;
         int code = Icmp.code(s, icmp);
         int dst = Ipv4.dst(s, inner);
-        int sport = Bytes.u16(s, l4);
-        int dport = Bytes.u16(s, l4 + 2);
+        int sport = Udp.srcPort(s, l4); // TCP's ports are where UDP's are
+        int dport = Udp.dstPort(s, l4);
         switch (Ipv4.protocol(s, inner)) {
-            case Ipv4.PROTO_TCP -> up.tcpIcmpError(dst, dport, sport, Bytes.i32(s, l4 + 4), type, code,
+            case Ipv4.PROTO_TCP -> up.tcpIcmpError(dst, dport, sport, Tcp.seq(s, l4), type, code,
                     // RFC 1191 4: the next-hop MTU is in the low 16 bits of the unused word
-                    type == Icmp.DEST_UNREACHABLE && code == Icmp.CODE_FRAG_NEEDED ? Bytes.u16(s, icmp + 6) : 0);
+                    type == Icmp.DEST_UNREACHABLE && code == Icmp.CODE_FRAG_NEEDED ? Icmp.nextHopMtu(s, icmp) : 0);
             case Ipv4.PROTO_UDP -> up.udpIcmpError(sport, dst, dport, type, code);
             default -> n.counters().inc(Stat.ICMP_ERROR_IGNORED);
         }
@@ -184,7 +186,7 @@ public final class IcmpLayer {
         }
         long inner = icmp + Icmp.HEADER_LEN;
         int innerLen = icmpLen - Icmp.HEADER_LEN;
-        if (innerLen < Ipv4.MIN_HEADER + Icmp.HEADER_LEN || Ipv4.version(s, inner) != 4) {
+        if (innerLen < Ipv4.MIN_HEADER + Icmp.HEADER_LEN || Ipv4.version(s, inner) != Ipv4.VERSION) {
             return;
         }
         int ihl = Ipv4.headerLength(s, inner);
@@ -212,10 +214,9 @@ public final class IcmpLayer {
         MemorySegment t = n.txBuffer();
         long out = CoreContext.TX_IP + Ipv4.MIN_HEADER;
         MemorySegment.copy(s, icmp, t, out, icmpLen);
-        Bytes.u8(t, out, Icmp.ECHO_REPLY);
-        Bytes.u8(t, out + 1, 0);
-        Bytes.u16(t, out + 2, 0);
-        Bytes.u16(t, out + 2, Checksum.compute(t, out, icmpLen));
+        Icmp.type(t, out, Icmp.ECHO_REPLY);
+        Icmp.code(t, out, 0);
+        Icmp.updateChecksum(t, out, icmpLen);
         if (n.ipSend(t, CoreContext.TX_IP, icmpLen, Ipv4.PROTO_ICMP, Ipv4.src(s, ip), false)) {
             n.counters().inc(Stat.ICMP_OUT_ECHO_REPLY);
         }
@@ -233,17 +234,16 @@ public final class IcmpLayer {
         n.checkOwner();
         MemorySegment t = n.txBuffer();
         long out = CoreContext.TX_IP + Ipv4.MIN_HEADER;
-        Bytes.u8(t, out, Icmp.ECHO_REQUEST);
-        Bytes.u8(t, out + 1, 0);
-        Bytes.u16(t, out + 2, 0);
-        Bytes.u16(t, out + 4, id);
-        Bytes.u16(t, out + 6, seq);
+        Icmp.type(t, out, Icmp.ECHO_REQUEST);
+        Icmp.code(t, out, 0);
+        Icmp.id(t, out, id);
+        Icmp.seq(t, out, seq);
         for (int i = 0; i < dataLen; i++) {
-            Bytes.u8(t, out + 8 + i, i < 8 ? (int) (stamp >>> (56 - 8 * i)) : (i & 0xFF));
+            Bytes.u8(t, out + Icmp.DATA + i, i < 8 ? (int) (stamp >>> (56 - 8 * i)) : (i & 0xFF));
         }
         // RFC 792: the checksum is the one's complement sum of the ICMP message (RFC 1071)
-        Bytes.u16(t, out + 2, Checksum.compute(t, out, 8 + dataLen));
-        return n.ipSend(t, CoreContext.TX_IP, 8 + dataLen, Ipv4.PROTO_ICMP, dst, false);
+        Icmp.updateChecksum(t, out, Icmp.HEADER_LEN + dataLen);
+        return n.ipSend(t, CoreContext.TX_IP, Icmp.HEADER_LEN + dataLen, Ipv4.PROTO_ICMP, dst, false);
     }
 
     /**
@@ -273,12 +273,11 @@ public final class IcmpLayer {
         int quote = Math.min(len, MAX_ERROR_DATAGRAM - Ipv4.MIN_HEADER - Icmp.HEADER_LEN);
         MemorySegment t = n.txBuffer();
         long out = CoreContext.TX_IP + Ipv4.MIN_HEADER;
-        Bytes.u8(t, out, type);
-        Bytes.u8(t, out + 1, code);
-        Bytes.u16(t, out + 2, 0);
-        Bytes.i32(t, out + 4, rest);
-        MemorySegment.copy(s, off, t, out + Icmp.HEADER_LEN, quote);
-        Bytes.u16(t, out + 2, Checksum.compute(t, out, Icmp.HEADER_LEN + quote));
+        Icmp.type(t, out, type);
+        Icmp.code(t, out, code);
+        Icmp.rest(t, out, rest);
+        MemorySegment.copy(s, off, t, out + Icmp.DATA, quote);
+        Icmp.updateChecksum(t, out, Icmp.HEADER_LEN + quote);
         if (n.ipSend(t, CoreContext.TX_IP, Icmp.HEADER_LEN + quote, Ipv4.PROTO_ICMP, src, false)
                 && type == Icmp.DEST_UNREACHABLE) {
             n.counters().inc(Stat.ICMP_OUT_UNREACH);

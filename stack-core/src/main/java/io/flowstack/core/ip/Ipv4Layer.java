@@ -9,6 +9,7 @@ import io.flowstack.core.wire.Checksum;
 import io.flowstack.core.wire.Ethernet;
 import io.flowstack.core.wire.Icmp;
 import io.flowstack.core.wire.Ipv4;
+import io.flowstack.core.wire.msg.DatagramMsg;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -60,7 +61,7 @@ public final class Ipv4Layer {
             n.counters().inc(Stat.IP_TRUNCATED);
             return -1;
         }
-        if (Ipv4.version(s, off) != 4) {
+        if (Ipv4.version(s, off) != Ipv4.VERSION) {
             n.counters().inc(Stat.IP_BAD_VERSION);
             return -1;
         }
@@ -112,7 +113,7 @@ public final class Ipv4Layer {
                 int total = Ipv4.totalLength(buf, ipOff);
                 n.counters().inc(Stat.FRAG_REASSEMBLED);
                 // DESIGN.md: reassembled on the (src, dst) core, re-dispatched by 4-tuple.
-                n.dispatchDatagram(buf, ipOff - Ethernet.HEADER_LEN, total + Ethernet.HEADER_LEN);
+                n.dispatchDatagram(buf, ipOff - DatagramMsg.IP, DatagramMsg.length(total)); // the buffer has the headroom
                 reassembly.release(slot);
             }
             return;
@@ -201,7 +202,7 @@ public final class Ipv4Layer {
             long ip = Ethernet.HEADER_LEN;
             MemorySegment.copy(s, off, frag, ip, hl);
             MemorySegment.copy(s, off + hl + start, frag, ip + hl, len);
-            int word = (baseOffset + start / 8) | (last ? (baseWord & Ipv4.FLAG_MF) : Ipv4.FLAG_MF);
+            int word = (baseOffset + start / Ipv4.FRAGMENT_UNIT) | (last ? (baseWord & Ipv4.FLAG_MF) : Ipv4.FLAG_MF);
             Ipv4.fragWord(frag, ip, word);
             Ipv4.totalLength(frag, ip, hl + len);
             Ipv4.updateChecksum(frag, ip);

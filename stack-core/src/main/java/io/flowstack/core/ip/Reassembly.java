@@ -29,7 +29,7 @@ import java.lang.foreign.MemorySegment;
  */
 public final class Reassembly {
     /** Payload starts here in a slot buffer: Ethernet headroom + the largest IPv4 header. */
-    static final int PAYLOAD_BASE = Ethernet.HEADER_LEN + 60;
+    static final int PAYLOAD_BASE = Ethernet.HEADER_LEN + Ipv4.MAX_HEADER;
     private static final int BUFFER_SIZE = PAYLOAD_BASE + Ipv4.MAX_DATAGRAM;
 
     private final CoreContext n;
@@ -96,7 +96,7 @@ public final class Reassembly {
         int hl = Ipv4.headerLength(s, off);
         int word = Ipv4.fragWord(s, off);
         boolean more = (word & Ipv4.FLAG_MF) != 0;
-        int start = (word & Ipv4.OFFSET_MASK) * 8;
+        int start = (word & Ipv4.OFFSET_MASK) * Ipv4.FRAGMENT_UNIT;
         int plen = len - hl;
         int end = start + plen;
         int src = Ipv4.src(s, off);
@@ -285,7 +285,7 @@ public final class Reassembly {
                     // the first fragment's header and data.
                     long ip = PAYLOAD_BASE - s.headerLength;
                     int have = firstRunLength(s);
-                    icmp.sendError(Icmp.TIME_EXCEEDED, 1, 0, s.buffer, ip, s.headerLength + have);
+                    icmp.sendError(Icmp.TIME_EXCEEDED, Icmp.CODE_REASSEMBLY_TIME_EXCEEDED, 0, s.buffer, ip, s.headerLength + have);
                 }
                 drop(i);
             }

@@ -3,7 +3,12 @@ package io.flowstack.core.netisr;
 import io.flowstack.core.flow.IndirectionTable;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.core.tcp.Tcb;
-import io.flowstack.core.wire.Bytes;
+import io.flowstack.core.wire.msg.HeldFrameRecord;
+import io.flowstack.core.wire.msg.MigrateAdoptMsg;
+import io.flowstack.core.wire.msg.MigrateMarkFwdMsg;
+import io.flowstack.core.wire.msg.MigrateMarkMsg;
+import io.flowstack.core.wire.msg.MigrateViewMsg;
+import io.flowstack.core.wire.msg.TcpDoorbellFwdMsg;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
@@ -39,8 +44,6 @@ import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
  * <p>Owned by: its netisr (every method runs on that thread).
  */
 final class BucketMoves {
-    private static final int RECORD_HEADER = 16; // [bucket][source][type][len]
-
     private final Netisr n;
     private final int cores;
     private final byte[] pending; // [bucket * cores + source]: that source's mark is still owed
@@ -63,7 +66,7 @@ final class BucketMoves {
         this.pending = new byte[buckets * cores];
         this.pendingCount = new int[buckets];
         this.incoming = new Migration[buckets];
-        this.batchBytes = rxBatch * (RECORD_HEADER + ((rxSlot + 7) & ~7));
+        this.batchBytes = rxBatch * HeldFrameRecord.size(rxSlot);
         // half for the NIC (which waits when it is used up), half for frames from other cores
         this.holdBytes = Math.max(holdBytes, 4 * batchBytes);
         this.held = arena.allocate(this.holdBytes, 64);
@@ -110,7 +113,7 @@ final class BucketMoves {
             done.accept("core " + target + " has not taken the previous moves yet: retry");
             return;
         }
-        int index = r.ring().tryClaim(Netisr.MSG_MIGRATE_ADOPT, 8); // claimed first: the move cannot fail half-way
+        int index = r.ring().tryClaim(MigrateAdoptMsg.TYPE, MigrateAdoptMsg.LENGTH); // claimed first: the move cannot fail half-way
         if (index < 0) {
             done.accept("the ring to core " + target + " is full: retry");
             return;
@@ -119,8 +122,7 @@ final class BucketMoves {
         n.installTable(next);
         List<Tcb> connections = n.tcp().emigrate(bucket, next, target);
         q.offer(new Migration(bucket, n.core(), target, connections, done));
-        Bytes.i32(r.segment(), index, bucket);
-        Bytes.i32(r.segment(), index + 4, n.core());
+        MigrateAdoptMsg.write(r.segment(), index, bucket, n.core());
         r.ring().commit(index);
         n.wakeLater(target);
         n.counters().inc(Stat.BUCKETS_OUT);
@@ -128,7 +130,7 @@ final class BucketMoves {
 
     /** A core that learnt of the move sends no more frames of the bucket here: tell the new owner. */
     void mark(int bucket, int source, int newOwner) {
-        send(newOwner, Netisr.MSG_MIGRATE_MARK_FWD, bucket, source, 0);
+        send(newOwner, MigrateMarkFwdMsg.TYPE, bucket, source, 0);
     }
 
     // ------------------------------------------------------------------ new owner
@@ -149,10 +151,10 @@ final class BucketMoves {
         incoming[bucket] = m;
         settling++;
         n.counters().inc(Stat.BUCKETS_IN);
-        send(from, Netisr.MSG_MIGRATE_MARK, bucket, n.core(), n.core());
+        send(from, MigrateMarkMsg.TYPE, bucket, n.core(), n.core());
         for (int c = 0; c < cores; c++) {
             if (c != from && c != n.core()) {
-                send(c, Netisr.MSG_MIGRATE_VIEW, bucket, n.core(), from);
+                send(c, MigrateViewMsg.TYPE, bucket, n.core(), from);
             }
         }
     }
@@ -189,16 +191,12 @@ final class BucketMoves {
      * {@link #mayReadNic} keeps room for a whole batch.
      */
     void hold(int bucket, int source, int type, MemorySegment s, long off, int len) {
-        int need = RECORD_HEADER + ((len + 7) & ~7);
+        int need = HeldFrameRecord.size(len);
         if (heldBytes + need > holdBytes) {
             n.counters().inc(Stat.MOVE_HOLD_FULL);
             return;
         }
-        Bytes.i32(held, heldBytes, bucket);
-        Bytes.i32(held, heldBytes + 4, source);
-        Bytes.i32(held, heldBytes + 8, type);
-        Bytes.i32(held, heldBytes + 12, len);
-        MemorySegment.copy(s, off, held, heldBytes + RECORD_HEADER, len);
+        HeldFrameRecord.write(held, heldBytes, bucket, source, type, s, off, len);
         heldBytes += need;
         n.counters().inc(Stat.MOVE_HELD);
     }
@@ -227,9 +225,8 @@ final class BucketMoves {
         int w = 0;
         int out = 0;
         for (int r = 0; r < heldBytes; ) {
-            int len = Bytes.i32(held, r + 12);
-            int size = RECORD_HEADER + ((len + 7) & ~7);
-            if (Bytes.i32(held, r) == bucket && Bytes.i32(held, r + 4) == source) {
+            int size = HeldFrameRecord.size(HeldFrameRecord.frameLength(held, r));
+            if (HeldFrameRecord.bucket(held, r) == bucket && HeldFrameRecord.source(held, r) == source) {
                 MemorySegment.copy(held, r, releasing, out, size);
                 out += size;
             } else {
@@ -242,10 +239,9 @@ final class BucketMoves {
         }
         heldBytes = w;
         for (int r = 0; r < out; ) {
-            int type = Bytes.i32(releasing, r + 8);
-            int len = Bytes.i32(releasing, r + 12);
-            n.process(bucket, type, releasing, r + RECORD_HEADER, len);
-            r += RECORD_HEADER + ((len + 7) & ~7);
+            int len = HeldFrameRecord.frameLength(releasing, r);
+            n.process(bucket, HeldFrameRecord.msgType(releasing, r), releasing, r + HeldFrameRecord.FRAME, len);
+            r += HeldFrameRecord.size(len);
         }
     }
 
@@ -253,12 +249,16 @@ final class BucketMoves {
 
     void view(int bucket, int newOwner, int oldOwner) {
         n.installTable(n.table().withBucket(bucket, newOwner));
-        send(oldOwner, Netisr.MSG_MIGRATE_MARK, bucket, n.core(), newOwner);
+        send(oldOwner, MigrateMarkMsg.TYPE, bucket, n.core(), newOwner);
     }
 
     // ------------------------------------------------------------------ control messages
 
-    /** Sends a 12-byte control message, in order behind any the ring refused earlier. */
+    /**
+     * Sends a control message ({@link MigrateViewMsg}, {@link MigrateMarkMsg},
+     * {@link MigrateMarkFwdMsg} or {@link TcpDoorbellFwdMsg}, its fields in {@code a, b, c} in
+     * layout order), in order behind any the ring refused earlier.
+     */
     void send(int target, int type, int a, int b, int c) {
         ArrayDeque<int[]> q = deferred[target];
         if (q.isEmpty() && trySend(target, type, a, b, c)) {
@@ -269,14 +269,25 @@ final class BucketMoves {
     }
 
     private boolean trySend(int target, int type, int a, int b, int c) {
+        int length = switch (type) {
+            case MigrateViewMsg.TYPE -> MigrateViewMsg.LENGTH;
+            case MigrateMarkMsg.TYPE -> MigrateMarkMsg.LENGTH;
+            case MigrateMarkFwdMsg.TYPE -> MigrateMarkFwdMsg.LENGTH;
+            case TcpDoorbellFwdMsg.TYPE -> TcpDoorbellFwdMsg.LENGTH;
+            default -> throw new IllegalArgumentException("not a control message: " + type);
+        };
         Rings.Ring<OneToOneRingBuffer> r = n.outbox(target);
-        int index = r.ring().tryClaim(type, 12);
+        int index = r.ring().tryClaim(type, length);
         if (index < 0) {
             return false;
         }
-        Bytes.i32(r.segment(), index, a);
-        Bytes.i32(r.segment(), index + 4, b);
-        Bytes.i32(r.segment(), index + 8, c);
+        MemorySegment m = r.segment();
+        switch (type) {
+            case MigrateViewMsg.TYPE -> MigrateViewMsg.write(m, index, a, b, c);
+            case MigrateMarkMsg.TYPE -> MigrateMarkMsg.write(m, index, a, b, c);
+            case MigrateMarkFwdMsg.TYPE -> MigrateMarkFwdMsg.write(m, index, a, b);
+            default -> TcpDoorbellFwdMsg.write(m, index, a);
+        }
         r.ring().commit(index);
         n.wakeLater(target);
         return true;

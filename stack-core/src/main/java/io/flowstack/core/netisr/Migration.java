@@ -7,7 +7,7 @@ import java.util.function.Consumer;
 /**
  * One bucket's move from core {@code from} to core {@code to}: the control blocks that leave the
  * old owner, handed over through the (from, to) migration queue right before the
- * {@link Netisr#MSG_MIGRATE_ADOPT} ring message that announces them (docs/REBALANCING.md).
+ * {@link io.flowstack.core.wire.msg.MigrateAdoptMsg} ring message that announces them (docs/REBALANCING.md).
  *
  * <p>Owned by: the old owner's netisr until it is offered to the queue, then the new owner's.
  * {@code done} runs once on the new owner when the move is complete (null), or on the old owner

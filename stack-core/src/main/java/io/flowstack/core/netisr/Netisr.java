@@ -16,9 +16,18 @@ import io.flowstack.core.tcp.StreamOwner;
 import io.flowstack.core.tcp.TcpStream;
 import io.flowstack.core.tcp.TcpLayer;
 import io.flowstack.core.udp.UdpLayer;
-import io.flowstack.core.wire.Bytes;
 import io.flowstack.core.wire.Ethernet;
 import io.flowstack.core.wire.Ipv4;
+import io.flowstack.core.wire.msg.ArpUpdateMsg;
+import io.flowstack.core.wire.msg.DatagramMsg;
+import io.flowstack.core.wire.msg.Ipv4FrameMsg;
+import io.flowstack.core.wire.msg.MigrateAdoptMsg;
+import io.flowstack.core.wire.msg.MigrateMarkFwdMsg;
+import io.flowstack.core.wire.msg.MigrateMarkMsg;
+import io.flowstack.core.wire.msg.MigrateViewMsg;
+import io.flowstack.core.wire.msg.TcpDoorbellFwdMsg;
+import io.flowstack.core.wire.msg.TcpDoorbellMsg;
+import io.flowstack.core.wire.msg.UdpSendMsg;
 import io.flowstack.nativeio.Affinity;
 import io.flowstack.nativeio.EventFd;
 import io.flowstack.nativeio.Poller;
@@ -44,32 +53,7 @@ import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
  * must be called from that thread, and {@link #checkOwner()} asserts it (when enabled).
  */
 public final class Netisr implements Agent, CoreContext, Transports, StreamOwner {
-    /** Inter-core message: a validated IPv4 frame (Ethernet header included). */
-    public static final int MSG_IPV4_FRAME = 1;
-    /** Inter-core message: a reassembled IPv4 datagram at offset 14 (Ethernet bytes unused). */
-    public static final int MSG_DATAGRAM = 2;
-    /** Inter-core message: ARP cache update, [ip:int][pad:int][mac:long]. */
-    public static final int MSG_ARP_UPDATE = 3;
-    /**
-     * Inter-core message, old owner to new owner: bucket {@code [bucket:int][from:int]} moves to
-     * the receiver; its control blocks wait in the sender's migration queue (docs/REBALANCING.md).
-     */
-    public static final int MSG_MIGRATE_ADOPT = 4;
-    /** Inter-core message, new owner to a third core: [bucket][newOwner][oldOwner]; update your replica. */
-    public static final int MSG_MIGRATE_VIEW = 5;
-    /**
-     * Inter-core message to the old owner: [bucket][source][newOwner]; {@code source} sends no
-     * more frames of the bucket to the old owner.
-     */
-    public static final int MSG_MIGRATE_MARK = 6;
-    /** Inter-core message, old owner to new owner: [bucket][source]; the mark of {@code source}. */
-    public static final int MSG_MIGRATE_MARK_FWD = 7;
-    /** Inter-core message: a doorbell for a connection that moved, [id:int]. */
-    public static final int MSG_TCP_DOORBELL_FWD = 8;
-    /** Application message: UDP send, [sport:u16][dport:u16][dst:int][payload]. */
-    public static final int MSG_UDP_SEND = 10;
-    /** Application message: a TCP connection's rings or flags changed, [id:int]. */
-    public static final int MSG_TCP_DOORBELL = 11;
+    // The messages on the rings (type ids, layouts): io.flowstack.core.wire.msg.
 
     /** Largest frame any layer builds: Ethernet + a maximal IPv4 datagram. */
     public static final int MAX_FRAME = Ethernet.HEADER_LEN + Ipv4.MAX_DATAGRAM;
@@ -210,11 +194,11 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
 
     @Override
     public boolean postDoorbell(int id) {
-        int index = appRing.ring().tryClaim(MSG_TCP_DOORBELL, 4);
+        int index = appRing.ring().tryClaim(TcpDoorbellMsg.TYPE, TcpDoorbellMsg.LENGTH);
         if (index < 0) {
             return false;
         }
-        Bytes.i32(appRing.segment(), index, id);
+        TcpDoorbellMsg.write(appRing.segment(), index, id);
         appRing.ring().commit(index);
         wake();
         return true;
@@ -378,7 +362,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
             return; // counted under its reason
         }
         // Validated once here (DragonFly ip_demux); the owner trusts the header.
-        dispatch(core, MSG_IPV4_FRAME, s, off, Ethernet.HEADER_LEN + ipLen);
+        dispatch(core, Ipv4FrameMsg.TYPE, s, off, Ipv4FrameMsg.length(ipLen));
     }
 
     /**
@@ -387,7 +371,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
      * re-dispatched by 4-tuple).
      */
     public void dispatchDatagram(MemorySegment s, long off, int len) {
-        dispatch(core, MSG_DATAGRAM, s, off, len);
+        dispatch(core, DatagramMsg.TYPE, s, off, len);
     }
 
     /**
@@ -398,7 +382,8 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
      * cannot overtake the ones that source sent the old owner before it learnt of the move.
      */
     private void dispatch(int source, int type, MemorySegment s, long off, int len) {
-        int hash = FlowHash.ofIpv4(s, off + Ethernet.HEADER_LEN, len - Ethernet.HEADER_LEN);
+        // a DatagramMsg has its datagram where an Ipv4FrameMsg has it
+        int hash = FlowHash.ofIpv4(s, off + Ipv4FrameMsg.IP, Ipv4FrameMsg.ipLength(len));
         IndirectionTable t = table;
         int owner = t.core(hash);
         if (owner != core) {
@@ -416,33 +401,33 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     /** Runs the IP layer for a frame of a bucket this core owns. */
     void process(int bucket, int type, MemorySegment s, long off, int len) {
         bucketPackets[bucket]++;
-        if (type == MSG_DATAGRAM) {
-            ip.deliver(s, off + Ethernet.HEADER_LEN, len - Ethernet.HEADER_LEN, false);
+        if (type == DatagramMsg.TYPE) {
+            ip.deliver(s, off + DatagramMsg.IP, DatagramMsg.ipLength(len), false);
         } else {
-            ip.input(s, off + Ethernet.HEADER_LEN, len - Ethernet.HEADER_LEN,
-                    Ethernet.dst(s, off) == Ethernet.BROADCAST);
+            ip.input(s, off + Ipv4FrameMsg.IP, Ipv4FrameMsg.ipLength(len),
+                    Ethernet.dst(s, off + Ipv4FrameMsg.ETHERNET) == Ethernet.BROADCAST);
         }
     }
 
     private void onInterCore(int sender, int type, MemorySegment seg, int index, int length) {
         switch (type) {
-            case MSG_IPV4_FRAME, MSG_DATAGRAM -> {
+            case Ipv4FrameMsg.TYPE, DatagramMsg.TYPE -> {
                 counters.inc(Stat.HOP_IN);
                 dispatch(sender, type, seg, index, length);
             }
-            case MSG_ARP_UPDATE -> {
+            case ArpUpdateMsg.TYPE -> {
                 counters.inc(Stat.HOP_IN);
-                arp.applyUpdate(Bytes.i32(seg, index),
-                        seg.get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, index + 8));
+                arp.applyUpdate(ArpUpdateMsg.ip(seg, index), ArpUpdateMsg.mac(seg, index));
             }
-            case MSG_MIGRATE_ADOPT -> moves.adopt(Bytes.i32(seg, index), Bytes.i32(seg, index + 4),
-                    peers[sender].migrationOut[core].poll());
-            case MSG_MIGRATE_VIEW -> moves.view(Bytes.i32(seg, index), Bytes.i32(seg, index + 4),
-                    Bytes.i32(seg, index + 8));
-            case MSG_MIGRATE_MARK -> moves.mark(Bytes.i32(seg, index), Bytes.i32(seg, index + 4),
-                    Bytes.i32(seg, index + 8));
-            case MSG_MIGRATE_MARK_FWD -> moves.markForwarded(Bytes.i32(seg, index), Bytes.i32(seg, index + 4));
-            case MSG_TCP_DOORBELL_FWD -> tcp.doorbell(Bytes.i32(seg, index));
+            case MigrateAdoptMsg.TYPE -> moves.adopt(MigrateAdoptMsg.bucket(seg, index),
+                    MigrateAdoptMsg.from(seg, index), peers[sender].migrationOut[core].poll());
+            case MigrateViewMsg.TYPE -> moves.view(MigrateViewMsg.bucket(seg, index),
+                    MigrateViewMsg.newOwner(seg, index), MigrateViewMsg.oldOwner(seg, index));
+            case MigrateMarkMsg.TYPE -> moves.mark(MigrateMarkMsg.bucket(seg, index),
+                    MigrateMarkMsg.source(seg, index), MigrateMarkMsg.newOwner(seg, index));
+            case MigrateMarkFwdMsg.TYPE -> moves.markForwarded(MigrateMarkFwdMsg.bucket(seg, index),
+                    MigrateMarkFwdMsg.source(seg, index));
+            case TcpDoorbellFwdMsg.TYPE -> tcp.doorbell(TcpDoorbellFwdMsg.id(seg, index));
             default -> throw new IllegalStateException("unknown inter-core message " + type);
         }
     }
@@ -463,7 +448,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     /** Sends a doorbell for connection {@code id}, which moved, to its new owner (never dropped). */
     public void forwardDoorbell(int target, int id) {
         ownership.check();
-        moves.send(target, MSG_TCP_DOORBELL_FWD, id, 0, 0);
+        moves.send(target, TcpDoorbellFwdMsg.TYPE, id, 0, 0);
     }
 
     /** Installs a new replica of the indirection table (this netisr only: the migration protocol). */
@@ -500,10 +485,10 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     private static final VarHandle BUCKET_LONGS = java.lang.invoke.MethodHandles.arrayElementVarHandle(long[].class);
 
     private void onAppMessage(int type, MemorySegment seg, int index, int length) {
-        if (type == MSG_UDP_SEND) {
+        if (type == UdpSendMsg.TYPE) {
             udp.sendFromApp(seg, index, length);
-        } else if (type == MSG_TCP_DOORBELL) {
-            tcp.doorbell(Bytes.i32(seg, index));
+        } else if (type == TcpDoorbellMsg.TYPE) {
+            tcp.doorbell(TcpDoorbellMsg.id(seg, index));
         }
     }
 
@@ -553,14 +538,12 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
             if (r == null) {
                 continue;
             }
-            int index = r.ring().tryClaim(MSG_ARP_UPDATE, 16);
+            int index = r.ring().tryClaim(ArpUpdateMsg.TYPE, ArpUpdateMsg.LENGTH);
             if (index < 0) {
                 counters.inc(Stat.HOP_RING_FULL);
                 continue;
             }
-            Bytes.i32(r.segment(), index, ipAddr);
-            Bytes.i32(r.segment(), index + 4, 0);
-            r.segment().set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, index + 8, mac);
+            ArpUpdateMsg.write(r.segment(), index, ipAddr, mac);
             r.ring().commit(index);
             counters.inc(Stat.ARP_UPDATE_OUT);
             wakePending[t] = true;

@@ -7,10 +7,12 @@ import io.flowstack.core.flow.FlowHash;
 import io.flowstack.core.netisr.Netisr;
 import io.flowstack.core.netisr.Rings;
 import io.flowstack.core.wire.Bytes;
+import io.flowstack.core.wire.Icmp;
 import io.flowstack.core.wire.Ipv4;
+import io.flowstack.core.wire.msg.EchoErrorMsg;
+import io.flowstack.core.wire.msg.EchoReplyMsg;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
@@ -50,16 +52,10 @@ import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
  */
 public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiver {
     /** Largest echo data over IPv4: 65535 - 20 (IP) - 8 (ICMP). */
-    public static final int MAX_DATA = Ipv4.MAX_DATAGRAM - Ipv4.MIN_HEADER - 8;
+    public static final int MAX_DATA = Ipv4.MAX_DATAGRAM - Ipv4.MIN_HEADER - Icmp.HEADER_LEN;
     /** Bytes of the timestamp at the start of the data. */
     public static final int STAMP_BYTES = 8;
 
-    private static final int TYPE_REPLY = 1;
-    private static final int TYPE_ERROR = 2;
-    /** Ring record header: [src:int][ttl:u8][0:u8][seq:u16][now:long]. */
-    private static final int REPLY_HDR = 16;
-    /** Error record: [from:int][dst:int][type:u8][code:u8][seq:u16][pad:int][now:long]. */
-    private static final int ERROR_LEN = 24;
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
 
     private final SocketHost stack;
@@ -158,19 +154,13 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
     public boolean echoReply(int core, int src, int ttl, int seq, MemorySegment s, long dataOff, int dataLen,
                              long now) {
         Rings.Ring<OneToOneRingBuffer> r = rx[core];
-        int len = REPLY_HDR + dataLen;
-        int index = len <= r.ring().maxMsgLength() ? r.ring().tryClaim(TYPE_REPLY, len) : -1;
+        int len = EchoReplyMsg.length(dataLen);
+        int index = len <= r.ring().maxMsgLength() ? r.ring().tryClaim(EchoReplyMsg.TYPE, len) : -1;
         if (index < 0) {
             LONGS.setOpaque(ringFull, core, ringFull[core] + 1);
             return false;
         }
-        MemorySegment m = r.segment();
-        Bytes.i32(m, index, src);
-        Bytes.u8(m, index + 4, ttl);
-        Bytes.u8(m, index + 5, 0);
-        Bytes.u16(m, index + 6, seq);
-        m.set(ValueLayout.JAVA_LONG_UNALIGNED, index + 8, now);
-        MemorySegment.copy(s, dataOff, m, index + REPLY_HDR, dataLen);
+        EchoReplyMsg.write(r.segment(), index, src, ttl, seq, now, s, dataOff, dataLen);
         r.ring().commit(index);
         wakeReceiver();
         return true;
@@ -179,19 +169,12 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
     @Override
     public boolean echoError(int core, int from, int type, int code, int dst, int seq, long now) {
         Rings.Ring<OneToOneRingBuffer> r = rx[core];
-        int index = r.ring().tryClaim(TYPE_ERROR, ERROR_LEN);
+        int index = r.ring().tryClaim(EchoErrorMsg.TYPE, EchoErrorMsg.LENGTH);
         if (index < 0) {
             LONGS.setOpaque(ringFull, core, ringFull[core] + 1);
             return false;
         }
-        MemorySegment m = r.segment();
-        Bytes.i32(m, index, from);
-        Bytes.i32(m, index + 4, dst);
-        Bytes.u8(m, index + 8, type);
-        Bytes.u8(m, index + 9, code);
-        Bytes.u16(m, index + 10, seq);
-        Bytes.i32(m, index + 12, 0);
-        m.set(ValueLayout.JAVA_LONG_UNALIGNED, index + 16, now);
+        EchoErrorMsg.write(r.segment(), index, from, dst, type, code, seq, now);
         r.ring().commit(index);
         wakeReceiver();
         return true;
@@ -285,14 +268,14 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
 
     private void onMessage(int type, MemorySegment m, int index, int length) {
         Reply r = into;
-        if (type == TYPE_ERROR) {
+        if (type == EchoErrorMsg.TYPE) {
             r.isReply = false;
-            r.from = Bytes.i32(m, index);
-            r.errorDst = Bytes.i32(m, index + 4);
-            r.type = Bytes.u8(m, index + 8);
-            r.code = Bytes.u8(m, index + 9);
-            r.seq = Bytes.u16(m, index + 10);
-            r.receivedAt = m.get(ValueLayout.JAVA_LONG_UNALIGNED, index + 16);
+            r.from = EchoErrorMsg.from(m, index);
+            r.errorDst = EchoErrorMsg.dst(m, index);
+            r.type = EchoErrorMsg.icmpType(m, index);
+            r.code = EchoErrorMsg.icmpCode(m, index);
+            r.seq = EchoErrorMsg.seq(m, index);
+            r.receivedAt = EchoErrorMsg.receivedAt(m, index);
             r.ttl = 0;
             r.dataLen = 0;
             r.sentAt = 0;
@@ -300,15 +283,15 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
             return;
         }
         r.isReply = true;
-        r.from = Bytes.i32(m, index);
-        r.ttl = Bytes.u8(m, index + 4);
-        r.seq = Bytes.u16(m, index + 6);
-        r.receivedAt = m.get(ValueLayout.JAVA_LONG_UNALIGNED, index + 8);
+        r.from = EchoReplyMsg.src(m, index);
+        r.ttl = EchoReplyMsg.ttl(m, index);
+        r.seq = EchoReplyMsg.seq(m, index);
+        r.receivedAt = EchoReplyMsg.receivedAt(m, index);
         r.type = 0;
         r.code = 0;
         r.errorDst = 0;
-        int dataLen = length - REPLY_HDR;
-        long data = index + REPLY_HDR;
+        int dataLen = EchoReplyMsg.dataLength(length);
+        long data = index + EchoReplyMsg.DATA;
         r.dataLen = dataLen;
         long stamp = 0;
         for (int i = 0; i < Math.min(STAMP_BYTES, dataLen); i++) {

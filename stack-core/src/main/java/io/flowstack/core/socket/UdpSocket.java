@@ -5,11 +5,13 @@ import java.util.function.Consumer;
 import io.flowstack.core.netisr.Netisr;
 import io.flowstack.core.netisr.Rings;
 import io.flowstack.core.udp.UdpLayer;
-import io.flowstack.core.wire.Bytes;
 import io.flowstack.core.wire.Ipv4;
+import io.flowstack.core.wire.Udp;
+import io.flowstack.core.wire.msg.UdpRxDatagramMsg;
+import io.flowstack.core.wire.msg.UdpRxErrorMsg;
+import io.flowstack.core.wire.msg.UdpSendMsg;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -31,10 +33,7 @@ import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
  */
 public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
     /** Largest UDP payload over IPv4: 65535 - 20 - 8 (RFC 768, RFC 791). */
-    public static final int MAX_PAYLOAD = 65507;
-    private static final int HDR = 8; // [src:int][sport:u16][dport:u16]
-    private static final int MSG_DATAGRAM = 1;
-    private static final int MSG_ERROR = 2; // [dst:int][dport:u16][type:u8][code:u8]
+    public static final int MAX_PAYLOAD = Ipv4.MAX_DATAGRAM - Ipv4.MIN_HEADER - Udp.HEADER_LEN;
 
     private final SocketHost stack;
     private final Consumer<UdpSocket> unbind;
@@ -68,7 +67,7 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
         for (int i = 0; i < cores; i++) {
             MemorySegment seg = rx[i].segment();
             readers[i] = (type, buffer, index, length) -> {
-                if (type == MSG_ERROR) {
+                if (type == UdpRxErrorMsg.TYPE) {
                     onError(seg, index);
                 } else {
                     onMessage(seg, index, length);
@@ -89,15 +88,11 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
     public boolean deliver(int core, int src, int srcPort, int dstPort, MemorySegment s, long off, int len) {
         stack.netisr(core).checkOwner(); // rx[core] is SPSC: its one producer is netisr-core
         Rings.Ring<OneToOneRingBuffer> r = rx[core];
-        int index = r.ring().tryClaim(MSG_DATAGRAM, HDR + len);
+        int index = r.ring().tryClaim(UdpRxDatagramMsg.TYPE, UdpRxDatagramMsg.length(len));
         if (index < 0) {
             return false;
         }
-        MemorySegment m = r.segment();
-        Bytes.i32(m, index, src);
-        Bytes.u16(m, index + 4, srcPort);
-        Bytes.u16(m, index + 6, dstPort);
-        MemorySegment.copy(s, off, m, index + HDR, len);
+        UdpRxDatagramMsg.write(r.segment(), index, src, srcPort, dstPort, s, off, len);
         r.ring().commit(index);
         wakeReceiver();
         return true;
@@ -117,15 +112,11 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
     public boolean deliverError(int core, int dst, int dstPort, int type, int code) {
         stack.netisr(core).checkOwner();
         Rings.Ring<OneToOneRingBuffer> r = rx[core];
-        int index = r.ring().tryClaim(MSG_ERROR, 8);
+        int index = r.ring().tryClaim(UdpRxErrorMsg.TYPE, UdpRxErrorMsg.LENGTH);
         if (index < 0) {
             return false;
         }
-        MemorySegment m = r.segment();
-        Bytes.i32(m, index, dst);
-        Bytes.u16(m, index + 4, dstPort);
-        m.set(ValueLayout.JAVA_BYTE, index + 6, (byte) type);
-        m.set(ValueLayout.JAVA_BYTE, index + 7, (byte) code);
+        UdpRxErrorMsg.write(r.segment(), index, dst, dstPort, type, code);
         r.ring().commit(index);
         wakeReceiver();
         return true;
@@ -194,8 +185,8 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
     }
 
     private void onError(MemorySegment m, int index) {
-        error = new UdpIcmpError(port, Bytes.i32(m, index), Bytes.u16(m, index + 4),
-                Bytes.u8(m, index + 6), Bytes.u8(m, index + 7));
+        error = new UdpIcmpError(port, UdpRxErrorMsg.dst(m, index), UdpRxErrorMsg.dstPort(m, index),
+                UdpRxErrorMsg.icmpType(m, index), UdpRxErrorMsg.icmpCode(m, index));
         got = -2;
     }
 
@@ -206,13 +197,12 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
     }
 
     private void onMessage(MemorySegment m, int index, int length) {
-        int len = length - HDR;
         if (from != null) {
-            from.address = Bytes.i32(m, index);
-            from.port = Bytes.u16(m, index + 4);
+            from.address = UdpRxDatagramMsg.src(m, index);
+            from.port = UdpRxDatagramMsg.srcPort(m, index);
         }
-        MemorySegment.copy(m, ValueLayout.JAVA_BYTE, index + HDR, dst, dstOff, Math.min(len, dstMax));
-        got = len;
+        UdpRxDatagramMsg.readPayload(m, index, length, dst, dstOff, dstMax);
+        got = UdpRxDatagramMsg.payloadLength(length);
     }
 
     /**
@@ -236,7 +226,7 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
         Netisr n = stack.netisr(stack.coreFor(stack.config().address, dstAddr, port, dstPort));
         long deadline = 0;
         int index;
-        while ((index = n.appRing().tryClaim(Netisr.MSG_UDP_SEND, 8 + len)) < 0) {
+        while ((index = n.appRing().tryClaim(UdpSendMsg.TYPE, UdpSendMsg.length(len))) < 0) {
             if (!stack.running()) {
                 throw new StackException("the stack is closed");
             }
@@ -249,11 +239,7 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
             n.wake();
             LockSupport.parkNanos(50_000);
         }
-        MemorySegment m = n.appRingSegment();
-        Bytes.u16(m, index, port);
-        Bytes.u16(m, index + 2, dstPort);
-        Bytes.i32(m, index + 4, dstAddr);
-        MemorySegment.copy(buf, off, m, ValueLayout.JAVA_BYTE, index + 8, len);
+        UdpSendMsg.write(n.appRingSegment(), index, port, dstPort, dstAddr, buf, off, len);
         n.appRing().commit(index);
         n.wake();
         return true;

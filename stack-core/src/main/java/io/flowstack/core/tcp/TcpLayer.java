@@ -5,6 +5,7 @@ import io.flowstack.core.flow.IndirectionTable;
 import io.flowstack.core.percore.CoreContext;
 import io.flowstack.core.config.TcpSocketOptions;
 import io.flowstack.core.stats.TcpConnectionInfo;
+import io.flowstack.core.wire.TcpOptions;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.function.Consumer;

@@ -3,11 +3,11 @@ package io.flowstack.core.udp;
 import io.flowstack.core.ip.IcmpLayer;
 import io.flowstack.core.percore.CoreContext;
 import io.flowstack.core.stats.Stat;
-import io.flowstack.core.wire.Bytes;
 import io.flowstack.core.wire.Checksum;
 import io.flowstack.core.wire.Icmp;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.core.wire.Udp;
+import io.flowstack.core.wire.msg.UdpSendMsg;
 import java.lang.foreign.MemorySegment;
 import org.agrona.collections.Int2ObjectHashMap;
 
@@ -124,16 +124,16 @@ public final class UdpLayer {
         }
     }
 
-    /** Sends one datagram queued by an application: [sport:u16][dport:u16][dst:int][payload]. */
+    /** Sends one datagram queued by an application (a {@link UdpSendMsg} of {@code len} bytes). */
     public void sendFromApp(MemorySegment s, long off, int len) {
         n.checkOwner();
-        int sport = Bytes.u16(s, off);
-        int dport = Bytes.u16(s, off + 2);
-        int dst = Bytes.i32(s, off + 4);
-        int payload = len - 8;
+        int sport = UdpSendMsg.srcPort(s, off);
+        int dport = UdpSendMsg.dstPort(s, off);
+        int dst = UdpSendMsg.dst(s, off);
+        int payload = UdpSendMsg.payloadLength(len);
         MemorySegment t = n.txBuffer();
         long u = CoreContext.TX_IP + Ipv4.MIN_HEADER;
-        MemorySegment.copy(s, off + 8, t, u + Udp.HEADER_LEN, payload);
+        MemorySegment.copy(s, off + UdpSendMsg.PAYLOAD, t, u + Udp.HEADER_LEN, payload);
         send(sport, dst, dport, payload);
     }
 

@@ -17,6 +17,11 @@ import java.lang.foreign.MemorySegment;
  */
 public final class Ethernet {
     public static final int HEADER_LEN = 14;
+    // Field offsets from the start of the frame.
+    public static final int DST = 0;
+    public static final int SRC = 6;
+    /** EtherType (RFC 894). */
+    public static final int TYPE = 12;
     public static final int TYPE_IPV4 = 0x0800;
     public static final int TYPE_ARP = 0x0806;
     public static final int TYPE_IPV6 = 0x86DD;
@@ -28,21 +33,21 @@ public final class Ethernet {
     private Ethernet() {}
 
     public static long dst(MemorySegment s, long off) {
-        return Bytes.mac(s, off);
+        return Bytes.mac(s, off + DST);
     }
 
     public static long src(MemorySegment s, long off) {
-        return Bytes.mac(s, off + 6);
+        return Bytes.mac(s, off + SRC);
     }
 
     public static int type(MemorySegment s, long off) {
-        return Bytes.u16(s, off + 12);
+        return Bytes.u16(s, off + TYPE);
     }
 
     public static void write(MemorySegment s, long off, long dst, long src, int type) {
-        Bytes.mac(s, off, dst);
-        Bytes.mac(s, off + 6, src);
-        Bytes.u16(s, off + 12, type);
+        Bytes.mac(s, off + DST, dst);
+        Bytes.mac(s, off + SRC, src);
+        Bytes.u16(s, off + TYPE, type);
     }
 
     /** A multicast or broadcast MAC has the I/G bit (least significant bit of octet 0) set. */

@@ -21,6 +21,31 @@ import java.lang.foreign.MemorySegment;
  */
 public final class Ipv4 {
     public static final int MIN_HEADER = 20;
+    /** Largest header: IHL 15 (RFC 791 3.1). */
+    public static final int MAX_HEADER = 60;
+    /** The version field of IPv4 (RFC 791 3.1). */
+    public static final int VERSION = 4;
+    /** Fragment offsets count units of 8 octets (RFC 791 3.1, "Fragment Offset"). */
+    public static final int FRAGMENT_UNIT = 8;
+
+    // Field offsets from the start of the header (RFC 791 section 3.1).
+    /** Version (high 4 bits) and IHL (low 4 bits, in 32-bit words). */
+    public static final int VERSION_IHL = 0;
+    public static final int TOS = 1;
+    public static final int TOTAL_LENGTH = 2;
+    public static final int ID = 4;
+    /** Flags (top 3 bits) and fragment offset (low 13 bits, in 8-byte units). */
+    public static final int FRAG = 6;
+    public static final int TTL = 8;
+    public static final int PROTOCOL = 9;
+    public static final int CHECKSUM = 10;
+    public static final int SRC = 12;
+    public static final int DST = 16;
+    /** First option byte; the options end at IHL * 4. */
+    public static final int OPTIONS = 20;
+    /** The version/IHL byte of a header without options: version 4, IHL 5. */
+    public static final int VERSION_IHL_NO_OPTIONS = 0x45;
+
     public static final int PROTO_ICMP = 1;
     public static final int PROTO_TCP = 6;
     public static final int PROTO_UDP = 17;
@@ -32,50 +57,50 @@ public final class Ipv4 {
 
     private Ipv4() {}
 
-    public static int version(MemorySegment s, long o) { return Bytes.u8(s, o) >>> 4; }
+    public static int version(MemorySegment s, long o) { return Bytes.u8(s, o + VERSION_IHL) >>> 4; }
     /** Header length in bytes (IHL * 4). */
-    public static int headerLength(MemorySegment s, long o) { return (Bytes.u8(s, o) & 0xF) * 4; }
-    public static int tos(MemorySegment s, long o) { return Bytes.u8(s, o + 1); }
-    public static int totalLength(MemorySegment s, long o) { return Bytes.u16(s, o + 2); }
-    public static int id(MemorySegment s, long o) { return Bytes.u16(s, o + 4); }
+    public static int headerLength(MemorySegment s, long o) { return (Bytes.u8(s, o + VERSION_IHL) & 0xF) * 4; }
+    public static int tos(MemorySegment s, long o) { return Bytes.u8(s, o + TOS); }
+    public static int totalLength(MemorySegment s, long o) { return Bytes.u16(s, o + TOTAL_LENGTH); }
+    public static int id(MemorySegment s, long o) { return Bytes.u16(s, o + ID); }
     /** Flags and fragment offset word (flags in the top 3 bits, offset in 8-byte units). */
-    public static int fragWord(MemorySegment s, long o) { return Bytes.u16(s, o + 6); }
-    public static int ttl(MemorySegment s, long o) { return Bytes.u8(s, o + 8); }
-    public static int protocol(MemorySegment s, long o) { return Bytes.u8(s, o + 9); }
-    public static int checksum(MemorySegment s, long o) { return Bytes.u16(s, o + 10); }
-    public static int src(MemorySegment s, long o) { return Bytes.i32(s, o + 12); }
-    public static int dst(MemorySegment s, long o) { return Bytes.i32(s, o + 16); }
+    public static int fragWord(MemorySegment s, long o) { return Bytes.u16(s, o + FRAG); }
+    public static int ttl(MemorySegment s, long o) { return Bytes.u8(s, o + TTL); }
+    public static int protocol(MemorySegment s, long o) { return Bytes.u8(s, o + PROTOCOL); }
+    public static int checksum(MemorySegment s, long o) { return Bytes.u16(s, o + CHECKSUM); }
+    public static int src(MemorySegment s, long o) { return Bytes.i32(s, o + SRC); }
+    public static int dst(MemorySegment s, long o) { return Bytes.i32(s, o + DST); }
 
     public static boolean isFragment(int fragWord) {
         return (fragWord & (FLAG_MF | OFFSET_MASK)) != 0;
     }
 
-    public static void totalLength(MemorySegment s, long o, int v) { Bytes.u16(s, o + 2, v); }
-    public static void fragWord(MemorySegment s, long o, int v) { Bytes.u16(s, o + 6, v); }
-    public static void ttl(MemorySegment s, long o, int v) { Bytes.u8(s, o + 8, v); }
-    public static void src(MemorySegment s, long o, int v) { Bytes.i32(s, o + 12, v); }
-    public static void dst(MemorySegment s, long o, int v) { Bytes.i32(s, o + 16, v); }
+    public static void totalLength(MemorySegment s, long o, int v) { Bytes.u16(s, o + TOTAL_LENGTH, v); }
+    public static void fragWord(MemorySegment s, long o, int v) { Bytes.u16(s, o + FRAG, v); }
+    public static void ttl(MemorySegment s, long o, int v) { Bytes.u8(s, o + TTL, v); }
+    public static void src(MemorySegment s, long o, int v) { Bytes.i32(s, o + SRC, v); }
+    public static void dst(MemorySegment s, long o, int v) { Bytes.i32(s, o + DST, v); }
 
     /** Writes a 20-byte header without options and its checksum. */
     public static void write(MemorySegment s, long o, int totalLength, int id, int fragWord,
                              int ttl, int protocol, int src, int dst) {
-        Bytes.u8(s, o, 0x45);
-        Bytes.u8(s, o + 1, 0);
-        Bytes.u16(s, o + 2, totalLength);
-        Bytes.u16(s, o + 4, id);
-        Bytes.u16(s, o + 6, fragWord);
-        Bytes.u8(s, o + 8, ttl);
-        Bytes.u8(s, o + 9, protocol);
-        Bytes.u16(s, o + 10, 0);
-        Bytes.i32(s, o + 12, src);
-        Bytes.i32(s, o + 16, dst);
+        Bytes.u8(s, o + VERSION_IHL, VERSION_IHL_NO_OPTIONS);
+        Bytes.u8(s, o + TOS, 0);
+        Bytes.u16(s, o + TOTAL_LENGTH, totalLength);
+        Bytes.u16(s, o + ID, id);
+        Bytes.u16(s, o + FRAG, fragWord);
+        Bytes.u8(s, o + TTL, ttl);
+        Bytes.u8(s, o + PROTOCOL, protocol);
+        Bytes.u16(s, o + CHECKSUM, 0);
+        Bytes.i32(s, o + SRC, src);
+        Bytes.i32(s, o + DST, dst);
         updateChecksum(s, o);
     }
 
     /** Recomputes the header checksum over IHL*4 bytes (RFC 791 3.1 "Header Checksum"). */
     public static void updateChecksum(MemorySegment s, long o) {
-        Bytes.u16(s, o + 10, 0);
-        Bytes.u16(s, o + 10, Checksum.compute(s, o, headerLength(s, o)));
+        Bytes.u16(s, o + CHECKSUM, 0);
+        Bytes.u16(s, o + CHECKSUM, Checksum.compute(s, o, headerLength(s, o)));
     }
 
     public static String toString(int addr) {

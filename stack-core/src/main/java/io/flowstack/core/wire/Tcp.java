@@ -19,6 +19,22 @@ import java.lang.foreign.MemorySegment;
  */
 public final class Tcp {
     public static final int MIN_HEADER = 20;
+
+    // Field offsets from the start of the header (RFC 9293 section 3.1).
+    public static final int SRC_PORT = 0;
+    public static final int DST_PORT = 2;
+    public static final int SEQ_NUMBER = 4;
+    public static final int ACK_NUMBER = 8;
+    /** Data offset (high 4 bits, in 32-bit words) and reserved bits. */
+    public static final int DATA_OFFSET = 12;
+    /** Control bits: CWR, ECE, URG, ACK, PSH, RST, SYN, FIN (RFC 9293 3.1, RFC 3168 23.2). */
+    public static final int FLAGS = 13;
+    public static final int WINDOW = 14;
+    public static final int CHECKSUM = 16;
+    public static final int URGENT_POINTER = 18;
+    /** First option byte (RFC 9293 3.2); the options end at the data offset. */
+    public static final int OPTIONS = 20;
+
     public static final int FIN = 0x01;
     public static final int SYN = 0x02;
     public static final int RST = 0x04;
@@ -36,38 +52,62 @@ public final class Tcp {
     public static final int OPT_SACK = 5;
     public static final int OPT_TIMESTAMP = 8;
 
+    // Option layout (RFC 9293 3.2): kind, then (but for EOL and NOP) length, then the value.
+    /** Offset of an option's length byte (counts kind, length and value). */
+    public static final int OPT_LENGTH_AT = 1;
+    /** Offset of an option's value. */
+    public static final int OPT_VALUE_AT = 2;
+    /** MSS option: kind, length, 16-bit MSS (RFC 9293 3.2). */
+    public static final int OPT_MSS_LEN = 4;
+    /** Window scale option: kind, length, shift count (RFC 7323 2.2). */
+    public static final int OPT_WSCALE_LEN = 3;
+    /** SACK-permitted option: kind, length (RFC 2018 2). */
+    public static final int OPT_SACK_PERMITTED_LEN = 2;
+    /** Timestamps option: kind, length, TSval, TSecr (RFC 7323 3.2). */
+    public static final int OPT_TIMESTAMP_LEN = 10;
+    /** Timestamps option: offset of TSval. */
+    public static final int OPT_TS_VAL_AT = 2;
+    /** Timestamps option: offset of TSecr. */
+    public static final int OPT_TS_ECR_AT = 6;
+    /** SACK option: kind, length, then the blocks (RFC 2018 3). */
+    public static final int OPT_SACK_HEADER_LEN = 2;
+    /** One SACK block: left edge, right edge (RFC 2018 3). */
+    public static final int SACK_BLOCK_LEN = 8;
+    /** A window scale shift above 14 is used as 14 (RFC 7323 2.3). */
+    public static final int MAX_WSCALE = 14;
+
     private Tcp() {}
 
-    public static int srcPort(MemorySegment s, long o) { return Bytes.u16(s, o); }
-    public static int dstPort(MemorySegment s, long o) { return Bytes.u16(s, o + 2); }
-    public static int seq(MemorySegment s, long o) { return Bytes.i32(s, o + 4); }
-    public static int ack(MemorySegment s, long o) { return Bytes.i32(s, o + 8); }
+    public static int srcPort(MemorySegment s, long o) { return Bytes.u16(s, o + SRC_PORT); }
+    public static int dstPort(MemorySegment s, long o) { return Bytes.u16(s, o + DST_PORT); }
+    public static int seq(MemorySegment s, long o) { return Bytes.i32(s, o + SEQ_NUMBER); }
+    public static int ack(MemorySegment s, long o) { return Bytes.i32(s, o + ACK_NUMBER); }
     /** Header length in bytes (data offset * 4). */
-    public static int headerLength(MemorySegment s, long o) { return (Bytes.u8(s, o + 12) >>> 4) * 4; }
-    public static int flags(MemorySegment s, long o) { return Bytes.u8(s, o + 13); }
-    public static int window(MemorySegment s, long o) { return Bytes.u16(s, o + 14); }
-    public static int checksum(MemorySegment s, long o) { return Bytes.u16(s, o + 16); }
-    public static int urgent(MemorySegment s, long o) { return Bytes.u16(s, o + 18); }
+    public static int headerLength(MemorySegment s, long o) { return (Bytes.u8(s, o + DATA_OFFSET) >>> 4) * 4; }
+    public static int flags(MemorySegment s, long o) { return Bytes.u8(s, o + FLAGS); }
+    public static int window(MemorySegment s, long o) { return Bytes.u16(s, o + WINDOW); }
+    public static int checksum(MemorySegment s, long o) { return Bytes.u16(s, o + CHECKSUM); }
+    public static int urgent(MemorySegment s, long o) { return Bytes.u16(s, o + URGENT_POINTER); }
 
     /** Writes the fixed header (checksum zero; see {@link #finishChecksum}). */
     public static void write(MemorySegment s, long o, int sport, int dport, int seq, int ack,
                              int headerLength, int flags, int window) {
-        Bytes.u16(s, o, sport);
-        Bytes.u16(s, o + 2, dport);
-        Bytes.i32(s, o + 4, seq);
-        Bytes.i32(s, o + 8, ack);
-        Bytes.u8(s, o + 12, (headerLength / 4) << 4);
-        Bytes.u8(s, o + 13, flags);
-        Bytes.u16(s, o + 14, window);
-        Bytes.u16(s, o + 16, 0);
-        Bytes.u16(s, o + 18, 0);
+        Bytes.u16(s, o + SRC_PORT, sport);
+        Bytes.u16(s, o + DST_PORT, dport);
+        Bytes.i32(s, o + SEQ_NUMBER, seq);
+        Bytes.i32(s, o + ACK_NUMBER, ack);
+        Bytes.u8(s, o + DATA_OFFSET, (headerLength / 4) << 4);
+        Bytes.u8(s, o + FLAGS, flags);
+        Bytes.u16(s, o + WINDOW, window);
+        Bytes.u16(s, o + CHECKSUM, 0);
+        Bytes.u16(s, o + URGENT_POINTER, 0);
     }
 
     /** Computes and stores the checksum over pseudo-header, header and data (RFC 9293 3.1). */
     public static void finishChecksum(MemorySegment s, long o, int length, int src, int dst) {
-        Bytes.u16(s, o + 16, 0);
+        Bytes.u16(s, o + CHECKSUM, 0);
         long acc = Checksum.pseudoHeader(src, dst, Ipv4.PROTO_TCP, length);
-        Bytes.u16(s, o + 16, Checksum.finish(Checksum.sum(s, o, length, acc)));
+        Bytes.u16(s, o + CHECKSUM, Checksum.finish(Checksum.sum(s, o, length, acc)));
     }
 
     public static boolean verifyChecksum(MemorySegment s, long o, int length, int src, int dst) {

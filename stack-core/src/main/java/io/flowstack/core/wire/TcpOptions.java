@@ -1,13 +1,13 @@
-package io.flowstack.core.tcp;
+package io.flowstack.core.wire;
 
-import io.flowstack.core.wire.Bytes;
-import io.flowstack.core.wire.Tcp;
 import java.lang.foreign.MemorySegment;
 
 /**
  * The options of one received segment, parsed into a reusable holder (no allocation).
  * Malformed options end parsing (RFC 9293 3.2: "must be prepared to handle an illegal option
  * length ... without crashing"; the segment is still processed with what was parsed).
+ *
+ * <p>{@link TcpOptionWriter} writes what this parses.
  *
  * <p>Owned by: one netisr thread (one instance per core).
  */
@@ -29,7 +29,7 @@ public final class TcpOptions {
         sackPermitted = false;
         hasTimestamp = false;
         sackCount = 0;
-        long p = tcp + Tcp.MIN_HEADER;
+        long p = tcp + Tcp.OPTIONS;
         long end = tcp + headerLength;
         while (p < end) {
             int kind = Bytes.u8(s, p);
@@ -43,34 +43,36 @@ public final class TcpOptions {
             if (p + 1 >= end) {
                 return;
             }
-            int len = Bytes.u8(s, p + 1);
+            int len = Bytes.u8(s, p + Tcp.OPT_LENGTH_AT);
             if (len < 2 || p + len > end) {
                 return;
             }
             switch (kind) {
                 case Tcp.OPT_MSS -> {
-                    if (len == 4) {
-                        mss = Bytes.u16(s, p + 2);
+                    if (len == Tcp.OPT_MSS_LEN) {
+                        mss = Bytes.u16(s, p + Tcp.OPT_VALUE_AT);
                     }
                 }
                 case Tcp.OPT_WSCALE -> {
-                    if (len == 3) {
-                        wscale = Math.min(14, Bytes.u8(s, p + 2)); // RFC 7323 2.3: clamp to 14
+                    if (len == Tcp.OPT_WSCALE_LEN) {
+                        // RFC 7323 2.3: clamp to 14
+                        wscale = Math.min(Tcp.MAX_WSCALE, Bytes.u8(s, p + Tcp.OPT_VALUE_AT));
                     }
                 }
-                case Tcp.OPT_SACK_PERMITTED -> sackPermitted = len == 2;
+                case Tcp.OPT_SACK_PERMITTED -> sackPermitted = len == Tcp.OPT_SACK_PERMITTED_LEN;
                 case Tcp.OPT_TIMESTAMP -> {
-                    if (len == 10) {
+                    if (len == Tcp.OPT_TIMESTAMP_LEN) {
                         hasTimestamp = true;
-                        tsVal = Bytes.i32(s, p + 2);
-                        tsEcr = Bytes.i32(s, p + 6);
+                        tsVal = Bytes.i32(s, p + Tcp.OPT_TS_VAL_AT);
+                        tsEcr = Bytes.i32(s, p + Tcp.OPT_TS_ECR_AT);
                     }
                 }
                 case Tcp.OPT_SACK -> {
-                    int blocks = (len - 2) / 8;
+                    int blocks = (len - Tcp.OPT_SACK_HEADER_LEN) / Tcp.SACK_BLOCK_LEN;
                     for (int i = 0; i < blocks && sackCount < MAX_SACK_BLOCKS; i++) {
-                        sackLeft[sackCount] = Bytes.i32(s, p + 2 + 8L * i);
-                        sackRight[sackCount] = Bytes.i32(s, p + 6 + 8L * i);
+                        long b = p + Tcp.OPT_SACK_HEADER_LEN + (long) Tcp.SACK_BLOCK_LEN * i;
+                        sackLeft[sackCount] = Bytes.i32(s, b);
+                        sackRight[sackCount] = Bytes.i32(s, b + 4);
                         sackCount++;
                     }
                 }
