@@ -3,9 +3,9 @@ package io.flowstack.core.tcp;
 import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.percore.CoreContext;
 import io.flowstack.core.stats.Stat;
-import io.flowstack.core.wire.Bytes;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.core.wire.Tcp;
+import io.flowstack.core.wire.TcpOptionWriter;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -52,12 +52,11 @@ final class SynCookies {
         // SYN-ACK carrying only MSS: the cookie cannot remember window scale, SACK or timestamps.
         MemorySegment tx = n.txBuffer();
         long t = CoreContext.TX_IP + Ipv4.MIN_HEADER;
-        Tcp.write(tx, t, dport, sport, cookie, seq + 1, 24, Tcp.SYN | Tcp.ACK, 65535);
-        Bytes.u8(tx, t + 20, Tcp.OPT_MSS);
-        Bytes.u8(tx, t + 21, 4);
-        Bytes.u16(tx, t + 22, COOKIE_MSS[idx]);
-        Tcp.finishChecksum(tx, t, 24, cfg.address, src);
+        int len = Tcp.MIN_HEADER + TcpOptionWriter.MSS_LENGTH;
+        Tcp.write(tx, t, dport, sport, cookie, seq + 1, len, Tcp.SYN | Tcp.ACK, 65535);
+        TcpOptionWriter.mss(tx, t + Tcp.MIN_HEADER, COOKIE_MSS[idx]);
+        Tcp.finishChecksum(tx, t, len, cfg.address, src);
         n.counters().inc(Stat.TCP_OUT);
-        n.ipSend(tx, CoreContext.TX_IP, 24, Ipv4.PROTO_TCP, src, true);
+        n.ipSend(tx, CoreContext.TX_IP, len, Ipv4.PROTO_TCP, src, true);
     }
 }

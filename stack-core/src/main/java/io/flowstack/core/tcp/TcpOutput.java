@@ -3,9 +3,9 @@ package io.flowstack.core.tcp;
 import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.percore.CoreContext;
 import io.flowstack.core.stats.Stat;
-import io.flowstack.core.wire.Bytes;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.core.wire.Tcp;
+import io.flowstack.core.wire.TcpOptionWriter;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -193,45 +193,13 @@ final class TcpOutput {
         boolean synAck = t.state == TcpState.SYN_RECEIVED;
         MemorySegment tx = n.txBuffer();
         long th = CoreContext.TX_IP + Ipv4.MIN_HEADER;
-        int o = 20;
-        // options in Linux's order: MSS, SACK-permitted, TS, NOP, WS
-        Bytes.u8(tx, th + o, Tcp.OPT_MSS);
-        Bytes.u8(tx, th + o + 1, 4);
-        Bytes.u16(tx, th + o + 2, tcp.open.mtuMss());
-        o += 4;
         boolean sack = !synAck || t.sackOk;
         boolean ts = !synAck || t.tsOk;
         boolean ws = !synAck || t.wscaleOk;
-        if (sack && ts) {
-            Bytes.u8(tx, th + o, Tcp.OPT_SACK_PERMITTED);
-            Bytes.u8(tx, th + o + 1, 2);
-            o += 2;
-        } else if (sack) {
-            Bytes.u8(tx, th + o, Tcp.OPT_NOP);
-            Bytes.u8(tx, th + o + 1, Tcp.OPT_NOP);
-            Bytes.u8(tx, th + o + 2, Tcp.OPT_SACK_PERMITTED);
-            Bytes.u8(tx, th + o + 3, 2);
-            o += 4;
-        }
-        if (ts) {
-            if (!sack) {
-                Bytes.u8(tx, th + o, Tcp.OPT_NOP);
-                Bytes.u8(tx, th + o + 1, Tcp.OPT_NOP);
-                o += 2;
-            }
-            Bytes.u8(tx, th + o, Tcp.OPT_TIMESTAMP);
-            Bytes.u8(tx, th + o + 1, 10);
-            Bytes.i32(tx, th + o + 2, tsNow());
-            Bytes.i32(tx, th + o + 6, synAck ? t.tsRecent : 0);
-            o += 10;
-        }
-        if (ws) {
-            Bytes.u8(tx, th + o, Tcp.OPT_NOP);
-            Bytes.u8(tx, th + o + 1, Tcp.OPT_WSCALE);
-            Bytes.u8(tx, th + o + 2, 3);
-            Bytes.u8(tx, th + o + 3, t.rcvWscale);
-            o += 4;
-        }
+        // RFC 9293 3.7.1 MSS, RFC 2018 SACK-permitted, RFC 7323 timestamps and window scale; a
+        // SYN-ACK carries only what the SYN offered (RFC 7323 1.3, 2.2; RFC 2018 2)
+        int o = (int) (TcpOptionWriter.syn(tx, th + Tcp.MIN_HEADER, tcp.open.mtuMss(), sack, ts, tsNow(),
+                synAck ? t.tsRecent : 0, ws, t.rcvWscale) - th);
         int flags = Tcp.SYN | (synAck ? Tcp.ACK : 0);
         int window = advertise(t, true);
         Tcp.write(tx, th, t.localPort, t.remotePort, t.iss, synAck ? t.rcvNxt : 0, o, flags, window);
@@ -257,11 +225,8 @@ final class TcpOutput {
 
     /** Bytes of options {@link #sendData} puts on a segment now (timestamps, SACK blocks). */
     static int optionBytes(Tcb t) {
-        int o = t.tsOk ? 12 : 0;
-        if (t.sackOk && !t.ooo.isEmpty()) {
-            o += 4 + 8 * Math.min(t.tsOk ? 3 : 4, t.ooo.count);
-        }
-        return o;
+        int blocks = t.sackOk ? Math.min(TcpOptionWriter.maxSackBlocks(t.tsOk), t.ooo.count) : 0;
+        return TcpOptionWriter.dataLength(t.tsOk, blocks);
     }
 
     /**
@@ -274,42 +239,16 @@ final class TcpOutput {
         }
         MemorySegment tx = n.txBuffer();
         long th = CoreContext.TX_IP + Ipv4.MIN_HEADER;
-        int o = 20;
+        long p = th + Tcp.MIN_HEADER;
         if (t.tsOk) {
-            Bytes.u8(tx, th + o, Tcp.OPT_NOP);
-            Bytes.u8(tx, th + o + 1, Tcp.OPT_NOP);
-            Bytes.u8(tx, th + o + 2, Tcp.OPT_TIMESTAMP);
-            Bytes.u8(tx, th + o + 3, 10);
-            Bytes.i32(tx, th + o + 4, tsNow());
-            Bytes.i32(tx, th + o + 8, t.tsRecent);
-            o += 12;
+            p = TcpOptionWriter.timestamps(tx, p, tsNow(), t.tsRecent); // RFC 7323 3.2
         }
         if (t.sackOk && !t.ooo.isEmpty()) {
             // RFC 2018 4: the first block holds the most recently received segment
-            int max = t.tsOk ? 3 : 4;
-            int blocks = Math.min(max, t.ooo.count + 0);
-            Bytes.u8(tx, th + o, Tcp.OPT_NOP);
-            Bytes.u8(tx, th + o + 1, Tcp.OPT_NOP);
-            Bytes.u8(tx, th + o + 2, Tcp.OPT_SACK);
-            Bytes.u8(tx, th + o + 3, 2 + 8 * blocks);
-            long b = th + o + 4;
-            Bytes.i32(tx, b, t.ooo.lastLeft);
-            Bytes.i32(tx, b + 4, t.ooo.lastRight);
-            int written = 1;
-            for (int i = 0; i < t.ooo.count && written < blocks; i++) {
-                if (t.ooo.left[i] == t.ooo.lastLeft) {
-                    continue;
-                }
-                Bytes.i32(tx, b + 8L * written, t.ooo.left[i]);
-                Bytes.i32(tx, b + 8L * written + 4, t.ooo.right[i]);
-                written++;
-            }
-            if (written < blocks) {
-                Bytes.u8(tx, th + o + 3, 2 + 8 * written);
-                blocks = written;
-            }
-            o += 4 + 8 * blocks;
+            p = TcpOptionWriter.sackRecentFirst(tx, p, t.ooo.lastLeft, t.ooo.lastRight, t.ooo.left, t.ooo.right,
+                    t.ooo.count, TcpOptionWriter.maxSackBlocks(t.tsOk));
         }
+        int o = (int) (p - th);
         if (len > 0) {
             t.stream.send.read(pos(t, seq), tx, th + o, len);
         }
@@ -360,9 +299,9 @@ final class TcpOutput {
     void sendRaw(int sport, int dst, int dport, int seq, int ack, int flags, int window) {
         MemorySegment tx = n.txBuffer();
         long th = CoreContext.TX_IP + Ipv4.MIN_HEADER;
-        Tcp.write(tx, th, sport, dport, seq, ack, 20, flags, window);
-        Tcp.finishChecksum(tx, th, 20, cfg.address, dst);
+        Tcp.write(tx, th, sport, dport, seq, ack, Tcp.MIN_HEADER, flags, window);
+        Tcp.finishChecksum(tx, th, Tcp.MIN_HEADER, cfg.address, dst);
         n.counters().inc(Stat.TCP_OUT);
-        n.ipSend(tx, CoreContext.TX_IP, 20, Ipv4.PROTO_TCP, dst, true);
+        n.ipSend(tx, CoreContext.TX_IP, Tcp.MIN_HEADER, Ipv4.PROTO_TCP, dst, true);
     }
 }
