@@ -92,13 +92,7 @@ final class TcpOpen {
         }
         applyOptions(t, o);
         t.binder = binder;
-        t.iss = isn.isn(cfg.address, localPort, remoteAddr, remotePort, n.now());
-        t.sndUna = t.iss;
-        t.sndNxt = t.iss;
-        t.sndMax = t.iss;
-        t.sndUnaPos = -1;
-        t.recover = t.iss;
-        t.sndSml = t.iss;
+        initSendSequence(t, isn.isn(cfg.address, localPort, remoteAddr, remotePort, n.now()));
         t.rcvWscale = wscaleFor(o.receiveBufferBytes());
         t.state = TcpState.SYN_SENT;
         n.counters().inc(Stat.TCP_ACTIVE_OPENS);
@@ -112,6 +106,20 @@ final class TcpOpen {
         t.nodelay = o.noDelay();
         t.keepAlive = o.keepAlive();
         t.cc = CongestionControl.of(o.congestionControl());
+    }
+
+    /**
+     * RFC 9293 3.4.1 / 3.3.1: the send sequence space starts at ISS, nothing sent or acknowledged
+     * yet (the SYN is sent next; its ACK moves SND.UNA and gives the ring position).
+     */
+    private static void initSendSequence(Tcb t, int iss) {
+        t.iss = iss;
+        t.sndUna = iss;
+        t.sndNxt = iss;
+        t.sndMax = iss;
+        t.sndUnaPos = -1;
+        t.recover = iss;
+        t.sndSml = iss;
     }
 
     /** RFC 7323 2.2: the smallest shift that lets the window cover the whole buffer. */
@@ -159,13 +167,7 @@ final class TcpOpen {
         applyOptions(t, l.options);
         t.irs = seq;
         t.rcvNxt = seq + 1;
-        t.iss = isn.isn(cfg.address, dport, src, sport, n.now());
-        t.sndUna = t.iss;
-        t.sndNxt = t.iss;
-        t.sndMax = t.iss;
-        t.sndUnaPos = -1;
-        t.recover = t.iss;
-        t.sndSml = t.iss;
+        initSendSequence(t, isn.isn(cfg.address, dport, src, sport, n.now()));
         negotiate(t, true);
         t.sndWnd = Tcp.window(s, th); // RFC 7323 2.2: the window of a SYN is never scaled
         t.maxSndWnd = Math.max(t.maxSndWnd, t.sndWnd);

@@ -25,12 +25,13 @@ import org.junit.jupiter.api.Test;
  * through a fully qualified name or a lambda counts as much as an import.
  *
  * <p>The layers, lowest first (docs/ARCHITECTURE.md):
- * wire; config; stats; flow; percore; arp; ip; udp; tcp; netisr; socket; the API root
+ * wire; wire.msg; config; stats; flow; percore; arp; ip; udp; tcp; netisr; socket; the API root
  * {@code io.flowstack.core}; {@code io.flowstack.services}.
  */
 class PackageLayersTest {
     static final List<String> LAYERS = List.of(
             "io.flowstack.core.wire",
+            "io.flowstack.core.wire.msg",
             "io.flowstack.core.config",
             "io.flowstack.core.stats",
             "io.flowstack.core.flow",
