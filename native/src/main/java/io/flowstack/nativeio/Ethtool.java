@@ -78,7 +78,7 @@ public final class Ethtool {
         value(ifname, feature.set, on ? 1 : 0, "ETHTOOL_S" + feature.name());
     }
 
-    /** Whether large receive offload is on ({@code ETHTOOL_GFLAGS} & {@link #ETH_FLAG_LRO}). */
+    /** Whether large receive offload is on ({@code ETHTOOL_GFLAGS & ETH_FLAG_LRO}). */
     public static boolean lro(String ifname) {
         return (value(ifname, ETHTOOL_GFLAGS, 0, "ETHTOOL_GFLAGS") & ETH_FLAG_LRO) != 0;
     }

@@ -24,9 +24,11 @@ import org.junit.jupiter.api.io.TempDir;
  * Issue 2 point 1: the {@code ./stack} launcher, run by bash in a clean environment ({@code env
  * -i}) from a copy of the checkout's layout (the script, a symlink to the built stack-tools, a
  * build stamp), with a PATH that holds only the tools it needs, so which JDK and Maven it can
- * find is decided here: it passes over a JAVA_HOME older than 22 for a newer JDK, says in one
- * line what is missing when there is none (exit 2), builds when a source is newer than its last
- * build, and runs a command that calls the kernel through FFM without any JVM warning.
+ * find is decided here: it passes over a JAVA_HOME older than 25 (the floor, the pom's
+ * {@code maven.compiler.release}; a JDK 24 and a JDK 17 are faked here) for a JDK 25 or newer,
+ * says in one line what is missing when there is none (exit 2), builds when a source is newer
+ * than its last build, and runs a command that calls the kernel through FFM without any JVM
+ * warning.
  */
 @Timeout(120)
 class LauncherKernelTest {
@@ -41,6 +43,7 @@ class LauncherKernelTest {
     private Path root;
     private Path bin;
     private Path oldJdk;
+    private Path jdk24;
     private Path oldOnly;
     private Path jvms;
     private final Path newJdk = Path.of(System.getProperty("java.home"));
@@ -66,17 +69,27 @@ class LauncherKernelTest {
             assertTrue(found != null, tool + " is installed");
             Files.createSymbolicLink(bin.resolve(tool), found);
         }
-        // a JDK 17 as the machine's default one looks: a release file and a java that says its version
-        oldJdk = Files.createDirectories(dir.resolve("jdk-17"));
-        Files.writeString(oldJdk.resolve("release"), "JAVA_VERSION=\"17.0.9\"\n");
-        Path java = Files.createDirectories(oldJdk.resolve("bin")).resolve("java");
-        Files.writeString(java, "#!/bin/sh\necho 'openjdk version \"17.0.9\" 2023-10-17' >&2\nexit 1\n");
-        Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
+        // a JDK 17 as the machine's default one looks, and a JDK 24, one below the floor: a release
+        // file and a java that says its version
+        oldJdk = fakeJdk("jdk-17", "17.0.9", "2023-10-17");
+        jdk24 = fakeJdk("jdk-24", "24.0.2", "2025-07-15");
         oldOnly = Files.createDirectories(dir.resolve("jvm-old"));
         Files.createSymbolicLink(oldOnly.resolve("java-17"), oldJdk);
+        Files.createSymbolicLink(oldOnly.resolve("jdk-24"), jdk24);
         jvms = Files.createDirectories(dir.resolve("jvm"));
         Files.createSymbolicLink(jvms.resolve("java-17"), oldJdk);
+        Files.createSymbolicLink(jvms.resolve("jdk-24"), jdk24);
         Files.createSymbolicLink(jvms.resolve("jdk-new"), newJdk);
+    }
+
+    /** A directory that looks like a JDK of that version: a release file, a java that says it. */
+    private Path fakeJdk(String name, String version, String date) throws IOException {
+        Path home = Files.createDirectories(dir.resolve(name));
+        Files.writeString(home.resolve("release"), "JAVA_VERSION=\"" + version + "\"\n");
+        Path java = Files.createDirectories(home.resolve("bin")).resolve("java");
+        Files.writeString(java, "#!/bin/sh\necho 'openjdk version \"" + version + "\" " + date + "' >&2\nexit 1\n");
+        Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return home;
     }
 
     @AfterEach
@@ -99,26 +112,44 @@ class LauncherKernelTest {
         return text.lines().filter(l -> !l.isBlank()).toList();
     }
 
+    /** The JDKs below 25 it found, a JAVA_HOME 24 among them, are named in the one line. */
     @Test
-    void withoutAJdk22ItSaysWhatIsMissingInOneLineAndExits2() {
-        Result r = NamespaceLab.run(launcher(oldJdk, oldOnly, "--help"), RUN, null);
+    void withoutAJdk25ItSaysWhatIsMissingInOneLineAndExits2() {
+        Result r = NamespaceLab.run(launcher(jdk24, oldOnly, "--help"), RUN, null);
         assertEquals(2, r.exit(), r::toString);
         assertEquals("", r.stdout(), r::toString);
         List<String> err = lines(r.stderr());
         assertEquals(1, err.size(), r::toString);
-        assertTrue(err.get(0).startsWith("stack: needs a JDK >= 22 (JAVA_HOME=" + oldJdk + " is 17"), err.get(0));
-        assertTrue(err.get(0).endsWith("install one (JDK 25 is used here: temurin-25-jdk) or set JAVA_HOME to it"),
-                err.get(0));
+        String line = err.get(0);
+        assertTrue(line.startsWith("stack: needs a JDK >= 25 (JAVA_HOME=" + jdk24 + " is 24, "), line);
+        assertTrue(line.contains(oldJdk + " is 17") && line.contains(jdk24 + " is 24"), line);
+        assertTrue(line.endsWith("install JDK 25 or newer (e.g. temurin-25-jdk) or set JAVA_HOME to it"), line);
     }
 
+    /**
+     * A JAVA_HOME 24 is passed over for the JDK 25 among the installed ones (and 24 is newer than
+     * 17, so it is not taken for being the newest below the floor): the help runs, with no warning.
+     */
     @Test
-    void aJavaHomeOlderThan22IsPassedOverForANewerJdkAndHelpPrintsNoWarning() {
-        Result r = NamespaceLab.run(launcher(oldJdk, jvms, "--help"), RUN, null);
-        assertEquals(0, r.exit(), r::toString);
-        assertEquals("", r.stderr(), "nothing but the help: no JVM warning, no build");
-        for (String command : List.of("demo", "endpoint", "bench", "stats", "ping", "replay", "rebalance")) {
-            assertTrue(r.stdout().contains(command), command + " in " + r.stdout());
+    void aJavaHome24IsPassedOverForAJdk25AndHelpPrintsNoWarning() {
+        assertTrue(Runtime.version().feature() >= 25, "the test JVM is a JDK the launcher may take");
+        for (Path javaHome : List.of(jdk24, oldJdk)) {
+            Result r = NamespaceLab.run(launcher(javaHome, jvms, "--help"), RUN, null);
+            assertEquals(0, r.exit(), r::toString);
+            assertEquals("", r.stderr(), "nothing but the help: no JVM warning, no build");
+            for (String command : List.of("demo", "endpoint", "bench", "stats", "ping", "replay", "rebalance")) {
+                assertTrue(r.stdout().contains(command), command + " in " + r.stdout());
+            }
         }
+    }
+
+    /** JAVA_HOME 25 is taken as it is, even with only older JDKs installed. */
+    @Test
+    void aJavaHome25IsTaken() {
+        Result r = NamespaceLab.run(launcher(newJdk, oldOnly, "--help"), RUN, null);
+        assertEquals(0, r.exit(), r::toString);
+        assertEquals("", r.stderr(), r::toString);
+        assertTrue(r.stdout().contains("endpoint"), r::toString);
     }
 
     @Test

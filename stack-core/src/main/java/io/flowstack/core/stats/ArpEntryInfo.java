@@ -2,7 +2,8 @@ package io.flowstack.core.stats;
 
 /**
  * A copy of one entry of one core's ARP cache replica, for statistics. Immutable: made on the
- * owning netisr by {@link ArpLayer#snapshot}, read by any thread afterwards.
+ * owning netisr by {@code ArpLayer.snapshot} (package {@code core.arp}), read by any thread
+ * afterwards.
  *
  * @param core           the core whose replica holds the entry
  * @param address        the neighbour's IPv4 address

@@ -10,8 +10,8 @@ import java.util.List;
 
 /**
  * The state of a whole stack at one instant, for statistics: per core, its counters, its
- * connections and its ARP replica, each copied on that core's netisr ({@link FlowStack#snapshot}).
- * Immutable once built; read by any thread.
+ * connections and its ARP replica, each copied on that core's netisr
+ * ({@link io.flowstack.core.FlowStack#snapshot}). Immutable once built; read by any thread.
  *
  * @param device     the NIC's name (TAP or interface)
  * @param config     the stack's configuration (address, prefix, gateway, MAC, cores)

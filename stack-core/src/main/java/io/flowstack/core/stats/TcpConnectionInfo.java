@@ -2,8 +2,8 @@ package io.flowstack.core.stats;
 
 /**
  * A copy of one connection's state at one instant, for statistics ({@code stack stats}, like
- * {@code ss -tni}). Immutable: made on the owning netisr by {@link TcpLayer#snapshot}, read by
- * any thread afterwards.
+ * {@code ss -tni}). Immutable: made on the owning netisr by {@code TcpLayer.snapshot} (package
+ * {@code core.tcp}), read by any thread afterwards.
  *
  * @param core              the core (netisr) that owns the connection
  * @param state             RFC 9293 state name, e.g. {@code ESTABLISHED}
