@@ -65,7 +65,7 @@ class MainTest {
         assertEquals(new Ipv4Prefix(Ipv4.parse("198.18.0.2"), 24), e.addr);
         assertEquals(List.of(new ServiceSpec(ServiceSpec.Kind.UDP_ECHO, 7), new ServiceSpec(ServiceSpec.Kind.UDP_ECHO, 9)),
                 e.serve);
-        assertEquals(Math.min(Runtime.getRuntime().availableProcessors(), 64), e.cores);
+        assertEquals(Math.min(Runtime.getRuntime().availableProcessors(), 64), e.stackOptions.cores);
         e.validate();
         StackConfig c = e.config();
         assertEquals("02:00:c6:12:00:02", Ethernet.macToString(c.mac));
@@ -73,11 +73,11 @@ class MainTest {
         assertEquals(24, c.prefixLength);
         assertEquals(0, c.gateway);
         // pinned only if the netisrs leave CPUs free; --cores defaults to every CPU
-        assertEquals(e.cores < Runtime.getRuntime().availableProcessors(), c.pinThreads);
+        assertEquals(e.stackOptions.cores < Runtime.getRuntime().availableProcessors(), c.pinThreads);
         assertFalse(c.busyPoll);
         assertEquals("cubic", c.tcpCongestionControl);
         assertNull(e.impair);
-        assertEquals("flowstack endpoint: tap fs0 198.18.0.2/24 mac 02:00:c6:12:00:02 cores " + e.cores
+        assertEquals("flowstack endpoint: tap fs0 198.18.0.2/24 mac 02:00:c6:12:00:02 cores " + e.stackOptions.cores
                 + ", tcp cc cubic, serving udp-echo:7 udp-echo:9 (Ctrl-C to stop)", e.banner("fs0", c));
     }
 

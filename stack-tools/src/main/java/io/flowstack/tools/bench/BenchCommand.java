@@ -3,11 +3,10 @@ package io.flowstack.tools.bench;
 import io.flowstack.core.FlowStack;
 import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.wire.Ethernet;
-import io.flowstack.core.wire.Ipv4;
 import io.flowstack.nic.TapNic;
 import io.flowstack.tools.InterfaceName;
 import io.flowstack.tools.Ipv4Prefix;
-import io.flowstack.tools.Macs;
+import io.flowstack.tools.StackOptions;
 import io.flowstack.tools.ValidatedCommand;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,6 +14,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.Callable;
@@ -22,9 +22,11 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -113,35 +115,8 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
             description = "--tap: the stack's address and prefix length, e.g. 198.18.0.2/24.")
     Ipv4Prefix addr;
 
-    @Option(names = "--gateway", order = 14, paramLabel = "A.B.C.D", converter = Ipv4Prefix.HostConverter.class,
-            description = "--tap: default gateway, on the --addr subnet.")
-    Integer gateway;
-
-    @Option(names = "--cores", order = 15, paramLabel = "N",
-            description = "--tap: netisr threads and TAP queues, 1..64 (default: the number of CPUs, ${DEFAULT-VALUE}).")
-    int cores = Math.min(Runtime.getRuntime().availableProcessors(), 64);
-
-    @Option(names = "--mac", order = 16, paramLabel = "MAC", converter = Macs.Converter.class,
-            description = "--tap: the stack's MAC (default: 02:00 and the address's octets).")
-    Long mac;
-
-    @Option(names = "--mtu", order = 17, paramLabel = "N", description = "--tap: IPv4 MTU, 576..9000 (default: the TAP's).")
-    Integer mtu;
-
-    @Option(names = "--busy-poll", order = 18, description = "--tap: netisr threads spin when idle instead of sleeping.")
-    boolean busyPoll;
-
-    @Option(names = "--pin", order = 19, description = "--tap: pin netisr thread i to CPU i (the default when"
-            + " --cores is below the number of CPUs).")
-    boolean pin;
-
-    @Option(names = "--no-pin", order = 19, description = "--tap: let the scheduler place the netisr threads (the"
-            + " default when they would take every CPU).")
-    boolean noPin;
-
-    @Option(names = "--cc", order = 20, paramLabel = "ALGO", converter = CcConverter.class,
-            description = "--tap: TCP congestion control, cubic (default) or newreno.")
-    String cc = "cubic";
+    @Mixin
+    StackOptions stackOptions = new StackOptions();
 
     @Option(names = "--blocking", order = 21,
             description = "--tap: use the stack's blocking socket API (a thread per connection) instead of "
@@ -230,12 +205,9 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
         if (tap != null && addr == null) {
             throw usage("--tap needs --addr A.B.C.D/P (the stack's address)");
         }
-        if (pin && noPin) {
-            throw usage("--pin and --no-pin exclude each other: give one (or neither, for the default)");
-        }
         if (kernel) {
-            for (String o : new String[] {"--addr", "--gateway", "--cores", "--mac", "--mtu", "--busy-poll", "--pin",
-                "--no-pin", "--cc", "--blocking"}) {
+            for (String o : Stream.concat(Stream.of("--addr"), Stream.concat(Arrays.stream(StackOptions.NAMES),
+                    Stream.of("--blocking"))).toList()) {
                 if (given(o)) {
                     throw usage(o + " is for the stack (--tap), not --kernel");
                 }
@@ -245,16 +217,7 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
             throw usage("--bind is for a --kernel --server");
         }
         if (tap != null) {
-            if (cores < 1 || cores > 64) {
-                throw usage("--cores must be 1..64, got " + cores);
-            }
-            if (mtu != null && (mtu < 576 || mtu > 9000)) {
-                throw usage("--mtu must be 576..9000, got " + mtu);
-            }
-            if (gateway != null && (gateway == addr.address() || !addr.contains(gateway))) {
-                throw usage("--gateway " + Ipv4.toString(gateway) + " must be another address on the subnet of --addr "
-                        + addr);
-            }
+            stackOptions.validate(spec.commandLine(), addr);
         }
         if (port < 1 || port > 65535) {
             throw usage("--port must be 1..65535, got " + port);
@@ -315,21 +278,7 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
     }
 
     StackConfig stackConfig() {
-        StackConfig.Builder b = StackConfig.builder()
-                .cores(cores)
-                .address(addr.address())
-                .prefixLength(addr.prefixLength())
-                .mac(mac != null ? mac : Macs.fromAddress(addr.address()))
-                .pinThreads(pin || (!noPin && StackConfig.pinnedByDefault(cores)))
-                .busyPoll(busyPoll)
-                .tcpCongestionControl(cc);
-        if (gateway != null) {
-            b.gateway(gateway);
-        }
-        if (mtu != null) {
-            b.mtu(mtu);
-        }
-        return b.build();
+        return stackOptions.config(addr);
     }
 
     @Override
@@ -379,7 +328,7 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
             return new Net.Kernel(bind);
         }
         StackConfig config = stackConfig();
-        TapNic nic = TapNic.open(tap, cores, TapNic.Options.DEFAULT);
+        TapNic nic = TapNic.open(tap, stackOptions.cores, TapNic.Options.DEFAULT);
         cleanup.add("close tap " + nic.name(), nic::close);
         FlowStack stack = FlowStack.start(config, nic);
         cleanup.add("stop the stack", stack::close);
@@ -390,7 +339,7 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
         return switch (net) {
             case Net.Kernel k -> "kernel sockets";
             case Net.Stack s -> "stack " + addr + " mac " + Ethernet.macToString(s.stack().config().mac) + " on tap "
-                    + tap + " (" + s.api() + " API, " + cores + " core" + (cores == 1 ? "" : "s") + ", tcp cc " + cc + ")";
+                    + tap + " (" + s.api() + " API, " + stackOptions.cores + " core" + (stackOptions.cores == 1 ? "" : "s") + ", tcp cc " + stackOptions.cc + ")";
         };
     }
 
@@ -555,7 +504,7 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
             if (!json) {
                 out.println("flowstack bench server: " + s.describe()
                         + (net instanceof Net.Stack ? " on tap " + tap + " " + addr + " mac "
-                        + Ethernet.macToString(((Net.Stack) net).stack().config().mac) + ", tcp cc " + cc : "")
+                        + Ethernet.macToString(((Net.Stack) net).stack().config().mac) + ", tcp cc " + stackOptions.cc : "")
                         + (duration != null ? ", for " + Units.seconds(duration.toNanos() / 1e9) + " s" : "")
                         + " (Ctrl-C to stop)");
                 out.flush();
@@ -625,18 +574,6 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
     }
 
     // ------------------------------------------------------------------ converters
-
-    /** {@code --cc}. */
-    static final class CcConverter implements ITypeConverter<String> {
-        @Override
-        public String convert(String value) {
-            String v = value.strip().toLowerCase(Locale.ROOT);
-            if (!v.equals("cubic") && !v.equals("newreno")) {
-                throw new TypeConversionException("'" + value + "' is not a congestion control: use cubic or newreno");
-            }
-            return v;
-        }
-    }
 
     private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)?");
 
