@@ -6,6 +6,7 @@ import io.flowstack.core.wire.Ethernet;
 import io.flowstack.nic.TapNic;
 import io.flowstack.tools.InterfaceName;
 import io.flowstack.tools.Ipv4Prefix;
+import io.flowstack.tools.Json;
 import io.flowstack.tools.StackOptions;
 import io.flowstack.tools.ValidatedCommand;
 import java.io.IOException;
@@ -290,7 +291,7 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
             return server ? runServer() : runClient();
         } catch (BenchException e) {
             if (!server && (json || jsonFile != null)) {
-                Json.Obj failed = Json.obj().put("tool", "flowstack bench").put("format", 1).put("role", "client")
+                Json.Obj failed = Json.document("bench").put("role", "client")
                         .put("ok", false).put("error", e.getMessage());
                 if (json) {
                     out.println(failed);
@@ -530,7 +531,7 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
         Meter.Totals t = server.totals();
         double secs = (System.nanoTime() - t0) / 1e9;
         if (json) {
-            out.println(Json.obj().put("tool", "flowstack bench").put("format", 1).put("role", "server")
+            out.println(Json.document("bench").put("role", "server")
                     .put("net", server.net().name()).put("api", server.net().api()).put("port", port)
                     .put("seconds", secs).put("connections", t.connections()).put("bytes_in", t.bytesIn())
                     .put("bytes_out", t.bytesOut()).put("transactions", t.transactions()).put("errors", t.errors()));
