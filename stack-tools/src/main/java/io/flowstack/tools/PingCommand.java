@@ -167,7 +167,7 @@ final class PingCommand implements Callable<Integer>, ValidatedCommand {
         int[] exit = {Main.FAILURE};
         // Ctrl-C / SIGTERM: the loop stops, prints the statistics and closes the stack; the hook
         // then ends the JVM with ping's exit code (a shutdown hook cannot return one otherwise)
-        Thread hook = new Thread(() -> {
+        Teardown.SignalHook hook = Teardown.onSignal("ping", () -> {
             stopRequested = true;
             IcmpEchoSocket s = socket;
             if (s != null) {
@@ -180,8 +180,7 @@ final class PingCommand implements Callable<Integer>, ValidatedCommand {
             }
             out.flush();
             Runtime.getRuntime().halt(exit[0]);
-        }, "ping-signal");
-        Runtime.getRuntime().addShutdownHook(hook);
+        });
         try {
             TapNic nic = TapNic.open(tap, stackOptions.cores, TapNic.Options.DEFAULT);
             try (nic; FlowStack stack = FlowStack.start(config, nic); IcmpEchoSocket s = stack.icmpEchoOpen()) {
@@ -197,13 +196,7 @@ final class PingCommand implements Callable<Integer>, ValidatedCommand {
             return exit[0];
         } finally {
             finished.countDown();
-            if (!stopRequested) {
-                try {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                } catch (IllegalStateException shuttingDown) {
-                    // the hook runs and ends the JVM with exit[0]
-                }
-            }
+            hook.close(); // nothing to do once the hook runs
         }
     }
 

@@ -8,6 +8,7 @@ import io.flowstack.tools.InterfaceName;
 import io.flowstack.tools.Ipv4Prefix;
 import io.flowstack.tools.Json;
 import io.flowstack.tools.StackOptions;
+import io.flowstack.tools.Teardown;
 import io.flowstack.tools.ValidatedCommand;
 import java.io.IOException;
 import java.io.InputStream;
@@ -324,7 +325,7 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
     // ------------------------------------------------------------------ the network
 
     /** Opens the TAP and starts the stack (registering both for cleanup), or returns the kernel. */
-    private Net openNet(Cleanup cleanup) {
+    private Net openNet(Teardown cleanup) {
         if (kernel) {
             return new Net.Kernel(bind);
         }
@@ -344,27 +345,14 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
         };
     }
 
-    /** A Ctrl-C hook: {@code onSignal} runs in it; removed again by the returned handle's close. */
-    private static AutoCloseable hook(Runnable onSignal) {
-        Thread t = new Thread(onSignal, "bench-shutdown");
-        Runtime.getRuntime().addShutdownHook(t);
-        return () -> {
-            try {
-                Runtime.getRuntime().removeShutdownHook(t);
-            } catch (IllegalStateException shuttingDown) {
-                // the hook runs (or ran): it finds everything done
-            }
-        };
-    }
-
     // ------------------------------------------------------------------ client
 
     private int runClient() {
         BenchSpec bs = benchSpec();
-        Cleanup cleanup = new Cleanup(err);
+        Teardown cleanup = new Teardown("bench", err);
         CountDownLatch reported = new CountDownLatch(1);
         BenchClient[] running = new BenchClient[1];
-        AutoCloseable hook = hook(() -> {
+        Teardown.SignalHook hook = Teardown.onSignal("bench", () -> {
             BenchClient c;
             synchronized (running) {
                 c = running[0];
@@ -417,11 +405,7 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
         } finally {
             reported.countDown();
             cleanup.close();
-            try {
-                hook.close();
-            } catch (Exception ignored) {
-                // removing a hook cannot fail otherwise
-            }
+            hook.close();
         }
     }
 
@@ -474,7 +458,7 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
     // ------------------------------------------------------------------ server
 
     private int runServer() {
-        Cleanup cleanup = new Cleanup(err);
+        Teardown cleanup = new Teardown("bench", err);
         CountDownLatch stop = new CountDownLatch(1);
         long t0 = System.nanoTime();
         BenchServer[] srv = new BenchServer[1]; // set before the hook can see it (guarded by reported)
@@ -490,7 +474,7 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
                 printServerTotals(srv[0], t0);
             }
         };
-        AutoCloseable hook = hook(() -> {
+        Teardown.SignalHook hook = Teardown.onSignal("bench", () -> {
             stop.countDown();
             report.run(); // first: the totals are there already, and closing the stack may take a while
             cleanup.close();
@@ -519,11 +503,7 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
             return 1;
         } finally {
             cleanup.close();
-            try {
-                hook.close();
-            } catch (Exception ignored) {
-                // removing a hook cannot fail otherwise
-            }
+            hook.close();
         }
     }
 

@@ -2,6 +2,7 @@ package io.flowstack.tools.scale;
 
 import io.flowstack.tools.Json;
 import io.flowstack.tools.Main;
+import io.flowstack.tools.Teardown;
 import io.flowstack.tools.ValidatedCommand;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -121,26 +122,19 @@ public final class ScaleCommand implements Callable<Integer>, ValidatedCommand {
         // the hook returns and the JVM exits (130 after SIGINT)
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch printed = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
+        Teardown.SignalHook hook = Teardown.onSignal("scale", () -> {
             stop.countDown();
             try {
                 printed.await(60, TimeUnit.SECONDS); // a run's teardown, then the table
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-        }, "scale-signal");
-        Runtime.getRuntime().addShutdownHook(hook);
+        });
         try {
             return measure(out, err, stop);
         } finally {
             printed.countDown();
-            if (stop.getCount() > 0) {
-                try {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                } catch (IllegalStateException shuttingDown) {
-                    // the hook runs and finds the output printed
-                }
-            }
+            hook.close(); // nothing to do once the hook runs
         }
     }
 
