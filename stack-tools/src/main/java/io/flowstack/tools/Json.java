@@ -213,13 +213,10 @@ public final class Json {
 
         Map<String, Object> object() {
             Map<String, Object> m = new LinkedHashMap<>();
-            i++;
-            ws();
-            if (peek() == '}') {
-                i++;
+            if (opens('}')) {
                 return m;
             }
-            while (true) {
+            do {
                 ws();
                 if (peek() != '"') {
                     throw error("expected a key");
@@ -229,37 +226,44 @@ public final class Json {
                 expect(':');
                 ws();
                 m.put(k, value());
-                ws();
-                char c = next();
-                if (c == '}') {
-                    return m;
-                }
-                if (c != ',') {
-                    throw error("expected , or }");
-                }
-            }
+            } while (!closes('}'));
+            return m;
         }
 
         List<Object> array() {
             List<Object> l = new ArrayList<>();
-            i++;
-            ws();
-            if (peek() == ']') {
-                i++;
+            if (opens(']')) {
                 return l;
             }
-            while (true) {
+            do {
                 ws();
                 l.add(value());
-                ws();
-                char c = next();
-                if (c == ']') {
-                    return l;
-                }
-                if (c != ',') {
-                    throw error("expected , or ]");
-                }
+            } while (!closes(']'));
+            return l;
+        }
+
+        /** Consumes a container's opening bracket; true if it is empty (its {@code close} consumed too). */
+        boolean opens(char close) {
+            i++;
+            ws();
+            if (peek() == close) {
+                i++;
+                return true;
             }
+            return false;
+        }
+
+        /** After an element: true at the container's {@code close}, false at a comma (another element follows). */
+        boolean closes(char close) {
+            ws();
+            char c = next();
+            if (c == close) {
+                return true;
+            }
+            if (c != ',') {
+                throw error("expected , or " + close);
+            }
+            return false;
         }
 
         String string() {
