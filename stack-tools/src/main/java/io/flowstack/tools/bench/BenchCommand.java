@@ -91,94 +91,94 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-s", "--server"}, order = 1, description = "Run as a server until Ctrl-C (or --duration).")
+    @Option(names = {"-s", "--server"}, description = "Run as a server until Ctrl-C (or --duration).")
     boolean server;
 
-    @Option(names = {"-c", "--client"}, order = 2, paramLabel = "HOST",
+    @Option(names = {"-c", "--client"}, paramLabel = "HOST",
             description = "Run as a client against the server at HOST (an IPv4 address; a host name with --kernel).")
     String client;
 
-    @Option(names = {"-p", "--port"}, order = 3, paramLabel = "PORT",
+    @Option(names = {"-p", "--port"}, paramLabel = "PORT",
             description = "Server port (default: ${DEFAULT-VALUE}).")
     int port = BenchProtocol.DEFAULT_PORT;
 
-    @Option(names = "--kernel", order = 10, description = "Use the kernel's TCP (java.nio sockets).")
+    @Option(names = "--kernel", description = "Use the kernel's TCP (java.nio sockets).")
     boolean kernel;
 
-    @Option(names = "--bind", order = 11, paramLabel = "ADDR",
+    @Option(names = "--bind", paramLabel = "ADDR",
             description = "--kernel --server: the local address to listen on (default: all).")
     String bind;
 
-    @Option(names = "--tap", order = 12, paramLabel = "NAME", converter = InterfaceName.Converter.class,
+    @Option(names = "--tap", paramLabel = "NAME", converter = InterfaceName.Converter.class,
             description = "Use the stack, on TAP device NAME in this network namespace (created if missing).")
     String tap;
 
-    @Option(names = "--addr", order = 13, paramLabel = "A.B.C.D/P", converter = Ipv4Prefix.Converter.class,
+    @Option(names = "--addr", paramLabel = "A.B.C.D/P", converter = Ipv4Prefix.Converter.class,
             description = "--tap: the stack's address and prefix length, e.g. 198.18.0.2/24.")
     Ipv4Prefix addr;
 
     @Mixin
     StackOptions stackOptions = new StackOptions();
 
-    @Option(names = "--blocking", order = 21,
+    @Option(names = "--blocking",
             description = "--tap: use the stack's blocking socket API (a thread per connection) instead of "
                     + "callbacks on the netisr.")
     boolean blocking;
 
-    @Option(names = "--rr", order = 30, paramLabel = "N|REQ:RESP", converter = SizesConverter.class,
+    @Option(names = "--rr", paramLabel = "N|REQ:RESP", converter = SizesConverter.class,
             description = "Request/response mode: N bytes each way (or REQ request and RESP response bytes).")
     Sizes rr;
 
-    @Option(names = "--crr", order = 31, paramLabel = "N|REQ:RESP", arity = "0..1", fallbackValue = "1",
+    @Option(names = "--crr", paramLabel = "N|REQ:RESP", arity = "0..1", fallbackValue = "1",
             converter = SizesConverter.class,
             description = "Connection-rate mode: connect, one request/response (default 1 byte each way), close.")
     Sizes crr;
 
-    @Option(names = {"-R", "--reverse"}, order = 32, description = "Stream: the server sends, the client receives.")
+    @Option(names = {"-R", "--reverse"}, description = "Stream: the server sends, the client receives.")
     boolean reverse;
 
-    @Option(names = {"-P", "--parallel"}, order = 33, paramLabel = "N",
+    @Option(names = {"-P", "--parallel"}, paramLabel = "N",
             description = "Parallel streams, connections (rr) or connect loops (crr), 1..128 (default: 1).")
     int parallel = 1;
 
-    @Option(names = {"-t", "--duration"}, order = 34, paramLabel = "TIME", converter = DurationConverter.class,
+    @Option(names = {"-t", "--duration"}, paramLabel = "TIME", converter = DurationConverter.class,
             description = "How long to run: seconds, or with a unit (500ms, 10s, 2m). Client default: 10 s, or "
                     + "600 s at most when a count below is given. Server default: until Ctrl-C.")
     Duration duration;
 
-    @Option(names = {"-n", "--bytes"}, order = 35, paramLabel = "N", converter = ByteCountConverter.class,
+    @Option(names = {"-n", "--bytes"}, paramLabel = "N", converter = ByteCountConverter.class,
             description = "Stream: stop after N bytes in all (suffixes k, M, G = 10^3.. and Ki, Mi, Gi = 2^10..).")
     Long bytes;
 
-    @Option(names = "--transactions", order = 36, paramLabel = "N", converter = ByteCountConverter.class,
+    @Option(names = "--transactions", paramLabel = "N", converter = ByteCountConverter.class,
             description = "rr: stop after N transactions in all.")
     Long transactions;
 
-    @Option(names = "--connections", order = 37, paramLabel = "N", converter = ByteCountConverter.class,
+    @Option(names = "--connections", paramLabel = "N", converter = ByteCountConverter.class,
             description = "crr: stop after N connections in all.")
     Long connections;
 
-    @Option(names = {"-O", "--omit"}, order = 38, paramLabel = "S",
+    @Option(names = {"-O", "--omit"}, paramLabel = "S",
             description = "Leave the first S seconds (warm-up) out of the summary; they are printed, marked.")
     int omit;
 
-    @Option(names = {"-i", "--interval"}, order = 39, paramLabel = "TIME", converter = DurationConverter.class,
+    @Option(names = {"-i", "--interval"}, paramLabel = "TIME", converter = DurationConverter.class,
             description = "Progress interval (default: 1 s).")
     Duration interval = DEFAULT_INTERVAL;
 
-    @Option(names = {"-l", "--length"}, order = 40, paramLabel = "N", converter = ByteCountConverter.class,
+    @Option(names = {"-l", "--length"}, paramLabel = "N", converter = ByteCountConverter.class,
             description = "Stream: bytes per write (default: 128Ki).")
     Long length;
 
-    @Option(names = "--connect-timeout", order = 41, paramLabel = "TIME", converter = DurationConverter.class,
+    @Option(names = "--connect-timeout", paramLabel = "TIME", converter = DurationConverter.class,
             description = "How long a connect may take (default: 10 s).")
     Duration connectTimeout = Duration.ofSeconds(10);
 
-    @Option(names = {"-J", "--json"}, order = 50,
+    @Option(names = {"-J", "--json"},
             description = "Print one JSON object at the end (no progress lines); see docs/BENCHMARKS.md.")
     boolean json;
 
-    @Option(names = "--json-file", order = 51, paramLabel = "FILE",
+    @Option(names = "--json-file", paramLabel = "FILE",
             description = "Client: also write the JSON object of --json to FILE at the end (replaced if it exists); "
                     + "stdout stays as it is, progress lines included.")
     Path jsonFile;
