@@ -130,49 +130,19 @@ public final class MemoryWire implements AutoCloseable {
         }
     }
 
-    private final class Side implements Nic {
-        private final String name;
-        private final Queue[] queues;
-        private final int mtu;
-        private boolean closed;
-
+    private final class Side extends AbstractNic<Queue> {
         Side(String name, Queue[] queues, int mtu) {
-            this.name = name;
-            this.queues = queues;
-            this.mtu = mtu;
+            super(name, queues, mtu);
         }
 
         @Override
-        public String name() {
-            return name;
-        }
-
-        @Override
-        public int queueCount() {
-            return queues.length;
-        }
-
-        @Override
-        public NicQueue queue(int index) {
-            return queues[index];
-        }
-
-        @Override
-        public int mtu() {
-            return mtu;
-        }
-
-        @Override
-        public void close() {
-            if (!closed) {
-                closed = true;
-                sideClosed();
-            }
+        protected void release() {
+            sideClosed();
         }
 
         @Override
         public String toString() {
-            return "MemoryWire." + name + "[queues=" + queues.length + " mtu=" + mtu + "]";
+            return "MemoryWire." + name() + "[queues=" + queues.length + " mtu=" + mtu() + "]";
         }
     }
 

@@ -40,13 +40,13 @@ public final class SteeringTable implements AutoCloseable {
     }
 
     /**
-     * The table of {@link ToeplitzSteering#TABLE_SIZE} buckets dealt round robin over
+     * The table of {@link Toeplitz#BUCKETS} buckets dealt round robin over
      * {@code queues} (the stack's initial table).
      *
      * @throws NativeException if the kernel refuses the map
      */
     public static SteeringTable create(String name, int queues) {
-        int entries = ToeplitzSteering.TABLE_SIZE;
+        int entries = Toeplitz.BUCKETS;
         int map = Bpf.createArrayMap(entries, name + " steering table");
         try {
             for (int b = 0; b < entries; b++) {
@@ -73,7 +73,7 @@ public final class SteeringTable implements AutoCloseable {
     public static int loadProgram(int mapFd, String name) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment insns = ExtendedBpf.encode(
-                    ExtendedBpf.translate(ToeplitzSteering.tapBucketProgram(), mapFd, ToeplitzSteering.TABLE_SIZE), arena);
+                    ExtendedBpf.translate(ToeplitzSteering.tapBucketProgram(), mapFd, Toeplitz.BUCKETS), arena);
             return Bpf.loadSocketFilter(insns, name + " steering");
         }
     }

@@ -23,12 +23,13 @@ import java.lang.foreign.ValueLayout;
  * that the queues strip and add.
  *
  * <p>A non-persistent TAP disappears when {@link #close()} closes its last descriptor. The TAP
- * may be moved to another network namespace while open and keeps working.
+ * may be moved to another network namespace while open and keeps working. Its MTU is read with
+ * {@code SIOCGIFMTU} at open time ({@value #DEFAULT_MTU} if unknown).
  *
  * <p>Owned by: the thread that opened it ({@link #open}, {@link #close()}); each {@link TapQueue}
  * is then owned by one netisr thread. Close only after the queue owners have stopped.
  */
-public final class TapNic implements Nic {
+public final class TapNic extends SteeredNic<TapQueue> {
     /** MTU assumed when the device cannot be asked (e.g. already moved to another namespace). */
     public static final int DEFAULT_MTU = 1500;
 
@@ -49,24 +50,14 @@ public final class TapNic implements Nic {
         }
     }
 
-    private final String name;
     private final short flags;
-    private final int mtu;
-    private final TapQueue[] queues;
     private final Arena arena;
-    private final SteeringTable steering;
-    private final String steeringProblem;
-    private boolean closed;
 
     private TapNic(String name, short flags, int mtu, TapQueue[] queues, Arena arena, SteeringTable steering,
                    String steeringProblem) {
-        this.name = name;
+        super(name, queues, mtu, steering, steeringProblem);
         this.flags = flags;
-        this.mtu = mtu;
-        this.queues = queues;
         this.arena = arena;
-        this.steering = steering;
-        this.steeringProblem = steeringProblem;
     }
 
     /** {@link #open(String, int, Options)} with {@link Options#DEFAULT}. */
@@ -116,15 +107,7 @@ public final class TapNic implements Nic {
                 qs[i] = new TapQueue(actualName, i, fd, options.vnetHeader(), arena);
             }
         } catch (RuntimeException e) {
-            for (TapQueue q : qs) {
-                if (q != null) {
-                    try {
-                        q.close();
-                    } catch (RuntimeException suppressed) {
-                        e.addSuppressed(suppressed);
-                    }
-                }
-            }
+            closeEach(e, qs, TapQueue::close);
             arena.close();
             throw e;
         }
@@ -165,28 +148,6 @@ public final class TapNic implements Nic {
         }
     }
 
-    /** The device name the kernel confirmed. */
-    @Override
-    public String name() {
-        return name;
-    }
-
-    @Override
-    public int queueCount() {
-        return queues.length;
-    }
-
-    @Override
-    public TapQueue queue(int index) {
-        return queues[index];
-    }
-
-    /** The MTU read with {@code SIOCGIFMTU} at open time ({@value #DEFAULT_MTU} if unknown). */
-    @Override
-    public int mtu() {
-        return mtu;
-    }
-
     /** The {@code TUNSETIFF} flags used for every attach. */
     public short flags() {
         return flags;
@@ -204,52 +165,18 @@ public final class TapNic implements Nic {
     public short kernelFlags(int index) {
         try (Arena tmp = Arena.ofConfined()) {
             MemorySegment ifr = tmp.allocate(Ifreq.SIZE, 8);
-            Libc.ioctl(queues[index].fd(), Tun.TUNGETIFF, ifr, "TUNGETIFF", name);
+            Libc.ioctl(queues[index].fd(), Tun.TUNGETIFF, ifr, "TUNGETIFF", name());
             return Ifreq.flags(ifr);
         }
     }
 
-    /**
-     * Whether the kernel steers frames to the queue of the core that owns their flow
-     * ({@link SteeringTable}); false for a single queue, with steering off, or when the kernel
-     * refused the program ({@link #steeringProblem()}).
-     */
-    public boolean steering() {
-        return steering != null;
-    }
-
-    /** Why steering is off although asked for, or null. */
-    public String steeringProblem() {
-        return steeringProblem;
-    }
-
+    /** Closes every queue's descriptor (a non-persistent TAP then disappears). */
     @Override
-    public boolean steer(int bucket, int queue) {
-        return SteeringTable.steer(steering, bucket, queue);
-    }
-
-    /** Closes every queue's descriptor (a non-persistent TAP then disappears); idempotent. */
-    @Override
-    public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        RuntimeException failure = null;
+    protected void release() {
         if (steering != null) {
             steering.close();
         }
-        for (TapQueue q : queues) {
-            try {
-                q.close();
-            } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
+        RuntimeException failure = closeEach(null, queues, TapQueue::close);
         arena.close();
         if (failure != null) {
             throw failure;
@@ -258,6 +185,6 @@ public final class TapNic implements Nic {
 
     @Override
     public String toString() {
-        return "TapNic[" + name + " queues=" + queues.length + " mtu=" + mtu + "]";
+        return "TapNic[" + name() + " queues=" + queues.length + " mtu=" + mtu() + "]";
     }
 }

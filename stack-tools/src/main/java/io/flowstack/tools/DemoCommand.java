@@ -12,7 +12,6 @@ import io.flowstack.core.wire.Ipv4;
 import io.flowstack.nic.TapNic;
 import io.flowstack.tools.bench.BenchProtocol;
 import io.flowstack.tools.bench.BenchServer;
-import io.flowstack.tools.bench.Json;
 import io.flowstack.tools.bench.Net;
 import java.io.IOException;
 import java.io.PrintWriter;

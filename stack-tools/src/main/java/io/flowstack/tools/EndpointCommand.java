@@ -31,6 +31,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -119,33 +120,8 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
             description = "The stack's address and prefix length, e.g. 198.18.0.2/24.")
     Ipv4Prefix addr;
 
-    @Option(names = "--gateway", paramLabel = "A.B.C.D", converter = Ipv4Prefix.HostConverter.class,
-            description = "Default gateway, on the --addr subnet (default: none, only the subnet is reachable).")
-    Integer gateway;
-
-    @Option(names = "--cores", paramLabel = "N",
-            description = "Netisr threads, one TAP queue each, 1..64 (default: the number of CPUs, at most 64: ${DEFAULT-VALUE}).")
-    int cores = Math.min(Runtime.getRuntime().availableProcessors(), 64);
-
-    @Option(names = "--mac", paramLabel = "MAC", converter = Macs.Converter.class,
-            description = "The stack's MAC (default: 02:00 and the address's four octets, e.g. 02:00:c6:12:00:02 for 198.18.0.2).")
-    Long mac;
-
-    @Option(names = "--mtu", paramLabel = "N",
-            description = "IPv4 MTU, 576..9000 (default: the TAP's MTU, normally 1500).")
-    Integer mtu;
-
-    @Option(names = "--busy-poll",
-            description = "Spin on the queues when idle instead of sleeping in poll(): lowest latency, one busy CPU per core.")
-    boolean busyPoll;
-
-    @Option(names = "--pin", description = "Pin netisr thread i to CPU i (the default when --cores is below the"
-            + " number of CPUs).")
-    boolean pin;
-
-    @Option(names = "--no-pin", description = "Let the scheduler place the netisr threads (the default when they"
-            + " would take every CPU, so that the application and the kernel run where a netisr is idle).")
-    boolean noPin;
+    @Mixin
+    StackOptions stackOptions = new StackOptions();
 
     @Option(names = "--serve", paramLabel = "SPEC", converter = ServiceSpec.Converter.class,
             description = "A service to run; repeatable. TCP: echo:PORT (RFC 862), discard:PORT (RFC 863), "
@@ -153,10 +129,6 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
                     + "metrics:PORT (the counters in the Prometheus text format at GET /metrics); "
                     + "UDP: udp-echo:PORT (RFC 862).")
     List<ServiceSpec> serve = new ArrayList<>();
-
-    @Option(names = "--cc", paramLabel = "ALGO", converter = CongestionControlConverter.class,
-            description = "TCP congestion control: cubic (RFC 9438, default) or newreno (RFC 6582).")
-    String cc = "cubic";
 
     @Option(names = "--impair", paramLabel = "SPEC", converter = ImpairmentConverter.class,
             description = "Impair the TAP's frames like tc-netem: comma-separated key=value items, "
@@ -206,26 +178,7 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
         if (fanout != null && packet == null) {
             throw new ParameterException(spec.commandLine(), "--fanout applies only to --packet");
         }
-        if (cores < 1 || cores > 64) {
-            throw new ParameterException(spec.commandLine(), "--cores must be 1..64, got " + cores);
-        }
-        if (pin && noPin) {
-            throw new ParameterException(spec.commandLine(),
-                    "--pin and --no-pin exclude each other: give one (or neither, for the default)");
-        }
-        if (mtu != null && (mtu < 576 || mtu > 9000)) {
-            throw new ParameterException(spec.commandLine(), "--mtu must be 576..9000, got " + mtu);
-        }
-        if (gateway != null) {
-            if (gateway == addr.address()) {
-                throw new ParameterException(spec.commandLine(),
-                        "--gateway " + Ipv4.toString(gateway) + " is the stack's own address");
-            }
-            if (!addr.contains(gateway)) {
-                throw new ParameterException(spec.commandLine(), "--gateway " + Ipv4.toString(gateway)
-                        + " is not on the subnet of --addr " + addr + ": a gateway must be directly reachable");
-            }
-        }
+        stackOptions.validate(spec.commandLine(), addr);
         pcapSpec(); // validates the --pcap options
         if (name != null) {
             try {
@@ -283,21 +236,7 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
 
     /** The stack configuration the options describe. */
     StackConfig config() {
-        StackConfig.Builder b = StackConfig.builder()
-                .cores(cores)
-                .address(addr.address())
-                .prefixLength(addr.prefixLength())
-                .mac(mac != null ? mac : Macs.fromAddress(addr.address()))
-                .pinThreads(pin || (!noPin && StackConfig.pinnedByDefault(cores)))
-                .busyPoll(busyPoll)
-                .tcpCongestionControl(cc);
-        if (gateway != null) {
-            b.gateway(gateway);
-        }
-        if (mtu != null) {
-            b.mtu(mtu);
-        }
-        return b.build();
+        return stackOptions.config(addr);
     }
 
     @Override
@@ -318,7 +257,7 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
                 },
                 () -> printCounters(out));
         try {
-            Nic device = packet != null ? openPacket(config, err) : TapNic.open(tap, cores, TapNic.Options.DEFAULT);
+            Nic device = packet != null ? openPacket(config, err) : TapNic.open(tap, stackOptions.cores, TapNic.Options.DEFAULT);
             if (device instanceof TapNic t && t.steeringProblem() != null) {
                 err.println("stack endpoint: warning: the TAP's steering program was refused (" + t.steeringProblem()
                         + "): a new flow's first frames may land on another core's queue and hop");
@@ -426,10 +365,10 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
         PacketNic.Options o = PacketNic.Options.DEFAULT
                 .withFanout(fanout != null ? fanout : PacketNic.Options.DEFAULT.fanout())
                 .withPromiscuous(ifMac != config.mac);
-        PacketNic p = PacketNic.open(packet, cores, o);
-        if (mtu != null && mtu > p.mtu()) {
+        PacketNic p = PacketNic.open(packet, stackOptions.cores, o);
+        if (stackOptions.mtu != null && stackOptions.mtu > p.mtu()) {
             p.close();
-            throw new IllegalArgumentException("--mtu " + mtu + " is larger than the MTU " + p.mtu() + " of " + packet
+            throw new IllegalArgumentException("--mtu " + stackOptions.mtu + " is larger than the MTU " + p.mtu() + " of " + packet
                     + ": the kernel would drop the longer frames (raise it with ip link set " + packet + " mtu N)");
         }
         for (String w : p.offloadWarnings()) {
@@ -453,10 +392,10 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
         StringBuilder b = new StringBuilder("flowstack endpoint: ").append(deviceKind()).append(' ').append(device)
                 .append(' ').append(addr)
                 .append(" mac ").append(Ethernet.macToString(config.mac));
-        if (gateway != null) {
-            b.append(" gateway ").append(Ipv4.toString(gateway));
+        if (stackOptions.gateway != null) {
+            b.append(" gateway ").append(Ipv4.toString(stackOptions.gateway));
         }
-        b.append(" cores ").append(cores);
+        b.append(" cores ").append(stackOptions.cores);
         if (packet != null) {
             b.append(", fanout ").append((fanout != null ? fanout : PacketNic.Options.DEFAULT.fanout()).cliName());
         }
@@ -473,18 +412,6 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
             b.append(", serving ").append(serve.stream().map(ServiceSpec::toString).collect(Collectors.joining(" ")));
         }
         return b.append(" (Ctrl-C to stop)").toString();
-    }
-
-    /** {@code --cc}: cubic or newreno, any case. */
-    static final class CongestionControlConverter implements ITypeConverter<String> {
-        @Override
-        public String convert(String value) {
-            String v = value.strip().toLowerCase(Locale.ROOT);
-            if (!v.equals("cubic") && !v.equals("newreno")) {
-                throw new TypeConversionException("'" + value + "' is not a congestion control: use cubic or newreno");
-            }
-            return v;
-        }
     }
 
     /** {@code --fanout}: {@link FanoutMode#parse}, any case. */

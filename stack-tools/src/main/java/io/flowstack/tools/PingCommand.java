@@ -15,6 +15,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -82,20 +83,8 @@ final class PingCommand implements Callable<Integer>, ValidatedCommand {
             description = "The stack's address and prefix length, e.g. 198.18.0.2/24.")
     Ipv4Prefix addr;
 
-    @Option(names = "--gateway", paramLabel = "A.B.C.D", converter = Ipv4Prefix.HostConverter.class,
-            description = "Default gateway, on the --addr subnet (needed for a DEST beyond it).")
-    Integer gateway;
-
-    @Option(names = "--mac", paramLabel = "MAC", converter = Macs.Converter.class,
-            description = "The stack's MAC (default: 02:00 and the address's four octets).")
-    Long mac;
-
-    @Option(names = "--cores", paramLabel = "N",
-            description = "Netisr threads, one TAP queue each, 1..64 (default: ${DEFAULT-VALUE}).")
-    int cores = 1;
-
-    @Option(names = "--mtu", paramLabel = "N", description = "IPv4 MTU, 576..9000 (default: the TAP's).")
-    Integer mtu;
+    @Mixin
+    StackOptions stackOptions = new StackOptions(1);
 
     @Option(names = {"-c", "--count"}, paramLabel = "N",
             description = "Stop after N requests (default: until Ctrl-C).")
@@ -134,12 +123,7 @@ final class PingCommand implements Callable<Integer>, ValidatedCommand {
 
     @Override
     public void validate() {
-        if (cores < 1 || cores > 64) {
-            throw new ParameterException(spec.commandLine(), "--cores must be 1..64, got " + cores);
-        }
-        if (mtu != null && (mtu < 576 || mtu > 9000)) {
-            throw new ParameterException(spec.commandLine(), "--mtu must be 576..9000, got " + mtu);
-        }
+        stackOptions.validate(spec.commandLine(), addr);
         if (count != null && count < 1) {
             throw new ParameterException(spec.commandLine(), "--count must be at least 1, got " + count);
         }
@@ -154,16 +138,6 @@ final class PingCommand implements Callable<Integer>, ValidatedCommand {
             throw new ParameterException(spec.commandLine(), "--timeout must be more than 0 and at most 3600 seconds, got "
                     + timeout);
         }
-        if (gateway != null) {
-            if (gateway == addr.address()) {
-                throw new ParameterException(spec.commandLine(), "--gateway " + Ipv4.toString(gateway)
-                        + " is the stack's own address");
-            }
-            if (!addr.contains(gateway)) {
-                throw new ParameterException(spec.commandLine(), "--gateway " + Ipv4.toString(gateway)
-                        + " is not on the subnet of --addr " + addr + ": a gateway must be directly reachable");
-            }
-        }
         if (dest == addr.address()) {
             throw new ParameterException(spec.commandLine(), "DEST " + Ipv4.toString(dest)
                     + " is the stack's own address: ping another host");
@@ -173,26 +147,14 @@ final class PingCommand implements Callable<Integer>, ValidatedCommand {
             throw new ParameterException(spec.commandLine(), "DEST " + Ipv4.toString(dest)
                     + " is the broadcast address of " + addr + ": broadcast ping is not supported");
         }
-        if (!addr.contains(dest) && gateway == null) {
+        if (!addr.contains(dest) && stackOptions.gateway == null) {
             throw new ParameterException(spec.commandLine(), "no route to " + Ipv4.toString(dest) + ": it is not on the "
                     + "subnet of --addr " + addr + " and there is no --gateway");
         }
     }
 
     StackConfig config() {
-        StackConfig.Builder b = StackConfig.builder()
-                .cores(cores)
-                .address(addr.address())
-                .prefixLength(addr.prefixLength())
-                .mac(mac != null ? mac : Macs.fromAddress(addr.address()))
-                .pinThreads(false);
-        if (gateway != null) {
-            b.gateway(gateway);
-        }
-        if (mtu != null) {
-            b.mtu(mtu);
-        }
-        return b.build();
+        return stackOptions.config(addr);
     }
 
     @Override
@@ -205,7 +167,7 @@ final class PingCommand implements Callable<Integer>, ValidatedCommand {
         int[] exit = {Main.FAILURE};
         // Ctrl-C / SIGTERM: the loop stops, prints the statistics and closes the stack; the hook
         // then ends the JVM with ping's exit code (a shutdown hook cannot return one otherwise)
-        Thread hook = new Thread(() -> {
+        Teardown.SignalHook hook = Teardown.onSignal("ping", () -> {
             stopRequested = true;
             IcmpEchoSocket s = socket;
             if (s != null) {
@@ -218,10 +180,9 @@ final class PingCommand implements Callable<Integer>, ValidatedCommand {
             }
             out.flush();
             Runtime.getRuntime().halt(exit[0]);
-        }, "ping-signal");
-        Runtime.getRuntime().addShutdownHook(hook);
+        });
         try {
-            TapNic nic = TapNic.open(tap, cores, TapNic.Options.DEFAULT);
+            TapNic nic = TapNic.open(tap, stackOptions.cores, TapNic.Options.DEFAULT);
             try (nic; FlowStack stack = FlowStack.start(config, nic); IcmpEchoSocket s = stack.icmpEchoOpen()) {
                 socket = s;
                 out.printf("PING %s (%s) %d(%d) bytes of data.%n", d, d, size, size + 28);
@@ -235,13 +196,7 @@ final class PingCommand implements Callable<Integer>, ValidatedCommand {
             return exit[0];
         } finally {
             finished.countDown();
-            if (!stopRequested) {
-                try {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                } catch (IllegalStateException shuttingDown) {
-                    // the hook runs and ends the JVM with exit[0]
-                }
-            }
+            hook.close(); // nothing to do once the hook runs
         }
     }
 

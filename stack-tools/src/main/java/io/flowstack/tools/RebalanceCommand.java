@@ -1,5 +1,6 @@
 package io.flowstack.tools;
 
+import io.flowstack.nic.Toeplitz;
 import io.flowstack.tools.stats.ControlClient;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -25,7 +26,7 @@ import picocli.CommandLine.Spec;
         versionProvider = Main.Version.class,
         header = "Shows the load per core of a running endpoint and moves flows between its cores.",
         description = {
-            "Every flow hashes (Toeplitz) to one of the 128 buckets of the indirection table, and each "
+            "Every flow hashes (Toeplitz) to one of the " + Toeplitz.BUCKETS + " buckets of the indirection table, and each "
                     + "bucket belongs to one core. Without options this prints, per core, the buckets it owns, "
                     + "the frames it processed in them and its busiest buckets.",
             "--move gives buckets to a core; --auto samples the frames per bucket for --window ms and moves "
@@ -50,7 +51,7 @@ final class RebalanceCommand implements Callable<Integer>, ValidatedCommand {
     StatsCommand.Target target;
 
     @Option(names = "--move", paramLabel = "BUCKETS:CORE",
-            description = "Give the buckets (comma-separated, 0..127) to core CORE; repeatable.")
+            description = "Give the buckets (comma-separated, 0.." + (Toeplitz.BUCKETS - 1) + ") to core CORE; repeatable.")
     List<String> moves = new ArrayList<>();
 
     @Option(names = "--auto", description = "Measure the load per bucket, then move buckets to even the cores out.")

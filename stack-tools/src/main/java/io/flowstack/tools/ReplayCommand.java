@@ -162,26 +162,19 @@ final class ReplayCommand implements Callable<Integer>, ValidatedCommand {
         // Ctrl-C / SIGTERM: the loop stops, the summary of what was replayed is printed, then the
         // hook returns and the JVM exits (130 after SIGINT)
         CountDownLatch printed = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
+        Teardown.SignalHook hook = Teardown.onSignal("replay", () -> {
             stopRequested = true;
             try {
                 printed.await(30, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-        }, "replay-signal");
-        Runtime.getRuntime().addShutdownHook(hook);
+        });
         try {
             return replay();
         } finally {
             printed.countDown();
-            if (!stopRequested) {
-                try {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                } catch (IllegalStateException shuttingDown) {
-                    // the hook runs and finds the summary printed
-                }
-            }
+            hook.close(); // nothing to do once the hook runs
         }
     }
 

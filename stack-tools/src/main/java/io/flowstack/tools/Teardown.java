@@ -4,52 +4,141 @@ import java.io.PrintWriter;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.BiConsumer;
 
 /**
  * Everything a command created, undone in reverse order exactly once: on the normal path
- * ({@link #close()}), on failure (the same call in a {@code finally}) and on SIGINT/SIGTERM
- * (a JVM shutdown hook that runs the same steps). A failing step is reported and the others
- * still run.
+ * ({@link #close()}), on failure (the same call in a {@code finally}) and, when built with
+ * signal actions, on SIGINT/SIGTERM (a JVM shutdown hook that runs the same steps). A failing
+ * step is reported and the others still run. The one teardown of the commands: {@link #onSignal}
+ * is their shutdown hook and {@link #closeAll} their close-in-reverse-order.
  *
- * <p>Thread safety: {@link #add} and {@link #close} are synchronized, so a signal that arrives
- * while the main thread is cleaning up waits for it instead of racing it.
+ * <p>Owned by: the command's thread, which registers the steps; {@link #add} and
+ * {@link #close} are synchronized, so a signal (the hook thread) that arrives while the main
+ * thread is cleaning up waits for it instead of racing it.
  */
-final class Teardown implements AutoCloseable {
+public final class Teardown implements AutoCloseable {
 
     /** One undo action. */
     @FunctionalInterface
-    interface Action {
+    public interface Action {
         void run() throws Exception;
+    }
+
+    /** A registered shutdown hook; {@link #close} removes it (nothing to do once the JVM shuts down). */
+    public interface SignalHook extends AutoCloseable {
+        @Override
+        void close();
     }
 
     private record Step(String what, Action action) {
     }
 
     private final Deque<Step> steps = new ArrayDeque<>();
+    private final String name;
     private final PrintWriter err;
-    private final Thread hook;
+    private final SignalHook hook;
     private final Runnable beforeSignalCleanup;
     private final Runnable afterSignalCleanup;
     private volatile boolean signalled;
     private boolean closed;
     private int failures;
+    private Throwable failure;
 
     /**
+     * A teardown that also runs on SIGINT/SIGTERM.
+     *
      * @param name               command name, for messages and the hook thread's name
      * @param err                where failures of steps are reported
      * @param beforeSignalCleanup runs in the shutdown hook before the steps (e.g. "stopping...")
      * @param afterSignalCleanup  runs in the shutdown hook after the steps (e.g. print counters)
      */
-    Teardown(String name, PrintWriter err, Runnable beforeSignalCleanup, Runnable afterSignalCleanup) {
+    public Teardown(String name, PrintWriter err, Runnable beforeSignalCleanup, Runnable afterSignalCleanup) {
+        this.name = name;
         this.err = err;
         this.beforeSignalCleanup = beforeSignalCleanup;
         this.afterSignalCleanup = afterSignalCleanup;
-        this.hook = new Thread(this::onShutdown, name + "-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
+        this.hook = onSignal(name, this::onShutdown);
+    }
+
+    /** A teardown without a shutdown hook of its own (the command's hook calls {@link #close}). */
+    public Teardown(String name, PrintWriter err) {
+        this.name = name;
+        this.err = err;
+        this.beforeSignalCleanup = null;
+        this.afterSignalCleanup = null;
+        this.hook = null;
+    }
+
+    /**
+     * Runs {@code action} in a JVM shutdown hook (SIGINT, SIGTERM) named {@code name-shutdown};
+     * closing the returned handle removes the hook again, or does nothing if the JVM is already
+     * shutting down (the hook then runs, or ran).
+     */
+    public static SignalHook onSignal(String name, Runnable action) {
+        Thread t = new Thread(action, name + "-shutdown");
+        Runtime.getRuntime().addShutdownHook(t);
+        return () -> {
+            try {
+                Runtime.getRuntime().removeShutdownHook(t);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs (or ran) and finds everything done
+            }
+        };
+    }
+
+    /**
+     * Closes {@code resources} last first (the reverse of the order they were opened in, as
+     * try-with-resources does), skipping nulls; every one is closed even if another fails, and
+     * the first failure is thrown with the later ones suppressed (a checked exception wrapped in
+     * an {@link IllegalStateException}).
+     */
+    public static void closeAll(AutoCloseable... resources) {
+        Deque<Step> steps = new ArrayDeque<>();
+        for (AutoCloseable r : resources) {
+            if (r != null) {
+                steps.push(new Step(r.toString(), r::close));
+            }
+        }
+        Throwable first = unwind(steps, null);
+        if (first instanceof RuntimeException e) {
+            throw e;
+        }
+        if (first instanceof Error e) {
+            throw e;
+        }
+        if (first != null) {
+            throw new IllegalStateException("close failed: " + first.getMessage(), first);
+        }
+    }
+
+    /**
+     * Runs and removes every step, newest first; a failure is handed to {@code onFailure} (if
+     * any) and the next step runs. Returns the first failure with the later ones suppressed, or
+     * null.
+     */
+    private static Throwable unwind(Deque<Step> steps, BiConsumer<Step, Throwable> onFailure) {
+        Throwable first = null;
+        while (!steps.isEmpty()) {
+            Step s = steps.pop();
+            try {
+                s.action.run();
+            } catch (Exception | Error e) {
+                if (onFailure != null) {
+                    onFailure.accept(s, e);
+                }
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        return first;
     }
 
     /** Registers an undo action; it runs before every action registered earlier. */
-    synchronized void add(String what, Action action) {
+    public synchronized void add(String what, Action action) {
         if (closed) {
             throw new IllegalStateException("teardown already ran; cannot register " + what);
         }
@@ -57,7 +146,7 @@ final class Teardown implements AutoCloseable {
     }
 
     /** True once a SIGINT/SIGTERM (JVM shutdown) started the cleanup. */
-    boolean signalled() {
+    public boolean signalled() {
         return signalled;
     }
 
@@ -66,7 +155,7 @@ final class Teardown implements AutoCloseable {
      * calling thread then just waits for the JVM to halt, so that it prints nothing in between
      * (no half-finished step, no exception from a resource the hook already closed).
      */
-    void parkIfSignalled() {
+    public void parkIfSignalled() {
         if (signalled) {
             try {
                 new CountDownLatch(1).await();
@@ -78,8 +167,13 @@ final class Teardown implements AutoCloseable {
     }
 
     /** Number of undo actions that failed (reported on {@code err} as they failed). */
-    synchronized int failures() {
+    public synchronized int failures() {
         return failures;
+    }
+
+    /** The first undo action's failure, the later ones suppressed in it; null if none failed. */
+    public synchronized Throwable failure() {
+        return failure;
     }
 
     /** Runs every undo action, newest first; idempotent. */
@@ -89,22 +183,16 @@ final class Teardown implements AutoCloseable {
             return;
         }
         closed = true;
-        while (!steps.isEmpty()) {
-            Step s = steps.pop();
-            try {
-                s.action.run();
-            } catch (Exception | Error e) {
-                failures++;
-                err.println("cleanup: " + s.what + " failed: " + Main.oneLine(String.valueOf(e.getMessage())));
-            }
+        Throwable first = unwind(steps, (s, e) -> {
+            failures++;
+            err.println("stack " + name + ": cleanup: " + s.what + " failed: " + Main.oneLine(String.valueOf(e.getMessage())));
+        });
+        if (failure == null) {
+            failure = first;
         }
         err.flush();
-        if (!signalled) {
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shutdownInProgress) {
-                // the hook runs anyway and finds nothing left to do
-            }
+        if (hook != null && !signalled) {
+            hook.close();
         }
     }
 

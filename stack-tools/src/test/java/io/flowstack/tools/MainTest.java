@@ -65,7 +65,7 @@ class MainTest {
         assertEquals(new Ipv4Prefix(Ipv4.parse("198.18.0.2"), 24), e.addr);
         assertEquals(List.of(new ServiceSpec(ServiceSpec.Kind.UDP_ECHO, 7), new ServiceSpec(ServiceSpec.Kind.UDP_ECHO, 9)),
                 e.serve);
-        assertEquals(Math.min(Runtime.getRuntime().availableProcessors(), 64), e.cores);
+        assertEquals(Math.min(Runtime.getRuntime().availableProcessors(), 64), e.stackOptions.cores);
         e.validate();
         StackConfig c = e.config();
         assertEquals("02:00:c6:12:00:02", Ethernet.macToString(c.mac));
@@ -73,11 +73,11 @@ class MainTest {
         assertEquals(24, c.prefixLength);
         assertEquals(0, c.gateway);
         // pinned only if the netisrs leave CPUs free; --cores defaults to every CPU
-        assertEquals(e.cores < Runtime.getRuntime().availableProcessors(), c.pinThreads);
+        assertEquals(e.stackOptions.cores < Runtime.getRuntime().availableProcessors(), c.pinThreads);
         assertFalse(c.busyPoll);
         assertEquals("cubic", c.tcpCongestionControl);
         assertNull(e.impair);
-        assertEquals("flowstack endpoint: tap fs0 198.18.0.2/24 mac 02:00:c6:12:00:02 cores " + e.cores
+        assertEquals("flowstack endpoint: tap fs0 198.18.0.2/24 mac 02:00:c6:12:00:02 cores " + e.stackOptions.cores
                 + ", tcp cc cubic, serving udp-echo:7 udp-echo:9 (Ctrl-C to stop)", e.banner("fs0", c));
     }
 
@@ -302,17 +302,17 @@ class MainTest {
 
     @Test
     void summarisesTheBenchRunsAndTheFigures() {
-        Map<String, Object> stream = io.flowstack.tools.bench.Json.parseObject("{\"mode\":\"stream\",\"parallel\":2,"
+        Map<String, Object> stream = Json.parseObject("{\"mode\":\"stream\",\"parallel\":2,"
                 + "\"seconds\":5.01,\"bytes\":2123235328,\"bits_per_second\":3.39e9,\"errors\":0,\"verified\":true,"
                 + "\"ok\":true,\"problems\":[]}");
-        Map<String, Object> crr = io.flowstack.tools.bench.Json.parseObject("{\"mode\":\"crr\",\"parallel\":2,"
+        Map<String, Object> crr = Json.parseObject("{\"mode\":\"crr\",\"parallel\":2,"
                 + "\"seconds\":5.0,\"connections\":48139,\"connections_per_second\":9627.8,\"errors\":0,"
                 + "\"verified\":true,\"ok\":true,\"problems\":[],\"latency_us\":{\"count\":48139,\"p50\":122.1,"
                 + "\"p99\":1480.0}}");
         assertEquals("2.12 GB in 5.01 s = 3.39 Gbit/s, data verified", DemoCommand.benchDetail(stream));
         assertEquals("48139 connections in 5.00 s = 9628/s, p50 122 us p99 1.48 ms, data verified",
                 DemoCommand.benchDetail(crr));
-        Map<String, Object> partial = io.flowstack.tools.bench.Json.parseObject("{\"mode\":\"stream\",\"seconds\":1.2,"
+        Map<String, Object> partial = Json.parseObject("{\"mode\":\"stream\",\"seconds\":1.2,"
                 + "\"bytes\":351000000,\"bits_per_second\":2.34e9,\"errors\":1,\"verified\":false,"
                 + "\"problems\":[\"connection 1: reset\"]}");
         assertEquals("351 MB in 1.20 s = 2.34 Gbit/s, DATA NOT VERIFIED, 1 failed connection; connection 1: reset",

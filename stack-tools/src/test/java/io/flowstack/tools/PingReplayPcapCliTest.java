@@ -80,7 +80,7 @@ class PingReplayPcapCliTest {
         assertEquals(1.0, p.interval);
         assertEquals(56, p.size);
         assertEquals(10.0, p.timeout);
-        assertEquals(1, p.cores);
+        assertEquals(1, p.stackOptions.cores);
         PingCommand q = parse(PingCommand.class, "ping", "--tap", "t0", "--addr", "198.18.0.2/24", "-c", "3", "-i",
                 "0.2", "-s", "4000", "-W", "2", "198.18.0.1");
         assertEquals(3, q.count);

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.flowstack.tools.bench.Json;
+import io.flowstack.tools.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;

@@ -1,5 +1,6 @@
 package io.flowstack.core.flow;
 
+import io.flowstack.nic.Toeplitz;
 import java.util.Arrays;
 
 /**
@@ -11,7 +12,8 @@ import java.util.Arrays;
  * it in its own replica when the migration protocol tells it to (docs/REBALANCING.md).
  */
 public final class IndirectionTable {
-    public static final int DEFAULT_SIZE = 128;
+    /** The buckets of a default table: as many as the NIC's steering programs use. */
+    public static final int DEFAULT_SIZE = Toeplitz.BUCKETS;
     private final byte[] buckets;
     private final int mask;
     private final int cores;

@@ -11,14 +11,10 @@ import io.flowstack.core.wire.Icmp;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.core.wire.msg.EchoErrorMsg;
 import io.flowstack.core.wire.msg.EchoReplyMsg;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.LockSupport;
-import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 
 /**
@@ -62,15 +58,10 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
     private final Consumer<IcmpEchoSocket> unbind;
     private final int id;
     private final int local;
-    private final Arena arena = Arena.ofShared();
     private final Rings.Ring<OneToOneRingBuffer>[] rx;
-    private final MessageHandler[] readers;
     private final PerCoreRingReader reader;
     /** Per core, written only by that core's netisr: replies dropped because its ring was full. */
     private final long[] ringFull;
-    private final AtomicBoolean receiving = new AtomicBoolean();
-    private volatile Thread waiter;
-    private volatile boolean wakeup;
     private volatile boolean closed;
 
     // receive-call state, used only by the (single) receiving thread
@@ -116,21 +107,14 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
     }
 
     /** Called by {@link io.flowstack.core.FlowStack#icmpEchoOpen()}; binds nothing yet. */
-    @SuppressWarnings("unchecked")
     public IcmpEchoSocket(SocketHost stack, int id, int cores, int ringBytes, Consumer<IcmpEchoSocket> unbind) {
         this.unbind = unbind;
         this.stack = stack;
         this.id = id;
         this.local = stack.config().address;
-        this.rx = new Rings.Ring[cores];
-        this.readers = new MessageHandler[cores];
         this.ringFull = new long[cores];
-        for (int i = 0; i < cores; i++) {
-            rx[i] = Rings.spsc(arena, ringBytes);
-            MemorySegment seg = rx[i].segment();
-            readers[i] = (type, buffer, index, length) -> onMessage(type, seg, index, length);
-        }
-        this.reader = new PerCoreRingReader(rx, readers);
+        this.reader = new PerCoreRingReader("ICMP echo socket " + id, cores, ringBytes, true, this::onMessage);
+        this.rx = reader.rings();
     }
 
     /** The echo identifier of this socket (RFC 792). */
@@ -181,11 +165,7 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
     }
 
     private void wakeReceiver() {
-        VarHandle.fullFence(); // the commit before the read of the waiter (the receiver: the reverse)
-        Thread w = waiter;
-        if (w != null) {
-            LockSupport.unpark(w);
-        }
+        reader.wakeReceiver();
     }
 
     // ------------------------------------------------------------------ application side
@@ -224,46 +204,14 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
      * @throws StackException if the socket is closed
      */
     public boolean receive(Reply reply, long timeout, TimeUnit unit) {
-        if (!receiving.compareAndSet(false, true)) {
-            throw new IllegalStateException("ICMP echo socket " + id + " is already being received on by another thread");
-        }
+        reader.enter();
         try {
             this.into = reply;
-            long deadline = System.nanoTime() + unit.toNanos(timeout);
-            while (true) {
-                if (closed) {
-                    throw new StackException("ICMP echo socket " + id + " is closed");
-                }
-                if (readOne()) {
-                    return true;
-                }
-                long left = deadline - System.nanoTime();
-                if (left <= 0 || Thread.currentThread().isInterrupted()) {
-                    return false;
-                }
-                if (wakeup) {
-                    wakeup = false;
-                    return false;
-                }
-                waiter = Thread.currentThread();
-                VarHandle.fullFence();
-                boolean got = readOne();
-                if (!got) {
-                    LockSupport.parkNanos(this, Math.min(left, 100_000_000L));
-                }
-                waiter = null;
-                if (got) {
-                    return true;
-                }
-            }
+            return reader.await(unit.toNanos(timeout));
         } finally {
             this.into = null;
-            receiving.set(false);
+            reader.exit();
         }
-    }
-
-    private boolean readOne() {
-        return reader.readOne();
     }
 
     private void onMessage(int type, MemorySegment m, int index, int length) {
@@ -314,11 +262,7 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
      * {@code Selector.wakeup()}; any thread (e.g. a signal handler).
      */
     public void wakeup() {
-        wakeup = true;
-        Thread w = waiter;
-        if (w != null) {
-            LockSupport.unpark(w);
-        }
+        reader.wakeup();
     }
 
     /** Replies and errors dropped because a core found this socket's ring full. */
@@ -338,14 +282,7 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
         }
         closed = true;
         unbind.accept(this);
-        Thread w = waiter;
-        if (w != null) {
-            LockSupport.unpark(w);
-        }
-        while (receiving.get()) {
-            Thread.onSpinWait();
-        }
-        arena.close();
+        reader.close();
     }
 
     @Override

@@ -10,13 +10,10 @@ import io.flowstack.core.wire.Udp;
 import io.flowstack.core.wire.msg.UdpRxDatagramMsg;
 import io.flowstack.core.wire.msg.UdpRxErrorMsg;
 import io.flowstack.core.wire.msg.UdpSendMsg;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.VarHandle;
+import java.lang.foreign.ValueLayout;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
-import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 
 /**
@@ -38,12 +35,8 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
     private final SocketHost stack;
     private final Consumer<UdpSocket> unbind;
     private final int port;
-    private final Arena arena = Arena.ofShared();
     private final Rings.Ring<OneToOneRingBuffer>[] rx;
-    private final AtomicBoolean receiving = new AtomicBoolean();
-    private final MessageHandler[] readers;
     private final PerCoreRingReader reader;
-    private volatile Thread waiter;
     private volatile boolean closed;
 
     // receive-call state, used only by the (single) receiving thread
@@ -54,27 +47,19 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
     private int got;
     private UdpIcmpError error;
 
-    @SuppressWarnings("unchecked")
     public UdpSocket(SocketHost stack, int port, int cores, int ringBytes, Consumer<UdpSocket> unbind) {
         this.unbind = unbind;
         this.stack = stack;
         this.port = port;
-        this.rx = new Rings.Ring[cores];
-        for (int i = 0; i < cores; i++) {
-            rx[i] = Rings.spsc(arena, ringBytes);
-        }
-        this.readers = new MessageHandler[cores];
-        for (int i = 0; i < cores; i++) {
-            MemorySegment seg = rx[i].segment();
-            readers[i] = (type, buffer, index, length) -> {
-                if (type == UdpRxErrorMsg.TYPE) {
-                    onError(seg, index);
-                } else {
-                    onMessage(seg, index, length);
-                }
-            };
-        }
-        this.reader = new PerCoreRingReader(rx, readers);
+        this.reader = new PerCoreRingReader("UDP socket on port " + port, cores, ringBytes, false,
+                (type, seg, index, length) -> {
+                    if (type == UdpRxErrorMsg.TYPE) {
+                        onError(seg, index);
+                    } else {
+                        onMessage(seg, index, length);
+                    }
+                });
+        this.rx = reader.rings();
     }
 
     public int port() {
@@ -98,13 +83,9 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
         return true;
     }
 
-    /** Unparks the receiving thread, if one waits, after a commit (the fence orders the two). */
+    /** Unparks the receiving thread, if one waits, after a commit. */
     private void wakeReceiver() {
-        VarHandle.fullFence();
-        Thread w = waiter;
-        if (w != null) {
-            LockSupport.unpark(w);
-        }
+        reader.wakeReceiver();
     }
 
     /** An ICMP error about a datagram sent to {@code dst:dstPort}, queued in order with the datagrams. */
@@ -137,51 +118,24 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
      * @throws StackException if the socket or the stack is closed
      */
     public int receive(byte[] buf, int off, int max, UdpPeer from, long timeout, TimeUnit unit) {
-        if (!receiving.compareAndSet(false, true)) {
-            throw new IllegalStateException("UDP socket on port " + port + " is already being received on by another thread");
-        }
+        reader.enter();
         try {
             this.dst = buf;
             this.dstOff = off;
             this.dstMax = max;
             this.from = from;
-            long deadline = System.nanoTime() + unit.toNanos(timeout);
-            while (true) {
-                if (closed) {
-                    throw new StackException("UDP socket on port " + port + " is closed");
-                }
-                if (readOne()) {
-                    if (got == -2) {
-                        throw takeError();
-                    }
-                    return got;
-                }
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return -1;
-                }
-                waiter = Thread.currentThread();
-                VarHandle.fullFence();
-                if (!readOne()) {
-                    LockSupport.parkNanos(this, Math.min(left, 100_000_000L));
-                    waiter = null;
-                } else {
-                    waiter = null;
-                    if (got == -2) {
-                        throw takeError();
-                    }
-                    return got;
-                }
+            if (!reader.await(unit.toNanos(timeout))) {
+                return -1;
             }
+            if (got == -2) {
+                throw takeError();
+            }
+            return got;
         } finally {
             this.dst = null;
             this.from = null;
-            receiving.set(false);
+            reader.exit();
         }
-    }
-
-    private boolean readOne() {
-        return reader.readOne();
     }
 
     private void onError(MemorySegment m, int index) {
@@ -253,20 +207,13 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
         }
         closed = true;
         unbind.accept(this);
-        Thread w = waiter;
-        if (w != null) {
-            LockSupport.unpark(w);
-        }
-        while (receiving.get()) {
-            Thread.onSpinWait();
-        }
-        arena.close();
+        reader.close();
     }
 
     /** Frees a socket that never got bound (port taken). */
     public void closeUnbound() {
         closed = true;
-        arena.close();
+        reader.close();
     }
 
     @Override

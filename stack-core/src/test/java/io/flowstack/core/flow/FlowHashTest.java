@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.flowstack.core.testing.Packets;
+import io.flowstack.nic.Toeplitz;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -18,11 +19,7 @@ class FlowHashTest {
 
     /** Reference Toeplitz over bytes, straight from the RSS specification (no tables). */
     static int reference(byte[] input) {
-        byte[] key = new byte[40];
-        for (int i = 0; i < 40; i += 2) {
-            key[i] = 0x6d;
-            key[i + 1] = 0x5a;
-        }
+        byte[] key = Toeplitz.key();
         int result = 0;
         long window = ((key[0] & 0xFFL) << 24) | ((key[1] & 0xFF) << 16) | ((key[2] & 0xFF) << 8) | (key[3] & 0xFF);
         int nextKeyBit = 32;
@@ -52,6 +49,25 @@ class FlowHashTest {
             assertEquals(reference(tuple(s, d, sp, dp)), FlowHash.hash4(s, d, sp, dp));
             byte[] two = java.util.Arrays.copyOf(tuple(s, d, 0, 0), 8);
             assertEquals(reference(two), FlowHash.hash2(s, d));
+        }
+    }
+
+    /**
+     * The NIC's steering programs (classic BPF for AF_PACKET, eBPF for the TAP) hash the XOR of
+     * the tuple's 16-bit words ({@link Toeplitz#hashOfXor}) and keep {@link Toeplitz#BUCKETS}
+     * buckets: for the same tuples they pick the bucket the stack's flow hash and table pick.
+     */
+    @Test
+    void theSteeringProgramsHashOfTheSameTuplesIsTheStacks() {
+        IndirectionTable t = new IndirectionTable(1);
+        assertEquals(Toeplitz.BUCKETS, t.size());
+        SplittableRandom r = new SplittableRandom(4);
+        for (int i = 0; i < 20_000; i++) {
+            int s = r.nextInt(), d = r.nextInt(), sp = r.nextInt(65536), dp = r.nextInt(65536);
+            int x2 = (s >>> 16) ^ (s & 0xffff) ^ (d >>> 16) ^ (d & 0xffff);
+            assertEquals(FlowHash.hash2(s, d), Toeplitz.hashOfXor(x2));
+            assertEquals(FlowHash.hash4(s, d, sp, dp), Toeplitz.hashOfXor(x2 ^ sp ^ dp));
+            assertEquals(t.bucket(FlowHash.hash4(s, d, sp, dp)), Toeplitz.hashOfXor(x2 ^ sp ^ dp) & (Toeplitz.BUCKETS - 1));
         }
     }
 

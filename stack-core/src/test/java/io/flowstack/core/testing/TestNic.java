@@ -1,7 +1,7 @@
 package io.flowstack.core.testing;
 
+import io.flowstack.nic.AbstractNic;
 import io.flowstack.nic.FrameBatch;
-import io.flowstack.nic.Nic;
 import io.flowstack.nic.NicQueue;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -14,16 +14,14 @@ import java.util.List;
  * core {@code i}; frames the stack transmits are captured per queue. Owned by: the test thread
  * (use with {@code FlowStack.create} and {@code pollAll}).
  */
-public final class TestNic implements Nic {
-    private final TestQueue[] queues;
-    private final int mtu;
+public final class TestNic extends AbstractNic<TestNic.TestQueue> {
 
     public TestNic(int queues, int mtu) {
-        this.mtu = mtu;
-        this.queues = new TestQueue[queues];
+        TestQueue[] qs = new TestQueue[queues];
         for (int i = 0; i < queues; i++) {
-            this.queues[i] = new TestQueue();
+            qs[i] = new TestQueue();
         }
+        super("test0", qs, mtu);
     }
 
     /** Frames injected into and captured from one queue. */
@@ -87,25 +85,5 @@ public final class TestNic implements Nic {
     }
 
     @Override
-    public String name() {
-        return "test0";
-    }
-
-    @Override
-    public int queueCount() {
-        return queues.length;
-    }
-
-    @Override
-    public NicQueue queue(int index) {
-        return queues[index];
-    }
-
-    @Override
-    public int mtu() {
-        return mtu;
-    }
-
-    @Override
-    public void close() {}
+    protected void release() {}
 }

@@ -1,6 +1,7 @@
 package io.flowstack.nic.impair;
 
 import io.flowstack.nic.Nic;
+import io.flowstack.nic.WrappingNic;
 import java.lang.foreign.Arena;
 import java.util.Objects;
 import java.util.function.LongSupplier;
@@ -24,23 +25,20 @@ import java.util.function.LongSupplier;
  *
  * <p>Owned by: the thread that wraps it (configuration and {@link #close()}); each
  * {@link ImpairedQueue} is owned by the thread that owns the wrapped queue. The wrapper owns the
- * wrapped NIC: {@link #close()} closes it.
+ * wrapped NIC: {@link #close()} closes it, then frees the holding areas (held frames are
+ * discarded).
  */
-public final class ImpairedNic implements Nic {
-    private final Nic inner;
+public final class ImpairedNic extends WrappingNic<ImpairedQueue> {
     private final ImpairmentSpec spec;
-    private final Arena arena;
-    private final ImpairedQueue[] queues;
-    private boolean closed;
 
     private ImpairedNic(Nic inner, ImpairmentSpec spec, LongSupplier nanoClock) {
-        this.inner = inner;
-        this.spec = spec;
-        this.arena = Arena.ofShared();
-        this.queues = new ImpairedQueue[inner.queueCount()];
+        Arena arena = Arena.ofShared();
+        ImpairedQueue[] queues = new ImpairedQueue[inner.queueCount()];
         for (int i = 0; i < queues.length; i++) {
             queues[i] = new ImpairedQueue(inner.queue(i), i, spec, nanoClock, arena, inner.mtu());
         }
+        super(inner, queues, arena);
+        this.spec = spec;
     }
 
     /**
@@ -58,58 +56,9 @@ public final class ImpairedNic implements Nic {
         return new ImpairedNic(inner, spec, nanoClock);
     }
 
-    /** The wrapped NIC's name (the device is the same). */
-    @Override
-    public String name() {
-        return inner.name();
-    }
-
-    @Override
-    public int queueCount() {
-        return queues.length;
-    }
-
-    @Override
-    public ImpairedQueue queue(int index) {
-        return queues[index];
-    }
-
-    @Override
-    public int mtu() {
-        return inner.mtu();
-    }
-
-    /** The wrapped NIC. */
-    /** The wrapped NIC's steering (frames are steered before this wrapper sees them). */
-    @Override
-    public boolean steer(int bucket, int queue) {
-        return inner.steer(bucket, queue);
-    }
-
-    public Nic inner() {
-        return inner;
-    }
-
     /** The impairment profile. */
     public ImpairmentSpec spec() {
         return spec;
-    }
-
-    /**
-     * Closes the wrapped NIC, then frees the holding areas (held frames are discarded);
-     * idempotent. Call after the queue owners have stopped.
-     */
-    @Override
-    public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        try {
-            inner.close();
-        } finally {
-            arena.close();
-        }
     }
 
     @Override

@@ -7,7 +7,7 @@ import io.flowstack.nativeio.Libc;
 import io.flowstack.nativeio.NativeException;
 import io.flowstack.nativeio.Netdev;
 import io.flowstack.nativeio.Packet;
-import io.flowstack.nic.Nic;
+import io.flowstack.nic.SteeredNic;
 import io.flowstack.nic.SteeringTable;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -53,7 +53,7 @@ import java.util.List;
  * {@link #kernelStatistics}); each {@link PacketQueue} is then owned by one netisr thread. Close
  * only after the queue owners have stopped.
  */
-public final class PacketNic implements Nic {
+public final class PacketNic extends SteeredNic<PacketQueue> {
     /** Largest supported MTU: a TX slot of 16 KiB holds 16 KiB - 48 bytes of frame. */
     public static final int MAX_MTU = 9000;
 
@@ -110,27 +110,17 @@ public final class PacketNic implements Nic {
         }
     }
 
-    private final String name;
     private final int ifindex;
-    private final int mtu;
     private final Options options;
     private final int fanoutGroup;
-    private final PacketQueue[] queues;
     private final Arena arena;
-    private final SteeringTable steering;
-    private final String steeringProblem;
-    private boolean closed;
 
     private PacketNic(String name, int ifindex, int mtu, Options options, int fanoutGroup, PacketQueue[] queues,
                       Arena arena, SteeringTable steering, String steeringProblem) {
-        this.steering = steering;
-        this.steeringProblem = steeringProblem;
-        this.name = name;
+        super(name, queues, mtu, steering, steeringProblem);
         this.ifindex = ifindex;
-        this.mtu = mtu;
         this.options = options;
         this.fanoutGroup = fanoutGroup;
-        this.queues = queues;
         this.arena = arena;
     }
 
@@ -212,15 +202,7 @@ public final class PacketNic implements Nic {
                 table.close();
             }
             arena.close(); // unmaps the rings of the queues opened so far
-            for (PacketQueue q : qs) {
-                if (q != null) {
-                    try {
-                        q.close();
-                    } catch (RuntimeException suppressed) {
-                        e.addSuppressed(suppressed);
-                    }
-                }
-            }
+            closeEach(e, qs, PacketQueue::close);
             throw e;
         } finally {
             if (prog >= 0) {
@@ -339,6 +321,7 @@ public final class PacketNic implements Nic {
      */
     public List<String> offloadWarnings() {
         List<String> out = new ArrayList<>();
+        String name = name();
         try {
             if (Ethtool.get(name, Ethtool.Feature.GRO)) {
                 out.add(name + ": generic-receive-offload is on: merged frames longer than the MTU are dropped "
@@ -358,30 +341,9 @@ public final class PacketNic implements Nic {
         return out;
     }
 
-    @Override
-    public String name() {
-        return name;
-    }
-
     /** The interface index the sockets are bound to. */
     public int ifindex() {
         return ifindex;
-    }
-
-    @Override
-    public int queueCount() {
-        return queues.length;
-    }
-
-    @Override
-    public PacketQueue queue(int index) {
-        return queues[index];
-    }
-
-    /** The interface's MTU, read at open time. */
-    @Override
-    public int mtu() {
-        return mtu;
     }
 
     /** The options the NIC was opened with. */
@@ -389,24 +351,6 @@ public final class PacketNic implements Nic {
         return options;
     }
 
-    /**
-     * Whether the fanout group steers with the eBPF program whose table follows the stack's
-     * bucket moves ({@link SteeringTable}); false for other modes, or when the kernel refused it
-     * ({@link #steeringProblem()}: then {@code toeplitz} uses the classic program, fixed table).
-     */
-    public boolean steering() {
-        return steering != null;
-    }
-
-    /** Why the eBPF steering is off although {@code toeplitz} asked for it, or null. */
-    public String steeringProblem() {
-        return steeringProblem;
-    }
-
-    @Override
-    public boolean steer(int bucket, int queue) {
-        return SteeringTable.steer(steering, bucket, queue);
-    }
 
     /** The fanout group id the kernel assigned (unique in this network namespace while open). */
     public int fanoutGroup() {
@@ -457,14 +401,10 @@ public final class PacketNic implements Nic {
 
     /**
      * Unmaps the rings and closes every socket (which leaves the fanout group and drops the
-     * promiscuous membership); idempotent. Call after the queue owners have stopped.
+     * promiscuous membership). Call after the queue owners have stopped.
      */
     @Override
-    public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
+    protected void release() {
         if (steering != null) {
             steering.close();
         }
@@ -474,17 +414,7 @@ public final class PacketNic implements Nic {
         } catch (RuntimeException e) {
             failure = e;
         }
-        for (PacketQueue q : queues) {
-            try {
-                q.close();
-            } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
+        failure = closeEach(failure, queues, PacketQueue::close);
         if (failure != null) {
             throw failure;
         }
@@ -492,7 +422,7 @@ public final class PacketNic implements Nic {
 
     @Override
     public String toString() {
-        return "PacketNic[" + name + " queues=" + queues.length + " mtu=" + mtu + " fanout=" + options.fanout().cliName()
+        return "PacketNic[" + name() + " queues=" + queues.length + " mtu=" + mtu() + " fanout=" + options.fanout().cliName()
                 + " group=" + fanoutGroup + "]";
     }
 }

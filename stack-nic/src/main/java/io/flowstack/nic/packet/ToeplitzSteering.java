@@ -30,14 +30,17 @@ import static io.flowstack.nic.packet.ClassicBpf.TXA;
 import static io.flowstack.nic.packet.ClassicBpf.X;
 import static io.flowstack.nic.packet.ClassicBpf.XOR;
 
+import io.flowstack.nic.Toeplitz;
+
 /**
  * Receive-side scaling in the kernel for {@link FanoutMode#TOEPLITZ}: a classic BPF program run
  * by {@code PACKET_FANOUT_CBPF} that picks, for every received frame, the fanout member (= the
  * queue, = the netisr core) that owns its flow, so that no frame has to hop between cores.
  *
  * <p>It is the NIC-side twin of the stack's flow hash, like a NIC's RSS: the symmetric Toeplitz
- * hash with the key {@code 0x6d5a} repeated (Woo and Park), an indirection table of
- * {@value #TABLE_SIZE} buckets dealt round robin ({@code queue = (hash & 127) % queues}), over
+ * hash with the key {@code 0x6d5a} repeated (Woo and Park; key, buckets and key windows from
+ * {@link Toeplitz}), an indirection table of
+ * {@value Toeplitz#BUCKETS} buckets dealt round robin ({@code queue = (hash & 127) % queues}), over
  * the same inputs: (src, dst, sport, dport) for TCP and UDP, (src, dst) for other IPv4 and for
  * fragments, and for ICMP errors the quoted datagram's addresses (and ports when it is TCP or UDP
  * and its first fragment). The tests check it against the stack's {@code FlowHash} frame by
@@ -57,9 +60,6 @@ import static io.flowstack.nic.packet.ClassicBpf.XOR;
  * <p>Owned by: nobody (stateless).
  */
 public final class ToeplitzSteering {
-    /** Buckets of the indirection table the program (and the stack's default table) uses. */
-    public static final int TABLE_SIZE = 128;
-
     private static final int PROTO_TCP = 6;
     private static final int PROTO_UDP = 17;
     private static final int PROTO_ICMP = 1;
@@ -77,34 +77,10 @@ public final class ToeplitzSteering {
     private ToeplitzSteering() {
     }
 
-    /** The 32 key bits starting at key bit {@code j} of the repeated 0x6d5a key. */
-    static int window(int j) {
-        int w = 0;
-        for (int i = 0; i < 32; i++) {
-            int bit = (j + i) & 15;
-            w = (w << 1) | ((0x6d5a >>> (15 - bit)) & 1);
-        }
-        return w;
-    }
-
-    /**
-     * The hash of a tuple given as the XOR of its 16-bit words (see the class comment); equal
-     * to the stack's {@code FlowHash.hash4/hash2} of that tuple.
-     */
-    public static int hashOfXor(int x) {
-        int h = 0;
-        for (int b = 0; b < 16; b++) {
-            if ((x & (0x8000 >>> b)) != 0) {
-                h ^= window(b);
-            }
-        }
-        return h;
-    }
-
     /** The program for a fanout group of {@code queues} members. */
     public static ClassicBpf.Program program(int queues) {
-        if (queues < 1 || queues > TABLE_SIZE) {
-            throw new IllegalArgumentException("queues must be in [1, " + TABLE_SIZE + "]: " + queues);
+        if (queues < 1 || queues > Toeplitz.BUCKETS) {
+            throw new IllegalArgumentException("queues must be in [1, " + Toeplitz.BUCKETS + "]: " + queues);
         }
         return build(queues);
     }
@@ -258,12 +234,12 @@ public final class ToeplitzSteering {
             p.op(LD | MEM, M_X);
             p.op(ALU | ClassicBpf.RSH | K, 15 - b);
             p.op(ALU | AND | K, 1);
-            p.op(ALU | ClassicBpf.MUL | K, window(b));
+            p.op(ALU | ClassicBpf.MUL | K, Toeplitz.window(b));
             p.op(ALU | XOR | X, 0);
             p.op(MISC | TAX, 0);
         }
         p.op(MISC | TXA, 0);
-        p.op(ALU | AND | K, TABLE_SIZE - 1);
+        p.op(ALU | AND | K, Toeplitz.BUCKETS - 1);
     }
 
     /** A = [base]^[base+2]^[base+4]^[base+6] (absolute 16-bit loads); uses X. */

@@ -1,6 +1,7 @@
 package io.flowstack.nic.pcap;
 
 import io.flowstack.nic.Nic;
+import io.flowstack.nic.WrappingNic;
 import java.lang.foreign.Arena;
 import java.time.Instant;
 import java.util.Objects;
@@ -40,21 +41,15 @@ import java.util.function.LongSupplier;
  * monotonic clock anchored to the wall clock once, so the timestamps never go backwards); a
  * threadless stack passes its fake clock.
  */
-public final class PcapNic implements Nic {
-    private final Nic inner;
+public final class PcapNic extends WrappingNic<PcapQueue> {
     private final PcapSpec spec;
-    private final Arena arena;
-    private final PcapQueue[] queues;
     private final PcapWriter writer;
     private final Thread thread;
     private volatile boolean running = true;
-    private boolean closed;
 
     private PcapNic(Nic inner, PcapSpec spec, LongSupplier epochNanos, boolean withThread) {
-        this.inner = inner;
-        this.spec = spec;
-        this.arena = Arena.ofShared();
-        this.queues = new PcapQueue[inner.queueCount()];
+        Arena arena = Arena.ofShared();
+        PcapQueue[] queues = new PcapQueue[inner.queueCount()];
         try {
             for (int i = 0; i < queues.length; i++) {
                 queues[i] = new PcapQueue(inner.queue(i), i, spec, epochNanos, arena);
@@ -64,6 +59,8 @@ public final class PcapNic implements Nic {
             arena.close();
             throw e;
         }
+        super(inner, queues, arena);
+        this.spec = spec;
         if (withThread) {
             thread = new Thread(() -> writer.run(() -> running), "pcap-writer-" + inner.name());
             thread.setDaemon(true);
@@ -119,36 +116,6 @@ public final class PcapNic implements Nic {
             throw new IllegalStateException("this capture has a writer thread; drain() is for wrapWithoutThread");
         }
         return writer.drain(true);
-    }
-
-    @Override
-    public String name() {
-        return inner.name();
-    }
-
-    @Override
-    public int queueCount() {
-        return queues.length;
-    }
-
-    @Override
-    public PcapQueue queue(int index) {
-        return queues[index];
-    }
-
-    @Override
-    public int mtu() {
-        return inner.mtu();
-    }
-
-    /** The wrapped NIC's steering (frames are steered before this wrapper sees them). */
-    @Override
-    public boolean steer(int bucket, int queue) {
-        return inner.steer(bucket, queue);
-    }
-
-    public Nic inner() {
-        return inner;
     }
 
     public PcapSpec spec() {
@@ -215,38 +182,26 @@ public final class PcapNic implements Nic {
 
     /**
      * Stops the writer thread, writes the frames left in the rings, closes the file and then the
-     * wrapped NIC; idempotent. Call after the queue owners have stopped.
+     * wrapped NIC ({@link WrappingNic}). Call after the queue owners have stopped.
      */
     @Override
-    public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
+    protected void releaseWrapper() {
         running = false;
-        try {
-            if (thread != null) {
-                boolean interrupted = false;
-                while (true) {
-                    try {
-                        thread.join();
-                        break;
-                    } catch (InterruptedException e) {
-                        interrupted = true;
-                    }
-                }
-                if (interrupted) {
-                    Thread.currentThread().interrupt();
+        if (thread != null) {
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    thread.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
                 }
             }
-            writer.close();
-        } finally {
-            try {
-                inner.close();
-            } finally {
-                arena.close();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
             }
         }
+        writer.close();
     }
 
     @Override

@@ -1,7 +1,7 @@
 package io.flowstack.nic.pcap;
 
+import io.flowstack.nic.AbstractNic;
 import io.flowstack.nic.FrameBatch;
-import io.flowstack.nic.Nic;
 import io.flowstack.nic.NicQueue;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -15,10 +15,7 @@ import java.util.ArrayDeque;
  *
  * <p>Owned by: the one thread that offers frames and drives the stack (not thread safe).
  */
-public final class ReplayNic implements Nic {
-    private final String name;
-    private final int mtu;
-    private final ReplayQueue[] queues;
+public final class ReplayNic extends AbstractNic<ReplayNic.ReplayQueue> {
 
     /** One queue: frames offered, not yet received; counts of what was transmitted. */
     public static final class ReplayQueue implements NicQueue {
@@ -94,12 +91,11 @@ public final class ReplayNic implements Nic {
         if (queues < 1) {
             throw new IllegalArgumentException("queues must be >= 1: " + queues);
         }
-        this.name = name;
-        this.mtu = mtu;
-        this.queues = new ReplayQueue[queues];
+        ReplayQueue[] qs = new ReplayQueue[queues];
         for (int i = 0; i < queues; i++) {
-            this.queues[i] = new ReplayQueue();
+            qs[i] = new ReplayQueue();
         }
+        super(name, qs, mtu);
     }
 
     /** Queues {@code frame} for reception on queue {@code queue}. */
@@ -125,28 +121,9 @@ public final class ReplayNic implements Nic {
         return sum;
     }
 
+    /** Drops the frames offered and not yet received. */
     @Override
-    public String name() {
-        return name;
-    }
-
-    @Override
-    public int queueCount() {
-        return queues.length;
-    }
-
-    @Override
-    public ReplayQueue queue(int index) {
-        return queues[index];
-    }
-
-    @Override
-    public int mtu() {
-        return mtu;
-    }
-
-    @Override
-    public void close() {
+    protected void release() {
         for (ReplayQueue q : queues) {
             q.inbound.clear();
         }

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.flowstack.nic.AbstractNic;
 import io.flowstack.nic.FrameBatch;
-import io.flowstack.nic.Nic;
 import io.flowstack.nic.NicQueue;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -45,40 +45,17 @@ class PcapNicTest {
     }
 
     /** A NIC whose queues deliver the frames the test offers and accept every transmit. */
-    static final class ScriptedNic implements Nic {
-        final ScriptedQueue[] queues;
-        boolean closed;
-
+    static final class ScriptedNic extends AbstractNic<ScriptedQueue> {
         ScriptedNic(int n) {
-            queues = new ScriptedQueue[n];
+            ScriptedQueue[] qs = new ScriptedQueue[n];
             for (int i = 0; i < n; i++) {
-                queues[i] = new ScriptedQueue();
+                qs[i] = new ScriptedQueue();
             }
+            super("scripted0", qs, 1500);
         }
 
         @Override
-        public String name() {
-            return "scripted0";
-        }
-
-        @Override
-        public int queueCount() {
-            return queues.length;
-        }
-
-        @Override
-        public NicQueue queue(int index) {
-            return queues[index];
-        }
-
-        @Override
-        public int mtu() {
-            return 1500;
-        }
-
-        @Override
-        public void close() {
-            closed = true;
+        protected void release() {
         }
     }
 
@@ -168,7 +145,7 @@ class PcapNicTest {
                 expected.add(f);
                 int q = (k / 3) % 2; // runs on each queue, so merging across queues matters
                 if (k % 2 == 0) {
-                    inner.queues[q].inbound.add(f);
+                    inner.queue(q).inbound.add(f);
                     assertEquals(1, nic.queue(q).receive(batch));
                 } else {
                     assertTrue(nic.queue(q).transmit(segment(f), 0, f.length));
@@ -179,7 +156,7 @@ class PcapNicTest {
             assertEquals(0, nic.dropped());
             assertEquals(40, nic.written());
         }
-        assertTrue(inner.closed, "close() closes the wrapped NIC");
+        assertTrue(inner.closed(), "close() closes the wrapped NIC");
         List<Rec> recs = read(file);
         assertEquals(40, recs.size());
         for (int k = 0; k < 40; k++) {
@@ -195,10 +172,10 @@ class PcapNicTest {
         try (PcapNic nic = PcapNic.wrapWithoutThread(inner, PcapSpec.of(file).withDirection(PcapSpec.Direction.TX),
                 clock)) {
             FrameBatch batch = new FrameBatch(arena, 8, 2048);
-            inner.queues[0].inbound.add(frame(1, 100));
+            inner.queue(0).inbound.add(frame(1, 100));
             assertEquals(1, nic.queue(0).receive(batch), "RX still delivered");
             assertTrue(nic.queue(0).transmit(segment(frame(2, 100)), 0, 100));
-            inner.queues[0].refuse = true;
+            inner.queue(0).refuse = true;
             assertFalse(nic.queue(0).transmit(segment(frame(3, 100)), 0, 100), "back-pressure passes through");
             nic.drain();
         }
@@ -279,7 +256,7 @@ class PcapNicTest {
             for (int k = 0; k < n; k++) {
                 assertTrue(nic.queue(0).transmit(f, 0, 1514), "the stack's frame is never held back");
             }
-            assertEquals(n, inner.queues[0].sent);
+            assertEquals(n, inner.queue(0).sent);
             long captured = nic.captured();
             long dropped = nic.dropped();
             assertEquals(n, captured + dropped);
@@ -337,9 +314,9 @@ class PcapNicTest {
             }
             long min = Long.MAX_VALUE;
             for (int i = 0; i < 5; i++) {
-                inner.queues[0].inbound.clear();
+                inner.queue(0).inbound.clear();
                 for (int j = 0; j < 32; j++) {
-                    inner.queues[0].inbound.add(in); // (the scripted queue itself allocates nothing here)
+                    inner.queue(0).inbound.add(in); // (the scripted queue itself allocates nothing here)
                 }
                 long before = mx.getCurrentThreadAllocatedBytes();
                 round.run();
@@ -357,7 +334,7 @@ class PcapNicTest {
                 () -> PcapNic.wrap(inner, PcapSpec.of(dir.resolve("no/such/dir/x.pcap")), clock));
         assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
-        assertFalse(inner.closed);
+        assertFalse(inner.closed());
         Path notADir = dir.resolve("file");
         assertThrows(IllegalArgumentException.class, () -> {
             Files.writeString(notADir, "x");

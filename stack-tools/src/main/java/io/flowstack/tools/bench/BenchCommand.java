@@ -3,11 +3,12 @@ package io.flowstack.tools.bench;
 import io.flowstack.core.FlowStack;
 import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.wire.Ethernet;
-import io.flowstack.core.wire.Ipv4;
 import io.flowstack.nic.TapNic;
 import io.flowstack.tools.InterfaceName;
 import io.flowstack.tools.Ipv4Prefix;
-import io.flowstack.tools.Macs;
+import io.flowstack.tools.Json;
+import io.flowstack.tools.StackOptions;
+import io.flowstack.tools.Teardown;
 import io.flowstack.tools.ValidatedCommand;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,6 +16,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.Callable;
@@ -22,9 +24,11 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -87,121 +91,94 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-s", "--server"}, order = 1, description = "Run as a server until Ctrl-C (or --duration).")
+    @Option(names = {"-s", "--server"}, description = "Run as a server until Ctrl-C (or --duration).")
     boolean server;
 
-    @Option(names = {"-c", "--client"}, order = 2, paramLabel = "HOST",
+    @Option(names = {"-c", "--client"}, paramLabel = "HOST",
             description = "Run as a client against the server at HOST (an IPv4 address; a host name with --kernel).")
     String client;
 
-    @Option(names = {"-p", "--port"}, order = 3, paramLabel = "PORT",
+    @Option(names = {"-p", "--port"}, paramLabel = "PORT",
             description = "Server port (default: ${DEFAULT-VALUE}).")
     int port = BenchProtocol.DEFAULT_PORT;
 
-    @Option(names = "--kernel", order = 10, description = "Use the kernel's TCP (java.nio sockets).")
+    @Option(names = "--kernel", description = "Use the kernel's TCP (java.nio sockets).")
     boolean kernel;
 
-    @Option(names = "--bind", order = 11, paramLabel = "ADDR",
+    @Option(names = "--bind", paramLabel = "ADDR",
             description = "--kernel --server: the local address to listen on (default: all).")
     String bind;
 
-    @Option(names = "--tap", order = 12, paramLabel = "NAME", converter = InterfaceName.Converter.class,
+    @Option(names = "--tap", paramLabel = "NAME", converter = InterfaceName.Converter.class,
             description = "Use the stack, on TAP device NAME in this network namespace (created if missing).")
     String tap;
 
-    @Option(names = "--addr", order = 13, paramLabel = "A.B.C.D/P", converter = Ipv4Prefix.Converter.class,
+    @Option(names = "--addr", paramLabel = "A.B.C.D/P", converter = Ipv4Prefix.Converter.class,
             description = "--tap: the stack's address and prefix length, e.g. 198.18.0.2/24.")
     Ipv4Prefix addr;
 
-    @Option(names = "--gateway", order = 14, paramLabel = "A.B.C.D", converter = Ipv4Prefix.HostConverter.class,
-            description = "--tap: default gateway, on the --addr subnet.")
-    Integer gateway;
+    @Mixin
+    StackOptions stackOptions = new StackOptions();
 
-    @Option(names = "--cores", order = 15, paramLabel = "N",
-            description = "--tap: netisr threads and TAP queues, 1..64 (default: the number of CPUs, ${DEFAULT-VALUE}).")
-    int cores = Math.min(Runtime.getRuntime().availableProcessors(), 64);
-
-    @Option(names = "--mac", order = 16, paramLabel = "MAC", converter = Macs.Converter.class,
-            description = "--tap: the stack's MAC (default: 02:00 and the address's octets).")
-    Long mac;
-
-    @Option(names = "--mtu", order = 17, paramLabel = "N", description = "--tap: IPv4 MTU, 576..9000 (default: the TAP's).")
-    Integer mtu;
-
-    @Option(names = "--busy-poll", order = 18, description = "--tap: netisr threads spin when idle instead of sleeping.")
-    boolean busyPoll;
-
-    @Option(names = "--pin", order = 19, description = "--tap: pin netisr thread i to CPU i (the default when"
-            + " --cores is below the number of CPUs).")
-    boolean pin;
-
-    @Option(names = "--no-pin", order = 19, description = "--tap: let the scheduler place the netisr threads (the"
-            + " default when they would take every CPU).")
-    boolean noPin;
-
-    @Option(names = "--cc", order = 20, paramLabel = "ALGO", converter = CcConverter.class,
-            description = "--tap: TCP congestion control, cubic (default) or newreno.")
-    String cc = "cubic";
-
-    @Option(names = "--blocking", order = 21,
+    @Option(names = "--blocking",
             description = "--tap: use the stack's blocking socket API (a thread per connection) instead of "
                     + "callbacks on the netisr.")
     boolean blocking;
 
-    @Option(names = "--rr", order = 30, paramLabel = "N|REQ:RESP", converter = SizesConverter.class,
+    @Option(names = "--rr", paramLabel = "N|REQ:RESP", converter = SizesConverter.class,
             description = "Request/response mode: N bytes each way (or REQ request and RESP response bytes).")
     Sizes rr;
 
-    @Option(names = "--crr", order = 31, paramLabel = "N|REQ:RESP", arity = "0..1", fallbackValue = "1",
+    @Option(names = "--crr", paramLabel = "N|REQ:RESP", arity = "0..1", fallbackValue = "1",
             converter = SizesConverter.class,
             description = "Connection-rate mode: connect, one request/response (default 1 byte each way), close.")
     Sizes crr;
 
-    @Option(names = {"-R", "--reverse"}, order = 32, description = "Stream: the server sends, the client receives.")
+    @Option(names = {"-R", "--reverse"}, description = "Stream: the server sends, the client receives.")
     boolean reverse;
 
-    @Option(names = {"-P", "--parallel"}, order = 33, paramLabel = "N",
+    @Option(names = {"-P", "--parallel"}, paramLabel = "N",
             description = "Parallel streams, connections (rr) or connect loops (crr), 1..128 (default: 1).")
     int parallel = 1;
 
-    @Option(names = {"-t", "--duration"}, order = 34, paramLabel = "TIME", converter = DurationConverter.class,
+    @Option(names = {"-t", "--duration"}, paramLabel = "TIME", converter = DurationConverter.class,
             description = "How long to run: seconds, or with a unit (500ms, 10s, 2m). Client default: 10 s, or "
                     + "600 s at most when a count below is given. Server default: until Ctrl-C.")
     Duration duration;
 
-    @Option(names = {"-n", "--bytes"}, order = 35, paramLabel = "N", converter = ByteCountConverter.class,
+    @Option(names = {"-n", "--bytes"}, paramLabel = "N", converter = ByteCountConverter.class,
             description = "Stream: stop after N bytes in all (suffixes k, M, G = 10^3.. and Ki, Mi, Gi = 2^10..).")
     Long bytes;
 
-    @Option(names = "--transactions", order = 36, paramLabel = "N", converter = ByteCountConverter.class,
+    @Option(names = "--transactions", paramLabel = "N", converter = ByteCountConverter.class,
             description = "rr: stop after N transactions in all.")
     Long transactions;
 
-    @Option(names = "--connections", order = 37, paramLabel = "N", converter = ByteCountConverter.class,
+    @Option(names = "--connections", paramLabel = "N", converter = ByteCountConverter.class,
             description = "crr: stop after N connections in all.")
     Long connections;
 
-    @Option(names = {"-O", "--omit"}, order = 38, paramLabel = "S",
+    @Option(names = {"-O", "--omit"}, paramLabel = "S",
             description = "Leave the first S seconds (warm-up) out of the summary; they are printed, marked.")
     int omit;
 
-    @Option(names = {"-i", "--interval"}, order = 39, paramLabel = "TIME", converter = DurationConverter.class,
+    @Option(names = {"-i", "--interval"}, paramLabel = "TIME", converter = DurationConverter.class,
             description = "Progress interval (default: 1 s).")
     Duration interval = DEFAULT_INTERVAL;
 
-    @Option(names = {"-l", "--length"}, order = 40, paramLabel = "N", converter = ByteCountConverter.class,
+    @Option(names = {"-l", "--length"}, paramLabel = "N", converter = ByteCountConverter.class,
             description = "Stream: bytes per write (default: 128Ki).")
     Long length;
 
-    @Option(names = "--connect-timeout", order = 41, paramLabel = "TIME", converter = DurationConverter.class,
+    @Option(names = "--connect-timeout", paramLabel = "TIME", converter = DurationConverter.class,
             description = "How long a connect may take (default: 10 s).")
     Duration connectTimeout = Duration.ofSeconds(10);
 
-    @Option(names = {"-J", "--json"}, order = 50,
+    @Option(names = {"-J", "--json"},
             description = "Print one JSON object at the end (no progress lines); see docs/BENCHMARKS.md.")
     boolean json;
 
-    @Option(names = "--json-file", order = 51, paramLabel = "FILE",
+    @Option(names = "--json-file", paramLabel = "FILE",
             description = "Client: also write the JSON object of --json to FILE at the end (replaced if it exists); "
                     + "stdout stays as it is, progress lines included.")
     Path jsonFile;
@@ -230,12 +207,9 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
         if (tap != null && addr == null) {
             throw usage("--tap needs --addr A.B.C.D/P (the stack's address)");
         }
-        if (pin && noPin) {
-            throw usage("--pin and --no-pin exclude each other: give one (or neither, for the default)");
-        }
         if (kernel) {
-            for (String o : new String[] {"--addr", "--gateway", "--cores", "--mac", "--mtu", "--busy-poll", "--pin",
-                "--no-pin", "--cc", "--blocking"}) {
+            for (String o : Stream.concat(Stream.of("--addr"), Stream.concat(Arrays.stream(StackOptions.NAMES),
+                    Stream.of("--blocking"))).toList()) {
                 if (given(o)) {
                     throw usage(o + " is for the stack (--tap), not --kernel");
                 }
@@ -245,16 +219,7 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
             throw usage("--bind is for a --kernel --server");
         }
         if (tap != null) {
-            if (cores < 1 || cores > 64) {
-                throw usage("--cores must be 1..64, got " + cores);
-            }
-            if (mtu != null && (mtu < 576 || mtu > 9000)) {
-                throw usage("--mtu must be 576..9000, got " + mtu);
-            }
-            if (gateway != null && (gateway == addr.address() || !addr.contains(gateway))) {
-                throw usage("--gateway " + Ipv4.toString(gateway) + " must be another address on the subnet of --addr "
-                        + addr);
-            }
+            stackOptions.validate(spec.commandLine(), addr);
         }
         if (port < 1 || port > 65535) {
             throw usage("--port must be 1..65535, got " + port);
@@ -315,21 +280,7 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
     }
 
     StackConfig stackConfig() {
-        StackConfig.Builder b = StackConfig.builder()
-                .cores(cores)
-                .address(addr.address())
-                .prefixLength(addr.prefixLength())
-                .mac(mac != null ? mac : Macs.fromAddress(addr.address()))
-                .pinThreads(pin || (!noPin && StackConfig.pinnedByDefault(cores)))
-                .busyPoll(busyPoll)
-                .tcpCongestionControl(cc);
-        if (gateway != null) {
-            b.gateway(gateway);
-        }
-        if (mtu != null) {
-            b.mtu(mtu);
-        }
-        return b.build();
+        return stackOptions.config(addr);
     }
 
     @Override
@@ -341,7 +292,7 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
             return server ? runServer() : runClient();
         } catch (BenchException e) {
             if (!server && (json || jsonFile != null)) {
-                Json.Obj failed = Json.obj().put("tool", "flowstack bench").put("format", 1).put("role", "client")
+                Json.Obj failed = Json.document("bench").put("role", "client")
                         .put("ok", false).put("error", e.getMessage());
                 if (json) {
                     out.println(failed);
@@ -374,12 +325,12 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
     // ------------------------------------------------------------------ the network
 
     /** Opens the TAP and starts the stack (registering both for cleanup), or returns the kernel. */
-    private Net openNet(Cleanup cleanup) {
+    private Net openNet(Teardown cleanup) {
         if (kernel) {
             return new Net.Kernel(bind);
         }
         StackConfig config = stackConfig();
-        TapNic nic = TapNic.open(tap, cores, TapNic.Options.DEFAULT);
+        TapNic nic = TapNic.open(tap, stackOptions.cores, TapNic.Options.DEFAULT);
         cleanup.add("close tap " + nic.name(), nic::close);
         FlowStack stack = FlowStack.start(config, nic);
         cleanup.add("stop the stack", stack::close);
@@ -390,20 +341,7 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
         return switch (net) {
             case Net.Kernel k -> "kernel sockets";
             case Net.Stack s -> "stack " + addr + " mac " + Ethernet.macToString(s.stack().config().mac) + " on tap "
-                    + tap + " (" + s.api() + " API, " + cores + " core" + (cores == 1 ? "" : "s") + ", tcp cc " + cc + ")";
-        };
-    }
-
-    /** A Ctrl-C hook: {@code onSignal} runs in it; removed again by the returned handle's close. */
-    private static AutoCloseable hook(Runnable onSignal) {
-        Thread t = new Thread(onSignal, "bench-shutdown");
-        Runtime.getRuntime().addShutdownHook(t);
-        return () -> {
-            try {
-                Runtime.getRuntime().removeShutdownHook(t);
-            } catch (IllegalStateException shuttingDown) {
-                // the hook runs (or ran): it finds everything done
-            }
+                    + tap + " (" + s.api() + " API, " + stackOptions.cores + " core" + (stackOptions.cores == 1 ? "" : "s") + ", tcp cc " + stackOptions.cc + ")";
         };
     }
 
@@ -411,10 +349,10 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
 
     private int runClient() {
         BenchSpec bs = benchSpec();
-        Cleanup cleanup = new Cleanup(err);
+        Teardown cleanup = new Teardown("bench", err);
         CountDownLatch reported = new CountDownLatch(1);
         BenchClient[] running = new BenchClient[1];
-        AutoCloseable hook = hook(() -> {
+        Teardown.SignalHook hook = Teardown.onSignal("bench", () -> {
             BenchClient c;
             synchronized (running) {
                 c = running[0];
@@ -467,11 +405,7 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
         } finally {
             reported.countDown();
             cleanup.close();
-            try {
-                hook.close();
-            } catch (Exception ignored) {
-                // removing a hook cannot fail otherwise
-            }
+            hook.close();
         }
     }
 
@@ -524,7 +458,7 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
     // ------------------------------------------------------------------ server
 
     private int runServer() {
-        Cleanup cleanup = new Cleanup(err);
+        Teardown cleanup = new Teardown("bench", err);
         CountDownLatch stop = new CountDownLatch(1);
         long t0 = System.nanoTime();
         BenchServer[] srv = new BenchServer[1]; // set before the hook can see it (guarded by reported)
@@ -540,7 +474,7 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
                 printServerTotals(srv[0], t0);
             }
         };
-        AutoCloseable hook = hook(() -> {
+        Teardown.SignalHook hook = Teardown.onSignal("bench", () -> {
             stop.countDown();
             report.run(); // first: the totals are there already, and closing the stack may take a while
             cleanup.close();
@@ -555,7 +489,7 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
             if (!json) {
                 out.println("flowstack bench server: " + s.describe()
                         + (net instanceof Net.Stack ? " on tap " + tap + " " + addr + " mac "
-                        + Ethernet.macToString(((Net.Stack) net).stack().config().mac) + ", tcp cc " + cc : "")
+                        + Ethernet.macToString(((Net.Stack) net).stack().config().mac) + ", tcp cc " + stackOptions.cc : "")
                         + (duration != null ? ", for " + Units.seconds(duration.toNanos() / 1e9) + " s" : "")
                         + " (Ctrl-C to stop)");
                 out.flush();
@@ -569,11 +503,7 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
             return 1;
         } finally {
             cleanup.close();
-            try {
-                hook.close();
-            } catch (Exception ignored) {
-                // removing a hook cannot fail otherwise
-            }
+            hook.close();
         }
     }
 
@@ -581,7 +511,7 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
         Meter.Totals t = server.totals();
         double secs = (System.nanoTime() - t0) / 1e9;
         if (json) {
-            out.println(Json.obj().put("tool", "flowstack bench").put("format", 1).put("role", "server")
+            out.println(Json.document("bench").put("role", "server")
                     .put("net", server.net().name()).put("api", server.net().api()).put("port", port)
                     .put("seconds", secs).put("connections", t.connections()).put("bytes_in", t.bytesIn())
                     .put("bytes_out", t.bytesOut()).put("transactions", t.transactions()).put("errors", t.errors()));
@@ -625,18 +555,6 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
     }
 
     // ------------------------------------------------------------------ converters
-
-    /** {@code --cc}. */
-    static final class CcConverter implements ITypeConverter<String> {
-        @Override
-        public String convert(String value) {
-            String v = value.strip().toLowerCase(Locale.ROOT);
-            if (!v.equals("cubic") && !v.equals("newreno")) {
-                throw new TypeConversionException("'" + value + "' is not a congestion control: use cubic or newreno");
-            }
-            return v;
-        }
-    }
 
     private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)?");
 

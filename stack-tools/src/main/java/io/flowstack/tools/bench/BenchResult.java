@@ -1,5 +1,6 @@
 package io.flowstack.tools.bench;
 
+import io.flowstack.tools.Json;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -101,9 +102,7 @@ public record BenchResult(BenchSpec spec, String net, String api, double seconds
 
     /** The whole result as one JSON object (docs/BENCHMARKS.md lists the fields). */
     public Json.Obj toJson() {
-        Json.Obj o = Json.obj()
-                .put("tool", "flowstack bench")
-                .put("format", 1)
+        Json.Obj o = Json.document("bench")
                 .put("role", "client")
                 .put("net", net)
                 .put("api", api)

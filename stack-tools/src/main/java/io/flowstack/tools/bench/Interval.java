@@ -1,5 +1,7 @@
 package io.flowstack.tools.bench;
 
+import io.flowstack.tools.Json;
+
 /**
  * One progress interval of a run, seconds counted from the start of the measurement.
  *

@@ -1,5 +1,6 @@
 package io.flowstack.tools.bench;
 
+import io.flowstack.tools.Json;
 import org.HdrHistogram.Histogram;
 
 /**

@@ -7,6 +7,7 @@ import io.flowstack.core.socket.TcpListener;
 import io.flowstack.core.config.TcpSocketOptions;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.nic.MemoryWire;
+import io.flowstack.tools.Teardown;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -231,13 +232,7 @@ public final class ScaleBench {
             return r;
         } finally {
             stopDrivers(runners, client, server);
-            if (client != null) {
-                client.close();
-            }
-            if (server != null) {
-                server.close();
-            }
-            wire.close();
+            Teardown.closeAll(wire, server, client);
         }
     }
 

@@ -1,6 +1,8 @@
 package io.flowstack.tools.scale;
 
+import io.flowstack.tools.Json;
 import io.flowstack.tools.Main;
+import io.flowstack.tools.Teardown;
 import io.flowstack.tools.ValidatedCommand;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -120,26 +122,19 @@ public final class ScaleCommand implements Callable<Integer>, ValidatedCommand {
         // the hook returns and the JVM exits (130 after SIGINT)
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch printed = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
+        Teardown.SignalHook hook = Teardown.onSignal("scale", () -> {
             stop.countDown();
             try {
                 printed.await(60, TimeUnit.SECONDS); // a run's teardown, then the table
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-        }, "scale-signal");
-        Runtime.getRuntime().addShutdownHook(hook);
+        });
         try {
             return measure(out, err, stop);
         } finally {
             printed.countDown();
-            if (stop.getCount() > 0) {
-                try {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                } catch (IllegalStateException shuttingDown) {
-                    // the hook runs and finds the output printed
-                }
-            }
+            hook.close(); // nothing to do once the hook runs
         }
     }
 
@@ -333,46 +328,31 @@ public final class ScaleCommand implements Callable<Integer>, ValidatedCommand {
     }
 
     private String json(List<ScaleBench.Result> results, ScaleBench.Layout lay) {
-        StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "{\"tool\":\"flowstack scale\",\"layout\":\"%s\",\"cpus\":%d,\"cores\":%d,"
-                        + "\"duration_s\":%s,\"warmup_s\":%s,\"message_bytes\":%d,\"rr_connections\":%d,"
-                        + "\"conn_concurrency\":%d,\"repeat\":%d,\"results\":[",
-                name(lay), Runtime.getRuntime().availableProcessors(), cores, num(duration), num(warmup), size, conns,
-                concurrency, repeat));
-        for (int i = 0; i < results.size(); i++) {
-            ScaleBench.Result r = results.get(i);
-            b.append(i == 0 ? "" : ",");
-            b.append(String.format(Locale.ROOT, "{\"test\":\"%s\",\"cores\":%d,\"ops_per_s\":%s,\"ops\":%d,\"seconds\":%s,"
-                            + "\"per_core_ops\":%s,\"errors\":%d,\"hops\":%d,\"retransmits\":%d,\"internal_errors\":%d,"
-                            + "\"core_threads\":%d,\"cpu_seconds\":%s,\"cpu_share\":%s,\"ops_per_cpu_s\":%s}",
-                    name(r.params().test()), r.params().cores(), num(r.rate()), r.ops(), num(r.seconds()),
-                    Arrays.toString(r.perCore()).replace(" ", ""), r.errors(), r.clientHops() + r.serverHops(),
-                    r.retransmits(), r.internalErrors(), r.threads(), num(r.cpuSeconds()), num(r.cpuShare()),
-                    num(r.ratePerCpuSecond())));
+        List<Json.Obj> runs = new ArrayList<>();
+        for (ScaleBench.Result r : results) {
+            runs.add(Json.obj().put("test", name(r.params().test())).put("cores", r.params().cores())
+                    .put("ops_per_s", r.rate()).put("ops", r.ops()).put("seconds", r.seconds())
+                    .put("per_core_ops", Arrays.stream(r.perCore()).boxed().toList()).put("errors", r.errors())
+                    .put("hops", r.clientHops() + r.serverHops()).put("retransmits", r.retransmits())
+                    .put("internal_errors", r.internalErrors()).put("core_threads", r.threads())
+                    .put("cpu_seconds", r.cpuSeconds()).put("cpu_share", r.cpuShare())
+                    .put("ops_per_cpu_s", r.ratePerCpuSecond()));
         }
-        b.append("],\"ratios\":{");
-        boolean first = true;
+        Json.Obj ratios = Json.obj();
+        Json.Obj perCpuSecond = Json.obj();
         for (ScaleBench.Test t : ScaleBench.Test.values()) {
             double x = cores > 1 ? ratio(results, t, cores) : Double.NaN;
             if (!Double.isNaN(x)) {
-                b.append(first ? "" : ",").append('"').append(name(t)).append("\":").append(num(x));
-                first = false;
+                ratios.put(name(t), x);
+            }
+            double y = cores > 1 ? cores * cpuEfficiency(results, t, cores) : Double.NaN;
+            if (!Double.isNaN(y)) {
+                perCpuSecond.put(name(t), y);
             }
         }
-        b.append("},\"ratios_per_cpu_second\":{");
-        first = true;
-        for (ScaleBench.Test t : ScaleBench.Test.values()) {
-            double x = cores > 1 ? cores * cpuEfficiency(results, t, cores) : Double.NaN;
-            if (!Double.isNaN(x)) {
-                b.append(first ? "" : ",").append('"').append(name(t)).append("\":").append(num(x));
-                first = false;
-            }
-        }
-        b.append("}}\n");
-        return b.toString();
-    }
-
-    private static String num(double v) {
-        return String.format(Locale.ROOT, "%.3f", v);
+        return Json.document("scale").put("layout", name(lay)).put("cpus", Runtime.getRuntime().availableProcessors())
+                .put("cores", cores).put("duration_s", duration).put("warmup_s", warmup).put("message_bytes", size)
+                .put("rr_connections", conns).put("conn_concurrency", concurrency).put("repeat", repeat)
+                .put("results", runs).put("ratios", ratios).put("ratios_per_cpu_second", perCpuSecond) + "\n";
     }
 }

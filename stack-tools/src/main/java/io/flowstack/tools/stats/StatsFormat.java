@@ -7,6 +7,7 @@ import io.flowstack.core.stats.Stat;
 import io.flowstack.core.stats.TcpConnectionInfo;
 import io.flowstack.core.wire.Ethernet;
 import io.flowstack.core.wire.Ipv4;
+import io.flowstack.tools.Json;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
@@ -242,103 +243,84 @@ public final class StatsFormat {
     // ------------------------------------------------------------------ JSON
 
     /**
-     * The whole report as one JSON object on one line. Every counter is present (zeros too), as
+     * The whole report as one JSON object on one line, first {@code "tool": "flowstack stats"}
+     * and {@code "format"} (the version of the fields, {@link Json#FORMAT}, as bench's). Every
+     * counter is present (zeros too), as
      * {@code {"total": N, "per_core": [n0, n1, ...]}}; times are in microseconds
      * ({@code _us}) or milliseconds ({@code _ms}).
      */
     public static String json(StackSnapshot s) {
         StackConfig c = s.config();
-        Json j = new Json().beginObject();
-        j.field("device", s.device());
-        j.field("address", Ipv4.toString(c.address));
-        j.field("prefix_length", c.prefixLength);
-        j.field("mac", Ethernet.macToString(c.mac));
-        j.name("gateway");
-        if (c.gateway != 0) {
-            j.value(Ipv4.toString(c.gateway));
-        } else {
-            j.nullValue();
-        }
-        j.field("mtu", s.mtu());
-        j.field("cores", s.cores().size());
-        j.field("time_ms", s.timeMillis());
-        j.name("counters").beginObject();
+        Json.Obj counters = Json.obj();
         for (Stat st : Stat.values()) {
-            j.name(st.key()).beginObject().field("total", s.total(st)).name("per_core").beginArray();
+            List<Long> perCore = new ArrayList<>();
             for (StackSnapshot.Core core : s.cores()) {
-                j.value(core.get(st));
+                perCore.add(core.get(st));
             }
-            j.endArray().field("drop", st.isDrop()).endObject();
+            counters.put(st.key(), Json.obj().put("total", s.total(st)).put("per_core", perCore).put("drop", st.isDrop()));
         }
-        j.endObject();
-        j.field("drops", s.drops(-1));
-        j.name("load").beginArray();
+        List<Json.Obj> load = new ArrayList<>();
         for (StackSnapshot.Core core : s.cores()) {
-            j.beginObject().field("core", core.core()).field("frames", core.ownedPackets()).name("buckets").beginArray();
+            List<Json.Obj> buckets = new ArrayList<>();
             for (int bucket : core.buckets()) {
-                j.beginObject().field("bucket", bucket).field("frames", core.bucketPackets()[bucket]).endObject();
+                buckets.add(Json.obj().put("bucket", bucket).put("frames", core.bucketPackets()[bucket]));
             }
-            j.endArray().endObject();
+            load.add(Json.obj().put("core", core.core()).put("frames", core.ownedPackets()).put("buckets", buckets));
         }
-        j.endArray();
-        j.name("connections").beginArray();
+        List<Json.Obj> connections = new ArrayList<>();
         for (TcpConnectionInfo t : s.connections()) {
-            j.beginObject()
-                    .field("state", t.state())
-                    .field("local_address", Ipv4.toString(t.localAddress()))
-                    .field("local_port", t.localPort())
-                    .field("remote_address", Ipv4.toString(t.remoteAddress()))
-                    .field("remote_port", t.remotePort())
-                    .field("core", t.core())
-                    .field("congestion_control", t.congestionControl())
-                    .field("srtt_us", t.srttNanos() / 1000)
-                    .field("rttvar_us", t.rttvarNanos() / 1000)
-                    .field("rto_ms", t.rtoNanos() / 1_000_000)
-                    .field("mss", t.mss())
-                    .field("cwnd", t.cwnd());
-            j.name("ssthresh");
-            if (t.ssthreshUnset()) {
-                j.nullValue();
-            } else {
-                j.value(t.ssthresh());
-            }
-            j.field("snd_wnd", t.sendWindow())
-                    .field("unacked", t.unacked())
-                    .field("bytes_sent", t.bytesOut())
-                    .field("bytes_received", t.bytesIn())
-                    .field("retransmits", t.retransmits())
-                    .endObject();
+            connections.add(Json.obj()
+                    .put("state", t.state())
+                    .put("local_address", Ipv4.toString(t.localAddress()))
+                    .put("local_port", t.localPort())
+                    .put("remote_address", Ipv4.toString(t.remoteAddress()))
+                    .put("remote_port", t.remotePort())
+                    .put("core", t.core())
+                    .put("congestion_control", t.congestionControl())
+                    .put("srtt_us", t.srttNanos() / 1000)
+                    .put("rttvar_us", t.rttvarNanos() / 1000)
+                    .put("rto_ms", t.rtoNanos() / 1_000_000)
+                    .put("mss", t.mss())
+                    .put("cwnd", t.cwnd())
+                    .put("ssthresh", t.ssthreshUnset() ? null : t.ssthresh())
+                    .put("snd_wnd", t.sendWindow())
+                    .put("unacked", t.unacked())
+                    .put("bytes_sent", t.bytesOut())
+                    .put("bytes_received", t.bytesIn())
+                    .put("retransmits", t.retransmits()));
         }
-        j.endArray();
-        j.name("arp").beginArray();
+        List<Json.Obj> arp = new ArrayList<>();
         for (Neighbour n : neighbours(s)) {
-            j.beginObject().field("address", Ipv4.toString(n.address()));
-            j.name("mac");
-            if (n.mac() < 0) {
-                j.nullValue();
-            } else {
-                j.value(Ethernet.macToString(n.mac()));
-            }
-            j.field("state", n.state()).field("expires_ms", n.expiresInNanos() / 1_000_000).name("cores").beginArray();
+            List<Integer> cores = new ArrayList<>();
             for (int core : n.cores()) {
-                j.value(core);
+                cores.add(core);
             }
-            j.endArray().endObject();
+            arp.add(Json.obj().put("address", Ipv4.toString(n.address()))
+                    .put("mac", n.mac() < 0 ? null : Ethernet.macToString(n.mac()))
+                    .put("state", n.state()).put("expires_ms", n.expiresInNanos() / 1_000_000).put("cores", cores));
         }
-        j.endArray();
-        j.name("routes").beginArray();
+        List<Json.Obj> routes = new ArrayList<>();
         for (Route r : routes(c)) {
-            j.beginObject().field("destination", Ipv4.toString(r.destination()) + "/" + r.prefixLength());
-            j.name("gateway");
-            if (r.connected()) {
-                j.nullValue();
-            } else {
-                j.value(Ipv4.toString(r.gateway()));
-            }
-            j.field("device", s.device()).field("source", Ipv4.toString(c.address))
-                    .field("connected", r.connected()).endObject();
+            routes.add(Json.obj().put("destination", Ipv4.toString(r.destination()) + "/" + r.prefixLength())
+                    .put("gateway", r.connected() ? null : Ipv4.toString(r.gateway()))
+                    .put("device", s.device()).put("source", Ipv4.toString(c.address))
+                    .put("connected", r.connected()));
         }
-        j.endArray();
-        return j.endObject().toString();
+        return Json.document("stats")
+                .put("device", s.device())
+                .put("address", Ipv4.toString(c.address))
+                .put("prefix_length", c.prefixLength)
+                .put("mac", Ethernet.macToString(c.mac))
+                .put("gateway", c.gateway != 0 ? Ipv4.toString(c.gateway) : null)
+                .put("mtu", s.mtu())
+                .put("cores", s.cores().size())
+                .put("time_ms", s.timeMillis())
+                .put("counters", counters)
+                .put("drops", s.drops(-1))
+                .put("load", load)
+                .put("connections", connections)
+                .put("arp", arp)
+                .put("routes", routes)
+                .toString();
     }
 }

@@ -3,6 +3,7 @@ package io.flowstack.tools.bench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.flowstack.tools.Json;
 import io.flowstack.tools.Main;
 import java.io.IOException;
 import java.io.PrintWriter;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.flowstack.tools.Json;
 import io.flowstack.tools.bench.BenchProtocol.Header;
 import io.flowstack.tools.bench.BenchProtocol.ProtocolException;
 import io.flowstack.tools.bench.BenchProtocol.Trailer;

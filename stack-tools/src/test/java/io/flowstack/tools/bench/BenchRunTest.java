@@ -13,6 +13,7 @@ import io.flowstack.core.stats.Stat;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.nic.MemoryWire;
 import io.flowstack.core.socket.TcpConnection;
+import io.flowstack.tools.Json;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;

@@ -40,7 +40,7 @@ class ScaleCommandTest {
         Run r = run("scale", "--cores", Integer.toString(cores), "--layout", layout, "--duration", "1",
                 "--warmup", "1", "--jit-warmup", "0", "--conns", "8", "--concurrency", "8", "--json");
         assertEquals(Main.OK, r.code(), r.err());
-        assertTrue(r.out().startsWith("{\"tool\":\"flowstack scale\",\"layout\":\"" + layout + "\""), r.out());
+        assertTrue(r.out().startsWith("{\"tool\":\"flowstack scale\",\"format\":1,\"layout\":\"" + layout + "\""), r.out());
         Matcher m = RESULT.matcher(r.out());
         int results = 0;
         while (m.find()) {

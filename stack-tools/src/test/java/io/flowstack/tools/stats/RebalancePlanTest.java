@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.flowstack.nic.Toeplitz;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -41,7 +42,7 @@ class RebalancePlanTest {
 
     @Test
     void manyBucketsOnFourCoresEndWithinTheLargestBucket() {
-        int buckets = 128;
+        int buckets = Toeplitz.BUCKETS;
         long[] per = new long[buckets];
         int[] owner = new int[buckets];
         for (int b = 0; b < buckets; b++) {

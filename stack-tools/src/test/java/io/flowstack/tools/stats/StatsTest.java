@@ -17,6 +17,7 @@ import io.flowstack.core.socket.TcpConnection;
 import io.flowstack.core.stats.TcpConnectionInfo;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.nic.MemoryWire;
+import io.flowstack.tools.Json;
 import io.flowstack.tools.Main;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintWriter;
@@ -222,7 +223,7 @@ class StatsTest {
         StackSnapshot s = server.snapshot();
         String json = StatsFormat.json(s);
         assertFalse(json.contains("\n"));
-        Map<String, Object> o = (Map<String, Object>) MiniJson.parse(json);
+        Map<String, Object> o = (Map<String, Object>) Json.parse(json);
         assertEquals("198.18.0.2", o.get("address"));
         assertEquals(24L, o.get("prefix_length"));
         assertEquals("198.18.0.254", o.get("gateway"));
@@ -255,15 +256,27 @@ class StatsTest {
     }
 
     @Test
-    void jsonWriterEscapesAndRejectsMisuse() {
-        String s = new Json().beginObject().field("a\"b", "x\\y\n\u0001\t").name("l").beginArray().value(1).value(2.5)
-                .value(true).nullValue().value(Double.NaN).endArray().endObject().toString();
+    void theJsonWriterEscapesAndItsParserReadsItBackAndRejectsMalformedText() {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("a\"b", "x\\y\n\u0001\t");
+        m.put("l", java.util.Arrays.asList(1, 2.5, true, null, Double.NaN));
+        String s = Json.write(m);
         assertEquals("{\"a\\\"b\":\"x\\\\y\\n\\u0001\\t\",\"l\":[1,2.5,true,null,null]}", s);
-        assertEquals("x\\y\n\u0001\t", ((Map<?, ?>) MiniJson.parse(s)).get("a\"b"));
-        assertThrows(IllegalStateException.class, () -> new Json().beginObject().value(1));
-        assertThrows(IllegalStateException.class, () -> new Json().beginArray().name("x"));
-        assertThrows(IllegalStateException.class, () -> new Json().beginObject().toString());
-        assertThrows(IllegalStateException.class, () -> new Json().value(1).value(2));
+        assertEquals("x\\y\n\u0001\t", Json.parseObject(s).get("a\"b"));
+        assertThrows(IllegalArgumentException.class, () -> Json.parse("{\"a\":1,}"));
+        assertThrows(IllegalArgumentException.class, () -> Json.parse("[1] 2"));
+    }
+
+    /** Issue 9 point 4: {@code stack stats --json} names its tool and the version of its fields, as bench's JSON does. */
+    @Test
+    void jsonNamesItsToolAndFormatLikeBench() {
+        Map<String, Object> o = Json.parseObject(StatsFormat.json(server.snapshot()));
+        List<String> keys = List.copyOf(o.keySet());
+        assertEquals(List.of("tool", "format"), keys.subList(0, 2));
+        assertEquals("flowstack stats", o.get("tool"));
+        assertEquals((long) Json.FORMAT, o.get("format"));
+        Map<String, Object> bench = Json.parseObject(Json.document("bench").toString());
+        assertEquals(bench.get("format"), o.get("format"));
     }
 
     @Test
@@ -319,7 +332,7 @@ class StatsTest {
         try (ControlServer cs = ControlServer.start(server, sock, "proto")) {
             assertTrue(Files.exists(sock));
             assertTrue(ControlClient.request(sock, "text").contains("ESTABLISHED"));
-            assertTrue(MiniJson.parse(ControlClient.request(sock, "json").strip()) instanceof Map);
+            assertTrue(Json.parse(ControlClient.request(sock, "json").strip()) instanceof Map);
             assertTrue(parsePrometheus(ControlClient.request(sock, "prometheus")).containsKey("flowstack_rx_frames_total{core=\"1\"}"));
             StackException e = assertThrows(StackException.class, () -> ControlClient.request(sock, "bogus"));
             assertTrue(e.getMessage().contains("unknown request 'bogus'"), e.getMessage());
@@ -372,7 +385,7 @@ class StatsTest {
             String[] lines = json.out.split("\n");
             assertEquals(3, lines.length, json.out);
             for (String l : lines) {
-                assertTrue(MiniJson.parse(l) instanceof Map);
+                assertTrue(Json.parse(l) instanceof Map);
             }
             Run prom = run("stats", "--socket", sock.toString(), "--prometheus");
             assertEquals(0, prom.code, prom.err);

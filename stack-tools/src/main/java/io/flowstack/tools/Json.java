@@ -1,4 +1,4 @@
-package io.flowstack.tools.bench;
+package io.flowstack.tools;
 
 import java.math.BigDecimal;
 import java.math.MathContext;
@@ -8,13 +8,26 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Just enough JSON for the bench output: a writer (objects keep their insertion order) and a
- * strict parser that scripts and tests can use to read it back (objects become
- * {@code Map<String, Object>}, arrays {@code List<Object>}, numbers {@code Double} or
- * {@code Long}, plus {@code String}, {@code Boolean} and null).
+ * The one JSON of the command line, for every {@code --json} ({@code stack bench},
+ * {@code stack stats} and its control socket, {@code stack scale}): a writer (objects keep their
+ * insertion order; one compact line) and a strict parser that scripts and tests can use to read
+ * it back (objects become {@code Map<String, Object>}, arrays {@code List<Object>}, numbers
+ * {@code Double} or {@code Long}, plus {@code String}, {@code Boolean} and null). Every document
+ * starts with {@code "tool"} (e.g. {@code "flowstack stats"}) and {@code "format"}, the version
+ * of its fields ({@link #FORMAT}).
+ *
+ * <p>Owned by: nobody (static methods); a {@link Obj} by the thread that builds it.
  */
 public final class Json {
+    /** The version of the fields of every JSON document the commands print. */
+    public static final int FORMAT = 1;
+
     private Json() {
+    }
+
+    /** A document's first fields: {@code "tool": "flowstack <command>"} and {@code "format"}. */
+    public static Obj document(String command) {
+        return obj().put("tool", "flowstack " + command).put("format", FORMAT);
     }
 
     /** Builds one JSON object; values may be numbers, strings, booleans, null, maps, lists or {@code Json.Obj}. */
@@ -200,13 +213,10 @@ public final class Json {
 
         Map<String, Object> object() {
             Map<String, Object> m = new LinkedHashMap<>();
-            i++;
-            ws();
-            if (peek() == '}') {
-                i++;
+            if (opens('}')) {
                 return m;
             }
-            while (true) {
+            do {
                 ws();
                 if (peek() != '"') {
                     throw error("expected a key");
@@ -216,37 +226,44 @@ public final class Json {
                 expect(':');
                 ws();
                 m.put(k, value());
-                ws();
-                char c = next();
-                if (c == '}') {
-                    return m;
-                }
-                if (c != ',') {
-                    throw error("expected , or }");
-                }
-            }
+            } while (!closes('}'));
+            return m;
         }
 
         List<Object> array() {
             List<Object> l = new ArrayList<>();
-            i++;
-            ws();
-            if (peek() == ']') {
-                i++;
+            if (opens(']')) {
                 return l;
             }
-            while (true) {
+            do {
                 ws();
                 l.add(value());
-                ws();
-                char c = next();
-                if (c == ']') {
-                    return l;
-                }
-                if (c != ',') {
-                    throw error("expected , or ]");
-                }
+            } while (!closes(']'));
+            return l;
+        }
+
+        /** Consumes a container's opening bracket; true if it is empty (its {@code close} consumed too). */
+        boolean opens(char close) {
+            i++;
+            ws();
+            if (peek() == close) {
+                i++;
+                return true;
             }
+            return false;
+        }
+
+        /** After an element: true at the container's {@code close}, false at a comma (another element follows). */
+        boolean closes(char close) {
+            ws();
+            char c = next();
+            if (c == close) {
+                return true;
+            }
+            if (c != ',') {
+                throw error("expected , or " + close);
+            }
+            return false;
         }
 
         String string() {

@@ -1,0 +1,54 @@
+package io.flowstack.nic;
+
+import java.lang.foreign.Arena;
+
+/**
+ * A NIC that wraps another one queue by queue (impairment, capture): the same device name, MTU
+ * and steering as the wrapped NIC (frames are steered before the wrapper sees them); closing it
+ * releases the wrapper ({@link #releaseWrapper()}), then closes the wrapped NIC, then frees the
+ * wrapper's off-heap memory.
+ *
+ * <p>Owned by: the thread that opened it, as {@link AbstractNic}.
+ *
+ * @param <Q> the wrapper's queue type
+ */
+public abstract class WrappingNic<Q extends NicQueue> extends AbstractNic<Q> {
+    /** The wrapped NIC. */
+    protected final Nic inner;
+    /** The wrapper's off-heap memory (its queues' areas), freed last by {@link #close()}. */
+    protected final Arena arena;
+
+    protected WrappingNic(Nic inner, Q[] queues, Arena arena) {
+        super(inner.name(), queues, inner.mtu());
+        this.inner = inner;
+        this.arena = arena;
+    }
+
+    /** The wrapped NIC. */
+    public Nic inner() {
+        return inner;
+    }
+
+    /** The wrapped NIC's steering (frames are steered before this wrapper sees them). */
+    @Override
+    public boolean steer(int bucket, int queue) {
+        return inner.steer(bucket, queue);
+    }
+
+    @Override
+    protected final void release() {
+        try {
+            releaseWrapper();
+        } finally {
+            try {
+                inner.close();
+            } finally {
+                arena.close();
+            }
+        }
+    }
+
+    /** Stops what the wrapper runs before the wrapped NIC closes (nothing by default). */
+    protected void releaseWrapper() {
+    }
+}
