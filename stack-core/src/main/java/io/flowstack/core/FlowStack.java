@@ -51,6 +51,27 @@ import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
  * <p>{@link #start} runs each netisr on its own pinned thread. {@link #create} builds the stack
  * without threads: the creating thread then owns every core and drives it with
  * {@link #pollAll(long)} on a fake clock (deterministic tests).
+ *
+ * <h2>Addresses</h2>
+ * The API takes and returns {@link InetAddress} and {@link InetSocketAddress} (IPv4 only: an IPv6
+ * address is refused with an {@link IllegalArgumentException} "IPv4 only: ..."); the overloads
+ * taking an IPv4 address as an int in network order (198.18.0.1 = 0xC6120001) and a port are the
+ * allocation-free forms for hot loops.
+ *
+ * <h2>Logging</h2>
+ * The stack never writes to {@code System.out} or {@code System.err}: it logs through
+ * {@link System.Logger}, so any backend can be bound (java.util.logging by default, or e.g.
+ * SLF4J or Log4j through their {@code System.LoggerFinder}). The loggers are:
+ * <ul>
+ *   <li>{@code io.flowstack.netisr}: {@code ERROR} for an unexpected exception in protocol code,
+ *       with its stack trace (the first 10 per core; all are counted under
+ *       {@code internal_error});</li>
+ *   <li>{@code io.flowstack.tcp}: {@code WARNING} when a {@link TcpHandler} callback throws (the
+ *       connection is aborted and counted under {@code tcp_handler_errors});</li>
+ *   <li>{@code io.flowstack.services}: {@code WARNING} when a bundled service
+ *       ({@code io.flowstack.services}) stops or a connection of it fails unexpectedly.</li>
+ * </ul>
+ * None of them logs on the data path's normal course.
  */
 public final class FlowStack implements AutoCloseable, SocketHost {
     private final StackConfig config;
