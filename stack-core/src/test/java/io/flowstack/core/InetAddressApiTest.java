@@ -20,6 +20,7 @@ import io.flowstack.core.socket.TcpListener;
 import io.flowstack.core.socket.UdpIcmpError;
 import io.flowstack.core.socket.UdpPeer;
 import io.flowstack.core.socket.UdpSocket;
+import io.flowstack.core.stats.StackSnapshot;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.nic.MemoryWire;
 import java.io.ByteArrayOutputStream;
@@ -121,6 +122,11 @@ class InetAddressApiTest {
             assertEquals("hello", new String(c.inputStream().readAllBytes(), StandardCharsets.US_ASCII));
             assertEquals(new InetSocketAddress(SERVER, 9000), c.remoteSocketAddress());
             assertEquals(new InetSocketAddress(CLIENT, c.localPort()), c.localSocketAddress());
+            StackSnapshot snap = client.snapshot();
+            assertTrue(snap.connections().stream().anyMatch(i -> i.localSocketAddress().equals(c.localSocketAddress())
+                    && i.remoteSocketAddress().equals(c.remoteSocketAddress())), () -> snap.connections().toString());
+            assertTrue(snap.cores().stream().flatMap(k -> k.arp().stream()).anyMatch(a -> SERVER.equals(a.inetAddress())),
+                    "the server's ARP entry by address");
             c.close();
             InetSocketAddress[] ends = served.get(10, TimeUnit.SECONDS);
             assertEquals(new InetSocketAddress(SERVER, 9000), ends[0]);
