@@ -104,6 +104,7 @@ class InetAddressApiTest {
     @Test
     void blockingConnectAcceptAndEchoBySocketAddress() throws Exception {
         try (TcpListener l = server.tcpListen(9000, 16)) {
+            assertEquals(new InetSocketAddress(SERVER, 9000), l.localSocketAddress());
             CompletableFuture<InetSocketAddress[]> served = CompletableFuture.supplyAsync(() -> {
                 try (TcpConnection c = l.accept(10, TimeUnit.SECONDS)) {
                     c.readTimeout(10, TimeUnit.SECONDS);
