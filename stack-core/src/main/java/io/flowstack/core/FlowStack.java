@@ -27,6 +27,8 @@ import io.flowstack.core.socket.UdpSocket;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.nic.Nic;
 import java.lang.foreign.Arena;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,6 +51,27 @@ import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
  * <p>{@link #start} runs each netisr on its own pinned thread. {@link #create} builds the stack
  * without threads: the creating thread then owns every core and drives it with
  * {@link #pollAll(long)} on a fake clock (deterministic tests).
+ *
+ * <h2>Addresses</h2>
+ * The API takes and returns {@link InetAddress} and {@link InetSocketAddress} (IPv4 only: an IPv6
+ * address is refused with an {@link IllegalArgumentException} "IPv4 only: ..."); the overloads
+ * taking an IPv4 address as an int in network order (198.18.0.1 = 0xC6120001) and a port are the
+ * allocation-free forms for hot loops.
+ *
+ * <h2>Logging</h2>
+ * The stack never writes to {@code System.out} or {@code System.err}: it logs through
+ * {@link System.Logger}, so any backend can be bound (java.util.logging by default, or e.g.
+ * SLF4J or Log4j through their {@code System.LoggerFinder}). The loggers are:
+ * <ul>
+ *   <li>{@code io.flowstack.netisr}: {@code ERROR} for an unexpected exception in protocol code,
+ *       with its stack trace (the first 10 per core; all are counted under
+ *       {@code internal_error});</li>
+ *   <li>{@code io.flowstack.tcp}: {@code WARNING} when a {@link TcpHandler} callback throws (the
+ *       connection is aborted and counted under {@code tcp_handler_errors});</li>
+ *   <li>{@code io.flowstack.services}: {@code WARNING} when a bundled service
+ *       ({@code io.flowstack.services}) stops or a connection of it fails unexpectedly.</li>
+ * </ul>
+ * None of them logs on the data path's normal course.
  */
 public final class FlowStack implements AutoCloseable, SocketHost {
     private final StackConfig config;
@@ -140,6 +163,11 @@ public final class FlowStack implements AutoCloseable, SocketHost {
 
     public StackConfig config() {
         return config;
+    }
+
+    /** The stack's IPv4 address (the one {@link StackConfig#address} holds as an int). */
+    public InetAddress localAddress() {
+        return config.inetAddress();
     }
 
     public Nic nic() {
@@ -348,6 +376,23 @@ public final class FlowStack implements AutoCloseable, SocketHost {
         return bound;
     }
 
+    /**
+     * Binds a UDP socket to {@code local}, like {@code DatagramChannel.bind}: its address must be
+     * the stack's own or the wildcard 0.0.0.0 (the stack has one address), its port 0 for an
+     * ephemeral one; see {@link #udpBind(int)}.
+     *
+     * @throws IllegalArgumentException "IPv4 only: ..." for an IPv6 address
+     * @throws StackException if the address is not the stack's (EADDRNOTAVAIL) or the port is bound
+     */
+    public UdpSocket udpBind(InetSocketAddress local) {
+        int addr = Ipv4.of(local);
+        if (addr != 0 && addr != config.address) {
+            throw new StackException("cannot bind UDP to " + Ipv4.toString(addr) + ": the stack's address is "
+                    + Ipv4.toString(config.address) + " (EADDRNOTAVAIL)");
+        }
+        return udpBind(local.getPort());
+    }
+
     /** Removes a socket's binding from every core (called by {@link UdpSocket#close()}). */
     public void unbindUdp(UdpSocket s) {
         if (!closed) {
@@ -441,7 +486,7 @@ public final class FlowStack implements AutoCloseable, SocketHost {
                 return l.offer(core, new TcpConnection(s, config.address, localPort, remoteAddr, remotePort));
             }
         };
-        TcpUpcalls.Binder binder = handler == null ? null : HandlerUpcalls.binder(handler);
+        TcpUpcalls.Binder binder = handler == null ? null : HandlerUpcalls.binder(handler, config.address);
         if (tcpPorts.putIfAbsent(port, l) != null) {
             throw new StackException("TCP port " + port + " on " + Ipv4.toString(config.address)
                     + " is already in use (EADDRINUSE): choose another port or close the other listener");
@@ -530,7 +575,7 @@ public final class FlowStack implements AutoCloseable, SocketHost {
         if (port <= 0 || port > 65535) {
             throw new IllegalArgumentException("TCP port must be 1..65535, got " + port);
         }
-        TcpUpcalls.Binder binder = HandlerUpcalls.binder(handler);
+        TcpUpcalls.Binder binder = HandlerUpcalls.binder(handler, config.address);
         int core = Math.floorMod(nextConnectCore.getAndIncrement(), cores.length);
         int range = 65536 - 32768;
         int start = random.nextInt(range);
@@ -550,6 +595,52 @@ public final class FlowStack implements AutoCloseable, SocketHost {
     }
 
     /**
+     * Opens a TCP connection to {@code remote} (blocking until established), as
+     * {@link #tcpConnect(int, int, long, TimeUnit)}.
+     *
+     * @throws IllegalArgumentException "IPv4 only: ..." for an IPv6 address, an unresolved
+     *     address, or port 0
+     * @throws StackException "connection refused", "timed out", or no free port
+     */
+    public TcpConnection tcpConnect(InetSocketAddress remote, long timeout, TimeUnit unit) {
+        return tcpConnect(Ipv4.of(remote), remote.getPort(), timeout, unit);
+    }
+
+    /**
+     * Opens a TCP connection to {@code remote} with Nagle's algorithm off if {@code nodelay} and
+     * the congestion control named {@code congestion} (null: the stack's default), as
+     * {@link #tcpConnect(int, int, long, TimeUnit, boolean, String)}.
+     *
+     * @throws IllegalArgumentException "IPv4 only: ..." for an IPv6 address, an unresolved
+     *     address, or port 0
+     */
+    public TcpConnection tcpConnect(InetSocketAddress remote, long timeout, TimeUnit unit, boolean nodelay,
+                                    String congestion) {
+        return tcpConnect(Ipv4.of(remote), remote.getPort(), timeout, unit, nodelay, congestion);
+    }
+
+    /**
+     * Opens a TCP connection to {@code remote} with per-socket options, as
+     * {@link #tcpConnect(int, int, long, TimeUnit, TcpSocketOptions)}.
+     *
+     * @throws IllegalArgumentException "IPv4 only: ..." for an IPv6 address, an unresolved
+     *     address, or port 0
+     */
+    public TcpConnection tcpConnect(InetSocketAddress remote, long timeout, TimeUnit unit, TcpSocketOptions options) {
+        return tcpConnect(Ipv4.of(remote), remote.getPort(), timeout, unit, options);
+    }
+
+    /**
+     * Non-blocking connect to {@code remote}, as {@link #tcpConnect(int, int, TcpSocketOptions, TcpHandler)}.
+     *
+     * @throws IllegalArgumentException "IPv4 only: ..." for an IPv6 address, an unresolved
+     *     address, or port 0
+     */
+    public void tcpConnect(InetSocketAddress remote, TcpSocketOptions options, TcpHandler handler) {
+        tcpConnect(Ipv4.of(remote), remote.getPort(), options, handler);
+    }
+
+    /**
      * Non-blocking connect from code already running on netisr {@code core} (inside a
      * {@link TcpHandler} callback or a command submitted to that core), from a local port the
      * caller chose; {@code handler.onOpen} or {@code onClosed} follow on the same netisr.
@@ -561,7 +652,19 @@ public final class FlowStack implements AutoCloseable, SocketHost {
                                       TcpHandler handler) {
         Netisr n = cores[core];
         n.checkOwner();
-        return connectOn(n, remote, port, localPort, options, HandlerUpcalls.binder(handler)) != null;
+        return connectOn(n, remote, port, localPort, options, HandlerUpcalls.binder(handler, config.address)) != null;
+    }
+
+    /**
+     * {@link #tcpConnectOnNetisr(int, int, int, int, TcpSocketOptions, TcpHandler)} to
+     * {@code remote}. A convenience that reads the address out of {@code remote}; a handler that
+     * opens connections in its steady state passes the int form, which allocates nothing.
+     *
+     * @throws IllegalArgumentException "IPv4 only: ..." for an IPv6 address or an unresolved address
+     */
+    public boolean tcpConnectOnNetisr(int core, InetSocketAddress remote, int localPort, TcpSocketOptions options,
+                                      TcpHandler handler) {
+        return tcpConnectOnNetisr(core, Ipv4.of(remote), remote.getPort(), localPort, options, handler);
     }
 
     /** TCP's active open on {@code n} (its thread), with TCP's limit refusal as the API's exception. */

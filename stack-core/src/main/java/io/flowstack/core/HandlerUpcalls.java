@@ -21,10 +21,13 @@ final class HandlerUpcalls implements TcpUpcalls {
         this.channel = channel;
     }
 
-    /** The binder TCP calls for each connection of {@code handler} (a listener's or a connect's). */
-    static TcpUpcalls.Binder binder(TcpHandler handler) {
+    /**
+     * The binder TCP calls for each connection of {@code handler} (a listener's or a connect's)
+     * on the stack's address {@code localAddr}.
+     */
+    static TcpUpcalls.Binder binder(TcpHandler handler, int localAddr) {
         return (TcpStream s, TcpStream.Kick kick, int localPort, int remoteAddr, int remotePort) ->
-                new HandlerUpcalls(handler, new TcpChannel(s, kick, localPort, remoteAddr, remotePort));
+                new HandlerUpcalls(handler, new TcpChannel(s, kick, localAddr, localPort, remoteAddr, remotePort));
     }
 
     @Override

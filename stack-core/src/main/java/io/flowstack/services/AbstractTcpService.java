@@ -20,13 +20,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link #close()}); the listener by the accept thread; each connection by its virtual thread.
  *
  * <p>Errors on one connection end that connection only. A reset, a timeout or a close by the peer
- * is normal and silent; anything else is logged as one line on stderr.
+ * is normal and silent; anything else is logged as one {@code WARNING} line on the
+ * {@link System.Logger} {@code io.flowstack.services}.
  */
 abstract class AbstractTcpService implements AutoCloseable {
     /** Per-core bound of the listener's accept queue. */
     static final int BACKLOG = 128;
     /** How long {@link #close()} waits for connections to finish gracefully before resetting them. */
     private static final long CLOSE_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final System.Logger LOG = System.getLogger("io.flowstack.services");
 
     private final String kind;
     private final int port;
@@ -162,7 +164,7 @@ abstract class AbstractTcpService implements AutoCloseable {
     }
 
     final void log(String message) {
-        System.err.println("flowstack: " + kind + ":" + port + ": " + message);
+        LOG.log(System.Logger.Level.WARNING, "flowstack: " + kind + ":" + port + ": " + message);
     }
 
     /**

@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Owned by: its own application thread ({@code udp-echo-PORT}).
  */
 public final class UdpEchoService implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("io.flowstack.services");
     private final UdpSocket socket;
     private final Thread thread;
     private volatile boolean running = true;
@@ -38,7 +39,8 @@ public final class UdpEchoService implements AutoCloseable {
             }
         } catch (StackException e) {
             if (running) {
-                System.err.println("flowstack: udp-echo on port " + socket.port() + " stopped: " + e.getMessage());
+                LOG.log(System.Logger.Level.WARNING,
+                        "flowstack: udp-echo on port " + socket.port() + " stopped: " + e.getMessage());
             }
         }
     }

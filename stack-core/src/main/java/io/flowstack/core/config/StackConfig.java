@@ -1,6 +1,7 @@
 package io.flowstack.core.config;
 
 import io.flowstack.core.wire.Ipv4;
+import java.net.InetAddress;
 import java.util.concurrent.TimeUnit;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SystemNanoClock;
@@ -130,6 +131,21 @@ public final class StackConfig {
         return Ipv4.mask(prefixLength);
     }
 
+    /** The stack's IPv4 address ({@link #address}) as an {@link InetAddress}. */
+    public InetAddress inetAddress() {
+        return Ipv4.toInetAddress(address);
+    }
+
+    /** The default gateway ({@link #gateway}), or null if none is configured. */
+    public InetAddress inetGateway() {
+        return gateway == 0 ? null : Ipv4.toInetAddress(gateway);
+    }
+
+    /** The subnet's network mask ({@link #netmask()}), e.g. 255.255.255.0 for a /24. */
+    public InetAddress inetNetmask() {
+        return Ipv4.toInetAddress(netmask());
+    }
+
     /** The directed broadcast address of our subnet. */
     public int subnetBroadcast() {
         return prefixLength >= 31 ? Ipv4.BROADCAST : (address | ~netmask());
@@ -192,6 +208,29 @@ public final class StackConfig {
         public Builder address(int v) { address = v; return this; }
         public Builder prefixLength(int v) { prefixLength = v; return this; }
         public Builder gateway(int v) { gateway = v; return this; }
+
+        /**
+         * The stack's IPv4 address.
+         *
+         * @throws IllegalArgumentException "IPv4 only: ..." for an IPv6 address
+         */
+        public Builder address(InetAddress v) { address = Ipv4.of(v); return this; }
+
+        /**
+         * The default gateway (the next hop for destinations off the subnet).
+         *
+         * @throws IllegalArgumentException "IPv4 only: ..." for an IPv6 address
+         */
+        public Builder gateway(InetAddress v) { gateway = Ipv4.of(v); return this; }
+
+        /**
+         * The subnet as a network mask, e.g. 255.255.255.0: sets {@link #prefixLength(int)}.
+         *
+         * @throws IllegalArgumentException "IPv4 only: ..." for an IPv6 address, or if the mask's
+         *     one bits are not contiguous from the top (RFC 4632 3.1)
+         */
+        public Builder netmask(InetAddress v) { prefixLength = Ipv4.prefixLength(Ipv4.of(v)); return this; }
+
         public Builder mtu(int v) { mtu = v; return this; }
         public Builder pinThreads(boolean v) { pinThreads = v; return this; }
         public Builder busyPoll(boolean v) { busyPoll = v; return this; }

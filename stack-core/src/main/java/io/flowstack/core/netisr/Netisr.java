@@ -265,8 +265,8 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         counters.inc(Stat.INTERNAL_ERROR);
         if (internalErrorsLogged < 10) {
             internalErrorsLogged++;
-            System.err.println("flowstack: netisr-" + core + " internal error: " + t);
-            t.printStackTrace();
+            System.getLogger("io.flowstack.netisr").log(System.Logger.Level.ERROR,
+                    "flowstack: netisr-" + core + " internal error: " + t, t);
         }
     }
 

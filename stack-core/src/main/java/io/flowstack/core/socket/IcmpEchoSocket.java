@@ -14,6 +14,7 @@ import io.flowstack.core.wire.msg.EchoReplyMsg;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.net.InetAddress;
 import java.util.concurrent.TimeUnit;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 
@@ -104,6 +105,16 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
         public long rttNanos() {
             return receivedAt - sentAt;
         }
+
+        /** {@link #from} as an address: the reply's source, or the sender of the error. */
+        public InetAddress fromAddress() {
+            return Ipv4.toInetAddress(from);
+        }
+
+        /** Error: {@link #errorDst}, the destination of the quoted request, as an address. */
+        public InetAddress errorDestination() {
+            return Ipv4.toInetAddress(errorDst);
+        }
     }
 
     /** Called by {@link io.flowstack.core.FlowStack#icmpEchoOpen()}; binds nothing yet. */
@@ -193,6 +204,19 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
         final int ident = id;
         // a control command (allocated here, on the application thread): the netisr only runs it
         return n.submit(c -> c.icmp().sendEcho(dst, ident, seq, dataLen, c.now()));
+    }
+
+    /**
+     * Sends an echo request to {@code dst}, as {@link #send(int, int, int)} (the int form, which
+     * a ping loop uses to allocate nothing but the command).
+     *
+     * @return false if the core's command queue was full (the request was not sent)
+     * @throws IllegalArgumentException "IPv4 only: ..." for an IPv6 address, or a bad size or
+     *     sequence number
+     * @throws StackException if the socket or the stack is closed
+     */
+    public boolean send(InetAddress dst, int seq, int dataLen) {
+        return send(Ipv4.of(dst), seq, dataLen);
     }
 
     /**

@@ -4,6 +4,7 @@ import io.flowstack.core.tcp.ByteRing;
 import io.flowstack.core.tcp.TcpStream;
 import io.flowstack.core.wire.Ipv4;
 import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
 
 /**
  * A connection as seen by a {@link TcpHandler}.
@@ -14,6 +15,7 @@ import java.lang.foreign.MemorySegment;
 public final class TcpChannel {
     private final TcpStream s;
     private TcpStream.Kick kick;
+    private final int localAddr;
     private final int localPort;
     private final int remoteAddr;
     private final int remotePort;
@@ -21,9 +23,10 @@ public final class TcpChannel {
     /** Application state attached to the connection. */
     public Object attachment;
 
-    public TcpChannel(TcpStream s, TcpStream.Kick kick, int localPort, int remoteAddr, int remotePort) {
+    public TcpChannel(TcpStream s, TcpStream.Kick kick, int localAddr, int localPort, int remoteAddr, int remotePort) {
         this.s = s;
         this.kick = kick;
+        this.localAddr = localAddr;
         this.localPort = localPort;
         this.remoteAddr = remoteAddr;
         this.remotePort = remotePort;
@@ -41,6 +44,22 @@ public final class TcpChannel {
     public int remoteAddress() { return remoteAddr; }
     public int remotePort() { return remotePort; }
     public int core() { return s.owner().core(); }
+
+    /**
+     * The local end (the stack's address and the connection's port), like
+     * {@code Socket.getLocalSocketAddress}. Allocates: for set-up and logging, not per segment.
+     */
+    public InetSocketAddress localSocketAddress() {
+        return Ipv4.toSocketAddress(localAddr, localPort);
+    }
+
+    /**
+     * The peer, like {@code Socket.getRemoteSocketAddress}; {@link #remoteAddress()} and
+     * {@link #remotePort()} are the allocation-free int forms. Allocates: for set-up and logging.
+     */
+    public InetSocketAddress remoteSocketAddress() {
+        return Ipv4.toSocketAddress(remoteAddr, remotePort);
+    }
 
     /** Free bytes in the send buffer. */
     public int writable() {

@@ -6,6 +6,7 @@ import io.flowstack.core.wire.Ipv4;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.util.concurrent.TimeUnit;
 
@@ -41,6 +42,19 @@ public final class TcpConnection implements AutoCloseable {
     public int remotePort() { return remotePort; }
     /** The core (netisr) that owns this connection. */
     public int core() { return s.owner().core(); }
+
+    /** The local end (the stack's address and the connection's port), like {@code Socket.getLocalSocketAddress}. */
+    public InetSocketAddress localSocketAddress() {
+        return Ipv4.toSocketAddress(localAddr, localPort);
+    }
+
+    /**
+     * The peer, like {@code Socket.getRemoteSocketAddress}; {@link #remoteAddress()} and
+     * {@link #remotePort()} are the int forms.
+     */
+    public InetSocketAddress remoteSocketAddress() {
+        return Ipv4.toSocketAddress(remoteAddr, remotePort);
+    }
 
     public TcpStream stream() {
         return s;

@@ -2,7 +2,9 @@ package io.flowstack.core.socket;
 
 import io.flowstack.core.netisr.SocketHost;
 import java.util.function.Consumer;
+import io.flowstack.core.wire.Ipv4;
 import java.lang.invoke.VarHandle;
+import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
@@ -36,6 +38,11 @@ public final class TcpListener implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** The listening end: the stack's address and {@link #port()}, like {@code ServerSocket.getLocalSocketAddress}. */
+    public InetSocketAddress localSocketAddress() {
+        return Ipv4.toSocketAddress(stack.config().address, port);
     }
 
     public boolean closed() {

@@ -2,6 +2,7 @@ package io.flowstack.core.socket;
 
 import io.flowstack.core.ip.IcmpLayer;
 import io.flowstack.core.wire.Ipv4;
+import java.net.InetSocketAddress;
 
 /**
  * An ICMP error about a datagram a UDP socket sent (RFC 1122 4.1.3.3: UDP MUST pass ICMP errors
@@ -27,6 +28,11 @@ public final class UdpIcmpError extends StackException {
     /** Where the datagram that caused the error was going. */
     public int destination() { return destination; }
     public int destinationPort() { return destinationPort; }
+
+    /** Where the datagram that caused the error was going, as a socket address. */
+    public InetSocketAddress destinationSocketAddress() {
+        return Ipv4.toSocketAddress(destination, destinationPort);
+    }
     /** ICMP type (3 destination unreachable, 11 time exceeded, 12 parameter problem) and code. */
     public int type() { return type; }
     public int code() { return code; }

@@ -1,6 +1,7 @@
 package io.flowstack.core.socket;
 
 import io.flowstack.core.wire.Ipv4;
+import java.net.InetSocketAddress;
 
 /**
  * The remote end of a received datagram, filled in by {@link UdpSocket#receive} (a reusable
@@ -9,6 +10,14 @@ import io.flowstack.core.wire.Ipv4;
 public final class UdpPeer {
     public int address;
     public int port;
+
+    /**
+     * The sender as a socket address (a new one each call: {@link #address} and {@link #port}
+     * are the allocation-free form that receive loops use).
+     */
+    public InetSocketAddress socketAddress() {
+        return Ipv4.toSocketAddress(address, port);
+    }
 
     @Override
     public String toString() {

@@ -12,6 +12,7 @@ import io.flowstack.core.wire.msg.UdpRxErrorMsg;
 import io.flowstack.core.wire.msg.UdpSendMsg;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
@@ -64,6 +65,11 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
 
     public int port() {
         return port;
+    }
+
+    /** The bound end: the stack's address and {@link #port()}. */
+    public InetSocketAddress localSocketAddress() {
+        return Ipv4.toSocketAddress(stack.config().address, port);
     }
 
     // ------------------------------------------------------------------ netisr side
@@ -197,6 +203,20 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
         n.appRing().commit(index);
         n.wake();
         return true;
+    }
+
+    /**
+     * Sends {@code buf[off, off+len)} to {@code dst}, as {@link #send(byte[], int, int, int, int)}
+     * (the int form, which a sender in a loop uses to allocate nothing; {@link UdpPeer} holds a
+     * received datagram's sender in that form).
+     *
+     * @return false if the owning core's application ring stayed full for 100 ms
+     * @throws IllegalArgumentException "IPv4 only: ..." for an IPv6 address, an unresolved
+     *     address, port 0, or a payload over {@link #MAX_PAYLOAD}
+     * @throws StackException if the socket or the stack is closed
+     */
+    public boolean send(byte[] buf, int off, int len, InetSocketAddress dst) {
+        return send(buf, off, len, Ipv4.of(dst), dst.getPort());
     }
 
     /** Unbinds the port on every core, then frees the rings. */

@@ -1,5 +1,8 @@
 package io.flowstack.core.stats;
 
+import io.flowstack.core.wire.Ipv4;
+import java.net.InetAddress;
+
 /**
  * A copy of one entry of one core's ARP cache replica, for statistics. Immutable: made on the
  * owning netisr by {@code ArpLayer.snapshot} (package {@code core.arp}), read by any thread
@@ -13,4 +16,8 @@ package io.flowstack.core.stats;
  * @param queued         frames waiting for the resolution
  */
 public record ArpEntryInfo(int core, int address, long mac, String state, long expiresInNanos, int queued) {
+    /** The neighbour's address ({@link #address}) as an {@link InetAddress}. */
+    public InetAddress inetAddress() {
+        return Ipv4.toInetAddress(address);
+    }
 }

@@ -1,5 +1,8 @@
 package io.flowstack.core.stats;
 
+import io.flowstack.core.wire.Ipv4;
+import java.net.InetSocketAddress;
+
 /**
  * A copy of one connection's state at one instant, for statistics ({@code stack stats}, like
  * {@code ss -tni}). Immutable: made on the owning netisr by {@code TcpLayer.snapshot} (package
@@ -28,6 +31,16 @@ public record TcpConnectionInfo(int core, String state, int localAddress, int lo
                                 int remotePort, long srttNanos, long rttvarNanos, long rtoNanos, int mss, int cwnd,
                                 int ssthresh, int sendWindow, int unacked, long bytesIn, long bytesOut,
                                 int retransmits, String congestionControl) {
+
+    /** Our end ({@link #localAddress} and {@link #localPort}) as a socket address. */
+    public InetSocketAddress localSocketAddress() {
+        return Ipv4.toSocketAddress(localAddress, localPort);
+    }
+
+    /** The peer ({@link #remoteAddress} and {@link #remotePort}) as a socket address. */
+    public InetSocketAddress remoteSocketAddress() {
+        return Ipv4.toSocketAddress(remoteAddress, remotePort);
+    }
 
     /** True while ssthresh still holds its initial "infinite" value (no loss seen yet). */
     public boolean ssthreshUnset() {

@@ -1,6 +1,10 @@
 package io.flowstack.core.wire;
 
 import java.lang.foreign.MemorySegment;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 
 /**
  * IPv4 header view (RFC 791 section 3.1).
@@ -17,7 +21,9 @@ import java.lang.foreign.MemorySegment;
  * |                    Options                    |    Padding    |
  * </pre>
  *
- * Addresses are ints in network order (198.18.0.1 = 0xC6120001).
+ * Addresses are ints in network order (198.18.0.1 = 0xC6120001). The API's
+ * {@link InetAddress} overloads convert with {@link #of(InetAddress)} and
+ * {@link #toInetAddress(int)}, the one place where the two forms meet.
  */
 public final class Ipv4 {
     public static final int MIN_HEADER = 20;
@@ -128,6 +134,74 @@ public final class Ipv4 {
             a = (a << 8) | v;
         }
         return a;
+    }
+
+    /**
+     * The int form of an IPv4 address (its 4 bytes, network order: RFC 791 3.2).
+     *
+     * @throws IllegalArgumentException "IPv4 only: ..." for an IPv6 address (this stack speaks
+     *     only IPv4; an IPv4-mapped IPv6 address written in text already parses to IPv4)
+     * @throws NullPointerException if {@code address} is null
+     */
+    public static int of(InetAddress address) {
+        if (address == null) {
+            throw new NullPointerException("address is null");
+        }
+        if (!(address instanceof Inet4Address)) {
+            throw new IllegalArgumentException("IPv4 only: " + address.getHostAddress()
+                    + " is not an IPv4 address (this stack speaks IPv4 only)");
+        }
+        byte[] b = address.getAddress();
+        return (b[0] & 0xFF) << 24 | (b[1] & 0xFF) << 16 | (b[2] & 0xFF) << 8 | (b[3] & 0xFF);
+    }
+
+    /**
+     * The int form of a socket address's IPv4 address (its port is the caller's to take).
+     *
+     * @throws IllegalArgumentException "IPv4 only: ..." for an IPv6 address, or if the address
+     *     is unresolved (a host name the caller has not looked up: the stack does no DNS)
+     * @throws NullPointerException if {@code address} is null
+     */
+    public static int of(InetSocketAddress address) {
+        if (address == null) {
+            throw new NullPointerException("socket address is null");
+        }
+        InetAddress a = address.getAddress();
+        if (a == null) {
+            throw new IllegalArgumentException("unresolved address " + address.getHostString() + ":"
+                    + address.getPort() + ": resolve the name first (the stack does no DNS lookups)");
+        }
+        return of(a);
+    }
+
+    /** The {@link Inet4Address} of an int address (no name lookup). */
+    public static InetAddress toInetAddress(int addr) {
+        byte[] b = {(byte) (addr >>> 24), (byte) (addr >>> 16), (byte) (addr >>> 8), (byte) addr};
+        try {
+            return InetAddress.getByAddress(b);
+        } catch (UnknownHostException e) {
+            throw new AssertionError("4 bytes are always an IPv4 address", e); // getByAddress: only for a bad length
+        }
+    }
+
+    /** The socket address of an int address and a port (no name lookup). */
+    public static InetSocketAddress toSocketAddress(int addr, int port) {
+        return new InetSocketAddress(toInetAddress(addr), port);
+    }
+
+    /**
+     * The prefix length of a network mask (RFC 4632 3.1: the mask's one bits are contiguous and
+     * leading), e.g. 255.255.255.0 is 24.
+     *
+     * @throws IllegalArgumentException if the mask's one bits are not contiguous from the top
+     */
+    public static int prefixLength(int netmask) {
+        int len = Integer.bitCount(netmask);
+        if (mask(len) != netmask) {
+            throw new IllegalArgumentException("not a network mask (its one bits must be contiguous from the top): "
+                    + toString(netmask));
+        }
+        return len;
     }
 
     /** Network mask for a prefix length 0..32. */
