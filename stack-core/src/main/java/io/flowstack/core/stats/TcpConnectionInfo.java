@@ -29,7 +29,11 @@ public record TcpConnectionInfo(int core, String state, int localAddress, int lo
                                 int ssthresh, int sendWindow, int unacked, long bytesIn, long bytesOut,
                                 int retransmits, String congestionControl) {
 
-    /** True while ssthresh still holds its initial "infinite" value (no loss seen yet). */
+    /**
+     * Whether ssthresh still holds its initial "infinite" value (no loss seen yet).
+     *
+     * @return true if {@link #ssthresh()} is not a real threshold yet
+     */
     public boolean ssthreshUnset() {
         return ssthresh >= Integer.MAX_VALUE / 2;
     }
