@@ -42,10 +42,10 @@ public interface Nic extends AutoCloseable {
      * queue {@code queue} (a NIC's RSS table; the multi-queue TAP's steering map), after the stack
      * moved the bucket to that queue's core. Control path only.
      *
-     * @return false if this NIC has no such table (frames of the bucket then keep arriving where
-     *     they did and hop)
      * @param bucket the indirection-table bucket
      * @param queue the queue (and core) its frames should now arrive on
+     * @return false if this NIC has no such table (frames of the bucket then keep arriving where
+     *     they did and hop)
      */
     default boolean steer(int bucket, int queue) {
         return false;

@@ -14,8 +14,8 @@ public interface NicQueue {
      * Reads up to {@code batch.capacity()} frames into the batch's off-heap slots without
      * blocking, starting at slot 0, and sets {@code batch.count()}.
      *
-     * @return the number of frames read (0 when the queue is empty)
      * @param batch the batch to fill; its previous frames are overwritten
+     * @return the number of frames read (0 when the queue is empty)
      */
     int receive(FrameBatch batch);
 
@@ -23,11 +23,11 @@ public interface NicQueue {
      * Transmits one Ethernet frame {@code frame[offset, offset + length)} (no FCS). The caller
      * keeps ownership of the memory; the queue has copied or sent it when this returns.
      *
-     * @return {@code true} if the frame was handed to the device, {@code false} if it was dropped
-     *     because the device queue is full (back-pressure is a return value, not an exception)
      * @param frame memory holding the frame
      * @param offset offset of the frame's first byte in {@code frame}
      * @param length the frame's length in bytes, Ethernet header included
+     * @return {@code true} if the frame was handed to the device, {@code false} if it was dropped
+     *     because the device queue is full (back-pressure is a return value, not an exception)
      */
     boolean transmit(MemorySegment frame, long offset, int length);
 

@@ -74,11 +74,11 @@ public final class SteeringTable implements AutoCloseable {
     }
 
     /**
-     * The steering program over the table {@code mapFd}, for tests that run it ({@code
-     * Bpf.testRun}).
+     * The steering program over the table {@code mapFd}, for tests that run it
+     * ({@code Bpf.testRun}).
      *
-     * @param mapFd the descriptor of a {@code BPF_MAP_TYPE_ARRAY} of {@link
-     *     ToeplitzSteering#TABLE_SIZE} 4-byte queue numbers
+     * @param mapFd the descriptor of a {@code BPF_MAP_TYPE_ARRAY} of
+     *     {@link ToeplitzSteering#TABLE_SIZE} 4-byte queue numbers
      * @param name the NIC's name, used to name the program
      * @return the program's file descriptor; the caller closes it
      * @throws NativeException if the kernel refuses the program
@@ -92,8 +92,8 @@ public final class SteeringTable implements AutoCloseable {
     }
 
     /**
-     * Attaches the program to the TAP through queue descriptor {@code fd} ({@code
-     * TUNSETSTEERINGEBPF}).
+     * Attaches the program to the TAP through queue descriptor {@code fd}
+     * ({@code TUNSETSTEERINGEBPF}).
      *
      * @param fd a descriptor of one of the TAP's queues
      * @throws NativeException if the program cannot be loaded or the ioctl fails
