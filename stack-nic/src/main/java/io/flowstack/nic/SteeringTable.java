@@ -43,7 +43,7 @@ public final class SteeringTable implements AutoCloseable {
      * The table of {@link ToeplitzSteering#TABLE_SIZE} buckets dealt round robin over
      * {@code queues} (the stack's initial table).
      *
-     * @param name the NIC's name, used to name the map (as bpftool shows it) and in error messages
+     * @param name the NIC's name, for error messages
      * @param queues the number of queues, at least 1
      * @return the table; close it when the NIC closes
      * @throws NativeException if the kernel refuses the map
@@ -79,7 +79,7 @@ public final class SteeringTable implements AutoCloseable {
      *
      * @param mapFd the descriptor of a {@code BPF_MAP_TYPE_ARRAY} of
      *     {@link ToeplitzSteering#TABLE_SIZE} 4-byte queue numbers
-     * @param name the NIC's name, used to name the program
+     * @param name the NIC's name, for error messages
      * @return the program's file descriptor; the caller closes it
      * @throws NativeException if the kernel refuses the program
      */
