@@ -63,8 +63,8 @@ public final class Tun {
      */
     public static final long TUNSETSTEERINGEBPF = 0x800454e0L;
     /**
-     * {@code TUNSETFILTEREBPF}: an eBPF filter of the frames written to the device; argument
-     * {@code int *} (BPF program fd).
+     * {@code TUNSETFILTEREBPF}: an eBPF filter of the frames the kernel passes to the reader;
+     * argument {@code int *} (BPF program fd).
      */
     public static final long TUNSETFILTEREBPF = 0x800454e1L;
     /**
