@@ -21,6 +21,15 @@ public final class TcpChannel {
     /** Application state attached to the connection. */
     public Object attachment;
 
+    /**
+     * Stack internal: made by the TCP layer when a handler's connection opens.
+     *
+     * @param s the connection's stream (its rings and flags)
+     * @param kick how the owner is told the stream has news
+     * @param localPort our port
+     * @param remoteAddr the peer's IPv4 address, as a big-endian int
+     * @param remotePort the peer's port
+     */
     public TcpChannel(TcpStream s, TcpStream.Kick kick, int localPort, int remoteAddr, int remotePort) {
         this.s = s;
         this.kick = kick;
@@ -29,20 +38,53 @@ public final class TcpChannel {
         this.remotePort = remotePort;
     }
 
+    /**
+     * Stack internal: the connection's stream.
+     *
+     * @return the stream
+     */
     public TcpStream stream() { return s; }
 
-    /** Stack internal: the connection's new owner takes the channel over after a move. */
+    /**
+     * Stack internal: the connection's new owner takes the channel over after a move.
+     *
+     * @param k the new owner's kick
+     */
     public void rebind(TcpStream.Kick k) {
         s.owner().checkOwner();
         this.kick = k;
     }
 
+    /**
+     * Our TCP port.
+     *
+     * @return the port
+     */
     public int localPort() { return localPort; }
+    /**
+     * The peer's IPv4 address.
+     *
+     * @return the address, as a big-endian int
+     */
     public int remoteAddress() { return remoteAddr; }
+    /**
+     * The peer's TCP port.
+     *
+     * @return the port
+     */
     public int remotePort() { return remotePort; }
+    /**
+     * The core (netisr) that owns the connection now.
+     *
+     * @return the core number
+     */
     public int core() { return s.owner().core(); }
 
-    /** Free bytes in the send buffer. */
+    /**
+     * Free bytes in the send buffer.
+     *
+     * @return the byte count; 0 once the connection is over
+     */
     public int writable() {
         s.owner().checkOwner();
         if (s.ringsReturned) {
@@ -52,7 +94,15 @@ public final class TcpChannel {
         return (int) (r.capacity() - (r.tail() - r.head()));
     }
 
-    /** Queues up to {@code len} bytes for sending; returns how many were accepted (0..len). */
+    /**
+     * Queues up to {@code len} bytes for sending; returns how many were accepted (0..len).
+     *
+     * @param src the bytes
+     * @param off where they start in {@code src}
+     * @param len the number of bytes
+     * @return the number accepted; when fewer than {@code len}, {@link TcpHandler#onWritable}
+     *     follows once space frees up
+     */
     public int write(MemorySegment src, long off, int len) {
         s.owner().checkOwner(); // the netisr is the send ring's single producer on this API
         if (s.shutdownOutput || s.closed || s.finished || s.ringsReturned) {
@@ -71,11 +121,23 @@ public final class TcpChannel {
         return n;
     }
 
+    /**
+     * {@link #write(MemorySegment, long, int)} from a heap array.
+     *
+     * @param src the bytes
+     * @param off where they start in {@code src}
+     * @param len the number of bytes
+     * @return the number accepted (0..len)
+     */
     public int write(byte[] src, int off, int len) {
         return write(MemorySegment.ofArray(src), off, len);
     }
 
-    /** Whether onWritable is owed (read and cleared by the TCP layer). */
+    /**
+     * Whether onWritable is owed (read and cleared by the TCP layer).
+     *
+     * @return true if a write accepted less than asked since the last call
+     */
     public boolean takeWantWritable() {
         boolean w = wantWritable;
         wantWritable = false;

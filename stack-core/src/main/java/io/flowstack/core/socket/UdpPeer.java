@@ -7,7 +7,9 @@ import io.flowstack.core.wire.Ipv4;
  * holder, so receiving allocates nothing). Owned by: the application thread that passes it.
  */
 public final class UdpPeer {
+    /** The sender's IPv4 address, as a big-endian int. */
     public int address;
+    /** The sender's UDP port. */
     public int port;
 
     @Override
