@@ -28,7 +28,10 @@ public final class StackConfig {
     public final int gateway;
     /** Layer-3 MTU; 0 takes the NIC's. */
     public final int mtu;
-    /** Whether netisr thread i is pinned to CPU i (sched_setaffinity); see {@link #pinnedByDefault(int)}. */
+    /**
+     * Whether netisr thread i pins itself to CPU i (modulo the CPUs available to the JVM) with
+     * {@code sched_setaffinity} when it starts; see {@link #pinnedByDefault(int)}.
+     */
     public final boolean pinThreads;
     /**
      * Whether an idle netisr keeps spinning instead of backing off to sleep: lower latency, a whole
