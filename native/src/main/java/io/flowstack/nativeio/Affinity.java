@@ -19,6 +19,7 @@ public final class Affinity {
     /**
      * Pins the calling thread to CPU {@code cpu}.
      *
+     * @param cpu the CPU number, 0-based as in {@code /proc/cpuinfo}
      * @return {@code true} if the kernel accepted it; {@code false} (no exception) if the CPU
      *     number is out of range, not in the allowed set (cgroup cpuset), or the kernel refused
      */
@@ -33,7 +34,11 @@ public final class Affinity {
         }
     }
 
-    /** The CPUs the calling thread may run on (its affinity mask), ascending; empty if unknown. */
+    /**
+     * The CPUs the calling thread may run on (its affinity mask), ascending; empty if unknown.
+     *
+     * @return the CPU numbers from {@code sched_getaffinity(2)}
+     */
     public static int[] currentThreadCpus() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment mask = arena.allocate(CPU_SET_BYTES, 8);
@@ -45,7 +50,12 @@ public final class Affinity {
         }
     }
 
-    /** The CPU the calling thread is running on now, or -1 if unknown. */
+    /**
+     * The CPU the calling thread is running on now, or -1 if unknown.
+     *
+     * @return the CPU number from {@code sched_getcpu(3)}, or -1; it may change as soon as this
+     *     returns unless the thread is pinned
+     */
     public static int currentCpu() {
         int cpu = Libc.schedGetCpu();
         return cpu >= 0 ? cpu : -1;

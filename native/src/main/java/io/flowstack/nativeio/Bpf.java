@@ -13,12 +13,24 @@ import java.lang.foreign.ValueLayout;
  * <p>Owned by: nobody (stateless; each call acts on the descriptors it is given).
  */
 public final class Bpf {
+    /** {@code bpf(2)} command: create a map; returns its fd. */
     public static final int BPF_MAP_CREATE = 0;
+    /** {@code bpf(2)} command: read the value of a map's key. */
     public static final int BPF_MAP_LOOKUP_ELEM = 1;
+    /** {@code bpf(2)} command: create or update a map's key. */
     public static final int BPF_MAP_UPDATE_ELEM = 2;
+    /** {@code bpf(2)} command: verify and load a program; returns its fd. */
     public static final int BPF_PROG_LOAD = 5;
+    /**
+     * {@code bpf(2)} command: run a loaded program on test input ({@code BPF_PROG_RUN} since Linux
+     * 5.10).
+     */
     public static final int BPF_PROG_TEST_RUN = 10;
+    /**
+     * Program type of socket filters, also what TUN steering and {@code PACKET_FANOUT_EBPF} take.
+     */
     public static final int BPF_PROG_TYPE_SOCKET_FILTER = 1;
+    /** Map type: an array indexed by a 4-byte key from 0. */
     public static final int BPF_MAP_TYPE_ARRAY = 2;
     private static final int ATTR_BYTES = 128;
     private static final int LOG_BYTES = 64 * 1024;
@@ -29,6 +41,8 @@ public final class Bpf {
     /**
      * Loads a {@code BPF_PROG_TYPE_SOCKET_FILTER} program of {@code insns} (8 bytes each).
      *
+     * @param insns a native segment of {@code struct bpf_insn}s
+     * @param name what the program is for, for error messages (the program itself stays unnamed)
      * @return the program's fd
      * @throws NativeException {@code bpf(BPF_PROG_LOAD) NAME: ERRNO} with the verifier's last log
      *     line in the message when it refused the program
@@ -55,7 +69,16 @@ public final class Bpf {
         }
     }
 
-    /** Creates an array map of {@code entries} 4-byte values (4-byte keys); returns its fd. */
+    /**
+     * Creates an array map of {@code entries} 4-byte values (4-byte keys) with
+     * {@code bpf(BPF_MAP_CREATE)}.
+     *
+     * @param entries the number of entries (keys 0 to {@code entries - 1}), all 0 at first
+     * @param name what the map is for, for error messages (the map itself stays unnamed)
+     * @return the map's file descriptor; the caller closes it
+     * @throws NativeException if {@code bpf(BPF_MAP_CREATE)} fails, e.g. {@code EPERM} without
+     *     {@code CAP_BPF} (or {@code CAP_SYS_ADMIN})
+     */
     public static int createArrayMap(int entries, String name) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment attr = arena.allocate(ATTR_BYTES, 8);
@@ -71,7 +94,16 @@ public final class Bpf {
         }
     }
 
-    /** {@code map[key] = value} for an array map of ints. */
+    /**
+     * {@code map[key] = value} for an array map of ints ({@code bpf(BPF_MAP_UPDATE_ELEM)},
+     * {@code BPF_ANY}).
+     *
+     * @param mapFd the map's file descriptor
+     * @param key the index, 0 to the map's entries - 1
+     * @param value the new value
+     * @throws NativeException if {@code bpf(BPF_MAP_UPDATE_ELEM)} fails, e.g. {@code E2BIG} for a
+     *     key out of range
+     */
     public static void updateArray(int mapFd, int key, int value) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment k = arena.allocate(ValueLayout.JAVA_INT);
@@ -90,7 +122,15 @@ public final class Bpf {
         }
     }
 
-    /** {@code map[key]} of an array map of ints. */
+    /**
+     * {@code map[key]} of an array map of ints ({@code bpf(BPF_MAP_LOOKUP_ELEM)}).
+     *
+     * @param mapFd the map's file descriptor
+     * @param key the index, 0 to the map's entries - 1
+     * @return the value
+     * @throws NativeException if {@code bpf(BPF_MAP_LOOKUP_ELEM)} fails, e.g. {@code ENOENT} for a
+     *     key out of range
+     */
     public static int lookupArray(int mapFd, int key) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment k = arena.allocate(ValueLayout.JAVA_INT);
@@ -111,6 +151,12 @@ public final class Bpf {
     /**
      * Runs a socket-filter program once on {@code frame} (an Ethernet frame: the kernel builds an
      * skb from it as if received) with {@code BPF_PROG_TEST_RUN}; returns the program's result.
+     *
+     * @param progFd the program's file descriptor
+     * @param frame the frame, Ethernet header first
+     * @return the program's return value ({@code retval})
+     * @throws NativeException if {@code bpf(BPF_PROG_TEST_RUN)} fails, e.g. {@code EPERM} when
+     *     the caller may not use {@code bpf(2)}
      */
     public static int testRun(int progFd, byte[] frame) {
         try (Arena arena = Arena.ofConfined()) {

@@ -197,12 +197,22 @@ public final class Errno {
         TEXTS[errno] = text;
     }
 
-    /** Whether {@code errno} is a number this table knows by name. */
+    /**
+     * Whether {@code errno} is a number this table knows by name.
+     *
+     * @param errno a positive errno value, as {@code -r} of a failed hot-path call returns it
+     * @return true if {@link #name} and {@link #description} know it
+     */
     public static boolean isKnown(int errno) {
         return errno > 0 && errno < MAX && NAMES[errno] != null;
     }
 
-    /** Symbolic name, e.g. {@code EPERM}; an unknown number renders as {@code errno 123}. */
+    /**
+     * Symbolic name, e.g. {@code EPERM}; an unknown number renders as {@code errno 123}.
+     *
+     * @param errno a positive errno value, as {@code -r} of a failed hot-path call returns it
+     * @return the symbolic name
+     */
     public static String name(int errno) {
         return isKnown(errno) ? NAMES[errno] : "errno " + errno;
     }
@@ -210,6 +220,9 @@ public final class Errno {
     /**
      * The strerror-like description, e.g. {@code Operation not permitted}, or {@code null} for a
      * number this table does not know.
+     *
+     * @param errno a positive errno value, as {@code -r} of a failed hot-path call returns it
+     * @return the text, or null
      */
     public static String description(int errno) {
         return isKnown(errno) ? TEXTS[errno] : null;
@@ -218,6 +231,9 @@ public final class Errno {
     /**
      * Name and description, e.g. {@code EPERM (Operation not permitted)}; an unknown number
      * renders as {@code errno 123}.
+     *
+     * @param errno a positive errno value, as {@code -r} of a failed hot-path call returns it
+     * @return the name and text
      */
     public static String describe(int errno) {
         return isKnown(errno) ? NAMES[errno] + " (" + TEXTS[errno] + ")" : "errno " + errno;

@@ -20,8 +20,9 @@ public final class Ethtool {
     /** {@code SIOCETHTOOL}. */
     public static final long SIOCETHTOOL = 0x8946;
 
-    /** {@code ETHTOOL_GFLAGS} / {@code ETHTOOL_SFLAGS}: device flags, see {@link #ETH_FLAG_LRO}. */
+    /** {@code ETHTOOL_GFLAGS}: get the device flags, see {@link #ETH_FLAG_LRO}. */
     public static final int ETHTOOL_GFLAGS = 0x25;
+    /** {@code ETHTOOL_SFLAGS}: set the device flags. */
     public static final int ETHTOOL_SFLAGS = 0x26;
     /** {@code ETH_FLAG_LRO} in the {@code ETHTOOL_GFLAGS} word. */
     public static final int ETH_FLAG_LRO = 1 << 15;
@@ -51,7 +52,11 @@ public final class Ethtool {
             this.ethtoolName = ethtoolName;
         }
 
-        /** The name {@code ethtool -k} prints. */
+        /**
+         * The name {@code ethtool -k} prints.
+         *
+         * @return the name, e.g. {@code generic-receive-offload}
+         */
         public String ethtoolName() {
             return ethtoolName;
         }
@@ -63,7 +68,14 @@ public final class Ethtool {
     private Ethtool() {
     }
 
-    /** Whether {@code feature} is on for {@code ifname}. */
+    /**
+     * Whether {@code feature} is on for {@code ifname}.
+     *
+     * @param ifname the interface name, in the calling thread's network namespace
+     * @param feature the offload
+     * @return true if it is on
+     * @throws NativeException if the ioctl fails, e.g. {@code ENODEV} or {@code EOPNOTSUPP}
+     */
     public static boolean get(String ifname, Feature feature) {
         return value(ifname, feature.get, 0, "ETHTOOL_G" + feature.name()) != 0;
     }
@@ -72,18 +84,33 @@ public final class Ethtool {
      * Turns {@code feature} on or off. Dependent features follow as the kernel decides (TSO
      * needs tx-checksumming and scatter-gather).
      *
+     * @param ifname the interface name, in the calling thread's network namespace
+     * @param feature the offload
+     * @param on true to turn it on
      * @throws NativeException e.g. {@code EOPNOTSUPP} when the device cannot change it
      */
     public static void set(String ifname, Feature feature, boolean on) {
         value(ifname, feature.set, on ? 1 : 0, "ETHTOOL_S" + feature.name());
     }
 
-    /** Whether large receive offload is on ({@code ETHTOOL_GFLAGS & ETH_FLAG_LRO}). */
+    /**
+     * Whether large receive offload is on ({@code ETHTOOL_GFLAGS & ETH_FLAG_LRO}).
+     *
+     * @param ifname the interface name, in the calling thread's network namespace
+     * @return true if LRO is on
+     * @throws NativeException if the ioctl fails
+     */
     public static boolean lro(String ifname) {
         return (value(ifname, ETHTOOL_GFLAGS, 0, "ETHTOOL_GFLAGS") & ETH_FLAG_LRO) != 0;
     }
 
-    /** Turns large receive offload on or off, keeping the other flags. */
+    /**
+     * Turns large receive offload on or off, keeping the other flags.
+     *
+     * @param ifname the interface name, in the calling thread's network namespace
+     * @param on true to turn LRO on
+     * @throws NativeException if an ioctl fails, e.g. {@code EOPNOTSUPP}
+     */
     public static void lro(String ifname, boolean on) {
         int flags = value(ifname, ETHTOOL_GFLAGS, 0, "ETHTOOL_GFLAGS");
         int wanted = on ? flags | ETH_FLAG_LRO : flags & ~ETH_FLAG_LRO;

@@ -31,12 +31,21 @@ public final class EventFd implements AutoCloseable {
         this.fd = fd;
     }
 
-    /** Creates a new eventfd with counter 0, non-blocking and close-on-exec. */
+    /**
+     * Creates a new eventfd with counter 0, non-blocking and close-on-exec.
+     *
+     * @return the new eventfd, from {@code eventfd(2)}
+     * @throws NativeException if the kernel refuses (e.g. {@code EMFILE})
+     */
     public static EventFd create() {
         return new EventFd(Libc.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
     }
 
-    /** The descriptor, readable (POLLIN) while signalled; -1 after {@link #close()}. */
+    /**
+     * The descriptor, readable (POLLIN) while signalled; -1 after {@link #close()}.
+     *
+     * @return the descriptor number, or -1
+     */
     public int fd() {
         return fd;
     }

@@ -24,6 +24,7 @@ public final class Ifreq {
     public static final int SIZE = 40;
     /** {@code IFNAMSIZ}, including the terminating NUL. */
     public static final int IFNAMSIZ = 16;
+    /** {@code ifr_name}: the interface name, NUL-terminated. */
     public static final long NAME = 0;
     /** {@code ifr_flags} (short). */
     public static final long FLAGS = 16;
@@ -43,6 +44,7 @@ public final class Ifreq {
      * Checks that {@code name} is a valid Linux interface name: 1 to 15 bytes of printable
      * ASCII, without '/', ':' or white space, and not "." or "..".
      *
+     * @param name the name to check
      * @throws IllegalArgumentException with the reason
      */
     public static void checkName(String name) {
@@ -65,7 +67,14 @@ public final class Ifreq {
         }
     }
 
-    /** Allocates a zeroed ifreq with {@code name} filled in (validated by {@link #checkName}). */
+    /**
+     * Allocates a zeroed ifreq with {@code name} filled in (validated by {@link #checkName}).
+     *
+     * @param arena the arena to allocate from
+     * @param name the interface name
+     * @return a {@link #SIZE}-byte segment, 8-byte aligned
+     * @throws IllegalArgumentException if the name is invalid
+     */
     public static MemorySegment allocate(Arena arena, String name) {
         checkName(name);
         MemorySegment ifr = arena.allocate(SIZE, 8);
@@ -74,7 +83,12 @@ public final class Ifreq {
         return ifr;
     }
 
-    /** The NUL-terminated name in {@code ifr} (e.g. as the kernel wrote it back). */
+    /**
+     * The NUL-terminated name in {@code ifr} (e.g. as the kernel wrote it back).
+     *
+     * @param ifr an ifreq
+     * @return the name, up to {@code IFNAMSIZ - 1} characters
+     */
     public static String name(MemorySegment ifr) {
         int len = 0;
         while (len < IFNAMSIZ && ifr.get(ValueLayout.JAVA_BYTE, NAME + len) != 0) {
@@ -85,18 +99,44 @@ public final class Ifreq {
         return new String(bytes, StandardCharsets.US_ASCII);
     }
 
+    /**
+     * Reads {@code ifr_flags}, e.g. after {@code TUNGETIFF} or {@code SIOCGIFFLAGS}.
+     *
+     * @param ifr an ifreq
+     * @return the {@code IFF_*} flags
+     */
     public static short flags(MemorySegment ifr) {
         return ifr.get(ValueLayout.JAVA_SHORT, FLAGS);
     }
 
+    /**
+     * Writes {@code ifr_flags}, e.g. before {@code TUNSETIFF}.
+     *
+     * @param ifr an ifreq
+     * @param flags the {@code IFF_*} flags
+     */
     public static void flags(MemorySegment ifr, short flags) {
         ifr.set(ValueLayout.JAVA_SHORT, FLAGS, flags);
     }
 
+    /**
+     * Reads the {@code int} member of the union ({@code ifr_mtu}, {@code ifr_ifindex}), e.g. after
+     * {@code SIOCGIFMTU}.
+     *
+     * @param ifr an ifreq
+     * @return the {@code int} at offset 16
+     */
     public static int intValue(MemorySegment ifr) {
         return ifr.get(ValueLayout.JAVA_INT, MTU);
     }
 
+    /**
+     * Writes the {@code int} member of the union ({@code ifr_mtu}, {@code ifr_ifindex}), e.g.
+     * before {@code SIOCSIFMTU}.
+     *
+     * @param ifr an ifreq
+     * @param value the value
+     */
     public static void intValue(MemorySegment ifr, int value) {
         ifr.set(ValueLayout.JAVA_INT, MTU, value);
     }

@@ -36,50 +36,95 @@ import java.util.Objects;
  */
 public final class Libc {
     // open(2) flags
+    /** {@code open(2)} flag: open for reading only. */
     public static final int O_RDONLY = 0;
+    /** {@code open(2)} flag: open for writing only. */
     public static final int O_WRONLY = 1;
+    /** {@code open(2)} flag: open for reading and writing. */
     public static final int O_RDWR = 2;
+    /**
+     * {@code open(2)} and {@code fcntl(2)} file status flag: non-blocking I/O (reads and writes
+     * return {@code EAGAIN} instead of waiting).
+     */
     public static final int O_NONBLOCK = 0x800;
+    /** {@code open(2)} flag: close the descriptor on {@code execve(2)}. */
     public static final int O_CLOEXEC = 0x80000;
 
     // fcntl(2)
+    /** {@code fcntl(2)} command: get the file status flags. */
     public static final int F_GETFL = 3;
+    /** {@code fcntl(2)} command: set the file status flags. */
     public static final int F_SETFL = 4;
 
     // socket(2)
+    /** {@code socket(2)} domain: local sockets, {@code unix(7)}. */
     public static final int AF_UNIX = 1;
+    /** {@code socket(2)} domain: IPv4, {@code ip(7)}. */
     public static final int AF_INET = 2;
+    /** {@code socket(2)} domain: IPv6, {@code ipv6(7)}. */
     public static final int AF_INET6 = 10;
+    /** {@code socket(2)} domain: kernel netlink, {@code netlink(7)}. */
     public static final int AF_NETLINK = 16;
+    /** {@code socket(2)} domain: link-level packets, {@code packet(7)}. */
     public static final int AF_PACKET = 17;
+    /** {@code socket(2)} type: connection-oriented byte stream. */
     public static final int SOCK_STREAM = 1;
+    /** {@code socket(2)} type: datagrams. */
     public static final int SOCK_DGRAM = 2;
+    /** {@code socket(2)} type: raw frames (for {@code AF_PACKET}, with the link-level header). */
     public static final int SOCK_RAW = 3;
+    /** {@code socket(2)} type flag: the new socket is non-blocking ({@code O_NONBLOCK}). */
     public static final int SOCK_NONBLOCK = 0x800;
+    /** {@code socket(2)} type flag: close the socket on {@code execve(2)}. */
     public static final int SOCK_CLOEXEC = 0x80000;
+    /** {@code setsockopt(2)} level of the generic socket options, {@code socket(7)}. */
     public static final int SOL_SOCKET = 1;
+    /** {@code socket(7)} option: send buffer size, bounded by {@code net.core.wmem_max}. */
     public static final int SO_SNDBUF = 7;
+    /** {@code socket(7)} option: receive buffer size, bounded by {@code net.core.rmem_max}. */
     public static final int SO_RCVBUF = 8;
+    /**
+     * {@code socket(7)} option: send buffer size beyond {@code wmem_max} ({@code CAP_NET_ADMIN}).
+     */
     public static final int SO_SNDBUFFORCE = 32;
+    /**
+     * {@code socket(7)} option: receive buffer size beyond {@code rmem_max}
+     * ({@code CAP_NET_ADMIN}).
+     */
     public static final int SO_RCVBUFFORCE = 33;
+    /** {@code send(2)} flag: do not block for this call. */
     public static final int MSG_DONTWAIT = 0x40;
 
     // mmap(2)
+    /** {@code mmap(2)} protection: pages may be read. */
     public static final int PROT_READ = 1;
+    /** {@code mmap(2)} protection: pages may be written. */
     public static final int PROT_WRITE = 2;
+    /** {@code mmap(2)} flag: share the mapping (with the kernel, for a packet ring). */
     public static final int MAP_SHARED = 0x01;
+    /** {@code mmap(2)} flag: private copy-on-write mapping. */
     public static final int MAP_PRIVATE = 0x02;
+    /** {@code mmap(2)} flag: memory not backed by a file ({@code fd} -1). */
     public static final int MAP_ANONYMOUS = 0x20;
+    /** {@code mmap(2)} flag: lock the pages in memory, like {@code mlock(2)}. */
     public static final int MAP_LOCKED = 0x2000;
+    /** {@code mmap(2)} flag: fault the pages in now rather than on first touch. */
     public static final int MAP_POPULATE = 0x8000;
 
     // x86_64 system call numbers
+    /** x86_64 system call number of {@code read(2)}. */
     public static final long SYS_READ = 0;
+    /** x86_64 system call number of {@code write(2)}. */
     public static final long SYS_WRITE = 1;
+    /** x86_64 system call number of {@code poll(2)}. */
     public static final long SYS_POLL = 7;
+    /** x86_64 system call number of {@code readv(2)}. */
     public static final long SYS_READV = 19;
+    /** x86_64 system call number of {@code writev(2)}. */
     public static final long SYS_WRITEV = 20;
+    /** x86_64 system call number of {@code sendto(2)} (which {@code send(2)} is). */
     public static final long SYS_SENDTO = 44;
+    /** x86_64 system call number of {@code bpf(2)}, which glibc does not wrap. */
     public static final long SYS_BPF = 321;
 
     /** {@code struct iovec}: {@code void *iov_base} at 0, {@code size_t iov_len} at 8. */
@@ -194,6 +239,9 @@ public final class Libc {
      * {@code read(fd, buf, len)} through {@code syscall(SYS_read)}. Never throws for a failed
      * call, never allocates, retries {@code EINTR}.
      *
+     * @param fd the file descriptor
+     * @param buf a native segment to read into, from its start
+     * @param len the most bytes to read, at most {@code buf.byteSize()}
      * @return bytes read (0 at end of file), or {@code -errno} (e.g. {@code -Errno.EAGAIN} when a
      *     non-blocking descriptor has nothing to read)
      * @throws IndexOutOfBoundsException if {@code len} exceeds the segment (a programming error)
@@ -207,7 +255,11 @@ public final class Libc {
      * {@code write(fd, buf, len)} through {@code syscall(SYS_write)}; same contract as
      * {@link #read}.
      *
+     * @param fd the file descriptor
+     * @param buf a native segment holding the bytes, from its start
+     * @param len the number of bytes to write, at most {@code buf.byteSize()}
      * @return bytes written, or {@code -errno} (e.g. {@code -Errno.EAGAIN}, {@code -Errno.ENOBUFS})
+     * @throws IndexOutOfBoundsException if {@code len} exceeds the segment (a programming error)
      */
     public static int write(int fd, MemorySegment buf, long len) {
         checkLength(buf, len);
@@ -217,6 +269,13 @@ public final class Libc {
     /**
      * {@code read} into {@code buf[offset, offset + len)}. It takes a slice (so the arena stays
      * checked); the C2 JIT scalar-replaces it in a hot caller, but lower tiers allocate it.
+     *
+     * @param fd the file descriptor
+     * @param buf a native segment to read into
+     * @param offset where in {@code buf} the bytes go
+     * @param len the most bytes to read
+     * @return bytes read (0 at end of file), or {@code -errno}
+     * @throws IndexOutOfBoundsException if {@code [offset, offset + len)} is not inside {@code buf}
      */
     public static int read(int fd, MemorySegment buf, long offset, long len) {
         return (int) fdPtrLen(SYS_READ, fd, buf.asSlice(offset, len), len);
@@ -228,6 +287,14 @@ public final class Libc {
      * arena stays open for the duration of the call (a frame owned by the calling thread); a
      * concurrent close of a shared arena is not detected and at worst makes the write fail with
      * {@code -EFAULT} or send stale bytes. Same result contract as {@link #read}.
+     *
+     * @param fd the file descriptor
+     * @param buf a native segment holding the bytes
+     * @param offset where in {@code buf} the bytes start
+     * @param len the number of bytes to write
+     * @return bytes written, or {@code -errno}
+     * @throws IndexOutOfBoundsException if {@code [offset, offset + len)} is not inside {@code buf}
+     * @throws IllegalArgumentException if {@code buf} is a heap segment
      */
     public static int write(int fd, MemorySegment buf, long offset, long len) {
         Objects.checkFromIndexSize(offset, len, buf.byteSize());
@@ -257,13 +324,27 @@ public final class Libc {
     /**
      * {@code readv(fd, iov, count)}; {@code iov} holds {@code count} {@code struct iovec}s
      * ({@link #IOVEC_SIZE} bytes each). Same contract as {@link #read}.
+     *
+     * @param fd the file descriptor
+     * @param iov a native segment of {@code count} iovecs pointing at native memory
+     * @param count the number of iovecs
+     * @return total bytes read (0 at end of file), or {@code -errno}
+     * @throws IndexOutOfBoundsException if {@code iov} is smaller than {@code count} iovecs
      */
     public static int readv(int fd, MemorySegment iov, int count) {
         checkLength(iov, count * IOVEC_SIZE);
         return (int) fdPtrLen(SYS_READV, fd, iov, count);
     }
 
-    /** {@code writev(fd, iov, count)}; same contract as {@link #readv}. */
+    /**
+     * {@code writev(fd, iov, count)}; same contract as {@link #readv}.
+     *
+     * @param fd the file descriptor
+     * @param iov a native segment of {@code count} iovecs pointing at native memory
+     * @param count the number of iovecs
+     * @return total bytes written, or {@code -errno}
+     * @throws IndexOutOfBoundsException if {@code iov} is smaller than {@code count} iovecs
+     */
     public static int writev(int fd, MemorySegment iov, int count) {
         checkLength(iov, count * IOVEC_SIZE);
         return (int) fdPtrLen(SYS_WRITEV, fd, iov, count);
@@ -273,6 +354,13 @@ public final class Libc {
      * {@code send(fd, buf, len, flags)} (as {@code sendto} with no address). {@code buf} may be
      * {@link MemorySegment#NULL} with {@code len} 0, e.g. to kick an AF_PACKET TX ring. Same
      * contract as {@link #read}.
+     *
+     * @param fd a socket
+     * @param buf a native segment holding the bytes, or {@link MemorySegment#NULL}
+     * @param len the number of bytes to send
+     * @param flags {@code send(2)} flags, e.g. {@link #MSG_DONTWAIT}
+     * @return bytes sent, or {@code -errno}
+     * @throws IndexOutOfBoundsException if {@code len} exceeds {@code buf}
      */
     public static int send(int fd, MemorySegment buf, long len, int flags) {
         if (!buf.equals(MemorySegment.NULL)) {
@@ -300,7 +388,13 @@ public final class Libc {
      * {@code poll(fds, nfds, timeoutMillis)} on a {@code struct pollfd} array. Does not retry
      * {@code EINTR} (returns {@code -EINTR}), so a caller can re-check its state.
      *
+     * @param fds a native array of {@code nfds} 8-byte {@code struct pollfd}
+     *     ({@code int fd; short events; short revents}); the kernel sets each {@code revents}
+     * @param nfds the number of entries
+     * @param timeoutMillis the longest wait in milliseconds; 0 returns at once, -1 waits without
+     *     limit
      * @return number of ready descriptors, 0 on timeout, or {@code -errno}
+     * @throws IndexOutOfBoundsException if {@code fds} is smaller than {@code nfds} entries
      */
     public static int poll(MemorySegment fds, int nfds, int timeoutMillis) {
         checkLength(fds, nfds * 8L);
@@ -337,6 +431,8 @@ public final class Libc {
     /**
      * {@code open(path, flags)} (no mode: never creates files).
      *
+     * @param path the file to open, e.g. {@code /dev/net/tun}
+     * @param flags {@code open(2)} flags, e.g. {@code O_RDWR | O_NONBLOCK | O_CLOEXEC}
      * @return the file descriptor
      * @throws NativeException naming the path, e.g. {@code open /dev/net/tun: ENOENT (...)}
      */
@@ -362,6 +458,7 @@ public final class Libc {
     /**
      * {@code close(fd)}. {@code EINTR} is not retried (Linux has released the descriptor anyway).
      *
+     * @param fd the descriptor to close
      * @throws NativeException e.g. {@code EBADF} for a descriptor that is not open
      */
     public static void close(int fd) {
@@ -383,6 +480,9 @@ public final class Libc {
     /**
      * {@code bpf(cmd, attr, sizeof attr)} through {@code syscall(SYS_bpf)}.
      *
+     * @param cmd the {@code bpf(2)} command, e.g. {@link Bpf#BPF_MAP_CREATE}
+     * @param attr the command's {@code union bpf_attr}, a native segment whose size is passed as
+     *     the attribute size
      * @return the call's non-negative result (a new fd for the load and create commands), or
      *     {@code -errno}
      */
@@ -393,6 +493,10 @@ public final class Libc {
     /**
      * {@code ioctl(fd, request, arg)} with a pointer argument.
      *
+     * @param fd the descriptor the request applies to
+     * @param request the request code, e.g. {@link Tun#TUNSETIFF}
+     * @param arg the native memory the argument pointer points at (read and/or written by the
+     *     kernel)
      * @param callName the request's name for error messages, e.g. {@code TUNSETIFF}
      * @param object   what the request acts on for error messages, e.g. the device name
      * @return the non-negative result of the ioctl
@@ -416,7 +520,17 @@ public final class Libc {
         }
     }
 
-    /** {@code ioctl(fd, request, value)} with an integer argument passed by value. */
+    /**
+     * {@code ioctl(fd, request, value)} with an integer argument passed by value.
+     *
+     * @param fd the file descriptor
+     * @param request the request code, e.g. {@link Tun#TUNSETOFFLOAD}
+     * @param value the argument
+     * @param callName the request's name for error messages
+     * @param object what the request acts on for error messages, e.g. the device name
+     * @return the non-negative result of the ioctl
+     * @throws NativeException if the ioctl fails (other than {@code EINTR}, which is retried)
+     */
     public static int ioctl(int fd, long request, long value, String callName, String object) {
         MemorySegment st = state();
         try {
@@ -453,7 +567,12 @@ public final class Libc {
         }
     }
 
-    /** Sets {@code O_NONBLOCK} on {@code fd} with {@code fcntl(F_GETFL/F_SETFL)}. */
+    /**
+     * Sets {@code O_NONBLOCK} on {@code fd} with {@code fcntl(F_GETFL/F_SETFL)}.
+     *
+     * @param fd the file descriptor
+     * @throws NativeException if {@code fcntl(2)} fails
+     */
     public static void setNonBlocking(int fd) {
         int flags = fcntl(fd, F_GETFL, 0, "fcntl(F_GETFL)");
         if ((flags & O_NONBLOCK) == 0) {
@@ -461,7 +580,13 @@ public final class Libc {
         }
     }
 
-    /** The file status flags of {@code fd} ({@code fcntl(F_GETFL)}). */
+    /**
+     * The file status flags of {@code fd} ({@code fcntl(F_GETFL)}).
+     *
+     * @param fd the file descriptor
+     * @return the flags, e.g. with {@link #O_NONBLOCK} set
+     * @throws NativeException if {@code fcntl(2)} fails
+     */
     public static int fileStatusFlags(int fd) {
         return fcntl(fd, F_GETFL, 0, "fcntl(F_GETFL)");
     }
@@ -469,6 +594,11 @@ public final class Libc {
     /**
      * {@code socket(domain, type, protocol)}.
      *
+     * @param domain the address family, e.g. {@link #AF_PACKET}
+     * @param type the socket type, optionally or-ed with {@link #SOCK_NONBLOCK} and
+     *     {@link #SOCK_CLOEXEC}
+     * @param protocol the protocol, e.g. {@code htons(ETH_P_ALL)} for {@code AF_PACKET}
+     * @return the new socket's descriptor
      * @throws NativeException e.g. {@code socket AF_PACKET: EPERM (...)}
      */
     public static int socket(int domain, int type, int protocol) {
@@ -499,7 +629,12 @@ public final class Libc {
     /**
      * {@code bind(fd, addr, len)}.
      *
+     * @param fd the socket
+     * @param addr a native segment holding the socket address, e.g. a {@code struct sockaddr_ll}
+     * @param len the address length in bytes
      * @param object what is bound, for error messages (e.g. the interface name)
+     * @throws NativeException if {@code bind(2)} fails
+     * @throws IndexOutOfBoundsException if {@code len} exceeds {@code addr}
      */
     public static void bind(int fd, MemorySegment addr, int len, String object) {
         checkLength(addr, len);
@@ -518,14 +653,33 @@ public final class Libc {
     /**
      * {@code setsockopt(fd, level, name, val, len)}.
      *
+     * @param fd the socket
+     * @param level the option's level, e.g. {@link #SOL_SOCKET} or {@link Packet#SOL_PACKET}
+     * @param name the option, e.g. {@link Packet#PACKET_RX_RING}
+     * @param val a native segment holding the option's value
+     * @param len the value's length in bytes
      * @param callName the option's name for error messages, e.g. {@code PACKET_RX_RING}
+     * @throws NativeException if {@code setsockopt(2)} fails
+     * @throws IndexOutOfBoundsException if {@code len} exceeds {@code val}
      */
     public static void setsockopt(int fd, int level, int name, MemorySegment val, int len,
                                   String callName) {
         setsockopt(fd, level, name, val, len, callName, null);
     }
 
-    /** {@code setsockopt} with an object (e.g. the interface name) for error messages. */
+    /**
+     * {@code setsockopt} with an object (e.g. the interface name) for error messages.
+     *
+     * @param fd the socket
+     * @param level the option's level, e.g. {@link #SOL_SOCKET} or {@link Packet#SOL_PACKET}
+     * @param name the option, e.g. {@link Packet#PACKET_RX_RING}
+     * @param val a native segment holding the option's value
+     * @param len the value's length in bytes
+     * @param callName the option's name for error messages
+     * @param object what the socket is for, for error messages, or null
+     * @throws NativeException if {@code setsockopt(2)} fails
+     * @throws IndexOutOfBoundsException if {@code len} exceeds {@code val}
+     */
     public static void setsockopt(int fd, int level, int name, MemorySegment val, int len,
                                   String callName, String object) {
         checkLength(val, len);
@@ -541,7 +695,16 @@ public final class Libc {
         }
     }
 
-    /** {@code setsockopt} of one {@code int} value. */
+    /**
+     * {@code setsockopt} of one {@code int} value.
+     *
+     * @param fd the socket
+     * @param level the option's level
+     * @param name the option
+     * @param value the {@code int} value
+     * @param callName the option's name for error messages
+     * @throws NativeException if {@code setsockopt(2)} fails
+     */
     public static void setsockoptInt(int fd, int level, int name, int value, String callName) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment v = arena.allocateFrom(INT, value);
@@ -553,7 +716,15 @@ public final class Libc {
      * {@code getsockopt(fd, level, name, val, &len)} with {@code len} initially {@code len}
      * (some options, such as PACKET_HDRLEN, also read their input from {@code val}).
      *
+     * @param fd the socket
+     * @param level the option's level
+     * @param name the option
+     * @param val a native segment the kernel writes the value to
+     * @param len the buffer length passed in {@code optlen}
+     * @param callName the option's name for error messages
      * @return the option length the kernel reported
+     * @throws NativeException if {@code getsockopt(2)} fails
+     * @throws IndexOutOfBoundsException if {@code len} exceeds {@code val}
      */
     public static int getsockopt(int fd, int level, int name, MemorySegment val, int len,
                                  String callName) {
@@ -574,6 +745,14 @@ public final class Libc {
     /**
      * {@code getsockopt} of one {@code int}, passing {@code input} in the value buffer first
      * (pass 0 when the option takes no input).
+     *
+     * @param fd the socket
+     * @param level the option's level
+     * @param name the option
+     * @param input the value placed in the buffer before the call
+     * @param callName the option's name for error messages
+     * @return the {@code int} the kernel wrote
+     * @throws NativeException if {@code getsockopt(2)} fails
      */
     public static int getsockoptInt(int fd, int level, int name, int input, String callName) {
         try (Arena arena = Arena.ofConfined()) {
@@ -587,6 +766,14 @@ public final class Libc {
      * {@code mmap(NULL, len, prot, flags, fd, off)}, returned as a segment of {@code len} bytes
      * whose memory is unmapped when {@code arena} closes.
      *
+     * @param len the mapping's length in bytes
+     * @param prot protection, e.g. {@code PROT_READ | PROT_WRITE}
+     * @param flags mapping flags, e.g. {@link #MAP_SHARED}
+     * @param fd the descriptor to map (e.g. an AF_PACKET socket with a ring), or -1 with
+     *     {@link #MAP_ANONYMOUS}
+     * @param off the offset in the file, a multiple of the page size
+     * @param arena the arena whose closing unmaps the memory ({@code munmap(2)})
+     * @return the mapping as a segment of {@code len} bytes
      * @throws NativeException on MAP_FAILED
      */
     @SuppressWarnings("restricted") // gives the mapping its real size and an munmap cleanup
@@ -616,6 +803,7 @@ public final class Libc {
     /**
      * {@code if_nametoindex(name)}.
      *
+     * @param name the interface name, e.g. {@code eth0}
      * @return the interface index (> 0)
      * @throws NativeException {@code if_nametoindex NAME: ENODEV (No such device): no such device}
      *     when there is no such interface in this network namespace
@@ -635,7 +823,13 @@ public final class Libc {
         return index;
     }
 
-    /** Fills {@code buf} with random bytes from {@code getrandom(2)} (the urandom pool). */
+    /**
+     * Fills {@code buf} with random bytes from {@code getrandom(2)} (the urandom pool).
+     *
+     * @param buf the native segment to fill, all of it
+     * @throws NativeException if {@code getrandom(2)} fails (other than {@code EINTR}, which is
+     *     retried)
+     */
     public static void getrandom(MemorySegment buf) {
         MemorySegment st = state();
         long done = 0;
@@ -660,7 +854,11 @@ public final class Libc {
     /**
      * {@code eventfd(initval, flags)}.
      *
+     * @param initval the counter's initial value
+     * @param flags {@code EFD_NONBLOCK}, {@code EFD_CLOEXEC}, {@code EFD_SEMAPHORE}, or-ed (see
+     *     {@link EventFd})
      * @return the new descriptor
+     * @throws NativeException if {@code eventfd(2)} fails
      */
     public static int eventfd(int initval, int flags) {
         MemorySegment st = state();
@@ -679,6 +877,9 @@ public final class Libc {
     /**
      * {@code sched_setaffinity(pid, mask.byteSize(), mask)}.
      *
+     * @param pid the thread id (0 for the calling thread)
+     * @param mask a native {@code cpu_set_t}: bit {@code i} set for CPU {@code i}; its size is
+     *     passed as {@code cpusetsize}
      * @return 0, or {@code -errno}
      */
     public static int schedSetAffinity(int pid, MemorySegment mask) {
@@ -694,6 +895,9 @@ public final class Libc {
     /**
      * {@code sched_getaffinity(pid, mask.byteSize(), mask)}.
      *
+     * @param pid the thread id (0 for the calling thread)
+     * @param mask a native {@code cpu_set_t} the kernel fills: bit {@code i} set for each allowed
+     *     CPU {@code i}
      * @return 0, or {@code -errno}
      */
     public static int schedGetAffinity(int pid, MemorySegment mask) {
@@ -706,7 +910,11 @@ public final class Libc {
         }
     }
 
-    /** {@code sched_getcpu()}: the CPU the calling thread runs on, or {@code -errno}. */
+    /**
+     * {@code sched_getcpu()}: the CPU the calling thread runs on, or {@code -errno}.
+     *
+     * @return the CPU number, or {@code -errno}
+     */
     public static int schedGetCpu() {
         MemorySegment st = state();
         try {
@@ -735,7 +943,11 @@ public final class Libc {
      * its interface went down) makes {@code poll()} report POLLERR until the error is read.
      * Hot-path contract: never throws for a failed call.
      *
+     * @param fd the socket
+     * @param scratch a caller-owned native segment of at least 8 bytes, overwritten
      * @return the pending errno (0 if none), or {@code -errno} if getsockopt itself failed
+     * @throws IllegalArgumentException if {@code scratch} is a heap segment
+     * @throws IndexOutOfBoundsException if {@code scratch} is smaller than 8 bytes
      */
     public static int socketError(int fd, MemorySegment scratch) {
         checkLength(scratch, 8);

@@ -18,11 +18,16 @@ public final class NativeException extends RuntimeException {
     /** The device path of the TUN/TAP clone device. */
     public static final String TUN_DEVICE = "/dev/net/tun";
 
+    /** The call or ioctl name. */
     private final String call;
+    /** What the call acted on, or null. */
     private final String object;
+    /** The positive errno value. */
     private final int errno;
 
     /**
+     * An exception whose message is {@link #format}{@code (call, object, errno)}.
+     *
      * @param call   the call or ioctl name, e.g. {@code TUNSETIFF} or {@code open}
      * @param object what it acted on (device name, path), or {@code null}
      * @param errno  the positive errno value
@@ -34,27 +39,50 @@ public final class NativeException extends RuntimeException {
         this.errno = errno;
     }
 
-    /** The call or ioctl name, e.g. {@code TUNSETIFF}. */
+    /**
+     * The call or ioctl name, e.g. {@code TUNSETIFF}.
+     *
+     * @return the name
+     */
     public String call() {
         return call;
     }
 
-    /** The object acted on (device name, path), or {@code null}. */
+    /**
+     * The object acted on (device name, path), or {@code null}.
+     *
+     * @return the object, or null
+     */
     public String object() {
         return object;
     }
 
-    /** The positive errno value. */
+    /**
+     * The positive errno value.
+     *
+     * @return the errno, e.g. {@link Errno#EPERM}
+     */
     public int errno() {
         return errno;
     }
 
-    /** The symbolic errno name, e.g. {@code EPERM}, or {@code errno 123} if unknown. */
+    /**
+     * The symbolic errno name, e.g. {@code EPERM}, or {@code errno 123} if unknown.
+     *
+     * @return the name
+     */
     public String errnoName() {
         return Errno.name(errno);
     }
 
-    /** Builds the message text used by this exception. */
+    /**
+     * Builds the message text used by this exception.
+     *
+     * @param call the call or ioctl name
+     * @param object what it acted on, or null (or empty) for nothing
+     * @param errno the positive errno value
+     * @return {@code CALL OBJECT: NAME (description): hint}, without the parts that are absent
+     */
     public static String format(String call, String object, int errno) {
         StringBuilder sb = new StringBuilder(96);
         sb.append(call);
@@ -72,6 +100,11 @@ public final class NativeException extends RuntimeException {
     /**
      * Advice for a known failure of {@code call} on {@code object}, or {@code null} when none
      * applies.
+     *
+     * @param call the call or ioctl name
+     * @param object what it acted on, or null (or empty) for nothing
+     * @param errno the positive errno value
+     * @return one line of advice, e.g. {@code needs root or CAP_NET_ADMIN}, or null
      */
     public static String hint(String call, String object, int errno) {
         boolean tunSetIff = "TUNSETIFF".equals(call);

@@ -12,24 +12,43 @@ import java.lang.foreign.ValueLayout;
  * socket and allocates.
  */
 public final class Netdev {
+    /**
+     * {@code SIOCGIFFLAGS} ({@code netdevice(7)}): get the interface flags into {@code ifr_flags}.
+     */
     public static final long SIOCGIFFLAGS = 0x8913;
+    /**
+     * {@code SIOCSIFFLAGS}: set the interface flags from {@code ifr_flags} ({@code CAP_NET_ADMIN}).
+     */
     public static final long SIOCSIFFLAGS = 0x8914;
+    /** {@code SIOCGIFMTU}: get the MTU into {@code ifr_mtu}. */
     public static final long SIOCGIFMTU = 0x8921;
+    /** {@code SIOCSIFMTU}: set the MTU from {@code ifr_mtu} ({@code CAP_NET_ADMIN}). */
     public static final long SIOCSIFMTU = 0x8922;
+    /** {@code SIOCGIFHWADDR}: get the hardware address into {@code ifr_hwaddr}. */
     public static final long SIOCGIFHWADDR = 0x8927;
+    /** {@code SIOCGIFINDEX}: get the interface index into {@code ifr_ifindex}. */
     public static final long SIOCGIFINDEX = 0x8933;
 
     /** Interface flag: administratively up. */
     public static final short IFF_UP = 0x1;
+    /** Interface flag: a valid broadcast address is set. */
     public static final short IFF_BROADCAST = 0x2;
     /** Interface flag: operationally running (carrier). */
     public static final short IFF_RUNNING = 0x40;
+    /** Interface flag: promiscuous mode (receives frames for every MAC address). */
     public static final short IFF_PROMISC = 0x100;
 
     private Netdev() {
     }
 
-    /** Whether an interface called {@code ifname} exists in this network namespace. */
+    /**
+     * Whether an interface called {@code ifname} exists in this network namespace.
+     *
+     * @param ifname the interface name, in the calling thread's network namespace
+     * @return true if {@code if_nametoindex(3)} knows it
+     * @throws IllegalArgumentException if the name is invalid
+     * @throws NativeException if the lookup fails for another reason than a missing device
+     */
     public static boolean exists(String ifname) {
         Ifreq.checkName(ifname);
         try {
@@ -43,13 +62,26 @@ public final class Netdev {
         }
     }
 
-    /** The interface index of {@code ifname}. */
+    /**
+     * The interface index of {@code ifname}.
+     *
+     * @param ifname the interface name, in the calling thread's network namespace
+     * @return the index, greater than 0
+     * @throws IllegalArgumentException if the name is invalid
+     * @throws NativeException if there is no such interface ({@code ENODEV})
+     */
     public static int index(String ifname) {
         Ifreq.checkName(ifname);
         return Libc.ifNameToIndex(ifname);
     }
 
-    /** The interface flags ({@code SIOCGIFFLAGS}, e.g. {@link #IFF_UP}) as an unsigned value. */
+    /**
+     * The interface flags ({@code SIOCGIFFLAGS}, e.g. {@link #IFF_UP}) as an unsigned value.
+     *
+     * @param ifname the interface name, in the calling thread's network namespace
+     * @return the {@code IFF_*} flags, 0 to 65535
+     * @throws NativeException if the ioctl fails, e.g. {@code ENODEV}
+     */
     public static int flags(String ifname) {
         int sock = controlSocket();
         try (Arena arena = Arena.ofConfined()) {
@@ -61,7 +93,13 @@ public final class Netdev {
         }
     }
 
-    /** Brings {@code ifname} administratively up or down (SIOCGIFFLAGS + SIOCSIFFLAGS). */
+    /**
+     * Brings {@code ifname} administratively up or down (SIOCGIFFLAGS + SIOCSIFFLAGS).
+     *
+     * @param ifname the interface name, in the calling thread's network namespace
+     * @param up true for up, false for down
+     * @throws NativeException if an ioctl fails, e.g. {@code EPERM} without {@code CAP_NET_ADMIN}
+     */
     public static void setUp(String ifname, boolean up) {
         int sock = controlSocket();
         try (Arena arena = Arena.ofConfined()) {
@@ -78,7 +116,13 @@ public final class Netdev {
         }
     }
 
-    /** The MTU of {@code ifname} ({@code SIOCGIFMTU}). */
+    /**
+     * The MTU of {@code ifname} ({@code SIOCGIFMTU}).
+     *
+     * @param ifname the interface name, in the calling thread's network namespace
+     * @return the MTU in bytes
+     * @throws NativeException if the ioctl fails, e.g. {@code ENODEV}
+     */
     public static int mtu(String ifname) {
         int sock = controlSocket();
         try (Arena arena = Arena.ofConfined()) {
@@ -90,7 +134,14 @@ public final class Netdev {
         }
     }
 
-    /** Sets the MTU of {@code ifname} ({@code SIOCSIFMTU}). */
+    /**
+     * Sets the MTU of {@code ifname} ({@code SIOCSIFMTU}).
+     *
+     * @param ifname the interface name, in the calling thread's network namespace
+     * @param mtu the new MTU in bytes
+     * @throws NativeException if the ioctl fails, e.g. {@code EINVAL} for an MTU the device refuses
+     *     or {@code EPERM}
+     */
     public static void setMtu(String ifname, int mtu) {
         int sock = controlSocket();
         try (Arena arena = Arena.ofConfined()) {
@@ -102,7 +153,13 @@ public final class Netdev {
         }
     }
 
-    /** The 6-byte hardware (MAC) address of {@code ifname} ({@code SIOCGIFHWADDR}). */
+    /**
+     * The 6-byte hardware (MAC) address of {@code ifname} ({@code SIOCGIFHWADDR}).
+     *
+     * @param ifname the interface name, in the calling thread's network namespace
+     * @return a new 6-byte array, first octet first
+     * @throws NativeException if the ioctl fails, e.g. {@code ENODEV}
+     */
     public static byte[] hwAddr(String ifname) {
         int sock = controlSocket();
         try (Arena arena = Arena.ofConfined()) {

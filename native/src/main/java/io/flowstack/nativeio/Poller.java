@@ -20,11 +20,17 @@ import java.lang.foreign.ValueLayout;
  * be built on another thread and handed over before use. Not thread safe.
  */
 public final class Poller {
+    /** {@code poll(2)} event: there is data to read. */
     public static final short POLLIN = 0x001;
+    /** {@code poll(2)} event: an exceptional condition (e.g. out-of-band data). */
     public static final short POLLPRI = 0x002;
+    /** {@code poll(2)} event: writing is possible. */
     public static final short POLLOUT = 0x004;
+    /** {@code poll(2)} event (reported only): an error condition, e.g. a pending socket error. */
     public static final short POLLERR = 0x008;
+    /** {@code poll(2)} event (reported only): hang up. */
     public static final short POLLHUP = 0x010;
+    /** {@code poll(2)} event (reported only): the descriptor is not open. */
     public static final short POLLNVAL = 0x020;
 
     private static final long SIZE = 8;
@@ -36,7 +42,13 @@ public final class Poller {
     private final int maxFds;
     private int count;
 
-    /** @param maxFds number of entries to preallocate (> 0) */
+    /**
+     * A poller with {@code maxFds} entries, all with fd -1 (skipped), and a count of 0. The array
+     * lives in an automatic arena, freed by the GC with the poller.
+     *
+     * @param maxFds number of entries to preallocate (&gt; 0)
+     * @throws IllegalArgumentException if {@code maxFds} is not positive
+     */
     public Poller(int maxFds) {
         if (maxFds <= 0) {
             throw new IllegalArgumentException("maxFds must be > 0: " + maxFds);
@@ -48,7 +60,11 @@ public final class Poller {
         }
     }
 
-    /** Capacity given at construction. */
+    /**
+     * Capacity given at construction.
+     *
+     * @return the number of entries
+     */
     public int maxFds() {
         return maxFds;
     }
@@ -56,6 +72,11 @@ public final class Poller {
     /**
      * Sets entry {@code index} to wait for {@code events} on {@code fd} (a negative fd makes the
      * kernel skip the entry). Raises {@link #count()} to {@code index + 1} if it was lower.
+     *
+     * @param index the entry, {@code 0 <= index < maxFds()}
+     * @param fd the descriptor, or a negative value to skip the entry
+     * @param events the events to wait for, e.g. {@link #POLLIN}
+     * @throws IndexOutOfBoundsException if {@code index} is out of range
      */
     public void set(int index, int fd, short events) {
         checkIndex(index);
@@ -68,12 +89,21 @@ public final class Poller {
         }
     }
 
-    /** Number of entries passed to {@code poll}. */
+    /**
+     * Number of entries passed to {@code poll}.
+     *
+     * @return the count, 0 to {@link #maxFds()}
+     */
     public int count() {
         return count;
     }
 
-    /** Sets the number of entries passed to {@code poll}, {@code 0 <= count <= maxFds()}. */
+    /**
+     * Sets the number of entries passed to {@code poll}, {@code 0 <= count <= maxFds()}.
+     *
+     * @param count the number of entries
+     * @throws IllegalArgumentException if {@code count} is out of range
+     */
     public void count(int count) {
         if (count < 0 || count > maxFds) {
             throw new IllegalArgumentException("count " + count + " outside [0, " + maxFds + "]");
@@ -81,7 +111,13 @@ public final class Poller {
         this.count = count;
     }
 
-    /** The descriptor of entry {@code index}. */
+    /**
+     * The descriptor of entry {@code index}.
+     *
+     * @param index the entry, {@code 0 <= index < maxFds()}
+     * @return the descriptor, -1 if never set
+     * @throws IndexOutOfBoundsException if {@code index} is out of range
+     */
     public int fd(int index) {
         checkIndex(index);
         return fds.get(ValueLayout.JAVA_INT, index * SIZE + FD);
@@ -106,13 +142,26 @@ public final class Poller {
         throw new NativeException("poll", count + " fds", -r);
     }
 
-    /** The events reported for entry {@code index} by the last {@link #poll}. */
+    /**
+     * The events reported for entry {@code index} by the last {@link #poll}.
+     *
+     * @param index the entry, {@code 0 <= index < maxFds()}
+     * @return the {@code revents} bits, e.g. {@link #POLLIN} or {@link #POLLERR}
+     * @throws IndexOutOfBoundsException if {@code index} is out of range
+     */
     public short revents(int index) {
         checkIndex(index);
         return fds.get(ValueLayout.JAVA_SHORT, index * SIZE + REVENTS);
     }
 
-    /** Whether the last {@link #poll} reported any of {@code mask} for entry {@code index}. */
+    /**
+     * Whether the last {@link #poll} reported any of {@code mask} for entry {@code index}.
+     *
+     * @param index the entry, {@code 0 <= index < maxFds()}
+     * @param mask the events of interest, e.g. {@code POLLIN | POLLERR}
+     * @return true if any of them was reported
+     * @throws IndexOutOfBoundsException if {@code index} is out of range
+     */
     public boolean ready(int index, short mask) {
         return (revents(index) & mask) != 0;
     }

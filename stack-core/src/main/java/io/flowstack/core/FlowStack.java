@@ -121,12 +121,30 @@ public final class FlowStack implements AutoCloseable, SocketHost {
         }
     }
 
-    /** Builds a stack whose cores are driven by the calling thread ({@link #pollAll}). */
+    /**
+     * Builds a stack whose cores are driven by the calling thread ({@link #pollAll}).
+     *
+     * @param config the stack's configuration; {@code config.cores} must equal the NIC's queue
+     *     count
+     * @param nic the open NIC, one queue per core; the stack does not close it
+     * @return the stack, its cores owned by the calling thread
+     * @throws IllegalArgumentException if the NIC's queue count differs from the cores, or the MTU
+     *     is outside 576..9000
+     */
     public static FlowStack create(StackConfig config, Nic nic) {
         return new FlowStack(config, nic);
     }
 
-    /** Builds a stack and starts one netisr thread per core. */
+    /**
+     * Builds a stack and starts one netisr thread per core.
+     *
+     * @param config the stack's configuration; {@code config.cores} must equal the NIC's queue
+     *     count
+     * @param nic the open NIC, one queue per core; the stack does not close it
+     * @return the running stack
+     * @throws IllegalArgumentException if the NIC's queue count differs from the cores, or the MTU
+     *     is outside 576..9000
+     */
     public static FlowStack start(StackConfig config, Nic nic) {
         FlowStack s = new FlowStack(config, nic);
         s.startThreads();
@@ -149,7 +167,13 @@ public final class FlowStack implements AutoCloseable, SocketHost {
         }
     }
 
-    /** Runs one poll pass of every core at {@code nowNanos} (threadless mode only). */
+    /**
+     * Runs one poll pass of every core at {@code nowNanos} (threadless mode only).
+     *
+     * @param nowNanos the time the cores see, in nanoseconds of the configuration's clock
+     * @return the work done (frames, messages and timers handled), 0 when idle
+     * @throws IllegalStateException if the stack was built with {@link #start}
+     */
     public int pollAll(long nowNanos) {
         if (started) {
             throw new IllegalStateException("pollAll is for stacks built with create(), not start()");
@@ -161,36 +185,77 @@ public final class FlowStack implements AutoCloseable, SocketHost {
         return work;
     }
 
+    /**
+     * The stack's configuration (any thread).
+     *
+     * @return the configuration the stack was built with
+     */
     public StackConfig config() {
         return config;
     }
 
-    /** The stack's IPv4 address (the one {@link StackConfig#address} holds as an int). */
+    /**
+     * The stack's IPv4 address (the one {@link StackConfig#address} holds as an int).
+     *
+     * @return the address
+     */
     public InetAddress localAddress() {
         return config.inetAddress();
     }
 
+    /**
+     * The NIC the stack runs on (any thread).
+     *
+     * @return the NIC given at construction
+     */
     public Nic nic() {
         return nic;
     }
 
+    /**
+     * Number of cores (netisrs), equal to the NIC's queue count.
+     *
+     * @return the number of cores
+     */
     public int cores() {
         return cores.length;
     }
 
+    /**
+     * Core {@code core}'s netisr (for its identity, its rings and its cross-thread entry points).
+     *
+     * @param core the core number, {@code 0 <= core < cores()}
+     * @return its netisr; its protocol state may be touched only on its own thread
+     */
     public Netisr netisr(int core) {
         return cores[core];
     }
 
+    /**
+     * Core {@code core}'s counters.
+     *
+     * @param core the core number
+     * @return its counters, readable from any thread
+     */
     public Counters counters(int core) {
         return cores[core].counters();
     }
 
+    /**
+     * Whether the stack is open (any thread).
+     *
+     * @return false once {@link #close()} has begun
+     */
     public boolean running() {
         return !closed;
     }
 
-    /** Sum of one counter over all cores. */
+    /**
+     * Sum of one counter over all cores.
+     *
+     * @param s the counter
+     * @return its sum over the cores at about this instant (each read without stopping the cores)
+     */
     public long total(Stat s) {
         long t = 0;
         for (Netisr n : cores) {
@@ -199,12 +264,24 @@ public final class FlowStack implements AutoCloseable, SocketHost {
         return t;
     }
 
-    /** The core that owns the flow (local, remote, lport, rport). */
+    /**
+     * The core that owns the flow (local, remote, lport, rport).
+     *
+     * @param local the local IPv4 address, as a big-endian int
+     * @param remote the remote IPv4 address
+     * @param lport the local port
+     * @param rport the remote port
+     * @return the core whose bucket holds the flow now
+     */
     public int coreFor(int local, int remote, int lport, int rport) {
         return table.core(FlowHash.hash4(local, remote, lport, rport));
     }
 
-    /** The indirection table as of the last completed bucket move (any thread). */
+    /**
+     * The indirection table as of the last completed bucket move (any thread).
+     *
+     * @return the table, immutable
+     */
     public IndirectionTable table() {
         return table;
     }
@@ -215,8 +292,12 @@ public final class FlowStack implements AutoCloseable, SocketHost {
      * of a moved flow is lost or overtaken on the way (docs/REBALANCING.md). Moves are done one
      * at a time.
      *
+     * @param bucket the bucket, {@code 0 <= bucket < table().size()}
+     * @param target the core to move it to
      * @return the core that had the bucket
      * @throws StackException if a core refused the move (the message says why) or did not finish it in time
+     * @throws IllegalArgumentException if {@code bucket} or {@code target} is out of range
+     * @throws IllegalStateException if the stack was built with {@link #create} (no threads)
      */
     public synchronized int moveBucket(int bucket, int target) {
         if (!started) {
@@ -255,6 +336,10 @@ public final class FlowStack implements AutoCloseable, SocketHost {
      * Starts moving bucket {@code bucket} to core {@code target} (any thread, returns at once);
      * {@code done} runs on a netisr with null when the move is complete, or with the reason it
      * was refused. For stacks without threads, drive it with {@link #pollAll}.
+     *
+     * @param bucket the bucket
+     * @param target the core to move it to
+     * @param done called once with null on success or the reason of the refusal
      */
     public void moveBucketAsync(int bucket, int target, java.util.function.Consumer<String> done) {
         IndirectionTable t = table;
@@ -275,7 +360,11 @@ public final class FlowStack implements AutoCloseable, SocketHost {
         }
     }
 
-    /** Frames each core processed per bucket so far: {@code result[core][bucket]} (any thread). */
+    /**
+     * Frames each core processed per bucket so far: {@code result[core][bucket]} (any thread).
+     *
+     * @return a new array of one row per core, one column per bucket
+     */
     public long[][] bucketPackets() {
         long[][] r = new long[cores.length][table.size()];
         for (int c = 0; c < cores.length; c++) {
@@ -289,6 +378,13 @@ public final class FlowStack implements AutoCloseable, SocketHost {
     /**
      * Runs {@code fn} on core {@code core}'s netisr and returns its result (waits up to 5 s). In
      * threadless mode it runs on the caller, which owns every core.
+     *
+     * @param core the core number
+     * @param fn the function, run on that core's netisr thread
+     * @param <T> the result type
+     * @return what {@code fn} returned
+     * @throws StackException if the stack is closed, the core's command queue is full, the wait is
+     *     interrupted or times out, or {@code fn} threw (as the cause)
      */
     public <T> T call(int core, Function<Netisr, T> fn) {
         if (closed) {
@@ -320,7 +416,12 @@ public final class FlowStack implements AutoCloseable, SocketHost {
         }
     }
 
-    /** Runs {@code fn} on every core, one after the other. */
+    /**
+     * Runs {@code fn} on every core, one after the other.
+     *
+     * @param fn the function, run on each core's netisr thread in turn; its results are dropped
+     * @throws StackException as {@link #call} does, for the first core that fails
+     */
     public void callAll(Function<Netisr, ?> fn) {
         for (int i = 0; i < cores.length; i++) {
             call(i, fn);
@@ -334,7 +435,10 @@ public final class FlowStack implements AutoCloseable, SocketHost {
      * at random (RFC 6056 Algorithm 1) when {@code port} is 0. The binding is replicated to
      * every core before this returns.
      *
+     * @param port the UDP port, or 0 for an ephemeral one (49152-65535)
+     * @return the bound socket
      * @throws StackException if the port is already bound
+     * @throws IllegalArgumentException if {@code port} is outside 0..65535
      */
     public UdpSocket udpBind(int port) {
         if (port < 0 || port > 65535) {
@@ -381,6 +485,8 @@ public final class FlowStack implements AutoCloseable, SocketHost {
      * the stack's own or the wildcard 0.0.0.0 (the stack has one address), its port 0 for an
      * ephemeral one; see {@link #udpBind(int)}.
      *
+     * @param local the address (the stack's own or 0.0.0.0) and port (0: ephemeral) to bind
+     * @return the bound socket
      * @throws IllegalArgumentException "IPv4 only: ..." for an IPv6 address
      * @throws StackException if the address is not the stack's (EADDRNOTAVAIL) or the port is bound
      */
@@ -393,7 +499,11 @@ public final class FlowStack implements AutoCloseable, SocketHost {
         return udpBind(local.getPort());
     }
 
-    /** Removes a socket's binding from every core (called by {@link UdpSocket#close()}). */
+    /**
+     * Removes a socket's binding from every core (called by {@link UdpSocket#close()}).
+     *
+     * @param s the socket being closed
+     */
     public void unbindUdp(UdpSocket s) {
         if (!closed) {
             callAll(n -> {
@@ -411,6 +521,9 @@ public final class FlowStack implements AutoCloseable, SocketHost {
      * (RFC 792: the identifier matches replies to their requests), bound on every core before
      * this returns. Each core's receive ring is {@code udpReceiveBufferBytes} but at least 1 MiB,
      * so that a reply of the largest size fits.
+     *
+     * @return the open echo client
+     * @throws StackException if the stack is closed or all 65536 identifiers are in use
      */
     public IcmpEchoSocket icmpEchoOpen() {
         if (closed) {
@@ -435,7 +548,12 @@ public final class FlowStack implements AutoCloseable, SocketHost {
         throw new StackException("no free ICMP echo identifier (all 65536 in use)");
     }
 
-    /** Removes an echo client's identifier from every core (called by {@link IcmpEchoSocket#close()}). */
+    /**
+     * Removes an echo client's identifier from every core (called by
+     * {@link IcmpEchoSocket#close()}).
+     *
+     * @param s the echo client being closed
+     */
     public void unbindEcho(IcmpEchoSocket s) {
         if (!closed) {
             callAll(n -> {
@@ -451,14 +569,26 @@ public final class FlowStack implements AutoCloseable, SocketHost {
     /**
      * Listens on TCP {@code port}: the listener is replicated to every core before this returns.
      *
+     * @param port the TCP port, 1..65535
      * @param backlog per-core bound of the accept queue
+     * @return the listener
      * @throws StackException if the port is already in use
+     * @throws IllegalArgumentException if {@code port} is outside 1..65535
      */
     public TcpListener tcpListen(int port, int backlog) {
         return tcpListen(port, backlog, TcpSocketOptions.defaults(config));
     }
 
-    /** Listens with per-socket options applied to every accepted connection. */
+    /**
+     * Listens with per-socket options applied to every accepted connection.
+     *
+     * @param port the TCP port, 1..65535
+     * @param backlog per-core bound of the accept queue
+     * @param options the options of every accepted connection
+     * @return the listener
+     * @throws IllegalArgumentException if {@code port} is outside 1..65535
+     * @throws StackException if the port is already in use or the stack is closed
+     */
     public TcpListener tcpListen(int port, int backlog, TcpSocketOptions options) {
         return tcpListen(port, backlog, options, null);
     }
@@ -466,6 +596,15 @@ public final class FlowStack implements AutoCloseable, SocketHost {
     /**
      * Listens with the non-blocking API: every accepted connection's events go to
      * {@code handler} on the netisr that owns it (no accept queue, no application thread).
+     *
+     * @param port the TCP port, 1..65535
+     * @param backlog per-core bound of the accept queue (unused with a handler)
+     * @param options the options of every accepted connection
+     * @param handler the callbacks of every accepted connection, or null for the blocking API
+     *     (accept queue)
+     * @return the listener
+     * @throws IllegalArgumentException if {@code port} is outside 1..65535
+     * @throws StackException if the port is already in use or the stack is closed
      */
     public TcpListener tcpListen(int port, int backlog, TcpSocketOptions options, TcpHandler handler) {
         if (port <= 0 || port > 65535) {
@@ -498,7 +637,11 @@ public final class FlowStack implements AutoCloseable, SocketHost {
         return l;
     }
 
-    /** Removes a listener from every core (called by {@link TcpListener#close()}). */
+    /**
+     * Removes a listener from every core (called by {@link TcpListener#close()}).
+     *
+     * @param l the listener being closed
+     */
     public void unlistenTcp(TcpListener l) {
         if (!closed) {
             callAll(n -> {
@@ -514,12 +657,32 @@ public final class FlowStack implements AutoCloseable, SocketHost {
      * is chosen at random (RFC 6056) among those whose 4-tuple hashes to the core chosen for the
      * connection, so that the connection is born on the core that owns it.
      *
+     * @param remote the peer's IPv4 address, as a big-endian int
+     * @param port the peer's TCP port, 1..65535
+     * @param timeout how long to wait for the connection to be established
+     * @param unit the unit of {@code timeout}
+     * @return the established connection, with the stack's default options
      * @throws StackException "connection refused", "timed out", or no free port
      */
     public TcpConnection tcpConnect(int remote, int port, long timeout, TimeUnit unit) {
         return tcpConnect(remote, port, timeout, unit, false, null);
     }
 
+    /**
+     * Opens a TCP connection to {@code remote:port} with TCP_NODELAY and a congestion control of
+     * the caller's choice, blocking until it is established.
+     *
+     * @param remote the peer's IPv4 address, as a big-endian int
+     * @param port the peer's TCP port, 1..65535
+     * @param timeout how long to wait for the connection to be established
+     * @param unit the unit of {@code timeout}
+     * @param nodelay TCP_NODELAY
+     * @param congestion the congestion control algorithm, or null for the stack's default
+     * @return the established connection
+     * @throws IllegalArgumentException if {@code port} is out of range or {@code congestion} is
+     *     unknown
+     * @throws StackException "connection refused", "timed out", or no free port
+     */
     public TcpConnection tcpConnect(int remote, int port, long timeout, TimeUnit unit, boolean nodelay,
                                     String congestion) {
         TcpSocketOptions o = TcpSocketOptions.defaults(config).withNoDelay(nodelay);
@@ -530,6 +693,16 @@ public final class FlowStack implements AutoCloseable, SocketHost {
      * Connects with per-socket options. The local port is drawn at random (RFC 6056 Algorithm 1)
      * among ports whose 4-tuple hashes to the core chosen (round-robin) for the connection; after
      * 64 tries it falls back to any free port, on whichever core that port's tuple hashes to.
+     *
+     * @param remote the peer's IPv4 address, as a big-endian int
+     * @param port the peer's TCP port, 1..65535
+     * @param timeout how long to wait for the connection to be established
+     * @param unit the unit of {@code timeout}
+     * @param options the connection's options
+     * @return the established connection
+     * @throws IllegalArgumentException if {@code port} is outside 1..65535
+     * @throws StackException if the stack is closed, the connection is refused, times out or hits a
+     *     stack limit, or no local port is free
      */
     public TcpConnection tcpConnect(int remote, int port, long timeout, TimeUnit unit, TcpSocketOptions options) {
         if (port <= 0 || port > 65535) {
@@ -570,6 +743,13 @@ public final class FlowStack implements AutoCloseable, SocketHost {
     /**
      * Non-blocking connect: returns at once; {@code handler.onOpen} runs on the owning netisr
      * when the connection is established, or {@code onClosed} with the error.
+     *
+     * @param remote the peer's IPv4 address, as a big-endian int
+     * @param port the peer's TCP port, 1..65535
+     * @param options the connection's options
+     * @param handler the connection's callbacks, run on its netisr
+     * @throws IllegalArgumentException if {@code port} is outside 1..65535
+     * @throws StackException if a stack limit refuses it or no local port is free
      */
     public void tcpConnect(int remote, int port, TcpSocketOptions options, TcpHandler handler) {
         if (port <= 0 || port > 65535) {
@@ -598,6 +778,10 @@ public final class FlowStack implements AutoCloseable, SocketHost {
      * Opens a TCP connection to {@code remote} (blocking until established), as
      * {@link #tcpConnect(int, int, long, TimeUnit)}.
      *
+     * @param remote the peer: its IPv4 address and port
+     * @param timeout how long to wait for the handshake
+     * @param unit the unit of {@code timeout}
+     * @return the established connection
      * @throws IllegalArgumentException "IPv4 only: ..." for an IPv6 address, an unresolved
      *     address, or port 0
      * @throws StackException "connection refused", "timed out", or no free port
@@ -611,6 +795,12 @@ public final class FlowStack implements AutoCloseable, SocketHost {
      * the congestion control named {@code congestion} (null: the stack's default), as
      * {@link #tcpConnect(int, int, long, TimeUnit, boolean, String)}.
      *
+     * @param remote the peer: its IPv4 address and port
+     * @param timeout how long to wait for the handshake
+     * @param unit the unit of {@code timeout}
+     * @param nodelay true to turn Nagle's algorithm off (TCP_NODELAY)
+     * @param congestion the congestion control's name, or null for the stack's default
+     * @return the established connection
      * @throws IllegalArgumentException "IPv4 only: ..." for an IPv6 address, an unresolved
      *     address, or port 0
      */
@@ -623,6 +813,11 @@ public final class FlowStack implements AutoCloseable, SocketHost {
      * Opens a TCP connection to {@code remote} with per-socket options, as
      * {@link #tcpConnect(int, int, long, TimeUnit, TcpSocketOptions)}.
      *
+     * @param remote the peer: its IPv4 address and port
+     * @param timeout how long to wait for the handshake
+     * @param unit the unit of {@code timeout}
+     * @param options the connection's socket options
+     * @return the established connection
      * @throws IllegalArgumentException "IPv4 only: ..." for an IPv6 address, an unresolved
      *     address, or port 0
      */
@@ -633,6 +828,9 @@ public final class FlowStack implements AutoCloseable, SocketHost {
     /**
      * Non-blocking connect to {@code remote}, as {@link #tcpConnect(int, int, TcpSocketOptions, TcpHandler)}.
      *
+     * @param remote the peer: its IPv4 address and port
+     * @param options the connection's socket options
+     * @param handler the connection's callbacks, run on its owning netisr
      * @throws IllegalArgumentException "IPv4 only: ..." for an IPv6 address, an unresolved
      *     address, or port 0
      */
@@ -645,6 +843,12 @@ public final class FlowStack implements AutoCloseable, SocketHost {
      * {@link TcpHandler} callback or a command submitted to that core), from a local port the
      * caller chose; {@code handler.onOpen} or {@code onClosed} follow on the same netisr.
      *
+     * @param core the calling netisr's core
+     * @param remote the peer's IPv4 address, as a big-endian int
+     * @param port the peer's TCP port, 1..65535
+     * @param localPort the local port, 1..65535
+     * @param options the connection's options
+     * @param handler the connection's callbacks, run on this netisr
      * @return false if the 4-tuple is in use, or its bucket is not on {@code core} (try another port)
      * @throws StackException when a stack limit (connections, TCP memory) refuses it
      */
@@ -660,6 +864,12 @@ public final class FlowStack implements AutoCloseable, SocketHost {
      * {@code remote}. A convenience that reads the address out of {@code remote}; a handler that
      * opens connections in its steady state passes the int form, which allocates nothing.
      *
+     * @param core the netisr the caller runs on
+     * @param remote the peer: its IPv4 address and port
+     * @param localPort the local port, chosen by the caller
+     * @param options the connection's socket options
+     * @param handler the connection's callbacks, run on its owning netisr
+     * @return false if the 4-tuple is in use, or its bucket is not on {@code core}
      * @throws IllegalArgumentException "IPv4 only: ..." for an IPv6 address or an unresolved address
      */
     public boolean tcpConnectOnNetisr(int core, InetSocketAddress remote, int localPort, TcpSocketOptions options,
@@ -708,6 +918,9 @@ public final class FlowStack implements AutoCloseable, SocketHost {
      * A snapshot of every core (counters, connections, ARP replica), each taken on its own netisr
      * with {@link #call}, one core after the other. Control path: allocates, never touches
      * protocol state from the calling thread.
+     *
+     * @return the snapshot
+     * @throws StackException if a core does not answer (see {@link #call})
      */
     public StackSnapshot snapshot() {
         List<StackSnapshot.Core> list = new ArrayList<>(cores.length);
@@ -734,7 +947,11 @@ public final class FlowStack implements AutoCloseable, SocketHost {
         return new StackSnapshot(nic.name(), config, cores[0].mtu(), System.currentTimeMillis(), list);
     }
 
-    /** Per-core counters as a table: one row per non-zero counter, one column per core. */
+    /**
+     * Per-core counters as a table: one row per non-zero counter, one column per core.
+     *
+     * @return the table as text, with a total column; lines end with the platform's line separator
+     */
     public String countersReport() {
         StringBuilder b = new StringBuilder();
         b.append(String.format("%-22s", "counter"));

@@ -61,17 +61,29 @@ abstract class AbstractTcpService implements AutoCloseable {
     /** Serves one connection on its own virtual thread; returning or throwing ends (closes) it. */
     abstract void serve(TcpConnection c);
 
-    /** The TCP port the service listens on. */
+    /**
+     * The TCP port the service listens on.
+     *
+     * @return the port
+     */
     public int port() {
         return port;
     }
 
-    /** Connections accepted so far. */
+    /**
+     * Connections accepted so far; may be read from any thread.
+     *
+     * @return the count since the service started
+     */
     public long accepted() {
         return accepted.get();
     }
 
-    /** Connections open right now. */
+    /**
+     * Connections open right now; may be read from any thread.
+     *
+     * @return the number of connections not yet ended
+     */
     public int openConnections() {
         return open.size();
     }

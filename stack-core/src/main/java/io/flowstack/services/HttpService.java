@@ -97,7 +97,14 @@ public final class HttpService extends AbstractTcpService {
 
     private final Duration idleTimeout;
 
-    /** HTTP on {@code port} with the default keep-alive idle timeout. */
+    /**
+     * HTTP on {@code port} with the default keep-alive idle timeout.
+     *
+     * @param stack the started stack to listen on
+     * @param port the TCP port, 1..65535
+     * @throws IllegalArgumentException if {@code port} is outside 1..65535
+     * @throws StackException if the port is in use or the stack is closed
+     */
     public HttpService(FlowStack stack, int port) {
         this(stack, port, DEFAULT_IDLE_TIMEOUT);
     }
@@ -105,8 +112,12 @@ public final class HttpService extends AbstractTcpService {
     /**
      * HTTP on {@code port}.
      *
-     * @param idleTimeout how long a connection may wait for its next request
-     * @throws StackException if the port is in use
+     * @param stack the started stack to listen on
+     * @param port the TCP port, 1..65535
+     * @param idleTimeout how long a connection may wait for its next request; must be positive
+     * @throws IllegalArgumentException if {@code idleTimeout} is null, zero or negative, or
+     *     {@code port} is outside 1..65535
+     * @throws StackException if the port is in use or the stack is closed
      */
     public HttpService(FlowStack stack, int port, Duration idleTimeout) {
         checkTimeout(idleTimeout); // before listening: a bad argument leaves no listener behind
@@ -115,7 +126,12 @@ public final class HttpService extends AbstractTcpService {
         start();
     }
 
-    /** Byte {@code i} of every {@code /bytes/N} body: {@code (byte) (i % 251)}. */
+    /**
+     * Byte {@code i} of every {@code /bytes/N} body: {@code (byte) (i % 251)}.
+     *
+     * @param i the offset in the body, 0-based and non-negative
+     * @return the byte at that offset
+     */
     public static byte patternByte(long i) {
         return (byte) (i % PATTERN_PERIOD);
     }

@@ -46,7 +46,14 @@ public final class MetricsService extends AbstractTcpService {
 
     private final FlowStack stack;
 
-    /** Serves {@code /metrics} on TCP {@code port} of {@code stack}. */
+    /**
+     * Serves {@code /metrics} on TCP {@code port} of {@code stack}.
+     *
+     * @param stack the started stack to listen on and report
+     * @param port the TCP port, 1..65535
+     * @throws IllegalArgumentException if {@code port} is outside 1..65535
+     * @throws StackException if the port is in use or the stack is closed
+     */
     public MetricsService(FlowStack stack, int port) {
         super(stack, port, "metrics");
         this.stack = stack;
@@ -55,7 +62,13 @@ public final class MetricsService extends AbstractTcpService {
 
     // ------------------------------------------------------------------ exposition format
 
-    /** {@code snapshot} in the Prometheus text format: one family per counter, one sample per core. */
+    /**
+     * Renders {@code snapshot} in the Prometheus text format: one family per counter, one sample
+     * per core. A pure function; any thread may call it.
+     *
+     * @param snapshot the counters to render
+     * @return the exposition text, served with {@link #CONTENT_TYPE}
+     */
     public static String prometheus(StackSnapshot snapshot) {
         StringBuilder b = new StringBuilder(64 * 1024);
         for (Stat s : Stat.values()) {

@@ -43,13 +43,25 @@ public final class TcpChargenService extends AbstractTcpService {
     /** Four cycles (28120 bytes): each write is one whole number of cycles, so no offset to track. */
     private static final byte[] CYCLES = cycles(4);
 
-    /** Chargen on {@code port}. @throws StackException if the port is in use */
+    /**
+     * Chargen on {@code port}.
+     *
+     * @param stack the started stack to listen on
+     * @param port the TCP port, 1..65535
+     * @throws IllegalArgumentException if {@code port} is outside 1..65535
+     * @throws StackException if the port is in use or the stack is closed
+     */
     public TcpChargenService(FlowStack stack, int port) {
         super(stack, port, "chargen");
         start();
     }
 
-    /** Line {@code k} of the pattern (0-based), without CR LF. */
+    /**
+     * Line {@code k} of the pattern (0-based), without CR LF.
+     *
+     * @param k the line number; any value, the pattern repeats every 95 lines
+     * @return the 72 printable ASCII characters of that line
+     */
     public static String line(long k) {
         byte[] b = new byte[LINE_CHARS];
         int first = (int) Math.floorMod(k, (long) PRINTABLE);

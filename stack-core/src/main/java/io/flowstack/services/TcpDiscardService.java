@@ -26,7 +26,14 @@ public final class TcpDiscardService extends AbstractTcpService {
     private final Duration idleTimeout;
     private final LongAdder bytes = new LongAdder();
 
-    /** Discard on {@code port} with the default idle timeout. */
+    /**
+     * Discard on {@code port} with the default idle timeout ({@link #DEFAULT_IDLE_TIMEOUT}).
+     *
+     * @param stack the started stack to listen on
+     * @param port the TCP port, 1..65535
+     * @throws IllegalArgumentException if {@code port} is outside 1..65535
+     * @throws StackException if the port is in use or the stack is closed
+     */
     public TcpDiscardService(FlowStack stack, int port) {
         this(stack, port, DEFAULT_IDLE_TIMEOUT);
     }
@@ -34,7 +41,13 @@ public final class TcpDiscardService extends AbstractTcpService {
     /**
      * Discard on {@code port}.
      *
-     * @throws io.flowstack.core.socket.StackException if the port is in use
+     * @param stack the started stack to listen on
+     * @param port the TCP port, 1..65535
+     * @param idleTimeout how long a connection may stay silent (nothing received) before it is
+     *     closed; must be positive
+     * @throws IllegalArgumentException if {@code idleTimeout} is null, zero or negative, or
+     *     {@code port} is outside 1..65535
+     * @throws io.flowstack.core.socket.StackException if the port is in use or the stack is closed
      */
     public TcpDiscardService(FlowStack stack, int port, Duration idleTimeout) {
         checkTimeout(idleTimeout); // before listening: a bad argument leaves no listener behind
@@ -43,7 +56,11 @@ public final class TcpDiscardService extends AbstractTcpService {
         start();
     }
 
-    /** Bytes received and discarded so far, over all connections. */
+    /**
+     * Bytes received and discarded so far, over all connections; may be read from any thread.
+     *
+     * @return the byte count
+     */
     public long bytes() {
         return bytes.sum();
     }

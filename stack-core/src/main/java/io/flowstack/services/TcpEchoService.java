@@ -29,7 +29,14 @@ public final class TcpEchoService extends AbstractTcpService {
 
     private final Duration idleTimeout;
 
-    /** Echo on {@code port} with the default idle timeout. */
+    /**
+     * Echo on {@code port} with the default idle timeout ({@link #DEFAULT_IDLE_TIMEOUT}).
+     *
+     * @param stack the started stack to listen on
+     * @param port the TCP port, 1..65535
+     * @throws IllegalArgumentException if {@code port} is outside 1..65535
+     * @throws StackException if the port is in use or the stack is closed
+     */
     public TcpEchoService(FlowStack stack, int port) {
         this(stack, port, DEFAULT_IDLE_TIMEOUT);
     }
@@ -37,7 +44,13 @@ public final class TcpEchoService extends AbstractTcpService {
     /**
      * Echo on {@code port}.
      *
-     * @throws io.flowstack.core.socket.StackException if the port is in use
+     * @param stack the started stack to listen on
+     * @param port the TCP port, 1..65535
+     * @param idleTimeout how long a connection may stay silent (nothing received) before it is
+     *     closed; must be positive
+     * @throws IllegalArgumentException if {@code idleTimeout} is null, zero or negative, or
+     *     {@code port} is outside 1..65535
+     * @throws io.flowstack.core.socket.StackException if the port is in use or the stack is closed
      */
     public TcpEchoService(FlowStack stack, int port, Duration idleTimeout) {
         checkTimeout(idleTimeout); // before listening: a bad argument leaves no listener behind

@@ -19,6 +19,14 @@ public final class UdpEchoService implements AutoCloseable {
     private volatile boolean running = true;
     private volatile long echoed;
 
+    /**
+     * Binds UDP {@code port} on {@code stack} and starts the echo thread.
+     *
+     * @param stack the started stack to bind on
+     * @param port the UDP port, or 0 for an ephemeral port (see {@link #port()})
+     * @throws IllegalArgumentException if {@code port} is outside 0..65535
+     * @throws StackException if the port is already bound or the stack is closed
+     */
     public UdpEchoService(FlowStack stack, int port) {
         this.socket = stack.udpBind(port);
         this.thread = new Thread(this::run, "udp-echo-" + port);
@@ -45,14 +53,28 @@ public final class UdpEchoService implements AutoCloseable {
         }
     }
 
+    /**
+     * The UDP port the service is bound to.
+     *
+     * @return the bound port (the ephemeral one chosen if 0 was asked for)
+     */
     public int port() {
         return socket.port();
     }
 
+    /**
+     * Datagrams echoed so far; may be read from any thread.
+     *
+     * @return the number of datagrams sent back since the service started
+     */
     public long echoed() {
         return echoed;
     }
 
+    /**
+     * Stops the echo thread (waiting up to 2 s for it) and closes the socket. Call from the
+     * thread that created the service.
+     */
     @Override
     public void close() {
         running = false;

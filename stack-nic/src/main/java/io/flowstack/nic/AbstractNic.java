@@ -19,6 +19,13 @@ public abstract class AbstractNic<Q extends NicQueue> implements Nic {
     private final int mtu;
     private boolean closed;
 
+    /**
+     * A NIC of the given queues.
+     *
+     * @param name the device's name (for messages and statistics)
+     * @param queues the queue pairs, queue {@code i} for netisr core {@code i}
+     * @param mtu the IPv4 MTU the device carries, in bytes
+     */
     protected AbstractNic(String name, Q[] queues, int mtu) {
         this.name = name;
         this.queues = queues;
@@ -55,7 +62,11 @@ public abstract class AbstractNic<Q extends NicQueue> implements Nic {
         release();
     }
 
-    /** Whether {@link #close()} was called. */
+    /**
+     * Whether {@link #close()} was called.
+     *
+     * @return true once closed
+     */
     public final boolean closed() {
         return closed;
     }
@@ -68,6 +79,12 @@ public abstract class AbstractNic<Q extends NicQueue> implements Nic {
      * one fails. Returns {@code failure} (when not null: the failure that made the caller clean
      * up), else the first close's failure, with the later failures suppressed in it; null if
      * nothing failed.
+     *
+     * @param <T> the type of the items
+     * @param failure the failure that made the caller clean up, or null
+     * @param items the items to close (null entries are skipped)
+     * @param close how one item is closed
+     * @return the failure to throw, or null if there is none
      */
     protected static <T> RuntimeException closeEach(RuntimeException failure, T[] items, Consumer<T> close) {
         for (T item : items) {

@@ -36,6 +36,9 @@ public abstract class CountingQueue implements NicQueue {
         }
     }
 
+    /** For subclasses: every counter starts at 0. */
+    protected CountingQueue() {}
+
     private long rxFrames;
     private long rxBytes;
     private long rxTruncated;
@@ -45,54 +48,95 @@ public abstract class CountingQueue implements NicQueue {
     private long txDrops;
     private long txErrors;
 
-    /** Frames delivered by {@link #receive}. */
+    /**
+     * Frames delivered by {@link #receive}.
+     *
+     * @return the frame count since the queue opened
+     */
     public final long rxFrames() {
         return (long) RX_FRAMES.getOpaque(this);
     }
 
-    /** Bytes of the frames delivered by {@link #receive}. */
+    /**
+     * Bytes of the frames delivered by {@link #receive}.
+     *
+     * @return the byte count since the queue opened
+     */
     public final long rxBytes() {
         return (long) RX_BYTES.getOpaque(this);
     }
 
-    /** Received frames dropped because they were longer than the batch's slot. */
+    /**
+     * Received frames dropped because they were longer than the batch's slot.
+     *
+     * @return the frame count since the queue opened
+     */
     public final long rxTruncated() {
         return (long) RX_TRUNCATED.getOpaque(this);
     }
 
-    /** Receive calls that stopped on an error other than "no frame waiting". */
+    /**
+     * Receive calls that stopped on an error other than "no frame waiting".
+     *
+     * @return the number of failed calls since the queue opened
+     */
     public final long rxErrors() {
         return (long) RX_ERRORS.getOpaque(this);
     }
 
-    /** Frames handed to the device by {@link #transmit}. */
+    /**
+     * Frames handed to the device by {@link #transmit}.
+     *
+     * @return the frame count since the queue opened
+     */
     public final long txFrames() {
         return (long) TX_FRAMES.getOpaque(this);
     }
 
-    /** Bytes of the frames handed to the device by {@link #transmit}. */
+    /**
+     * Bytes of the frames handed to the device by {@link #transmit}.
+     *
+     * @return the byte count since the queue opened
+     */
     public final long txBytes() {
         return (long) TX_BYTES.getOpaque(this);
     }
 
-    /** Frames dropped on transmit because the device queue was full (back-pressure). */
+    /**
+     * Frames dropped on transmit because the device queue was full (back-pressure).
+     *
+     * @return the frame count since the queue opened
+     */
     @Override
     public final long txDrops() {
         return (long) TX_DROPS.getOpaque(this);
     }
 
-    /** Frames not transmitted because of an error (device down, frame too large, ...). */
+    /**
+     * Frames not transmitted because of an error (device down, frame too large, ...).
+     *
+     * @return the frame count since the queue opened
+     */
     public final long txErrors() {
         return (long) TX_ERRORS.getOpaque(this);
     }
 
-    /** Owner only: counts {@code frames} received frames of {@code bytes} bytes in total. */
+    /**
+     * Owner only: counts {@code frames} received frames of {@code bytes} bytes in total.
+     *
+     * @param frames the number of frames
+     * @param bytes their total length in bytes
+     */
     protected final void countRx(int frames, long bytes) {
         RX_FRAMES.setOpaque(this, rxFrames + frames);
         RX_BYTES.setOpaque(this, rxBytes + bytes);
     }
 
-    /** Owner only: counts {@code frames} received frames dropped as longer than their slot. */
+    /**
+     * Owner only: counts {@code frames} received frames dropped as longer than their slot.
+     *
+     * @param frames the number of frames
+     */
     protected final void countRxTruncated(int frames) {
         RX_TRUNCATED.setOpaque(this, rxTruncated + frames);
     }
@@ -102,7 +146,11 @@ public abstract class CountingQueue implements NicQueue {
         RX_ERRORS.setOpaque(this, rxErrors + 1);
     }
 
-    /** Owner only: counts one transmitted frame of {@code bytes} bytes. */
+    /**
+     * Owner only: counts one transmitted frame of {@code bytes} bytes.
+     *
+     * @param bytes the frame's length
+     */
     protected final void countTx(int bytes) {
         TX_FRAMES.setOpaque(this, txFrames + 1);
         TX_BYTES.setOpaque(this, txBytes + bytes);

@@ -75,22 +75,47 @@ public final class MemoryWire implements AutoCloseable {
         this.b = new Side("memwire-b", qb, mtu);
     }
 
-    /** A wire with {@code queues} queue pairs, rings of {@code ringBytes}, MTU 1500. */
+    /**
+     * A wire with {@code queues} queue pairs, rings of {@code ringBytes}, MTU 1500.
+     *
+     * @param queues the number of queue pairs on each side, at least 1
+     * @param ringBytes bytes of each ring, rounded up to a power of two; {@value #MIN_RING_BYTES}
+     *     to 2^30
+     * @return the wire; close it to free the rings
+     * @throws IllegalArgumentException if an argument is out of range
+     */
     public static MemoryWire create(int queues, int ringBytes) {
         return new MemoryWire(queues, ringBytes, DEFAULT_MTU);
     }
 
-    /** A wire with {@code queues} queue pairs, rings of {@code ringBytes}, and the given MTU. */
+    /**
+     * A wire with {@code queues} queue pairs, rings of {@code ringBytes}, and the given MTU.
+     *
+     * @param queues the number of queue pairs on each side, at least 1
+     * @param ringBytes bytes of each ring, rounded up to a power of two; {@value #MIN_RING_BYTES}
+     *     to 2^30
+     * @param mtu the layer-3 MTU both ends report, at least 68
+     * @return the wire; close it to free the rings
+     * @throws IllegalArgumentException if an argument is out of range
+     */
     public static MemoryWire create(int queues, int ringBytes, int mtu) {
         return new MemoryWire(queues, ringBytes, mtu);
     }
 
-    /** One end of the wire; its queues are {@link Queue}s. */
+    /**
+     * One end of the wire; its queues are {@link Queue}s.
+     *
+     * @return side A
+     */
     public Nic a() {
         return a;
     }
 
-    /** The other end of the wire. */
+    /**
+     * The other end of the wire.
+     *
+     * @return side B, whose queues are {@link Queue}s too
+     */
     public Nic b() {
         return b;
     }
@@ -294,7 +319,11 @@ public final class MemoryWire implements AutoCloseable {
             this.notifier = notifier;
         }
 
-        /** The largest frame this queue can transmit. */
+        /**
+         * The largest frame this queue can transmit.
+         *
+         * @return the length in bytes: half the ring less the frame header
+         */
         public int maxFrame() {
             return tx.maxFrame();
         }

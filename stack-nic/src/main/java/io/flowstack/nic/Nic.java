@@ -8,16 +8,33 @@ package io.flowstack.nic;
  */
 public interface Nic extends AutoCloseable {
 
-    /** Device name, e.g. {@code flowtap0}. */
+    /**
+     * Device name, e.g. {@code flowtap0}.
+     *
+     * @return the name of the network interface
+     */
     String name();
 
-    /** Number of RX/TX queue pairs; queue {@code i} is used by netisr core {@code i}. */
+    /**
+     * Number of RX/TX queue pairs; queue {@code i} is used by netisr core {@code i}.
+     *
+     * @return the queue pair count, at least 1
+     */
     int queueCount();
 
-    /** Queue pair {@code index}, {@code 0 <= index < queueCount()}. */
+    /**
+     * Queue pair {@code index}, {@code 0 <= index < queueCount()}.
+     *
+     * @param index the queue number
+     * @return the queue pair; the same object on every call
+     */
     NicQueue queue(int index);
 
-    /** Layer-3 MTU of the link (1500 for Ethernet). */
+    /**
+     * Layer-3 MTU of the link (1500 for Ethernet).
+     *
+     * @return the MTU in bytes, without the Ethernet header
+     */
     int mtu();
 
     /**
@@ -25,6 +42,8 @@ public interface Nic extends AutoCloseable {
      * queue {@code queue} (a NIC's RSS table; the multi-queue TAP's steering map), after the stack
      * moved the bucket to that queue's core. Control path only.
      *
+     * @param bucket the indirection-table bucket
+     * @param queue the queue (and core) its frames should now arrive on
      * @return false if this NIC has no such table (frames of the bucket then keep arriving where
      *     they did and hop)
      */

@@ -14,6 +14,7 @@ public interface NicQueue {
      * Reads up to {@code batch.capacity()} frames into the batch's off-heap slots without
      * blocking, starting at slot 0, and sets {@code batch.count()}.
      *
+     * @param batch the batch to fill; its previous frames are overwritten
      * @return the number of frames read (0 when the queue is empty)
      */
     int receive(FrameBatch batch);
@@ -22,6 +23,9 @@ public interface NicQueue {
      * Transmits one Ethernet frame {@code frame[offset, offset + length)} (no FCS). The caller
      * keeps ownership of the memory; the queue has copied or sent it when this returns.
      *
+     * @param frame memory holding the frame
+     * @param offset offset of the frame's first byte in {@code frame}
+     * @param length the frame's length in bytes, Ethernet header included
      * @return {@code true} if the frame was handed to the device, {@code false} if it was dropped
      *     because the device queue is full (back-pressure is a return value, not an exception)
      */
@@ -30,12 +34,17 @@ public interface NicQueue {
     /**
      * A file descriptor that becomes readable (POLLIN) when frames are waiting, or {@code -1} if
      * this queue has none and signals through the notifier given to {@link #readyNotifier}.
+     *
+     * @return the descriptor to poll, or -1
      */
     int pollFd();
 
     /**
      * Sets the callback that a queue without a {@link #pollFd()} runs (from the producing
      * thread) after it makes frames available. Queues with a pollFd may ignore it.
+     *
+     * @param notifier the callback, typically one that wakes the owner; must be cheap and must not
+     *     block
      */
     void readyNotifier(Runnable notifier);
 
@@ -44,6 +53,8 @@ public interface NicQueue {
      * semantics after the caller's full fence (the owner calls it before sleeping, so that a frame
      * published before its "sleeping" flag became visible is not missed). Queues with a pollFd may
      * return false: poll() reports them.
+     *
+     * @return true if frames are waiting
      */
     default boolean rxReady() {
         return false;
@@ -53,11 +64,17 @@ public interface NicQueue {
      * The {@code nanoTime} by which the owner should call {@link #receive} or {@link #transmit}
      * again even if nothing else happens (a queue that holds frames back, such as an impairment
      * wrapper delaying them), or {@link Long#MAX_VALUE} if none. The owner bounds its sleep by it.
+     *
+     * @return a {@link System#nanoTime()} deadline, or {@link Long#MAX_VALUE}
      */
     default long wakeDeadline() {
         return Long.MAX_VALUE;
     }
 
-    /** Frames dropped by this queue on transmit because the device was full. */
+    /**
+     * Frames dropped by this queue on transmit because the device was full.
+     *
+     * @return the number of frames dropped since the queue opened; may be read from any thread
+     */
     long txDrops();
 }

@@ -14,6 +14,15 @@ public abstract class SteeredNic<Q extends NicQueue> extends AbstractNic<Q> {
     protected final SteeringTable steering;
     private final String steeringProblem;
 
+    /**
+     * A NIC whose kernel side may steer frames with the stack's flow hash.
+     *
+     * @param name the device's name
+     * @param queues the queue pairs, queue {@code i} for netisr core {@code i}
+     * @param mtu the IPv4 MTU the device carries, in bytes
+     * @param steering the steering table, or null without one
+     * @param steeringProblem why steering is off although asked for, or null
+     */
     protected SteeredNic(String name, Q[] queues, int mtu, SteeringTable steering, String steeringProblem) {
         super(name, queues, mtu);
         this.steering = steering;
@@ -25,12 +34,18 @@ public abstract class SteeredNic<Q extends NicQueue> extends AbstractNic<Q> {
      * table that follows the stack's bucket moves ({@link SteeringTable}); false without one
      * (a single queue, steering off, another fanout mode) or when the kernel refused the program
      * ({@link #steeringProblem()}).
+     *
+     * @return true if a steering table is attached
      */
     public boolean steering() {
         return steering != null;
     }
 
-    /** Why steering is off although asked for, or null. */
+    /**
+     * Why steering is off although asked for, or null.
+     *
+     * @return the kernel's reason, or null if steering is on or was not asked for
+     */
     public String steeringProblem() {
         return steeringProblem;
     }

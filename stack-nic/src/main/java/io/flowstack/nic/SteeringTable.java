@@ -43,6 +43,9 @@ public final class SteeringTable implements AutoCloseable {
      * The table of {@link Toeplitz#BUCKETS} buckets dealt round robin over
      * {@code queues} (the stack's initial table).
      *
+     * @param name the NIC's name, for error messages
+     * @param queues the number of queues, at least 1
+     * @return the table; close it when the NIC closes
      * @throws NativeException if the kernel refuses the map
      */
     public static SteeringTable create(String name, int queues) {
@@ -63,13 +66,23 @@ public final class SteeringTable implements AutoCloseable {
      * Loads the steering program over this table and returns its descriptor (the caller closes
      * it once attached: what it is attached to holds its own reference).
      *
+     * @return the program's file descriptor
      * @throws NativeException if the kernel refuses the program (the verifier's reason in the message)
      */
     public int loadProgram() {
         return loadProgram(mapFd, name);
     }
 
-    /** The steering program over the table {@code mapFd}, for tests that run it ({@code Bpf.testRun}). */
+    /**
+     * The steering program over the table {@code mapFd}, for tests that run it
+     * ({@code Bpf.testRun}).
+     *
+     * @param mapFd the descriptor of a {@code BPF_MAP_TYPE_ARRAY} of
+     *     {@link Toeplitz#BUCKETS} 4-byte queue numbers
+     * @param name the NIC's name, for error messages
+     * @return the program's file descriptor; the caller closes it
+     * @throws NativeException if the kernel refuses the program
+     */
     public static int loadProgram(int mapFd, String name) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment insns = ExtendedBpf.encode(
@@ -78,7 +91,13 @@ public final class SteeringTable implements AutoCloseable {
         }
     }
 
-    /** Attaches the program to the TAP through queue descriptor {@code fd} ({@code TUNSETSTEERINGEBPF}). */
+    /**
+     * Attaches the program to the TAP through queue descriptor {@code fd}
+     * ({@code TUNSETSTEERINGEBPF}).
+     *
+     * @param fd a descriptor of one of the TAP's queues
+     * @throws NativeException if the program cannot be loaded or the ioctl fails
+     */
     public void attachToTap(int fd) {
         int prog = loadProgram();
         try (Arena arena = Arena.ofConfined()) {
@@ -93,12 +112,23 @@ public final class SteeringTable implements AutoCloseable {
     /**
      * Gives program {@code prog} to the {@code PACKET_FANOUT_EBPF} group of socket {@code fd}
      * ({@code PACKET_FANOUT_DATA}).
+     *
+     * @param fd an AF_PACKET socket that joined a fanout group with mode {@code PACKET_FANOUT_EBPF}
+     * @param prog the program's descriptor, from {@link #loadProgram()}
+     * @throws NativeException if setsockopt fails
      */
     public void attachToFanout(int fd, int prog) {
         Libc.setsockoptInt(fd, Packet.SOL_PACKET, Packet.PACKET_FANOUT_DATA, prog, "PACKET_FANOUT_DATA");
     }
 
-    /** Frames of flows in {@code bucket} go to {@code queue} from now on. */
+    /**
+     * Frames of flows in {@code bucket} go to {@code queue} from now on.
+     *
+     * @param bucket the bucket, 0 to {@link Toeplitz#BUCKETS} - 1
+     * @param queue the queue its frames go to
+     * @throws IllegalArgumentException if {@code bucket} is out of range
+     * @throws NativeException if the map update fails
+     */
     public void steer(int bucket, int queue) {
         if (bucket < 0 || bucket >= entries) {
             throw new IllegalArgumentException("bucket must be 0.." + (entries - 1) + ", got " + bucket);
@@ -106,7 +136,14 @@ public final class SteeringTable implements AutoCloseable {
         Bpf.updateArray(mapFd, bucket, queue);
     }
 
-    /** {@link Nic#steer} of a NIC whose table is {@code table}, null when it has none. */
+    /**
+     * {@link Nic#steer} of a NIC whose table is {@code table}, null when it has none.
+     *
+     * @param table the NIC's table, or null
+     * @param bucket the bucket
+     * @param queue the queue its frames go to
+     * @return false if {@code table} is null, else true once the entry is rewritten
+     */
     public static boolean steer(SteeringTable table, int bucket, int queue) {
         if (table == null) {
             return false;
@@ -115,7 +152,13 @@ public final class SteeringTable implements AutoCloseable {
         return true;
     }
 
-    /** The queue bucket {@code bucket} is steered to. */
+    /**
+     * The queue bucket {@code bucket} is steered to.
+     *
+     * @param bucket the bucket, 0 to {@link Toeplitz#BUCKETS} - 1
+     * @return the queue number in the map
+     * @throws NativeException if the lookup fails
+     */
     public int queueOf(int bucket) {
         return Bpf.lookupArray(mapFd, bucket);
     }

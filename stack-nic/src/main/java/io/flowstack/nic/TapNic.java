@@ -40,11 +40,19 @@ public final class TapNic extends SteeredNic<TapQueue> {
      *
      * @param vnetHeader set {@code IFF_VNET_HDR} (10-byte {@code virtio_net_hdr} before each frame,
      *                   no offloads); default off
+     * @param steering   for a multi-queue TAP, load the {@link SteeringTable} program so that the
+     *                   kernel delivers each flow to its owner's queue; default on (if the kernel
+     *                   refuses it, the TAP opens without, see {@link TapNic#steeringProblem()})
      */
     public record Options(boolean vnetHeader, boolean steering) {
         /** Plain {@code IFF_TAP | IFF_NO_PI}, with steering when multi-queue. */
         public static final Options DEFAULT = new Options(false, true);
 
+        /**
+         * Options with steering on.
+         *
+         * @param vnetHeader set {@code IFF_VNET_HDR}
+         */
         public Options(boolean vnetHeader) {
             this(vnetHeader, true);
         }
@@ -60,7 +68,15 @@ public final class TapNic extends SteeredNic<TapQueue> {
         this.arena = arena;
     }
 
-    /** {@link #open(String, int, Options)} with {@link Options#DEFAULT}. */
+    /**
+     * {@link #open(String, int, Options)} with {@link Options#DEFAULT}.
+     *
+     * @param name interface name (1 to 15 characters)
+     * @param queues 1 for a single-queue TAP, 2..256 for a multi-queue TAP
+     * @return the open TAP; close it to detach its queues
+     * @throws NativeException if a system call fails (the message names the call and the device)
+     * @throws IllegalArgumentException for an invalid name or queue count
+     */
     public static TapNic open(String name, int queues) {
         return open(name, queues, Options.DEFAULT);
     }
@@ -71,6 +87,7 @@ public final class TapNic extends SteeredNic<TapQueue> {
      * @param name    interface name (1 to 15 characters)
      * @param queues  1 for a single-queue TAP, 2..256 for a multi-queue TAP
      * @param options open options
+     * @return the open TAP; close it to detach its queues
      * @throws NativeException naming the call and the device, e.g.
      *     {@code TUNSETIFF flowtap0: EBUSY (Device or resource busy): the device is in use ...}
      * @throws IllegalArgumentException for an invalid name or queue count
@@ -148,12 +165,21 @@ public final class TapNic extends SteeredNic<TapQueue> {
         }
     }
 
-    /** The {@code TUNSETIFF} flags used for every attach. */
+    /**
+     * The {@code TUNSETIFF} flags used for every attach.
+     *
+     * @return {@code IFF_TAP | IFF_NO_PI}, plus {@code IFF_MULTI_QUEUE} and {@code IFF_VNET_HDR}
+     *     when used
+     */
     public short flags() {
         return flags;
     }
 
-    /** Whether the device is a multi-queue TAP. */
+    /**
+     * Whether the device is a multi-queue TAP.
+     *
+     * @return true if opened with more than one queue
+     */
     public boolean multiQueue() {
         return (flags & Tun.IFF_MULTI_QUEUE) != 0;
     }
@@ -161,6 +187,10 @@ public final class TapNic extends SteeredNic<TapQueue> {
     /**
      * The flags the kernel reports for queue {@code index}'s attachment ({@code TUNGETIFF}), e.g.
      * to check {@link Tun#IFF_MULTI_QUEUE} or {@link Tun#IFF_PERSIST}. Control path only.
+     *
+     * @param index the queue number, {@code 0 <= index < queueCount()}
+     * @return the {@code ifr_flags} the kernel returns
+     * @throws NativeException if the ioctl fails
      */
     public short kernelFlags(int index) {
         try (Arena tmp = Arena.ofConfined()) {

@@ -73,17 +73,29 @@ public final class TapQueue extends CountingQueue {
         iov.set(ValueLayout.JAVA_LONG, i * Libc.IOVEC_SIZE + Libc.IOVEC_LEN, length);
     }
 
-    /** The TAP device's name. */
+    /**
+     * The TAP device's name.
+     *
+     * @return the interface name
+     */
     public String deviceName() {
         return deviceName;
     }
 
-    /** The index of this queue in its {@link TapNic}. */
+    /**
+     * The index of this queue in its {@link TapNic}.
+     *
+     * @return the queue number
+     */
     public int index() {
         return index;
     }
 
-    /** The tap descriptor (the same value as {@link #pollFd()}). */
+    /**
+     * The tap descriptor (the same value as {@link #pollFd()}).
+     *
+     * @return the open file descriptor of {@code /dev/net/tun} attached to this queue
+     */
     public int fd() {
         return fd;
     }
@@ -181,7 +193,11 @@ public final class TapQueue extends CountingQueue {
         // the descriptor is the notification
     }
 
-    /** Whether the vnet header of each frame is stripped/added by this queue. */
+    /**
+     * Whether the vnet header of each frame is stripped/added by this queue.
+     *
+     * @return true if opened with {@code IFF_VNET_HDR}
+     */
     public boolean vnetHeader() {
         return vnetHeader;
     }

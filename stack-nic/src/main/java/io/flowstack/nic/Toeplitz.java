@@ -45,7 +45,11 @@ public final class Toeplitz {
     private Toeplitz() {
     }
 
-    /** The symmetric RSS key: {@code 0x6d5a} repeated over {@value #KEY_LENGTH} bytes (a fresh copy). */
+    /**
+     * The symmetric RSS key: {@code 0x6d5a} repeated over {@value #KEY_LENGTH} bytes.
+     *
+     * @return a fresh copy of the key
+     */
     public static byte[] key() {
         byte[] key = new byte[KEY_LENGTH];
         for (int i = 0; i < KEY_LENGTH; i += 2) {
@@ -55,7 +59,12 @@ public final class Toeplitz {
         return key;
     }
 
-    /** The 32 key bits starting at key bit {@code j} (Toeplitz: input bit j selects them). */
+    /**
+     * The 32 key bits starting at key bit {@code j} (Toeplitz: input bit j selects them).
+     *
+     * @param j the input bit's position, from 0 (the first byte's most significant bit)
+     * @return the key window, most significant bit first
+     */
     public static int window(int j) {
         int w = 0;
         for (int i = 0; i < 32; i++) {
@@ -65,7 +74,13 @@ public final class Toeplitz {
         return w;
     }
 
-    /** Toeplitz hash of (src, dst). */
+    /**
+     * Toeplitz hash of (src, dst), as an RSS NIC computes it for an IPv4 packet without ports.
+     *
+     * @param src the source address, as a big-endian int
+     * @param dst the destination address, as a big-endian int
+     * @return the 32-bit hash (symmetric: equal for (dst, src))
+     */
     public static int hash2(int src, int dst) {
         int[][] t = TABLE;
         return t[0][src >>> 24] ^ t[1][(src >>> 16) & 0xFF] ^ t[2][(src >>> 8) & 0xFF] ^ t[3][src & 0xFF]
@@ -73,7 +88,15 @@ public final class Toeplitz {
                 ^ t[7][dst & 0xFF];
     }
 
-    /** Toeplitz hash of (src, dst, sport, dport). */
+    /**
+     * Toeplitz hash of (src, dst, sport, dport), as an RSS NIC computes it for TCP or UDP.
+     *
+     * @param src the source address, as a big-endian int
+     * @param dst the destination address, as a big-endian int
+     * @param sport the source port
+     * @param dport the destination port
+     * @return the 32-bit hash (symmetric: equal for the reverse direction)
+     */
     public static int hash4(int src, int dst, int sport, int dport) {
         int[][] t = TABLE;
         return hash2(src, dst) ^ t[8][(sport >>> 8) & 0xFF] ^ t[9][sport & 0xFF]
@@ -85,6 +108,9 @@ public final class Toeplitz {
      * 16 bits the window an input bit selects depends only on its position in its 16-bit word,
      * and the hash is linear in its input bits. Equal to {@link #hash4}/{@link #hash2} of the
      * tuple.
+     *
+     * @param x the XOR of the tuple's 16-bit words (addresses' halves and ports)
+     * @return the 32-bit hash
      */
     public static int hashOfXor(int x) {
         int h = 0;

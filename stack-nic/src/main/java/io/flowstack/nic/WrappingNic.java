@@ -18,13 +18,24 @@ public abstract class WrappingNic<Q extends NicQueue> extends AbstractNic<Q> {
     /** The wrapper's off-heap memory (its queues' areas), freed last by {@link #close()}. */
     protected final Arena arena;
 
+    /**
+     * A NIC that wraps {@code inner}, with its own queues over the inner ones.
+     *
+     * @param inner the wrapped NIC (its name and MTU are this one's)
+     * @param queues the wrapper's queue pairs, queue {@code i} for netisr core {@code i}
+     * @param arena the wrapper's off-heap memory, freed last on close
+     */
     protected WrappingNic(Nic inner, Q[] queues, Arena arena) {
         super(inner.name(), queues, inner.mtu());
         this.inner = inner;
         this.arena = arena;
     }
 
-    /** The wrapped NIC. */
+    /**
+     * The wrapped NIC.
+     *
+     * @return the NIC given at construction
+     */
     public Nic inner() {
         return inner;
     }

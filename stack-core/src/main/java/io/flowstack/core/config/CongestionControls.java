@@ -20,6 +20,8 @@ public final class CongestionControls {
     /**
      * The canonical name of {@code name} (case-insensitive; "reno" is NewReno).
      *
+     * @param name an algorithm's name in any case; null is refused like an unknown name
+     * @return {@link #CUBIC} or {@link #NEWRENO}
      * @throws IllegalArgumentException if the stack has no such algorithm
      */
     public static String canonical(String name) {

@@ -40,8 +40,13 @@ public final class IcmpLayer {
         /**
          * An echo reply with the client's identifier (RFC 792 type 0), from core {@code core}.
          *
+         * @param core the calling netisr's core
+         * @param src the reply's source address, as a big-endian int
          * @param ttl     the reply's IPv4 time to live
+         * @param seq the sequence number
+         * @param s the memory holding the reply
          * @param dataOff offset of the echo data (after the 8-byte ICMP header) in {@code s}
+         * @param dataLen the length of the echo data
          * @param now     the netisr's time when the reply was received
          * @return false if the client's ring for this core is full (the reply is dropped)
          */
@@ -51,6 +56,13 @@ public final class IcmpLayer {
          * An ICMP error (RFC 792: destination unreachable, time exceeded, ...) from {@code from}
          * quoting an echo request of the client to {@code dst} with sequence number {@code seq}.
          *
+         * @param core the calling netisr's core
+         * @param from the error's sender (e.g. a router), as a big-endian int
+         * @param type the ICMP type
+         * @param code the ICMP code
+         * @param dst the destination of the quoted request
+         * @param seq the quoted request's sequence number
+         * @param now the netisr's time when the error was received
          * @return false if the client's ring for this core is full
          */
         boolean echoError(int core, int from, int type, int code, int dst, int seq, long now);

@@ -70,6 +70,9 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
 
     /** One received reply or error; filled in by {@link #receive}, reused by the caller. */
     public static final class Reply {
+        /** An empty reply, filled by each {@link IcmpEchoSocket#receive} it is given to (reuse it). */
+        public Reply() {}
+
         /** True for an echo reply, false for an ICMP error about one of our requests. */
         public boolean isReply;
         /** The reply's source, or the sender of the error (e.g. a router). */
@@ -93,31 +96,57 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
         public int badValue;
         /** Error: ICMP type and code (RFC 792), and the destination of the quoted request. */
         public int type;
+        /** Error: the ICMP code, whose meaning depends on {@link #type}. */
         public int code;
+        /** Error: the destination of the quoted request, an IPv4 address as a big-endian int. */
         public int errorDst;
 
-        /** Whether the reply carries a timestamp (the RTT is known). */
+        /**
+         * Whether the reply carries a timestamp (the RTT is known).
+         *
+         * @return true for a reply with {@code dataLen >= 8}
+         */
         public boolean hasRtt() {
             return isReply && dataLen >= STAMP_BYTES;
         }
 
-        /** Round-trip time on the stack's clock (replies with {@code dataLen >= 8}). */
+        /**
+         * Round-trip time on the stack's clock (replies with {@code dataLen >= 8}).
+         *
+         * @return {@code receivedAt - sentAt}, in nanoseconds
+         */
         public long rttNanos() {
             return receivedAt - sentAt;
         }
 
-        /** {@link #from} as an address: the reply's source, or the sender of the error. */
+        /**
+         * {@link #from} as an address: the reply's source, or the sender of the error.
+         *
+         * @return the address
+         */
         public InetAddress fromAddress() {
             return Ipv4.toInetAddress(from);
         }
 
-        /** Error: {@link #errorDst}, the destination of the quoted request, as an address. */
+        /**
+         * Error: {@link #errorDst}, the destination of the quoted request, as an address.
+         *
+         * @return the address
+         */
         public InetAddress errorDestination() {
             return Ipv4.toInetAddress(errorDst);
         }
     }
 
-    /** Called by {@link io.flowstack.core.FlowStack#icmpEchoOpen()}; binds nothing yet. */
+    /**
+     * Called by {@link io.flowstack.core.FlowStack#icmpEchoOpen()}; binds nothing yet.
+     *
+     * @param stack the stack
+     * @param id the echo identifier, 0..65535
+     * @param cores the number of cores, one receive ring each
+     * @param ringBytes the capacity of each receive ring, in bytes (a power of two)
+     * @param unbind called by {@link #close()} to remove the identifier from every core
+     */
     public IcmpEchoSocket(SocketHost stack, int id, int cores, int ringBytes, Consumer<IcmpEchoSocket> unbind) {
         this.unbind = unbind;
         this.stack = stack;
@@ -128,23 +157,51 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
         this.rx = reader.rings();
     }
 
-    /** The echo identifier of this socket (RFC 792). */
+    /**
+     * The echo identifier of this socket (RFC 792).
+     *
+     * @return the identifier, 0..65535
+     */
     public int id() {
         return id;
     }
 
-    /** The byte of echo data at {@code i >= 8} (after the timestamp). */
+    /**
+     * The byte of echo data at {@code i >= 8} (after the timestamp).
+     *
+     * @param i the offset in the echo data
+     * @return {@code i & 0xFF}
+     */
     public static int expectedByte(int i) {
         return i & 0xFF;
     }
 
-    /** The core that owns the echo flow with {@code dst}. */
+    /**
+     * The core that owns the echo flow with {@code dst}.
+     *
+     * @param dst the peer's IPv4 address, as a big-endian int
+     * @return the core number
+     */
     public int coreFor(int dst) {
         return stack.table().core(FlowHash.hash2(local, dst));
     }
 
     // ------------------------------------------------------------------ netisr side
 
+    /**
+     * Netisr of core {@code core} only: queues an echo reply to this client's identifier.
+     *
+     * @param core the calling netisr's core
+     * @param src the reply's source address
+     * @param ttl the reply's IPv4 time to live
+     * @param seq the sequence number
+     * @param s the memory holding the reply
+     * @param dataOff offset of the echo data (after the 8-byte ICMP header) in {@code s}
+     * @param dataLen the length of the echo data
+     * @param now the netisr's time when the reply was received
+     * @return false if this core's ring is full (the reply is dropped and counted in
+     *     {@link #ringFull()})
+     */
     @Override
     public boolean echoReply(int core, int src, int ttl, int seq, MemorySegment s, long dataOff, int dataLen,
                              long now) {
@@ -161,6 +218,20 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
         return true;
     }
 
+    /**
+     * Netisr of core {@code core} only: queues an ICMP error that quotes one of this client's
+     * requests.
+     *
+     * @param core the calling netisr's core
+     * @param from the error's sender (e.g. a router)
+     * @param type the ICMP type
+     * @param code the ICMP code
+     * @param dst the destination of the quoted request
+     * @param seq the quoted request's sequence number
+     * @param now the netisr's time when the error was received
+     * @return false if this core's ring is full (the error is dropped and counted in
+     *     {@link #ringFull()})
+     */
     @Override
     public boolean echoError(int core, int from, int type, int code, int dst, int seq, long now) {
         Rings.Ring<OneToOneRingBuffer> r = rx[core];
@@ -186,6 +257,9 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
      * bytes of data from the core that owns the flow. Returns at once; the request leaves when
      * that core runs the command (and, the first time, when ARP has resolved the next hop).
      *
+     * @param dst the destination IPv4 address, as a big-endian int
+     * @param seq the sequence number, 0..65535
+     * @param dataLen the bytes of echo data, 0 to {@link #MAX_DATA}
      * @return false if the core's command queue was full (the request was not sent)
      * @throws IllegalArgumentException for a bad size or sequence number
      * @throws StackException if the socket or the stack is closed
@@ -210,6 +284,9 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
      * Sends an echo request to {@code dst}, as {@link #send(int, int, int)} (the int form, which
      * a ping loop uses to allocate nothing but the command).
      *
+     * @param dst the destination
+     * @param seq the echo sequence number, 0..65535
+     * @param dataLen bytes of echo data after the header
      * @return false if the core's command queue was full (the request was not sent)
      * @throws IllegalArgumentException "IPv4 only: ..." for an IPv6 address, or a bad size or
      *     sequence number
@@ -222,10 +299,13 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
     /**
      * Receives the next reply or error into {@code reply}.
      *
+     * @param reply the holder to fill in
      * @param timeout how long to wait; 0 returns at once
+     * @param unit the unit of {@code timeout}
      * @return true if one was received; false on timeout, after {@link #wakeup()}, or if the
      *     calling thread is interrupted (its interrupt status stays set)
      * @throws StackException if the socket is closed
+     * @throws IllegalStateException if another thread is receiving on the socket
      */
     public boolean receive(Reply reply, long timeout, TimeUnit unit) {
         reader.enter();
@@ -289,7 +369,11 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
         reader.wakeup();
     }
 
-    /** Replies and errors dropped because a core found this socket's ring full. */
+    /**
+     * Replies and errors dropped because a core found this socket's ring full.
+     *
+     * @return the count over all cores since the socket opened; any thread
+     */
     public long ringFull() {
         long sum = 0;
         for (int i = 0; i < ringFull.length; i++) {

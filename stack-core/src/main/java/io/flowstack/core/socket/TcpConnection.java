@@ -29,6 +29,15 @@ public final class TcpConnection implements AutoCloseable {
     private final InputStream in = new In();
     private final OutputStream out = new Out();
 
+    /**
+     * Stack internal: made by the stack for an accepted or connecting connection.
+     *
+     * @param s the connection's stream (its rings and flags)
+     * @param localAddr our IPv4 address, as a big-endian int
+     * @param localPort our port
+     * @param remoteAddr the peer's IPv4 address
+     * @param remotePort the peer's port
+     */
     public TcpConnection(TcpStream s, int localAddr, int localPort, int remoteAddr, int remotePort) {
         this.s = s;
         this.localAddr = localAddr;
@@ -37,13 +46,36 @@ public final class TcpConnection implements AutoCloseable {
         this.remotePort = remotePort;
     }
 
+    /**
+     * Our TCP port.
+     *
+     * @return the port
+     */
     public int localPort() { return localPort; }
+    /**
+     * The peer's IPv4 address.
+     *
+     * @return the address, as a big-endian int
+     */
     public int remoteAddress() { return remoteAddr; }
+    /**
+     * The peer's TCP port.
+     *
+     * @return the port
+     */
     public int remotePort() { return remotePort; }
-    /** The core (netisr) that owns this connection. */
+    /**
+     * The core (netisr) that owns this connection.
+     *
+     * @return the core number; it changes if the connection's bucket moves
+     */
     public int core() { return s.owner().core(); }
 
-    /** The local end (the stack's address and the connection's port), like {@code Socket.getLocalSocketAddress}. */
+    /**
+     * The local end (the stack's address and the connection's port), like {@code Socket.getLocalSocketAddress}.
+     *
+     * @return a new socket address
+     */
     public InetSocketAddress localSocketAddress() {
         return Ipv4.toSocketAddress(localAddr, localPort);
     }
@@ -51,25 +83,50 @@ public final class TcpConnection implements AutoCloseable {
     /**
      * The peer, like {@code Socket.getRemoteSocketAddress}; {@link #remoteAddress()} and
      * {@link #remotePort()} are the int forms.
+     *
+     * @return a new socket address
      */
     public InetSocketAddress remoteSocketAddress() {
         return Ipv4.toSocketAddress(remoteAddr, remotePort);
     }
 
+    /**
+     * Stack internal: the connection's stream.
+     *
+     * @return the stream
+     */
     public TcpStream stream() {
         return s;
     }
 
-    /** Read timeout for {@link #read} and the InputStream; 0 = wait forever. */
+    /**
+     * Read timeout for {@link #read} and the InputStream; 0 = wait forever.
+     *
+     * @param timeout the longest wait of one read, or 0 for none
+     * @param unit the unit of {@code timeout}
+     */
     public void readTimeout(long timeout, TimeUnit unit) {
         readTimeoutNanos = timeout == 0 ? Long.MAX_VALUE : unit.toNanos(timeout);
     }
 
+    /**
+     * Write timeout for {@link #write} and the OutputStream: the longest one call waits for
+     * send-buffer space; 0 = wait forever.
+     *
+     * @param timeout the longest wait of one write, or 0 for none
+     * @param unit the unit of {@code timeout}
+     */
     public void writeTimeout(long timeout, TimeUnit unit) {
         writeTimeoutNanos = timeout == 0 ? Long.MAX_VALUE : unit.toNanos(timeout);
     }
 
-    /** Waits until the handshake completes (for connect). */
+    /**
+     * Waits until the handshake completes (for connect).
+     *
+     * @param timeoutNanos the longest wait, in nanoseconds
+     * @throws StackException if the connection is refused, reset or closed during the handshake, or
+     *     times out (then it is aborted)
+     */
     public void awaitEstablished(long timeoutNanos) {
         long deadline = System.nanoTime() + timeoutNanos;
         while (!s.established) {
@@ -106,6 +163,9 @@ public final class TcpConnection implements AutoCloseable {
     /**
      * Reads up to {@code len} bytes.
      *
+     * @param b the buffer
+     * @param off where the bytes go in {@code b}
+     * @param len the most bytes to read; 0 returns 0 at once
      * @return bytes read (> 0), or -1 at end of stream (the peer closed its side)
      * @throws StackException on reset, timeout or a closed stack
      */
@@ -156,7 +216,15 @@ public final class TcpConnection implements AutoCloseable {
         }
     }
 
-    /** Writes all {@code len} bytes, blocking while the send buffer is full. */
+    /**
+     * Writes all {@code len} bytes, blocking while the send buffer is full.
+     *
+     * @param b the bytes
+     * @param off where they start in {@code b}
+     * @param len the number of bytes
+     * @throws StackException if the output is shut down, the connection is reset or closed, or the
+     *     write timeout expires
+     */
     public void write(byte[] b, int off, int len) {
         long deadline = writeTimeoutNanos == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() + writeTimeoutNanos;
         ByteRing r = s.send;
@@ -249,15 +317,31 @@ public final class TcpConnection implements AutoCloseable {
         }
     }
 
-    /** True once the connection is fully gone (closed, reset or timed out). */
+    /**
+     * True once the connection is fully gone (closed, reset or timed out).
+     *
+     * @return true when no more data can move either way
+     */
     public boolean finished() {
         return s.finished;
     }
 
+    /**
+     * The connection's data as an {@link InputStream}, reading with {@link #read}.
+     *
+     * @return the stream, the same on every call; a timeout is a {@link SocketTimeoutException},
+     *     other failures {@link IOException}s; closing it closes the connection
+     */
     public InputStream inputStream() {
         return in;
     }
 
+    /**
+     * The connection as an {@link OutputStream}, writing with {@link #write}.
+     *
+     * @return the stream, the same on every call; failures are {@link IOException}s; closing it
+     *     shuts down the output (FIN), not the connection
+     */
     public OutputStream outputStream() {
         return out;
     }

@@ -24,6 +24,16 @@ public final class TcpListener implements AutoCloseable {
     private volatile boolean closed;
     private int next;
 
+    /**
+     * Stack internal: made by {@code FlowStack.tcpListen}, which replicates the listen state to the
+     * cores.
+     *
+     * @param stack the stack
+     * @param port the TCP port
+     * @param cores the number of cores, one accept queue each
+     * @param backlog the bound of each core's accept queue (at least 2 is used)
+     * @param unbind called by {@link #close()} to remove the listener from every core
+     */
     @SuppressWarnings("unchecked")
     public TcpListener(SocketHost stack, int port, int cores, int backlog, Consumer<TcpListener> unbind) {
         this.unbind = unbind;
@@ -36,20 +46,41 @@ public final class TcpListener implements AutoCloseable {
         }
     }
 
+    /**
+     * The TCP port the listener listens on.
+     *
+     * @return the port
+     */
     public int port() {
         return port;
     }
 
-    /** The listening end: the stack's address and {@link #port()}, like {@code ServerSocket.getLocalSocketAddress}. */
+    /**
+     * The listening end: the stack's address and {@link #port()}, like {@code ServerSocket.getLocalSocketAddress}.
+     *
+     * @return a new socket address
+     */
     public InetSocketAddress localSocketAddress() {
         return Ipv4.toSocketAddress(stack.config().address, port);
     }
 
+    /**
+     * Whether the listener is closed (any thread).
+     *
+     * @return true once {@link #close()} has been called
+     */
     public boolean closed() {
         return closed;
     }
 
-    /** Netisr of core {@code core}: queues an established connection; false if the queue is full. */
+    /**
+     * Netisr of core {@code core}: queues an established connection; false if the queue is full.
+     *
+     * @param core the calling netisr's core
+     * @param c the established connection
+     * @return false if the listener is closed or the queue is full (the caller resets the
+     *     connection)
+     */
     public boolean offer(int core, TcpConnection c) {
         stack.netisr(core).checkOwner(); // queues[core] is SPSC: its one producer is netisr-core
         if (closed || !queues[core].offer(c)) {
@@ -63,7 +94,12 @@ public final class TcpListener implements AutoCloseable {
         return true;
     }
 
-    /** Waits for the next connection (blocking). */
+    /**
+     * Waits for the next connection (blocking).
+     *
+     * @return the connection
+     * @throws StackException if the listener or the stack is closed
+     */
     public TcpConnection accept() {
         TcpConnection c = accept(Long.MAX_VALUE, TimeUnit.NANOSECONDS);
         if (c == null) {
@@ -75,6 +111,8 @@ public final class TcpListener implements AutoCloseable {
     /**
      * Waits up to {@code timeout} for a connection.
      *
+     * @param timeout the longest wait; {@link Long#MAX_VALUE} waits forever
+     * @param unit the unit of {@code timeout}
      * @return the connection, or null on timeout
      * @throws StackException if the listener or the stack is closed
      */

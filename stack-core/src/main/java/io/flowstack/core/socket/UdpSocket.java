@@ -48,6 +48,15 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
     private int got;
     private UdpIcmpError error;
 
+    /**
+     * Stack internal: made by {@code FlowStack.udpBind}, which binds it on every core.
+     *
+     * @param stack the stack
+     * @param port the bound UDP port
+     * @param cores the number of cores, one receive ring each
+     * @param ringBytes the capacity of each receive ring, in bytes (a power of two)
+     * @param unbind called by {@link #close()} to remove the binding from every core
+     */
     public UdpSocket(SocketHost stack, int port, int cores, int ringBytes, Consumer<UdpSocket> unbind) {
         this.unbind = unbind;
         this.stack = stack;
@@ -63,18 +72,38 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
         this.rx = reader.rings();
     }
 
+    /**
+     * The UDP port the socket is bound to.
+     *
+     * @return the port
+     */
     public int port() {
         return port;
     }
 
-    /** The bound end: the stack's address and {@link #port()}. */
+    /**
+     * The bound end: the stack's address and {@link #port()}.
+     *
+     * @return a new socket address
+     */
     public InetSocketAddress localSocketAddress() {
         return Ipv4.toSocketAddress(stack.config().address, port);
     }
 
     // ------------------------------------------------------------------ netisr side
 
-    /** Called by core {@code core}'s netisr only (the single producer of {@code rx[core]}). */
+    /**
+     * Called by core {@code core}'s netisr only (the single producer of {@code rx[core]}).
+     *
+     * @param core the calling netisr's core
+     * @param src the sender's IPv4 address, as a big-endian int
+     * @param srcPort the sender's port
+     * @param dstPort the destination port (this socket's)
+     * @param s the memory holding the payload
+     * @param off where the payload starts in {@code s}
+     * @param len the payload's length in bytes
+     * @return false if this core's ring is full (the datagram is dropped)
+     */
     @Override
     public boolean deliver(int core, int src, int srcPort, int dstPort, MemorySegment s, long off, int len) {
         stack.netisr(core).checkOwner(); // rx[core] is SPSC: its one producer is netisr-core
@@ -94,7 +123,17 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
         reader.wakeReceiver();
     }
 
-    /** An ICMP error about a datagram sent to {@code dst:dstPort}, queued in order with the datagrams. */
+    /**
+     * An ICMP error about a datagram sent to {@code dst:dstPort}, queued in order with the
+     * datagrams.
+     *
+     * @param core the calling netisr's core
+     * @param dst the destination address of the datagram that caused the error
+     * @param dstPort its destination port
+     * @param type the ICMP type
+     * @param code the ICMP code
+     * @return false if this core's ring is full (the error is dropped)
+     */
     @Override
     public boolean deliverError(int core, int dst, int dstPort, int type, int code) {
         stack.netisr(core).checkOwner();
@@ -115,13 +154,18 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
      * Receives one datagram into {@code buf[off, off+max)}; a longer datagram is truncated (like
      * recvfrom without MSG_TRUNC) but its full length is returned.
      *
+     * @param buf the buffer
+     * @param off where the payload goes in {@code buf}
+     * @param max the most bytes copied
      * @param from    filled in with the sender (may be null)
      * @param timeout how long to wait; 0 returns at once
+     * @param unit the unit of {@code timeout}
      * @return the datagram's length, or -1 if none arrived in time
      * @throws UdpIcmpError when the next thing in the socket's queue is an ICMP error about a
      *     datagram it sent (RFC 1122 4.1.3.3: e.g. port unreachable); the datagrams after it are
      *     received by the next calls
      * @throws StackException if the socket or the stack is closed
+     * @throws IllegalStateException if another thread is receiving on the socket
      */
     public int receive(byte[] buf, int off, int max, UdpPeer from, long timeout, TimeUnit unit) {
         reader.enter();
@@ -168,6 +212,11 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
     /**
      * Sends {@code buf[off, off+len)} to {@code dstAddr:dstPort}.
      *
+     * @param buf the payload
+     * @param off where it starts in {@code buf}
+     * @param len its length, 0 to {@link #MAX_PAYLOAD}
+     * @param dstAddr the destination IPv4 address, as a big-endian int
+     * @param dstPort the destination port, 1..65535
      * @return false if the owning core's application ring stayed full for 100 ms (the datagram
      *     was not queued)
      * @throws IllegalArgumentException if the payload exceeds {@link #MAX_PAYLOAD}
@@ -210,6 +259,10 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
      * (the int form, which a sender in a loop uses to allocate nothing; {@link UdpPeer} holds a
      * received datagram's sender in that form).
      *
+     * @param buf the payload's bytes
+     * @param off the payload's first byte in {@code buf}
+     * @param len the payload's length in bytes
+     * @param dst the destination
      * @return false if the owning core's application ring stayed full for 100 ms
      * @throws IllegalArgumentException "IPv4 only: ..." for an IPv6 address, an unresolved
      *     address, port 0, or a payload over {@link #MAX_PAYLOAD}

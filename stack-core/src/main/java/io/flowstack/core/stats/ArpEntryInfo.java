@@ -16,7 +16,11 @@ import java.net.InetAddress;
  * @param queued         frames waiting for the resolution
  */
 public record ArpEntryInfo(int core, int address, long mac, String state, long expiresInNanos, int queued) {
-    /** The neighbour's address ({@link #address}) as an {@link InetAddress}. */
+    /**
+     * The neighbour's address ({@link #address}) as an {@link InetAddress}.
+     *
+     * @return the address
+     */
     public InetAddress inetAddress() {
         return Ipv4.toInetAddress(address);
     }

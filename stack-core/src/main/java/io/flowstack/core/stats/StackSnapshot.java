@@ -21,6 +21,11 @@ import java.util.List;
  */
 public record StackSnapshot(String device, StackConfig config, int mtu, long timeMillis, List<Core> cores) {
 
+    /**
+     * Copies {@code cores} into an unmodifiable list.
+     *
+     * @throws NullPointerException if {@code cores} is or holds null
+     */
     public StackSnapshot {
         cores = List.copyOf(cores);
     }
@@ -37,6 +42,11 @@ public record StackSnapshot(String device, StackConfig config, int mtu, long tim
      */
     public record Core(int core, long[] counters, List<TcpConnectionInfo> connections, List<ArpEntryInfo> arp,
                        int[] buckets, long[] bucketPackets) {
+        /**
+         * Copies the arrays and lists, so the record is immutable.
+         *
+         * @throws NullPointerException if an argument is or holds null
+         */
         public Core {
             counters = counters.clone();
             connections = List.copyOf(connections);
@@ -45,7 +55,11 @@ public record StackSnapshot(String device, StackConfig config, int mtu, long tim
             bucketPackets = bucketPackets.clone();
         }
 
-        /** Frames this core processed in the buckets it owns now. */
+        /**
+         * Frames this core processed in the buckets it owns now.
+         *
+         * @return the sum of {@link #bucketPackets()} over {@link #buckets()}
+         */
         public long ownedPackets() {
             long t = 0;
             for (int b : buckets) {
@@ -54,13 +68,23 @@ public record StackSnapshot(String device, StackConfig config, int mtu, long tim
             return t;
         }
 
-        /** This core's value of {@code s}. */
+        /**
+         * This core's value of {@code s}.
+         *
+         * @param s the counter
+         * @return its value on this core when the snapshot was taken
+         */
         public long get(Stat s) {
             return counters[s.ordinal()];
         }
     }
 
-    /** Sum of {@code s} over all cores. */
+    /**
+     * Sum of {@code s} over all cores.
+     *
+     * @param s the counter
+     * @return its total over the stack
+     */
     public long total(Stat s) {
         long t = 0;
         for (Core c : cores) {
@@ -69,7 +93,13 @@ public record StackSnapshot(String device, StackConfig config, int mtu, long tim
         return t;
     }
 
-    /** Sum of every drop counter ({@link Stat#isDrop()}) of core {@code core}, or of all when -1. */
+    /**
+     * Sum of every drop counter ({@link Stat#isDrop()}) of core {@code core}, or of all when -1.
+     *
+     * @param core a core number, or -1 (any negative value) for the whole stack
+     * @return the number of frames dropped
+     * @throws IndexOutOfBoundsException if {@code core} is not below the number of cores
+     */
     public long drops(int core) {
         long t = 0;
         for (Stat s : Stat.values()) {
@@ -80,7 +110,11 @@ public record StackSnapshot(String device, StackConfig config, int mtu, long tim
         return t;
     }
 
-    /** Every connection of every core, sorted by local port, remote address and remote port. */
+    /**
+     * Every connection of every core, sorted by local port, remote address and remote port.
+     *
+     * @return a new mutable list
+     */
     public List<TcpConnectionInfo> connections() {
         List<TcpConnectionInfo> all = new ArrayList<>();
         for (Core c : cores) {

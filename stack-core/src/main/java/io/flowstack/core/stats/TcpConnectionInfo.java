@@ -32,17 +32,29 @@ public record TcpConnectionInfo(int core, String state, int localAddress, int lo
                                 int ssthresh, int sendWindow, int unacked, long bytesIn, long bytesOut,
                                 int retransmits, String congestionControl) {
 
-    /** Our end ({@link #localAddress} and {@link #localPort}) as a socket address. */
+    /**
+     * Our end ({@link #localAddress} and {@link #localPort}) as a socket address.
+     *
+     * @return a new socket address
+     */
     public InetSocketAddress localSocketAddress() {
         return Ipv4.toSocketAddress(localAddress, localPort);
     }
 
-    /** The peer ({@link #remoteAddress} and {@link #remotePort}) as a socket address. */
+    /**
+     * The peer ({@link #remoteAddress} and {@link #remotePort}) as a socket address.
+     *
+     * @return a new socket address
+     */
     public InetSocketAddress remoteSocketAddress() {
         return Ipv4.toSocketAddress(remoteAddress, remotePort);
     }
 
-    /** True while ssthresh still holds its initial "infinite" value (no loss seen yet). */
+    /**
+     * Whether ssthresh still holds its initial "infinite" value (no loss seen yet).
+     *
+     * @return true if {@link #ssthresh()} is not a real threshold yet
+     */
     public boolean ssthreshUnset() {
         return ssthresh >= Integer.MAX_VALUE / 2;
     }

@@ -29,6 +29,13 @@ public final class UdpLayer {
         /**
          * Delivers one datagram's payload from core {@code core}.
          *
+         * @param core the calling netisr's core
+         * @param src the sender's IPv4 address, as a big-endian int
+         * @param srcPort the sender's port
+         * @param dstPort the destination port
+         * @param s the memory holding the payload
+         * @param off where the payload starts in {@code s}
+         * @param len the payload's length in bytes
          * @return false if the socket's receive buffer for this core is full
          */
         boolean deliver(int core, int src, int srcPort, int dstPort, MemorySegment s, long off, int len);
@@ -37,6 +44,11 @@ public final class UdpLayer {
          * Delivers an ICMP error about a datagram this socket sent to {@code dst:dstPort}, from
          * core {@code core}, in order with the datagrams (RFC 1122 4.1.3.3).
          *
+         * @param core the calling netisr's core
+         * @param dst the destination address of the datagram that caused the error
+         * @param dstPort its destination port
+         * @param type the ICMP type
+         * @param code the ICMP code
          * @return false if the socket's receive buffer for this core is full
          */
         default boolean deliverError(int core, int dst, int dstPort, int type, int code) {
