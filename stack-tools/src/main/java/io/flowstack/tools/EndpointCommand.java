@@ -123,6 +123,9 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
     @Mixin
     StackOptions stackOptions = new StackOptions();
 
+    @Mixin
+    ThreadOptions threadOptions = new ThreadOptions();
+
     @Option(names = "--serve", paramLabel = "SPEC", converter = ServiceSpec.Converter.class,
             description = "A service to run; repeatable. TCP: echo:PORT (RFC 862), discard:PORT (RFC 863), "
                     + "chargen:PORT (RFC 864), http:PORT (HTTP/1.1: GET / and GET /bytes/N), "
@@ -179,6 +182,7 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
             throw new ParameterException(spec.commandLine(), "--fanout applies only to --packet");
         }
         stackOptions.validate(spec.commandLine(), addr);
+        threadOptions.validate(spec.commandLine());
         pcapSpec(); // validates the --pcap options
         if (name != null) {
             try {
@@ -236,7 +240,7 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
 
     /** The stack configuration the options describe. */
     StackConfig config() {
-        return stackOptions.config(addr);
+        return stackOptions.config(addr, threadOptions);
     }
 
     @Override

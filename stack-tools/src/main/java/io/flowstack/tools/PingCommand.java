@@ -86,6 +86,9 @@ final class PingCommand implements Callable<Integer>, ValidatedCommand {
     @Mixin
     StackOptions stackOptions = new StackOptions(1);
 
+    @Mixin
+    ThreadOptions threadOptions = new ThreadOptions();
+
     @Option(names = {"-c", "--count"}, paramLabel = "N",
             description = "Stop after N requests (default: until Ctrl-C).")
     Integer count;
@@ -124,6 +127,7 @@ final class PingCommand implements Callable<Integer>, ValidatedCommand {
     @Override
     public void validate() {
         stackOptions.validate(spec.commandLine(), addr);
+        threadOptions.validate(spec.commandLine());
         if (count != null && count < 1) {
             throw new ParameterException(spec.commandLine(), "--count must be at least 1, got " + count);
         }
@@ -154,7 +158,7 @@ final class PingCommand implements Callable<Integer>, ValidatedCommand {
     }
 
     StackConfig config() {
-        return stackOptions.config(addr);
+        return stackOptions.config(addr, threadOptions);
     }
 
     @Override

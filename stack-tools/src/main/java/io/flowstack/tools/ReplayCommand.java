@@ -16,7 +16,9 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.agrona.concurrent.NanoClock;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -47,9 +49,11 @@ import picocli.CommandLine.Spec;
         description = {
             "Reads the pcap FILE (Ethernet; e.g. written by endpoint --pcap, or by tcpdump on the peer's side), "
                     + "builds a stack with --addr and no threads, and feeds it every frame whose Ethernet source "
-                    + "is not the stack's MAC, with the capture's timestamps as the stack's clock. Frames the stack "
+                    + "is not the stack's MAC (--mac), with the capture's timestamps as the stack's clock. Frames the stack "
                     + "sent in the capture are skipped. Prints the stack's per-core counters at the end; --trace "
-                    + "prints the counters each frame moved; --out writes the stack's responses to a new pcap file.",
+                    + "prints the counters each frame moved; --out writes the stack's responses to a new pcap file. "
+                    + "Every frame enters on queue 0 and hops to the core that owns its flow; the replay device's "
+                    + "MTU is " + ReplayCommand.DEFAULT_MTU + " unless --mtu sets it.",
             "",
             "The stack is a fresh one: it answers ARP and ping and reassembles as it would have, but it has no "
                     + "services and chooses its own TCP sequence numbers, so a recorded TCP conversation is not "
@@ -88,22 +92,12 @@ final class ReplayCommand implements Callable<Integer>, ValidatedCommand {
             description = "The stack's address and prefix length, as in the captured run, e.g. 198.18.0.2/24.")
     Ipv4Prefix addr;
 
-    @Option(names = "--mac", paramLabel = "MAC", converter = Macs.Converter.class,
-            description = "The stack's MAC, which tells the frames it sent (default: 02:00 and the address's octets, "
-                    + "as endpoint's default).")
-    Long mac;
+    /** The replay device's MTU without {@code --mtu}: Ethernet's. */
+    static final int DEFAULT_MTU = 1500;
 
-    @Option(names = "--gateway", paramLabel = "A.B.C.D", converter = Ipv4Prefix.HostConverter.class,
-            description = "Default gateway, on the --addr subnet.")
-    Integer gateway;
-
-    @Option(names = "--cores", paramLabel = "N",
-            description = "Cores of the replay stack, 1..64 (default: ${DEFAULT-VALUE}); every frame enters on queue 0 "
-                    + "and hops to the core that owns its flow.")
-    int cores = 1;
-
-    @Option(names = "--mtu", paramLabel = "N", description = "IPv4 MTU, 576..9000 (default: ${DEFAULT-VALUE}).")
-    int mtu = 1500;
+    /** The stack's settings as endpoint takes them, but one core and MTU 1500 by default; no thread options. */
+    @Mixin
+    StackOptions stackOptions = new StackOptions(1, DEFAULT_MTU);
 
     @Option(names = "--out", paramLabel = "FILE",
             description = "Write the frames the replay stack sends to FILE (pcap, timestamps on the capture's clock).")
@@ -132,21 +126,12 @@ final class ReplayCommand implements Callable<Integer>, ValidatedCommand {
 
     @Override
     public void validate() {
-        if (cores < 1 || cores > 64) {
-            throw new ParameterException(spec.commandLine(), "--cores must be 1..64, got " + cores);
-        }
-        if (mtu < 576 || mtu > 9000) {
-            throw new ParameterException(spec.commandLine(), "--mtu must be 576..9000, got " + mtu);
-        }
+        stackOptions.validate(spec.commandLine(), addr);
         if (settleMs < 0 || settleMs > 600_000) {
             throw new ParameterException(spec.commandLine(), "--settle must be 0..600000 ms, got " + settleMs);
         }
         if (outAll && out == null) {
             throw new ParameterException(spec.commandLine(), "--out-all needs --out FILE");
-        }
-        if (gateway != null && (!addr.contains(gateway) || gateway == addr.address())) {
-            throw new ParameterException(spec.commandLine(), "--gateway " + Ipv4.toString(gateway)
-                    + " must be another address on the subnet of --addr " + addr);
         }
         if (out != null && out.toAbsolutePath().normalize().equals(file.toAbsolutePath().normalize())) {
             throw new ParameterException(spec.commandLine(), "--out " + out + " is the capture being replayed");
@@ -180,7 +165,7 @@ final class ReplayCommand implements Callable<Integer>, ValidatedCommand {
 
     private int replay() {
         PrintWriter o = spec.commandLine().getOut();
-        long stackMac = mac != null ? mac : Macs.fromAddress(addr.address());
+        long stackMac = stackOptions.mac(addr);
         long[] now = new long[1];
         try (PcapReader reader = PcapReader.open(file)) {
             if (!reader.next()) {
@@ -191,14 +176,8 @@ final class ReplayCommand implements Callable<Integer>, ValidatedCommand {
             }
             now[0] = reader.timestampNanos();
             long first = now[0];
-            StackConfig.Builder b = StackConfig.builder().cores(cores).address(addr.address())
-                    .prefixLength(addr.prefixLength()).mac(stackMac).mtu(mtu).pinThreads(false)
-                    .clock(() -> now[0]);
-            if (gateway != null) {
-                b.gateway(gateway);
-            }
-            StackConfig config = b.build();
-            ReplayNic replay = new ReplayNic("replay", cores, mtu);
+            StackConfig config = config(() -> now[0]);
+            ReplayNic replay = new ReplayNic("replay", stackOptions.cores, stackOptions.mtu());
             PcapNic capture = out == null ? null : PcapNic.wrapWithoutThread(replay,
                     PcapSpec.of(out).withDirection(outAll ? PcapSpec.Direction.BOTH : PcapSpec.Direction.TX),
                     () -> now[0]);
@@ -259,6 +238,11 @@ final class ReplayCommand implements Callable<Integer>, ValidatedCommand {
                 return errors > 0 ? Main.FAILURE : Main.OK;
             }
         }
+    }
+
+    /** The replay stack's configuration, on {@code clock}: threadless (pollAll on this thread), so nothing to pin. */
+    StackConfig config(NanoClock clock) {
+        return stackOptions.builder(addr).pinThreads(false).clock(clock).build();
     }
 
     /** Advances the clock to {@code target} in steps of at most 1 ms, polling at each. */

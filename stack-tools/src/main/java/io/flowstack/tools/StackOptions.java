@@ -10,12 +10,15 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.TypeConversionException;
 
 /**
- * The options of a stack on a device, declared once for every command that starts one
- * ({@code stack endpoint}, {@code stack bench --tap}, {@code stack ping}) as a picocli
- * {@code @Mixin}: {@code --gateway}, {@code --cores}, {@code --mac}, {@code --mtu},
- * {@code --busy-poll}, {@code --pin}/{@code --no-pin} and {@code --cc}; their checks
- * ({@link #validate}) and the {@link StackConfig} they describe ({@link #config}). The command
- * declares {@code --addr} (required or not, and described, as the command needs).
+ * The stack's own settings, declared once for every command that builds a stack on a device
+ * ({@code stack endpoint}, {@code stack bench --tap}, {@code stack ping}, {@code stack replay})
+ * as a picocli {@code @Mixin}: {@code --gateway}, {@code --cores}, {@code --mac}, {@code --mtu}
+ * and {@code --cc}; their checks ({@link #validate}) and the {@link StackConfig} they describe
+ * ({@link #builder}, {@link #config}). How the stack's threads run ({@code --busy-poll},
+ * {@code --pin}/{@code --no-pin}) is the second mixin, {@link ThreadOptions}, which only the
+ * commands whose stack has threads include (not replay's threadless one). The command declares
+ * {@code --addr} (required or not, and described, as the command needs) and chooses the
+ * defaults of {@code --cores} and {@code --mtu} ({@link #StackOptions(int, int)}).
  *
  * <p>Owned by: the thread that parses the command line and runs the command (picocli fills
  * the fields, then the command reads them).
@@ -29,7 +32,7 @@ public final class StackOptions {
     public Integer gateway;
 
     @Option(names = "--cores", paramLabel = "N",
-            description = "Netisr threads, one device queue each, 1..64 (default: ${DEFAULT-VALUE}).")
+            description = "Cores of the stack, one device queue each, 1..64 (default: ${DEFAULT-VALUE}).")
     public int cores;
 
     @Option(names = "--mac", paramLabel = "MAC", converter = Macs.Converter.class,
@@ -41,36 +44,39 @@ public final class StackOptions {
             description = "IPv4 MTU, 576..9000 (default: the device's MTU, normally 1500).")
     public Integer mtu;
 
-    @Option(names = "--busy-poll",
-            description = "Spin on the queues when idle instead of sleeping in poll(): lowest latency, one busy CPU "
-                    + "per core.")
-    public boolean busyPoll;
-
-    @Option(names = "--pin", description = "Pin netisr thread i to CPU i (the default when --cores is below the"
-            + " number of CPUs).")
-    public boolean pin;
-
-    @Option(names = "--no-pin", description = "Let the scheduler place the netisr threads (the default when they"
-            + " would take every CPU, so that the application and the kernel run where a netisr is idle).")
-    public boolean noPin;
-
     @Option(names = "--cc", paramLabel = "ALGO", converter = CongestionControlConverter.class,
             description = "TCP congestion control: cubic (RFC 9438, default) or newreno (RFC 6582).")
     public String cc = "cubic";
 
-    /** Options with {@code --cores} defaulting to every CPU (at most 64). */
+    /** The MTU without {@code --mtu}: 0 for the device's. */
+    private final int defaultMtu;
+
+    /** Options with {@code --cores} defaulting to every CPU (at most 64) and the device's MTU. */
     public StackOptions() {
         this(ALL_CPUS);
     }
 
-    /** Options with {@code --cores} defaulting to {@code defaultCores}. */
+    /** Options with {@code --cores} defaulting to {@code defaultCores} and the device's MTU. */
     public StackOptions(int defaultCores) {
+        this(defaultCores, 0);
+    }
+
+    /**
+     * Options with {@code --cores} defaulting to {@code defaultCores} and {@code --mtu} to
+     * {@code defaultMtu} (0: the device's MTU), for a command that makes the device itself.
+     */
+    public StackOptions(int defaultCores, int defaultMtu) {
         this.cores = defaultCores;
+        this.defaultMtu = defaultMtu;
     }
 
     /** The options that belong to the stack, for a command that runs without one to refuse them. */
-    public static final String[] NAMES = {"--gateway", "--cores", "--mac", "--mtu", "--busy-poll", "--pin", "--no-pin",
-        "--cc"};
+    public static final String[] NAMES = {"--gateway", "--cores", "--mac", "--mtu", "--cc"};
+
+    /** {@code --mtu}, or the command's default: 0 for the device's MTU. */
+    public int mtu() {
+        return mtu != null ? mtu : defaultMtu;
+    }
 
     /**
      * Checks the values and their relations to {@code addr} (the stack's address, or null when
@@ -79,9 +85,6 @@ public final class StackOptions {
     public void validate(CommandLine cmd, Ipv4Prefix addr) {
         if (cores < 1 || cores > 64) {
             throw new ParameterException(cmd, "--cores must be 1..64, got " + cores);
-        }
-        if (pin && noPin) {
-            throw new ParameterException(cmd, "--pin and --no-pin exclude each other: give one (or neither, for the default)");
         }
         if (mtu != null && (mtu < 576 || mtu > 9000)) {
             throw new ParameterException(cmd, "--mtu must be 576..9000, got " + mtu);
@@ -97,28 +100,34 @@ public final class StackOptions {
         }
     }
 
-    /** Whether the netisr threads are pinned: {@code --pin}, {@code --no-pin} or the default for {@code --cores}. */
-    public boolean pinThreads() {
-        return pin || (!noPin && StackConfig.pinnedByDefault(cores));
+    /** The stack's MAC: {@code --mac}, or 02:00 and the four octets of {@code addr}. */
+    public long mac(Ipv4Prefix addr) {
+        return mac != null ? mac : Macs.fromAddress(addr.address());
     }
 
-    /** The configuration of a stack at {@code addr} the options describe. */
-    public StackConfig config(Ipv4Prefix addr) {
+    /**
+     * The configuration of a stack at {@code addr} these options describe, for the command to
+     * add what is its own (a clock, how threads run) and build.
+     */
+    public StackConfig.Builder builder(Ipv4Prefix addr) {
         StackConfig.Builder b = StackConfig.builder()
                 .cores(cores)
                 .address(addr.address())
                 .prefixLength(addr.prefixLength())
-                .mac(mac != null ? mac : Macs.fromAddress(addr.address()))
-                .pinThreads(pinThreads())
-                .busyPoll(busyPoll)
+                .mac(mac(addr))
                 .tcpCongestionControl(cc);
         if (gateway != null) {
             b.gateway(gateway);
         }
-        if (mtu != null) {
-            b.mtu(mtu);
+        if (mtu() > 0) {
+            b.mtu(mtu());
         }
-        return b.build();
+        return b;
+    }
+
+    /** The configuration of a stack at {@code addr}, with threads run as {@code threads} says. */
+    public StackConfig config(Ipv4Prefix addr, ThreadOptions threads) {
+        return threads.apply(builder(addr), cores).build();
     }
 
     /** {@code --cc}: cubic or newreno, any case. */

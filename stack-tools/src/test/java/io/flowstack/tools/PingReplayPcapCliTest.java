@@ -1,9 +1,13 @@
 package io.flowstack.tools;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.flowstack.core.config.StackConfig;
+import io.flowstack.core.wire.Ethernet;
+import io.flowstack.core.wire.Ipv4;
 import io.flowstack.nic.pcap.PcapSpec;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -130,6 +134,40 @@ class PingReplayPcapCliTest {
                 .contains("is the capture being replayed"));
         assertTrue(usageError(run("replay", "x.pcap", "--addr", "198.18.0.2/24", "--cores", "0"), "stack replay")
                 .contains("--cores"));
+    }
+
+    @Test
+    void replayTakesTheStackOptionsOfEndpointButNoThreadOptions() {
+        String[] base = {"replay", "x.pcap", "--addr", "198.18.0.2/24"};
+        ReplayCommand d = parse(ReplayCommand.class, base);
+        d.validate();
+        StackConfig c = d.config(() -> 0L);
+        assertEquals(1, c.cores);
+        assertEquals(1500, c.mtu);
+        assertEquals("02:00:c6:12:00:02", Ethernet.macToString(c.mac));
+        assertEquals("cubic", c.tcpCongestionControl);
+        assertFalse(c.pinThreads);
+
+        ReplayCommand g = parse(ReplayCommand.class, cat(base, "--gateway", "198.18.0.1", "--cores", "2", "--mac",
+                "02:00:00:00:01:02", "--mtu", "9000", "--cc", "NewReno"));
+        g.validate();
+        c = g.config(() -> 0L);
+        assertEquals(Ipv4.parse("198.18.0.1"), c.gateway);
+        assertEquals(2, c.cores);
+        assertEquals("02:00:00:00:01:02", Ethernet.macToString(c.mac));
+        assertEquals(9000, c.mtu);
+        assertEquals("newreno", c.tcpCongestionControl);
+
+        // endpoint's checks and messages
+        assertTrue(usageError(run(cat(base, "--gateway", "198.18.0.2")), "stack replay")
+                .contains("--gateway 198.18.0.2 is the stack's own address"));
+        assertTrue(usageError(run(cat(base, "--gateway", "198.19.0.1")), "stack replay")
+                .contains("is not on the subnet of --addr"));
+        assertTrue(usageError(run(cat(base, "--cc", "bbr")), "stack replay").contains("cubic or newreno"));
+        // a threadless stack: nothing to pin or busy-poll
+        for (String o : ThreadOptions.NAMES) {
+            assertEquals("stack replay: Unknown option: '" + o + "'", usageError(run(cat(base, o)), "stack replay"));
+        }
     }
 
     // ------------------------------------------------------------------ endpoint --pcap

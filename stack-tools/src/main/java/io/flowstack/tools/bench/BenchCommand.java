@@ -8,6 +8,7 @@ import io.flowstack.tools.InterfaceName;
 import io.flowstack.tools.Ipv4Prefix;
 import io.flowstack.tools.Json;
 import io.flowstack.tools.StackOptions;
+import io.flowstack.tools.ThreadOptions;
 import io.flowstack.tools.Teardown;
 import io.flowstack.tools.ValidatedCommand;
 import java.io.IOException;
@@ -120,6 +121,9 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
     @Mixin
     StackOptions stackOptions = new StackOptions();
 
+    @Mixin
+    ThreadOptions threadOptions = new ThreadOptions();
+
     @Option(names = "--blocking",
             description = "--tap: use the stack's blocking socket API (a thread per connection) instead of "
                     + "callbacks on the netisr.")
@@ -208,8 +212,8 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
             throw usage("--tap needs --addr A.B.C.D/P (the stack's address)");
         }
         if (kernel) {
-            for (String o : Stream.concat(Stream.of("--addr"), Stream.concat(Arrays.stream(StackOptions.NAMES),
-                    Stream.of("--blocking"))).toList()) {
+            for (String o : Stream.of(new String[] {"--addr"}, StackOptions.NAMES, ThreadOptions.NAMES,
+                    new String[] {"--blocking"}).flatMap(Arrays::stream).toList()) {
                 if (given(o)) {
                     throw usage(o + " is for the stack (--tap), not --kernel");
                 }
@@ -220,6 +224,7 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
         }
         if (tap != null) {
             stackOptions.validate(spec.commandLine(), addr);
+            threadOptions.validate(spec.commandLine());
         }
         if (port < 1 || port > 65535) {
             throw usage("--port must be 1..65535, got " + port);
@@ -280,7 +285,7 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
     }
 
     StackConfig stackConfig() {
-        return stackOptions.config(addr);
+        return stackOptions.config(addr, threadOptions);
     }
 
     @Override

@@ -1,0 +1,51 @@
+package io.flowstack.tools;
+
+import io.flowstack.core.config.StackConfig;
+import picocli.CommandLine;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+
+/**
+ * How a stack's netisr threads run, declared once for every command whose stack has threads
+ * ({@code stack endpoint}, {@code stack bench --tap}, {@code stack ping}) as a picocli
+ * {@code @Mixin} next to {@link StackOptions}: {@code --busy-poll} and {@code --pin}/{@code
+ * --no-pin}, their check ({@link #validate}) and what they set in a {@link StackConfig}
+ * ({@link #apply}). {@code stack replay} does not include it: its stack is polled by the
+ * command's own thread, so neither pinning nor busy polling means anything there.
+ *
+ * <p>Owned by: the thread that parses the command line and runs the command.
+ */
+public final class ThreadOptions {
+    @Option(names = "--busy-poll",
+            description = "Spin on the queues when idle instead of sleeping in poll(): lowest latency, one busy CPU "
+                    + "per core.")
+    public boolean busyPoll;
+
+    @Option(names = "--pin", description = "Pin netisr thread i to CPU i (the default when --cores is below the"
+            + " number of CPUs).")
+    public boolean pin;
+
+    @Option(names = "--no-pin", description = "Let the scheduler place the netisr threads (the default when they"
+            + " would take every CPU, so that the application and the kernel run where a netisr is idle).")
+    public boolean noPin;
+
+    /** The options that belong to the stack's threads, for a command that runs without a stack to refuse them. */
+    public static final String[] NAMES = {"--busy-poll", "--pin", "--no-pin"};
+
+    /** Checks the values; throws ParameterException (exit 2) for {@code cmd}. */
+    public void validate(CommandLine cmd) {
+        if (pin && noPin) {
+            throw new ParameterException(cmd, "--pin and --no-pin exclude each other: give one (or neither, for the default)");
+        }
+    }
+
+    /** Whether the netisr threads of {@code cores} cores are pinned: {@code --pin}, {@code --no-pin} or the default. */
+    public boolean pinThreads(int cores) {
+        return pin || (!noPin && StackConfig.pinnedByDefault(cores));
+    }
+
+    /** Sets pinning and busy polling of a stack with {@code cores} cores in {@code b}; returns {@code b}. */
+    public StackConfig.Builder apply(StackConfig.Builder b, int cores) {
+        return b.pinThreads(pinThreads(cores)).busyPoll(busyPoll);
+    }
+}
