@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Test;
 class PackageLayersTest {
     static final List<String> LAYERS = List.of(
             "io.flowstack.core.wire",
+            "io.flowstack.core.wire.msg",
             "io.flowstack.core.config",
             "io.flowstack.core.stats",
             "io.flowstack.core.flow",
