@@ -349,7 +349,7 @@ public final class FlowStack implements AutoCloseable, SocketHost {
     }
 
     /** Removes a socket's binding from every core (called by {@link UdpSocket#close()}). */
-    public void unbindUdp(UdpSocket s) {
+    void unbindUdp(UdpSocket s) {
         if (!closed) {
             callAll(n -> {
                 n.udp().unbind(s.port());
@@ -391,7 +391,7 @@ public final class FlowStack implements AutoCloseable, SocketHost {
     }
 
     /** Removes an echo client's identifier from every core (called by {@link IcmpEchoSocket#close()}). */
-    public void unbindEcho(IcmpEchoSocket s) {
+    void unbindEcho(IcmpEchoSocket s) {
         if (!closed) {
             callAll(n -> {
                 n.icmp().unbindEcho(s.id());
@@ -454,7 +454,7 @@ public final class FlowStack implements AutoCloseable, SocketHost {
     }
 
     /** Removes a listener from every core (called by {@link TcpListener#close()}). */
-    public void unlistenTcp(TcpListener l) {
+    void unlistenTcp(TcpListener l) {
         if (!closed) {
             callAll(n -> {
                 n.tcp().unlisten(l.port());
