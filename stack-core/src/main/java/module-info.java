@@ -10,6 +10,9 @@
  * tcp, ...). They are not named modules and run on the class path, where this descriptor does not
  * apply, so they need no qualified exports; making them modules would need exports of most of the
  * internal packages to them, and changes to the launcher and the tests' JVM command lines.
+ *
+ * <p>A modular application runs with {@code --enable-native-access=io.flowstack.nativeio} and
+ * {@code --add-exports java.base/jdk.internal.misc=org.agrona} (instead of {@code ALL-UNNAMED}).
  */
 module io.flowstack.core {
     requires transitive io.flowstack.nic;      // FlowStack takes a Nic
