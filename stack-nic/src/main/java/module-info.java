@@ -3,9 +3,16 @@
  * the command line construct ({@code Nic}, {@code NicQueue}, {@code TapNic}, {@code MemoryWire},
  * {@code SteeringTable} in {@code io.flowstack.nic}; {@code PacketNic}, {@code FanoutMode} in
  * {@code .packet}; {@code ImpairedNic}, {@code ImpairmentSpec} in {@code .impair}; {@code PcapNic},
- * {@code PcapSpec}, {@code PcapReader}, {@code ReplayNic} in {@code .pcap}). Their internals (the
- * mmap'ed rings, the BPF programs, the pcap writer's queue) are package-private where nothing
- * outside their package uses them; packages cannot be split without moving classes.
+ * {@code PcapSpec}, {@code PcapReader}, {@code ReplayNic} in {@code .pcap}). Internals that
+ * nothing outside their package uses are package-private ({@code TxRing}, {@code PcapWriter},
+ * {@code HoldingArea}); {@code RxRing}, {@code PacketQueue}, {@code ImpairedQueue},
+ * {@code ClassicBpf} and {@code ToeplitzSteering} stay public because the kernel tests read or
+ * drive them, {@code ExtendedBpf} because {@code SteeringTable} (another package) uses it.
+ * Packages are not split (that would move classes).
+ *
+ * <p>{@code io.flowstack.nativeio.NativeException}, named in the {@code @throws} of
+ * {@code TapNic}, {@code PacketNic} and {@code SteeringTable}, is not exported to applications:
+ * they see it as the {@code RuntimeException} it extends.
  *
  * <p>The command line (stack-tools) and the kernel tests (tests/) run on the class path, where
  * module boundaries do not apply.
