@@ -504,7 +504,7 @@ public final class FlowStack implements AutoCloseable, SocketHost {
      *
      * @param s the socket being closed
      */
-    public void unbindUdp(UdpSocket s) {
+    void unbindUdp(UdpSocket s) {
         if (!closed) {
             callAll(n -> {
                 n.udp().unbind(s.port());
@@ -554,7 +554,7 @@ public final class FlowStack implements AutoCloseable, SocketHost {
      *
      * @param s the echo client being closed
      */
-    public void unbindEcho(IcmpEchoSocket s) {
+    void unbindEcho(IcmpEchoSocket s) {
         if (!closed) {
             callAll(n -> {
                 n.icmp().unbindEcho(s.id());
@@ -642,7 +642,7 @@ public final class FlowStack implements AutoCloseable, SocketHost {
      *
      * @param l the listener being closed
      */
-    public void unlistenTcp(TcpListener l) {
+    void unlistenTcp(TcpListener l) {
         if (!closed) {
             callAll(n -> {
                 n.tcp().unlisten(l.port());

@@ -13,5 +13,5 @@ import java.util.function.Consumer;
  * {@code done} runs once on the new owner when the move is complete (null), or on the old owner
  * when it was refused (the reason).
  */
-public record Migration(int bucket, int from, int to, List<Tcb> connections, Consumer<String> done) {
+record Migration(int bucket, int from, int to, List<Tcb> connections, Consumer<String> done) {
 }

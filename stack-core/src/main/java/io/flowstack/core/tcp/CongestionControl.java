@@ -9,7 +9,7 @@ import io.flowstack.core.config.CongestionControls;
  *
  * <p>Owned by: the netisr that owns the connection (one instance per connection).
  */
-public interface CongestionControl {
+interface CongestionControl {
     /** New data acknowledged outside recovery: grow cwnd. */
     void onAck(Tcb t, int ackedBytes, long nowNanos);
 

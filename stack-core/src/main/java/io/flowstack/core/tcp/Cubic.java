@@ -7,7 +7,7 @@ package io.flowstack.core.tcp;
  *
  * <p>Owned by: the netisr that owns the connection.
  */
-public final class Cubic implements CongestionControl {
+final class Cubic implements CongestionControl {
     static final double BETA = 0.7; // RFC 9438 4.6
     static final double C = 0.4; // RFC 9438 5
     static final double ALPHA = 3 * (1 - BETA) / (1 + BETA); // RFC 9438 4.3

@@ -5,7 +5,7 @@ package io.flowstack.core.tcp;
  *
  * <p>Owned by: the netisr that owns the connection.
  */
-public final class NewReno implements CongestionControl {
+final class NewReno implements CongestionControl {
     private int bytesAcked; // for congestion avoidance by appropriate byte counting (RFC 3465)
 
     @Override

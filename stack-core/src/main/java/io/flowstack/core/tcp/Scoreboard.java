@@ -6,7 +6,7 @@ package io.flowstack.core.tcp;
  *
  * <p>Owned by: the netisr that owns the connection.
  */
-public final class Scoreboard extends SeqRangeSet {
+final class Scoreboard extends SeqRangeSet {
     static final int MAX = 64;
 
     Scoreboard() {

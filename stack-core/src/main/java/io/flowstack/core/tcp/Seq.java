@@ -4,7 +4,7 @@ package io.flowstack.core.tcp;
  * Sequence number arithmetic modulo 2^32 (RFC 9293 section 3.4): sequence numbers are ints and
  * compare by the sign of their difference.
  */
-public final class Seq {
+final class Seq {
     private Seq() {}
 
     public static boolean lt(int a, int b) { return a - b < 0; }

@@ -40,7 +40,7 @@ import java.lang.invoke.VarHandle;
  * <p>Owned by: the netisr thread that owns its {@link PacketQueue}; never blocks, never
  * allocates.
  */
-public final class TxRing {
+final class TxRing {
     private static final VarHandle INT_VH = ValueLayout.JAVA_INT.varHandle();
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
     private static final int BUSY = TP_STATUS_SEND_REQUEST | TP_STATUS_SENDING;

@@ -45,7 +45,7 @@ import org.pcap4j.packet.namednumber.DataLinkType;
  * kept ({@link #error()}), later records are consumed and counted in {@link #lost()}, and the
  * stack runs on.
  */
-public final class PcapWriter {
+final class PcapWriter {
     /** How long a record may wait for a possibly older one from an empty ring. */
     public static final long GRACE_NANOS = 5_000_000L;
     /** Bytes of a pcap file header. */
