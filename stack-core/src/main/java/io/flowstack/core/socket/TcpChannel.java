@@ -12,13 +12,8 @@ import java.net.InetSocketAddress;
  * <p>Owned by: the netisr that owns the connection; use it only inside callbacks (the netisr is
  * then the single producer of the send ring).
  */
-public final class TcpChannel {
-    private final TcpStream s;
+public final class TcpChannel extends TcpEnds {
     private TcpStream.Kick kick;
-    private final int localAddr;
-    private final int localPort;
-    private final int remoteAddr;
-    private final int remotePort;
     boolean wantWritable;
     /** Application state attached to the connection. */
     public Object attachment;
@@ -34,12 +29,8 @@ public final class TcpChannel {
      * @param remotePort the peer's port
      */
     public TcpChannel(TcpStream s, TcpStream.Kick kick, int localAddr, int localPort, int remoteAddr, int remotePort) {
-        this.s = s;
+        super(s, localAddr, localPort, remoteAddr, remotePort);
         this.kick = kick;
-        this.localAddr = localAddr;
-        this.localPort = localPort;
-        this.remoteAddr = remoteAddr;
-        this.remotePort = remotePort;
     }
 
     /**
@@ -57,51 +48,6 @@ public final class TcpChannel {
     public void rebind(TcpStream.Kick k) {
         s.owner().checkOwner();
         this.kick = k;
-    }
-
-    /**
-     * Our TCP port.
-     *
-     * @return the port
-     */
-    public int localPort() { return localPort; }
-    /**
-     * The peer's IPv4 address.
-     *
-     * @return the address, as a big-endian int
-     */
-    public int remoteAddress() { return remoteAddr; }
-    /**
-     * The peer's TCP port.
-     *
-     * @return the port
-     */
-    public int remotePort() { return remotePort; }
-    /**
-     * The core (netisr) that owns the connection now.
-     *
-     * @return the core number
-     */
-    public int core() { return s.owner().core(); }
-
-    /**
-     * The local end (the stack's address and the connection's port), like
-     * {@code Socket.getLocalSocketAddress}. Allocates: for set-up and logging, not per segment.
-     *
-     * @return a new socket address
-     */
-    public InetSocketAddress localSocketAddress() {
-        return Ipv4.toSocketAddress(localAddr, localPort);
-    }
-
-    /**
-     * The peer, like {@code Socket.getRemoteSocketAddress}; {@link #remoteAddress()} and
-     * {@link #remotePort()} are the allocation-free int forms. Allocates: for set-up and logging.
-     *
-     * @return a new socket address
-     */
-    public InetSocketAddress remoteSocketAddress() {
-        return Ipv4.toSocketAddress(remoteAddr, remotePort);
     }
 
     /**

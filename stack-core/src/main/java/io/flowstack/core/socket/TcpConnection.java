@@ -17,12 +17,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Used by one reading thread and one writing thread at a time (they may differ). All data
  * moves through the connection's SPSC rings; protocol state stays on the owning netisr.
  */
-public final class TcpConnection implements AutoCloseable {
-    private final TcpStream s;
-    private final int localAddr;
-    private final int localPort;
-    private final int remoteAddr;
-    private final int remotePort;
+public final class TcpConnection extends TcpEnds implements AutoCloseable {
     private volatile long readTimeoutNanos = Long.MAX_VALUE;
     private volatile long writeTimeoutNanos = Long.MAX_VALUE;
     private long freedSinceDoorbell;
@@ -39,55 +34,7 @@ public final class TcpConnection implements AutoCloseable {
      * @param remotePort the peer's port
      */
     public TcpConnection(TcpStream s, int localAddr, int localPort, int remoteAddr, int remotePort) {
-        this.s = s;
-        this.localAddr = localAddr;
-        this.localPort = localPort;
-        this.remoteAddr = remoteAddr;
-        this.remotePort = remotePort;
-    }
-
-    /**
-     * Our TCP port.
-     *
-     * @return the port
-     */
-    public int localPort() { return localPort; }
-    /**
-     * The peer's IPv4 address.
-     *
-     * @return the address, as a big-endian int
-     */
-    public int remoteAddress() { return remoteAddr; }
-    /**
-     * The peer's TCP port.
-     *
-     * @return the port
-     */
-    public int remotePort() { return remotePort; }
-    /**
-     * The core (netisr) that owns this connection.
-     *
-     * @return the core number; it changes if the connection's bucket moves
-     */
-    public int core() { return s.owner().core(); }
-
-    /**
-     * The local end (the stack's address and the connection's port), like {@code Socket.getLocalSocketAddress}.
-     *
-     * @return a new socket address
-     */
-    public InetSocketAddress localSocketAddress() {
-        return Ipv4.toSocketAddress(localAddr, localPort);
-    }
-
-    /**
-     * The peer, like {@code Socket.getRemoteSocketAddress}; {@link #remoteAddress()} and
-     * {@link #remotePort()} are the int forms.
-     *
-     * @return a new socket address
-     */
-    public InetSocketAddress remoteSocketAddress() {
-        return Ipv4.toSocketAddress(remoteAddr, remotePort);
+        super(s, localAddr, localPort, remoteAddr, remotePort);
     }
 
     /**

@@ -1,7 +1,5 @@
 package io.flowstack.core.tcp;
 
-import io.flowstack.core.config.StackConfig;
-import io.flowstack.core.percore.CoreContext;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.core.wire.Tcp;
 
@@ -13,10 +11,7 @@ import io.flowstack.core.wire.Tcp;
  *
  * <p>Owned by: its netisr thread (through {@link TcpLayer}).
  */
-final class LossRecovery {
-    private final TcpLayer tcp;
-    private final CoreContext n;
-    private final StackConfig cfg;
+final class LossRecovery extends TcpPart {
     /** Largest duplicate-ACK threshold reordering can raise a connection to (Linux caps at 300). */
     private static final int MAX_DUP_THRESH = 64;
     /** RFC 8985 7.2: WCDelAckT, the worst-case delayed-ACK time assumed for a single segment. */
@@ -25,9 +20,7 @@ final class LossRecovery {
     private static final long TLP_MIN = 10_000_000L;
 
     LossRecovery(TcpLayer tcp) {
-        this.tcp = tcp;
-        this.n = tcp.n;
-        this.cfg = tcp.cfg;
+        super(tcp);
     }
 
     /**

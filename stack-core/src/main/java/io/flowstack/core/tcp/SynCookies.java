@@ -1,6 +1,5 @@
 package io.flowstack.core.tcp;
 
-import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.percore.CoreContext;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.core.wire.Ipv4;
@@ -15,18 +14,13 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>Owned by: its netisr thread (through {@link TcpLayer}).
  */
-final class SynCookies {
-    private final TcpLayer tcp;
-    private final CoreContext n;
-    private final StackConfig cfg;
+final class SynCookies extends TcpPart {
     private final Isn isn;
     /** The MSS values a cookie can carry (a 3-bit index). */
     static final int[] COOKIE_MSS = {536, 1200, 1440, 1460, 8960, 1220, 1380, 1400};
 
     SynCookies(TcpLayer tcp) {
-        this.tcp = tcp;
-        this.n = tcp.n;
-        this.cfg = tcp.cfg;
+        super(tcp);
         this.isn = tcp.isn;
     }
 

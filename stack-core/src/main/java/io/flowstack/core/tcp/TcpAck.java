@@ -1,7 +1,5 @@
 package io.flowstack.core.tcp;
 
-import io.flowstack.core.config.StackConfig;
-import io.flowstack.core.percore.CoreContext;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.core.wire.Tcp;
 import java.lang.foreign.MemorySegment;
@@ -15,15 +13,10 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Owned by: its netisr thread (through {@link TcpLayer}).
  */
-final class TcpAck {
-    private final TcpLayer tcp;
-    private final CoreContext n;
-    private final StackConfig cfg;
+final class TcpAck extends TcpPart {
 
     TcpAck(TcpLayer tcp) {
-        this.tcp = tcp;
-        this.n = tcp.n;
-        this.cfg = tcp.cfg;
+        super(tcp);
     }
 
     /**

@@ -1,7 +1,5 @@
 package io.flowstack.core.tcp;
 
-import io.flowstack.core.config.StackConfig;
-import io.flowstack.core.percore.CoreContext;
 import io.flowstack.core.config.TcpSocketOptions;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.core.stats.TcpConnectionInfo;
@@ -18,10 +16,7 @@ import org.agrona.collections.Long2ObjectHashMap;
  *
  * <p>Owned by: its netisr thread (through {@link TcpLayer}).
  */
-final class TcpConnections {
-    private final TcpLayer tcp;
-    private final CoreContext n;
-    private final StackConfig cfg;
+final class TcpConnections extends TcpPart {
     /** The PCB hash: 4-tuple key ({@link Tcb#key}) to control block, every state but LISTEN. */
     final Long2ObjectHashMap<Tcb> pcbs = new Long2ObjectHashMap<>();
     /** Connection id to control block (doorbells name connections by id). */
@@ -36,9 +31,7 @@ final class TcpConnections {
     final long memoryBudget;
 
     TcpConnections(TcpLayer tcp) {
-        this.tcp = tcp;
-        this.n = tcp.n;
-        this.cfg = tcp.cfg;
+        super(tcp);
         // ids are unique across cores (id = k * cores + core + 1), so a connection keeps its id when it moves
         this.nextId = n.core() + 1;
         this.maxConnectionsPerCore = Math.max(1, cfg.tcpMaxConnections / cfg.cores);

@@ -1,7 +1,5 @@
 package io.flowstack.core.tcp;
 
-import io.flowstack.core.config.StackConfig;
-import io.flowstack.core.percore.CoreContext;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.core.wire.Tcp;
@@ -12,15 +10,10 @@ import io.flowstack.core.wire.Tcp;
  *
  * <p>Owned by: its netisr thread (through {@link TcpLayer}).
  */
-final class TcpIcmp {
-    private final TcpLayer tcp;
-    private final CoreContext n;
-    private final StackConfig cfg;
+final class TcpIcmp extends TcpPart {
 
     TcpIcmp(TcpLayer tcp) {
-        this.tcp = tcp;
-        this.n = tcp.n;
-        this.cfg = tcp.cfg;
+        super(tcp);
     }
 
     /**

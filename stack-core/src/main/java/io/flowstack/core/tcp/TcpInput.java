@@ -1,7 +1,5 @@
 package io.flowstack.core.tcp;
 
-import io.flowstack.core.config.StackConfig;
-import io.flowstack.core.percore.CoreContext;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.core.wire.Tcp;
@@ -16,10 +14,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Owned by: its netisr thread (through {@link TcpLayer}).
  */
-final class TcpInput {
-    private final TcpLayer tcp;
-    private final CoreContext n;
-    private final StackConfig cfg;
+final class TcpInput extends TcpPart {
     /** RFC 7323 5.5: a tsRecent idle longer than 24 days is invalid for PAWS. */
     static final long PAWS_IDLE_NANOS = TimeUnit.DAYS.toNanos(24);
     private long challengeWindowStart;
@@ -28,9 +23,7 @@ final class TcpInput {
     static final long OOW_ACK_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
     TcpInput(TcpLayer tcp) {
-        this.tcp = tcp;
-        this.n = tcp.n;
-        this.cfg = tcp.cfg;
+        super(tcp);
     }
 
     /** TCP input for a validated datagram owned by this core ({@code len} = IP total length). */

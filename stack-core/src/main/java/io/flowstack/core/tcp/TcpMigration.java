@@ -1,9 +1,7 @@
 package io.flowstack.core.tcp;
 
-import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.flow.FlowHash;
 import io.flowstack.core.flow.IndirectionTable;
-import io.flowstack.core.percore.CoreContext;
 import io.flowstack.core.stats.Stat;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,10 +15,7 @@ import org.agrona.collections.Int2IntHashMap;
  *
  * <p>Owned by: its netisr thread (through {@link TcpLayer}).
  */
-final class TcpMigration {
-    private final TcpLayer tcp;
-    private final CoreContext n;
-    private final StackConfig cfg;
+final class TcpMigration extends TcpPart {
     /** Connections that moved away with their bucket: id to new core, for late doorbells (two generations). */
     private Int2IntHashMap movedTo = new Int2IntHashMap(-1);
     private Int2IntHashMap movedToOld = new Int2IntHashMap(-1);
@@ -28,9 +23,7 @@ final class TcpMigration {
     private static final long MOVED_GENERATION_NANOS = TimeUnit.SECONDS.toNanos(30);
 
     TcpMigration(TcpLayer tcp) {
-        this.tcp = tcp;
-        this.n = tcp.n;
-        this.cfg = tcp.cfg;
+        super(tcp);
     }
 
     /**

@@ -1,8 +1,6 @@
 package io.flowstack.core.tcp;
 
-import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.flow.FlowHash;
-import io.flowstack.core.percore.CoreContext;
 import io.flowstack.core.config.TcpSocketOptions;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.core.wire.Ipv4;
@@ -17,10 +15,7 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>Owned by: its netisr thread (through {@link TcpLayer}).
  */
-final class TcpOpen {
-    private final TcpLayer tcp;
-    private final CoreContext n;
-    private final StackConfig cfg;
+final class TcpOpen extends TcpPart {
     private final Isn isn;
     /** RFC 9293 3.7.1 / RFC 1122 4.2.2.6: default send MSS when the peer gives none. */
     static final int DEFAULT_MSS = 536;
@@ -28,9 +23,7 @@ final class TcpOpen {
     static final int MAX_WSCALE = 14;
 
     TcpOpen(TcpLayer tcp) {
-        this.tcp = tcp;
-        this.n = tcp.n;
-        this.cfg = tcp.cfg;
+        super(tcp);
         this.isn = tcp.isn;
     }
 

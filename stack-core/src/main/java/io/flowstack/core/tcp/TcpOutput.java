@@ -1,6 +1,5 @@
 package io.flowstack.core.tcp;
 
-import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.percore.CoreContext;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.core.wire.Ipv4;
@@ -15,15 +14,10 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>Owned by: its netisr thread (through {@link TcpLayer}).
  */
-final class TcpOutput {
-    private final TcpLayer tcp;
-    private final CoreContext n;
-    private final StackConfig cfg;
+final class TcpOutput extends TcpPart {
 
     TcpOutput(TcpLayer tcp) {
-        this.tcp = tcp;
-        this.n = tcp.n;
-        this.cfg = tcp.cfg;
+        super(tcp);
     }
 
     /** End of a netisr batch: runs output for every connection input touched. */

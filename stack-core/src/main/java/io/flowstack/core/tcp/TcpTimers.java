@@ -1,7 +1,5 @@
 package io.flowstack.core.tcp;
 
-import io.flowstack.core.config.StackConfig;
-import io.flowstack.core.percore.CoreContext;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.core.wire.Tcp;
 import java.util.ArrayList;
@@ -18,10 +16,7 @@ import org.agrona.collections.Long2ObjectHashMap;
  *
  * <p>Owned by: its netisr thread (through {@link TcpLayer}).
  */
-final class TcpTimers {
-    private final TcpLayer tcp;
-    private final CoreContext n;
-    private final StackConfig cfg;
+final class TcpTimers extends TcpPart {
     private static final long TICK = 1L << 20; // ~1 ms timer wheel resolution
     private final Long2ObjectHashMap<Tcb> byTimer = new Long2ObjectHashMap<>();
     private final DeadlineTimerWheel wheel;
@@ -29,9 +24,7 @@ final class TcpTimers {
     private final DeadlineTimerWheel.TimerHandler timerHandler = this::onTimer;
 
     TcpTimers(TcpLayer tcp) {
-        this.tcp = tcp;
-        this.n = tcp.n;
-        this.cfg = tcp.cfg;
+        super(tcp);
         this.wheel = new DeadlineTimerWheel(TimeUnit.NANOSECONDS, n.now(), TICK, 1024);
     }
 

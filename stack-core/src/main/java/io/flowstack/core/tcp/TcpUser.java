@@ -1,7 +1,5 @@
 package io.flowstack.core.tcp;
 
-import io.flowstack.core.config.StackConfig;
-import io.flowstack.core.percore.CoreContext;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.core.wire.Tcp;
 
@@ -12,18 +10,13 @@ import io.flowstack.core.wire.Tcp;
  *
  * <p>Owned by: its netisr thread (through {@link TcpLayer}).
  */
-final class TcpUser {
-    private final TcpLayer tcp;
-    private final CoreContext n;
-    private final StackConfig cfg;
+final class TcpUser extends TcpPart {
     private static final System.Logger LOG = System.getLogger("io.flowstack.tcp");
     /** What a handler's channel calls to ask for output: marks the connection for the rollup. */
     final TcpStream.Kick kick;
 
     TcpUser(TcpLayer tcp) {
-        this.tcp = tcp;
-        this.n = tcp.n;
-        this.cfg = tcp.cfg;
+        super(tcp);
         this.kick = ch -> {
             Tcb t = tcp.conns.byId.get(ch.id());
             if (t != null) {

@@ -1,0 +1,26 @@
+package io.flowstack.core.tcp;
+
+import io.flowstack.core.config.StackConfig;
+import io.flowstack.core.percore.CoreContext;
+
+/**
+ * What every TCP concern of a core holds: the core's {@link TcpLayer} (through which the
+ * concerns reach one another and the connection table), the core's context and the
+ * configuration.
+ *
+ * <p>Owned by: the netisr thread of the core, like every subclass.
+ */
+abstract class TcpPart {
+    /** This core's TCP: the other concerns ({@code tcp.out}, {@code tcp.timers}, ...) and the table. */
+    final TcpLayer tcp;
+    /** This core's context: clock, counters, output, hops, ownership check. */
+    final CoreContext n;
+    /** The stack's configuration. */
+    final StackConfig cfg;
+
+    TcpPart(TcpLayer tcp) {
+        this.tcp = tcp;
+        this.n = tcp.n;
+        this.cfg = tcp.cfg;
+    }
+}
