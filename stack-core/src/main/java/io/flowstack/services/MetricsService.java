@@ -8,8 +8,6 @@ import io.flowstack.core.stats.Stat;
 import io.flowstack.core.socket.StackException;
 import io.flowstack.core.socket.TcpConnection;
 import io.flowstack.core.stats.TcpConnectionInfo;
-import io.flowstack.core.wire.Ethernet;
-import io.flowstack.core.wire.Ipv4;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
@@ -97,8 +95,8 @@ public final class MetricsService extends AbstractTcpService {
         }
         family(b, "flowstack_info", "the stack instance: device, address, MAC and cores", "gauge");
         b.append("flowstack_info{device=\"").append(label(snapshot.device())).append("\",address=\"")
-                .append(Ipv4.toString(snapshot.config().address)).append('/').append(snapshot.config().prefixLength)
-                .append("\",mac=\"").append(Ethernet.macToString(snapshot.config().mac)).append("\",cores=\"")
+                .append(snapshot.config().inetAddress().getHostAddress()).append('/').append(snapshot.config().prefixLength)
+                .append("\",mac=\"").append(snapshot.config().macAddress()).append("\",cores=\"")
                 .append(snapshot.cores().size()).append("\"} 1\n");
         return b.toString();
     }

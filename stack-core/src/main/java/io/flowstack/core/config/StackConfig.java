@@ -251,6 +251,15 @@ public final class StackConfig {
     }
 
     /**
+     * The stack's MAC ({@link #mac}) in the usual text form.
+     *
+     * @return six lower-case hex octets joined by colons, e.g. {@code 02:00:c6:12:00:02}
+     */
+    public String macAddress() {
+        return io.flowstack.core.wire.Ethernet.macToString(mac);
+    }
+
+    /**
      * The directed broadcast address of our subnet.
      *
      * @return the address as a big-endian int; the limited broadcast 255.255.255.255 for a /31 or

@@ -63,6 +63,19 @@ class PackageLayersTest {
         assertEquals(List.of(), cycles(deps), "package cycles");
     }
 
+    /** The public API packages (module-info exports these, and only these). */
+    static final Set<String> API = Set.of("io.flowstack.core", "io.flowstack.core.config",
+            "io.flowstack.core.socket", "io.flowstack.core.stats", "io.flowstack.services");
+
+    @Test
+    void theBundledServicesUseThePublicApiOnly() {
+        Map<String, Set<String>> deps = packageDependencies(Path.of("target/classes"));
+        Set<String> used = new TreeSet<>(deps.getOrDefault("io.flowstack.services", Set.of()));
+        assertTrue(used.contains("io.flowstack.core.socket"), () -> "jdeps saw no use of the socket API: " + used);
+        used.removeAll(API);
+        assertEquals(Set.of(), used, "internal packages the services use");
+    }
+
     @Test
     void theCheckFindsACycle() {
         Map<String, Set<String>> g = new TreeMap<>();
