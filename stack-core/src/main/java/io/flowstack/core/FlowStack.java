@@ -19,7 +19,6 @@ import io.flowstack.core.socket.TcpListener;
 import io.flowstack.core.config.TcpSocketOptions;
 import io.flowstack.core.tcp.TcpStream;
 import io.flowstack.core.tcp.Isn;
-import io.flowstack.core.tcp.TcpAcceptor;
 import io.flowstack.core.tcp.TcpLimitException;
 import io.flowstack.core.tcp.TcpListenerState;
 import io.flowstack.core.tcp.TcpUpcalls;
@@ -453,31 +452,32 @@ public final class FlowStack implements AutoCloseable, SocketHost {
             int range = 65536 - 49152;
             int start = random.nextInt(range);
             for (int i = 0; i < range && s == null; i++) {
-                int p = 49152 + (start + i) % range;
-                UdpSocket candidate = new UdpSocket(this, p, cores.length, config.udpReceiveBufferBytes, this::unbindUdp);
-                if (udpPorts.putIfAbsent(p, candidate) == null) {
-                    s = candidate;
-                } else {
-                    candidate.closeUnbound();
-                }
+                s = newUdpSocket(49152 + (start + i) % range);
             }
             if (s == null) {
                 throw new StackException("no free ephemeral UDP port (49152-65535 all bound)");
             }
         } else {
-            s = new UdpSocket(this, port, cores.length, config.udpReceiveBufferBytes, this::unbindUdp);
-            if (udpPorts.putIfAbsent(port, s) != null) {
-                s.closeUnbound();
+            s = newUdpSocket(port);
+            if (s == null) {
                 throw new StackException("UDP port " + port + " on " + Ipv4.toString(config.address)
                         + " is already bound (EADDRINUSE): choose another port or close the other socket");
             }
         }
         final UdpSocket bound = s;
         callAll(n -> {
-            n.udp().bind(bound.port(), bound);
+            n.udp().bind(bound.port(), bound.receiver());
             return null;
         });
         return bound;
+    }
+
+    /** A socket on {@code port} entered in the port table, or null if the port is taken (made only if free). */
+    private UdpSocket newUdpSocket(int port) {
+        UdpSocket[] made = new UdpSocket[1];
+        udpPorts.computeIfAbsent(port, p ->
+                made[0] = new UdpSocket(this, p, cores.length, config.udpReceiveBufferBytes, this::unbindUdp));
+        return made[0];
     }
 
     /**
@@ -539,7 +539,7 @@ public final class FlowStack implements AutoCloseable, SocketHost {
             IcmpEchoSocket s = new IcmpEchoSocket(this, id, cores.length, ringBytes, this::unbindEcho);
             if (echoIds.putIfAbsent(id, s) == null) {
                 callAll(n -> {
-                    n.icmp().bindEcho(id, s);
+                    n.icmp().bindEcho(id, s.receiver());
                     return null;
                 });
                 return s;
@@ -614,24 +614,13 @@ public final class FlowStack implements AutoCloseable, SocketHost {
             throw new StackException("the stack is closed");
         }
         TcpListener l = new TcpListener(this, port, cores.length, backlog, this::unlistenTcp);
-        TcpAcceptor acceptor = new TcpAcceptor() {
-            @Override
-            public boolean closed() {
-                return l.closed();
-            }
-
-            @Override
-            public boolean offer(int core, TcpStream s, int localPort, int remoteAddr, int remotePort) {
-                return l.offer(core, new TcpConnection(s, config.address, localPort, remoteAddr, remotePort));
-            }
-        };
         TcpUpcalls.Binder binder = handler == null ? null : HandlerUpcalls.binder(handler, config.address);
         if (tcpPorts.putIfAbsent(port, l) != null) {
             throw new StackException("TCP port " + port + " on " + Ipv4.toString(config.address)
                     + " is already in use (EADDRINUSE): choose another port or close the other listener");
         }
         callAll(n -> {
-            n.tcp().listen(new TcpListenerState(port, acceptor, config.tcpSynBacklog, options, binder));
+            n.tcp().listen(new TcpListenerState(port, l.acceptor(), config.tcpSynBacklog, options, binder));
             return null;
         });
         return l;

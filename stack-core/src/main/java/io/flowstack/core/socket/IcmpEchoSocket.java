@@ -47,7 +47,7 @@ import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
  * own clock, between the two netisr passes, without the application's wake-up latency (like
  * kernel timestamps for Linux ping). With {@code dataLen < 8} there is no timestamp and no RTT.
  */
-public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiver {
+public final class IcmpEchoSocket implements AutoCloseable {
     /** Largest echo data over IPv4: 65535 - 20 (IP) - 8 (ICMP). */
     public static final int MAX_DATA = Ipv4.MAX_DATAGRAM - Ipv4.MIN_HEADER - Icmp.HEADER_LEN;
     /** Bytes of the timestamp at the start of the data. */
@@ -61,6 +61,19 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
     private final int local;
     private final Rings.Ring<OneToOneRingBuffer>[] rx;
     private final PerCoreRingReader reader;
+    /** The netisrs' side of this client: replies and errors into {@code rx[core]} by netisr-core only. */
+    private final IcmpLayer.EchoReceiver receiver = new IcmpLayer.EchoReceiver() {
+        @Override
+        public boolean echoReply(int core, int src, int ttl, int seq, MemorySegment s, long dataOff, int dataLen,
+                                 long now) {
+            return IcmpEchoSocket.this.echoReply(core, src, ttl, seq, s, dataOff, dataLen, now);
+        }
+
+        @Override
+        public boolean echoError(int core, int from, int type, int code, int dst, int seq, long now) {
+            return IcmpEchoSocket.this.echoError(core, from, type, code, dst, seq, now);
+        }
+    };
     /** Per core, written only by that core's netisr: replies dropped because its ring was full. */
     private final long[] ringFull;
     private volatile boolean closed;
@@ -189,6 +202,16 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
     // ------------------------------------------------------------------ netisr side
 
     /**
+     * Stack internal: what the ICMP layer of every core delivers replies and errors into (this
+     * client's rings). Its type is not exported, so only the stack binds it.
+     *
+     * @return the receiver the stack binds on every core
+     */
+    public IcmpLayer.EchoReceiver receiver() {
+        return receiver;
+    }
+
+    /**
      * Netisr of core {@code core} only: queues an echo reply to this client's identifier.
      *
      * @param core the calling netisr's core
@@ -202,8 +225,7 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
      * @return false if this core's ring is full (the reply is dropped and counted in
      *     {@link #ringFull()})
      */
-    @Override
-    public boolean echoReply(int core, int src, int ttl, int seq, MemorySegment s, long dataOff, int dataLen,
+    private boolean echoReply(int core, int src, int ttl, int seq, MemorySegment s, long dataOff, int dataLen,
                              long now) {
         Rings.Ring<OneToOneRingBuffer> r = rx[core];
         int len = EchoReplyMsg.length(dataLen);
@@ -232,8 +254,7 @@ public final class IcmpEchoSocket implements AutoCloseable, IcmpLayer.EchoReceiv
      * @return false if this core's ring is full (the error is dropped and counted in
      *     {@link #ringFull()})
      */
-    @Override
-    public boolean echoError(int core, int from, int type, int code, int dst, int seq, long now) {
+    private boolean echoError(int core, int from, int type, int code, int dst, int seq, long now) {
         Rings.Ring<OneToOneRingBuffer> r = rx[core];
         int index = r.ring().tryClaim(EchoErrorMsg.TYPE, EchoErrorMsg.LENGTH);
         if (index < 0) {

@@ -1,6 +1,8 @@
 package io.flowstack.core.socket;
 
 import io.flowstack.core.netisr.SocketHost;
+import io.flowstack.core.tcp.TcpAcceptor;
+import io.flowstack.core.tcp.TcpStream;
 import java.util.function.Consumer;
 import io.flowstack.core.wire.Ipv4;
 import java.lang.invoke.VarHandle;
@@ -17,6 +19,19 @@ import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
  */
 public final class TcpListener implements AutoCloseable {
     private final SocketHost stack;
+    /** TCP's side of the listener: established connections offered by each core's netisr. */
+    private final TcpAcceptor acceptor = new TcpAcceptor() {
+        @Override
+        public boolean closed() {
+            return TcpListener.this.closed();
+        }
+
+        @Override
+        public boolean offer(int core, TcpStream s, int localPort, int remoteAddr, int remotePort) {
+            return TcpListener.this.offer(core,
+                    new TcpConnection(s, stack.config().address, localPort, remoteAddr, remotePort));
+        }
+    };
     private final Consumer<TcpListener> unbind;
     private final int port;
     private final OneToOneConcurrentArrayQueue<TcpConnection>[] queues;
@@ -74,6 +89,16 @@ public final class TcpListener implements AutoCloseable {
     }
 
     /**
+     * Stack internal: the accept side TCP hands this listener's established connections to, on
+     * every core (its type is not exported: only the stack can offer connections).
+     *
+     * @return the acceptor every core's listener replica uses
+     */
+    public TcpAcceptor acceptor() {
+        return acceptor;
+    }
+
+    /**
      * Netisr of core {@code core}: queues an established connection; false if the queue is full.
      *
      * @param core the calling netisr's core
@@ -81,7 +106,7 @@ public final class TcpListener implements AutoCloseable {
      * @return false if the listener is closed or the queue is full (the caller resets the
      *     connection)
      */
-    public boolean offer(int core, TcpConnection c) {
+    private boolean offer(int core, TcpConnection c) {
         stack.netisr(core).checkOwner(); // queues[core] is SPSC: its one producer is netisr-core
         if (closed || !queues[core].offer(c)) {
             return false;

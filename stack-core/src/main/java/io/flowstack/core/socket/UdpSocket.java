@@ -29,7 +29,7 @@ import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
  * <p>Sending: the datagram is copied into the application ring of the core its 4-tuple hashes
  * to, which builds and transmits it. Any thread may send.
  */
-public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
+public final class UdpSocket implements AutoCloseable {
     /** Largest UDP payload over IPv4: 65535 - 20 - 8 (RFC 768, RFC 791). */
     public static final int MAX_PAYLOAD = Ipv4.MAX_DATAGRAM - Ipv4.MIN_HEADER - Udp.HEADER_LEN;
 
@@ -38,6 +38,18 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
     private final int port;
     private final Rings.Ring<OneToOneRingBuffer>[] rx;
     private final PerCoreRingReader reader;
+    /** The netisrs' side of this socket: deliveries into {@code rx[core]} by netisr-core only. */
+    private final UdpLayer.UdpReceiver receiver = new UdpLayer.UdpReceiver() {
+        @Override
+        public boolean deliver(int core, int src, int srcPort, int dstPort, MemorySegment s, long off, int len) {
+            return UdpSocket.this.deliver(core, src, srcPort, dstPort, s, off, len);
+        }
+
+        @Override
+        public boolean deliverError(int core, int dst, int dstPort, int type, int code) {
+            return UdpSocket.this.deliverError(core, dst, dstPort, type, code);
+        }
+    };
     private volatile boolean closed;
 
     // receive-call state, used only by the (single) receiving thread
@@ -93,6 +105,16 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
     // ------------------------------------------------------------------ netisr side
 
     /**
+     * Stack internal: what the UDP layer of every core delivers into (this socket's rings). Its
+     * type is not exported, so only the stack binds it; an application cannot deliver.
+     *
+     * @return the receiver the stack binds on every core
+     */
+    public UdpLayer.UdpReceiver receiver() {
+        return receiver;
+    }
+
+    /**
      * Called by core {@code core}'s netisr only (the single producer of {@code rx[core]}).
      *
      * @param core the calling netisr's core
@@ -104,8 +126,7 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
      * @param len the payload's length in bytes
      * @return false if this core's ring is full (the datagram is dropped)
      */
-    @Override
-    public boolean deliver(int core, int src, int srcPort, int dstPort, MemorySegment s, long off, int len) {
+    private boolean deliver(int core, int src, int srcPort, int dstPort, MemorySegment s, long off, int len) {
         stack.netisr(core).checkOwner(); // rx[core] is SPSC: its one producer is netisr-core
         Rings.Ring<OneToOneRingBuffer> r = rx[core];
         int index = r.ring().tryClaim(UdpRxDatagramMsg.TYPE, UdpRxDatagramMsg.length(len));
@@ -134,8 +155,7 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
      * @param code the ICMP code
      * @return false if this core's ring is full (the error is dropped)
      */
-    @Override
-    public boolean deliverError(int core, int dst, int dstPort, int type, int code) {
+    private boolean deliverError(int core, int dst, int dstPort, int type, int code) {
         stack.netisr(core).checkOwner();
         Rings.Ring<OneToOneRingBuffer> r = rx[core];
         int index = r.ring().tryClaim(UdpRxErrorMsg.TYPE, UdpRxErrorMsg.LENGTH);
@@ -280,12 +300,6 @@ public final class UdpSocket implements AutoCloseable, UdpLayer.UdpReceiver {
         }
         closed = true;
         unbind.accept(this);
-        reader.close();
-    }
-
-    /** Frees a socket that never got bound (port taken). */
-    public void closeUnbound() {
-        closed = true;
         reader.close();
     }
 

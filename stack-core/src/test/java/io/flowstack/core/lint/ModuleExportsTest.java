@@ -150,6 +150,30 @@ class ModuleExportsTest {
         Result refused = java(dir, modulePath, peek);
         assertTrue(refused.exit() != 0 && refused.output().contains("package io.flowstack.core.netisr is not visible"),
                 refused.output());
+
+        // the netisr's side of the sockets is not the application's: it cannot deliver into a
+        // socket's rings or offer a listener a connection (the netisr is their only producer)
+        Path forge = dir.resolve("Forge.java");
+        Files.writeString(forge, """
+                import io.flowstack.core.socket.TcpListener;
+                import io.flowstack.core.socket.UdpSocket;
+
+                public class Forge {
+                    static boolean deliver(UdpSocket s) {
+                        return s.deliver(0, 0, 0, 0, null, 0, 0);
+                    }
+
+                    static boolean offer(TcpListener l) {
+                        return l.offer(0, null);
+                    }
+
+                    public static void main(String[] args) {
+                    }
+                }
+                """);
+        Result forged = java(dir, modulePath, forge);
+        assertTrue(forged.exit() != 0 && forged.output().contains("deliver(int,int,int,int,MemorySegment,long,int) has private access")
+                && forged.output().contains("offer(int,TcpConnection) has private access"), forged.output());
     }
 
     private record Result(int exit, String output) {}
