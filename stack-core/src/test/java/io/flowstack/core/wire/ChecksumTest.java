@@ -42,6 +42,31 @@ class ChecksumTest {
     }
 
     @Test
+    void agreesUpTo64KiBAtOddOffsetsWithAPartialSumAdded() {
+        SplittableRandom r = new SplittableRandom(11);
+        int size = 65536 + 64;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(size);
+            byte[] b = new byte[size];
+            for (int i = 0; i < size; i++) {
+                b[i] = (byte) r.nextInt();
+            }
+            MemorySegment.copy(b, 0, s, ValueLayout.JAVA_BYTE, 0, size);
+            for (int k = 0; k < 300; k++) {
+                int off = r.nextInt(16);
+                int len = k < 40 ? k : r.nextInt(65536);
+                int pseudo = r.nextInt(0x40000); // a pseudo-header's partial sum
+                long acc = Checksum.sum(s, off, len, pseudo);
+                assertEquals(Packets.checksum(b, off, len, pseudo), Checksum.finish(acc), "off " + off + " len " + len);
+            }
+            // all ones (0xFF bytes) stress the end-around carry
+            MemorySegment ones = a.allocate(65535).fill((byte) 0xFF);
+            byte[] onesB = ones.toArray(ValueLayout.JAVA_BYTE);
+            assertEquals(Packets.checksum(onesB, 0, 65535, 0), Checksum.compute(ones, 0, 65535));
+        }
+    }
+
+    @Test
     void ipv4HeaderWrittenByTheStackVerifies() {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment s = a.allocate(64);
