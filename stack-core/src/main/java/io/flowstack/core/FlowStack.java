@@ -17,11 +17,7 @@ import io.flowstack.core.socket.TcpConnection;
 import io.flowstack.core.socket.TcpHandler;
 import io.flowstack.core.socket.TcpListener;
 import io.flowstack.core.config.TcpSocketOptions;
-import io.flowstack.core.tcp.TcpStream;
 import io.flowstack.core.tcp.Isn;
-import io.flowstack.core.tcp.TcpLimitException;
-import io.flowstack.core.tcp.TcpListenerState;
-import io.flowstack.core.tcp.TcpUpcalls;
 import io.flowstack.core.socket.UdpSocket;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.nic.Nic;
@@ -32,7 +28,6 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -80,11 +75,8 @@ public final class FlowStack implements AutoCloseable, SocketHost {
     private volatile IndirectionTable table;
     private final Arena ringArena = Arena.ofShared();
     private final List<AgentRunner> runners = new ArrayList<>();
-    private final ConcurrentHashMap<Integer, UdpSocket> udpPorts = new ConcurrentHashMap<>();
-    private final SecureRandom random = new SecureRandom();
-    private final ConcurrentHashMap<Integer, TcpListener> tcpPorts = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<Integer, IcmpEchoSocket> echoIds = new ConcurrentHashMap<>();
-    private final java.util.concurrent.atomic.AtomicInteger nextConnectCore = new java.util.concurrent.atomic.AtomicInteger();
+    /** The sockets: port tables, binding on every core, connect's choice of local port. */
+    private final StackSockets sockets;
     private volatile boolean started;
     private volatile boolean closed;
 
@@ -101,7 +93,8 @@ public final class FlowStack implements AutoCloseable, SocketHost {
         }
         IndirectionTable table = new IndirectionTable(config.cores);
         this.table = table;
-        Isn isn = new Isn(random.nextLong(), random.nextLong());
+        SecureRandom random = new SecureRandom();
+        Isn isn = new Isn(random.nextLong(), random.nextLong()); // RFC 6528: a secret per stack
         this.cores = new Netisr[config.cores];
         for (int i = 0; i < config.cores; i++) {
             cores[i] = new Netisr(i, config, nic.queue(i), mtu, table, isn);
@@ -118,6 +111,7 @@ public final class FlowStack implements AutoCloseable, SocketHost {
         for (Netisr n : cores) {
             n.connect(cores, rings);
         }
+        this.sockets = new StackSockets(this);
     }
 
     /**
@@ -440,44 +434,7 @@ public final class FlowStack implements AutoCloseable, SocketHost {
      * @throws IllegalArgumentException if {@code port} is outside 0..65535
      */
     public UdpSocket udpBind(int port) {
-        if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException("UDP port must be 0..65535, got " + port);
-        }
-        if (closed) {
-            throw new StackException("the stack is closed");
-        }
-        UdpSocket s;
-        if (port == 0) {
-            s = null;
-            int range = 65536 - 49152;
-            int start = random.nextInt(range);
-            for (int i = 0; i < range && s == null; i++) {
-                s = newUdpSocket(49152 + (start + i) % range);
-            }
-            if (s == null) {
-                throw new StackException("no free ephemeral UDP port (49152-65535 all bound)");
-            }
-        } else {
-            s = newUdpSocket(port);
-            if (s == null) {
-                throw new StackException("UDP port " + port + " on " + Ipv4.toString(config.address)
-                        + " is already bound (EADDRINUSE): choose another port or close the other socket");
-            }
-        }
-        final UdpSocket bound = s;
-        callAll(n -> {
-            n.udp().bind(bound.port(), bound.receiver());
-            return null;
-        });
-        return bound;
-    }
-
-    /** A socket on {@code port} entered in the port table, or null if the port is taken (made only if free). */
-    private UdpSocket newUdpSocket(int port) {
-        UdpSocket[] made = new UdpSocket[1];
-        udpPorts.computeIfAbsent(port, p ->
-                made[0] = new UdpSocket(this, p, cores.length, config.udpReceiveBufferBytes, this::unbindUdp));
-        return made[0];
+        return sockets.udpBind(port);
     }
 
     /**
@@ -499,21 +456,6 @@ public final class FlowStack implements AutoCloseable, SocketHost {
         return udpBind(local.getPort());
     }
 
-    /**
-     * Removes a socket's binding from every core (called by {@link UdpSocket#close()}).
-     *
-     * @param s the socket being closed
-     */
-    void unbindUdp(UdpSocket s) {
-        if (!closed) {
-            callAll(n -> {
-                n.udp().unbind(s.port());
-                return null;
-            });
-        }
-        udpPorts.remove(s.port(), s);
-    }
-
     // ------------------------------------------------------------------ ICMP echo (ping)
 
     /**
@@ -526,42 +468,7 @@ public final class FlowStack implements AutoCloseable, SocketHost {
      * @throws StackException if the stack is closed or all 65536 identifiers are in use
      */
     public IcmpEchoSocket icmpEchoOpen() {
-        if (closed) {
-            throw new StackException("the stack is closed");
-        }
-        int ringBytes = Math.max(1 << 20, config.udpReceiveBufferBytes);
-        int start = random.nextInt(65536);
-        for (int i = 0; i < 65536; i++) {
-            int id = (start + i) & 0xFFFF;
-            if (echoIds.containsKey(id)) {
-                continue;
-            }
-            IcmpEchoSocket s = new IcmpEchoSocket(this, id, cores.length, ringBytes, this::unbindEcho);
-            if (echoIds.putIfAbsent(id, s) == null) {
-                callAll(n -> {
-                    n.icmp().bindEcho(id, s.receiver());
-                    return null;
-                });
-                return s;
-            }
-        }
-        throw new StackException("no free ICMP echo identifier (all 65536 in use)");
-    }
-
-    /**
-     * Removes an echo client's identifier from every core (called by
-     * {@link IcmpEchoSocket#close()}).
-     *
-     * @param s the echo client being closed
-     */
-    void unbindEcho(IcmpEchoSocket s) {
-        if (!closed) {
-            callAll(n -> {
-                n.icmp().unbindEcho(s.id());
-                return null;
-            });
-        }
-        echoIds.remove(s.id(), s);
+        return sockets.icmpEchoOpen();
     }
 
     // ------------------------------------------------------------------ TCP sockets
@@ -607,38 +514,7 @@ public final class FlowStack implements AutoCloseable, SocketHost {
      * @throws StackException if the port is already in use or the stack is closed
      */
     public TcpListener tcpListen(int port, int backlog, TcpSocketOptions options, TcpHandler handler) {
-        if (port <= 0 || port > 65535) {
-            throw new IllegalArgumentException("TCP port must be 1..65535, got " + port);
-        }
-        if (closed) {
-            throw new StackException("the stack is closed");
-        }
-        TcpListener l = new TcpListener(this, port, cores.length, backlog, this::unlistenTcp);
-        TcpUpcalls.Binder binder = handler == null ? null : HandlerUpcalls.binder(handler, config.address);
-        if (tcpPorts.putIfAbsent(port, l) != null) {
-            throw new StackException("TCP port " + port + " on " + Ipv4.toString(config.address)
-                    + " is already in use (EADDRINUSE): choose another port or close the other listener");
-        }
-        callAll(n -> {
-            n.tcp().listen(new TcpListenerState(port, l.acceptor(), config.tcpSynBacklog, options, binder));
-            return null;
-        });
-        return l;
-    }
-
-    /**
-     * Removes a listener from every core (called by {@link TcpListener#close()}).
-     *
-     * @param l the listener being closed
-     */
-    void unlistenTcp(TcpListener l) {
-        if (!closed) {
-            callAll(n -> {
-                n.tcp().unlisten(l.port());
-                return null;
-            });
-        }
-        tcpPorts.remove(l.port(), l);
+        return sockets.tcpListen(port, backlog, options, handler);
     }
 
     /**
@@ -694,39 +570,7 @@ public final class FlowStack implements AutoCloseable, SocketHost {
      *     stack limit, or no local port is free
      */
     public TcpConnection tcpConnect(int remote, int port, long timeout, TimeUnit unit, TcpSocketOptions options) {
-        if (port <= 0 || port > 65535) {
-            throw new IllegalArgumentException("TCP port must be 1..65535, got " + port);
-        }
-        if (closed) {
-            throw new StackException("the stack is closed");
-        }
-        int core = Math.floorMod(nextConnectCore.getAndIncrement(), cores.length);
-        int range = 65536 - 32768;
-        int start = random.nextInt(range);
-        int scanned = 0;
-        for (int i = 0, tried = 0; i < range && tried < 4096; i++) {
-            int lport = 32768 + (start + i) % range;
-            int owner = coreFor(config.address, remote, lport, port);
-            scanned++;
-            if ((owner != core && scanned <= 64 * cores.length) || tcpPorts.containsKey(lport)) {
-                continue; // prefer a port that lands on the chosen core; fall back after a while
-            }
-            tried++;
-            TcpStream s = call(owner, n -> connectOn(n, remote, port, lport, options, null));
-            if (s == null) {
-                continue; // 4-tuple in use on that core: try another port
-            }
-            TcpConnection c = new TcpConnection(s, config.address, lport, remote, port);
-            try {
-                c.awaitEstablished(unit.toNanos(timeout));
-            } catch (StackException e) {
-                c.abort(); // gives the rings back (the caller never sees this connection)
-                throw e;
-            }
-            return c;
-        }
-        throw new StackException("connect to " + Ipv4.toString(remote) + ":" + port
-                + ": no free local port (EADDRNOTAVAIL)");
+        return sockets.tcpConnect(remote, port, timeout, unit, options);
     }
 
     /**
@@ -741,26 +585,7 @@ public final class FlowStack implements AutoCloseable, SocketHost {
      * @throws StackException if a stack limit refuses it or no local port is free
      */
     public void tcpConnect(int remote, int port, TcpSocketOptions options, TcpHandler handler) {
-        if (port <= 0 || port > 65535) {
-            throw new IllegalArgumentException("TCP port must be 1..65535, got " + port);
-        }
-        TcpUpcalls.Binder binder = HandlerUpcalls.binder(handler, config.address);
-        int core = Math.floorMod(nextConnectCore.getAndIncrement(), cores.length);
-        int range = 65536 - 32768;
-        int start = random.nextInt(range);
-        for (int i = 0, tried = 0; i < range && tried < 4096; i++) {
-            int lport = 32768 + (start + i) % range;
-            int owner = coreFor(config.address, remote, lport, port);
-            if ((owner != core && i <= 64 * cores.length) || tcpPorts.containsKey(lport)) {
-                continue;
-            }
-            tried++;
-            if (call(owner, n -> connectOn(n, remote, port, lport, options, binder)) != null) {
-                return;
-            }
-        }
-        throw new StackException("connect to " + Ipv4.toString(remote) + ":" + port
-                + ": no free local port (EADDRNOTAVAIL)");
+        sockets.tcpConnect(remote, port, options, handler);
     }
 
     /**
@@ -843,9 +668,7 @@ public final class FlowStack implements AutoCloseable, SocketHost {
      */
     public boolean tcpConnectOnNetisr(int core, int remote, int port, int localPort, TcpSocketOptions options,
                                       TcpHandler handler) {
-        Netisr n = cores[core];
-        n.checkOwner();
-        return connectOn(n, remote, port, localPort, options, HandlerUpcalls.binder(handler, config.address)) != null;
+        return sockets.tcpConnectOnNetisr(core, remote, port, localPort, options, handler);
     }
 
     /**
@@ -866,16 +689,6 @@ public final class FlowStack implements AutoCloseable, SocketHost {
         return tcpConnectOnNetisr(core, Ipv4.of(remote), remote.getPort(), localPort, options, handler);
     }
 
-    /** TCP's active open on {@code n} (its thread), with TCP's limit refusal as the API's exception. */
-    private static TcpStream connectOn(Netisr n, int remote, int port, int localPort, TcpSocketOptions options,
-                                       TcpUpcalls.Binder binder) {
-        try {
-            return n.tcp().connect(remote, port, localPort, options, binder);
-        } catch (TcpLimitException e) {
-            throw new StackException(e.getMessage());
-        }
-    }
-
     // ------------------------------------------------------------------ lifecycle
 
     /** Stops every netisr thread and frees the stack's memory. The NIC stays open (caller owns it). */
@@ -888,15 +701,7 @@ public final class FlowStack implements AutoCloseable, SocketHost {
         for (AgentRunner r : runners) {
             r.close();
         }
-        for (UdpSocket s : new ArrayList<>(udpPorts.values())) {
-            s.close();
-        }
-        for (TcpListener l : new ArrayList<>(tcpPorts.values())) {
-            l.close();
-        }
-        for (IcmpEchoSocket s : new ArrayList<>(echoIds.values())) {
-            s.close();
-        }
+        sockets.closeAll();
         for (Netisr n : cores) {
             n.release();
         }

@@ -58,6 +58,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     /** Largest frame any layer builds: Ethernet + a maximal IPv4 datagram. */
     public static final int MAX_FRAME = Ethernet.HEADER_LEN + Ipv4.MAX_DATAGRAM;
 
+    private static final System.Logger LOG = System.getLogger("io.flowstack.netisr");
     private static final long TICK_NANOS = 10_000_000L;
     /**
      * The CPUs this process may use, counted once when the class loads (on the thread that builds
@@ -265,7 +266,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         counters.inc(Stat.INTERNAL_ERROR);
         if (internalErrorsLogged < 10) {
             internalErrorsLogged++;
-            System.getLogger("io.flowstack.netisr").log(System.Logger.Level.ERROR,
+            LOG.log(System.Logger.Level.ERROR,
                     "flowstack: netisr-" + core + " internal error: " + t, t);
         }
     }

@@ -67,10 +67,7 @@ final class PerCoreRingReader {
     /** Unparks the receiving thread, if one waits, after a commit (the fence orders the two). */
     void wakeReceiver() {
         VarHandle.fullFence(); // the commit before the read of the waiter (the receiver: the reverse)
-        Thread w = waiter;
-        if (w != null) {
-            LockSupport.unpark(w);
-        }
+        unparkWaiter();
     }
 
     /** Admits the calling thread as the one receiver; {@link #exit} when its call ends. */

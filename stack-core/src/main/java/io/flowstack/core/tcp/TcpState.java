@@ -2,7 +2,7 @@ package io.flowstack.core.tcp;
 
 /**
  * The states of a TCP connection, RFC 9293 3.3.2 (figure 5), in the RFC's order: every state
- * from {@link #ESTABLISHED} on is "synchronized" (both SYNs acknowledged).
+ * from {@link #ESTABLISHED} on is "in sync" (both SYNs acknowledged, RFC 9293 3.5).
  */
 public enum TcpState {
     /** No connection: the control block is gone, or never was. */
