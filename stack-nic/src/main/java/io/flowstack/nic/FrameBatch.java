@@ -11,9 +11,20 @@ import java.lang.foreign.MemorySegment;
  * <p>Owned by: one netisr thread (not thread safe).
  */
 public final class FrameBatch {
+    /**
+     * Frame flag: the frame's layer-4 checksum need not be verified. The device verified it
+     * ({@code VIRTIO_NET_HDR_F_DATA_VALID}, {@code TP_STATUS_CSUM_VALID}), or the frame comes from a
+     * sender on this machine that left a partial checksum ({@code VIRTIO_NET_HDR_F_NEEDS_CSUM},
+     * {@code TP_STATUS_CSUMNOTREADY}): its data never crossed a wire, so it is correct by
+     * construction, and its checksum field holds only the pseudo-header sum.
+     */
+    public static final int RX_CSUM_VALID = 1;
+
     private final MemorySegment slab;
     private final MemorySegment[] slots;
     private final int[] lengths;
+    private final int[] flags;
+    private final int[] gsoSizes;
     private final int slotSize;
     private int count;
 
@@ -34,6 +45,8 @@ public final class FrameBatch {
         this.slab = arena.allocate((long) capacity * slotSize, 64);
         this.slots = new MemorySegment[capacity];
         this.lengths = new int[capacity];
+        this.flags = new int[capacity];
+        this.gsoSizes = new int[capacity];
         for (int i = 0; i < capacity; i++) {
             slots[i] = slab.asSlice((long) i * slotSize, slotSize);
         }
@@ -78,13 +91,51 @@ public final class FrameBatch {
     }
 
     /**
-     * Sets the length of the frame in slot {@code i}; called by the queue that fills the batch.
+     * Sets the length of the frame in slot {@code i} and clears its flags and GSO size; called by
+     * the queue that fills the batch.
      *
      * @param i the slot number
      * @param length the frame's length in bytes, at most {@link #slotSize()}
      */
     public void length(int i, int length) {
+        frame(i, length, 0, 0);
+    }
+
+    /**
+     * Sets the frame in slot {@code i}: its length, its flags and, for a GSO super-frame, the
+     * segment size it was coalesced from. Called by the queue that fills the batch, once per frame
+     * (flags and GSO size are never left over from an earlier frame).
+     *
+     * @param i the slot number
+     * @param length the frame's length in bytes, at most {@link #slotSize()}
+     * @param flags {@link #RX_CSUM_VALID} or 0
+     * @param gsoSize the payload bytes per segment of a super-frame, or 0 for an ordinary frame
+     */
+    public void frame(int i, int length, int flags, int gsoSize) {
         lengths[i] = length;
+        this.flags[i] = flags;
+        gsoSizes[i] = gsoSize;
+    }
+
+    /**
+     * Flags of the frame in slot {@code i}.
+     *
+     * @param i the slot number
+     * @return {@link #RX_CSUM_VALID} or 0; valid for {@code i < count()}
+     */
+    public int flags(int i) {
+        return flags[i];
+    }
+
+    /**
+     * The segment size a GSO super-frame in slot {@code i} was coalesced from (the sender's MSS),
+     * or 0 for an ordinary frame.
+     *
+     * @param i the slot number
+     * @return payload bytes per segment, or 0
+     */
+    public int gsoSize(int i) {
+        return gsoSizes[i];
     }
 
     /**

@@ -9,6 +9,14 @@ import java.lang.foreign.MemorySegment;
  * owner; they never block. {@link #readyNotifier} is set once before the owner starts.
  */
 public interface NicQueue {
+    /** {@link #txOffloads()} bit: {@link #transmit(TxFrame)} takes payload slices (one gathering write). */
+    int TX_GATHER = 1;
+    /** {@link #txOffloads()} bit: the device completes a layer-4 checksum ({@link TxFrame#checksum}). */
+    int TX_CSUM = 2;
+    /** {@link #txOffloads()} bit: the device segments TCP/IPv4 super-frames ({@link TxFrame#gso}). */
+    int TX_TSO4 = 4;
+    /** The largest IPv4 datagram a super-frame may carry (its total-length field is 16 bits). */
+    int MAX_SUPER_FRAME_IP = 65535;
 
     /**
      * Reads up to {@code batch.capacity()} frames into the batch's off-heap slots without
@@ -30,6 +38,42 @@ public interface NicQueue {
      *     because the device queue is full (back-pressure is a return value, not an exception)
      */
     boolean transmit(MemorySegment frame, long offset, int length);
+
+    /**
+     * What {@link #transmit(TxFrame)} can do, as a set of {@link #TX_GATHER}, {@link #TX_CSUM} and
+     * {@link #TX_TSO4} bits. Fixed once the queue is open.
+     *
+     * @return the offload bits; 0 (the default) when only {@link #transmit(MemorySegment, long, int)}
+     *     is supported
+     */
+    default int txOffloads() {
+        return 0;
+    }
+
+    /**
+     * Transmits a frame described by {@code frame} (headers, payload slices, offload requests).
+     * Called only when {@link #txOffloads()} has {@link #TX_GATHER}, and asks only for the
+     * offloads that bits say the queue has.
+     *
+     * @param frame the frame; the caller keeps ownership of its memory, which has been copied or
+     *     sent when this returns
+     * @return {@code true} if handed to the device, {@code false} if dropped (device queue full)
+     * @throws UnsupportedOperationException if the queue has no {@link #TX_GATHER}
+     */
+    default boolean transmit(TxFrame frame) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no gathering transmit");
+    }
+
+    /**
+     * The longest frame (Ethernet header included) {@link #receive} may deliver, which the batch's
+     * slots must hold: a queue that receives GSO super-frames (a TAP with offloads, AF_PACKET on a
+     * device whose peer segments late) says 65,535 plus the Ethernet header, whatever the MTU.
+     *
+     * @return bytes, or 0 (the default) if the frames are bounded by the link MTU
+     */
+    default int maxReceiveFrame() {
+        return 0;
+    }
 
     /**
      * A file descriptor that becomes readable (POLLIN) when frames are waiting, or {@code -1} if
