@@ -86,8 +86,9 @@ public final class Ipv4Layer {
      * Input of a validated datagram owned by this core ({@code len} = total length).
      *
      * @param linkBroadcast the frame was sent to the Ethernet broadcast address
+     * @param csumValid the NIC vouched for the transport checksum (see {@link Transports})
      */
-    public void input(MemorySegment s, long off, int len, boolean linkBroadcast) {
+    public void input(MemorySegment s, long off, int len, boolean linkBroadcast, boolean csumValid) {
         n.checkOwner();
         n.counters().inc(Stat.IP_IN);
         int src = Ipv4.src(s, off);
@@ -118,16 +119,20 @@ public final class Ipv4Layer {
             }
             return;
         }
-        deliver(s, off, len, broadcast || linkBroadcast);
+        deliver(s, off, len, broadcast || linkBroadcast, csumValid);
     }
 
-    /** Demultiplexes a complete (possibly reassembled) datagram to its transport protocol. */
-    public void deliver(MemorySegment s, long off, int len, boolean broadcast) {
+    /**
+     * Demultiplexes a complete (possibly reassembled) datagram to its transport protocol.
+     *
+     * @param csumValid the NIC vouched for the transport checksum (never for a reassembled datagram)
+     */
+    public void deliver(MemorySegment s, long off, int len, boolean broadcast, boolean csumValid) {
         n.checkOwner();
         switch (Ipv4.protocol(s, off)) {
             case Ipv4.PROTO_ICMP -> icmp.input(s, off, len, broadcast);
-            case Ipv4.PROTO_UDP -> up.udpInput(s, off, len, broadcast);
-            case Ipv4.PROTO_TCP -> up.tcpInput(s, off, len, broadcast);
+            case Ipv4.PROTO_UDP -> up.udpInput(s, off, len, broadcast, csumValid);
+            case Ipv4.PROTO_TCP -> up.tcpInput(s, off, len, broadcast, csumValid);
             default -> {
                 n.counters().inc(Stat.IP_UNKNOWN_PROTOCOL);
                 // RFC 1122 3.2.2.1: protocol unreachable for a transport we do not implement.

@@ -38,6 +38,12 @@ public final class StackHarness implements AutoCloseable {
         nic.q(q).inbound.add(frame);
     }
 
+    /** Injects a frame on queue {@code q} with the NIC's {@link io.flowstack.nic.FrameBatch} flags. */
+    public void inject(int q, byte[] frame, int rxFlags) {
+        nic.q(q).rxFlags.put(frame, rxFlags);
+        nic.q(q).inbound.add(frame);
+    }
+
     /** Runs every core until no core has work, then returns (and clears) what was sent. */
     public List<Packets.Frame> run() {
         for (int i = 0; i < 1000; i++) {

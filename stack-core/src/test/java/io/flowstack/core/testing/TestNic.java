@@ -28,6 +28,8 @@ public final class TestNic extends AbstractNic<TestNic.TestQueue> {
     public static final class TestQueue implements NicQueue {
         public final ArrayDeque<byte[]> inbound = new ArrayDeque<>();
         public final List<byte[]> outbound = new ArrayList<>();
+        /** {@link FrameBatch} flags of injected frames (by identity); absent means 0. */
+        public final java.util.Map<byte[], Integer> rxFlags = new java.util.IdentityHashMap<>();
         public boolean full;
         private long txDrops;
 
@@ -37,7 +39,8 @@ public final class TestNic extends AbstractNic<TestNic.TestQueue> {
             while (n < batch.capacity() && !inbound.isEmpty()) {
                 byte[] f = inbound.poll();
                 MemorySegment.copy(f, 0, batch.slot(n), ValueLayout.JAVA_BYTE, 0, f.length);
-                batch.length(n, f.length);
+                Integer flags = rxFlags.remove(f);
+                batch.frame(n, f.length, flags == null ? 0 : flags, 0);
                 n++;
             }
             batch.count(n);
