@@ -7,6 +7,7 @@ import io.flowstack.core.stats.Stat;
 import io.flowstack.core.wire.Arp;
 import io.flowstack.core.wire.Ethernet;
 import io.flowstack.core.wire.Ipv4;
+import io.flowstack.nic.TxFrame;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -258,6 +259,35 @@ public final class ArpLayer {
             e.retries = 1;
             e.nextRetry = n.now() + cfg.arpRetryNanos;
         }
+    }
+
+    /**
+     * Sends a gathered frame to {@code nextHop} if its address is resolved: fills in the Ethernet
+     * header at the frame's head and transmits. A gathered frame's payload lives in a send ring
+     * and its checksum may be left to the device, so it is not queued: while the next hop is
+     * unresolved it is dropped and counted (TCP resends it), and resolution starts as for
+     * {@link #output}.
+     *
+     * @return true if transmitted
+     */
+    public boolean outputFrame(TxFrame f, int nextHop) {
+        n.checkOwner();
+        Entry e = entries.get(nextHop);
+        if (e != null && e.state == REACHABLE) {
+            Ethernet.write(f.head(), f.headOffset(), e.mac, cfg.mac, Ethernet.TYPE_IPV4);
+            n.transmit(f);
+            return true;
+        }
+        n.counters().inc(Stat.ARP_OFFLOAD_DROPPED);
+        if (e == null) {
+            e = newEntry(nextHop);
+        }
+        if (e != null && e.retries == 0) {
+            request(nextHop, Ethernet.BROADCAST);
+            e.retries = 1;
+            e.nextRetry = n.now() + cfg.arpRetryNanos;
+        }
+        return false;
     }
 
     private void enqueue(Entry e, MemorySegment s, long off, int len) {

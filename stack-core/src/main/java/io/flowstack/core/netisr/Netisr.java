@@ -32,6 +32,7 @@ import io.flowstack.nativeio.Affinity;
 import io.flowstack.nativeio.EventFd;
 import io.flowstack.nativeio.Poller;
 import io.flowstack.nic.FrameBatch;
+import io.flowstack.nic.TxFrame;
 import io.flowstack.nic.NicQueue;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -78,6 +79,8 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     private final Arena arena = Arena.ofShared();
     private final FrameBatch rxBatch;
     private final MemorySegment tx;
+    private final TxFrame txFrame = new TxFrame();
+    private final int txOffloads;
     private final EventFd wakeFd;
     private final Poller poller;
     private volatile boolean sleeping;
@@ -120,6 +123,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         int slot = Math.max(2048, (longest + 63) & ~63);
         this.rxBatch = new FrameBatch(arena, config.rxBatch, slot);
         this.tx = arena.allocate(MAX_FRAME + 64, 64);
+        this.txOffloads = queue.txOffloads();
         this.wakeFd = EventFd.create();
         this.poller = new Poller(2);
         this.wakePending = new boolean[config.cores];
@@ -284,6 +288,9 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         int n = moves.mayReadNic() ? queue.receive(rxBatch) : 0;
         for (int i = 0; i < n; i++) {
             try {
+                if (rxBatch.gsoSize(i) != 0) {
+                    counters.inc(Stat.RX_SUPER_FRAMES);
+                }
                 inputFrame(rxBatch.slot(i), 0, rxBatch.length(i), rxBatch.flags(i));
             } catch (Throwable t) {
                 internalError(t); // one bad frame must not cost the rest of the batch
@@ -519,6 +526,37 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         if (queue.transmit(s, off, len)) {
             counters.inc(Stat.TX_FRAMES);
             counters.add(Stat.TX_BYTES, len);
+        } else {
+            counters.inc(Stat.TX_QUEUE_FULL);
+        }
+    }
+
+    @Override
+    public int txOffloads() {
+        return txOffloads;
+    }
+
+    @Override
+    public TxFrame txFrame() {
+        return txFrame;
+    }
+
+    @Override
+    public boolean ipSendFrame(TxFrame frame, int protocol, int dst) {
+        return ip.sendFrame(frame, protocol, dst);
+    }
+
+    /** Transmits a gathered frame on this core's own TX queue (TCP segments: never below the Ethernet minimum). */
+    @Override
+    public void transmit(TxFrame frame) {
+        ownership.check(); // this core's TX queue has one producer: this netisr
+        int len = frame.length();
+        if (queue.transmit(frame)) {
+            counters.inc(Stat.TX_FRAMES);
+            counters.add(Stat.TX_BYTES, len);
+            if (frame.gsoType() != TxFrame.GSO_NONE) {
+                counters.inc(Stat.TX_SUPER_FRAMES);
+            }
         } else {
             counters.inc(Stat.TX_QUEUE_FULL);
         }
