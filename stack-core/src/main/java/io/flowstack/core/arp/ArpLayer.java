@@ -26,6 +26,8 @@ import org.agrona.collections.Int2ObjectHashMap;
 public final class ArpLayer {
     static final int INCOMPLETE = 0;
     static final int REACHABLE = 1;
+    /** Bytes of frames that may wait for resolution on one core (bounds the pool at large MTUs). */
+    static final int PENDING_BYTES = 4 << 20;
 
     /** Start refreshing an entry this long before it expires (RFC 1122 2.3.2.1: unicast poll). */
     private static final long REFRESH_WINDOW_NANOS = 5_000_000_000L;
@@ -68,7 +70,9 @@ public final class ArpLayer {
     public ArpLayer(CoreContext netisr, Arena arena) {
         this.n = netisr;
         this.cfg = netisr.config();
-        this.pending = new PendingPool(arena, cfg.arpQueueSlots, netisr.mtu() + Ethernet.HEADER_LEN);
+        // at most PENDING_BYTES of frames wait per core, whatever the MTU (at least 16 of them)
+        int slot = netisr.mtu() + Ethernet.HEADER_LEN;
+        this.pending = new PendingPool(arena, Math.min(cfg.arpQueueSlots, Math.max(16, PENDING_BYTES / slot)), slot);
         this.arpFrame = arena.allocate(Ethernet.MIN_FRAME + 4, 8); // room for the padding transmit() adds
     }
 

@@ -276,12 +276,12 @@ final class TcpOutput extends TcpPart {
         if (gather) {
             // The payload leaves from the send ring (one copy, by the kernel); the device
             // completes the checksum (RFC 9293 3.1) and cuts a super-frame into segments of
-            // t.mss - o payload bytes, each with these headers.
+            // MSS-less-options payload bytes, each with these headers.
             TxFrame f = n.txFrame().headers(tx, 0, (int) (th + o));
             t.stream.send.appendTo(f, pos(t, seq), len);
             Tcp.partialChecksum(tx, th, o + len, cfg.address, t.remoteAddr);
             f.checksum((int) th, Tcp.CHECKSUM);
-            int segment = t.mss - o;
+            int segment = t.mss - (o - Tcp.MIN_HEADER); // o counts the fixed header too
             if (len > segment) {
                 f.gso(TxFrame.GSO_TCPV4, segment);
             }
