@@ -65,8 +65,8 @@ final class ShaExchange {
     private ShaExchange() {
     }
 
-    /** What one exchange moved. */
-    record Outcome(long received, double seconds) {}
+    /** What one exchange moved, how long it took, and the core that owned the connection. */
+    record Outcome(long received, double seconds, int core) {}
 
     /**
      * Runs the exchange: {@code prefix} is prepended to the server's command (e.g. {@code ip netns
@@ -131,9 +131,11 @@ final class ShaExchange {
                 assertEquals(fileSha, HexFormat.of().formatHex(md.digest()), "SHA-256 of what the stack received");
                 String last = r.stdout().strip().lines().reduce((a, b) -> b).orElse("");
                 assertEquals(sendBytes + " " + sentSha, last, "bytes and SHA-256 of what the kernel received");
-                return new Outcome(received, secs);
-            } finally {
-                c.close();
+                lab.await("the client connection to finish", c::finished, Duration.ofSeconds(10));
+                return new Outcome(received, secs, c.core());
+            } catch (Throwable t) {
+                c.abort(); // no half-finished transfer left behind
+                throw t;
             }
         } finally {
             pool.shutdownNow();
