@@ -113,8 +113,9 @@ final class CompareLab {
     /** Creates both namespaces and the kernel's veth pair. */
     void setUpNamespaces() {
         for (String ns : namespaces()) {
-            sh("ip", "netns", "add", ns);
+            // the undo first: a Ctrl-C that stops 'ip netns add' may leave the namespace made
             teardown.add("delete namespace " + ns, () -> deleteNamespace(ns));
+            sh("ip", "netns", "add", ns);
             sh("ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1");
             sh("ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1");
             sh("ip", "-n", ns, "link", "set", "lo", "up");
@@ -142,8 +143,8 @@ final class CompareLab {
         }
         String p = stackDevice();
         String q = kernelSideOfStack();
+        teardown.add("delete veth " + p, () -> deleteRootLink(p)); // first, as the namespaces
         sh("ip", "link", "add", p, "type", "veth", "peer", "name", q);
-        teardown.add("delete veth " + p, () -> deleteRootLink(p));
         // finished checksums and no super-frames from the kernel's side, like a wire (docs/AF_PACKET.md)
         try {
             Ethtool.set(q, Ethtool.Feature.TX_CSUM, false);

@@ -193,6 +193,12 @@ final class CompareRunner {
                     .put("left", left)));
         } else {
             out.println();
+            if (r.rows().isEmpty()) {
+                out.println("summary: interrupted before the first run");
+                out.flush();
+                printCleanup(r, left, cleanupFailures);
+                return;
+            }
             out.println(r.interrupted() ? "summary (interrupted: the runs done so far)" : "summary");
             for (String line : r.tableLines()) {
                 out.println("  " + line);
@@ -201,6 +207,10 @@ final class CompareRunner {
                     + "is faster; latency per transaction or connection)");
         }
         out.flush();
+        printCleanup(r, left, cleanupFailures);
+    }
+
+    private void printCleanup(CompareReport r, List<String> left, int cleanupFailures) {
         progress.println(left.isEmpty() && cleanupFailures == 0 ? "cleanup: " + lab.describe() + " removed"
                 : "cleanup: NOT everything removed: " + String.join(", ", left)
                         + (left.isEmpty() ? "" : " (remove with ip netns del / ip link del)"));
