@@ -29,20 +29,20 @@ import org.junit.jupiter.api.Timeout;
 /**
  * {@code stack bench --compare} as a user runs it (issue 10, point 6): a separate JVM started as
  * the launcher starts it, which builds both topologies itself, runs short comparisons (1 s per
- * run, a subset of the modes, no warm-up: about a minute in all) with the JSON, the text table,
- * {@code --packet} and {@code --markdown}, and is stopped by SIGINT in the middle of a run and
- * during its set-up.
+ * run, a subset of the modes, no warm-up: under a minute in all) with the JSON, the text table,
+ * {@code --packet} and {@code --markdown}, is stopped by SIGINT in the middle of a run and during
+ * its set-up, and is killed (SIGKILL) for the next run to remove what it left.
  *
  * <p>Only shape and correctness are asserted, never a speed: every run ok, every ratio above
  * zero, the table and JSON as documented, and nothing of the run left behind: no namespace
- * {@code fscmp-ID-*}, no link {@code fcID*}, no bench process on the run's port (each run gets
+ * {@code fscmp-PID-ID-*}, no link {@code fcID*}, no bench process on the run's port (each run gets
  * a port of its own, so its clients and its kernel server can be told from anyone else's). Every
  * wait is bounded; a compare still running when a test ends gets SIGTERM (its own cleanup runs),
  * then SIGKILL, and what is left of it is removed.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS) // a backstop: every wait below has its own, shorter, limit
 class BenchCompareKernelTest {
-    private static final Pattern NAMES = Pattern.compile("namespaces fscmp-([0-9a-f]{6})-c \\(clients\\)");
+    private static final Pattern NAMES = Pattern.compile("namespaces (fscmp-\\d+-([0-9a-f]{6}))-c \\(clients\\)");
     private static final Pattern PROGRESS = Pattern.compile("^\\[ ?(\\d+)/(\\d+)\\] (.+?)\\s{2,}(stack|kernel)\\s+(.*)$",
             Pattern.MULTILINE);
     private static final Pattern HEADER = Pattern.compile(
@@ -53,8 +53,8 @@ class BenchCompareKernelTest {
     // ------------------------------------------------------------------ runs to the end
 
     @Test
-    void jsonOfFiveModesHasEveryFigureAndPositiveRatiosAndLeavesNothing() {
-        Compare c = start("--compare", "-t", "1", "--warmup", "0", "--modes", "stream-1,reverse-4,rr-1,rr-64-16k,crr",
+    void jsonOfFourModesHasEveryFigureAndPositiveRatiosAndLeavesNothing() {
+        Compare c = start("--compare", "-t", "1", "--warmup", "0", "--modes", "stream-1,reverse-4,rr-64-16k,crr",
                 "--json");
         int exit = c.await(Duration.ofSeconds(150));
         String out = c.stdout();
@@ -79,7 +79,7 @@ class BenchCompareKernelTest {
         assertEquals(Map.of("ok", true, "left", List.of()), j.get("cleanup"));
 
         List<?> runs = (List<?>) j.get("runs");
-        assertEquals(List.of("stream-1", "reverse-4", "rr-1", "rr-64-16k", "crr"),
+        assertEquals(List.of("stream-1", "reverse-4", "rr-64-16k", "crr"),
                 runs.stream().map(r -> ((Map<?, ?>) r).get("mode")).toList());
         for (Object o : runs) {
             Map<?, ?> r = (Map<?, ?>) o;
@@ -100,16 +100,16 @@ class BenchCompareKernelTest {
 
         // a progress line per run, stack then kernel, on stderr
         List<MatchResult> progress = PROGRESS.matcher(err).results().toList();
-        assertEquals(10, progress.size(), () -> "ten progress lines:\n" + err);
+        assertEquals(8, progress.size(), () -> "eight progress lines:\n" + err);
         for (int i = 0; i < progress.size(); i++) {
             MatchResult m = progress.get(i);
             assertEquals(Integer.toString(i + 1), m.group(1), err);
-            assertEquals("10", m.group(2), err);
+            assertEquals("8", m.group(2), err);
             assertEquals(i % 2 == 0 ? "stack" : "kernel", m.group(4), err);
             assertTrue(m.group(5).matches("\\S+ (bit/s|kbit/s|Mbit/s|Gbit/s|trans/s|conn/s).*\\(\\d+\\.\\d\\d s\\)"),
                     m.group());
         }
-        assertTrue(err.contains("cleanup: namespaces fscmp-" + id + "-c"), err);
+        assertTrue(err.contains("cleanup: namespaces " + c.nsBase() + "-c"), err);
         assertTrue(err.contains(") removed\n"), err);
         assertNothingLeft(id, c.port);
     }
@@ -163,12 +163,12 @@ class BenchCompareKernelTest {
         assertEquals(130, exit, () -> "exit code after SIGINT (128 + 2); stdout:\n" + out + "\nstderr:\n" + c.stderr());
         String id = c.id();
         assertTrue(out.contains("flowstack bench --compare: interrupted during run 2/14 (stream 1, client -> server, "
-                + "kernel): stopping it, then removing namespaces fscmp-" + id + "-c"), out);
+                + "kernel): stopping it, then removing namespaces " + c.nsBase() + "-c"), out);
         assertTrue(out.contains("summary (interrupted: the runs done so far)"), out);
         assertTrue(HEADER.matcher(out).find(), out);
         assertTrue(Pattern.compile("^  stream 1, client -> server\\s+\\S+ [kMG]?bit/s\\s+-\\s+-$", Pattern.MULTILINE)
                 .matcher(out).find(), () -> "the stack's figure, none yet for the kernel:\n" + out);
-        assertTrue(out.contains("cleanup: namespaces fscmp-" + id + "-c"), out);
+        assertTrue(out.contains("cleanup: namespaces " + c.nsBase() + "-c"), out);
         assertTrue(out.contains("flowstack bench --compare: interrupted"), out);
         assertTrue(c.stderr().isBlank(), c.stderr());
         assertNothingLeft(id, c.port);
@@ -187,6 +187,30 @@ class BenchCompareKernelTest {
         assertTrue(out.contains("summary: interrupted before the first run"), out);
         assertTrue(out.contains(" removed\n"), out);
         assertNothingLeft(id, c.port);
+    }
+
+    @Test
+    void aRunKilledWithSigkillIsRemovedByTheNext() {
+        Compare killed = start("--compare", "-t", "2", "--warmup", "0", "--modes", "stream-1");
+        killed.awaitOutput("runs (the same kernel client", Duration.ofSeconds(90)); // its kernel server runs
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(500)); // and its first client starts
+        String base = killed.nsBase();
+        killed.process.destroyForcibly(); // SIGKILL: no cleanup of its own
+        try {
+            killed.process.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        assertTrue(Files.exists(Path.of("/run/netns", base + "-c")), "SIGKILL leaves the namespaces");
+
+        Compare next = start("--compare", "-t", "1", "--warmup", "0", "--modes", "rr-1");
+        int exit = next.await(Duration.ofSeconds(90));
+        String out = next.stdout();
+        assertEquals(0, exit, () -> "exit code; stdout:\n" + out + "\nstderr:\n" + next.stderr());
+        assertTrue(out.contains("  removed namespace " + base + "-c of a run that was killed\n"), out);
+        assertTrue(out.contains("  removed namespace " + base + "-k of a run that was killed\n"), out);
+        assertNothingLeft(killed.id(), killed.port);
+        assertNothingLeft(next.id(), next.port);
     }
 
     // ------------------------------------------------------------------ what is left
@@ -209,7 +233,7 @@ class BenchCompareKernelTest {
         List<String> left = new ArrayList<>();
         try (Stream<Path> ns = Files.exists(Path.of("/run/netns")) ? Files.list(Path.of("/run/netns")) : Stream.empty();
              Stream<Path> links = Files.list(Path.of("/sys/class/net"))) {
-            ns.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("fscmp-" + id)).forEach(n -> left.add("netns " + n));
+            ns.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("fscmp-") && n.contains("-" + id + "-")).forEach(n -> left.add("netns " + n));
             links.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("fc" + id)).forEach(n -> left.add("link " + n));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -263,9 +287,18 @@ class BenchCompareKernelTest {
 
         /** The run's six hex digits, from its first lines. */
         String id() {
+            return names().group(2);
+        }
+
+        /** "fscmp-PID-ID": its namespaces without the -c or -k. */
+        String nsBase() {
+            return names().group(1);
+        }
+
+        private Matcher names() {
             Matcher m = NAMES.matcher(stdout() + stderr());
             assertTrue(m.find(), () -> "no namespace names in the output:\n" + stdout() + stderr());
-            return m.group(1);
+            return m;
         }
 
         /** Waits until stdout or stderr contains {@code text}; fails after {@code timeout}. */
@@ -360,13 +393,13 @@ class BenchCompareKernelTest {
             // a run that failed its own cleanup: remove what is left, so that no test leaks
             Matcher m = NAMES.matcher(c.stdout() + c.stderr());
             if (m.find()) {
-                for (String ns : List.of("fscmp-" + m.group(1) + "-c", "fscmp-" + m.group(1) + "-k")) {
+                for (String ns : List.of(m.group(1) + "-c", m.group(1) + "-k")) {
                     if (Files.exists(Path.of("/run/netns", ns))) {
                         CliLab.run(List.of("ip", "netns", "del", ns), Duration.ofSeconds(10));
                     }
                 }
-                if (Files.exists(Path.of("/sys/class/net", "fc" + m.group(1) + "p"))) {
-                    CliLab.run(List.of("ip", "link", "del", "fc" + m.group(1) + "p"), Duration.ofSeconds(10));
+                if (Files.exists(Path.of("/sys/class/net", "fc" + m.group(2) + "p"))) {
+                    CliLab.run(List.of("ip", "link", "del", "fc" + m.group(2) + "p"), Duration.ofSeconds(10));
                 }
             }
             c.delete();

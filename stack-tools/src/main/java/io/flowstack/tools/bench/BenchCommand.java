@@ -64,7 +64,7 @@ import picocli.CommandLine.TypeConversionException;
                     + "and prints what was measured. The stack needs root or CAP_NET_ADMIN (TAP devices).",
             "",
             "--compare (as root) measures the stack against the kernel on this machine by itself: it makes "
-                    + "namespaces fscmp-ID-c (the clients) and fscmp-ID-k (the kernel's server), the stack on a "
+                    + "namespaces fscmp-PID-ID-c (the clients) and fscmp-PID-ID-k (the kernel's server), the stack on a "
                     + "TAP fcIDt (198.18.0.2/24, in this process; --packet: AF_PACKET over a veth fcIDp/fcIDq) and "
                     + "a veth fcIDa/fcIDb to the kernel's server (198.19.0.2/24), then runs the same kernel "
                     + "client against each in every mode (stream-1, stream-4, reverse-1, reverse-4: 1 and 4 "

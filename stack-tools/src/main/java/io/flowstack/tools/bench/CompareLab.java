@@ -8,6 +8,7 @@ import io.flowstack.nic.Nic;
 import io.flowstack.nic.TapNic;
 import io.flowstack.nic.packet.PacketNic;
 import io.flowstack.tools.Teardown;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,12 +17,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * The two topologies of {@code bench --compare}, built for one run and named after it
- * ({@code fscmp-ID-*} namespaces, {@code fcID*} links, ID six hex digits):
+ * ({@code fscmp-PID-ID-*} namespaces, {@code fcID*} links; PID this process's, ID six random hex
+ * digits):
  * <ul>
- *   <li>client namespace {@code fscmp-ID-c} (IPv6 off): the kernel side of the stack's device
+ *   <li>client namespace {@code fscmp-PID-ID-c} (IPv6 off): the kernel side of the stack's device
  *       ({@value #KERNEL_SIDE_IP}/24) and one end of a veth pair ({@value #CLIENT_VETH_IP}/24),
  *       where every bench client runs;</li>
  *   <li>the stack ({@value #STACK_IP}/24) in this process, behind a TAP {@code fcIDt} moved into
@@ -31,11 +36,13 @@ import java.util.concurrent.TimeUnit;
  *       kernel end {@code fcIDq} is in the client namespace with tx-checksumming off (a veth
  *       otherwise hands its peer unfinished checksums, docs/AF_PACKET.md); the bench server
  *       (callback or blocking API) on it;</li>
- *   <li>server namespace {@code fscmp-ID-k} (IPv6 off): the other end of the veth pair
+ *   <li>server namespace {@code fscmp-PID-ID-k} (IPv6 off): the other end of the veth pair
  *       ({@value #KERNEL_SERVER_IP}/24) and the kernel's bench server, a JVM of its own.</li>
  * </ul>
  * Every step registers its undo with the {@link Teardown} as soon as it is done, so a failure or
- * Ctrl-C at any point removes exactly what exists. Addresses: 198.18.0.0/15 only.
+ * Ctrl-C at any point removes exactly what exists; {@link #removeStale} removes the namespaces
+ * of a run whose process is gone (killed with SIGKILL), and with them its links. Addresses:
+ * 198.18.0.0/15 only.
  *
  * <p>Owned by: the compare's thread.
  */
@@ -48,6 +55,7 @@ final class CompareLab {
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(15);
     private static final Duration SERVER_START = Duration.ofSeconds(30);
     private static final String SERVER_READY = "flowstack bench server:";
+    private static final Pattern OURS = Pattern.compile("fscmp-(\\d+)-[0-9a-f]{6}-[ck]");
 
     private final String id;
     private final boolean packet;
@@ -76,12 +84,12 @@ final class CompareLab {
 
     /** The namespace of the clients. */
     String clientNs() {
-        return "fscmp-" + id + "-c";
+        return "fscmp-" + ProcessHandle.current().pid() + "-" + id + "-c";
     }
 
     /** The namespace of the kernel's server. */
     String serverNs() {
-        return "fscmp-" + id + "-k";
+        return "fscmp-" + ProcessHandle.current().pid() + "-" + id + "-k";
     }
 
     /** The stack's device: the TAP, or the stack's end of the packet veth (root namespace). */
@@ -103,11 +111,45 @@ final class CompareLab {
         return List.of(stackDevice(), "fc" + id + "q", "fc" + id + "a", "fc" + id + "b");
     }
 
-    /** "namespaces fscmp-ID-c, fscmp-ID-k; tap fcIDt; veth fcIDa/fcIDb". */
+    /** "namespaces fscmp-PID-ID-c, fscmp-PID-ID-k; tap fcIDt; veth fcIDa/fcIDb". */
     String describe() {
         return "namespaces " + clientNs() + " (clients), " + serverNs() + " (kernel server); "
                 + (packet ? "veth " + stackDevice() + "/" + kernelSideOfStack() + " (stack, AF_PACKET)"
                 : "tap " + stackDevice() + " (stack)") + "; veth fc" + id + "a/fc" + id + "b (kernel)";
+    }
+
+    /**
+     * Deletes the namespaces of earlier runs whose process no longer runs (killed before it could
+     * clean up), after stopping the processes still in them (its clients and kernel server), which
+     * deletes their links too; says so on {@code log}. Nothing else is touched.
+     */
+    static void removeStale(CompareShell shell, PrintWriter log) {
+        Path dir = Path.of("/run/netns");
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        List<String> stale = new ArrayList<>();
+        try (Stream<Path> names = Files.list(dir)) {
+            for (Path p : names.toList()) {
+                Matcher m = OURS.matcher(p.getFileName().toString());
+                if (m.matches() && ProcessHandle.of(Long.parseLong(m.group(1))).map(h -> !h.isAlive()).orElse(true)) {
+                    stale.add(p.getFileName().toString());
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return; // nothing to tidy that we can see
+        }
+        for (String ns : stale) {
+            // its clients and kernel server outlived it: stop them, or the namespace lives on unnamed
+            for (String pid : shell.run(COMMAND_TIMEOUT, "ip", "netns", "pids", ns).output()) {
+                if (pid.strip().matches("\\d+")) {
+                    ProcessHandle.of(Long.parseLong(pid.strip())).ifPresent(h -> CompareShell.destroyTree(h, Duration.ofSeconds(1)));
+                }
+            }
+            CompareShell.Result r = shell.run(COMMAND_TIMEOUT, "ip", "netns", "del", ns);
+            log.println("  removed namespace " + ns + " of a run that was killed" + (r.ok() ? "" : ": FAILED, " + r.why()));
+        }
+        log.flush();
     }
 
     /** Creates both namespaces and the kernel's veth pair. */

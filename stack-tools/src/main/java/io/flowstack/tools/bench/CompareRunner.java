@@ -80,6 +80,7 @@ final class CompareRunner {
             progress.println("  machine: " + machine.describe());
             progress.println("set-up");
             progress.flush();
+            CompareLab.removeStale(shell, progress);
             lab.setUpNamespaces();
             Nic nic = lab.openStackDevice(settings.cores(), err);
             lab.startStackServer(settings.stackConfig(), nic, settings.blocking(), settings.port());
