@@ -18,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.Callable;
@@ -221,14 +220,8 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
     /** Checks the relations between options (ParameterException: exit 2). */
     @Override
     public void validate() {
-        if (compareOptions.compare) {
-            validateCompare();
-            return;
-        }
-        for (String o : CompareOptions.ONLY_WITH_COMPARE) {
-            if (given(o)) {
-                throw usage(o + " is for --compare");
-            }
+        if (compareOptions.validate(spec.commandLine(), stackOptions, threadOptions, port, duration, omit)) {
+            return; // --compare: checked
         }
         if (server == (client != null)) {
             throw usage(server ? "--server and --client exclude each other" : "give --server, or --client HOST");
@@ -283,34 +276,6 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
         }
     }
 
-    /** {@code --compare}: the options it sets itself are refused, the others checked. */
-    private void validateCompare() {
-        for (String o : CompareOptions.NOT_WITH_COMPARE) {
-            if (given(o)) {
-                throw usage(o + " is not for --compare: it builds both topologies and runs every mode itself");
-            }
-        }
-        stackOptions.validate(spec.commandLine(), CompareRunner.stackAddress());
-        threadOptions.validate(spec.commandLine());
-        if (port < 1 || port > 65535) {
-            throw usage("--port must be 1..65535, got " + port);
-        }
-        if (omit < 0 || duration != null && omit >= duration.toSeconds()) {
-            throw usage("--omit must be >= 0 and shorter than --duration");
-        }
-        if (duration == null && omit >= CompareOptions.DEFAULT_SECONDS) {
-            throw usage("--omit must be shorter than the " + CompareOptions.DEFAULT_SECONDS + " s of a run: give -t too");
-        }
-        if (compareOptions.warmup < 0 || compareOptions.warmup > 60) {
-            throw usage("--warmup must be 0..60 seconds, got " + compareOptions.warmup);
-        }
-        try {
-            compareOptions.modes();
-        } catch (IllegalArgumentException e) {
-            throw usage(e.getMessage());
-        }
-    }
-
     /** The client's spec from the options. */
     BenchSpec benchSpec() {
         BenchSpec s;
@@ -351,13 +316,8 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
         out = spec.commandLine().getOut();
         err = spec.commandLine().getErr();
         if (compareOptions.compare) {
-            List<String> args = spec.commandLine().getParseResult().originalArgs();
-            return new CompareRunner(new CompareRunner.Settings(compareOptions.modes(), compareOptions.packet,
-                    stackOptions.cores, stackOptions.config(CompareRunner.stackAddress(), threadOptions), blocking,
-                    duration != null ? duration : Duration.ofSeconds(CompareOptions.DEFAULT_SECONDS), omit,
-                    Duration.ofSeconds(compareOptions.warmup), port, json, compareOptions.markdown,
-                    "./stack " + (args.isEmpty() || !args.get(0).equals("bench") ? "bench " : "")
-                            + String.join(" ", args)), out, err).run();
+            return compareOptions.run(spec.commandLine(), stackOptions, threadOptions, blocking, port, duration, omit,
+                    json);
         }
         try {
             return server ? runServer() : runClient();
