@@ -7,6 +7,7 @@ import io.flowstack.nic.TapNic;
 import io.flowstack.tools.InterfaceName;
 import io.flowstack.tools.Ipv4Prefix;
 import io.flowstack.tools.Json;
+import io.flowstack.tools.OffloadOption;
 import io.flowstack.tools.StackOptions;
 import io.flowstack.tools.ThreadOptions;
 import io.flowstack.tools.Teardown;
@@ -141,6 +142,9 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
     ThreadOptions threadOptions = new ThreadOptions();
 
     @Mixin
+    OffloadOption offloadOption = new OffloadOption();
+
+    @Mixin
     CompareOptions compareOptions = new CompareOptions();
 
     @Option(names = "--blocking",
@@ -234,7 +238,7 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
             throw usage("--tap needs --addr A.B.C.D/P (the stack's address)");
         }
         if (kernel) {
-            for (String o : Stream.of(new String[] {"--addr"}, StackOptions.NAMES, ThreadOptions.NAMES,
+            for (String o : Stream.of(new String[] {"--addr"}, StackOptions.NAMES, ThreadOptions.NAMES, OffloadOption.NAMES,
                     new String[] {"--blocking"}).flatMap(Arrays::stream).toList()) {
                 if (given(o)) {
                     throw usage(o + " is for the stack (--tap), not --kernel");
@@ -316,7 +320,8 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
         out = spec.commandLine().getOut();
         err = spec.commandLine().getErr();
         if (compareOptions.compare) {
-            return compareOptions.run(spec.commandLine(), stackOptions, threadOptions, blocking, port, duration, omit,
+            return compareOptions.run(spec.commandLine(), stackOptions, threadOptions, offloadOption, blocking, port,
+                    duration, omit,
                     json);
         }
         try {
@@ -361,7 +366,7 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
             return new Net.Kernel(bind);
         }
         StackConfig config = stackConfig();
-        TapNic nic = TapNic.open(tap, stackOptions.cores, stackOptions.tapOptions());
+        TapNic nic = TapNic.open(tap, stackOptions.cores, offloadOption.tapOptions());
         cleanup.add("close tap " + nic.name(), nic::close);
         FlowStack stack = FlowStack.start(config, nic);
         cleanup.add("stop the stack", stack::close);

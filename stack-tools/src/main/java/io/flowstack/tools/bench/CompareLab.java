@@ -59,6 +59,7 @@ final class CompareLab {
 
     private final String id;
     private final boolean packet;
+    private final TapNic.Options tapOptions;
     private final CompareShell shell;
     private final CompareShell cleanupShell;
     private final Teardown teardown;
@@ -67,15 +68,17 @@ final class CompareLab {
     /**
      * @param id           six hex digits naming this run's namespaces and links
      * @param packet       AF_PACKET over a veth instead of a TAP
+     * @param tapOptions   how to open the TAP (offloads, or {@code --no-offload})
      * @param shell        runs the set-up commands (stopped by Ctrl-C)
      * @param cleanupShell runs the undo commands (also after Ctrl-C)
      * @param teardown     where every undo is registered
      * @param log          where each set-up step is told
      */
-    CompareLab(String id, boolean packet, CompareShell shell, CompareShell cleanupShell, Teardown teardown,
-               PrintWriter log) {
+    CompareLab(String id, boolean packet, TapNic.Options tapOptions, CompareShell shell, CompareShell cleanupShell,
+               Teardown teardown, PrintWriter log) {
         this.id = id;
         this.packet = packet;
+        this.tapOptions = tapOptions;
         this.shell = shell;
         this.cleanupShell = cleanupShell;
         this.teardown = teardown;
@@ -177,7 +180,7 @@ final class CompareLab {
      */
     Nic openStackDevice(int cores, PrintWriter warn) {
         if (!packet) {
-            TapNic nic = TapNic.open(stackDevice(), cores, TapNic.Options.DEFAULT);
+            TapNic nic = TapNic.open(stackDevice(), cores, tapOptions);
             teardown.add("close tap " + stackDevice(), nic::close);
             sh("ip", "link", "set", stackDevice(), "netns", clientNs());
             configureKernelSide();

@@ -1,5 +1,6 @@
 package io.flowstack.tools.bench;
 
+import io.flowstack.tools.OffloadOption;
 import io.flowstack.tools.StackOptions;
 import io.flowstack.tools.ThreadOptions;
 import java.nio.file.Path;
@@ -106,14 +107,14 @@ public final class CompareOptions {
     }
 
     /** Runs the comparison with the bench command's options; its exit code. */
-    int run(CommandLine cl, StackOptions stack, ThreadOptions threads, boolean blocking, int port, Duration duration,
-            int omit, boolean json) {
+    int run(CommandLine cl, StackOptions stack, ThreadOptions threads, OffloadOption offload, boolean blocking, int port,
+            Duration duration, int omit, boolean json) {
         List<String> args = cl.getParseResult().originalArgs();
         String command = "./stack " + (args.isEmpty() || !args.get(0).equals("bench") ? "bench " : "")
                 + String.join(" ", args);
         return new CompareRunner(new CompareRunner.Settings(modes(), packet, stack.cores,
                 stack.config(CompareRunner.stackAddress(), threads), blocking,
                 duration != null ? duration : Duration.ofSeconds(DEFAULT_SECONDS), omit, Duration.ofSeconds(warmup),
-                port, json, markdown, command), cl.getOut(), cl.getErr()).run();
+                port, json, markdown, command, offload.tapOptions()), cl.getOut(), cl.getErr()).run();
     }
 }

@@ -2,6 +2,7 @@ package io.flowstack.tools.bench;
 
 import io.flowstack.core.config.StackConfig;
 import io.flowstack.nic.Nic;
+import io.flowstack.nic.TapNic;
 import io.flowstack.tools.Ipv4Prefix;
 import io.flowstack.tools.Json;
 import io.flowstack.tools.Main;
@@ -40,7 +41,8 @@ final class CompareRunner {
 
     /** What the runner needs from the command line. */
     record Settings(List<CompareMode> modes, boolean packet, int cores, StackConfig stackConfig, boolean blocking,
-                    Duration perRun, int omitSeconds, Duration warmup, int port, boolean json, Path markdown, String command) {
+                    Duration perRun, int omitSeconds, Duration warmup, int port, boolean json, Path markdown, String command,
+                    TapNic.Options tapOptions) {
     }
 
     private final Settings settings;
@@ -70,7 +72,7 @@ final class CompareRunner {
         checkEnvironment();
         String id = HexFormat.of().formatHex(randomBytes(3));
         teardown = new Teardown("bench", err, this::onSignal, this::afterSignal);
-        lab = new CompareLab(id, settings.packet(), shell, cleanupShell, teardown, progress);
+        lab = new CompareLab(id, settings.packet(), settings.tapOptions(), shell, cleanupShell, teardown, progress);
         int total = settings.modes().size() * 2;
         try {
             progress.println("flowstack bench --compare: " + report().stackText() + " against "
