@@ -28,7 +28,9 @@ import java.lang.invoke.VarHandle;
  * unchanged, for writes) until their completion is reaped.
  *
  * <p>With {@link IoUringLayout#IORING_SETUP_SQPOLL} a kernel thread picks up the entries;
- * {@link #submit} then only enters the kernel to wake that thread or to wait.
+ * {@link #submit} then only enters the kernel to wake that thread or to wait. That thread posts
+ * the completions of a batch before it publishes the new SQ head, so {@link #prepare} may report
+ * a full queue for a moment after every completion is in: retry.
  *
  * <p>A read with nothing to read does <b>not</b> complete with {@code -EAGAIN}, even on an
  * {@code O_NONBLOCK} descriptor: for files that can be polled (eventfds, pipes, sockets, TAPs)

@@ -63,6 +63,11 @@ final class TapNetns implements AutoCloseable {
      * there (O_NONBLOCK, vnet header, offloads), brings it up with {@code addr}/24.
      */
     static TapNetns open(String ns, String tap, String addrCidr, int txqueuelen) {
+        return open(ns, tap, addrCidr, txqueuelen, OFFLOADS);
+    }
+
+    /** As {@link #open(String, String, String, int)} with the given {@code TUN_F_*} offloads. */
+    static TapNetns open(String ns, String tap, String addrCidr, int txqueuelen, long offloads) {
         run("ip", "netns", "add", ns);
         try {
             run("ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1");
@@ -75,7 +80,7 @@ final class TapNetns implements AutoCloseable {
                 Libc.ioctl(fd, Tun.TUNSETIFF, ifr, "TUNSETIFF", tap);
                 MemorySegment size = a.allocateFrom(ValueLayout.JAVA_INT, Tun.VNET_HDR_LEN);
                 Libc.ioctl(fd, Tun.TUNSETVNETHDRSZ, size, "TUNSETVNETHDRSZ", tap);
-                Libc.ioctl(fd, Tun.TUNSETOFFLOAD, OFFLOADS, "TUNSETOFFLOAD", tap);
+                Libc.ioctl(fd, Tun.TUNSETOFFLOAD, offloads, "TUNSETOFFLOAD", tap);
             } catch (RuntimeException e) {
                 Libc.close(fd);
                 throw e;
