@@ -335,12 +335,23 @@ class TcpPacketTest {
     @Nested
     class Receiving {
         @Test
-        void inOrderDataIsDeliveredAndAckedEverySecondSegmentOrAfterTheDelayedAckTimer() {
+        void inOrderDataIsAckedAtOnceAtFirstThenEverySecondSegmentOrAfterTheDelayedAckTimer() {
             start(b -> {});
             establish();
+            java.io.ByteArrayOutputStream sent = new java.io.ByteArrayOutputStream();
+            // Linux's quick-ack mode: the first 16 segments of a connection are each ACKed at once
+            for (int i = 0; i < 16; i++) {
+                byte[] d = random(1000);
+                List<TcpSeg> r = send(frame(ACK | PSH, peerNxt, iss + 1, 512, ts(), d));
+                peerNxt += 1000;
+                sent.writeBytes(d);
+                assertEquals(1, r.size(), "quick ACK " + i);
+                assertEquals(peerNxt, r.get(0).ack());
+            }
             byte[] a = random(1000);
-            assertTrue(send(frame(ACK | PSH, peerNxt, iss + 1, 512, ts(), a)).isEmpty(), "first segment: delayed ACK");
+            assertTrue(send(frame(ACK | PSH, peerNxt, iss + 1, 512, ts(), a)).isEmpty(), "then a lone segment: delayed ACK");
             peerNxt += 1000;
+            sent.writeBytes(a);
             List<TcpSeg> r = tcp(h.advance(40 * MS));
             assertEquals(1, r.size(), "delayed ACK timer (<= 40 ms class)");
             assertEquals(peerNxt, r.get(0).ack());
@@ -350,12 +361,34 @@ class TcpPacketTest {
             peerNxt += 1000;
             r = send(frame(ACK, peerNxt, iss + 1, 512, ts(), b2));
             peerNxt += 1000;
+            sent.writeBytes(b1);
+            sent.writeBytes(b2);
             assertEquals(1, r.size(), "RFC 5681 4.2: ACK at least every second segment");
             assertEquals(peerNxt, r.get(0).ack());
-            byte[] all = read(3000);
-            assertArrayEquals(a, Arrays.copyOfRange(all, 0, 1000));
-            assertArrayEquals(b1, Arrays.copyOfRange(all, 1000, 2000));
-            assertArrayEquals(b2, Arrays.copyOfRange(all, 2000, 3000));
+            assertArrayEquals(sent.toByteArray(), read(sent.size()));
+        }
+
+        @Test
+        void onceTheConnectionAnswersWhatItReceivesItsAcksRideOnTheAnswers() {
+            start(b -> {});
+            establish();
+            List<TcpSeg> r = send(frame(ACK | PSH, peerNxt, iss + 1, 512, ts(), random(100)));
+            peerNxt += 100;
+            assertEquals(1, r.size(), "a quick ACK for the first request");
+            read(100);
+            conn.write(new byte[50], 0, 50);
+            r = tcp(h.run());
+            assertEquals(1, r.size());
+            assertEquals(50, r.get(0).data().length, "the answer");
+            // interactive now (Linux's pingpong): the next request's ACK waits for the answer
+            assertTrue(send(frame(ACK | PSH, peerNxt, iss + 51, 512, ts(), random(100))).isEmpty(), "no pure ACK");
+            peerNxt += 100;
+            read(100);
+            conn.write(new byte[50], 0, 50);
+            r = tcp(h.run());
+            assertEquals(1, r.size(), "the answer carries the ACK");
+            assertEquals(peerNxt, r.get(0).ack());
+            assertEquals(50, r.get(0).data().length);
         }
 
         @Test

@@ -100,6 +100,9 @@ public final class Tcb {
     // output decisions
     boolean ackNow;
     boolean ackDue; // an ACK is owed at the end of this receive batch (RFC 5681 4.2, coalesced)
+    int quickAcks; // in-order segments still ACKed without delay (Linux's quick-ack mode)
+    boolean pingpong; // interactive: we answer what we receive, so ACKs wait to ride on the answer
+    long lastDataInAt; // when in-order data last arrived (0: never)
     boolean dirty; // queued for output at the end of the netisr batch (rollup)
     boolean acked; // the segment being processed acknowledged new data
     int unackedSegments; // received full segments not yet acknowledged (delayed ACK)

@@ -21,6 +21,26 @@ final class TcpInput extends TcpPart {
      */
     static final int ACK_NOW_BYTES = 65536;
 
+    /** Linux's TCP_MAX_QUICKACKS: the most in-order segments ACKed without delay in a row. */
+    static final int MAX_QUICK_ACKS = 16;
+
+    /**
+     * Linux's quick-ack mode (tcp_event_data_recv, tcp_incr_quickack): the first data of a
+     * connection, or the first after the receive side was idle longer than an RTO, is ACKed
+     * without delay for up to {@value #MAX_QUICK_ACKS} segments (at most half the receive window
+     * in MSS-sized segments), so a sender in slow start is not held by delayed ACKs (RFC 5681
+     * 4.2 allows delaying, RFC 9293 3.8.6.3 does not require it). An interactive connection
+     * ({@link Tcb#pingpong}) lets its ACKs ride on the answers instead.
+     */
+    void quickAckOnStartOrAfterIdle(Tcb t) {
+        long now = n.now();
+        if (t.lastDataInAt == 0 || now - t.lastDataInAt > t.rto) {
+            int window = t.stream != null ? t.stream.recv.capacity() : t.options.receiveBufferBytes();
+            t.quickAcks = Math.max(t.quickAcks, Math.min(MAX_QUICK_ACKS, Math.max(2, window / (2 * Math.max(1, t.mss)))));
+        }
+        t.lastDataInAt = now;
+    }
+
     /** RFC 7323 5.5: a tsRecent idle longer than 24 days is invalid for PAWS. */
     static final long PAWS_IDLE_NANOS = TimeUnit.DAYS.toNanos(24);
     private long challengeWindowStart;
@@ -395,9 +415,13 @@ final class TcpInput extends TcpPart {
             // receive batch sends one ACK for all of it (as Linux's GRO gives one ACK per
             // super-frame), unless a super-frame's worth is already unacknowledged.
             t.unackedSegments += dataLen > t.mss ? 2 : 1;
+            quickAckOnStartOrAfterIdle(t);
             if (filled || t.rcvNxt - t.lastAckSent >= ACK_NOW_BYTES) {
                 t.ackNow = true;
             } else if (t.unackedSegments >= 2) {
+                t.ackDue = true;
+            } else if (t.quickAcks > 0 && !t.pingpong) {
+                t.quickAcks--; // quick-ack mode: the sender's slow start needs every ACK
                 t.ackDue = true;
             } else if (t.delackAt == 0) {
                 t.delackAt = n.now() + cfg.tcpDelayedAckNanos;

@@ -297,6 +297,10 @@ final class TcpOutput extends TcpPart {
         int segLen = len + ((flags & Tcp.FIN) != 0 ? 1 : 0);
         if (segLen > 0) {
             boolean retransmission = Seq.lt(seq, t.sndMax);
+            if (!retransmission && len > 0 && t.lastDataInAt != 0
+                    && n.now() - t.lastDataInAt < cfg.tcpDelayedAckNanos) {
+                t.pingpong = true; // we answer soon after receiving (Linux's tcp_event_data_sent)
+            }
             if (retransmission) {
                 t.retransmits++;
                 n.counters().inc(Stat.TCP_RETRANSMITS);

@@ -147,6 +147,7 @@ final class TcpTimers extends TcpPart {
         if (t.delackAt != 0 && now - t.delackAt >= 0) {
             t.delackAt = 0;
             t.ackNow = true;
+            t.pingpong = false; // no answer came to carry the ACK: not interactive after all (Linux)
         }
         if (t.tlpAt != 0 && now - t.tlpAt >= 0) {
             t.tlpAt = 0;
