@@ -10,12 +10,13 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
- * One queue pair of a {@link PacketNic}: one AF_PACKET socket with a TPACKET_V3 receive ring
- * ({@link RxRing}) and a TPACKET_V3 transmit ring ({@link TxRing}) mapped from it, a member of the
+ * One queue pair of a {@link PacketNic}: one AF_PACKET socket with a receive ring
+ * ({@link FrameRxRing} for TPACKET_V2, the default, or {@link RxRing} for V3) and a transmit ring
+ * of the same version ({@link TxRing}) mapped from it, a member of the
  * NIC's fanout group.
  *
  * <p><b>Receive</b>: {@link #receive} copies frames from the ring blocks the kernel handed over
- * into the batch's slots (one copy; see {@link RxRing}), with no system call at all while frames
+ * into the batch's slots (one copy; see {@link ReceiveRing}), with no system call at all while frames
  * wait. {@link #pollFd()} is the socket: POLLIN when a block is ready.
  *
  * <p><b>Transmit</b>: {@link #transmit} copies the frame into the next TX slot and marks it
@@ -57,11 +58,13 @@ public final class PacketQueue extends CountingQueue {
     private final String ifname;
     private final int index;
     private final int fd;
-    private final RxRing rx;
+    private final ReceiveRing rx;
     private final TxRing tx;
     private final int kickBatch;
     /** Longest frame the device sends: MTU + Ethernet header (the kernel drops longer ones). */
     private final int maxFrame;
+    /** The longest frame {@link #receive} may deliver: a super-frame, or MTU + Ethernet + VLAN tag. */
+    private final int maxReceiveFrame;
     /** 8 native bytes for reading SO_ERROR without allocating. */
     private final MemorySegment errorScratch;
     /** Frames marked SEND_REQUEST since the last kick. */
@@ -74,7 +77,7 @@ public final class PacketQueue extends CountingQueue {
     private int lastSocketError;
     private volatile boolean closed;
 
-    PacketQueue(String ifname, int index, int fd, RxRing rx, TxRing tx, int kickBatch, int mtu,
+    PacketQueue(String ifname, int index, int fd, ReceiveRing rx, TxRing tx, int kickBatch, int mtu,
                 MemorySegment errorScratch) {
         this.ifname = ifname;
         this.index = index;
@@ -83,6 +86,7 @@ public final class PacketQueue extends CountingQueue {
         this.tx = tx;
         this.kickBatch = kickBatch;
         this.maxFrame = Math.min(tx.maxFrame(), mtu + 14);
+        this.maxReceiveFrame = Math.max(PacketNic.MAX_SUPER_FRAME, mtu + 18);
         this.errorScratch = errorScratch;
     }
 
@@ -102,13 +106,24 @@ public final class PacketQueue extends CountingQueue {
     }
 
     /** The receive ring (counters, tests). */
-    public RxRing rxRing() {
+    public ReceiveRing rxRing() {
         return rx;
     }
 
     /**
+     * The longest frame {@link #receive} may deliver: 65,535 + 14 bytes, because AF_PACKET hands
+     * over GSO super-frames on any device (a veth passes its peer's TSO/GSO skbs intact; GRO or LRO
+     * on a NIC builds them), or the MTU plus the Ethernet header and a VLAN tag if that is more.
+     * A frame longer than the batch's slots is dropped and counted as truncated.
+     */
+    @Override
+    public int maxReceiveFrame() {
+        return maxReceiveFrame;
+    }
+
+    /**
      * Sends the frames marked since the last kick, then copies up to the batch's capacity of
-     * waiting frames into it. Frames the ring walk drops are counted there ({@link RxRing});
+     * waiting frames into it. Frames the ring walk drops are counted there ({@link ReceiveRing});
      * truncated ones also in {@link #rxTruncated()}.
      */
     @Override

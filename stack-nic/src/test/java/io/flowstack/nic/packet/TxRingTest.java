@@ -104,4 +104,25 @@ class TxRingTest {
         assertThrows(IllegalArgumentException.class, () -> new TxRing(ring, BLOCK, 2, 40));
         assertThrows(IllegalArgumentException.class, () -> new TxRing(ring, BLOCK, 2, 2047));
     }
+
+    @Test
+    void aV2RingPutsTheFrameAt32AndTheHeaderFieldsWhereTpacket2HdrHasThem() {
+        TxRing v2 = new TxRing(io.flowstack.nativeio.Packet.TPACKET_V2, ring, BLOCK, 2, FRAME);
+        assertEquals(FRAME - 32, v2.maxFrame());
+        MemorySegment f = frame(arena, 100, 9);
+        assertTrue(v2.headFree());
+        v2.put(f, 16, 100);
+        long slot = v2.slotOffset(0);
+        assertEquals(TP_STATUS_SEND_REQUEST, ring.get(ValueLayout.JAVA_INT, slot + io.flowstack.nativeio.Packet.TP2_STATUS));
+        assertEquals(100, ring.get(ValueLayout.JAVA_INT, slot + io.flowstack.nativeio.Packet.TP2_LEN));
+        assertEquals(100, ring.get(ValueLayout.JAVA_INT, slot + io.flowstack.nativeio.Packet.TP2_SNAPLEN));
+        assertArrayEquals(f.asSlice(16, 100).toArray(ValueLayout.JAVA_BYTE),
+                ring.asSlice(slot + 32, 100).toArray(ValueLayout.JAVA_BYTE));
+        assertFalse(v2.headFree() && v2.head() == 0);
+        assertEquals(TP_STATUS_SEND_REQUEST, v2.status(0));
+        ring.set(ValueLayout.JAVA_INT, slot, TP_STATUS_AVAILABLE); // the kernel sent it
+        assertEquals(TP_STATUS_AVAILABLE, v2.status(0));
+        assertThrows(IllegalArgumentException.class,
+                () -> new TxRing(io.flowstack.nativeio.Packet.TPACKET_V1, ring, BLOCK, 2, FRAME));
+    }
 }
