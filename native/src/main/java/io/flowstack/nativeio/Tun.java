@@ -121,6 +121,32 @@ public final class Tun {
     /** {@code sizeof(struct virtio_net_hdr)}: the default vnet header size. */
     public static final int VNET_HDR_LEN = 10;
 
+    // struct virtio_net_hdr (include/uapi/linux/virtio_net.h; FRAME-IO §2), little-endian fields
+    /** Offset of {@code u8 flags} in the vnet header. */
+    public static final int VNET_FLAGS = 0;
+    /** Offset of {@code u8 gso_type}. */
+    public static final int VNET_GSO_TYPE = 1;
+    /** Offset of {@code le16 hdr_len}: bytes of headers (Ethernet to TCP) of a super-frame. */
+    public static final int VNET_HDR_LEN_FIELD = 2;
+    /** Offset of {@code le16 gso_size}: payload bytes per segment. */
+    public static final int VNET_GSO_SIZE = 4;
+    /** Offset of {@code le16 csum_start}: where the checksummed range starts in the frame. */
+    public static final int VNET_CSUM_START = 6;
+    /** Offset of {@code le16 csum_offset}: the checksum field, from {@code csum_start}. */
+    public static final int VNET_CSUM_OFFSET = 8;
+    /** {@code VIRTIO_NET_HDR_F_NEEDS_CSUM}: the checksum is partial (the pseudo-header sum only). */
+    public static final int VNET_F_NEEDS_CSUM = 1;
+    /** {@code VIRTIO_NET_HDR_F_DATA_VALID}: the device verified the checksum. */
+    public static final int VNET_F_DATA_VALID = 2;
+    /** {@code VIRTIO_NET_HDR_GSO_NONE}. */
+    public static final int VNET_GSO_NONE = 0;
+    /** {@code VIRTIO_NET_HDR_GSO_TCPV4}. */
+    public static final int VNET_GSO_TCPV4 = 1;
+    /** {@code VIRTIO_NET_HDR_GSO_TCPV6}. */
+    public static final int VNET_GSO_TCPV6 = 4;
+    /** {@code VIRTIO_NET_HDR_GSO_ECN}: a bit added to the GSO type when the super-frame has CWR. */
+    public static final int VNET_GSO_ECN = 0x80;
+
     private Tun() {
     }
 }

@@ -80,6 +80,11 @@ public final class FlowStack implements AutoCloseable, SocketHost {
     private volatile boolean started;
     private volatile boolean closed;
 
+    /** The smallest MTU the stack runs with: the datagram every IPv4 host accepts (RFC 791). */
+    public static final int MIN_MTU = 576;
+    /** The largest: an IPv4 datagram's 16-bit total length. */
+    public static final int MAX_MTU = 65535;
+
     private FlowStack(StackConfig config, Nic nic) {
         if (nic.queueCount() != config.cores) {
             throw new IllegalArgumentException("NIC " + nic.name() + " has " + nic.queueCount()
@@ -87,9 +92,11 @@ public final class FlowStack implements AutoCloseable, SocketHost {
         }
         this.config = config;
         this.nic = nic;
-        int mtu = config.mtu > 0 ? config.mtu : nic.mtu();
-        if (mtu < 576 || mtu > 9000) {
-            throw new IllegalArgumentException("MTU must be 576..9000, got " + mtu);
+        // RFC 791: every host takes 576-byte datagrams; the 16-bit total length bounds the rest
+        // (a device with a larger MTU, such as loopback's 65,536, is used up to 65,535).
+        int mtu = config.mtu > 0 ? config.mtu : Math.min(nic.mtu(), MAX_MTU);
+        if (mtu < MIN_MTU || mtu > MAX_MTU) {
+            throw new IllegalArgumentException("MTU must be " + MIN_MTU + ".." + MAX_MTU + ", got " + mtu);
         }
         IndirectionTable table = new IndirectionTable(config.cores);
         this.table = table;
@@ -122,7 +129,7 @@ public final class FlowStack implements AutoCloseable, SocketHost {
      * @param nic the open NIC, one queue per core; the stack does not close it
      * @return the stack, its cores owned by the calling thread
      * @throws IllegalArgumentException if the NIC's queue count differs from the cores, or the MTU
-     *     is outside 576..9000
+     *     is outside {@value #MIN_MTU}..{@value #MAX_MTU}
      */
     public static FlowStack create(StackConfig config, Nic nic) {
         return new FlowStack(config, nic);
@@ -136,7 +143,7 @@ public final class FlowStack implements AutoCloseable, SocketHost {
      * @param nic the open NIC, one queue per core; the stack does not close it
      * @return the running stack
      * @throws IllegalArgumentException if the NIC's queue count differs from the cores, or the MTU
-     *     is outside 576..9000
+     *     is outside {@value #MIN_MTU}..{@value #MAX_MTU}
      */
     public static FlowStack start(StackConfig config, Nic nic) {
         FlowStack s = new FlowStack(config, nic);

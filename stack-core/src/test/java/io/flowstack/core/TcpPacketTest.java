@@ -64,7 +64,11 @@ class TcpPacketTest {
     }
 
     void start(Consumer<StackConfig.Builder> tweak) {
-        h = new StackHarness(1, tweak);
+        start(false, tweak);
+    }
+
+    void start(boolean offloads, Consumer<StackConfig.Builder> tweak) {
+        h = new StackHarness(1, offloads, tweak);
         h.arpFromPeer(0);
         listener = h.stack.tcpListen(PORT, 16);
     }

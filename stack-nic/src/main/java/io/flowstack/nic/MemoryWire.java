@@ -35,7 +35,9 @@ public final class MemoryWire implements AutoCloseable {
     /** Smallest accepted ring size. */
     public static final int MIN_RING_BYTES = 4096;
 
+    /** A record's header: {@code int length}, then {@code int meta} = gso size << 8 | frame flags. */
     private static final int HEADER = 8;
+    private static final int META = 4;
     /** Offset of the producer index (tail) in a ring's control block. */
     private static final long TAIL = 0;
     /** Offset of the consumer index (head), a separate 128-byte line pair away from the tail. */
@@ -48,7 +50,7 @@ public final class MemoryWire implements AutoCloseable {
     private final Side b;
     private final AtomicInteger openSides = new AtomicInteger(2);
 
-    private MemoryWire(int queues, int ringBytes, int mtu) {
+    private MemoryWire(int queues, int ringBytes, int mtu, boolean offloads) {
         if (queues < 1) {
             throw new IllegalArgumentException("queues must be >= 1: " + queues);
         }
@@ -66,8 +68,8 @@ public final class MemoryWire implements AutoCloseable {
         for (int i = 0; i < queues; i++) {
             Ring ab = new Ring(arena, capacity);
             Ring ba = new Ring(arena, capacity);
-            qa[i] = new Queue("memwire-a", i, ab, ba);
-            qb[i] = new Queue("memwire-b", i, ba, ab);
+            qa[i] = new Queue("memwire-a", i, ab, ba, offloads);
+            qb[i] = new Queue("memwire-b", i, ba, ab, offloads);
             qa[i].peer = qb[i];
             qb[i].peer = qa[i];
         }
@@ -85,7 +87,7 @@ public final class MemoryWire implements AutoCloseable {
      * @throws IllegalArgumentException if an argument is out of range
      */
     public static MemoryWire create(int queues, int ringBytes) {
-        return new MemoryWire(queues, ringBytes, DEFAULT_MTU);
+        return new MemoryWire(queues, ringBytes, DEFAULT_MTU, false);
     }
 
     /**
@@ -99,7 +101,27 @@ public final class MemoryWire implements AutoCloseable {
      * @throws IllegalArgumentException if an argument is out of range
      */
     public static MemoryWire create(int queues, int ringBytes, int mtu) {
-        return new MemoryWire(queues, ringBytes, mtu);
+        return new MemoryWire(queues, ringBytes, mtu, false);
+    }
+
+    /**
+     * A wire whose queues have offloads, as two TAPs with vnet headers joined by a program, or a
+     * veth: {@link NicQueue#transmit(TxFrame)} takes gathered frames and super-frames and the other
+     * side receives each as one frame, flagged {@link FrameBatch#RX_CSUM_VALID} when its checksum
+     * was left partial and with its {@link FrameBatch#gsoSize}, never cut (the receiver takes a
+     * super-frame as one segment). Rings must hold a 64 KiB frame: at least 256 KiB.
+     *
+     * @param queues the number of queue pairs on each side, at least 1
+     * @param ringBytes bytes of each ring, rounded up to a power of two; 2^18 to 2^30
+     * @param mtu the layer-3 MTU both ends report, at least 68
+     * @return the wire; close it to free the rings
+     * @throws IllegalArgumentException if an argument is out of range
+     */
+    public static MemoryWire createWithOffloads(int queues, int ringBytes, int mtu) {
+        if (ringBytes < (1 << 18)) {
+            throw new IllegalArgumentException("a wire with offloads needs rings of at least 256 KiB: " + ringBytes);
+        }
+        return new MemoryWire(queues, ringBytes, mtu, true);
     }
 
     /**
@@ -181,6 +203,7 @@ public final class MemoryWire implements AutoCloseable {
         private final int index;
         private final Ring tx;
         private final Ring rx;
+        private final boolean offloads;
         Queue peer;
         private volatile Runnable notifier;
         /** Producer: our tail of {@code tx} (the published value, kept in a plain field). */
@@ -191,12 +214,27 @@ public final class MemoryWire implements AutoCloseable {
         private long rxHead;
         /** Consumer: the last tail of {@code rx} we read. */
         private long rxTailCache;
+        /** Producer: the tail after the record {@link #claim} made. */
+        private long claimedNext;
 
-        Queue(String name, int index, Ring tx, Ring rx) {
+        Queue(String name, int index, Ring tx, Ring rx, boolean offloads) {
             this.name = name;
             this.index = index;
             this.tx = tx;
             this.rx = rx;
+            this.offloads = offloads;
+        }
+
+        /** With offloads: gathered frames, partial checksums, super-frames; else 0. */
+        @Override
+        public int txOffloads() {
+            return offloads ? TX_GATHER | TX_CSUM | TX_TSO4 : 0;
+        }
+
+        /** With offloads, super-frames of 65,535 bytes of IPv4 arrive whole. */
+        @Override
+        public int maxReceiveFrame() {
+            return offloads ? MAX_SUPER_FRAME_IP + 14 : 0;
         }
 
         @Override
@@ -239,7 +277,8 @@ public final class MemoryWire implements AutoCloseable {
                     truncated++;
                 } else {
                     MemorySegment.copy(data, idx + HEADER, batch.slot(n), 0, len);
-                    batch.length(n, len);
+                    int meta = data.get(ValueLayout.JAVA_INT, idx + META);
+                    batch.frame(n, len, meta & 0xFF, meta >>> 8);
                     bytes += len;
                     n++;
                 }
@@ -259,10 +298,46 @@ public final class MemoryWire implements AutoCloseable {
 
         @Override
         public boolean transmit(MemorySegment frame, long offset, int length) {
+            int idx = claim(length, 0);
+            if (idx < 0) {
+                return false;
+            }
+            MemorySegment.copy(frame, offset, tx.data, idx + HEADER, length);
+            return publish(length);
+        }
+
+        /**
+         * Copies the headers and slices into the ring as one frame; a partial checksum becomes the
+         * receiver's {@link FrameBatch#RX_CSUM_VALID} (it never crossed a wire), a super-frame's
+         * segment size its {@link FrameBatch#gsoSize}.
+         */
+        @Override
+        public boolean transmit(TxFrame frame) {
+            if (!offloads) {
+                throw new UnsupportedOperationException(name + " has no offloads");
+            }
+            int length = frame.length();
+            int gso = frame.gsoType() == TxFrame.GSO_NONE ? 0 : frame.gsoSize();
+            int idx = claim(length, (gso << 8) | (frame.csumStart() >= 0 ? FrameBatch.RX_CSUM_VALID : 0));
+            if (idx < 0) {
+                return false;
+            }
+            long at = idx + HEADER;
+            MemorySegment.copy(frame.head(), frame.headOffset(), tx.data, at, frame.headLength());
+            at += frame.headLength();
+            for (int i = 0; i < frame.slices(); i++) {
+                MemorySegment.copy(frame.slice(i), frame.sliceOffset(i), tx.data, at, frame.sliceLength(i));
+                at += frame.sliceLength(i);
+            }
+            return publish(length);
+        }
+
+        /** Room for a record of {@code length}: its data offset, header written, or -1 (counted). */
+        private int claim(int length, int meta) {
             final Ring ring = tx;
             if (length <= 0 || length > ring.maxFrame()) {
                 countTxError();
-                return false;
+                return -1;
             }
             final int record = align(HEADER + length);
             final long tail = txTail;
@@ -273,7 +348,7 @@ public final class MemoryWire implements AutoCloseable {
                 txHeadCache = (long) INDEX.getAcquire(ring.control, HEAD);
                 if (next - txHeadCache > ring.capacity) {
                     countTxDrop();
-                    return false;
+                    return -1;
                 }
             }
             final MemorySegment data = ring.data;
@@ -282,7 +357,16 @@ public final class MemoryWire implements AutoCloseable {
                 idx = 0;
             }
             data.set(ValueLayout.JAVA_INT, idx, length);
-            MemorySegment.copy(frame, offset, data, idx + HEADER, length);
+            data.set(ValueLayout.JAVA_INT, idx + META, meta);
+            claimedNext = next;
+            return idx;
+        }
+
+        /** Publishes the record {@link #claim} made. */
+        private boolean publish(int length) {
+            final Ring ring = tx;
+            final long tail = txTail;
+            final long next = claimedNext;
             txTail = next;
             INDEX.setRelease(ring.control, TAIL, next);
             countTx(length);

@@ -19,8 +19,10 @@ import java.lang.foreign.ValueLayout;
  * attached with identical flags (the kernel allows up to 256). The kernel picks the RX queue by
  * its flow hash and learns from transmits (FRAME-IO §3). Descriptors are non-blocking and
  * close-on-exec. The kernel side (up/down, addresses) is configured by whoever runs the stack.
- * Offloads are never enabled; {@link Options#vnetHeader()} only adds an (all-zero) virtio header
- * that the queues strip and add.
+ * By default ({@link Options#DEFAULT}) every frame carries a {@code virtio_net_hdr} and the
+ * offloads are on: the kernel hands over TCP super-frames of up to 64 KiB with partial checksums,
+ * and the queues transmit super-frames that the kernel segments ({@link TapQueue}).
+ * {@link Options#NO_OFFLOAD} keeps one frame of at most the MTU per system call.
  *
  * <p>A non-persistent TAP disappears when {@link #close()} closes its last descriptor. The TAP
  * may be moved to another network namespace while open and keeps working. Its MTU is read with
@@ -38,34 +40,63 @@ public final class TapNic extends SteeredNic<TapQueue> {
      *
      * <p>Owned by: nobody (immutable).
      *
-     * @param vnetHeader set {@code IFF_VNET_HDR} (10-byte {@code virtio_net_hdr} before each frame,
-     *                   no offloads); default off
+     * @param vnetHeader set {@code IFF_VNET_HDR} (10-byte {@code virtio_net_hdr} before each frame)
      * @param steering   for a multi-queue TAP, load the {@link SteeringTable} program so that the
      *                   kernel delivers each flow to its owner's queue; default on (if the kernel
      *                   refuses it, the TAP opens without, see {@link TapNic#steeringProblem()})
+     * @param offload    with a vnet header: {@code TUNSETOFFLOAD(CSUM | TSO4 | TSO6 | TSO_ECN)}, so
+     *                   the kernel hands over partial checksums and TCP super-frames of up to 64 KiB,
+     *                   and the queues transmit super-frames with checksum and segmentation requests
+     *                   ({@link NicQueue#TX_TSO4}); if the kernel refuses, the TAP opens without
+     *                   ({@link TapNic#offloadProblem()}). Ignored without a vnet header.
      */
-    public record Options(boolean vnetHeader, boolean steering) {
-        /** Plain {@code IFF_TAP | IFF_NO_PI}, with steering when multi-queue. */
-        public static final Options DEFAULT = new Options(false, true);
+    public record Options(boolean vnetHeader, boolean steering, boolean offload) {
+        /** Vnet header and offloads on, with steering when multi-queue. */
+        public static final Options DEFAULT = new Options(true, true, true);
+        /** Plain {@code IFF_TAP | IFF_NO_PI} (one frame of at most the MTU per system call), with steering. */
+        public static final Options NO_OFFLOAD = new Options(false, true, false);
 
         /**
-         * Options with steering on.
+         * Options with steering on and offloads as the vnet header: both or neither.
          *
-         * @param vnetHeader set {@code IFF_VNET_HDR}
+         * @param vnetHeader set {@code IFF_VNET_HDR} and the offloads
          */
         public Options(boolean vnetHeader) {
-            this(vnetHeader, true);
+            this(vnetHeader, true, vnetHeader);
         }
     }
 
+    /** {@code TUNSETOFFLOAD} bits asked for: partial checksums and TCP super-frames (FRAME-IO §1.2). */
+    static final int OFFLOADS = Tun.TUN_F_CSUM | Tun.TUN_F_TSO4 | Tun.TUN_F_TSO6 | Tun.TUN_F_TSO_ECN;
+
     private final short flags;
     private final Arena arena;
+    private final String offloadProblem;
 
     private TapNic(String name, short flags, int mtu, TapQueue[] queues, Arena arena, SteeringTable steering,
-                   String steeringProblem) {
+                   String steeringProblem, String offloadProblem) {
         super(name, queues, mtu, steering, steeringProblem);
         this.flags = flags;
         this.arena = arena;
+        this.offloadProblem = offloadProblem;
+    }
+
+    /**
+     * Why offloads were asked for and are off (the kernel refused {@code TUNSETOFFLOAD}), or null.
+     *
+     * @return the error text, or null if offloads are on or were not asked for
+     */
+    public String offloadProblem() {
+        return offloadProblem;
+    }
+
+    /**
+     * Whether the queues receive and transmit super-frames with partial checksums.
+     *
+     * @return true if {@code TUNSETOFFLOAD} took the offload bits
+     */
+    public boolean offloads() {
+        return queues[0].offloads();
     }
 
     /**
@@ -107,21 +138,32 @@ public final class TapNic extends SteeredNic<TapQueue> {
         Arena arena = Arena.ofShared();
         TapQueue[] qs = new TapQueue[queues];
         String actualName = name;
+        boolean offload = options.vnetHeader() && options.offload();
+        String offloadProblem = null;
         try {
             for (int i = 0; i < queues; i++) {
                 int fd = Libc.open(Tun.DEVICE, Libc.O_RDWR | Libc.O_NONBLOCK | Libc.O_CLOEXEC);
                 try {
                     actualName = attach(fd, name, flags, options);
                     if (i == 0) {
-                        // an existing persistent device may carry offloads from another user;
-                        // offloads without a vnet header silently break TCP (FRAME-IO §6)
+                        // TUNSETOFFLOAD is device-wide. Without a vnet header, clear whatever a
+                        // persistent device carries: offloads without one silently break TCP
+                        // (FRAME-IO §6). With one, a kernel that refuses them leaves today's path.
                         Libc.ioctl(fd, Tun.TUNSETOFFLOAD, 0L, "TUNSETOFFLOAD", name);
+                        if (offload) {
+                            try {
+                                Libc.ioctl(fd, Tun.TUNSETOFFLOAD, (long) OFFLOADS, "TUNSETOFFLOAD", name);
+                            } catch (NativeException e) {
+                                offload = false;
+                                offloadProblem = e.getMessage();
+                            }
+                        }
                     }
                 } catch (RuntimeException e) {
                     Libc.close(fd);
                     throw e;
                 }
-                qs[i] = new TapQueue(actualName, i, fd, options.vnetHeader(), arena);
+                qs[i] = new TapQueue(actualName, i, fd, options.vnetHeader(), offload, arena);
             }
         } catch (RuntimeException e) {
             closeEach(e, qs, TapQueue::close);
@@ -149,7 +191,7 @@ public final class TapNic extends SteeredNic<TapQueue> {
                 }
             }
         }
-        return new TapNic(actualName, flags, mtu, qs, arena, steering, problem);
+        return new TapNic(actualName, flags, mtu, qs, arena, steering, problem, offloadProblem);
     }
 
     private static String attach(int fd, String name, short flags, Options options) {

@@ -16,9 +16,14 @@ import java.util.Objects;
  * the queue empty.
  *
  * <p>With {@link TapNic.Options#vnetHeader()} every frame on the descriptor is preceded by a
- * {@value Tun#VNET_HDR_LEN}-byte {@code virtio_net_hdr}; this queue strips it on receive (the
- * batch slot holds only the Ethernet frame) and writes an all-zero header (no offload) on
- * transmit, using {@code readv}/{@code writev}. Offloads are never enabled.
+ * {@value Tun#VNET_HDR_LEN}-byte {@code virtio_net_hdr} (FRAME-IO §2), read and written with
+ * {@code readv}/{@code writev}. On receive the batch slot holds only the Ethernet frame and the
+ * header becomes the frame's flags: {@code NEEDS_CSUM} (a local sender's partial checksum) or
+ * {@code DATA_VALID} give {@link FrameBatch#RX_CSUM_VALID}; a super-frame's {@code gso_size} its
+ * {@link FrameBatch#gsoSize}. With offloads on ({@link #offloads()}) frames of up to 64 KiB arrive,
+ * and {@link #transmit(TxFrame)} sends headers and payload slices with one {@code writev}, asking
+ * the kernel to complete the TCP checksum and to segment super-frames. Without offloads the
+ * header is all zero on transmit and frames are at most the MTU.
  *
  * <p>Owned by: one netisr thread, the only caller of {@link #receive} and {@link #transmit}; both
  * never block, never throw on an I/O failure (they count it) and never allocate. Counter getters
@@ -27,11 +32,21 @@ import java.util.Objects;
 public final class TapQueue extends CountingQueue {
     /** Size of the scratch buffer that detects frames longer than the slot. */
     private static final long OVERFLOW_BYTES = 64;
+    private static final int ETHERNET_HEADER = 14;
+    private static final ValueLayout.OfShort LE_SHORT =
+            ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
 
     private final String deviceName;
     private final int index;
     private final int fd;
     private final boolean vnetHeader;
+    private final boolean offloads;
+    /** The vnet header of the frame just read (the first receive iovec). */
+    private final MemorySegment rxHeader;
+    /** {@link #transmit(TxFrame)}'s {@code struct iovec[]}: vnet header, headers, slices. */
+    private final MemorySegment gatherIov;
+    /** {@link #transmit(TxFrame)}'s vnet header. */
+    private final MemorySegment gatherHeader;
     /**
      * Receive {@code struct iovec[]}: [vnet header,] the batch slot, then an overflow scratch
      * buffer. The kernel returns {@code min(frame length, buffer length)}, so a frame that
@@ -45,15 +60,19 @@ public final class TapQueue extends CountingQueue {
     private final MemorySegment txIov;
     private volatile boolean closed;
 
-    TapQueue(String deviceName, int index, int fd, boolean vnetHeader, Arena arena) {
+    TapQueue(String deviceName, int index, int fd, boolean vnetHeader, boolean offloads, Arena arena) {
         this.deviceName = deviceName;
         this.index = index;
         this.fd = fd;
         this.vnetHeader = vnetHeader;
+        this.offloads = vnetHeader && offloads;
         MemorySegment overflow = arena.allocate(OVERFLOW_BYTES, 8);
         MemorySegment iovs = arena.allocate(3 * Libc.IOVEC_SIZE, 8);
+        this.rxHeader = arena.allocate(16, 8);
+        this.gatherIov = arena.allocate((2 + TxFrame.MAX_SLICES) * Libc.IOVEC_SIZE, 8);
+        this.gatherHeader = arena.allocate(16, 8);
+        setIov(gatherIov, 0, gatherHeader.address(), Tun.VNET_HDR_LEN);
         if (vnetHeader) {
-            MemorySegment rxHeader = arena.allocate(16, 8);
             setIov(iovs, 0, rxHeader.address(), Tun.VNET_HDR_LEN);
             this.rxIov = iovs;
             this.rxIovCount = 3;
@@ -134,7 +153,16 @@ public final class TapQueue extends CountingQueue {
             if (r == 0) {
                 break;
             }
-            batch.length(n, r);
+            if (vnetHeader) {
+                int vflags = rxHeader.get(ValueLayout.JAVA_BYTE, Tun.VNET_FLAGS);
+                int gsoType = rxHeader.get(ValueLayout.JAVA_BYTE, Tun.VNET_GSO_TYPE) & ~Tun.VNET_GSO_ECN;
+                boolean csumValid = (vflags & (Tun.VNET_F_NEEDS_CSUM | Tun.VNET_F_DATA_VALID)) != 0;
+                int gsoSize = gsoType == Tun.VNET_GSO_NONE ? 0
+                        : Short.toUnsignedInt(rxHeader.get(LE_SHORT, Tun.VNET_GSO_SIZE));
+                batch.frame(n, r, csumValid ? FrameBatch.RX_CSUM_VALID : 0, gsoSize);
+            } else {
+                batch.length(n, r);
+            }
             bytes += r;
             n++;
         }
@@ -169,6 +197,65 @@ public final class TapQueue extends CountingQueue {
         } else {
             w = Libc.write(fd, frame, offset, length);
         }
+        return counted(w, length);
+    }
+
+    /**
+     * With offloads: {@link #TX_GATHER}, {@link #TX_CSUM} and {@link #TX_TSO4} (the kernel takes
+     * super-frames written into a TAP whatever {@code TUNSETOFFLOAD} says, FRAME-IO §2); else 0.
+     */
+    @Override
+    public int txOffloads() {
+        return offloads ? TX_GATHER | TX_CSUM | TX_TSO4 : 0;
+    }
+
+    /** With offloads, 65,535 bytes of IPv4 behind an Ethernet header; else bounded by the MTU. */
+    @Override
+    public int maxReceiveFrame() {
+        return offloads ? MAX_SUPER_FRAME_IP + ETHERNET_HEADER : 0;
+    }
+
+    /**
+     * Writes the frame with one {@code writev}: a vnet header carrying the checksum and
+     * segmentation requests, then the headers and each payload slice where they are (the kernel
+     * copies the payload once, into its skb). Counted as {@link #transmit(MemorySegment, long, int)}.
+     */
+    @Override
+    public boolean transmit(TxFrame frame) {
+        if (!offloads) {
+            throw new UnsupportedOperationException("TAP " + deviceName + " has no offloads");
+        }
+        MemorySegment h = gatherHeader;
+        int csumStart = frame.csumStart();
+        int gsoType = frame.gsoType() == TxFrame.GSO_TCPV4 ? Tun.VNET_GSO_TCPV4 : Tun.VNET_GSO_NONE;
+        h.set(ValueLayout.JAVA_BYTE, Tun.VNET_FLAGS, (byte) (csumStart >= 0 ? Tun.VNET_F_NEEDS_CSUM : 0));
+        h.set(ValueLayout.JAVA_BYTE, Tun.VNET_GSO_TYPE, (byte) gsoType);
+        h.set(LE_SHORT, Tun.VNET_HDR_LEN_FIELD, (short) frame.headLength());
+        h.set(LE_SHORT, Tun.VNET_GSO_SIZE, (short) (gsoType == Tun.VNET_GSO_NONE ? 0 : frame.gsoSize()));
+        h.set(LE_SHORT, Tun.VNET_CSUM_START, (short) Math.max(csumStart, 0));
+        h.set(LE_SHORT, Tun.VNET_CSUM_OFFSET, (short) (csumStart >= 0 ? frame.csumOffset() : 0));
+        int length = frame.headLength();
+        setIov(gatherIov, 1, address(frame.head(), frame.headOffset(), frame.headLength()), frame.headLength());
+        int slices = frame.slices();
+        for (int i = 0; i < slices; i++) {
+            int len = frame.sliceLength(i);
+            setIov(gatherIov, 2 + i, address(frame.slice(i), frame.sliceOffset(i), len), len);
+            length += len;
+        }
+        int w = Libc.writev(fd, gatherIov, 2 + slices);
+        Reference.reachabilityFence(frame);
+        return counted(w, length);
+    }
+
+    private static long address(MemorySegment s, long offset, int length) {
+        Objects.checkFromIndexSize(offset, length, s.byteSize());
+        if (!s.isNative()) {
+            throw new IllegalArgumentException("frame memory must be native");
+        }
+        return s.address() + offset;
+    }
+
+    private boolean counted(int w, int length) {
         if (w >= 0) {
             countTx(length);
             return true;
@@ -179,6 +266,15 @@ public final class TapQueue extends CountingQueue {
             countTxError();
         }
         return false;
+    }
+
+    /**
+     * Whether the kernel hands this queue super-frames with partial checksums and takes them from it.
+     *
+     * @return true if the TAP's offloads are on
+     */
+    public boolean offloads() {
+        return offloads;
     }
 
     /** The tap descriptor: POLLIN when frames wait. */

@@ -25,6 +25,10 @@ public final class TxFrame {
     /** A TCP over IPv4 super-frame ({@code VIRTIO_NET_HDR_GSO_TCPV4}). */
     public static final int GSO_TCPV4 = 1;
 
+    /** An empty frame; {@link #headers} starts each use. */
+    public TxFrame() {
+    }
+
     private MemorySegment head;
     private long headOffset;
     private int headLength;
@@ -110,22 +114,38 @@ public final class TxFrame {
         return this;
     }
 
-    /** @return the memory holding the headers */
+    /**
+     * Returns the memory holding the headers.
+     *
+     * @return the memory holding the headers
+     */
     public MemorySegment head() {
         return head;
     }
 
-    /** @return the offset of the headers in {@link #head()} */
+    /**
+     * Returns the offset of the headers in {@link #head()}.
+     *
+     * @return the offset of the headers in {@link #head()}
+     */
     public long headOffset() {
         return headOffset;
     }
 
-    /** @return bytes of headers */
+    /**
+     * Returns bytes of headers.
+     *
+     * @return bytes of headers
+     */
     public int headLength() {
         return headLength;
     }
 
-    /** @return the number of payload slices, 0 to {@value #MAX_SLICES} */
+    /**
+     * Returns the number of payload slices, 0 to {@value #MAX_SLICES}.
+     *
+     * @return the number of payload slices, 0 to {@value #MAX_SLICES}
+     */
     public int slices() {
         return slices;
     }
@@ -160,7 +180,11 @@ public final class TxFrame {
         return sliceLength[i];
     }
 
-    /** @return the whole frame's length: headers and every slice */
+    /**
+     * Returns the whole frame's length: headers and every slice.
+     *
+     * @return the whole frame's length: headers and every slice
+     */
     public int length() {
         int len = headLength;
         for (int i = 0; i < slices; i++) {
@@ -169,22 +193,38 @@ public final class TxFrame {
         return len;
     }
 
-    /** @return the offset of the layer-4 header whose checksum the device completes, or -1 */
+    /**
+     * Returns the offset of the layer-4 header whose checksum the device completes, or -1.
+     *
+     * @return the offset of the layer-4 header whose checksum the device completes, or -1
+     */
     public int csumStart() {
         return csumStart;
     }
 
-    /** @return the offset of the checksum field in the layer-4 header */
+    /**
+     * Returns the offset of the checksum field in the layer-4 header.
+     *
+     * @return the offset of the checksum field in the layer-4 header
+     */
     public int csumOffset() {
         return csumOffset;
     }
 
-    /** @return {@link #GSO_NONE} or {@link #GSO_TCPV4} */
+    /**
+     * Returns {@link #GSO_NONE} or {@link #GSO_TCPV4}.
+     *
+     * @return {@link #GSO_NONE} or {@link #GSO_TCPV4}
+     */
     public int gsoType() {
         return gsoType;
     }
 
-    /** @return payload bytes per segment of a super-frame, or 0 */
+    /**
+     * Returns payload bytes per segment of a super-frame, or 0.
+     *
+     * @return payload bytes per segment of a super-frame, or 0
+     */
     public int gsoSize() {
         return gsoSize;
     }

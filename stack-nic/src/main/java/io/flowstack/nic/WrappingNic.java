@@ -25,6 +25,25 @@ public abstract class WrappingNic<Q extends NicQueue> extends AbstractNic<Q> {
      * @param queues the wrapper's queue pairs, queue {@code i} for netisr core {@code i}
      * @param arena the wrapper's off-heap memory, freed last on close
      */
+    /**
+     * Refuses a NIC with offloads: a wrapper copies and holds frames of at most the MTU and knows
+     * nothing of partial checksums or super-frames (open the TAP with
+     * {@link TapNic.Options#NO_OFFLOAD}).
+     *
+     * @param inner the NIC to wrap
+     * @param what the wrapper's name for the message
+     * @throws IllegalArgumentException if a queue of {@code inner} has offloads
+     */
+    protected static void requireNoOffloads(Nic inner, String what) {
+        for (int i = 0; i < inner.queueCount(); i++) {
+            NicQueue q = inner.queue(i);
+            if (q.txOffloads() != 0 || q.maxReceiveFrame() != 0) {
+                throw new IllegalArgumentException(what + " needs a NIC without offloads: " + inner.name()
+                        + " has them (open the TAP with --no-offload / TapNic.Options.NO_OFFLOAD)");
+            }
+        }
+    }
+
     protected WrappingNic(Nic inner, Q[] queues, Arena arena) {
         super(inner.name(), queues, inner.mtu());
         this.inner = inner;

@@ -99,7 +99,11 @@ class TapNicTest {
         assertEquals(1, nic.queueCount());
         assertEquals(1500, nic.mtu());
         assertFalse(nic.multiQueue());
-        assertEquals(Tun.IFF_TAP | Tun.IFF_NO_PI, nic.kernelFlags(0) & 0xffff);
+        assertEquals(Tun.IFF_TAP | Tun.IFF_NO_PI | Tun.IFF_VNET_HDR, nic.kernelFlags(0) & 0xffff,
+                "a vnet header by default");
+        assertTrue(nic.offloads(), "offloads on by default: " + nic.offloadProblem());
+        assertEquals(NicQueue.TX_GATHER | NicQueue.TX_CSUM | NicQueue.TX_TSO4, nic.queue(0).txOffloads());
+        assertEquals(65535 + 14, nic.queue(0).maxReceiveFrame());
         byte[] mac = Netdev.hwAddr(name);
         assertEquals(6, mac.length);
         assertNotEquals(0, mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5], "kernel MAC is random, not zero");
@@ -109,6 +113,18 @@ class TapNicTest {
         nic.close();
         assertFalse(Netdev.exists(name), "a non-persistent TAP disappears with its last fd");
         nic.close(); // idempotent
+    }
+
+    @Test
+    void withoutOffloadsTheTapIsPlainAndFramesAreBoundedByTheMtu() {
+        TapNic nic = open(tapName(), 1, TapNic.Options.NO_OFFLOAD);
+        assertEquals(Tun.IFF_TAP | Tun.IFF_NO_PI, nic.kernelFlags(0) & 0xffff);
+        assertFalse(nic.offloads());
+        assertEquals(null, nic.offloadProblem(), "not asked for, so no problem");
+        assertEquals(0, nic.queue(0).txOffloads());
+        assertEquals(0, nic.queue(0).maxReceiveFrame());
+        assertThrows(UnsupportedOperationException.class, () -> nic.queue(0).transmit(new TxFrame()));
+        nic.close();
     }
 
     @Test

@@ -261,7 +261,15 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
                 },
                 () -> printCounters(out));
         try {
-            Nic device = packet != null ? openPacket(config, err) : TapNic.open(tap, stackOptions.cores, TapNic.Options.DEFAULT);
+            // --impair and --pcap see frames as the stack makes them: with either, the TAP opens
+            // without offloads (one frame of at most the MTU each way; docs/CLI.md)
+            TapNic.Options tapOptions = impairs() || pcap != null ? TapNic.Options.NO_OFFLOAD : stackOptions.tapOptions();
+            Nic device = packet != null ? openPacket(config, err) : TapNic.open(tap, stackOptions.cores, tapOptions);
+            if (device instanceof TapNic t && t.offloadProblem() != null) {
+                err.println("stack endpoint: warning: the TAP's offloads were refused (" + t.offloadProblem()
+                        + "): one frame of at most the MTU per system call");
+                err.flush();
+            }
             if (device instanceof TapNic t && t.steeringProblem() != null) {
                 err.println("stack endpoint: warning: the TAP's steering program was refused (" + t.steeringProblem()
                         + "): a new flow's first frames may land on another core's queue and hop");

@@ -186,7 +186,7 @@ final class PingCommand implements Callable<Integer>, ValidatedCommand {
             Runtime.getRuntime().halt(exit[0]);
         });
         try {
-            TapNic nic = TapNic.open(tap, stackOptions.cores, TapNic.Options.DEFAULT);
+            TapNic nic = TapNic.open(tap, stackOptions.cores, stackOptions.tapOptions());
             try (nic; FlowStack stack = FlowStack.start(config, nic); IcmpEchoSocket s = stack.icmpEchoOpen()) {
                 socket = s;
                 out.printf("PING %s (%s) %d(%d) bytes of data.%n", d, d, size, size + 28);

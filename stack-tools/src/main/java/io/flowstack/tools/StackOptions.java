@@ -1,7 +1,9 @@
 package io.flowstack.tools;
 
+import io.flowstack.core.FlowStack;
 import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.wire.Ipv4;
+import io.flowstack.nic.TapNic;
 import java.util.Locale;
 import picocli.CommandLine;
 import picocli.CommandLine.ITypeConverter;
@@ -41,8 +43,14 @@ public final class StackOptions {
     public Long mac;
 
     @Option(names = "--mtu", paramLabel = "N",
-            description = "IPv4 MTU, 576..9000 (default: the device's MTU, normally 1500).")
+            description = "IPv4 MTU, 576..65535 (default: the device's MTU, normally 1500).")
     public Integer mtu;
+
+    @Option(names = "--no-offload",
+            description = "TAP without offloads: one frame of at most the MTU per system call, checksums and "
+                    + "segments made by the stack (default: a vnet header with checksum and TCP segmentation "
+                    + "offloads, super-frames of up to 64 KiB both ways).")
+    public boolean noOffload;
 
     @Option(names = "--cc", paramLabel = "ALGO", converter = CongestionControlConverter.class,
             description = "TCP congestion control: cubic (RFC 9438, default) or newreno (RFC 6582).")
@@ -71,7 +79,12 @@ public final class StackOptions {
     }
 
     /** The options that belong to the stack, for a command that runs without one to refuse them. */
-    public static final String[] NAMES = {"--gateway", "--cores", "--mac", "--mtu", "--cc"};
+    public static final String[] NAMES = {"--gateway", "--cores", "--mac", "--mtu", "--no-offload", "--cc"};
+
+    /** How to open the TAP: with offloads unless {@code --no-offload}. */
+    public TapNic.Options tapOptions() {
+        return noOffload ? TapNic.Options.NO_OFFLOAD : TapNic.Options.DEFAULT;
+    }
 
     /** {@code --mtu}, or the command's default: 0 for the device's MTU. */
     public int mtu() {
@@ -86,8 +99,9 @@ public final class StackOptions {
         if (cores < 1 || cores > 64) {
             throw new ParameterException(cmd, "--cores must be 1..64, got " + cores);
         }
-        if (mtu != null && (mtu < 576 || mtu > 9000)) {
-            throw new ParameterException(cmd, "--mtu must be 576..9000, got " + mtu);
+        if (mtu != null && (mtu < FlowStack.MIN_MTU || mtu > FlowStack.MAX_MTU)) {
+            throw new ParameterException(cmd, "--mtu must be " + FlowStack.MIN_MTU + ".." + FlowStack.MAX_MTU
+                    + ", got " + mtu);
         }
         if (gateway != null && addr != null) {
             if (gateway == addr.address()) {

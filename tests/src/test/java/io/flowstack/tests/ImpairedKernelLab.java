@@ -43,7 +43,7 @@ public final class ImpairedKernelLab extends StackLab {
     }
 
     private void setUp(UnaryOperator<StackConfig.Builder> tune) {
-        TapNic tapNic = useNic(TapNic.open(tap, cores(), TapNic.Options.DEFAULT));
+        TapNic tapNic = useNic(TapNic.open(tap, cores(), TapNic.Options.NO_OFFLOAD)); // impairment copies MTU frames
         host("ip", "link", "set", tap, "netns", namespace());
         bringUp(tap);
         if (spec != null) {

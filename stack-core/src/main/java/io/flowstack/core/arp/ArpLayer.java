@@ -7,6 +7,7 @@ import io.flowstack.core.stats.Stat;
 import io.flowstack.core.wire.Arp;
 import io.flowstack.core.wire.Ethernet;
 import io.flowstack.core.wire.Ipv4;
+import io.flowstack.nic.TxFrame;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -25,6 +26,8 @@ import org.agrona.collections.Int2ObjectHashMap;
 public final class ArpLayer {
     static final int INCOMPLETE = 0;
     static final int REACHABLE = 1;
+    /** Bytes of frames that may wait for resolution on one core (bounds the pool at large MTUs). */
+    static final int PENDING_BYTES = 4 << 20;
 
     /** Start refreshing an entry this long before it expires (RFC 1122 2.3.2.1: unicast poll). */
     private static final long REFRESH_WINDOW_NANOS = 5_000_000_000L;
@@ -67,7 +70,9 @@ public final class ArpLayer {
     public ArpLayer(CoreContext netisr, Arena arena) {
         this.n = netisr;
         this.cfg = netisr.config();
-        this.pending = new PendingPool(arena, cfg.arpQueueSlots, netisr.mtu() + Ethernet.HEADER_LEN);
+        // at most PENDING_BYTES of frames wait per core, whatever the MTU (at least 16 of them)
+        int slot = netisr.mtu() + Ethernet.HEADER_LEN;
+        this.pending = new PendingPool(arena, Math.min(cfg.arpQueueSlots, Math.max(16, PENDING_BYTES / slot)), slot);
         this.arpFrame = arena.allocate(Ethernet.MIN_FRAME + 4, 8); // room for the padding transmit() adds
     }
 
@@ -258,6 +263,35 @@ public final class ArpLayer {
             e.retries = 1;
             e.nextRetry = n.now() + cfg.arpRetryNanos;
         }
+    }
+
+    /**
+     * Sends a gathered frame to {@code nextHop} if its address is resolved: fills in the Ethernet
+     * header at the frame's head and transmits. A gathered frame's payload lives in a send ring
+     * and its checksum may be left to the device, so it is not queued: while the next hop is
+     * unresolved it is dropped and counted (TCP resends it), and resolution starts as for
+     * {@link #output}.
+     *
+     * @return true if transmitted
+     */
+    public boolean outputFrame(TxFrame f, int nextHop) {
+        n.checkOwner();
+        Entry e = entries.get(nextHop);
+        if (e != null && e.state == REACHABLE) {
+            Ethernet.write(f.head(), f.headOffset(), e.mac, cfg.mac, Ethernet.TYPE_IPV4);
+            n.transmit(f);
+            return true;
+        }
+        n.counters().inc(Stat.ARP_OFFLOAD_DROPPED);
+        if (e == null) {
+            e = newEntry(nextHop);
+        }
+        if (e != null && e.retries == 0) {
+            request(nextHop, Ethernet.BROADCAST);
+            e.retries = 1;
+            e.nextRetry = n.now() + cfg.arpRetryNanos;
+        }
+        return false;
     }
 
     private void enqueue(Entry e, MemorySegment s, long off, int len) {

@@ -10,6 +10,7 @@ import io.flowstack.core.wire.Ethernet;
 import io.flowstack.core.wire.Icmp;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.core.wire.msg.DatagramMsg;
+import io.flowstack.nic.TxFrame;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -86,8 +87,9 @@ public final class Ipv4Layer {
      * Input of a validated datagram owned by this core ({@code len} = total length).
      *
      * @param linkBroadcast the frame was sent to the Ethernet broadcast address
+     * @param csumValid the NIC vouched for the transport checksum (see {@link Transports})
      */
-    public void input(MemorySegment s, long off, int len, boolean linkBroadcast) {
+    public void input(MemorySegment s, long off, int len, boolean linkBroadcast, boolean csumValid) {
         n.checkOwner();
         n.counters().inc(Stat.IP_IN);
         int src = Ipv4.src(s, off);
@@ -118,16 +120,20 @@ public final class Ipv4Layer {
             }
             return;
         }
-        deliver(s, off, len, broadcast || linkBroadcast);
+        deliver(s, off, len, broadcast || linkBroadcast, csumValid);
     }
 
-    /** Demultiplexes a complete (possibly reassembled) datagram to its transport protocol. */
-    public void deliver(MemorySegment s, long off, int len, boolean broadcast) {
+    /**
+     * Demultiplexes a complete (possibly reassembled) datagram to its transport protocol.
+     *
+     * @param csumValid the NIC vouched for the transport checksum (never for a reassembled datagram)
+     */
+    public void deliver(MemorySegment s, long off, int len, boolean broadcast, boolean csumValid) {
         n.checkOwner();
         switch (Ipv4.protocol(s, off)) {
             case Ipv4.PROTO_ICMP -> icmp.input(s, off, len, broadcast);
-            case Ipv4.PROTO_UDP -> up.udpInput(s, off, len, broadcast);
-            case Ipv4.PROTO_TCP -> up.tcpInput(s, off, len, broadcast);
+            case Ipv4.PROTO_UDP -> up.udpInput(s, off, len, broadcast, csumValid);
+            case Ipv4.PROTO_TCP -> up.tcpInput(s, off, len, broadcast, csumValid);
             default -> {
                 n.counters().inc(Stat.IP_UNKNOWN_PROTOCOL);
                 // RFC 1122 3.2.2.1: protocol unreachable for a transport we do not implement.
@@ -184,6 +190,33 @@ public final class Ipv4Layer {
         }
         fragment(s, off, total, nextHop);
         return true;
+    }
+
+    /**
+     * Sends the datagram {@code f} describes (see {@link CoreContext#ipSendFrame}): writes the IPv4
+     * header (DF set: only TCP segments, which path MTU discovery sizes, go this way, RFC 1191 3)
+     * and hands the frame to ARP. A super-frame ({@link TxFrame#gsoType()}) may exceed the MTU:
+     * the device cuts it into segments that do not (RFC 791's 65,535 bytes bound it).
+     *
+     * @return false if the datagram was dropped (no route, too large)
+     */
+    public boolean sendFrame(TxFrame f, int protocol, int dst) {
+        n.checkOwner();
+        MemorySegment s = f.head();
+        long off = f.headOffset() + Ethernet.HEADER_LEN;
+        int total = f.length() - Ethernet.HEADER_LEN;
+        if (total > Ipv4.MAX_DATAGRAM || (total > n.mtu() && f.gsoType() == TxFrame.GSO_NONE)) {
+            n.counters().inc(Stat.IP_CANT_FRAGMENT);
+            return false;
+        }
+        int nextHop = route(dst);
+        if (nextHop == 0) {
+            n.counters().inc(Stat.IP_NO_ROUTE);
+            return false;
+        }
+        Ipv4.write(s, off, total, nextId(), Ipv4.FLAG_DF, DEFAULT_TTL, protocol, cfg.address, dst);
+        n.counters().inc(Stat.IP_OUT);
+        return arp.outputFrame(f, nextHop);
     }
 
     /**

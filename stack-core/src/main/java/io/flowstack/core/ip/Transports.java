@@ -11,10 +11,10 @@ import java.lang.foreign.MemorySegment;
  */
 public interface Transports {
     /** A TCP segment in the datagram at {@code off} ({@code len} = IP total length). */
-    void tcpInput(MemorySegment s, long off, int len, boolean broadcast);
+    void tcpInput(MemorySegment s, long off, int len, boolean broadcast, boolean csumValid);
 
     /** A UDP datagram at {@code off} ({@code len} = IP total length). */
-    void udpInput(MemorySegment s, long off, int len, boolean broadcast);
+    void udpInput(MemorySegment s, long off, int len, boolean broadcast, boolean csumValid);
 
     /** An ICMP error quoting a TCP segment this core sent ({@code mtu}: next-hop MTU, 0 if none). */
     void tcpIcmpError(int remoteAddr, int remotePort, int localPort, int seq, int type, int code, int mtu);

@@ -32,6 +32,7 @@ import io.flowstack.nativeio.Affinity;
 import io.flowstack.nativeio.EventFd;
 import io.flowstack.nativeio.Poller;
 import io.flowstack.nic.FrameBatch;
+import io.flowstack.nic.TxFrame;
 import io.flowstack.nic.NicQueue;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -78,6 +79,8 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     private final Arena arena = Arena.ofShared();
     private final FrameBatch rxBatch;
     private final MemorySegment tx;
+    private final TxFrame txFrame = new TxFrame();
+    private final int txOffloads;
     private final EventFd wakeFd;
     private final Poller poller;
     private volatile boolean sleeping;
@@ -115,9 +118,12 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         this.table = table;
         this.ownership = new Ownership("netisr-" + core);
         this.counters = new Counters(core, ownership);
-        int slot = Math.max(2048, (mtu + Ethernet.HEADER_LEN + 4 + 63) & ~63);
+        // The longest frame: the link MTU (plus a VLAN tag's room), or a GSO super-frame
+        int longest = Math.max(mtu + Ethernet.HEADER_LEN + 4, queue.maxReceiveFrame());
+        int slot = Math.max(2048, (longest + 63) & ~63);
         this.rxBatch = new FrameBatch(arena, config.rxBatch, slot);
         this.tx = arena.allocate(MAX_FRAME + 64, 64);
+        this.txOffloads = queue.txOffloads();
         this.wakeFd = EventFd.create();
         this.poller = new Poller(2);
         this.wakePending = new boolean[config.cores];
@@ -213,13 +219,13 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     // ------------------------------------------------------------------ Transports (IP's upcalls)
 
     @Override
-    public void tcpInput(MemorySegment s, long off, int len, boolean broadcast) {
-        tcp.input(s, off, len, broadcast);
+    public void tcpInput(MemorySegment s, long off, int len, boolean broadcast, boolean csumValid) {
+        tcp.input(s, off, len, broadcast, csumValid);
     }
 
     @Override
-    public void udpInput(MemorySegment s, long off, int len, boolean broadcast) {
-        udp.input(s, off, len, broadcast);
+    public void udpInput(MemorySegment s, long off, int len, boolean broadcast, boolean csumValid) {
+        udp.input(s, off, len, broadcast, csumValid);
     }
 
     @Override
@@ -282,7 +288,10 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         int n = moves.mayReadNic() ? queue.receive(rxBatch) : 0;
         for (int i = 0; i < n; i++) {
             try {
-                inputFrame(rxBatch.slot(i), 0, rxBatch.length(i));
+                if (rxBatch.gsoSize(i) != 0) {
+                    counters.inc(Stat.RX_SUPER_FRAMES);
+                }
+                inputFrame(rxBatch.slot(i), 0, rxBatch.length(i), rxBatch.flags(i));
             } catch (Throwable t) {
                 internalError(t); // one bad frame must not cost the rest of the batch
             }
@@ -333,8 +342,12 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
 
     // ------------------------------------------------------------------ input
 
-    /** Ethernet input for a frame read from this core's NIC queue (RFC 894 framing). */
-    public void inputFrame(MemorySegment s, long off, int len) {
+    /**
+     * Ethernet input for a frame read from this core's NIC queue (RFC 894 framing).
+     *
+     * @param rxFlags the queue's {@link FrameBatch} flags for the frame ({@link FrameBatch#RX_CSUM_VALID})
+     */
+    public void inputFrame(MemorySegment s, long off, int len, int rxFlags) {
         ownership.check();
         counters.inc(Stat.RX_FRAMES);
         counters.add(Stat.RX_BYTES, len);
@@ -363,7 +376,9 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
             return; // counted under its reason
         }
         // Validated once here (DragonFly ip_demux); the owner trusts the header.
-        dispatch(core, Ipv4FrameMsg.TYPE, s, off, Ipv4FrameMsg.length(ipLen));
+        // The checksum status travels as the message type, so it survives a hop and a hold.
+        int msgType = (rxFlags & FrameBatch.RX_CSUM_VALID) != 0 ? Ipv4FrameMsg.TYPE_CSUM_VALID : Ipv4FrameMsg.TYPE;
+        dispatch(core, msgType, s, off, Ipv4FrameMsg.length(ipLen));
     }
 
     /**
@@ -403,16 +418,17 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     void process(int bucket, int type, MemorySegment s, long off, int len) {
         bucketPackets[bucket]++;
         if (type == DatagramMsg.TYPE) {
-            ip.deliver(s, off + DatagramMsg.IP, DatagramMsg.ipLength(len), false);
+            ip.deliver(s, off + DatagramMsg.IP, DatagramMsg.ipLength(len), false, false);
         } else {
             ip.input(s, off + Ipv4FrameMsg.IP, Ipv4FrameMsg.ipLength(len),
-                    Ethernet.dst(s, off + Ipv4FrameMsg.ETHERNET) == Ethernet.BROADCAST);
+                    Ethernet.dst(s, off + Ipv4FrameMsg.ETHERNET) == Ethernet.BROADCAST,
+                    type == Ipv4FrameMsg.TYPE_CSUM_VALID);
         }
     }
 
     private void onInterCore(int sender, int type, MemorySegment seg, int index, int length) {
         switch (type) {
-            case Ipv4FrameMsg.TYPE, DatagramMsg.TYPE -> {
+            case Ipv4FrameMsg.TYPE, Ipv4FrameMsg.TYPE_CSUM_VALID, DatagramMsg.TYPE -> {
                 counters.inc(Stat.HOP_IN);
                 dispatch(sender, type, seg, index, length);
             }
@@ -510,6 +526,37 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         if (queue.transmit(s, off, len)) {
             counters.inc(Stat.TX_FRAMES);
             counters.add(Stat.TX_BYTES, len);
+        } else {
+            counters.inc(Stat.TX_QUEUE_FULL);
+        }
+    }
+
+    @Override
+    public int txOffloads() {
+        return txOffloads;
+    }
+
+    @Override
+    public TxFrame txFrame() {
+        return txFrame;
+    }
+
+    @Override
+    public boolean ipSendFrame(TxFrame frame, int protocol, int dst) {
+        return ip.sendFrame(frame, protocol, dst);
+    }
+
+    /** Transmits a gathered frame on this core's own TX queue (TCP segments: never below the Ethernet minimum). */
+    @Override
+    public void transmit(TxFrame frame) {
+        ownership.check(); // this core's TX queue has one producer: this netisr
+        int len = frame.length();
+        if (queue.transmit(frame)) {
+            counters.inc(Stat.TX_FRAMES);
+            counters.add(Stat.TX_BYTES, len);
+            if (frame.gsoType() != TxFrame.GSO_NONE) {
+                counters.inc(Stat.TX_SUPER_FRAMES);
+            }
         } else {
             counters.inc(Stat.TX_QUEUE_FULL);
         }

@@ -2,6 +2,7 @@ package io.flowstack.core.percore;
 
 import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.flow.IndirectionTable;
+import io.flowstack.nic.TxFrame;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -49,6 +50,30 @@ public interface CoreContext {
 
     /** Sends a complete Ethernet frame on this core's NIC queue. */
     void transmit(MemorySegment s, long off, int len);
+
+    /**
+     * The transmit offloads of this core's NIC queue ({@code NicQueue.TX_GATHER}, {@code TX_CSUM},
+     * {@code TX_TSO4}); fixed for the stack's life.
+     */
+    int txOffloads();
+
+    /**
+     * This core's gather descriptor: headers built in {@link #txBuffer()} plus payload slices
+     * elsewhere (a send ring), sent by {@link #ipSendFrame}. Reused for every frame.
+     */
+    TxFrame txFrame();
+
+    /**
+     * Sends the datagram {@link #txFrame()} describes: its head is {@link #txBuffer()} from 0 with
+     * the transport header at {@code TX_IP + 20}; IP writes its header and ARP the Ethernet one.
+     * Only when {@link #txOffloads()} has {@code TX_GATHER}.
+     *
+     * @return false if the datagram was dropped (no route, too large, next hop unresolved)
+     */
+    boolean ipSendFrame(TxFrame frame, int protocol, int dst);
+
+    /** Transmits a gathered frame whose Ethernet header is filled in (ARP's last step). */
+    void transmit(TxFrame frame);
 
     /**
      * IP output: sends the transport payload at {@code off} (an IPv4 header's room before it, as in

@@ -9,10 +9,14 @@ public enum Stat {
     RX_FRAMES("frames received from the NIC"),
     /** Bytes received from the NIC. */
     RX_BYTES("bytes received from the NIC"),
+    /** GSO super-frames received: several segments coalesced by the kernel, taken as one. */
+    RX_SUPER_FRAMES("GSO super-frames received (several segments taken as one)"),
     /** Frames transmitted. */
     TX_FRAMES("frames transmitted"),
     /** Bytes transmitted. */
     TX_BYTES("bytes transmitted"),
+    /** Super-frames transmitted for the device to cut into segments (TSO). */
+    TX_SUPER_FRAMES("super-frames transmitted for the device to segment (TSO)"),
     /** Frames dropped: NIC transmit queue full. A drop counter. */
     TX_QUEUE_FULL(true, "frames dropped: NIC transmit queue full"),
     /** Frames/datagrams handed to another core. */
@@ -69,6 +73,8 @@ public enum Stat {
     ARP_QUEUE_FULL(true, "dropped: queue of frames waiting for ARP resolution is full"),
     /** Dropped: ARP resolution failed (no reply after retries). A drop counter. */
     ARP_UNRESOLVED(true, "dropped: ARP resolution failed (no reply after retries)"),
+    /** Dropped: an offloaded (gathered) TCP segment found its next hop unresolved; TCP resends it. A drop counter. */
+    ARP_OFFLOAD_DROPPED(true, "dropped: an offloaded segment found its next hop unresolved (TCP resends it)"),
     /** Dropped: ARP cache full of unresolved entries. A drop counter. */
     ARP_CACHE_FULL(true, "dropped: ARP cache full of unresolved entries"),
     /** IPv4 datagrams received. */

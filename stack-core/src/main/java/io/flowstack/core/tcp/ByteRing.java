@@ -1,6 +1,7 @@
 package io.flowstack.core.tcp;
 
 import java.lang.foreign.Arena;
+import io.flowstack.nic.TxFrame;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
@@ -95,6 +96,19 @@ public final class ByteRing {
     /** Bytes published and not consumed. */
     public int size() {
         return (int) (tail() - head());
+    }
+
+    /**
+     * Appends the {@code len} bytes at ring position {@code pos} to {@code frame} as one slice, or
+     * two where the ring wraps: the frame then points at the ring instead of a copy.
+     */
+    public void appendTo(TxFrame frame, long pos, int len) {
+        int i = (int) (pos & mask);
+        int first = Math.min(len, capacity - i);
+        frame.append(data, i, first);
+        if (first < len) {
+            frame.append(data, 0, len - first);
+        }
     }
 
     /** Copies {@code len} bytes at ring position {@code pos} into {@code dst[dstOff...]}. */

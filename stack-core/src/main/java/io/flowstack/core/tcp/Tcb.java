@@ -99,6 +99,7 @@ public final class Tcb {
 
     // output decisions
     boolean ackNow;
+    boolean ackDue; // an ACK is owed at the end of this receive batch (RFC 5681 4.2, coalesced)
     boolean dirty; // queued for output at the end of the netisr batch (rollup)
     boolean acked; // the segment being processed acknowledged new data
     int unackedSegments; // received full segments not yet acknowledged (delayed ACK)

@@ -15,6 +15,12 @@ import java.util.concurrent.TimeUnit;
  * <p>Owned by: its netisr thread (through {@link TcpLayer}).
  */
 final class TcpInput extends TcpPart {
+    /**
+     * Unacknowledged in-order bytes that make an ACK immediate rather than owed to the batch's
+     * end: one super-frame's worth (64 KiB), so a sender never waits for a whole batch of them.
+     */
+    static final int ACK_NOW_BYTES = 65536;
+
     /** RFC 7323 5.5: a tsRecent idle longer than 24 days is invalid for PAWS. */
     static final long PAWS_IDLE_NANOS = TimeUnit.DAYS.toNanos(24);
     private long challengeWindowStart;
@@ -27,7 +33,7 @@ final class TcpInput extends TcpPart {
     }
 
     /** TCP input for a validated datagram owned by this core ({@code len} = IP total length). */
-    void input(MemorySegment s, long off, int len, boolean broadcast) {
+    void input(MemorySegment s, long off, int len, boolean broadcast, boolean csumValid) {
         n.checkOwner();
         n.counters().inc(Stat.TCP_IN);
         int hl = Ipv4.headerLength(s, off);
@@ -44,7 +50,9 @@ final class TcpInput extends TcpPart {
         }
         int src = Ipv4.src(s, off);
         int dst = Ipv4.dst(s, off);
-        if (!Tcp.verifyChecksum(s, th, tlen, src, dst)) {
+        // RFC 9293 3.1 (checksum); RFC 1122 3.2.1 leaves verification to whoever can: a NIC that
+        // verified it, or a local sender's partial checksum (correct by construction), is trusted.
+        if (!csumValid && !Tcp.verifyChecksum(s, th, tlen, src, dst)) {
             n.counters().inc(Stat.TCP_BAD_CHECKSUM);
             return;
         }
@@ -78,12 +86,15 @@ final class TcpInput extends TcpPart {
         if (t.state == TcpState.CLOSED) {
             return;
         }
-        if (t.ackNow || t.acked) {
-            // An ACK is due now (RFC 5681 4.2: every second segment, out of order, a filled
-            // hole, a FIN) or new data was acknowledged (keep the ACK clock): output at once.
+        if (t.ackNow) {
+            // An ACK is due now (out of order, a filled hole, a FIN, a super-frame's worth of
+            // data unacknowledged, an unacceptable segment): output at once.
             tcp.out.output(t);
         } else {
-            tcp.conns.markDirty(t); // anything else (window, delayed ACK bookkeeping) waits for the rollup
+            // Anything else waits for the rollup at the end of the batch: the ACK owed for every
+            // second segment (one for the batch), the data that new ACKs let out (sent as one
+            // burst, a super-frame where the NIC segments), window updates.
+            tcp.conns.markDirty(t);
         }
     }
 
@@ -378,10 +389,16 @@ final class TcpInput extends TcpPart {
                 receiveFin(t);
             }
             // RFC 9293 3.8.6.3 / RFC 5681 4.2: ACK at least every second full segment; ACK at
-            // once when a hole was filled (so the sender's recovery ends quickly).
-            t.unackedSegments++;
-            if (filled || t.unackedSegments >= 2) {
+            // once when a hole was filled (so the sender's recovery ends quickly). A super-frame
+            // (more than one MSS, coalesced by the NIC) counts as the segments it was cut from.
+            // The every-second-segment ACK is owed, not sent here: the rollup at the end of the
+            // receive batch sends one ACK for all of it (as Linux's GRO gives one ACK per
+            // super-frame), unless a super-frame's worth is already unacknowledged.
+            t.unackedSegments += dataLen > t.mss ? 2 : 1;
+            if (filled || t.rcvNxt - t.lastAckSent >= ACK_NOW_BYTES) {
                 t.ackNow = true;
+            } else if (t.unackedSegments >= 2) {
+                t.ackDue = true;
             } else if (t.delackAt == 0) {
                 t.delackAt = n.now() + cfg.tcpDelayedAckNanos;
                 tcp.timers.scheduleTimer(t);

@@ -154,9 +154,13 @@ public final class TcpLayer {
 
     // ------------------------------------------------------------------ input, output, timers
 
-    /** TCP input for a validated datagram owned by this core ({@code len} = IP total length). */
-    public void input(MemorySegment s, long off, int len, boolean broadcast) {
-        in.input(s, off, len, broadcast);
+    /**
+     * TCP input for a validated datagram owned by this core ({@code len} = IP total length).
+     *
+     * @param csumValid the NIC vouched for the checksum: it is not verified again
+     */
+    public void input(MemorySegment s, long off, int len, boolean broadcast, boolean csumValid) {
+        in.input(s, off, len, broadcast, csumValid);
     }
 
     /** End of a netisr batch: runs output for every connection input touched. */

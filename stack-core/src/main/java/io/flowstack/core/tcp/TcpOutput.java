@@ -5,6 +5,8 @@ import io.flowstack.core.stats.Stat;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.core.wire.Tcp;
 import io.flowstack.core.wire.TcpOptionWriter;
+import io.flowstack.nic.NicQueue;
+import io.flowstack.nic.TxFrame;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -15,6 +17,10 @@ import java.lang.foreign.MemorySegment;
  * <p>Owned by: its netisr thread (through {@link TcpLayer}).
  */
 final class TcpOutput extends TcpPart {
+    /** Offloads a gathered segment needs: payload slices and a checksum the device completes. */
+    private static final int GATHER = NicQueue.TX_GATHER | NicQueue.TX_CSUM;
+    /** Offloads a super-frame needs. */
+    private static final int TSO = GATHER | NicQueue.TX_TSO4;
 
     TcpOutput(TcpLayer tcp) {
         super(tcp);
@@ -92,7 +98,10 @@ final class TcpOutput extends TcpPart {
                 int win = Math.min(t.sndWnd, t.cwnd);
                 int usable = t.sndUna + win - t.sndNxt;
                 int maxData = t.mss - optionBytes(t); // RFC 9293 3.7.1: options come out of the MSS
-                int len = (int) Math.max(0, Math.min(Math.min(avail, maxData), usable));
+                int len = (int) Math.max(0, Math.min(Math.min(avail, maxBurst(t, maxData)), usable));
+                if (len > maxData && len < avail) {
+                    len -= len % maxData; // a super-frame ends on a segment boundary (Linux's tcp_mss_split_point)
+                }
                 boolean finNow = wantFin && (!t.finSent || Seq.le(t.sndNxt, t.finSeq)) && p + len == end
                         && (t.finSent ? t.sndNxt + len == t.finSeq : true);
                 if (len > 0) {
@@ -134,12 +143,25 @@ final class TcpOutput extends TcpPart {
                 break;
             }
         }
-        if (!sent && (t.ackNow || windowUpdateDue(t))) {
+        if (!sent && (t.ackNow || t.ackDue || windowUpdateDue(t))) {
             sendData(t, ackSeq(t), 0, Tcp.ACK);
         }
         if (sent || t.acked || t.tlpAt == 0) {
             tcp.recovery.armLossProbe(t);
         }
+    }
+
+    /**
+     * The most payload one send may carry: one segment, or with TCP segmentation offload as many
+     * whole segments as an IPv4 datagram of 65,535 bytes holds (the device cuts it, each piece
+     * with these headers; RFC 9293 3.7.1's MSS bounds each piece, not the super-frame).
+     */
+    int maxBurst(Tcb t, int maxData) {
+        if ((n.txOffloads() & TSO) != TSO) {
+            return maxData;
+        }
+        int room = Ipv4.MAX_DATAGRAM - Ipv4.MIN_HEADER - (t.mss - maxData) - Tcp.MIN_HEADER;
+        return Math.max(maxData, room - room % maxData);
     }
 
     /** RFC 9293 3.8.6.2.2: advertise a larger window once it grew by min(buffer/2, MSS). */
@@ -243,16 +265,33 @@ final class TcpOutput extends TcpPart {
                     t.ooo.count, TcpOptionWriter.maxSackBlocks(t.tsOk));
         }
         int o = (int) (p - th);
-        if (len > 0) {
+        boolean gather = len > 0 && (n.txOffloads() & GATHER) == GATHER;
+        if (len > 0 && !gather) {
             t.stream.send.read(pos(t, seq), tx, th + o, len);
         }
         int window = advertise(t, false);
         Tcp.write(tx, th, t.localPort, t.remotePort, seq, t.rcvNxt, o, flags, window);
         t.lastAckSent = t.rcvNxt;
-        Tcp.finishChecksum(tx, th, o + len, cfg.address, t.remoteAddr);
         n.counters().inc(Stat.TCP_OUT);
-        n.ipSend(tx, CoreContext.TX_IP, o + len, Ipv4.PROTO_TCP, t.remoteAddr, true);
+        if (gather) {
+            // The payload leaves from the send ring (one copy, by the kernel); the device
+            // completes the checksum (RFC 9293 3.1) and cuts a super-frame into segments of
+            // MSS-less-options payload bytes, each with these headers.
+            TxFrame f = n.txFrame().headers(tx, 0, (int) (th + o));
+            t.stream.send.appendTo(f, pos(t, seq), len);
+            Tcp.partialChecksum(tx, th, o + len, cfg.address, t.remoteAddr);
+            f.checksum((int) th, Tcp.CHECKSUM);
+            int segment = t.mss - (o - Tcp.MIN_HEADER); // o counts the fixed header too
+            if (len > segment) {
+                f.gso(TxFrame.GSO_TCPV4, segment);
+            }
+            n.ipSendFrame(f, Ipv4.PROTO_TCP, t.remoteAddr);
+        } else {
+            Tcp.finishChecksum(tx, th, o + len, cfg.address, t.remoteAddr);
+            n.ipSend(tx, CoreContext.TX_IP, o + len, Ipv4.PROTO_TCP, t.remoteAddr, true);
+        }
         t.ackNow = false;
+        t.ackDue = false;
         t.unackedSegments = 0;
         t.delackAt = 0;
         int segLen = len + ((flags & Tcp.FIN) != 0 ? 1 : 0);

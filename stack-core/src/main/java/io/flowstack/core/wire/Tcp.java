@@ -110,6 +110,16 @@ public final class Tcp {
         Bytes.u16(s, o + CHECKSUM, Checksum.finish(Checksum.sum(s, o, length, acc)));
     }
 
+    /**
+     * Stores the folded, non-inverted pseudo-header sum for a segment of {@code length} bytes
+     * (header and data), for a device that completes the checksum over the segment
+     * ({@code NEEDS_CSUM}, FRAME-IO §2; RFC 9293 3.1's sum, finished elsewhere). For a super-frame
+     * {@code length} is the whole super-frame's: the device adjusts it per segment.
+     */
+    public static void partialChecksum(MemorySegment s, long o, int length, int src, int dst) {
+        Bytes.u16(s, o + CHECKSUM, Checksum.fold(Checksum.pseudoHeader(src, dst, Ipv4.PROTO_TCP, length)));
+    }
+
     public static boolean verifyChecksum(MemorySegment s, long o, int length, int src, int dst) {
         long acc = Checksum.pseudoHeader(src, dst, Ipv4.PROTO_TCP, length);
         return Checksum.fold(Checksum.sum(s, o, length, acc)) == 0xFFFF;

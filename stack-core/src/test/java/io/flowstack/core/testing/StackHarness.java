@@ -26,15 +26,26 @@ public final class StackHarness implements AutoCloseable {
     }
 
     public StackHarness(int cores, Consumer<StackConfig.Builder> tweak) {
+        this(cores, false, tweak);
+    }
+
+    /** A harness whose NIC has transmit offloads ({@link TestNic#TestNic(int, int, boolean)}) if asked. */
+    public StackHarness(int cores, boolean offloads, Consumer<StackConfig.Builder> tweak) {
         StackConfig.Builder b = StackConfig.builder().cores(cores).address(US).prefixLength(24).mac(US_MAC)
                 .pinThreads(false).clock(() -> now);
         tweak.accept(b);
-        this.nic = new TestNic(cores, 1500);
+        this.nic = new TestNic(cores, 1500, offloads);
         this.stack = FlowStack.create(b.build(), nic);
     }
 
     /** Injects a frame on queue {@code q}. */
     public void inject(int q, byte[] frame) {
+        nic.q(q).inbound.add(frame);
+    }
+
+    /** Injects a frame on queue {@code q} with the NIC's {@link io.flowstack.nic.FrameBatch} flags. */
+    public void inject(int q, byte[] frame, int rxFlags) {
+        nic.q(q).rxFlags.put(frame, rxFlags);
         nic.q(q).inbound.add(frame);
     }
 

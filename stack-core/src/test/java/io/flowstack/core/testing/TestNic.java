@@ -3,6 +3,7 @@ package io.flowstack.core.testing;
 import io.flowstack.nic.AbstractNic;
 import io.flowstack.nic.FrameBatch;
 import io.flowstack.nic.NicQueue;
+import io.flowstack.nic.TxFrame;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayDeque;
@@ -17,19 +18,89 @@ import java.util.List;
 public final class TestNic extends AbstractNic<TestNic.TestQueue> {
 
     public TestNic(int queues, int mtu) {
+        this(queues, mtu, false);
+    }
+
+    /**
+     * With {@code offloads}, the queues take gathered frames with checksum and segmentation
+     * requests ({@link NicQueue#TX_GATHER}, {@code TX_CSUM}, {@code TX_TSO4}) and do in software
+     * what a device would: complete the checksum, cut a super-frame into segments (each captured
+     * as a frame); {@link TestQueue#superFrames} records what was asked.
+     */
+    public TestNic(int queues, int mtu, boolean offloads) {
         TestQueue[] qs = new TestQueue[queues];
         for (int i = 0; i < queues; i++) {
-            qs[i] = new TestQueue();
+            qs[i] = new TestQueue(offloads);
         }
         super("test0", qs, mtu);
     }
+
+    /** What a gathered transmit asked of the device. */
+    public record Gathered(int length, int slices, int csumStart, int csumOffset, int gsoType, int gsoSize) {}
 
     /** Frames injected into and captured from one queue. */
     public static final class TestQueue implements NicQueue {
         public final ArrayDeque<byte[]> inbound = new ArrayDeque<>();
         public final List<byte[]> outbound = new ArrayList<>();
+        /** {@link FrameBatch} flags of injected frames (by identity); absent means 0. */
+        public final java.util.Map<byte[], Integer> rxFlags = new java.util.IdentityHashMap<>();
         public boolean full;
+        /** Every gathered frame handed to {@link #transmit(TxFrame)}, in order. */
+        public final List<Gathered> superFrames = new ArrayList<>();
+        private final boolean offloads;
         private long txDrops;
+
+        TestQueue(boolean offloads) {
+            this.offloads = offloads;
+        }
+
+        @Override
+        public int txOffloads() {
+            return offloads ? TX_GATHER | TX_CSUM | TX_TSO4 : 0;
+        }
+
+        @Override
+        public int maxReceiveFrame() {
+            return offloads ? MAX_SUPER_FRAME_IP + 14 : 0;
+        }
+
+        @Override
+        public boolean transmit(TxFrame f) {
+            if (!offloads) {
+                throw new UnsupportedOperationException("no offloads");
+            }
+            if (full) {
+                txDrops++;
+                return false;
+            }
+            byte[] b = new byte[f.length()];
+            MemorySegment.copy(f.head(), ValueLayout.JAVA_BYTE, f.headOffset(), b, 0, f.headLength());
+            int at = f.headLength();
+            for (int i = 0; i < f.slices(); i++) {
+                MemorySegment.copy(f.slice(i), ValueLayout.JAVA_BYTE, f.sliceOffset(i), b, at, f.sliceLength(i));
+                at += f.sliceLength(i);
+            }
+            superFrames.add(new Gathered(b.length, f.slices(), f.csumStart(), f.csumOffset(), f.gsoType(), f.gsoSize()));
+            if (f.gsoType() == TxFrame.GSO_NONE) {
+                if (f.csumStart() >= 0) {
+                    completeChecksum(b, f.csumStart(), f.csumOffset());
+                }
+                outbound.add(b);
+            } else {
+                outbound.addAll(Tso.segment(b, f.headLength(), f.gsoSize()));
+            }
+            return true;
+        }
+
+        /** NEEDS_CSUM: the field holds the pseudo-header sum; sum from {@code start} to the end, store the complement. */
+        static void completeChecksum(byte[] b, int start, int offset) {
+            int partial = ((b[start + offset] & 0xFF) << 8) | (b[start + offset + 1] & 0xFF);
+            b[start + offset] = 0;
+            b[start + offset + 1] = 0;
+            int c = Packets.checksum(b, start, b.length - start, partial);
+            b[start + offset] = (byte) (c >>> 8);
+            b[start + offset + 1] = (byte) c;
+        }
 
         @Override
         public int receive(FrameBatch batch) {
@@ -37,7 +108,8 @@ public final class TestNic extends AbstractNic<TestNic.TestQueue> {
             while (n < batch.capacity() && !inbound.isEmpty()) {
                 byte[] f = inbound.poll();
                 MemorySegment.copy(f, 0, batch.slot(n), ValueLayout.JAVA_BYTE, 0, f.length);
-                batch.length(n, f.length);
+                Integer flags = rxFlags.remove(f);
+                batch.frame(n, f.length, flags == null ? 0 : flags, 0);
                 n++;
             }
             batch.count(n);

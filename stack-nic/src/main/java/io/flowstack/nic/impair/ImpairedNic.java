@@ -53,6 +53,7 @@ public final class ImpairedNic extends WrappingNic<ImpairedQueue> {
         Objects.requireNonNull(inner, "inner");
         Objects.requireNonNull(spec, "spec");
         Objects.requireNonNull(nanoClock, "nanoClock");
+        requireNoOffloads(inner, "impairment");
         return new ImpairedNic(inner, spec, nanoClock);
     }
 

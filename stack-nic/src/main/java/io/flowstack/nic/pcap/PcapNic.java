@@ -80,6 +80,7 @@ public final class PcapNic extends WrappingNic<PcapQueue> {
      *     (the message names the file and the reason); {@code inner} is left open then
      */
     public static PcapNic wrap(Nic inner, PcapSpec spec, LongSupplier epochNanos) {
+        requireNoOffloads(Objects.requireNonNull(inner, "inner"), "capture");
         return new PcapNic(Objects.requireNonNull(inner, "inner"), Objects.requireNonNull(spec, "spec"),
                 Objects.requireNonNull(epochNanos, "epochNanos"), true);
     }
@@ -89,6 +90,7 @@ public final class PcapNic extends WrappingNic<PcapQueue> {
      * threadless stack), writes the captured frames with {@link #drain()}.
      */
     public static PcapNic wrapWithoutThread(Nic inner, PcapSpec spec, LongSupplier epochNanos) {
+        requireNoOffloads(Objects.requireNonNull(inner, "inner"), "capture");
         return new PcapNic(Objects.requireNonNull(inner, "inner"), Objects.requireNonNull(spec, "spec"),
                 Objects.requireNonNull(epochNanos, "epochNanos"), false);
     }

@@ -335,7 +335,7 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
             return new Net.Kernel(bind);
         }
         StackConfig config = stackConfig();
-        TapNic nic = TapNic.open(tap, stackOptions.cores, TapNic.Options.DEFAULT);
+        TapNic nic = TapNic.open(tap, stackOptions.cores, stackOptions.tapOptions());
         cleanup.add("close tap " + nic.name(), nic::close);
         FlowStack stack = FlowStack.start(config, nic);
         cleanup.add("stop the stack", stack::close);

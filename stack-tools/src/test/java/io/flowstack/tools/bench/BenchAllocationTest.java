@@ -9,7 +9,9 @@ import io.flowstack.nic.MemoryWire;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
+import io.flowstack.core.stats.Stat;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -62,9 +64,14 @@ class BenchAllocationTest {
         return least;
     }
 
-    @Test
-    void callbackPathAllocatesPerConnectionOnly() {
-        try (MemoryWire wire = MemoryWire.create(1, 4 << 20);
+    /**
+     * With {@code offloads} the wire carries gathered frames and 64 KiB super-frames both ways
+     * (as two TAPs with vnet headers do): the bulk path with super-frames allocates nothing either.
+     */
+    @ParameterizedTest(name = "offloads={0}")
+    @ValueSource(booleans = {false, true})
+    void callbackPathAllocatesPerConnectionOnly(boolean offloads) {
+        try (MemoryWire wire = offloads ? MemoryWire.createWithOffloads(1, 4 << 20, 1500) : MemoryWire.create(1, 4 << 20);
              FlowStack server = FlowStack.start(config(SERVER, 0x02_00_00_00_00_02L), wire.b());
              FlowStack client = FlowStack.start(config("198.18.0.1", 0x02_00_00_00_00_01L), wire.a());
              BenchServer bench = BenchServer.start(Net.stack(server), 5201)) {
@@ -83,6 +90,12 @@ class BenchAllocationTest {
             assertTrue(rrBytes < ALLOWANCE, "rr allocates per transaction:\n" + report);
             assertTrue(sendBytes < ALLOWANCE, "stream allocates per write:\n" + report);
             assertTrue(receiveBytes < ALLOWANCE, "reverse stream allocates per write:\n" + report);
+            if (offloads) {
+                for (FlowStack s : new FlowStack[] {server, client}) {
+                    assertTrue(s.total(Stat.TX_SUPER_FRAMES) > 1000, "each side sent super-frames: " + s.countersReport());
+                    assertTrue(s.total(Stat.RX_SUPER_FRAMES) > 1000, "each side took super-frames whole");
+                }
+            }
         }
     }
 }

@@ -18,7 +18,7 @@ public final class HeldFrameRecord {
     public static final int BUCKET = 0;
     /** The core whose NIC queue read the frame. */
     public static final int SOURCE = 4;
-    /** {@link Ipv4FrameMsg#TYPE} or {@link DatagramMsg#TYPE}. */
+    /** {@link Ipv4FrameMsg#TYPE}, {@link Ipv4FrameMsg#TYPE_CSUM_VALID} or {@link DatagramMsg#TYPE}. */
     public static final int MSG_TYPE = 8;
     public static final int FRAME_LENGTH = 12;
     public static final int FRAME = 16;

@@ -15,6 +15,11 @@ import io.flowstack.core.wire.Ethernet;
  */
 public final class Ipv4FrameMsg {
     public static final int TYPE = 1;
+    /**
+     * The same message for a frame whose transport checksum the NIC vouched for
+     * ({@code FrameBatch.RX_CSUM_VALID}): the type carries the flag across cores and holds.
+     */
+    public static final int TYPE_CSUM_VALID = 9;
     /** The Ethernet header (its destination tells a link broadcast). */
     public static final int ETHERNET = 0;
     /** The IPv4 header. */
