@@ -19,13 +19,6 @@ public abstract class WrappingNic<Q extends NicQueue> extends AbstractNic<Q> {
     protected final Arena arena;
 
     /**
-     * A NIC that wraps {@code inner}, with its own queues over the inner ones.
-     *
-     * @param inner the wrapped NIC (its name and MTU are this one's)
-     * @param queues the wrapper's queue pairs, queue {@code i} for netisr core {@code i}
-     * @param arena the wrapper's off-heap memory, freed last on close
-     */
-    /**
      * Refuses a NIC with offloads: a wrapper copies and holds frames of at most the MTU and knows
      * nothing of partial checksums or super-frames (open the TAP with
      * {@link TapNic.Options#NO_OFFLOAD}).
@@ -44,6 +37,13 @@ public abstract class WrappingNic<Q extends NicQueue> extends AbstractNic<Q> {
         }
     }
 
+    /**
+     * A NIC that wraps {@code inner}, with its own queues over the inner ones.
+     *
+     * @param inner the wrapped NIC (its name and MTU are this one's)
+     * @param queues the wrapper's queue pairs, queue {@code i} for netisr core {@code i}
+     * @param arena the wrapper's off-heap memory, freed last on close
+     */
     protected WrappingNic(Nic inner, Q[] queues, Arena arena) {
         super(inner.name(), queues, inner.mtu());
         this.inner = inner;
