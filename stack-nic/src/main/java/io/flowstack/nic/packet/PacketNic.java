@@ -386,26 +386,19 @@ public final class PacketNic extends SteeredNic<PacketQueue> {
     }
 
     /**
-     * Offloads of the interface that would hand the stack frames it drops: GRO and LRO merge
-     * received segments into frames longer than the MTU, which the kernel delivers cut to a block
-     * or the stack cannot hold (counted as truncated). One line per problem with the command that
-     * fixes it; empty when none applies or the device cannot be asked. Control path.
+     * Offloads of the interface worth a word. GRO needs none: its super-frames (up to 64 KiB) are
+     * read whole ({@link #MAX_SUPER_FRAME}) and TCP takes each as one segment. LRO is reported:
+     * the NIC merges segments itself and discards per-segment details (the kernel turns it off
+     * on any device that forwards for the same reason). One line per item with the command;
+     * empty when none applies or the device cannot be asked. Control path.
      */
     public List<String> offloadWarnings() {
         List<String> out = new ArrayList<>();
         String name = name();
         try {
-            if (Ethtool.get(name, Ethtool.Feature.GRO)) {
-                out.add(name + ": generic-receive-offload is on: merged frames longer than the MTU are dropped "
-                        + "(ethtool -K " + name + " gro off)");
-            }
-        } catch (NativeException e) {
-            // the device does not report it: nothing to say
-        }
-        try {
             if (Ethtool.lro(name)) {
-                out.add(name + ": large-receive-offload is on: merged frames longer than the MTU are dropped "
-                        + "(ethtool -K " + name + " lro off)");
+                out.add(name + ": large-receive-offload is on: the NIC merges segments and drops per-segment "
+                        + "details; merged frames are taken as super-frames (ethtool -K " + name + " lro off)");
             }
         } catch (NativeException e) {
             // no LRO flag on this device
