@@ -49,16 +49,19 @@ public final class PacketKernelLab extends StackLab {
 
     private final FanoutMode fanout;
     private final boolean peerOffloads;
+    /** MTU of both veth ends, or 0 for the default (1500). */
+    private final int mtu;
     private final String stackEnd;
     private final String kernelEnd;
     private boolean vethCreated;
     private PacketNic nic;
     private UdpEchoService echo;
 
-    private PacketKernelLab(int cores, FanoutMode fanout, boolean peerOffloads) {
+    private PacketKernelLab(int cores, FanoutMode fanout, boolean peerOffloads, int mtu) {
         super(NS_PREFIX, "packet-lab", cores);
         this.fanout = fanout;
         this.peerOffloads = peerOffloads;
+        this.mtu = mtu;
         this.stackEnd = "fpk" + runHex();
         this.kernelEnd = "fpn" + runHex();
     }
@@ -69,7 +72,7 @@ public final class PacketKernelLab extends StackLab {
      * {@code fanout}.
      */
     public static PacketKernelLab start(int cores, FanoutMode fanout) {
-        return open(new PacketKernelLab(cores, fanout, true), PacketKernelLab::setUp);
+        return open(new PacketKernelLab(cores, fanout, true, 0), PacketKernelLab::setUp);
     }
 
     /**
@@ -77,7 +80,15 @@ public final class PacketKernelLab extends StackLab {
      * and MTU-sized frames, as from a wire.
      */
     public static PacketKernelLab startWireLike(int cores, FanoutMode fanout) {
-        return open(new PacketKernelLab(cores, fanout, false), PacketKernelLab::setUp);
+        return open(new PacketKernelLab(cores, fanout, false, 0), PacketKernelLab::setUp);
+    }
+
+    /**
+     * As {@link #startWireLike}, with both veth ends at {@code mtu} (the stack takes the device's
+     * MTU): jumbo frames as a wire carries them.
+     */
+    public static PacketKernelLab startWireLike(int cores, FanoutMode fanout, int mtu) {
+        return open(new PacketKernelLab(cores, fanout, false, mtu), PacketKernelLab::setUp);
     }
 
     private void setUp() {
@@ -87,6 +98,10 @@ public final class PacketKernelLab extends StackLab {
             // finished checksums and no GSO super-frames from the kernel's side, like a wire
             Ethtool.set(kernelEnd, Ethtool.Feature.TX_CSUM, false);
             Ethtool.set(kernelEnd, Ethtool.Feature.TSO, false);
+        }
+        if (mtu > 0) {
+            host("ip", "link", "set", stackEnd, "mtu", Integer.toString(mtu));
+            host("ip", "link", "set", kernelEnd, "mtu", Integer.toString(mtu));
         }
         host("ip", "link", "set", kernelEnd, "netns", namespace());
         // the root kernel stays out: no IPv6 (set before the link is up), no IPv4 address
@@ -139,7 +154,7 @@ public final class PacketKernelLab extends StackLab {
     @Override
     public String report() {
         return "stack " + cores() + " core(s), fanout " + fanout.cliName() + ", peer offloads "
-                + (peerOffloads ? "default" : "off") + ", ns " + namespace() + ", veth "
+                + (peerOffloads ? "default" : "off") + (mtu > 0 ? ", MTU " + mtu : "") + ", ns " + namespace() + ", veth "
                 + stackEnd + "/" + kernelEnd + "\n" + stack().countersReport();
     }
 
