@@ -56,6 +56,7 @@ cleanup() {
     echo "stack log: $log" >&2
 }
 trap cleanup EXIT
+trap 'echo "packet-line-rate.sh: failed at line $LINENO" >&2' ERR
 trap 'exit 130' INT TERM
 
 for ns in "$nsg" "$nss"; do
@@ -90,6 +91,15 @@ for _ in $(seq 1 60); do
 done
 [[ $up == 1 ]] || { echo "stack did not answer ping" >&2; cat "$log" >&2; exit 1; }
 
+# the netisr thread of the stack's JVM: its CPU time (user + system, clock ticks) is the core's
+jpid=$(pgrep -f -- "--name pr$id" | while read -r p; do
+    if grep -qx 'netisr-0' /proc/"$p"/task/*/comm 2>/dev/null; then echo "$p"; fi; done | head -1)
+ntid=$(grep -lx 'netisr-0' /proc/"$jpid"/task/*/comm | head -1 | cut -d/ -f5)
+hz=$(getconf CLK_TCK)
+netisr_ticks() {
+    awk '{print $14 + $15}' /proc/"$jpid"/task/"$ntid"/stat
+}
+
 echoed() { # echoes that reached the generator's side (the nftables counter)
     ip netns exec "$nsg" nft list chain netdev fpr in | awk '/counter packets/ {for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1); exit}'
 }
@@ -114,15 +124,17 @@ EOF
             >>"$log.trafgen" 2>&1 &
         tpid=$!
         sleep 1.5 # warm-up, not measured
-        e1=$(echoed); s1=$(sent); t1=$(date +%s.%N)
+        e1=$(echoed); s1=$(sent); c1=$(netisr_ticks); t1=$(date +%s.%N)
         sleep "$window"
-        e2=$(echoed); s2=$(sent); t2=$(date +%s.%N)
+        e2=$(echoed); s2=$(sent); c2=$(netisr_ticks); t2=$(date +%s.%N)
         kill -TERM "$tpid" 2>/dev/null || true
         wait "$tpid" 2>/dev/null || true
         tpid=""
-        awk -v s="$size" -v r="$r" -v e1="$e1" -v e2="$e2" -v s1="$s1" -v s2="$s2" -v t1="$t1" -v t2="$t2" 'BEGIN {
-            dt = t2 - t1; printf "frame %d B run %d: offered %.0f frames/s, answered %.0f frames/s (%.1f %%)\n",
-            s, r, (s2 - s1) / dt, (e2 - e1) / dt, 100 * (e2 - e1) / (s2 - s1) }'
+        awk -v s="$size" -v r="$r" -v e1="$e1" -v e2="$e2" -v s1="$s1" -v s2="$s2" -v t1="$t1" -v t2="$t2" \
+            -v c1="$c1" -v c2="$c2" -v hz="$hz" 'BEGIN {
+            dt = t2 - t1; busy = (c2 - c1) / hz / dt; answered = (e2 - e1) / dt
+            printf "frame %d B run %d: offered %.0f frames/s, answered %.0f frames/s (%.1f %%), netisr busy %.0f %% of a CPU, %.0f answered frames per netisr CPU-second\n",
+            s, r, (s2 - s1) / dt, answered, 100 * (e2 - e1) / (s2 - s1), 100 * busy, (busy > 0 ? answered / busy : 0) }'
         sleep 1
     done
 done

@@ -34,7 +34,7 @@ class RingGeometryTest {
             assertEquals(Packet.TPACKET_V2, g.version());
             assertTrue(g.rxFrameSize() - PacketNic.Geometry.V2_MACOFF >= mtu + 18, () -> mtu + ": " + g);
             assertTrue(g.txFrameSize() - Packet.TX_DATA_OFFSET_V2 >= mtu + 18, () -> mtu + ": " + g);
-            assertTrue(g.rxBytes() >= 4L << 20, "at least the 4 MiB asked for");
+            assertTrue(g.rxBytes() >= 16L << 20, "at least the 16 MiB asked for");
             assertTrue(g.txBytes() <= PacketNic.MAX_TX_RING_BYTES, () -> mtu + ": " + g);
         }
         PacketNic.Geometry g = PacketNic.Geometry.of(1500, PacketNic.Options.DEFAULT);
