@@ -33,8 +33,12 @@ import java.util.List;
  *       {@code PACKET_IGNORE_OUTGOING} (our own transmissions, and the host's, are not looped
  *       back into the receive ring; {@link ReceiveRing} also drops {@code PACKET_OUTGOING} frames on
  *       kernels older than 4.20, which lack the option);</li>
- *   <li>{@code PACKET_RX_RING} and {@code PACKET_TX_RING} ({@code tpacket_req3}), then one
- *       {@code mmap} of both, RX ring first (packet_mmap.rst);</li>
+ *   <li>V2 only: {@code PACKET_COPY_THRESH} and an 8 MiB {@code SO_RCVBUFFORCE}, so that a
+ *       frame longer than a ring slot (a GSO super-frame) is also queued whole on the socket
+ *       ({@link FrameRxRing});</li>
+ *   <li>{@code PACKET_RX_RING} and {@code PACKET_TX_RING} ({@code tpacket_req3}; V2 reads its
+ *       first 16 bytes), sized from the MTU ({@link Geometry}), then one {@code mmap} of both,
+ *       RX ring first (packet_mmap.rst);</li>
  *   <li>{@code bind} to the interface with {@code ETH_P_ALL};</li>
  *   <li>{@code PACKET_ADD_MEMBERSHIP(PACKET_MR_PROMISC)} when the stack's MAC is not the
  *       interface's (the kernel counts the membership and drops it with the socket, so a crash
@@ -47,8 +51,8 @@ import java.util.List;
  * </ol>
  *
  * <p>The interface must exist and be up in the current network namespace; its MTU is the
- * NIC's. Nothing else about it is changed. {@link #offloadWarnings()} reports offloads that
- * would hand the stack frames it cannot use.
+ * NIC's, whatever it is. Nothing else about it is changed. {@link #offloadWarnings()} reports
+ * offloads worth a word (LRO).
  *
  * <p>Owned by: the thread that opened it ({@link #open}, {@link #close()},
  * {@link #kernelStatistics}); each {@link PacketQueue} is then owned by one netisr thread. Close
