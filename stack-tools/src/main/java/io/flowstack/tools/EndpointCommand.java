@@ -126,6 +126,9 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
     @Mixin
     ThreadOptions threadOptions = new ThreadOptions();
 
+    @Mixin
+    OffloadOption offloadOption = new OffloadOption();
+
     @Option(names = "--serve", paramLabel = "SPEC", converter = ServiceSpec.Converter.class,
             description = "A service to run; repeatable. TCP: echo:PORT (RFC 862), discard:PORT (RFC 863), "
                     + "chargen:PORT (RFC 864), http:PORT (HTTP/1.1: GET / and GET /bytes/N), "
@@ -263,7 +266,7 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
         try {
             // --impair and --pcap see frames as the stack makes them: with either, the TAP opens
             // without offloads (one frame of at most the MTU each way; docs/CLI.md)
-            TapNic.Options tapOptions = impairs() || pcap != null ? TapNic.Options.NO_OFFLOAD : stackOptions.tapOptions();
+            TapNic.Options tapOptions = impairs() || pcap != null ? TapNic.Options.NO_OFFLOAD : offloadOption.tapOptions();
             Nic device = packet != null ? openPacket(config, err) : TapNic.open(tap, stackOptions.cores, tapOptions);
             if (device instanceof TapNic t && t.offloadProblem() != null) {
                 err.println("stack endpoint: warning: the TAP's offloads were refused (" + t.offloadProblem()

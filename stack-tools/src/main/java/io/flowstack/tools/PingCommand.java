@@ -89,6 +89,9 @@ final class PingCommand implements Callable<Integer>, ValidatedCommand {
     @Mixin
     ThreadOptions threadOptions = new ThreadOptions();
 
+    @Mixin
+    OffloadOption offloadOption = new OffloadOption();
+
     @Option(names = {"-c", "--count"}, paramLabel = "N",
             description = "Stop after N requests (default: until Ctrl-C).")
     Integer count;
@@ -186,7 +189,7 @@ final class PingCommand implements Callable<Integer>, ValidatedCommand {
             Runtime.getRuntime().halt(exit[0]);
         });
         try {
-            TapNic nic = TapNic.open(tap, stackOptions.cores, stackOptions.tapOptions());
+            TapNic nic = TapNic.open(tap, stackOptions.cores, offloadOption.tapOptions());
             try (nic; FlowStack stack = FlowStack.start(config, nic); IcmpEchoSocket s = stack.icmpEchoOpen()) {
                 socket = s;
                 out.printf("PING %s (%s) %d(%d) bytes of data.%n", d, d, size, size + 28);

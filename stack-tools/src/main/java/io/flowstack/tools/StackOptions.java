@@ -3,7 +3,6 @@ package io.flowstack.tools;
 import io.flowstack.core.FlowStack;
 import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.wire.Ipv4;
-import io.flowstack.nic.TapNic;
 import java.util.Locale;
 import picocli.CommandLine;
 import picocli.CommandLine.ITypeConverter;
@@ -46,12 +45,6 @@ public final class StackOptions {
             description = "IPv4 MTU, 576..65535 (default: the device's MTU, normally 1500).")
     public Integer mtu;
 
-    @Option(names = "--no-offload",
-            description = "TAP without offloads: one frame of at most the MTU per system call, checksums and "
-                    + "segments made by the stack (default: a vnet header with checksum and TCP segmentation "
-                    + "offloads, super-frames of up to 64 KiB both ways).")
-    public boolean noOffload;
-
     @Option(names = "--cc", paramLabel = "ALGO", converter = CongestionControlConverter.class,
             description = "TCP congestion control: cubic (RFC 9438, default) or newreno (RFC 6582).")
     public String cc = "cubic";
@@ -79,12 +72,7 @@ public final class StackOptions {
     }
 
     /** The options that belong to the stack, for a command that runs without one to refuse them. */
-    public static final String[] NAMES = {"--gateway", "--cores", "--mac", "--mtu", "--no-offload", "--cc"};
-
-    /** How to open the TAP: with offloads unless {@code --no-offload}. */
-    public TapNic.Options tapOptions() {
-        return noOffload ? TapNic.Options.NO_OFFLOAD : TapNic.Options.DEFAULT;
-    }
+    public static final String[] NAMES = {"--gateway", "--cores", "--mac", "--mtu", "--cc"};
 
     /** {@code --mtu}, or the command's default: 0 for the device's MTU. */
     public int mtu() {

@@ -257,6 +257,8 @@ class HelpAndUsageErrorsTest {
         "replay x.pcap --addr 300.1.1.1/24                              | stack replay   | --addr",
         "replay x.pcap y.pcap --addr 198.18.0.2/24                      | stack replay   | unexpected argument 'y.pcap'",
         "replay x.pcap --addr 198.18.0.2/24 --mtu 100                   | stack replay   | --mtu must be 576..65535",
+        "replay x.pcap --addr 198.18.0.2/24 --no-offload                | stack replay   | Unknown option: '--no-offload'",
+        "bench -c 198.18.0.1 --kernel --no-offload                      | stack bench    | --no-offload",
         "stats --watch soon                                             | stack stats    | --watch",
         "stats --name a/b                                               | stack stats    | --name 'a/b'",
         "stats --json --prometheus                                      | stack stats    | mutually exclusive",

@@ -94,11 +94,16 @@ public final class KernelLab extends StackLab {
      * cores are set here).
      */
     public static KernelLab start(int cores, UnaryOperator<StackConfig.Builder> tune) {
-        return open(new KernelLab(cores), lab -> lab.setUp(tune));
+        return start(cores, TapNic.Options.DEFAULT, tune);
     }
 
-    private void setUp(UnaryOperator<StackConfig.Builder> tune) {
-        useNic(TapNic.open(tap, cores(), TapNic.Options.DEFAULT));
+    /** {@link #start(int, UnaryOperator)} on a TAP opened with {@code tapOptions} (e.g. without offloads). */
+    public static KernelLab start(int cores, TapNic.Options tapOptions, UnaryOperator<StackConfig.Builder> tune) {
+        return open(new KernelLab(cores), lab -> lab.setUp(tapOptions, tune));
+    }
+
+    private void setUp(TapNic.Options tapOptions, UnaryOperator<StackConfig.Builder> tune) {
+        useNic(TapNic.open(tap, cores(), tapOptions));
         host("ip", "link", "set", tap, "netns", namespace());
         bringUp(tap);
         kernelMac = parseMac(execOk("cat", "/sys/class/net/" + tap + "/address").stdout().strip());

@@ -12,7 +12,6 @@ import io.flowstack.services.HttpService;
 import io.flowstack.services.TcpDiscardService;
 import io.flowstack.core.socket.TcpConnection;
 import io.flowstack.core.socket.TcpListener;
-import io.flowstack.core.testing.Packets;
 import io.flowstack.tests.NamespaceLab.Background;
 import io.flowstack.tests.NamespaceLab.Result;
 import java.nio.charset.StandardCharsets;
@@ -249,104 +248,21 @@ abstract class KernelTcpCases {
 
     // ------------------------------------------------------------------ 4. the stack as a client
 
-    /**
-     * Kernel server: accepts one connection, sends the file argv[2] while hashing everything it
-     * receives until EOF, then prints "bytes sha256".
-     */
-    private static final String HASH_SERVER_PY = String.join("\n",
-            "import hashlib, socket, sys, threading",
-            "port, path = int(sys.argv[1]), sys.argv[2]",
-            "ls = socket.socket()",
-            "ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
-            "ls.bind(('" + KERNEL_IP + "', port))",
-            "ls.listen(1)",
-            "ls.settimeout(30)",
-            "c, _ = ls.accept()",
-            "c.settimeout(30)",
-            "h = hashlib.sha256()",
-            "got = [0, None]",
-            "def rx():",
-            "    try:",
-            "        while True:",
-            "            b = c.recv(1 << 20)",
-            "            if not b:",
-            "                break",
-            "            h.update(b)",
-            "            got[0] += len(b)",
-            "    except Exception as e:",
-            "        got[1] = repr(e)",
-            "t = threading.Thread(target=rx)",
-            "t.start()",
-            "with open(path, 'rb') as f:",
-            "    c.sendfile(f)",
-            "c.shutdown(socket.SHUT_WR)",
-            "t.join()",
-            "c.close()",
-            "if got[1]:",
-            "    sys.exit('receive failed: ' + got[1])",
-            "print(got[0], h.hexdigest())");
-
     @Test
     @Timeout(150)
     void stackClientSendsAndReceives100Mb() throws Exception {
-        int port = 5001;
         byte[] file = new byte[MB100];
         new SplittableRandom(ThreadLocalRandom.current().nextLong()).nextBytes(file);
         String fileSha = HexFormat.of().formatHex(sha256().digest(file));
         Path path = lab.tempFile(file);
         file = null;
         long active = lab.total(Stat.TCP_ACTIVE_OPENS);
-        try (Background server = lab.spawn(Duration.ofSeconds(120), null, "python3", "-c", HASH_SERVER_PY,
-                Integer.toString(port), path.toString())) {
-            awaitKernelListening(port, server);
-            long t0 = System.nanoTime();
-            TcpConnection c = lab.stack().tcpConnect(Packets.ip(KERNEL_IP), port, 5, TimeUnit.SECONDS);
-            try {
-                c.readTimeout(30, TimeUnit.SECONDS);
-                c.writeTimeout(30, TimeUnit.SECONDS);
-                long seed = ThreadLocalRandom.current().nextLong();
-                Future<String> sent = pool.submit(() -> {
-                    SplittableRandom rnd = new SplittableRandom(seed);
-                    MessageDigest md = sha256();
-                    byte[] buf = new byte[64 * 1024];
-                    for (int done = 0; done < MB100; ) {
-                        int k = Math.min(buf.length, MB100 - done);
-                        rnd.nextBytes(buf);
-                        md.update(buf, 0, k);
-                        c.write(buf, 0, k);
-                        done += k;
-                    }
-                    c.shutdownOutput();
-                    return HexFormat.of().formatHex(md.digest());
-                });
-                MessageDigest md = sha256();
-                byte[] buf = new byte[256 * 1024];
-                long received = 0;
-                try {
-                    for (int n; (n = c.read(buf, 0, buf.length)) > 0; ) {
-                        md.update(buf, 0, n);
-                        received += n;
-                    }
-                } catch (RuntimeException e) {
-                    throw new AssertionError("stack read failed after " + received + " bytes\n" + lab.report(), e);
-                }
-                String sentSha = sent.get(60, TimeUnit.SECONDS);
-                double secs = (System.nanoTime() - t0) / 1e9;
-                c.close();
-                Result r = server.await();
-                assertEquals(0, r.exit(), () -> r + "\n" + lab.report());
-                assertEquals(MB100, received, () -> "bytes the stack received\n" + lab.report());
-                assertEquals(fileSha, HexFormat.of().formatHex(md.digest()), "SHA-256 of what the stack received");
-                assertEquals(MB100 + " " + sentSha, r.stdout().strip(),
-                        () -> "what the kernel received (bytes sha256)\n" + r + "\n" + lab.report());
-                assertTrue(lab.total(Stat.TCP_ACTIVE_OPENS) > active, lab::report);
-                lab.await("the client connection to finish", c::finished, Duration.ofSeconds(10));
-                System.out.printf("stack client, %d core(s): 100 MB each way at once in %.2f s (%.2f Gbit/s "
-                        + "each way), core %d%n", cores(), secs, MB100 * 8 / secs / 1e9, c.core());
-            } catch (Throwable t) {
-                c.abort(); // no half-finished transfer left behind
-                throw t;
-            }
+        try {
+            ShaExchange.Outcome o = ShaExchange.run(lab, KERNEL_IP, 5001, path, MB100, fileSha, MB100,
+                    Duration.ofSeconds(120));
+            assertTrue(lab.total(Stat.TCP_ACTIVE_OPENS) > active, lab::report);
+            System.out.printf("stack client, %d core(s): 100 MB each way at once in %.2f s (%.2f Gbit/s "
+                    + "each way), core %d%n", cores(), o.seconds(), MB100 * 8 / o.seconds() / 1e9, o.core());
         } finally {
             Files.deleteIfExists(path);
         }

@@ -44,8 +44,14 @@ final class Tshark {
 
     /** Lines of {@code tshark -r FILE [checksums] -Y FILTER -T fields -e ...}. */
     static List<String> fields(Path file, String filter, String... fields) {
+        return fields(file, List.of(), filter, fields);
+    }
+
+    /** {@link #fields(Path, String, String...)} with more options first (e.g. {@code -d} decode-as rules). */
+    static List<String> fields(Path file, List<String> options, String filter, String... fields) {
         List<String> args = new ArrayList<>(List.of("-r", file.toString()));
         args.addAll(CHECKSUMS);
+        args.addAll(options);
         if (filter != null) {
             args.addAll(List.of("-Y", filter));
         }
@@ -58,12 +64,20 @@ final class Tshark {
 
     /** The frames tshark finds malformed or in error, one line each (number, protocols, expert messages). */
     static List<String> problems(Path file) {
-        return fields(file, PROBLEMS, "frame.number", "frame.protocols", "_ws.expert.message");
+        return problems(file, List.of());
+    }
+
+    /**
+     * {@link #problems(Path)} with more options, e.g. {@code -d tcp.port==N,data} so that random
+     * payload is not taken for an application protocol (Thrift's heuristic finds "errors" in it).
+     */
+    static List<String> problems(Path file, List<String> options) {
+        return fields(file, options, PROBLEMS, "frame.number", "frame.protocols", "_ws.expert.message");
     }
 
     /** Number of frames in the file as tshark counts them. */
     static int frames(Path file) {
-        return fields(file, null, "frame.number").size();
+        return fields(file, List.of(), null, "frame.number").size();
     }
 
     /**

@@ -7,6 +7,7 @@ import io.flowstack.nic.TapNic;
 import io.flowstack.tools.InterfaceName;
 import io.flowstack.tools.Ipv4Prefix;
 import io.flowstack.tools.Json;
+import io.flowstack.tools.OffloadOption;
 import io.flowstack.tools.StackOptions;
 import io.flowstack.tools.ThreadOptions;
 import io.flowstack.tools.Teardown;
@@ -61,6 +62,17 @@ import picocli.CommandLine.TypeConversionException;
             "The client prints a line per interval and a summary with HdrHistogram percentiles "
                     + "(p50/p90/p99/p99.9); --json prints one JSON object at the end instead. Ctrl-C stops "
                     + "and prints what was measured. The stack needs root or CAP_NET_ADMIN (TAP devices).",
+            "",
+            "--compare (as root) measures the stack against the kernel on this machine by itself: it makes "
+                    + "namespaces fscmp-PID-ID-c (the clients) and fscmp-PID-ID-k (the kernel's server), the stack on a "
+                    + "TAP fcIDt (198.18.0.2/24, in this process; --packet: AF_PACKET over a veth fcIDp/fcIDq) and "
+                    + "a veth fcIDa/fcIDb to the kernel's server (198.19.0.2/24), then runs the same kernel "
+                    + "client against each in every mode (stream-1, stream-4, reverse-1, reverse-4: 1 and 4 "
+                    + "streams each way; rr-1: 1 B each way; rr-64-16k: 64 B request, 16 KiB response; crr), "
+                    + "-t per run (default 3 s). A progress line per run, then one table of figures and "
+                    + "stack/kernel ratios (--json: one object; --markdown FILE: a section for "
+                    + "docs/BENCHMARKS.md with the machine, the date and the command). Everything it made is "
+                    + "removed on every exit, Ctrl-C included (the runs done so far are printed).",
             ""
         },
         sortOptions = false,
@@ -81,6 +93,11 @@ import picocli.CommandLine.TypeConversionException;
             "  # the stack as client (configure the kernel side of fs0 first, e.g. a",
             "  # persistent TAP: ip tuntap add dev fs0 mode tap multi_queue):",
             "  sudo ./stack bench --client 198.18.0.1 --tap fs0 --addr 198.18.0.2/24 --rr 64",
+            "",
+            "  # the stack against the kernel on this machine, every mode, 3 s each:",
+            "  sudo ./stack bench --compare",
+            "  sudo ./stack bench --compare -t 10 --cores 1 --markdown compare.md",
+            "  sudo ./stack bench --compare --packet --modes stream-1,rr-1,crr --json",
             "",
             "Exit codes: 0 ok, 1 the run failed (no server, errors, data not as sent),",
             "2 usage or environment error (bad flag, port in use, missing device or",
@@ -123,6 +140,12 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
 
     @Mixin
     ThreadOptions threadOptions = new ThreadOptions();
+
+    @Mixin
+    OffloadOption offloadOption = new OffloadOption();
+
+    @Mixin
+    CompareOptions compareOptions = new CompareOptions();
 
     @Option(names = "--blocking",
             description = "--tap: use the stack's blocking socket API (a thread per connection) instead of "
@@ -201,6 +224,9 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
     /** Checks the relations between options (ParameterException: exit 2). */
     @Override
     public void validate() {
+        if (compareOptions.validate(spec.commandLine(), stackOptions, threadOptions, port, duration, omit)) {
+            return; // --compare: checked
+        }
         if (server == (client != null)) {
             throw usage(server ? "--server and --client exclude each other" : "give --server, or --client HOST");
         }
@@ -212,7 +238,7 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
             throw usage("--tap needs --addr A.B.C.D/P (the stack's address)");
         }
         if (kernel) {
-            for (String o : Stream.of(new String[] {"--addr"}, StackOptions.NAMES, ThreadOptions.NAMES,
+            for (String o : Stream.of(new String[] {"--addr"}, StackOptions.NAMES, ThreadOptions.NAMES, OffloadOption.NAMES,
                     new String[] {"--blocking"}).flatMap(Arrays::stream).toList()) {
                 if (given(o)) {
                     throw usage(o + " is for the stack (--tap), not --kernel");
@@ -293,6 +319,11 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
         validate();
         out = spec.commandLine().getOut();
         err = spec.commandLine().getErr();
+        if (compareOptions.compare) {
+            return compareOptions.run(spec.commandLine(), stackOptions, threadOptions, offloadOption, blocking, port,
+                    duration, omit,
+                    json);
+        }
         try {
             return server ? runServer() : runClient();
         } catch (BenchException e) {
@@ -335,7 +366,7 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
             return new Net.Kernel(bind);
         }
         StackConfig config = stackConfig();
-        TapNic nic = TapNic.open(tap, stackOptions.cores, stackOptions.tapOptions());
+        TapNic nic = TapNic.open(tap, stackOptions.cores, offloadOption.tapOptions());
         cleanup.add("close tap " + nic.name(), nic::close);
         FlowStack stack = FlowStack.start(config, nic);
         cleanup.add("stop the stack", stack::close);
