@@ -2,7 +2,11 @@
 # Latency and throughput of `stack endpoint` on AF_PACKET (a veth) or on a TAP, against the Linux
 # kernel in a network namespace of its own (docs/AF_PACKET.md, "Latency" and "Throughput").
 #
-#   sudo tests/scripts/packet-bench.sh packet|tap wrk|iperf|all [RUNS]
+#   sudo tests/scripts/packet-bench.sh packet|tap wrk|iperf|curl|all [RUNS]
+#
+# wrk: wrk -t1 -c1 --latency (p50, p99); iperf: iperf2 from the kernel into the stack's discard
+# service; curl: a 1 GB download from the stack's http service (stack -> kernel). "all" is wrk and
+# iperf.
 #
 # Environment: CORES (stack cores, default 2), OFFLOADS (packet mode: "default" leaves the kernel
 # peer's veth offloads as they are, "off" turns its tx checksumming and TSO off; default "default"),
@@ -16,7 +20,7 @@
 set -euo pipefail
 
 mode=${1:?packet|tap}
-what=${2:?wrk|iperf|all}
+what=${2:?wrk|iperf|curl|all}
 runs=${3:-3}
 cores=${CORES:-2}
 offloads=${OFFLOADS:-default}
@@ -104,5 +108,10 @@ for r in $(seq 1 "$runs"); do
         out=$(ip netns exec "$nsk" timeout $((duration + 15)) iperf -c $sip -p 5001 -t "$duration" -f m 2>&1 || true)
         bw=$(grep -Eo '[0-9.]+ Mbits/sec' <<<"$out" | tail -1)
         echo "iperf run $r: ${bw:-failed: $out}"
+    fi
+    if [[ $what == curl ]]; then
+        out=$(ip netns exec "$nsk" timeout 120 curl -sS -o /dev/null -w '%{size_download} %{speed_download}' \
+            http://$sip:80/bytes/1000000000 || true)
+        echo "curl run $r: $out" | awk '{printf "%s %s %s %s bytes, %.2f Gbit/s\n", $1, $2, $3, $4, $5 * 8 / 1e9}'
     fi
 done
