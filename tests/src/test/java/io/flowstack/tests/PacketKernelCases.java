@@ -190,6 +190,7 @@ abstract class PacketKernelCases {
         Path in = lab.tempFile(data);
         long partial = lab.sumQueues(q -> q.rxRing().csumNotReady());
         long superFrames = lab.sumQueues(q -> q.rxRing().copied());
+        long sentSuper = lab.total(Stat.TX_SUPER_FRAMES);
         // socat sends the file and half-closes; the echo service returns every byte, then closes
         Result r = lab.exec(Duration.ofSeconds(60), in, "socat", "-t", "30", "-T", "30", "-",
                 "TCP:" + STACK_IP + ":" + TCP_ECHO_PORT);
@@ -202,6 +203,10 @@ abstract class PacketKernelCases {
             // checksums, and TSO/GSO handed the stack super-frames (read whole, TP_STATUS_COPY)
             assertTrue(lab.sumQueues(q -> q.rxRing().csumNotReady()) > partial, lab::report);
             assertTrue(lab.sumQueues(q -> q.rxRing().copied()) > superFrames, lab::report);
+            // and the stack's echo left as super-frames that the kernel segmented (PACKET_VNET_HDR)
+            assertTrue(lab.total(Stat.TX_SUPER_FRAMES) > sentSuper, lab::report);
+        } else {
+            assertEquals(sentSuper, lab.total(Stat.TX_SUPER_FRAMES), lab::report);
         }
     }
 

@@ -30,8 +30,10 @@ import java.util.regex.Pattern;
  * default offloads (tx-checksumming, TSO, GSO on), as a user's veth has them: the stack then
  * receives CHECKSUM_PARTIAL frames ({@code TP_STATUS_CSUMNOTREADY}, delivered as
  * {@code RX_CSUM_VALID}) and GSO super-frames of up to 64 KiB (read whole from the socket).
- * {@link #startWireLike} turns the peer's tx-checksumming and TSO off instead, so the frames are
- * what a wire carries (finished checksums, at most MTU-sized; docs/AF_PACKET.md).
+ * The stack's sockets have offloads too ({@code PACKET_VNET_HDR}: it sends super-frames for the
+ * kernel to segment). {@link #startWireLike} turns the peer's tx-checksumming and TSO off instead
+ * and opens the sockets without offloads, so the frames each way are what a wire carries
+ * (finished checksums, at most MTU-sized; docs/AF_PACKET.md).
  *
  * <p>Names are per run: the namespace is {@code fsp-<pid>-<hex>}. {@link #close()} stops the
  * stack, closes the NIC, deletes the stack's end if the move failed and deletes the namespace,
@@ -108,7 +110,9 @@ public final class PacketKernelLab extends StackLab {
         host("sysctl", "-qw", "net.ipv6.conf." + stackEnd + ".disable_ipv6=1");
         host("ip", "link", "set", stackEnd, "up");
         bringUp(kernelEnd);
-        nic = useNic(PacketNic.open(stackEnd, cores(), PacketNic.Options.DEFAULT.withFanout(fanout)));
+        // the wire-like lab is wire-like both ways: no virtio-net header, MTU-sized frames from the stack
+        nic = useNic(PacketNic.open(stackEnd, cores(),
+                PacketNic.Options.DEFAULT.withFanout(fanout).withOffloads(peerOffloads)));
         startStack(UnaryOperator.identity());
         echo = service(s -> new UdpEchoService(s, ECHO_PORT));
     }

@@ -13,6 +13,7 @@ import static io.flowstack.nativeio.Packet.TP_STATUS_USER;
 import static io.flowstack.nativeio.Packet.TP_STATUS_VLAN_VALID;
 
 import io.flowstack.nativeio.Packet;
+import io.flowstack.nativeio.Tun;
 import io.flowstack.nic.FrameBatch;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -54,6 +55,8 @@ public final class FrameRxRing extends ReceiveRing {
     private static final VarHandle INT_VH = ValueLayout.JAVA_INT.varHandle();
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT;
+    private static final ValueLayout.OfShort LE_SHORT =
+            ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
     /** Bytes before any frame data in a slot: the tpacket2_hdr and the sockaddr_ll after it. */
     static final int HEADER_BYTES = (int) TPACKET2_SLL + Packet.SOCKADDR_LL_SIZE;
 
@@ -73,6 +76,16 @@ public final class FrameRxRing extends ReceiveRing {
          * @return bytes read, or {@code -errno} (e.g. {@code -EAGAIN}: nothing queued)
          */
         int read(MemorySegment slot, int capacity);
+
+        /**
+         * The segment size of the frame the last {@link #read} returned, if it was a GSO
+         * super-frame and the socket has a virtio-net header; 0 otherwise.
+         *
+         * @return payload bytes per segment, or 0
+         */
+        default int lastGsoSize() {
+            return 0;
+        }
     }
 
     private final MemorySegment ring;
@@ -81,6 +94,8 @@ public final class FrameRxRing extends ReceiveRing {
     private final int blockSize;
     private final int frameCount;
     private final CopyReader copier;
+    /** Bytes of {@code virtio_net_hdr} the kernel puts before each frame ({@code PACKET_VNET_HDR}), or 0. */
+    private final int vnetLen;
     /** Index of the next slot to take. */
     private int head;
 
@@ -94,6 +109,23 @@ public final class FrameRxRing extends ReceiveRing {
      * @param copier     reads the whole frame of a {@code TP_STATUS_COPY} slot from the socket
      */
     public FrameRxRing(MemorySegment ring, int blockSize, int blockCount, int frameSize, CopyReader copier) {
+        this(ring, blockSize, blockCount, frameSize, copier, 0);
+    }
+
+    /**
+     * @param ring       the mapped receive ring ({@code blockCount} blocks of {@code blockSize});
+     *                   its base must be 4-byte aligned (a mapping is page aligned)
+     * @param blockSize  {@code tp_block_size}
+     * @param blockCount {@code tp_block_nr}
+     * @param frameSize  {@code tp_frame_size}: a multiple of 16, more than the headers, at most
+     *                   {@code blockSize}
+     * @param copier     reads the whole frame of a {@code TP_STATUS_COPY} slot from the socket
+     * @param vnetLen    10 when the socket has {@code PACKET_VNET_HDR}: {@code tpacket_rcv} then
+     *                   writes a {@code virtio_net_hdr} just before each frame (its
+     *                   {@code gso_size} becomes the frame's {@link FrameBatch#gsoSize}); else 0
+     */
+    public FrameRxRing(MemorySegment ring, int blockSize, int blockCount, int frameSize, CopyReader copier,
+                       int vnetLen) {
         if (frameSize <= HEADER_BYTES || (frameSize & 15) != 0 || blockSize < frameSize || blockCount < 1) {
             throw new IllegalArgumentException("bad V2 ring geometry: " + blockCount + " blocks of " + blockSize
                     + ", frames of " + frameSize);
@@ -111,6 +143,7 @@ public final class FrameRxRing extends ReceiveRing {
         this.framesPerBlock = blockSize / frameSize;
         this.frameCount = framesPerBlock * blockCount;
         this.copier = copier;
+        this.vnetLen = vnetLen;
     }
 
     @Override
@@ -140,18 +173,19 @@ public final class FrameRxRing extends ReceiveRing {
                 } else {
                     int flags = classify(status, pkttype, vlanTci, Math.min(r, slotSize), len, slotSize);
                     if (flags != ReceiveRing.DROP) {
-                        batch.frame(n, r, flags, 0);
+                        batch.frame(n, r, flags, copier.lastGsoSize());
                         bytes += r;
                         n++;
                     }
                 }
-            } else if (snaplen >= 0 && snaplen <= slotSize && (mac < HEADER_BYTES || mac + snaplen > frameSize)) {
+            } else if (snaplen >= 0 && snaplen <= slotSize
+                    && (mac < HEADER_BYTES + vnetLen || mac + snaplen > frameSize)) {
                 countCorrupt();
             } else {
                 int flags = classify(status, pkttype, vlanTci, snaplen, len, slotSize);
                 if (flags != ReceiveRing.DROP) {
                     MemorySegment.copy(ring, hdr + mac, batch.slot(n), 0, snaplen);
-                    batch.frame(n, snaplen, flags, 0);
+                    batch.frame(n, snaplen, flags, vnetLen == 0 ? 0 : gsoSize(ring, hdr + mac - vnetLen));
                     bytes += snaplen;
                     n++;
                 }
@@ -162,6 +196,14 @@ public final class FrameRxRing extends ReceiveRing {
         batch.count(n);
         lastBytes = bytes;
         return n;
+    }
+
+    /** The {@code gso_size} of the {@code virtio_net_hdr} at {@code at}, or 0 if it asks for no GSO. */
+    static int gsoSize(MemorySegment ring, long at) {
+        if (ring.get(ValueLayout.JAVA_BYTE, at + Tun.VNET_GSO_TYPE) == Tun.VNET_GSO_NONE) {
+            return 0;
+        }
+        return Short.toUnsignedInt(ring.get(LE_SHORT, at + Tun.VNET_GSO_SIZE));
     }
 
     /** Whether the next slot holds a frame. */

@@ -7,6 +7,7 @@ import io.flowstack.nativeio.Libc;
 import io.flowstack.nativeio.NativeException;
 import io.flowstack.nativeio.Netdev;
 import io.flowstack.nativeio.Packet;
+import io.flowstack.nativeio.Tun;
 import io.flowstack.nic.SteeredNic;
 import io.flowstack.nic.SteeringTable;
 import java.lang.foreign.Arena;
@@ -93,18 +94,23 @@ public final class PacketNic extends SteeredNic<PacketQueue> {
      *                       over when full or after {@code rxRetireMillis}); both rings of the
      *                       socket use it. With V2, {@code rxBlockSize * rxBlockCount} is the
      *                       ring's memory and {@code rxRetireMillis} is unused
+     * @param offloads       {@code PACKET_VNET_HDR}: a {@code virtio_net_hdr} before every frame of
+     *                       both rings, so the queue transmits super-frames with partial checksums
+     *                       for the kernel to segment and finish ({@code tpacket_snd}), and learns
+     *                       a received super-frame's segment size
      */
     public record Options(FanoutMode fanout, boolean promiscuous, boolean qdiscBypass,
                           int rxBlockSize, int rxBlockCount, int rxRetireMillis, int txFrames, int txKickBatch,
-                          int ringVersion) {
+                          int ringVersion, boolean offloads) {
         /**
          * The defaults: Toeplitz steering (no hops, docs/AF_PACKET.md), promiscuous,
          * qdisc bypass, a TPACKET_V2 receive ring of 16 MiB (10,496 slots of 1,584 bytes at MTU
          * 1500: 25 ms of 64-byte frames at 400 k frames/s; super-frames are read whole from the
-         * socket), 512 TX slots kicked every 32 frames.
+         * socket), 512 TX slots kicked every 32 frames (with offloads: 128 slots of 64 KiB),
+         * offloads on.
          */
         public static final Options DEFAULT =
-                new Options(FanoutMode.TOEPLITZ, true, true, 1 << 16, 256, 1, 512, 32, Packet.TPACKET_V2);
+                new Options(FanoutMode.TOEPLITZ, true, true, 1 << 16, 256, 1, 512, 32, Packet.TPACKET_V2, true);
 
         public Options {
             if (fanout == null) {
@@ -126,19 +132,25 @@ public final class PacketNic extends SteeredNic<PacketQueue> {
         /** These options with another fanout mode. */
         public Options withFanout(FanoutMode mode) {
             return new Options(mode, promiscuous, qdiscBypass, rxBlockSize, rxBlockCount,
-                    rxRetireMillis, txFrames, txKickBatch, ringVersion);
+                    rxRetireMillis, txFrames, txKickBatch, ringVersion, offloads);
         }
 
         /** These options with another promiscuous setting. */
         public Options withPromiscuous(boolean on) {
             return new Options(fanout, on, qdiscBypass, rxBlockSize, rxBlockCount,
-                    rxRetireMillis, txFrames, txKickBatch, ringVersion);
+                    rxRetireMillis, txFrames, txKickBatch, ringVersion, offloads);
         }
 
         /** These options with another ring version ({@code Packet.TPACKET_V2} or {@code TPACKET_V3}). */
         public Options withRingVersion(int version) {
             return new Options(fanout, promiscuous, qdiscBypass, rxBlockSize, rxBlockCount,
-                    rxRetireMillis, txFrames, txKickBatch, version);
+                    rxRetireMillis, txFrames, txKickBatch, version, offloads);
+        }
+
+        /** These options with offloads ({@code PACKET_VNET_HDR}) on or off. */
+        public Options withOffloads(boolean on) {
+            return new Options(fanout, promiscuous, qdiscBypass, rxBlockSize, rxBlockCount,
+                    rxRetireMillis, txFrames, txKickBatch, ringVersion, on);
         }
     }
 
@@ -282,7 +294,7 @@ public final class PacketNic extends SteeredNic<PacketQueue> {
      *
      * <p>Owned by: nobody (immutable).
      */
-    record Geometry(int version, int rxBlockSize, int rxBlockCount, int rxFrameSize, int txBlockSize,
+    record Geometry(int version, int vnetLen, int rxBlockSize, int rxBlockCount, int rxFrameSize, int txBlockSize,
                     int txBlockCount, int txFrameSize) {
         /** V2: where the kernel puts a frame in an RX slot, TPACKET_ALIGN(52 + 16) - 14 (tpacket_rcv's macoff). */
         static final int V2_MACOFF = Packet.align(Packet.TPACKET2_HDRLEN + 16) - 14;
@@ -291,6 +303,7 @@ public final class PacketNic extends SteeredNic<PacketQueue> {
 
         static Geometry of(int mtu, Options o) {
             boolean v3 = o.ringVersion() == Packet.TPACKET_V3;
+            int vnet = o.offloads() ? Tun.VNET_HDR_LEN : 0; // tpacket_rcv: netoff += vnet_hdr_sz
             int wire = 14 + 4 + mtu; // Ethernet header, a VLAN tag still in the data, the MTU
             long rxBytes = (long) o.rxBlockSize() * o.rxBlockCount();
             int rxFrame;
@@ -298,23 +311,24 @@ public final class PacketNic extends SteeredNic<PacketQueue> {
             if (v3) {
                 // a block must hold the longest frame, a super-frame, or the kernel clamps it to
                 // max_frame_len = block - 48 (tpacket_rcv); V3 ignores frame_size otherwise
-                int need = Packet.BLOCK_DESC_SIZE + V3_MACOFF + Math.max(MAX_SUPER_FRAME, wire);
+                int need = Packet.BLOCK_DESC_SIZE + V3_MACOFF + vnet + Math.max(MAX_SUPER_FRAME, wire);
                 rxBlock = Math.max(o.rxBlockSize(), pow2(need));
                 rxFrame = 2048;
             } else {
                 // a slot holds an MTU-sized frame; longer ones go whole through the socket (COPY)
-                rxFrame = Packet.align(V2_MACOFF + wire);
+                rxFrame = Packet.align(V2_MACOFF + vnet + wire);
                 rxBlock = Math.max(o.rxBlockSize(), pow2(rxFrame));
             }
             int rxBlocks = (int) Math.max(2, rxBytes / rxBlock);
-            // a TX slot: the tpacketN_hdr (48 or 32 bytes), then the frame
+            // a TX slot: the tpacketN_hdr (48 or 32 bytes), [the vnet header,] then the frame: with
+            // offloads a super-frame, else at most the MTU
             int txData = v3 ? Packet.TX_DATA_OFFSET_V3 : Packet.TX_DATA_OFFSET_V2;
-            int txFrame = Math.max(2048, Packet.align(txData + wire));
+            int txFrame = Math.max(2048, Packet.align(txData + vnet + (vnet > 0 ? Math.max(MAX_SUPER_FRAME, wire) : wire)));
             int txBlock = Math.max(pow2(txFrame), 1 << 16);
             int perBlock = txBlock / txFrame;
             int txBlocks = Math.min((o.txFrames() + perBlock - 1) / perBlock,
                     Math.max(2, MAX_TX_RING_BYTES / txBlock));
-            return new Geometry(o.ringVersion(), rxBlock, rxBlocks, rxFrame, txBlock, txBlocks, txFrame);
+            return new Geometry(o.ringVersion(), vnet, rxBlock, rxBlocks, rxFrame, txBlock, txBlocks, txFrame);
         }
 
         private static int pow2(int x) {
@@ -335,6 +349,9 @@ public final class PacketNic extends SteeredNic<PacketQueue> {
 
     private static RingPair configure(int fd, String ifname, int ifindex, Geometry g, Options o, Arena arena) {
         Packet.setInt(fd, Packet.PACKET_VERSION, g.version(), "PACKET_VERSION", ifname);
+        if (g.vnetLen() > 0) {
+            Packet.setInt(fd, Packet.PACKET_VNET_HDR, 1, "PACKET_VNET_HDR", ifname); // before the rings (EBUSY after)
+        }
         Packet.setInt(fd, Packet.PACKET_LOSS, 1, "PACKET_LOSS", ifname);
         int sndbuf = (int) Math.min(Integer.MAX_VALUE / 2, 2 * g.txBytes());
         try {
@@ -378,11 +395,11 @@ public final class PacketNic extends SteeredNic<PacketQueue> {
                 fd, 0, arena);
         MemorySegment rxMap = map.asSlice(0, g.rxBytes());
         ReceiveRing rx = g.version() == Packet.TPACKET_V3
-                ? new RxRing(rxMap, g.rxBlockSize(), g.rxBlockCount())
+                ? new RxRing(rxMap, g.rxBlockSize(), g.rxBlockCount(), g.vnetLen())
                 : new FrameRxRing(rxMap, g.rxBlockSize(), g.rxBlockCount(), g.rxFrameSize(),
-                        (slot, capacity) -> Libc.read(fd, slot, capacity));
+                        new SocketFrameReader(fd, g.vnetLen(), arena), g.vnetLen());
         TxRing tx = new TxRing(g.version(), map.asSlice(g.rxBytes(), g.txBytes()), g.txBlockSize(),
-                g.txBlockCount(), g.txFrameSize());
+                g.txBlockCount(), g.txFrameSize(), g.vnetLen());
         Packet.bind(fd, ifindex, Packet.ETH_P_ALL_BE, ifname);
         if (o.promiscuous()) {
             Packet.addPromiscuous(fd, ifindex, ifname);

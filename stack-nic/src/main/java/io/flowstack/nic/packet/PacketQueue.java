@@ -5,6 +5,7 @@ import io.flowstack.nativeio.Libc;
 import io.flowstack.nativeio.Packet;
 import io.flowstack.nic.CountingQueue;
 import io.flowstack.nic.FrameBatch;
+import io.flowstack.nic.TxFrame;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -63,6 +64,8 @@ public final class PacketQueue extends CountingQueue {
     private final int kickBatch;
     /** Longest frame the device sends: MTU + Ethernet header (the kernel drops longer ones). */
     private final int maxFrame;
+    /** The TX ring takes checksum and segmentation requests ({@code PACKET_VNET_HDR}). */
+    private final boolean offloads;
     /** The longest frame {@link #receive} may deliver: a super-frame, or MTU + Ethernet + VLAN tag. */
     private final int maxReceiveFrame;
     /** 8 native bytes for reading SO_ERROR without allocating. */
@@ -86,6 +89,7 @@ public final class PacketQueue extends CountingQueue {
         this.tx = tx;
         this.kickBatch = kickBatch;
         this.maxFrame = Math.min(tx.maxFrame(), mtu + 14);
+        this.offloads = tx.vnetLength() > 0;
         this.maxReceiveFrame = Math.max(PacketNic.MAX_SUPER_FRAME, mtu + 18);
         this.errorScratch = errorScratch;
     }
@@ -162,6 +166,50 @@ public final class PacketQueue extends CountingQueue {
             }
         }
         tx.put(frame, offset, length);
+        countTx(length);
+        if (++unkicked >= kickBatch) {
+            kick();
+        }
+        return true;
+    }
+
+    /**
+     * With offloads ({@code PACKET_VNET_HDR}): {@link #TX_GATHER}, {@link #TX_CSUM} and
+     * {@link #TX_TSO4}: the kernel finishes partial checksums and segments TCP super-frames
+     * ({@code tpacket_snd}: {@code virtio_net_hdr_to_skb}, then the device or GSO); else 0.
+     */
+    @Override
+    public int txOffloads() {
+        return offloads ? TX_GATHER | TX_CSUM | TX_TSO4 : 0;
+    }
+
+    /**
+     * Copies the frame (headers and payload slices) into the next TX slot behind a
+     * {@code virtio_net_hdr} with its checksum and segmentation requests. Same back-pressure and
+     * kick rules as {@link #transmit(MemorySegment, long, int)}; a frame without segmentation may
+     * be at most the MTU plus the Ethernet header, a super-frame at most 65,535 bytes of IP.
+     */
+    @Override
+    public boolean transmit(TxFrame frame) {
+        if (!offloads) {
+            throw new UnsupportedOperationException(this + " has no offloads");
+        }
+        int length = frame.length();
+        int limit = frame.gsoType() == TxFrame.GSO_NONE ? maxFrame : tx.maxFrame();
+        if (length <= 0 || length > limit) {
+            countTxError();
+            return false;
+        }
+        if (!tx.headFree()) {
+            if (unkicked > 0 || kickAgain) {
+                kick();
+            }
+            if (!tx.headFree()) {
+                countTxDrop();
+                return false;
+            }
+        }
+        tx.put(frame);
         countTx(length);
         if (++unkicked >= kickBatch) {
             kick();

@@ -89,6 +89,8 @@ public final class RxRing extends ReceiveRing {
     private int left;
     /** Ring offset of the next frame header of the open block. */
     private long next;
+    /** Bytes of {@code virtio_net_hdr} before each frame ({@code PACKET_VNET_HDR}), or 0. */
+    private final int vnetLen;
 
     /**
      * @param ring       the mapped receive ring: {@code blockCount} blocks of {@code blockSize}
@@ -98,6 +100,19 @@ public final class RxRing extends ReceiveRing {
      * @param blockCount {@code tp_block_nr}
      */
     public RxRing(MemorySegment ring, int blockSize, int blockCount) {
+        this(ring, blockSize, blockCount, 0);
+    }
+
+    /**
+     * @param ring       the mapped receive ring: {@code blockCount} blocks of {@code blockSize}
+     *                   bytes; its base must be 4-byte aligned
+     * @param blockSize  {@code tp_block_size}
+     * @param blockCount {@code tp_block_nr}
+     * @param vnetLen    10 when the socket has {@code PACKET_VNET_HDR} (a {@code virtio_net_hdr}
+     *                   just before each frame: its {@code gso_size} becomes the frame's), else 0
+     */
+    public RxRing(MemorySegment ring, int blockSize, int blockCount, int vnetLen) {
+        this.vnetLen = vnetLen;
         if (blockSize < BLOCK_DESC_SIZE + TPACKET3_HDR_SIZE || (blockSize & 3) != 0 || blockCount < 1) {
             throw new IllegalArgumentException("bad ring geometry: " + blockCount + " x " + blockSize);
         }
@@ -142,14 +157,14 @@ public final class RxRing extends ReceiveRing {
             int mac = Short.toUnsignedInt(ring.get(SHORT, hdr + TP3_MAC));
             int pkttype = Byte.toUnsignedInt(ring.get(ValueLayout.JAVA_BYTE, hdr + TPACKET3_SLL + SLL_PKTTYPE));
             int vlanTci = (status & TP_STATUS_VLAN_VALID) != 0 ? ring.get(INT, hdr + TP3_VLAN_TCI) : 0;
-            if (snaplen >= 0 && snaplen <= slotSize && (mac < HEADER_BYTES || hdr + mac + snaplen > blockEnd)) {
+            if (snaplen >= 0 && snaplen <= slotSize && (mac < HEADER_BYTES + vnetLen || hdr + mac + snaplen > blockEnd)) {
                 corrupt();
                 continue;
             }
             int flags = classify(status, pkttype, vlanTci, snaplen, len, slotSize);
             if (flags != DROP) {
                 MemorySegment.copy(ring, hdr + mac, batch.slot(n), 0, snaplen);
-                batch.frame(n, snaplen, flags, 0);
+                batch.frame(n, snaplen, flags, vnetLen == 0 ? 0 : FrameRxRing.gsoSize(ring, hdr + mac - vnetLen));
                 bytes += snaplen;
                 n++;
             }

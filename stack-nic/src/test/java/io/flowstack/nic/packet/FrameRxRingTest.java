@@ -276,4 +276,44 @@ class FrameRxRingTest {
         assertThrows(IllegalArgumentException.class, () -> new FrameRxRing(ring, BLOCK, BLOCKS, 8192, none));
         assertThrows(IllegalArgumentException.class, () -> new FrameRxRing(ring.asSlice(2), BLOCK, 1, FRAME, none));
     }
+
+    @Test
+    void withAVnetHeaderTheSegmentSizeOfASuperFrameIsTakenFromIt() {
+        // tpacket_rcv with PACKET_VNET_HDR: the frame 10 bytes further on, the header just before it
+        int mac = MAC + 10;
+        FrameRxRing.CopyReader copier = new FrameRxRing.CopyReader() {
+            @Override
+            public int read(MemorySegment slot, int capacity) {
+                return readQueued(slot, capacity);
+            }
+
+            @Override
+            public int lastGsoSize() {
+                return 1448;
+            }
+        };
+        FrameRxRing v = new FrameRxRing(ring, BLOCK, BLOCKS, FRAME, copier, 10);
+        byte[] a = bytes(1000, 1);
+        long hdr = offset(0);
+        ring.set(ValueLayout.JAVA_INT, hdr + TP2_LEN, a.length);
+        ring.set(ValueLayout.JAVA_INT, hdr + TP2_SNAPLEN, a.length);
+        ring.set(ValueLayout.JAVA_SHORT, hdr + TP2_MAC, (short) mac);
+        ring.set(ValueLayout.JAVA_BYTE, hdr + mac - 10 + 1, (byte) 1); // gso_type TCPV4 (a GRO frame)
+        ring.set(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), hdr + mac - 10 + 4,
+                (short) 500);
+        MemorySegment.copy(a, 0, ring, ValueLayout.JAVA_BYTE, hdr + mac, a.length);
+        ring.set(ValueLayout.JAVA_INT, hdr + TP2_STATUS, TP_STATUS_USER);
+        queued.add(bytes(5000, 2));
+        long h1 = offset(1);
+        ring.set(ValueLayout.JAVA_INT, h1 + TP2_LEN, 5000);
+        ring.set(ValueLayout.JAVA_INT, h1 + TP2_SNAPLEN, FRAME - mac);
+        ring.set(ValueLayout.JAVA_SHORT, h1 + TP2_MAC, (short) mac);
+        ring.set(ValueLayout.JAVA_INT, h1 + TP2_STATUS, TP_STATUS_USER | TP_STATUS_COPY);
+        FrameBatch batch = new FrameBatch(arena, 8, 8192);
+        assertEquals(2, v.drain(batch));
+        assertArrayEquals(a, slot(batch, 0));
+        assertEquals(500, batch.gsoSize(0));
+        assertEquals(5000, batch.length(1));
+        assertEquals(1448, batch.gsoSize(1), "from the header read with the whole frame");
+    }
 }

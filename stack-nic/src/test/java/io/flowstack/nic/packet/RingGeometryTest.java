@@ -32,14 +32,21 @@ class RingGeometryTest {
             PacketNic.Geometry g = PacketNic.Geometry.of(mtu, PacketNic.Options.DEFAULT);
             kernelRules(g);
             assertEquals(Packet.TPACKET_V2, g.version());
-            assertTrue(g.rxFrameSize() - PacketNic.Geometry.V2_MACOFF >= mtu + 18, () -> mtu + ": " + g);
+            assertTrue(g.rxFrameSize() - PacketNic.Geometry.V2_MACOFF - g.vnetLen() >= mtu + 18, () -> mtu + ": " + g);
             assertTrue(g.txFrameSize() - Packet.TX_DATA_OFFSET_V2 >= mtu + 18, () -> mtu + ": " + g);
             assertTrue(g.rxBytes() >= 16L << 20, "at least the 16 MiB asked for");
             assertTrue(g.txBytes() <= PacketNic.MAX_TX_RING_BYTES, () -> mtu + ": " + g);
         }
-        PacketNic.Geometry g = PacketNic.Geometry.of(1500, PacketNic.Options.DEFAULT);
-        assertEquals(1584, g.rxFrameSize());
-        assertEquals(2048, g.txFrameSize());
+        PacketNic.Geometry plain = PacketNic.Geometry.of(1500, PacketNic.Options.DEFAULT.withOffloads(false));
+        assertEquals(1584, plain.rxFrameSize());
+        assertEquals(2048, plain.txFrameSize());
+        assertEquals(0, plain.vnetLen());
+        PacketNic.Geometry vnet = PacketNic.Geometry.of(1500, PacketNic.Options.DEFAULT);
+        assertEquals(1600, vnet.rxFrameSize(), "the virtio-net header moves the frame 10 bytes on");
+        assertEquals(10, vnet.vnetLen());
+        assertTrue(vnet.txFrameSize() - Packet.TX_DATA_OFFSET_V2 - 10 >= PacketNic.MAX_SUPER_FRAME,
+                "with offloads a TX slot holds a super-frame");
+        assertTrue(vnet.txBytes() <= PacketNic.MAX_TX_RING_BYTES);
     }
 
     @Test
@@ -49,7 +56,8 @@ class RingGeometryTest {
                     PacketNic.Options.DEFAULT.withRingVersion(Packet.TPACKET_V3));
             kernelRules(g);
             int maxFrameLen = g.rxBlockSize() - Packet.BLOCK_DESC_SIZE; // tpacket_rcv's clamp
-            assertTrue(PacketNic.Geometry.V3_MACOFF + PacketNic.MAX_SUPER_FRAME <= maxFrameLen, g::toString);
+            assertTrue(PacketNic.Geometry.V3_MACOFF + g.vnetLen() + PacketNic.MAX_SUPER_FRAME <= maxFrameLen,
+                    g::toString);
             assertTrue(PacketNic.Geometry.V3_MACOFF + mtu + 18 <= maxFrameLen, g::toString);
             assertTrue(g.txFrameSize() - Packet.TX_DATA_OFFSET_V3 >= mtu + 18, () -> mtu + ": " + g);
         }
