@@ -76,6 +76,48 @@ class NicChecksumStatusTest {
         }
     }
 
+    /** USO: one frame of several datagrams from a local sender is cut into them, each delivered. */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2})
+    void aUdpSuperFrameIsCutIntoItsDatagrams(int cores) throws Exception {
+        h = new StackHarness(cores, true, b -> {}); // a NIC with offloads: slots for super-frames
+        h.arpFromPeer(0);
+        try (UdpSocket s = h.stack.udpBind(7)) {
+            byte[] payload = new byte[3 * 1000 + 500];
+            for (int i = 0; i < payload.length; i++) {
+                payload[i] = (byte) (i / 7);
+            }
+            byte[] frame = partial(h.ipFrame(Packets.ipv4(PEER, US, 17, 0x1234, 0,
+                    Packets.udp(PEER, US, 40001, 7, payload))), 17, 6);
+            h.nic.q(0).rxFlags.put(frame, FrameBatch.RX_CSUM_VALID);
+            h.nic.q(0).gsoSizes.put(frame, 1000);
+            h.nic.q(0).inbound.add(frame);
+            h.run();
+            byte[] buf = new byte[2048];
+            UdpPeer from = new UdpPeer();
+            for (int d = 0; d < 4; d++) {
+                int n = s.receive(buf, 0, buf.length, from, 0, TimeUnit.MILLISECONDS);
+                assertEquals(d < 3 ? 1000 : 500, n, h.stack::countersReport);
+                assertArrayEquals(java.util.Arrays.copyOfRange(payload, d * 1000, d * 1000 + n),
+                        java.util.Arrays.copyOf(buf, n), "datagram " + d);
+                assertEquals(40001, from.port);
+            }
+            assertEquals(4, h.total(Stat.RX_UDP_SUPER_DATAGRAMS));
+            assertEquals(1, h.total(Stat.RX_SUPER_FRAMES));
+            assertEquals(0, h.total(Stat.UDP_BAD_LENGTH) + h.total(Stat.IP_BAD_LENGTH) + h.total(Stat.UDP_BAD_CHECKSUM));
+
+            // lengths that do not add up: fed whole, dropped by IP under its reason
+            byte[] bad = frame.clone();
+            bad[14 + 2] = (byte) 0xFF; // total length beyond the frame
+            bad[14 + 3] = (byte) 0xFF;
+            h.nic.q(0).gsoSizes.put(bad, 1000);
+            h.nic.q(0).inbound.add(bad);
+            h.run();
+            assertEquals(4, h.total(Stat.RX_UDP_SUPER_DATAGRAMS));
+            assertEquals(1, h.total(Stat.IP_BAD_LENGTH));
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {1, 2})
     void aDatagramWithAPartialChecksumIsDeliveredOnlyWhenTheNicVouchesForIt(int cores) throws Exception {

@@ -44,8 +44,9 @@ public final class TapNic extends SteeredNic<TapQueue> {
      * @param steering   for a multi-queue TAP, load the {@link SteeringTable} program so that the
      *                   kernel delivers each flow to its owner's queue; default on (if the kernel
      *                   refuses it, the TAP opens without, see {@link TapNic#steeringProblem()})
-     * @param offload    with a vnet header: {@code TUNSETOFFLOAD(CSUM | TSO4 | TSO6 | TSO_ECN)}, so
-     *                   the kernel hands over partial checksums and TCP super-frames of up to 64 KiB,
+     * @param offload    with a vnet header: {@code TUNSETOFFLOAD(CSUM | TSO4 | TSO6 | TSO_ECN)}, and
+     *                   {@code USO4 | USO6} where the kernel takes them, so the kernel hands over
+     *                   partial checksums and TCP and UDP super-frames of up to 64 KiB,
      *                   and the queues transmit super-frames with checksum and segmentation requests
      *                   ({@link NicQueue#TX_TSO4}); if the kernel refuses, the TAP opens without
      *                   ({@link TapNic#offloadProblem()}). Ignored without a vnet header.
@@ -68,6 +69,11 @@ public final class TapNic extends SteeredNic<TapQueue> {
 
     /** {@code TUNSETOFFLOAD} bits asked for: partial checksums and TCP super-frames (FRAME-IO §1.2). */
     static final int OFFLOADS = Tun.TUN_F_CSUM | Tun.TUN_F_TSO4 | Tun.TUN_F_TSO6 | Tun.TUN_F_TSO_ECN;
+    /**
+     * UDP super-frames too (USO, Linux 6.2+), where the kernel takes them: the stack cuts them into
+     * their datagrams itself; on an older kernel the TAP opens with {@link #OFFLOADS} alone.
+     */
+    static final int USO = Tun.TUN_F_USO4 | Tun.TUN_F_USO6;
 
     private final short flags;
     private final Arena arena;
@@ -152,10 +158,14 @@ public final class TapNic extends SteeredNic<TapQueue> {
                         Libc.ioctl(fd, Tun.TUNSETOFFLOAD, 0L, "TUNSETOFFLOAD", name);
                         if (offload) {
                             try {
-                                Libc.ioctl(fd, Tun.TUNSETOFFLOAD, (long) OFFLOADS, "TUNSETOFFLOAD", name);
-                            } catch (NativeException e) {
-                                offload = false;
-                                offloadProblem = e.getMessage();
+                                Libc.ioctl(fd, Tun.TUNSETOFFLOAD, (long) (OFFLOADS | USO), "TUNSETOFFLOAD", name);
+                            } catch (NativeException noUso) {
+                                try {
+                                    Libc.ioctl(fd, Tun.TUNSETOFFLOAD, (long) OFFLOADS, "TUNSETOFFLOAD", name);
+                                } catch (NativeException e) {
+                                    offload = false;
+                                    offloadProblem = e.getMessage();
+                                }
                             }
                         }
                     }

@@ -128,6 +128,17 @@ class TapNicTest {
     }
 
     @Test
+    void aVnetHeaderWithoutOffloadsIsTheOldPathWithAHeader() {
+        // what a TAP gets when the kernel refuses TUNSETOFFLOAD: headers, but frames of at most the MTU
+        TapNic nic = open(tapName(), 1, new TapNic.Options(true, true, false));
+        assertEquals(Tun.IFF_TAP | Tun.IFF_NO_PI | Tun.IFF_VNET_HDR, nic.kernelFlags(0) & 0xffff);
+        assertFalse(nic.offloads());
+        assertEquals(0, nic.queue(0).txOffloads());
+        assertEquals(0, nic.queue(0).maxReceiveFrame());
+        nic.close();
+    }
+
+    @Test
     void reopeningAnAttachedSingleQueueTapGivesEbusy() {
         String name = tapName();
         open(name, 1, TapNic.Options.DEFAULT);

@@ -78,6 +78,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     private final Ownership ownership;
     private final Arena arena = Arena.ofShared();
     private final FrameBatch rxBatch;
+    private final UdpSuperFrames udpSuperFrames;
     private final MemorySegment tx;
     private final TxFrame txFrame = new TxFrame();
     private final int txOffloads;
@@ -122,6 +123,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         int longest = Math.max(mtu + Ethernet.HEADER_LEN + 4, queue.maxReceiveFrame());
         int slot = Math.max(2048, (longest + 63) & ~63);
         this.rxBatch = new FrameBatch(arena, config.rxBatch, slot);
+        this.udpSuperFrames = new UdpSuperFrames(this, arena, slot);
         this.tx = arena.allocate(MAX_FRAME + 64, 64);
         this.txOffloads = queue.txOffloads();
         this.wakeFd = EventFd.create();
@@ -288,10 +290,17 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         int n = moves.mayReadNic() ? queue.receive(rxBatch) : 0;
         for (int i = 0; i < n; i++) {
             try {
-                if (rxBatch.gsoSize(i) != 0) {
+                MemorySegment f = rxBatch.slot(i);
+                int len = rxBatch.length(i);
+                int gso = rxBatch.gsoSize(i);
+                if (gso != 0) {
                     counters.inc(Stat.RX_SUPER_FRAMES);
+                    if (UdpSuperFrames.isUdpSuperFrame(f, 0, len, gso)) {
+                        udpSuperFrames.split(f, 0, len, gso, rxBatch.flags(i));
+                        continue;
+                    }
                 }
-                inputFrame(rxBatch.slot(i), 0, rxBatch.length(i), rxBatch.flags(i));
+                inputFrame(f, 0, len, rxBatch.flags(i));
             } catch (Throwable t) {
                 internalError(t); // one bad frame must not cost the rest of the batch
             }

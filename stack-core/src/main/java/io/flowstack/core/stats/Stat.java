@@ -11,6 +11,8 @@ public enum Stat {
     RX_BYTES("bytes received from the NIC"),
     /** GSO super-frames received: several segments coalesced by the kernel, taken as one. */
     RX_SUPER_FRAMES("GSO super-frames received (several segments taken as one)"),
+    /** Datagrams cut out of UDP super-frames (USO from a local sender), each then received as a frame. */
+    RX_UDP_SUPER_DATAGRAMS("datagrams cut out of UDP super-frames (USO from a local sender)"),
     /** Frames transmitted. */
     TX_FRAMES("frames transmitted"),
     /** Bytes transmitted. */

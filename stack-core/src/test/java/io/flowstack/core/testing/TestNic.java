@@ -44,6 +44,8 @@ public final class TestNic extends AbstractNic<TestNic.TestQueue> {
         public final List<byte[]> outbound = new ArrayList<>();
         /** {@link FrameBatch} flags of injected frames (by identity); absent means 0. */
         public final java.util.Map<byte[], Integer> rxFlags = new java.util.IdentityHashMap<>();
+        /** GSO sizes of injected super-frames (by identity); absent means an ordinary frame. */
+        public final java.util.Map<byte[], Integer> gsoSizes = new java.util.IdentityHashMap<>();
         public boolean full;
         /** Every gathered frame handed to {@link #transmit(TxFrame)}, in order. */
         public final List<Gathered> superFrames = new ArrayList<>();
@@ -109,7 +111,8 @@ public final class TestNic extends AbstractNic<TestNic.TestQueue> {
                 byte[] f = inbound.poll();
                 MemorySegment.copy(f, 0, batch.slot(n), ValueLayout.JAVA_BYTE, 0, f.length);
                 Integer flags = rxFlags.remove(f);
-                batch.frame(n, f.length, flags == null ? 0 : flags, 0);
+                Integer gso = gsoSizes.remove(f);
+                batch.frame(n, f.length, flags == null ? 0 : flags, gso == null ? 0 : gso);
                 n++;
             }
             batch.count(n);
