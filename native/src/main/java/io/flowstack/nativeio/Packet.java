@@ -64,6 +64,13 @@ public final class Packet {
      * in the ring.
      */
     public static final int PACKET_RESERVE = 12;
+    /**
+     * {@code packet(7)} option ({@link #SOL_PACKET}): with a TPACKET_V1/V2 receive ring, a frame
+     * longer than a ring slot is put in the slot cut to it, marked {@link #TP_STATUS_COPY}, and
+     * queued whole on the socket's receive queue for {@code recv} (any non-zero value turns it on;
+     * {@code net/packet/af_packet.c}, {@code tpacket_rcv}: {@code po->copy_thresh}).
+     */
+    public static final int PACKET_COPY_THRESH = 7;
     /** {@code packet(7)} option ({@link #SOL_PACKET}): create the memory-mapped transmit ring. */
     public static final int PACKET_TX_RING = 13;
     /**
@@ -170,6 +177,11 @@ public final class Packet {
     public static final int TP_STATUS_VLAN_TPID_VALID = 1 << 6;
     /** RX status: the transport checksum was verified (by the NIC or the kernel). */
     public static final int TP_STATUS_CSUM_VALID = 1 << 7;
+    /**
+     * RX status (Linux 6.3+): the frame is a TCP GSO super-frame (the kernel does not say its
+     * segment size without a virtio-net header).
+     */
+    public static final int TP_STATUS_GSO_TCP = 1 << 8;
 
     // TX status values (tp_status of a TX frame)
     /** TX status: the slot is free for user space to fill. */
@@ -320,6 +332,35 @@ public final class Packet {
      * = 48 (the kernel's {@code tpacket_parse_header}; FRAME-IO §8 pitfall 1).
      */
     public static final int TX_DATA_OFFSET_V3 = TPACKET3_HDRLEN - SOCKADDR_LL_SIZE;
+
+    /**
+     * {@code struct tpacket2_hdr} (32 bytes): tp_status@0, tp_len@4, tp_snaplen@8, tp_mac(u16)@12,
+     * tp_net(u16)@14, tp_sec@16, tp_nsec@20, tp_vlan_tci(u16)@24, tp_vlan_tpid(u16)@26, padding.
+     * A {@code sockaddr_ll} follows at {@link #TPACKET2_SLL}; the frame starts at
+     * {@code hdr + tp_mac}. Every slot has its own status (FRAME-IO §4.1).
+     */
+    public static final int TPACKET2_HDR_SIZE = 32;
+    /** Offset of {@code tp_status} (u32) in {@code struct tpacket2_hdr}. */
+    public static final long TP2_STATUS = 0;
+    /** Offset of {@code tp_len} (u32, the frame's length on the wire) in {@code struct tpacket2_hdr}. */
+    public static final long TP2_LEN = 4;
+    /** Offset of {@code tp_snaplen} (u32, bytes stored in the slot) in {@code struct tpacket2_hdr}. */
+    public static final long TP2_SNAPLEN = 8;
+    /** Offset of {@code tp_mac} (u16, from the header to the frame) in {@code struct tpacket2_hdr}. */
+    public static final long TP2_MAC = 12;
+    /** Offset of {@code tp_net} (u16) in {@code struct tpacket2_hdr}. */
+    public static final long TP2_NET = 14;
+    /** Offset of {@code tp_vlan_tci} (u16) in {@code struct tpacket2_hdr}. */
+    public static final long TP2_VLAN_TCI = 24;
+    /** {@code TPACKET_ALIGN(sizeof(struct tpacket2_hdr))}: where the kernel puts sockaddr_ll. */
+    public static final long TPACKET2_SLL = 32;
+    /** {@code TPACKET2_HDRLEN} = TPACKET_ALIGN(sizeof(tpacket2_hdr)) + sizeof(sockaddr_ll). */
+    public static final int TPACKET2_HDRLEN = 52;
+    /**
+     * Offset of the frame data in a V2 TX ring slot: {@code TPACKET2_HDRLEN - sizeof(sockaddr_ll)}
+     * = 32 ({@code tpacket_parse_header}).
+     */
+    public static final int TX_DATA_OFFSET_V2 = TPACKET2_HDRLEN - SOCKADDR_LL_SIZE;
 
     /** {@code struct tpacket_stats_v3} (12 bytes): tp_packets, tp_drops, tp_freeze_q_cnt. */
     public static final int TPACKET_STATS_V3_SIZE = 12;

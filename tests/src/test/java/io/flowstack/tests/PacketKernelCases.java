@@ -35,8 +35,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The stack on its AF_PACKET back-end ({@link io.flowstack.nic.packet.PacketNic}) against the
  * Linux kernel on the far side of a veth pair ({@link PacketKernelLab}): ARP, ping without loss,
- * UDP echo through socat, a 10 MB HTTP download by curl checked by SHA-256, and TCP echo of 4 MB
- * both ways at once. One stack per subclass (cores, fanout mode), shared by the methods; each
+ * UDP echo through socat, a 10 MB HTTP download by curl checked by SHA-256, TCP echo of 4 MB
+ * both ways at once (SHA-256), and wrk keep-alive. The kernel's veth end keeps its default
+ * offloads unless {@link #peerOffloads()} says otherwise, so its TCP sends partial checksums and
+ * GSO super-frames. One stack per subclass (cores, fanout mode), shared by the methods; each
  * method measures counter deltas. After each method the stack must be healthy (INTERNAL_ERROR 0,
  * no ownership violation) and the rings clean (no truncated frame, unfinished checksum, corrupt
  * block, looped-back frame or TX error); with {@link FanoutMode#TOEPLITZ} no frame may hop
@@ -61,9 +63,18 @@ abstract class PacketKernelCases {
     /** How the kernel spreads frames over the sockets. */
     abstract FanoutMode fanout();
 
+    /**
+     * Whether the kernel's veth end keeps its default offloads (true: partial checksums and GSO
+     * super-frames reach the stack) or has tx-checksumming and TSO off (false: wire-like frames).
+     */
+    boolean peerOffloads() {
+        return true;
+    }
+
     @BeforeAll
     void startLab() {
-        lab = PacketKernelLab.start(cores(), fanout());
+        lab = peerOffloads() ? PacketKernelLab.start(cores(), fanout())
+                : PacketKernelLab.startWireLike(cores(), fanout());
         http = new HttpService(lab.stack(), HTTP_PORT);
         tcpEcho = new TcpEchoService(lab.stack(), TCP_ECHO_PORT);
     }
@@ -177,6 +188,9 @@ abstract class PacketKernelCases {
         byte[] data = new byte[4_000_000];
         new SplittableRandom(cores() * 31L + fanout().ordinal()).nextBytes(data);
         Path in = lab.tempFile(data);
+        long partial = lab.sumQueues(q -> q.rxRing().csumNotReady());
+        long superFrames = lab.sumQueues(q -> q.rxRing().copied());
+        long sentSuper = lab.total(Stat.TX_SUPER_FRAMES);
         // socat sends the file and half-closes; the echo service returns every byte, then closes
         Result r = lab.exec(Duration.ofSeconds(60), in, "socat", "-t", "30", "-T", "30", "-",
                 "TCP:" + STACK_IP + ":" + TCP_ECHO_PORT);
@@ -184,6 +198,32 @@ abstract class PacketKernelCases {
         assertEquals(sha256(data) + " (" + data.length + " bytes)",
                 sha256(r.stdoutBytes()) + " (" + r.stdoutBytes().length + " bytes)",
                 () -> "echoed stream differs\n" + lab.report());
+        if (peerOffloads()) {
+            // the kernel's default offloads were really in play: its segments came with partial
+            // checksums, and TSO/GSO handed the stack super-frames (read whole, TP_STATUS_COPY)
+            assertTrue(lab.sumQueues(q -> q.rxRing().csumNotReady()) > partial, lab::report);
+            assertTrue(lab.sumQueues(q -> q.rxRing().copied()) > superFrames, lab::report);
+            // and the stack's echo left as super-frames that the kernel segmented (PACKET_VNET_HDR)
+            assertTrue(lab.total(Stat.TX_SUPER_FRAMES) > sentSuper, lab::report);
+        } else {
+            assertEquals(sentSuper, lab.total(Stat.TX_SUPER_FRAMES), lab::report);
+        }
+    }
+
+    /**
+     * wrk against the HTTP service for 2 s on one connection: every request answered, no socket
+     * error (with the peer's default offloads its requests carry partial checksums).
+     */
+    @Test
+    @Timeout(60)
+    void wrkKeepAliveWithoutErrors() {
+        Result r = lab.exec(Duration.ofSeconds(30), null, "wrk", "-t1", "-c1", "-d2", "--latency",
+                "http://" + STACK_IP + ":" + HTTP_PORT + "/");
+        assertEquals(0, r.exit(), () -> "wrk: " + r + "\n" + lab.report());
+        assertFalse(r.stdout().contains("Socket errors"), () -> "wrk: " + r + "\n" + lab.report());
+        assertFalse(r.stdout().contains("Non-2xx"), () -> "wrk: " + r);
+        System.out.println("wrk -t1 -c1 over AF_PACKET, " + cores() + " core(s), fanout " + fanout().cliName()
+                + ", peer offloads " + (peerOffloads() ? "default" : "off") + ":\n" + r.stdout());
     }
 
     /**

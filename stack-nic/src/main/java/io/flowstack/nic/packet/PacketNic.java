@@ -7,6 +7,7 @@ import io.flowstack.nativeio.Libc;
 import io.flowstack.nativeio.NativeException;
 import io.flowstack.nativeio.Netdev;
 import io.flowstack.nativeio.Packet;
+import io.flowstack.nativeio.Tun;
 import io.flowstack.nic.SteeredNic;
 import io.flowstack.nic.SteeringTable;
 import java.lang.foreign.Arena;
@@ -16,24 +17,29 @@ import java.util.List;
 
 /**
  * An existing network interface (a real NIC or a veth) used through AF_PACKET: one socket per
- * queue (per netisr core), each with a TPACKET_V3 receive ring and a TPACKET_V3 transmit ring
+ * queue (per netisr core), each with a TPACKET_V2 (default) or V3 receive ring and a transmit ring
+ * of the same version
  * mapped into one {@code MemorySegment}, all joined in one {@code PACKET_FANOUT} group of their
  * own so the kernel spreads the received frames over them (docs/AF_PACKET.md).
  *
  * <p>Each socket is set up in the order the kernel requires (FRAME-IO §4.2, packet(7)):
  * <ol>
  *   <li>{@code socket(AF_PACKET, SOCK_RAW, 0)}: protocol 0 receives nothing until bound;</li>
- *   <li>{@code PACKET_VERSION = TPACKET_V3} and {@code PACKET_LOSS = 1} (both EBUSY once a ring
+ *   <li>{@code PACKET_VERSION} ({@link Options#ringVersion()}) and {@code PACKET_LOSS = 1} (both EBUSY once a ring
  *       exists; PACKET_LOSS makes the kernel skip a malformed TX slot instead of stopping the
  *       ring on it);</li>
  *   <li>{@code SO_SNDBUFFORCE} large enough for the whole TX ring in flight;
  *       {@code PACKET_QDISC_BYPASS} (frames go straight to the driver: the stack does its own
  *       queueing, and a full driver queue is ENOBUFS, retried at the next kick);
  *       {@code PACKET_IGNORE_OUTGOING} (our own transmissions, and the host's, are not looped
- *       back into the receive ring; {@link RxRing} also drops {@code PACKET_OUTGOING} frames on
+ *       back into the receive ring; {@link ReceiveRing} also drops {@code PACKET_OUTGOING} frames on
  *       kernels older than 4.20, which lack the option);</li>
- *   <li>{@code PACKET_RX_RING} and {@code PACKET_TX_RING} ({@code tpacket_req3}), then one
- *       {@code mmap} of both, RX ring first (packet_mmap.rst);</li>
+ *   <li>V2 only: {@code PACKET_COPY_THRESH} and an 8 MiB {@code SO_RCVBUFFORCE}, so that a
+ *       frame longer than a ring slot (a GSO super-frame) is also queued whole on the socket
+ *       ({@link FrameRxRing});</li>
+ *   <li>{@code PACKET_RX_RING} and {@code PACKET_TX_RING} ({@code tpacket_req3}; V2 reads its
+ *       first 16 bytes), sized from the MTU ({@link Geometry}), then one {@code mmap} of both,
+ *       RX ring first (packet_mmap.rst);</li>
  *   <li>{@code bind} to the interface with {@code ETH_P_ALL};</li>
  *   <li>{@code PACKET_ADD_MEMBERSHIP(PACKET_MR_PROMISC)} when the stack's MAC is not the
  *       interface's (the kernel counts the membership and drops it with the socket, so a crash
@@ -46,16 +52,25 @@ import java.util.List;
  * </ol>
  *
  * <p>The interface must exist and be up in the current network namespace; its MTU is the
- * NIC's. Nothing else about it is changed. {@link #offloadWarnings()} reports offloads that
- * would hand the stack frames it cannot use.
+ * NIC's, whatever it is. Nothing else about it is changed. {@link #offloadWarnings()} reports
+ * offloads worth a word (LRO).
  *
  * <p>Owned by: the thread that opened it ({@link #open}, {@link #close()},
  * {@link #kernelStatistics}); each {@link PacketQueue} is then owned by one netisr thread. Close
  * only after the queue owners have stopped.
  */
 public final class PacketNic extends SteeredNic<PacketQueue> {
-    /** Largest supported MTU: a TX slot of 16 KiB holds 16 KiB - 48 bytes of frame. */
-    public static final int MAX_MTU = 9000;
+    /**
+     * The longest frame a receive ring must hold whatever the MTU: a GSO super-frame (an IPv4
+     * datagram of up to 65,535 bytes, {@link io.flowstack.nic.NicQueue#MAX_SUPER_FRAME_IP}, plus
+     * the Ethernet header). A veth passes its peer's GSO skbs intact, and GRO/LRO on a NIC builds
+     * them, so AF_PACKET may deliver one on any device.
+     */
+    public static final int MAX_SUPER_FRAME = io.flowstack.nic.NicQueue.MAX_SUPER_FRAME_IP + 14;
+    /** Bytes of transmit ring per queue at most (large MTUs get fewer slots). */
+    static final int MAX_TX_RING_BYTES = 16 << 20;
+    /** Socket receive buffer for the whole frames of V2 COPY slots (a few dozen super-frames). */
+    static final int COPY_RCVBUF = 8 << 20;
 
     /**
      * Ring and socket options.
@@ -71,18 +86,31 @@ public final class PacketNic extends SteeredNic<PacketQueue> {
      * @param rxRetireMillis {@code tp_retire_blk_tov}: a block holding frames is handed over at
      *                       the latest this many ms after its first frame (the latency floor at
      *                       low rates; 0 lets the kernel pick from the link speed)
-     * @param txFrames       transmit slots per queue (rounded up to whole blocks)
+     * @param txFrames       transmit slots per queue (rounded up to whole blocks; fewer when a
+     *                       large MTU would make the ring exceed 16 MiB)
      * @param txKickBatch    marked TX slots that trigger a kick before the end of the pass
+     * @param ringVersion    {@code Packet.TPACKET_V2} (slots with their own status, taken as they
+     *                       arrive: no latency floor) or {@code Packet.TPACKET_V3} (blocks handed
+     *                       over when full or after {@code rxRetireMillis}); both rings of the
+     *                       socket use it. With V2, {@code rxBlockSize * rxBlockCount} is the
+     *                       ring's memory and {@code rxRetireMillis} is unused
+     * @param offloads       {@code PACKET_VNET_HDR}: a {@code virtio_net_hdr} before every frame of
+     *                       both rings, so the queue transmits super-frames with partial checksums
+     *                       for the kernel to segment and finish ({@code tpacket_snd}), and learns
+     *                       a received super-frame's segment size
      */
     public record Options(FanoutMode fanout, boolean promiscuous, boolean qdiscBypass,
-                          int rxBlockSize, int rxBlockCount, int rxRetireMillis, int txFrames, int txKickBatch) {
+                          int rxBlockSize, int rxBlockCount, int rxRetireMillis, int txFrames, int txKickBatch,
+                          int ringVersion, boolean offloads) {
         /**
          * The defaults: Toeplitz steering (no hops, docs/AF_PACKET.md), promiscuous,
-         * qdisc bypass, 64 receive blocks of 64 KiB (4 MiB, ~2,600 full-size frames) retired
-         * after at most 1 ms, 512 TX slots kicked every 32 frames.
+         * qdisc bypass, a TPACKET_V2 receive ring of 16 MiB (10,496 slots of 1,584 bytes at MTU
+         * 1500: 25 ms of 64-byte frames at 400 k frames/s; super-frames are read whole from the
+         * socket), 512 TX slots kicked every 32 frames (with offloads: 128 slots of 64 KiB),
+         * offloads on.
          */
         public static final Options DEFAULT =
-                new Options(FanoutMode.TOEPLITZ, true, true, 1 << 16, 64, 1, 512, 32);
+                new Options(FanoutMode.TOEPLITZ, true, true, 1 << 16, 256, 1, 512, 32, Packet.TPACKET_V2, true);
 
         public Options {
             if (fanout == null) {
@@ -95,18 +123,34 @@ public final class PacketNic extends SteeredNic<PacketQueue> {
                 throw new IllegalArgumentException("need >= 2 RX blocks, >= 2 TX frames, a kick batch >= 1 "
                         + "and a retire timeout >= 0");
             }
+            if (ringVersion != Packet.TPACKET_V2 && ringVersion != Packet.TPACKET_V3) {
+                throw new IllegalArgumentException("ringVersion must be TPACKET_V2 (1) or TPACKET_V3 (2): "
+                        + ringVersion);
+            }
         }
 
         /** These options with another fanout mode. */
         public Options withFanout(FanoutMode mode) {
             return new Options(mode, promiscuous, qdiscBypass, rxBlockSize, rxBlockCount,
-                    rxRetireMillis, txFrames, txKickBatch);
+                    rxRetireMillis, txFrames, txKickBatch, ringVersion, offloads);
         }
 
         /** These options with another promiscuous setting. */
         public Options withPromiscuous(boolean on) {
             return new Options(fanout, on, qdiscBypass, rxBlockSize, rxBlockCount,
-                    rxRetireMillis, txFrames, txKickBatch);
+                    rxRetireMillis, txFrames, txKickBatch, ringVersion, offloads);
+        }
+
+        /** These options with another ring version ({@code Packet.TPACKET_V2} or {@code TPACKET_V3}). */
+        public Options withRingVersion(int version) {
+            return new Options(fanout, promiscuous, qdiscBypass, rxBlockSize, rxBlockCount,
+                    rxRetireMillis, txFrames, txKickBatch, version, offloads);
+        }
+
+        /** These options with offloads ({@code PACKET_VNET_HDR}) on or off. */
+        public Options withOffloads(boolean on) {
+            return new Options(fanout, promiscuous, qdiscBypass, rxBlockSize, rxBlockCount,
+                    rxRetireMillis, txFrames, txKickBatch, ringVersion, on);
         }
     }
 
@@ -145,10 +189,6 @@ public final class PacketNic extends SteeredNic<PacketQueue> {
                     + ifname + " up); AF_PACKET fanout needs a running socket");
         }
         int mtu = Netdev.mtu(ifname);
-        if (mtu > MAX_MTU) {
-            throw new IllegalArgumentException("interface " + ifname + " has MTU " + mtu + ", more than "
-                    + MAX_MTU + " is not supported");
-        }
         Geometry g = Geometry.of(mtu, options);
         Arena arena = Arena.ofShared();
         PacketQueue[] qs = new PacketQueue[queues];
@@ -216,7 +256,7 @@ public final class PacketNic extends SteeredNic<PacketQueue> {
      * Creates the NIC's fanout group with the first socket: a kernel-chosen unique id, and
      * {@code PACKET_FANOUT_FLAG_IGNORE_OUTGOING}, because a fanout member receives through the
      * group's hook, not its own, so the socket's PACKET_IGNORE_OUTGOING does not apply to it.
-     * Kernels older than 4.20 refuse the flag (EINVAL); then {@link RxRing} drops outgoing
+     * Kernels older than 4.20 refuse the flag (EINVAL); then {@link ReceiveRing} drops outgoing
      * frames itself.
      *
      * @return the flags the other members must join with
@@ -247,18 +287,52 @@ public final class PacketNic extends SteeredNic<PacketQueue> {
         }
     }
 
-    /** Ring sizes derived from the MTU and the options. */
-    record Geometry(int rxBlockSize, int rxBlockCount, int rxFrameSize, int txBlockSize, int txBlockCount,
-                    int txFrameSize) {
+    /**
+     * Ring sizes derived from the MTU and the options (any MTU the device has: the kernel's rules
+     * are {@code packet_set_ring}'s: block size a multiple of the page size, frame size a multiple
+     * of 16 and at most the block size, frames never straddle blocks).
+     *
+     * <p>Owned by: nobody (immutable).
+     */
+    record Geometry(int version, int vnetLen, int rxBlockSize, int rxBlockCount, int rxFrameSize, int txBlockSize,
+                    int txBlockCount, int txFrameSize) {
+        /** V2: where the kernel puts a frame in an RX slot, TPACKET_ALIGN(52 + 16) - 14 (tpacket_rcv's macoff). */
+        static final int V2_MACOFF = Packet.align(Packet.TPACKET2_HDRLEN + 16) - 14;
+        /** V3: where the kernel puts a frame after its header, TPACKET_ALIGN(68 + 16) - 14. */
+        static final int V3_MACOFF = Packet.align(Packet.TPACKET3_HDRLEN + 16) - 14;
+
         static Geometry of(int mtu, Options o) {
-            // a TX slot: the 48-byte tpacket3_hdr, then Ethernet header, a VLAN tag's room and the MTU
-            int txFrame = Integer.highestOneBit(Packet.TX_DATA_OFFSET_V3 + 14 + 4 + mtu - 1) << 1;
-            txFrame = Math.max(2048, txFrame);
-            int txBlock = Math.max(txFrame, 1 << 16);
+            boolean v3 = o.ringVersion() == Packet.TPACKET_V3;
+            int vnet = o.offloads() ? Tun.VNET_HDR_LEN : 0; // tpacket_rcv: netoff += vnet_hdr_sz
+            int wire = 14 + 4 + mtu; // Ethernet header, a VLAN tag still in the data, the MTU
+            long rxBytes = (long) o.rxBlockSize() * o.rxBlockCount();
+            int rxFrame;
+            int rxBlock;
+            if (v3) {
+                // a block must hold the longest frame, a super-frame, or the kernel clamps it to
+                // max_frame_len = block - 48 (tpacket_rcv); V3 ignores frame_size otherwise
+                int need = Packet.BLOCK_DESC_SIZE + V3_MACOFF + vnet + Math.max(MAX_SUPER_FRAME, wire);
+                rxBlock = Math.max(o.rxBlockSize(), pow2(need));
+                rxFrame = 2048;
+            } else {
+                // a slot holds an MTU-sized frame; longer ones go whole through the socket (COPY)
+                rxFrame = Packet.align(V2_MACOFF + vnet + wire);
+                rxBlock = Math.max(o.rxBlockSize(), pow2(rxFrame));
+            }
+            int rxBlocks = (int) Math.max(2, rxBytes / rxBlock);
+            // a TX slot: the tpacketN_hdr (48 or 32 bytes), [the vnet header,] then the frame: with
+            // offloads a super-frame, else at most the MTU
+            int txData = v3 ? Packet.TX_DATA_OFFSET_V3 : Packet.TX_DATA_OFFSET_V2;
+            int txFrame = Math.max(2048, Packet.align(txData + vnet + (vnet > 0 ? Math.max(MAX_SUPER_FRAME, wire) : wire)));
+            int txBlock = Math.max(pow2(txFrame), 1 << 16);
             int perBlock = txBlock / txFrame;
-            int txBlocks = (o.txFrames() + perBlock - 1) / perBlock;
-            // V3 RX ignores frame_size except for tp_frame_nr = block_size / frame_size * block_nr
-            return new Geometry(o.rxBlockSize(), o.rxBlockCount(), 2048, txBlock, txBlocks, txFrame);
+            int txBlocks = Math.min((o.txFrames() + perBlock - 1) / perBlock,
+                    Math.max(2, MAX_TX_RING_BYTES / txBlock));
+            return new Geometry(o.ringVersion(), vnet, rxBlock, rxBlocks, rxFrame, txBlock, txBlocks, txFrame);
+        }
+
+        private static int pow2(int x) {
+            return x <= 1 ? 1 : Integer.highestOneBit(x - 1) << 1;
         }
 
         long rxBytes() {
@@ -270,11 +344,14 @@ public final class PacketNic extends SteeredNic<PacketQueue> {
         }
     }
 
-    private record RingPair(RxRing rx, TxRing tx) {
+    private record RingPair(ReceiveRing rx, TxRing tx) {
     }
 
     private static RingPair configure(int fd, String ifname, int ifindex, Geometry g, Options o, Arena arena) {
-        Packet.setInt(fd, Packet.PACKET_VERSION, Packet.TPACKET_V3, "PACKET_VERSION", ifname);
+        Packet.setInt(fd, Packet.PACKET_VERSION, g.version(), "PACKET_VERSION", ifname);
+        if (g.vnetLen() > 0) {
+            Packet.setInt(fd, Packet.PACKET_VNET_HDR, 1, "PACKET_VNET_HDR", ifname); // before the rings (EBUSY after)
+        }
         Packet.setInt(fd, Packet.PACKET_LOSS, 1, "PACKET_LOSS", ifname);
         int sndbuf = (int) Math.min(Integer.MAX_VALUE / 2, 2 * g.txBytes());
         try {
@@ -295,7 +372,20 @@ public final class PacketNic extends SteeredNic<PacketQueue> {
             if (e.errno() != Errno.ENOPROTOOPT) {
                 throw e;
             }
-            // kernel < 4.20: RxRing drops PACKET_OUTGOING frames itself
+            // kernel < 4.20: ReceiveRing drops PACKET_OUTGOING frames itself
+        }
+        if (g.version() == Packet.TPACKET_V2) {
+            // frames longer than a slot (GSO super-frames) are queued whole on the socket, and
+            // only while the socket's receive buffer has room (tpacket_rcv): make it roomy
+            Packet.setInt(fd, Packet.PACKET_COPY_THRESH, 1, "PACKET_COPY_THRESH", ifname);
+            try {
+                Libc.setsockoptInt(fd, Libc.SOL_SOCKET, Libc.SO_RCVBUFFORCE, COPY_RCVBUF, "SO_RCVBUFFORCE");
+            } catch (NativeException e) {
+                if (e.errno() != Errno.EPERM) {
+                    throw e;
+                }
+                Libc.setsockoptInt(fd, Libc.SOL_SOCKET, Libc.SO_RCVBUF, COPY_RCVBUF, "SO_RCVBUF");
+            }
         }
         Packet.setRing(fd, Packet.PACKET_RX_RING, g.rxBlockSize(), g.rxBlockCount(), g.rxFrameSize(),
                 o.rxRetireMillis(), ifname);
@@ -303,9 +393,13 @@ public final class PacketNic extends SteeredNic<PacketQueue> {
         long total = g.rxBytes() + g.txBytes();
         MemorySegment map = Libc.mmap(total, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED | Libc.MAP_POPULATE,
                 fd, 0, arena);
-        RxRing rx = new RxRing(map.asSlice(0, g.rxBytes()), g.rxBlockSize(), g.rxBlockCount());
-        TxRing tx = new TxRing(map.asSlice(g.rxBytes(), g.txBytes()), g.txBlockSize(), g.txBlockCount(),
-                g.txFrameSize());
+        MemorySegment rxMap = map.asSlice(0, g.rxBytes());
+        ReceiveRing rx = g.version() == Packet.TPACKET_V3
+                ? new RxRing(rxMap, g.rxBlockSize(), g.rxBlockCount(), g.vnetLen())
+                : new FrameRxRing(rxMap, g.rxBlockSize(), g.rxBlockCount(), g.rxFrameSize(),
+                        new SocketFrameReader(fd, g.vnetLen(), arena), g.vnetLen());
+        TxRing tx = new TxRing(g.version(), map.asSlice(g.rxBytes(), g.txBytes()), g.txBlockSize(),
+                g.txBlockCount(), g.txFrameSize(), g.vnetLen());
         Packet.bind(fd, ifindex, Packet.ETH_P_ALL_BE, ifname);
         if (o.promiscuous()) {
             Packet.addPromiscuous(fd, ifindex, ifname);
@@ -314,26 +408,19 @@ public final class PacketNic extends SteeredNic<PacketQueue> {
     }
 
     /**
-     * Offloads of the interface that would hand the stack frames it drops: GRO and LRO merge
-     * received segments into frames longer than the MTU, which the kernel delivers cut to a block
-     * or the stack cannot hold (counted as truncated). One line per problem with the command that
-     * fixes it; empty when none applies or the device cannot be asked. Control path.
+     * Offloads of the interface worth a word. GRO needs none: its super-frames (up to 64 KiB) are
+     * read whole ({@link #MAX_SUPER_FRAME}) and TCP takes each as one segment. LRO is reported:
+     * the NIC merges segments itself and discards per-segment details (the kernel turns it off
+     * on any device that forwards for the same reason). One line per item with the command;
+     * empty when none applies or the device cannot be asked. Control path.
      */
     public List<String> offloadWarnings() {
         List<String> out = new ArrayList<>();
         String name = name();
         try {
-            if (Ethtool.get(name, Ethtool.Feature.GRO)) {
-                out.add(name + ": generic-receive-offload is on: merged frames longer than the MTU are dropped "
-                        + "(ethtool -K " + name + " gro off)");
-            }
-        } catch (NativeException e) {
-            // the device does not report it: nothing to say
-        }
-        try {
             if (Ethtool.lro(name)) {
-                out.add(name + ": large-receive-offload is on: merged frames longer than the MTU are dropped "
-                        + "(ethtool -K " + name + " lro off)");
+                out.add(name + ": large-receive-offload is on: the NIC merges segments and drops per-segment "
+                        + "details; merged frames are taken as super-frames (ethtool -K " + name + " lro off)");
             }
         } catch (NativeException e) {
             // no LRO flag on this device
@@ -368,7 +455,8 @@ public final class PacketNic extends SteeredNic<PacketQueue> {
 
     /**
      * Per-queue counters of the rings and of the kernel, one line per queue, e.g.
-     * {@code queue 0: rx 1200 (truncated 0, outgoing 0, vlan 0, csum-not-ready 0, corrupt blocks 0),
+     * {@code queue 0: rx 1200 (truncated 0, outgoing 0, vlan 0, csum-not-ready 0, csum-valid 0, copied 0,
+     * corrupt blocks 0),
      * tx 3400 (drops 0, errors 0, kicks 120, kick errors 0), socket errors 0, kernel: packets 1200,
      * ring-full drops 0}.
      * It reads (and so resets) the kernel's clear-on-read statistics: control path, while the
@@ -377,13 +465,15 @@ public final class PacketNic extends SteeredNic<PacketQueue> {
     public String countersReport() {
         StringBuilder b = new StringBuilder();
         for (PacketQueue q : queues) {
-            RxRing r = q.rxRing();
+            ReceiveRing r = q.rxRing();
             PacketQueue.KernelStatistics k = q.kernelStatistics();
             b.append("queue ").append(q.index()).append(": rx ").append(q.rxFrames())
                     .append(" (truncated ").append(r.truncated())
                     .append(", outgoing ").append(r.outgoing())
                     .append(", vlan ").append(r.vlanTagged())
                     .append(", csum-not-ready ").append(r.csumNotReady())
+                    .append(", csum-valid ").append(r.csumValid())
+                    .append(", copied ").append(r.copied())
                     .append(", corrupt blocks ").append(r.corruptBlocks())
                     .append(", blocks ").append(r.blocks())
                     .append("), tx ").append(q.txFrames())

@@ -5,17 +5,19 @@ import io.flowstack.nativeio.Libc;
 import io.flowstack.nativeio.Packet;
 import io.flowstack.nic.CountingQueue;
 import io.flowstack.nic.FrameBatch;
+import io.flowstack.nic.TxFrame;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
- * One queue pair of a {@link PacketNic}: one AF_PACKET socket with a TPACKET_V3 receive ring
- * ({@link RxRing}) and a TPACKET_V3 transmit ring ({@link TxRing}) mapped from it, a member of the
+ * One queue pair of a {@link PacketNic}: one AF_PACKET socket with a receive ring
+ * ({@link FrameRxRing} for TPACKET_V2, the default, or {@link RxRing} for V3) and a transmit ring
+ * of the same version ({@link TxRing}) mapped from it, a member of the
  * NIC's fanout group.
  *
  * <p><b>Receive</b>: {@link #receive} copies frames from the ring blocks the kernel handed over
- * into the batch's slots (one copy; see {@link RxRing}), with no system call at all while frames
+ * into the batch's slots (one copy; see {@link ReceiveRing}), with no system call at all while frames
  * wait. {@link #pollFd()} is the socket: POLLIN when a block is ready.
  *
  * <p><b>Transmit</b>: {@link #transmit} copies the frame into the next TX slot and marks it
@@ -57,11 +59,15 @@ public final class PacketQueue extends CountingQueue {
     private final String ifname;
     private final int index;
     private final int fd;
-    private final RxRing rx;
+    private final ReceiveRing rx;
     private final TxRing tx;
     private final int kickBatch;
     /** Longest frame the device sends: MTU + Ethernet header (the kernel drops longer ones). */
     private final int maxFrame;
+    /** The TX ring takes checksum and segmentation requests ({@code PACKET_VNET_HDR}). */
+    private final boolean offloads;
+    /** The longest frame {@link #receive} may deliver: a super-frame, or MTU + Ethernet + VLAN tag. */
+    private final int maxReceiveFrame;
     /** 8 native bytes for reading SO_ERROR without allocating. */
     private final MemorySegment errorScratch;
     /** Frames marked SEND_REQUEST since the last kick. */
@@ -74,7 +80,7 @@ public final class PacketQueue extends CountingQueue {
     private int lastSocketError;
     private volatile boolean closed;
 
-    PacketQueue(String ifname, int index, int fd, RxRing rx, TxRing tx, int kickBatch, int mtu,
+    PacketQueue(String ifname, int index, int fd, ReceiveRing rx, TxRing tx, int kickBatch, int mtu,
                 MemorySegment errorScratch) {
         this.ifname = ifname;
         this.index = index;
@@ -83,6 +89,8 @@ public final class PacketQueue extends CountingQueue {
         this.tx = tx;
         this.kickBatch = kickBatch;
         this.maxFrame = Math.min(tx.maxFrame(), mtu + 14);
+        this.offloads = tx.vnetLength() > 0;
+        this.maxReceiveFrame = Math.max(PacketNic.MAX_SUPER_FRAME, mtu + 18);
         this.errorScratch = errorScratch;
     }
 
@@ -102,13 +110,24 @@ public final class PacketQueue extends CountingQueue {
     }
 
     /** The receive ring (counters, tests). */
-    public RxRing rxRing() {
+    public ReceiveRing rxRing() {
         return rx;
     }
 
     /**
+     * The longest frame {@link #receive} may deliver: 65,535 + 14 bytes, because AF_PACKET hands
+     * over GSO super-frames on any device (a veth passes its peer's TSO/GSO skbs intact; GRO or LRO
+     * on a NIC builds them), or the MTU plus the Ethernet header and a VLAN tag if that is more.
+     * A frame longer than the batch's slots is dropped and counted as truncated.
+     */
+    @Override
+    public int maxReceiveFrame() {
+        return maxReceiveFrame;
+    }
+
+    /**
      * Sends the frames marked since the last kick, then copies up to the batch's capacity of
-     * waiting frames into it. Frames the ring walk drops are counted there ({@link RxRing});
+     * waiting frames into it. Frames the ring walk drops are counted there ({@link ReceiveRing});
      * truncated ones also in {@link #rxTruncated()}.
      */
     @Override
@@ -147,6 +166,50 @@ public final class PacketQueue extends CountingQueue {
             }
         }
         tx.put(frame, offset, length);
+        countTx(length);
+        if (++unkicked >= kickBatch) {
+            kick();
+        }
+        return true;
+    }
+
+    /**
+     * With offloads ({@code PACKET_VNET_HDR}): {@link #TX_GATHER}, {@link #TX_CSUM} and
+     * {@link #TX_TSO4}: the kernel finishes partial checksums and segments TCP super-frames
+     * ({@code tpacket_snd}: {@code virtio_net_hdr_to_skb}, then the device or GSO); else 0.
+     */
+    @Override
+    public int txOffloads() {
+        return offloads ? TX_GATHER | TX_CSUM | TX_TSO4 : 0;
+    }
+
+    /**
+     * Copies the frame (headers and payload slices) into the next TX slot behind a
+     * {@code virtio_net_hdr} with its checksum and segmentation requests. Same back-pressure and
+     * kick rules as {@link #transmit(MemorySegment, long, int)}; a frame without segmentation may
+     * be at most the MTU plus the Ethernet header, a super-frame at most 65,535 bytes of IP.
+     */
+    @Override
+    public boolean transmit(TxFrame frame) {
+        if (!offloads) {
+            throw new UnsupportedOperationException(this + " has no offloads");
+        }
+        int length = frame.length();
+        int limit = frame.gsoType() == TxFrame.GSO_NONE ? maxFrame : tx.maxFrame();
+        if (length <= 0 || length > limit) {
+            countTxError();
+            return false;
+        }
+        if (!tx.headFree()) {
+            if (unkicked > 0 || kickAgain) {
+                kick();
+            }
+            if (!tx.headFree()) {
+                countTxDrop();
+                return false;
+            }
+        }
+        tx.put(frame);
         countTx(length);
         if (++unkicked >= kickBatch) {
             kick();

@@ -4,7 +4,6 @@ import static io.flowstack.nativeio.Packet.BLOCK_DESC_SIZE;
 import static io.flowstack.nativeio.Packet.BLOCK_NUM_PKTS;
 import static io.flowstack.nativeio.Packet.BLOCK_OFFSET_TO_FIRST_PKT;
 import static io.flowstack.nativeio.Packet.BLOCK_STATUS;
-import static io.flowstack.nativeio.Packet.PACKET_OUTGOING;
 import static io.flowstack.nativeio.Packet.SLL_PKTTYPE;
 import static io.flowstack.nativeio.Packet.TP3_LEN;
 import static io.flowstack.nativeio.Packet.TP3_MAC;
@@ -14,7 +13,6 @@ import static io.flowstack.nativeio.Packet.TP3_STATUS;
 import static io.flowstack.nativeio.Packet.TP3_VLAN_TCI;
 import static io.flowstack.nativeio.Packet.TPACKET3_HDR_SIZE;
 import static io.flowstack.nativeio.Packet.TPACKET3_SLL;
-import static io.flowstack.nativeio.Packet.TP_STATUS_CSUMNOTREADY;
 import static io.flowstack.nativeio.Packet.TP_STATUS_KERNEL;
 import static io.flowstack.nativeio.Packet.TP_STATUS_USER;
 import static io.flowstack.nativeio.Packet.TP_STATUS_VLAN_VALID;
@@ -23,7 +21,6 @@ import io.flowstack.nativeio.Packet;
 import io.flowstack.nic.FrameBatch;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
@@ -56,52 +53,29 @@ import java.lang.invoke.VarHandle;
  * frames at an offset (see docs/AF_PACKET.md). A block with more frames than the batch has slots
  * is consumed over several calls; the walk keeps its place.
  *
- * <p>Frames not delivered, each counted:
- * <ul>
- *   <li>{@code tp_snaplen < tp_len} (the kernel cut the frame: it was longer than a block can
- *       hold, e.g. a GRO super-frame) or longer than the batch's slot: {@link #truncated()};</li>
- *   <li>{@code sll_pkttype == PACKET_OUTGOING} (our own or the host's transmissions, which
- *       PACKET_IGNORE_OUTGOING already keeps out on kernels that have it): {@link #outgoing()};</li>
- *   <li>a VLAN tag removed by the driver ({@code TP_STATUS_VLAN_VALID} with a non-zero VLAN id):
- *       the frame belongs to a VLAN the stack is not on, {@link #vlanTagged()}.</li>
- * </ul>
- * Frames with {@code TP_STATUS_CSUMNOTREADY} (a local sender's CHECKSUM_PARTIAL skb, e.g. a veth
- * peer with tx-checksumming on) are delivered but counted in {@link #csumNotReady()}: their
- * TCP/UDP checksum is unfinished and the stack will drop them as bad. Auxiliary data
- * (timestamps, rxhash) is ignored. Offsets that point outside the block (never written by a
- * correct kernel) end the block: its remaining frames are dropped, the block is returned and
+ * <p>Which frames are delivered, and with which checksum flag, is {@link ReceiveRing}'s rule.
+ * A frame longer than a block can hold is cut by the kernel to {@code max_frame_len} = block
+ * size - 48 ({@code tpacket_rcv}, "packet too big, clamped") and counted as truncated: blocks
+ * must hold a 64 KiB super-frame ({@link PacketNic}'s geometry). Auxiliary data (timestamps,
+ * rxhash) is ignored. Offsets that point outside the block (never written by a correct kernel)
+ * end the block: its remaining frames are dropped, the block is returned and
  * {@link #corruptBlocks()} counts it.
+ *
+ * <p>Latency: the kernel hands a block over only when it is full or {@code tp_retire_blk_tov} ms
+ * (at least 1) after it opened, and the frames of the open block cannot be taken early (their
+ * headers carry no per-frame completion mark), so at low rates every frame waits up to that
+ * timeout. {@link FrameRxRing} (TPACKET_V2) has no such floor and is the default.
  *
  * <p>Owned by: the netisr thread that owns its {@link PacketQueue}; {@link #drain} and
  * {@link #ready} are called only by it, never block and never allocate. The counters are written
  * with opaque stores and may be read from any thread.
  */
-public final class RxRing {
+public final class RxRing extends ReceiveRing {
     private static final VarHandle INT_VH = ValueLayout.JAVA_INT.varHandle();
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT;
     /** Bytes before any frame data: the tpacket3_hdr and the sockaddr_ll after it. */
     static final int HEADER_BYTES = (int) TPACKET3_SLL + Packet.SOCKADDR_LL_SIZE;
-    private static final VarHandle BLOCKS;
-    private static final VarHandle TRUNCATED;
-    private static final VarHandle OUTGOING;
-    private static final VarHandle VLAN;
-    private static final VarHandle CSUM;
-    private static final VarHandle CORRUPT;
-
-    static {
-        try {
-            MethodHandles.Lookup l = MethodHandles.lookup();
-            BLOCKS = l.findVarHandle(RxRing.class, "blocks", long.class);
-            TRUNCATED = l.findVarHandle(RxRing.class, "truncated", long.class);
-            OUTGOING = l.findVarHandle(RxRing.class, "outgoing", long.class);
-            VLAN = l.findVarHandle(RxRing.class, "vlanTagged", long.class);
-            CSUM = l.findVarHandle(RxRing.class, "csumNotReady", long.class);
-            CORRUPT = l.findVarHandle(RxRing.class, "corruptBlocks", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 
     private final MemorySegment ring;
     private final int blockSize;
@@ -115,15 +89,8 @@ public final class RxRing {
     private int left;
     /** Ring offset of the next frame header of the open block. */
     private long next;
-    /** Bytes delivered by the last {@link #drain}. */
-    private long lastBytes;
-
-    private long blocks;
-    private long truncated;
-    private long outgoing;
-    private long vlanTagged;
-    private long csumNotReady;
-    private long corruptBlocks;
+    /** Bytes of {@code virtio_net_hdr} before each frame ({@code PACKET_VNET_HDR}), or 0. */
+    private final int vnetLen;
 
     /**
      * @param ring       the mapped receive ring: {@code blockCount} blocks of {@code blockSize}
@@ -133,6 +100,19 @@ public final class RxRing {
      * @param blockCount {@code tp_block_nr}
      */
     public RxRing(MemorySegment ring, int blockSize, int blockCount) {
+        this(ring, blockSize, blockCount, 0);
+    }
+
+    /**
+     * @param ring       the mapped receive ring: {@code blockCount} blocks of {@code blockSize}
+     *                   bytes; its base must be 4-byte aligned
+     * @param blockSize  {@code tp_block_size}
+     * @param blockCount {@code tp_block_nr}
+     * @param vnetLen    10 when the socket has {@code PACKET_VNET_HDR} (a {@code virtio_net_hdr}
+     *                   just before each frame: its {@code gso_size} becomes the frame's), else 0
+     */
+    public RxRing(MemorySegment ring, int blockSize, int blockCount, int vnetLen) {
+        this.vnetLen = vnetLen;
         if (blockSize < BLOCK_DESC_SIZE + TPACKET3_HDR_SIZE || (blockSize & 3) != 0 || blockCount < 1) {
             throw new IllegalArgumentException("bad ring geometry: " + blockCount + " x " + blockSize);
         }
@@ -154,6 +134,7 @@ public final class RxRing {
      *
      * @return the number of frames delivered; their total length is {@link #lastBytes()}
      */
+    @Override
     public int drain(FrameBatch batch) {
         final int capacity = batch.capacity();
         final int slotSize = batch.slotSize();
@@ -175,24 +156,17 @@ public final class RxRing {
             int status = ring.get(INT, hdr + TP3_STATUS);
             int mac = Short.toUnsignedInt(ring.get(SHORT, hdr + TP3_MAC));
             int pkttype = Byte.toUnsignedInt(ring.get(ValueLayout.JAVA_BYTE, hdr + TPACKET3_SLL + SLL_PKTTYPE));
-            if (pkttype == PACKET_OUTGOING) {
-                add(OUTGOING, outgoing, 1);
-            } else if (snaplen < len || snaplen > slotSize || snaplen < 0) {
-                add(TRUNCATED, truncated, 1);
-            } else if ((status & TP_STATUS_VLAN_VALID) != 0
-                    && (ring.get(INT, hdr + TP3_VLAN_TCI) & 0x0fff) != 0) {
-                add(VLAN, vlanTagged, 1);
-            } else if (mac < HEADER_BYTES || hdr + mac + snaplen > blockEnd) {
+            int vlanTci = (status & TP_STATUS_VLAN_VALID) != 0 ? ring.get(INT, hdr + TP3_VLAN_TCI) : 0;
+            if (snaplen >= 0 && snaplen <= slotSize && (mac < HEADER_BYTES + vnetLen || hdr + mac + snaplen > blockEnd)) {
                 corrupt();
                 continue;
-            } else {
+            }
+            int flags = classify(status, pkttype, vlanTci, snaplen, len, slotSize);
+            if (flags != DROP) {
                 MemorySegment.copy(ring, hdr + mac, batch.slot(n), 0, snaplen);
-                batch.length(n, snaplen);
+                batch.frame(n, snaplen, flags, vnetLen == 0 ? 0 : FrameRxRing.gsoSize(ring, hdr + mac - vnetLen));
                 bytes += snaplen;
                 n++;
-                if ((status & TP_STATUS_CSUMNOTREADY) != 0) {
-                    add(CSUM, csumNotReady, 1);
-                }
             }
             if (--left == 0) {
                 release();
@@ -207,14 +181,16 @@ public final class RxRing {
         return n;
     }
 
-    /** Bytes in the frames the last {@link #drain} delivered. */
-    public long lastBytes() {
-        return lastBytes;
-    }
-
     /** Whether a frame is waiting: a block is half walked or the next one is the user's. */
+    @Override
     public boolean ready() {
         return left > 0 || (blockStatus(block) & TP_STATUS_USER) != 0;
+    }
+
+    /** {@code TPACKET_V3}. */
+    @Override
+    public int version() {
+        return Packet.TPACKET_V3;
     }
 
     /** Index of the block the walk is in or waits for (tests, diagnostics). */
@@ -237,7 +213,7 @@ public final class RxRing {
             if ((blockStatus(block) & TP_STATUS_USER) == 0) {
                 return false;
             }
-            add(BLOCKS, blocks, 1);
+            countBlock();
             int num = ring.get(INT, blockBase + BLOCK_NUM_PKTS);
             int first = ring.get(INT, blockBase + BLOCK_OFFSET_TO_FIRST_PKT);
             if (num <= 0) {
@@ -254,7 +230,7 @@ public final class RxRing {
 
     /** Drops what is left of the open block and returns it. */
     private void corrupt() {
-        add(CORRUPT, corruptBlocks, 1);
+        countCorrupt();
         release();
     }
 
@@ -264,39 +240,5 @@ public final class RxRing {
         left = 0;
         block = block + 1 == blockCount ? 0 : block + 1;
         blockBase = (long) block * blockSize;
-    }
-
-    private void add(VarHandle h, long current, long delta) {
-        h.setOpaque(this, current + delta);
-    }
-
-    /** Blocks taken from the kernel. */
-    public long blocks() {
-        return (long) BLOCKS.getOpaque(this);
-    }
-
-    /** Frames dropped because the kernel cut them ({@code tp_snaplen < tp_len}) or they exceed a slot. */
-    public long truncated() {
-        return (long) TRUNCATED.getOpaque(this);
-    }
-
-    /** Frames dropped because they were outgoing ({@code PACKET_OUTGOING}). */
-    public long outgoing() {
-        return (long) OUTGOING.getOpaque(this);
-    }
-
-    /** Frames dropped because they carried a VLAN tag (non-zero VLAN id) in their metadata. */
-    public long vlanTagged() {
-        return (long) VLAN.getOpaque(this);
-    }
-
-    /** Frames delivered with an unfinished checksum ({@code TP_STATUS_CSUMNOTREADY}). */
-    public long csumNotReady() {
-        return (long) CSUM.getOpaque(this);
-    }
-
-    /** Blocks cut short because an offset pointed outside the block. */
-    public long corruptBlocks() {
-        return (long) CORRUPT.getOpaque(this);
     }
 }

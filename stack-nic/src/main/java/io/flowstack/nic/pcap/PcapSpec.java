@@ -43,8 +43,11 @@ public record PcapSpec(Path file, long fileBytes, int files, Direction direction
     public static final int SNAP_LENGTH = 262_144;
     /** Default ring between a queue and the writer: 8 MiB (about 60 ms at 1 Gbit/s). */
     public static final int DEFAULT_RING_BYTES = 8 << 20;
-    /** Smallest ring accepted: its largest record (an eighth) holds a 9000-byte jumbo frame. */
-    public static final int MIN_RING_BYTES = 256 << 10;
+    /**
+     * Smallest ring accepted (1 MiB, the CLI's smallest --pcap-buffer): its largest record (an
+     * eighth, 128 KiB) holds a 64 KiB GSO super-frame or a frame of any MTU up to 65,535.
+     */
+    public static final int MIN_RING_BYTES = 1 << 20;
     /** Largest ring accepted. */
     public static final int MAX_RING_BYTES = 1 << 30;
     /** Smallest {@code fileBytes}: a file header plus one full-size Ethernet record. */

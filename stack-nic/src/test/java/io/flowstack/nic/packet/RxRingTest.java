@@ -14,6 +14,7 @@ import static io.flowstack.nativeio.Packet.TPACKET3_SLL;
 import static io.flowstack.nativeio.Packet.SLL_PKTTYPE;
 import static io.flowstack.nativeio.Packet.TP_STATUS_BLK_TMO;
 import static io.flowstack.nativeio.Packet.TP_STATUS_CSUMNOTREADY;
+import static io.flowstack.nativeio.Packet.TP_STATUS_CSUM_VALID;
 import static io.flowstack.nativeio.Packet.TP_STATUS_KERNEL;
 import static io.flowstack.nativeio.Packet.TP_STATUS_USER;
 import static io.flowstack.nativeio.Packet.TP_STATUS_VLAN_VALID;
@@ -246,6 +247,57 @@ class RxRingTest {
         assertEquals(1, rx.vlanTagged());
         assertEquals(1, rx.csumNotReady());
         assertEquals(0, rx.truncated());
+    }
+
+    @Test
+    void checksumStatusBecomesTheFrameFlag() {
+        // CHECKSUM_PARTIAL (a local sender) and CHECKSUM_UNNECESSARY (verified) need no verification
+        Frame partial = Frame.of(62, 1).withStatus(TP_STATUS_USER | TP_STATUS_CSUMNOTREADY);
+        Frame verified = Frame.of(63, 2).withStatus(TP_STATUS_USER | TP_STATUS_CSUM_VALID);
+        Frame plain = Frame.of(64, 3);
+        Frame both = Frame.of(65, 4).withStatus(TP_STATUS_USER | TP_STATUS_CSUM_VALID | TP_STATUS_CSUMNOTREADY);
+        fill(0, partial, verified, plain, both);
+        FrameBatch batch = new FrameBatch(arena, 8, 2048);
+        // a flag left over from an earlier frame in the same slot must not survive
+        batch.frame(2, 1, FrameBatch.RX_CSUM_VALID, 1448);
+        assertEquals(4, rx.drain(batch));
+        assertEquals(FrameBatch.RX_CSUM_VALID, batch.flags(0));
+        assertEquals(FrameBatch.RX_CSUM_VALID, batch.flags(1));
+        assertEquals(0, batch.flags(2));
+        assertEquals(0, batch.gsoSize(2));
+        assertEquals(FrameBatch.RX_CSUM_VALID, batch.flags(3));
+        assertArrayEquals(verified.data, slot(batch, 1));
+        assertEquals(2, rx.csumNotReady());
+        assertEquals(1, rx.csumValid());
+    }
+
+    @Test
+    void aSuperFrameInABlockLargeEnoughIsDelivered() {
+        // what PacketNic's V3 geometry guarantees: a 128 KiB block holds a 65,549-byte frame
+        try (Arena big = Arena.ofConfined()) {
+            int block = 128 << 10;
+            MemorySegment r = big.allocate(2L * block, 4096);
+            RxRing ring2 = new RxRing(r, block, 2);
+            byte[] data = new byte[PacketNic.MAX_SUPER_FRAME];
+            for (int i = 0; i < data.length; i++) {
+                data[i] = (byte) (i * 7);
+            }
+            long hdr = 48;
+            r.set(ValueLayout.JAVA_INT, hdr + TP3_NEXT_OFFSET, 0);
+            r.set(ValueLayout.JAVA_INT, hdr + TP3_SNAPLEN, data.length);
+            r.set(ValueLayout.JAVA_INT, hdr + TP3_LEN, data.length);
+            r.set(ValueLayout.JAVA_INT, hdr + TP3_STATUS, TP_STATUS_USER | TP_STATUS_CSUMNOTREADY);
+            r.set(ValueLayout.JAVA_SHORT, hdr + TP3_MAC, (short) MAC);
+            MemorySegment.copy(data, 0, r, ValueLayout.JAVA_BYTE, hdr + MAC, data.length);
+            r.set(ValueLayout.JAVA_INT, BLOCK_NUM_PKTS, 1);
+            r.set(ValueLayout.JAVA_INT, BLOCK_OFFSET_TO_FIRST_PKT, 48);
+            r.set(ValueLayout.JAVA_INT, BLOCK_STATUS, TP_STATUS_USER);
+            FrameBatch batch = new FrameBatch(big, 2, PacketNic.MAX_SUPER_FRAME);
+            assertEquals(1, ring2.drain(batch));
+            assertArrayEquals(data, slot(batch, 0));
+            assertEquals(FrameBatch.RX_CSUM_VALID, batch.flags(0));
+            assertEquals(0, ring2.truncated());
+        }
     }
 
     @Test

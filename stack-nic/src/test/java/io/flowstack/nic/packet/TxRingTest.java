@@ -104,4 +104,68 @@ class TxRingTest {
         assertThrows(IllegalArgumentException.class, () -> new TxRing(ring, BLOCK, 2, 40));
         assertThrows(IllegalArgumentException.class, () -> new TxRing(ring, BLOCK, 2, 2047));
     }
+
+    @Test
+    void aV2RingPutsTheFrameAt32AndTheHeaderFieldsWhereTpacket2HdrHasThem() {
+        TxRing v2 = new TxRing(io.flowstack.nativeio.Packet.TPACKET_V2, ring, BLOCK, 2, FRAME);
+        assertEquals(FRAME - 32, v2.maxFrame());
+        MemorySegment f = frame(arena, 100, 9);
+        assertTrue(v2.headFree());
+        v2.put(f, 16, 100);
+        long slot = v2.slotOffset(0);
+        assertEquals(TP_STATUS_SEND_REQUEST, ring.get(ValueLayout.JAVA_INT, slot + io.flowstack.nativeio.Packet.TP2_STATUS));
+        assertEquals(100, ring.get(ValueLayout.JAVA_INT, slot + io.flowstack.nativeio.Packet.TP2_LEN));
+        assertEquals(100, ring.get(ValueLayout.JAVA_INT, slot + io.flowstack.nativeio.Packet.TP2_SNAPLEN));
+        assertArrayEquals(f.asSlice(16, 100).toArray(ValueLayout.JAVA_BYTE),
+                ring.asSlice(slot + 32, 100).toArray(ValueLayout.JAVA_BYTE));
+        assertFalse(v2.headFree() && v2.head() == 0);
+        assertEquals(TP_STATUS_SEND_REQUEST, v2.status(0));
+        ring.set(ValueLayout.JAVA_INT, slot, TP_STATUS_AVAILABLE); // the kernel sent it
+        assertEquals(TP_STATUS_AVAILABLE, v2.status(0));
+        assertThrows(IllegalArgumentException.class,
+                () -> new TxRing(io.flowstack.nativeio.Packet.TPACKET_V1, ring, BLOCK, 2, FRAME));
+    }
+
+    @Test
+    void withAVnetHeaderEverySlotStartsWithTheChecksumAndSegmentationRequests() {
+        io.flowstack.nic.TxFrame f = new io.flowstack.nic.TxFrame();
+        MemorySegment headers = frame(arena, 54, 3);
+        MemorySegment payload = frame(arena, 1000, 7);
+        TxRing v2 = new TxRing(io.flowstack.nativeio.Packet.TPACKET_V2, ring, BLOCK, 2, FRAME, 10);
+        assertEquals(FRAME - 32 - 10, v2.maxFrame());
+        f.headers(headers, 0, 54).append(payload, 16, 600).append(payload, 616, 300).checksum(34, 16)
+                .gso(io.flowstack.nic.TxFrame.GSO_TCPV4, 448);
+        v2.put(f);
+        long slot = v2.slotOffset(0);
+        long h = slot + 32;
+        java.nio.ByteOrder le = java.nio.ByteOrder.LITTLE_ENDIAN;
+        ValueLayout.OfShort s16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(le);
+        assertEquals(1, ring.get(ValueLayout.JAVA_BYTE, h), "VIRTIO_NET_HDR_F_NEEDS_CSUM");
+        assertEquals(1, ring.get(ValueLayout.JAVA_BYTE, h + 1), "VIRTIO_NET_HDR_GSO_TCPV4");
+        assertEquals(54, ring.get(s16, h + 2), "hdr_len");
+        assertEquals(448, ring.get(s16, h + 4), "gso_size");
+        assertEquals(34, ring.get(s16, h + 6), "csum_start");
+        assertEquals(16, ring.get(s16, h + 8), "csum_offset");
+        assertArrayEquals(headers.asSlice(0, 54).toArray(ValueLayout.JAVA_BYTE),
+                ring.asSlice(h + 10, 54).toArray(ValueLayout.JAVA_BYTE));
+        assertArrayEquals(payload.asSlice(16, 900).toArray(ValueLayout.JAVA_BYTE),
+                ring.asSlice(h + 10 + 54, 900).toArray(ValueLayout.JAVA_BYTE), "both slices, in order");
+        assertEquals(10 + 954, ring.get(ValueLayout.JAVA_INT, slot + io.flowstack.nativeio.Packet.TP2_LEN),
+                "tp_len counts the vnet header (tpacket_snd takes it off)");
+        assertEquals(TP_STATUS_SEND_REQUEST, v2.status(0));
+
+        // a plain frame gets an all-zero header: no request
+        ring.asSlice(v2.slotOffset(1), FRAME).fill((byte) 0x55);
+        MemorySegment plain = frame(arena, 60, 1);
+        v2.put(plain, 16, 60);
+        long s1 = v2.slotOffset(1) + 32;
+        for (int i = 0; i < 10; i++) {
+            assertEquals(0, ring.get(ValueLayout.JAVA_BYTE, s1 + i), "header byte " + i);
+        }
+        assertArrayEquals(plain.asSlice(16, 60).toArray(ValueLayout.JAVA_BYTE),
+                ring.asSlice(s1 + 10, 60).toArray(ValueLayout.JAVA_BYTE));
+        assertEquals(70, ring.get(ValueLayout.JAVA_INT, v2.slotOffset(1) + io.flowstack.nativeio.Packet.TP2_LEN));
+        TxRing none = new TxRing(io.flowstack.nativeio.Packet.TPACKET_V2, ring, BLOCK, 2, FRAME);
+        assertThrows(IllegalStateException.class, () -> none.put(f));
+    }
 }
