@@ -53,7 +53,7 @@ import picocli.CommandLine.TypeConversionException;
             "Attaches to the TAP device NAME (one queue per core; created if it does not exist), "
                     + "answers ARP and ping, reassembles and fragments IPv4, speaks TCP and runs the --serve "
                     + "services, with one netisr thread per core. With --packet IFNAME it uses the existing "
-                    + "interface IFNAME instead: one AF_PACKET socket per core (TPACKET_V3 rings, fanout), "
+                    + "interface IFNAME instead: one AF_PACKET socket per core (TPACKET_V2 rings, fanout), "
                     + "promiscuous unless --mac is the interface's own MAC.",
             "",
             "The kernel side of the TAP (addresses, link up, network namespace) is yours to configure. "
@@ -107,7 +107,9 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
 
     @Option(names = "--packet", paramLabel = "IFNAME", converter = InterfaceName.Converter.class,
             description = "Use the existing, up interface IFNAME through AF_PACKET instead of a TAP: one socket "
-                    + "per core with TPACKET_V3 rings, in one fanout group (docs/AF_PACKET.md).")
+                    + "per core with TPACKET_V2 rings (a frame is taken as it arrives) and a virtio-net header "
+                    + "(partial checksums and super-frames both ways unless --no-offload), in one fanout group "
+                    + "(docs/AF_PACKET.md).")
     String packet;
 
     @Option(names = "--fanout", paramLabel = "MODE", converter = FanoutConverter.class,
@@ -379,7 +381,8 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
         }
         PacketNic.Options o = PacketNic.Options.DEFAULT
                 .withFanout(fanout != null ? fanout : PacketNic.Options.DEFAULT.fanout())
-                .withPromiscuous(ifMac != config.mac);
+                .withPromiscuous(ifMac != config.mac)
+                .withOffloads(!offloadOption.noOffload && !impairs() && pcap == null); // as for a TAP
         PacketNic p = PacketNic.open(packet, stackOptions.cores, o);
         if (stackOptions.mtu != null && stackOptions.mtu > p.mtu()) {
             p.close();

@@ -2,8 +2,6 @@ package io.flowstack.tools.bench;
 
 import io.flowstack.core.FlowStack;
 import io.flowstack.core.config.StackConfig;
-import io.flowstack.nativeio.Ethtool;
-import io.flowstack.nativeio.NativeException;
 import io.flowstack.nic.Nic;
 import io.flowstack.nic.TapNic;
 import io.flowstack.nic.packet.PacketNic;
@@ -33,8 +31,8 @@ import java.util.stream.Stream;
  *       the client namespace, or with {@code packet} on AF_PACKET over a veth pair whose stack end
  *       {@code fcIDp} stays in the root namespace (no IPv4 address, IPv6 off before it comes up,
  *       promiscuous through the stack's socket: the root kernel discards its frames) and whose
- *       kernel end {@code fcIDq} is in the client namespace with tx-checksumming off (a veth
- *       otherwise hands its peer unfinished checksums, docs/AF_PACKET.md); the bench server
+ *       kernel end {@code fcIDq} is in the client namespace with its default offloads
+ *       (partial checksums and super-frames, which the stack takes, docs/AF_PACKET.md); the bench server
  *       (callback or blocking API) on it;</li>
  *   <li>server namespace {@code fscmp-PID-ID-k} (IPv6 off): the other end of the veth pair
  *       ({@value #KERNEL_SERVER_IP}/24) and the kernel's bench server, a JVM of its own.</li>
@@ -190,18 +188,15 @@ final class CompareLab {
         String q = kernelSideOfStack();
         teardown.add("delete veth " + p, () -> deleteRootLink(p)); // first, as the namespaces
         sh("ip", "link", "add", p, "type", "veth", "peer", "name", q);
-        // finished checksums and no super-frames from the kernel's side, like a wire (docs/AF_PACKET.md)
-        try {
-            Ethtool.set(q, Ethtool.Feature.TX_CSUM, false);
-            Ethtool.set(q, Ethtool.Feature.TSO, false);
-        } catch (NativeException e) {
-            throw new BenchException("cannot turn tx-checksumming off on " + q + ": " + e.getMessage(), true);
-        }
         sh("ip", "link", "set", q, "netns", clientNs());
         sh("sysctl", "-qw", "net.ipv6.conf." + p + ".disable_ipv6=1"); // before it is up: no autoconfiguration
         sh("ip", "link", "set", p, "up");
         configureKernelSide();
-        PacketNic nic = PacketNic.open(p, cores, PacketNic.Options.DEFAULT.withPromiscuous(true));
+        // the kernel's end keeps its default offloads (partial checksums, super-frames): the
+        // stack takes them as a local kernel sends them (docs/AF_PACKET.md); --no-offload
+        // opens the sockets without the virtio-net header
+        PacketNic nic = PacketNic.open(p, cores, PacketNic.Options.DEFAULT.withPromiscuous(true)
+                .withOffloads(tapOptions.offload()));
         teardown.add("close AF_PACKET on " + p, nic::close);
         for (String w : nic.offloadWarnings()) {
             warn.println("stack bench: warning: " + w);
