@@ -18,8 +18,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 9 point 6: the README's "Use it as a library" section cannot rot. Its Java example is
- * compiled, as it stands, against the modules' classes (the test class path: flowstack-core,
+ * Issue 9 point 6 and issue 11 point 2: the README's "Use it as a library" section cannot rot.
+ * Its Java examples (blocking streams, callbacks) are each compiled, as they stand, against the
+ * modules' classes (the test class path: flowstack-core,
  * -nic, -native and their dependencies), with every lint warning an error; and the Maven
  * coordinates it gives name the artifacts and version the poms build.
  */
@@ -47,15 +48,20 @@ class ReadmeJavaExampleTest {
     }
 
     @Test
-    void theJavaExampleCompilesAgainstTheCurrentApi() throws IOException {
+    void theJavaExamplesCompileAgainstTheCurrentApi() throws IOException {
         List<String> blocks = javaBlocks();
-        assertEquals(1, blocks.size(), "one Java example in the README");
-        String source = blocks.get(0);
+        assertEquals(2, blocks.size(), "two Java examples in the README: blocking streams and callbacks");
+        for (String source : blocks) {
+            compiles(source);
+        }
+    }
+
+    private void compiles(String source) throws IOException {
         Matcher m = PUBLIC_CLASS.matcher(source);
         assertTrue(m.find(), "the example declares a public class: " + source);
         Path file = dir.resolve(m.group(1) + ".java");
         Files.writeString(file, source);
-        Path out = Files.createDirectory(dir.resolve("classes"));
+        Path out = Files.createDirectories(dir.resolve("classes-" + m.group(1)));
 
         // surefire may run the tests from a manifest-only jar: its property has the real class path
         String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
