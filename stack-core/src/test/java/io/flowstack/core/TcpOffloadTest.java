@@ -78,7 +78,11 @@ class TcpOffloadTest {
     }
 
     void establish(boolean offloads, int sendBuffer) {
-        h = new StackHarness(1, offloads, b -> b.tcpSendBufferBytes(sendBuffer));
+        establish(offloads, sendBuffer, 1 << 20);
+    }
+
+    void establish(boolean offloads, int sendBuffer, int receiveBuffer) {
+        h = new StackHarness(1, offloads, b -> b.tcpSendBufferBytes(sendBuffer).tcpReceiveBufferBytes(receiveBuffer));
         h.arpFromPeer(0);
         listener = h.stack.tcpListen(PORT, 16);
         TcpOpts o = new TcpOpts();
@@ -187,19 +191,20 @@ class TcpOffloadTest {
     }
 
     @Test
-    void sixtyFourKibUnacknowledgedAreAcknowledgedWithoutWaitingForTheBatchEnd() {
-        establish(false, 1 << 20);
-        int segs = 30; // the batch holds 32 frames: 30 segments, 43,440 bytes, then 30 more
-        byte[] d = new byte[2 * segs * 1448];
+    void aQuarterOfTheReceiveBufferUnacknowledgedIsAcknowledgedWithoutWaitingForTheBatchEnd() {
+        establish(false, 1 << 20, 64 * 1024); // a quarter: 16 KiB, about 11 segments
+        int segs = 30; // one batch (32 frames)
+        byte[] d = new byte[segs * 1448];
         rnd.nextBytes(d);
-        for (int i = 0; i < 2 * segs; i++) {
+        for (int i = 0; i < segs; i++) {
             h.inject(0, frame(ACK, peerNxt + i * 1448, iss + 1, 4096, java.util.Arrays.copyOfRange(d, i * 1448, (i + 1) * 1448)));
         }
         List<TcpSeg> acks = tcp(h.run());
-        assertTrue(acks.size() >= 2 && acks.size() <= 3, "one ACK per batch, and one at 64 KiB: " + acks.size());
+        assertEquals(3, acks.size(), "at 16 KiB, at 32 KiB, and the batch's end");
         assertEquals(peerNxt + d.length, acks.get(acks.size() - 1).ack());
         for (int i = 1; i < acks.size(); i++) {
-            assertTrue(acks.get(i).ack() - acks.get(i - 1).ack() <= 65536 + 1448, "never more than 64 KiB between ACKs");
+            assertTrue(acks.get(i).ack() - acks.get(i - 1).ack() <= 16 * 1024 + 1448, "never more than a quarter between ACKs");
         }
+        assertArrayEquals(d, StackHarness.readNow(conn, d.length));
     }
 }
