@@ -122,6 +122,11 @@ public final class TcpStream {
 
     // ------------------------------------------------------------------ netisr side
 
+    /** Whether a doorbell is outstanding (rung and not yet taken by the netisr). */
+    public boolean doorbellPending() {
+        return doorbell;
+    }
+
     /** Netisr: consumes the doorbell before looking at the connection. */
     public void doorbellTaken() {
         doorbell = false;

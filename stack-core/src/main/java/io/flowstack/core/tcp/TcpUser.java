@@ -127,6 +127,25 @@ final class TcpUser extends TcpPart {
         }
     }
 
+    /**
+     * Before a timer acts on a blocking-API connection: bytes the application published in the
+     * send ring after output last looked, with no doorbell outstanding, were announced by a
+     * doorbell that was lost (the application saw one outstanding, the netisr took it before
+     * the bytes were visible): only this timer would send them. Counted, never expected.
+     */
+    void checkDoorbellLate(Tcb t) {
+        TcpStream st = t.stream;
+        if (st == null || t.binder != null || t.up != null
+                || (t.state != TcpState.ESTABLISHED && t.state != TcpState.CLOSE_WAIT)) {
+            return;
+        }
+        long tail = st.send.tail();
+        if (tail > t.sendTailSeen && !st.doorbellPending()) {
+            t.sendTailSeen = tail; // counted once
+            n.counters().inc(Stat.TCP_DOORBELL_LATE);
+        }
+    }
+
     /** Sends RST and forgets the connection (abort, RFC 9293 3.10.5). */
     void reset(Tcb t) {
         tcp.out.sendRaw(t.localPort, t.remoteAddr, t.remotePort, t.sndNxt, 0, Tcp.RST, 0);
