@@ -87,12 +87,14 @@ public final class TcpConnection extends TcpEnds implements AutoCloseable {
                 ringUntilAccepted();
                 throw new StackException("connect to " + peer() + ": timed out");
             }
-            s.arm();
+            int token = s.arm();
             if (s.established || s.error != null || s.finished) {
                 s.disarm();
                 continue;
             }
-            s.park(Math.min(left, 50_000_000L));
+            if (s.park(Math.min(left, 50_000_000L), token) && (s.established || s.error != null || s.finished)) {
+                s.wakeupLate();
+            }
         }
     }
 
@@ -154,12 +156,15 @@ public final class TcpConnection extends TcpEnds implements AutoCloseable {
             if (left <= 0) {
                 throw new StackException("read from " + peer() + ": timed out");
             }
-            s.arm();
+            int token = s.arm();
             if (r.tail() > r.head() || s.eof || s.error != null || s.finished) {
                 s.disarm();
                 continue;
             }
-            s.park(Math.min(left, 100_000_000L));
+            if (s.park(Math.min(left, 100_000_000L), token)
+                    && (r.tail() > r.head() || s.eof || s.error != null || s.finished)) {
+                s.wakeupLate();
+            }
         }
     }
 
@@ -198,12 +203,15 @@ public final class TcpConnection extends TcpEnds implements AutoCloseable {
             if (left <= 0) {
                 throw new StackException("write to " + peer() + ": timed out");
             }
-            s.arm();
+            int token = s.arm();
             if (r.capacity() - (r.tail() - r.head()) > 0 || s.error != null || s.finished) {
                 s.disarm();
                 continue;
             }
-            s.park(Math.min(left, 100_000_000L));
+            if (s.park(Math.min(left, 100_000_000L), token)
+                    && (r.capacity() - (r.tail() - r.head()) > 0 || s.error != null || s.finished)) {
+                s.wakeupLate();
+            }
         }
     }
 

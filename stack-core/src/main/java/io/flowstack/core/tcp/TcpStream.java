@@ -19,7 +19,18 @@ import java.util.concurrent.locks.LockSupport;
  *       ring, coalesced by {@link #doorbell}) after writing data, reading data (window
  *       update), or changing a flag; the netisr unparks waiting application threads after
  *       changing what they wait for.</li>
+ *   <li>Both hand-offs are Dekker pairs, each side a full fence between its store and its
+ *       load: the application publishes, fences, reads {@link #doorbell} ({@link #ring}); the
+ *       netisr clears it, fences, reads the rings ({@link #doorbellTaken}). The netisr
+ *       publishes, fences, reads {@link #waiter} ({@link #signal}); the application sets it,
+ *       fences, re-checks ({@link #arm}). A wake-up lost anyway is counted
+ *       ({@code tcp_doorbell_late} by the netisr's timers, {@code tcp_app_wakeup_late} by
+ *       {@link #park}), and the tests assert both stay 0.</li>
  * </ul>
+ *
+ * <p>Owned by: the connection's owning netisr for the netisr side (and {@link #ringsReturned},
+ * {@link #lateWakeupsSeen}); its application threads (one reader and one writer at a time) for
+ * the application side.
  */
 public final class TcpStream {
     /** What a callback-API channel calls to ask the owning netisr for output (at its rollup). */
@@ -44,6 +55,24 @@ public final class TcpStream {
 
     private volatile boolean doorbell;
     private volatile Thread waiter;
+    /** Netisr: signals sent so far (one writer; an application's park tells a lost one by it). */
+    private volatile int signals;
+    /** Application: waits that timed out with their condition true ({@link #wakeupLate}). */
+    private volatile int lateWakeups;
+    /** Netisr: {@link #lateWakeups} already counted (TcpUser). */
+    public int lateWakeupsSeen;
+
+    private static final VarHandle SIGNALS;
+    private static final VarHandle LATE;
+
+    static {
+        try {
+            SIGNALS = java.lang.invoke.MethodHandles.lookup().findVarHandle(TcpStream.class, "signals", int.class);
+            LATE = java.lang.invoke.MethodHandles.lookup().findVarHandle(TcpStream.class, "lateWakeups", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     /** Netisr only: the rings went back to the pool (after both sides were done with them). */
     public boolean ringsReturned;
@@ -83,6 +112,14 @@ public final class TcpStream {
      * @return false if the core's ring was full (the caller retries)
      */
     public boolean ring() {
+        // The caller has just published (a ring's tail or head: release stores, or a flag). A
+        // release store may still be in this CPU's store buffer when the flag is read (x86-TSO
+        // and the JMM both allow store->load reordering), so without this fence the flag could
+        // read "outstanding" while the netisr, having just taken that doorbell (doorbellTaken:
+        // false, fence, then it reads the rings), still sees the old tail: the bytes then wait
+        // for a timer (the 40 ms delayed ACK; issue 11). The fence pairs with doorbellTaken's
+        // (Dekker): at least one side sees the other's store.
+        VarHandle.fullFence();
         if (doorbell) {
             return true;
         }
@@ -97,27 +134,49 @@ public final class TcpStream {
         return true;
     }
 
-    /** Parks the calling application thread until signalled or {@code nanos} pass. */
-    public void await(long nanos) {
+    /**
+     * Registers the caller as waiter before it re-checks its condition (then {@link #park}).
+     *
+     * @return the token {@link #park} needs: the netisr's signals so far
+     */
+    public int arm() {
         waiter = Thread.currentThread();
         VarHandle.fullFence();
-        LockSupport.parkNanos(this, nanos);
-        waiter = null;
+        return signals;
     }
 
-    /** Registers the caller as waiter before it re-checks its condition (then {@link #park}). */
-    public void arm() {
-        waiter = Thread.currentThread();
-        VarHandle.fullFence();
-    }
-
-    public void park(long nanos) {
+    /**
+     * Parks the armed caller until signalled or {@code nanos} pass.
+     *
+     * @param token what {@link #arm} returned
+     * @return true if the park ran its full time and no signal came since {@link #arm}: if the
+     *     caller's condition is true now, the netisr published without waking it (a lost
+     *     wake-up; the caller reports it with {@link #wakeupLate})
+     */
+    public boolean park(long nanos, int token) {
+        long start = System.nanoTime();
         LockSupport.parkNanos(this, nanos);
         waiter = null;
+        return System.nanoTime() - start >= nanos && signals == token;
     }
 
     public void disarm() {
         waiter = null;
+    }
+
+    /**
+     * Application: a wait timed out although what it waited for had happened (see
+     * {@link #park}). Counted here and told to the netisr with a doorbell, which adds it to
+     * {@code tcp_app_wakeup_late}.
+     */
+    public void wakeupLate() {
+        LATE.getAndAdd(this, 1); // rare (a bug), and reader and writer threads may both report
+        ring();
+    }
+
+    /** The application's late wake-ups so far ({@link #wakeupLate}; the netisr reads it). */
+    public int lateWakeups() {
+        return lateWakeups;
     }
 
     // ------------------------------------------------------------------ netisr side
@@ -135,6 +194,7 @@ public final class TcpStream {
 
     /** Netisr: wakes the application thread waiting on this stream, if any. */
     public void signal() {
+        SIGNALS.setOpaque(this, signals + 1); // one writer: this stream's netisr
         VarHandle.fullFence();
         Thread w = waiter;
         if (w != null) {

@@ -122,6 +122,11 @@ final class TcpUser extends TcpPart {
             return;
         }
         t.stream.doorbellTaken();
+        int late = t.stream.lateWakeups();
+        if (late != t.stream.lateWakeupsSeen) { // the application reported lost unparks (TcpStream.park)
+            n.counters().add(Stat.TCP_APP_WAKEUP_LATE, late - t.stream.lateWakeupsSeen);
+            t.stream.lateWakeupsSeen = late;
+        }
         if (applyAppFlags(t)) {
             tcp.out.output(t);
         }
