@@ -666,10 +666,40 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     }
 
     /**
+     * Work a producer must signal this netisr for when it sleeps: messages from other cores or
+     * applications, commands, and frames of a queue without a descriptor (its notifier wakes).
+     */
+    private boolean hasSignalledWork() {
+        for (Rings.Ring<OneToOneRingBuffer> r : inbox) {
+            if (r != null && r.ring().size() > 0) {
+                return true;
+            }
+        }
+        return appRing.ring().size() > 0 || !commands.isEmpty()
+                || (queue.pollFd() < 0 && queue.rxReady() && !moves.rxPaused());
+    }
+
+    /** The last sleep timed out with signalled work waiting and no signal seen yet. */
+    private boolean lateSuspect;
+
+    /**
      * Blocks in poll() on the NIC queue's fd and the wake eventfd until work arrives or the next
      * timer tick is due. Called by the idle strategy on the owner thread.
+     *
+     * <p>Lost wake-ups are counted ({@link Stat#WAKEUP_LATE}): a sleep that times out while
+     * work that must be signalled (see {@link #hasSignalledWork}) was already waiting is a
+     * suspect; its eventfd is left undrained, and the next call looks again: only producers
+     * that read {@code sleeping} as true signal, so a signal that was merely slow has arrived by
+     * then, and none means it was never sent.
      */
     void block() {
+        if (lateSuspect) {
+            lateSuspect = false;
+            if (!wakeSignalled()) {
+                counters.inc(Stat.WAKEUP_LATE);
+            }
+            wakeFd.drain();
+        }
         sleeping = true;
         VarHandle.fullFence();
         if (hasPendingWork()) {
@@ -681,15 +711,28 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         int timeoutMs = (int) Math.min(100, Math.max(waitNanos > 0 ? 1 : 0, waitNanos / 1_000_000));
         int fd = queue.pollFd();
         poller.set(0, wakeFd.fd(), Poller.POLLIN);
+        int ready;
         if (fd >= 0 && !moves.rxPaused()) {
             poller.set(1, fd, Poller.POLLIN);
             poller.count(2);
-            poller.poll(timeoutMs);
+            ready = poller.poll(timeoutMs);
         } else {
             poller.count(1); // the queue's notifier signals wakeFd (see hasPendingWork)
-            poller.poll(timeoutMs);
+            ready = poller.poll(timeoutMs);
         }
+        boolean suspect = ready == 0 && hasSignalledWork(); // while sleeping is still true
         sleeping = false;
-        wakeFd.drain();
+        if (suspect && !wakeSignalled()) {
+            lateSuspect = true; // decided at the next block(); the eventfd stays as it is
+        } else {
+            wakeFd.drain();
+        }
+    }
+
+    /** Whether the wake eventfd holds a signal (a zero-timeout poll; only on a suspect sleep). */
+    private boolean wakeSignalled() {
+        poller.set(0, wakeFd.fd(), Poller.POLLIN);
+        poller.count(1);
+        return poller.poll(0) > 0;
     }
 }
