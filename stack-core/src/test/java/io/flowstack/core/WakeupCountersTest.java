@@ -104,7 +104,7 @@ class WakeupCountersTest {
 
     /**
      * A blocking read whose data is published without the unpark wakes only when its park times
-     * out, and reports it ({@link TcpStream#wakeupLate}): once, with a doorbell. With the
+     * out, and reports it ({@link TcpStream#reportIfLate}): once, with a doorbell. With the
      * signal, a read reports nothing.
      */
     @Test

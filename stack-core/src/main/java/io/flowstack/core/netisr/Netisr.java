@@ -679,27 +679,24 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
                 || (queue.pollFd() < 0 && queue.rxReady() && !moves.rxPaused());
     }
 
-    /** The last sleep timed out with signalled work waiting and no signal seen yet. */
-    private boolean lateSuspect;
+    /**
+     * How long a sleep that timed out with signalled work waiting still waits for the signal
+     * before it counts a lost wake-up (a producer that read {@code sleeping} as true but had
+     * not written the eventfd yet).
+     */
+    private static final int LATE_GRACE_MILLIS = 5;
 
     /**
      * Blocks in poll() on the NIC queue's fd and the wake eventfd until work arrives or the next
      * timer tick is due. Called by the idle strategy on the owner thread.
      *
-     * <p>Lost wake-ups are counted ({@link Stat#WAKEUP_LATE}): a sleep that times out while
-     * work that must be signalled (see {@link #hasSignalledWork}) was already waiting is a
-     * suspect; its eventfd is left undrained, and the next call looks again: only producers
-     * that read {@code sleeping} as true signal, so a signal that was merely slow has arrived by
-     * then, and none means it was never sent.
+     * <p>Lost wake-ups are counted ({@link Stat#WAKEUP_LATE}): a sleep that times out while work
+     * that must be signalled ({@link #hasSignalledWork}) is waiting keeps {@code sleeping} set
+     * and waits up to {@value #LATE_GRACE_MILLIS} ms more for the signal. Every producer that
+     * publishes and then reads {@code sleeping} as true signals, so one merely in the middle of
+     * that (or of a claim and its commit) signals within the grace; no signal means none will come.
      */
     void block() {
-        if (lateSuspect) {
-            lateSuspect = false;
-            if (!wakeSignalled()) {
-                counters.inc(Stat.WAKEUP_LATE);
-            }
-            wakeFd.drain();
-        }
         sleeping = true;
         VarHandle.fullFence();
         if (hasPendingWork()) {
@@ -720,19 +717,13 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
             poller.count(1); // the queue's notifier signals wakeFd (see hasPendingWork)
             ready = poller.poll(timeoutMs);
         }
-        boolean suspect = ready == 0 && hasSignalledWork(); // while sleeping is still true
-        sleeping = false;
-        if (suspect && !wakeSignalled()) {
-            lateSuspect = true; // decided at the next block(); the eventfd stays as it is
-        } else {
-            wakeFd.drain();
+        if (ready == 0 && hasSignalledWork()) { // still sleeping: a producer now must signal
+            poller.count(1);
+            if (poller.poll(LATE_GRACE_MILLIS) == 0) {
+                counters.inc(Stat.WAKEUP_LATE);
+            }
         }
-    }
-
-    /** Whether the wake eventfd holds a signal (a zero-timeout poll; only on a suspect sleep). */
-    private boolean wakeSignalled() {
-        poller.set(0, wakeFd.fd(), Poller.POLLIN);
-        poller.count(1);
-        return poller.poll(0) > 0;
+        sleeping = false;
+        wakeFd.drain();
     }
 }

@@ -93,7 +93,7 @@ public final class TcpConnection extends TcpEnds implements AutoCloseable {
                 continue;
             }
             if (s.park(Math.min(left, 50_000_000L), token) && (s.established || s.error != null || s.finished)) {
-                s.wakeupLate();
+                s.reportIfLate(token);
             }
         }
     }
@@ -163,7 +163,7 @@ public final class TcpConnection extends TcpEnds implements AutoCloseable {
             }
             if (s.park(Math.min(left, 100_000_000L), token)
                     && (r.tail() > r.head() || s.eof || s.error != null || s.finished)) {
-                s.wakeupLate();
+                s.reportIfLate(token);
             }
         }
     }
@@ -210,7 +210,7 @@ public final class TcpConnection extends TcpEnds implements AutoCloseable {
             }
             if (s.park(Math.min(left, 100_000_000L), token)
                     && (r.capacity() - (r.tail() - r.head()) > 0 || s.error != null || s.finished)) {
-                s.wakeupLate();
+                s.reportIfLate(token);
             }
         }
     }

@@ -57,11 +57,13 @@ public final class TcpStream {
     private volatile Thread waiter;
     /** Netisr: signals sent so far (one writer; an application's park tells a lost one by it). */
     private volatile int signals;
-    /** Application: waits that timed out with their condition true ({@link #wakeupLate}). */
+    /** Application: waits that timed out with their condition true ({@link #reportIfLate}). */
     private volatile int lateWakeups;
     /** Netisr: {@link #lateWakeups} already counted (TcpUser). */
     public int lateWakeupsSeen;
 
+    /** How long {@link #reportIfLate} waits for a signal still on its way. */
+    private static final long LATE_GRACE_NANOS = 5_000_000L;
     private static final VarHandle SIGNALS;
     private static final VarHandle LATE;
 
@@ -151,7 +153,7 @@ public final class TcpStream {
      * @param token what {@link #arm} returned
      * @return true if the park ran its full time and no signal came since {@link #arm}: if the
      *     caller's condition is true now, the netisr published without waking it (a lost
-     *     wake-up; the caller reports it with {@link #wakeupLate})
+     *     wake-up; the caller reports it with {@link #reportIfLate})
      */
     public boolean park(long nanos, int token) {
         long start = System.nanoTime();
@@ -165,16 +167,25 @@ public final class TcpStream {
     }
 
     /**
-     * Application: a wait timed out although what it waited for had happened (see
-     * {@link #park}). Counted here and told to the netisr with a doorbell, which adds it to
-     * {@code tcp_app_wakeup_late}.
+     * Application: a wait that {@link #park} said timed out unsignalled found its condition
+     * true. If no signal comes within {@value #LATE_GRACE_NANOS} ns either (a netisr between its
+     * publish and its signal sends it within that), the wake-up was lost: counted here and told
+     * to the netisr with a doorbell, which adds it to {@code tcp_app_wakeup_late}.
+     *
+     * @param token what {@link #arm} returned before the park
      */
-    public void wakeupLate() {
-        LATE.getAndAdd(this, 1); // rare (a bug), and reader and writer threads may both report
-        ring();
+    public void reportIfLate(int token) {
+        long end = System.nanoTime() + LATE_GRACE_NANOS;
+        while (signals == token && System.nanoTime() - end < 0) {
+            LockSupport.parkNanos(50_000L);
+        }
+        if (signals == token) {
+            LATE.getAndAdd(this, 1); // rare (a bug), and reader and writer threads may both report
+            ring();
+        }
     }
 
-    /** The application's late wake-ups so far ({@link #wakeupLate}; the netisr reads it). */
+    /** The application's late wake-ups so far ({@link #reportIfLate}; the netisr reads it). */
     public int lateWakeups() {
         return lateWakeups;
     }
