@@ -667,7 +667,9 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
 
     /**
      * Work a producer must signal this netisr for when it sleeps: messages from other cores or
-     * applications, commands, and frames of a queue without a descriptor (its notifier wakes).
+     * applications, commands, and frames of a queue without a descriptor (its notifier wakes),
+     * unless the queue holds frames back until a deadline (an impairment's delay: those become
+     * ready when the sleep times out, with no signal by design).
      */
     private boolean hasSignalledWork() {
         for (Rings.Ring<OneToOneRingBuffer> r : inbox) {
@@ -676,7 +678,8 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
             }
         }
         return appRing.ring().size() > 0 || !commands.isEmpty()
-                || (queue.pollFd() < 0 && queue.rxReady() && !moves.rxPaused());
+                || (queue.pollFd() < 0 && queue.wakeDeadline() == Long.MAX_VALUE && queue.rxReady()
+                        && !moves.rxPaused());
     }
 
     /**
