@@ -22,8 +22,8 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>Both hand-offs are Dekker pairs, each side a full fence between its store and its
  *       load: the application publishes, fences, reads {@link #doorbell} ({@link #ring}); the
  *       netisr clears it, fences, reads the rings ({@link #doorbellTaken}). The netisr
- *       publishes, fences, reads {@link #waiter} ({@link #signal}); the application sets it,
- *       fences, re-checks ({@link #arm}). A wake-up lost anyway is counted
+ *       publishes, fences, reads the waiters ({@link #signal}); the application registers in
+ *       its slot (reader or writer), fences, re-checks ({@link #arm}). A wake-up lost anyway is counted
  *       ({@code tcp_doorbell_late} by the netisr's timers, {@code tcp_app_wakeup_late} by
  *       {@link #park}), and the tests assert both stay 0.</li>
  * </ul>
@@ -54,9 +54,17 @@ public final class TcpStream {
     public volatile boolean closed;
 
     private volatile boolean doorbell;
-    private volatile Thread waiter;
-    /** Netisr: signals sent so far (one writer; an application's park tells a lost one by it). */
-    private volatile int signals;
+    /** The thread waiting to read (or for the handshake), if any. */
+    private volatile Thread readWaiter;
+    /** The thread waiting for send space, if any: a second slot, so that a reader and a writer
+     * waiting at once on one connection (full duplex, as chargen's two threads) are both woken. */
+    private volatile Thread writeWaiter;
+    /**
+     * Netisr: unparks of the reader's and the writer's slot so far (one writer each: the netisr;
+     * a park tells a lost one by them).
+     */
+    private volatile int readSignals;
+    private volatile int writeSignals;
     /** Application: waits that timed out with their condition true ({@link #reportIfLate}). */
     private volatile int lateWakeups;
     /** Netisr: {@link #lateWakeups} already counted (TcpUser). */
@@ -64,12 +72,14 @@ public final class TcpStream {
 
     /** How long {@link #reportIfLate} waits for a signal still on its way. */
     private static final long LATE_GRACE_NANOS = 5_000_000L;
-    private static final VarHandle SIGNALS;
+    private static final VarHandle READ_SIGNALS;
+    private static final VarHandle WRITE_SIGNALS;
     private static final VarHandle LATE;
 
     static {
         try {
-            SIGNALS = java.lang.invoke.MethodHandles.lookup().findVarHandle(TcpStream.class, "signals", int.class);
+            READ_SIGNALS = java.lang.invoke.MethodHandles.lookup().findVarHandle(TcpStream.class, "readSignals", int.class);
+            WRITE_SIGNALS = java.lang.invoke.MethodHandles.lookup().findVarHandle(TcpStream.class, "writeSignals", int.class);
             LATE = java.lang.invoke.MethodHandles.lookup().findVarHandle(TcpStream.class, "lateWakeups", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
@@ -139,31 +149,45 @@ public final class TcpStream {
     /**
      * Registers the caller as waiter before it re-checks its condition (then {@link #park}).
      *
-     * @return the token {@link #park} needs: the netisr's signals so far
+     * @param writer whether the caller waits for send space (else for data, end of stream, the
+     *     handshake or an error)
+     * @return the token {@link #park} needs: the netisr's unparks of this slot so far
      */
-    public int arm() {
-        waiter = Thread.currentThread();
+    public int arm(boolean writer) {
+        if (writer) {
+            writeWaiter = Thread.currentThread();
+        } else {
+            readWaiter = Thread.currentThread();
+        }
         VarHandle.fullFence();
-        return signals;
+        return writer ? writeSignals : readSignals;
     }
 
     /**
-     * Parks the armed caller until signalled or {@code nanos} pass.
+     * Parks the armed caller until signalled or {@code nanos} pass. The caller stays armed: it
+     * checks its condition (and {@link #reportIfLate}) still registered, so that a signal racing
+     * with the timeout is counted as a signal, then {@link #disarm}s.
      *
+     * @param writer the slot the caller armed
+     * @param nanos the longest park
      * @param token what {@link #arm} returned
-     * @return true if the park ran its full time and no signal came since {@link #arm}: if the
+     * @return true if the park ran its full time and no unpark came since {@link #arm}: if the
      *     caller's condition is true now, the netisr published without waking it (a lost
      *     wake-up; the caller reports it with {@link #reportIfLate})
      */
-    public boolean park(long nanos, int token) {
+    public boolean park(boolean writer, long nanos, int token) {
         long start = System.nanoTime();
         LockSupport.parkNanos(this, nanos);
-        waiter = null;
-        return System.nanoTime() - start >= nanos && signals == token;
+        return System.nanoTime() - start >= nanos && (writer ? writeSignals : readSignals) == token;
     }
 
-    public void disarm() {
-        waiter = null;
+    /** Leaves the caller's slot ({@link #arm}) without parking. */
+    public void disarm(boolean writer) {
+        if (writer) {
+            writeWaiter = null;
+        } else {
+            readWaiter = null;
+        }
     }
 
     /**
@@ -172,14 +196,15 @@ public final class TcpStream {
      * publish and its signal sends it within that), the wake-up was lost: counted here and told
      * to the netisr with a doorbell, which adds it to {@code tcp_app_wakeup_late}.
      *
+     * @param writer the slot the caller armed
      * @param token what {@link #arm} returned before the park
      */
-    public void reportIfLate(int token) {
+    public void reportIfLate(boolean writer, int token) {
         long end = System.nanoTime() + LATE_GRACE_NANOS;
-        while (signals == token && System.nanoTime() - end < 0) {
+        while ((writer ? writeSignals : readSignals) == token && System.nanoTime() - end < 0) {
             LockSupport.parkNanos(50_000L);
         }
-        if (signals == token) {
+        if ((writer ? writeSignals : readSignals) == token) {
             // No CAS on a flow's path: a reader and a writer thread reporting at the same instant
             // may count one (the counter is for "never", any count fails the tests).
             LATE.setRelease(this, lateWakeups + 1);
@@ -205,12 +230,17 @@ public final class TcpStream {
         VarHandle.fullFence();
     }
 
-    /** Netisr: wakes the application thread waiting on this stream, if any. */
+    /** Netisr: wakes the application threads waiting on this stream (reader and writer), if any. */
     public void signal() {
-        SIGNALS.setOpaque(this, signals + 1); // one writer: this stream's netisr
         VarHandle.fullFence();
-        Thread w = waiter;
+        Thread r = readWaiter;
+        if (r != null) {
+            READ_SIGNALS.setRelease(this, readSignals + 1); // one writer: this stream's netisr
+            LockSupport.unpark(r);
+        }
+        Thread w = writeWaiter;
         if (w != null) {
+            WRITE_SIGNALS.setRelease(this, writeSignals + 1);
             LockSupport.unpark(w);
         }
     }
