@@ -675,8 +675,38 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     }
 
     /**
+     * Work a producer must signal this netisr for when it sleeps: messages from other cores or
+     * applications, commands, and frames of a queue without a descriptor (its notifier wakes),
+     * unless the queue holds frames back until a deadline (an impairment's delay: those become
+     * ready when the sleep times out, with no signal by design).
+     */
+    private boolean hasSignalledWork() {
+        for (Rings.Ring<OneToOneRingBuffer> r : inbox) {
+            if (r != null && r.ring().size() > 0) {
+                return true;
+            }
+        }
+        return appRing.ring().size() > 0 || !commands.isEmpty()
+                || (queue.pollFd() < 0 && queue.wakeDeadline() == Long.MAX_VALUE && queue.rxReady()
+                        && !moves.rxPaused());
+    }
+
+    /**
+     * How long a sleep that timed out with signalled work waiting still waits for the signal
+     * before it counts a lost wake-up (a producer that read {@code sleeping} as true but had
+     * not written the eventfd yet).
+     */
+    private static final int LATE_GRACE_MILLIS = 5;
+
+    /**
      * Blocks in poll() on the NIC queue's fd and the wake eventfd until work arrives or the next
      * timer tick is due. Called by the idle strategy on the owner thread.
+     *
+     * <p>Lost wake-ups are counted ({@link Stat#WAKEUP_LATE}): a sleep that times out while work
+     * that must be signalled ({@link #hasSignalledWork}) is waiting keeps {@code sleeping} set
+     * and waits up to {@value #LATE_GRACE_MILLIS} ms more for the signal. Every producer that
+     * publishes and then reads {@code sleeping} as true signals, so one merely in the middle of
+     * that (or of a claim and its commit) signals within the grace; no signal means none will come.
      */
     void block() {
         sleeping = true;
@@ -690,13 +720,20 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         int timeoutMs = (int) Math.min(100, Math.max(waitNanos > 0 ? 1 : 0, waitNanos / 1_000_000));
         int fd = queue.pollFd();
         poller.set(0, wakeFd.fd(), Poller.POLLIN);
+        int ready;
         if (fd >= 0 && !moves.rxPaused()) {
             poller.set(1, fd, Poller.POLLIN);
             poller.count(2);
-            poller.poll(timeoutMs);
+            ready = poller.poll(timeoutMs);
         } else {
             poller.count(1); // the queue's notifier signals wakeFd (see hasPendingWork)
-            poller.poll(timeoutMs);
+            ready = poller.poll(timeoutMs);
+        }
+        if (ready == 0 && hasSignalledWork()) { // still sleeping: a producer now must signal
+            poller.count(1);
+            if (poller.poll(LATE_GRACE_MILLIS) == 0) {
+                counters.inc(Stat.WAKEUP_LATE);
+            }
         }
         sleeping = false;
         wakeFd.drain();

@@ -87,12 +87,15 @@ public final class TcpConnection extends TcpEnds implements AutoCloseable {
                 ringUntilAccepted();
                 throw new StackException("connect to " + peer() + ": timed out");
             }
-            s.arm();
+            int token = s.arm(false);
             if (s.established || s.error != null || s.finished) {
-                s.disarm();
+                s.disarm(false);
                 continue;
             }
-            s.park(Math.min(left, 50_000_000L));
+            if (s.park(false, Math.min(left, 50_000_000L), token) && (s.established || s.error != null || s.finished)) {
+                s.reportIfLate(false, token);
+            }
+            s.disarm(false);
         }
     }
 
@@ -154,12 +157,16 @@ public final class TcpConnection extends TcpEnds implements AutoCloseable {
             if (left <= 0) {
                 throw new StackException("read from " + peer() + ": timed out");
             }
-            s.arm();
+            int token = s.arm(false);
             if (r.tail() > r.head() || s.eof || s.error != null || s.finished) {
-                s.disarm();
+                s.disarm(false);
                 continue;
             }
-            s.park(Math.min(left, 100_000_000L));
+            if (s.park(false, Math.min(left, 100_000_000L), token)
+                    && (r.tail() > r.head() || s.eof || s.error != null || s.finished)) {
+                s.reportIfLate(false, token);
+            }
+            s.disarm(false);
         }
     }
 
@@ -198,12 +205,16 @@ public final class TcpConnection extends TcpEnds implements AutoCloseable {
             if (left <= 0) {
                 throw new StackException("write to " + peer() + ": timed out");
             }
-            s.arm();
+            int token = s.arm(true);
             if (r.capacity() - (r.tail() - r.head()) > 0 || s.error != null || s.finished) {
-                s.disarm();
+                s.disarm(true);
                 continue;
             }
-            s.park(Math.min(left, 100_000_000L));
+            if (s.park(true, Math.min(left, 100_000_000L), token)
+                    && (r.capacity() - (r.tail() - r.head()) > 0 || s.error != null || s.finished)) {
+                s.reportIfLate(true, token);
+            }
+            s.disarm(true);
         }
     }
 

@@ -43,6 +43,21 @@ public enum Stat {
     TCP_MIGRATED_IN("TCP connections adopted from another core with their bucket"),
     /** Application doorbells for moved connections forwarded to their new core. */
     TCP_DOORBELLS_FORWARDED("application doorbells for moved connections forwarded to their new core"),
+    /**
+     * Netisr sleeps that timed out while work that should have woken them (application ring,
+     * another core's ring, a command) was already waiting: a lost wake-up. Tests assert 0.
+     */
+    WAKEUP_LATE("netisr sleeps that timed out with work already waiting (a lost wake-up; must stay 0)"),
+    /**
+     * TCP timers that found application output (send-ring bytes) that no doorbell had announced
+     * and none outstanding: a lost doorbell, recovered only by the timer. Tests assert 0.
+     */
+    TCP_DOORBELL_LATE("TCP timers that found application output no doorbell announced (a lost doorbell; must stay 0)"),
+    /**
+     * Application waits (read, write, connect) that timed out while what they waited for had
+     * already happened: a lost unpark, reported by the connection's next doorbell. Tests assert 0.
+     */
+    TCP_APP_WAKEUP_LATE("application waits that timed out with their condition already true (a lost unpark; must stay 0)"),
     /** Dropped: frame shorter than an Ethernet header. A drop counter. */
     ETH_TRUNCATED(true, "dropped: frame shorter than an Ethernet header"),
     /** Dropped: destination MAC is neither ours nor broadcast. A drop counter. */

@@ -108,6 +108,7 @@ public final class Tcb {
     int unackedSegments; // received full segments not yet acknowledged (delayed ACK)
     boolean nodelay;
     int sndSml; // end of the last small segment sent (Minshall's Nagle)
+    long sendTailSeen; // the send ring's tail as output last read it (TcpUser.checkDoorbellLate)
     boolean keepAlive;
     int keepaliveProbes; // unanswered probes
     io.flowstack.core.config.TcpSocketOptions options;

@@ -92,6 +92,7 @@ final class TcpOutput extends TcpPart {
             // was written ahead of it (the reverse order cut responses short under load).
             boolean wantFin = st.shutdownOutput || st.closed;
             long end = st.send.tail();
+            t.sendTailSeen = end;
             while (true) {
                 long p = pos(t, t.sndNxt);
                 long avail = end - p;

@@ -19,7 +19,18 @@ import java.util.concurrent.locks.LockSupport;
  *       ring, coalesced by {@link #doorbell}) after writing data, reading data (window
  *       update), or changing a flag; the netisr unparks waiting application threads after
  *       changing what they wait for.</li>
+ *   <li>Both hand-offs are Dekker pairs, each side a full fence between its store and its
+ *       load: the application publishes, fences, reads {@link #doorbell} ({@link #ring}); the
+ *       netisr clears it, fences, reads the rings ({@link #doorbellTaken}). The netisr
+ *       publishes, fences, reads the waiters ({@link #signal}); the application registers in
+ *       its slot (reader or writer), fences, re-checks ({@link #arm}). A wake-up lost anyway is counted
+ *       ({@code tcp_doorbell_late} by the netisr's timers, {@code tcp_app_wakeup_late} by
+ *       {@link #park}), and the tests assert both stay 0.</li>
  * </ul>
+ *
+ * <p>Owned by: the connection's owning netisr for the netisr side (and {@link #ringsReturned},
+ * {@link #lateWakeupsSeen}); its application threads (one reader and one writer at a time) for
+ * the application side.
  */
 public final class TcpStream {
     /** What a callback-API channel calls to ask the owning netisr for output (at its rollup). */
@@ -43,7 +54,37 @@ public final class TcpStream {
     public volatile boolean closed;
 
     private volatile boolean doorbell;
-    private volatile Thread waiter;
+    /** The thread waiting to read (or for the handshake), if any. */
+    private volatile Thread readWaiter;
+    /** The thread waiting for send space, if any: a second slot, so that a reader and a writer
+     * waiting at once on one connection (full duplex, as chargen's two threads) are both woken. */
+    private volatile Thread writeWaiter;
+    /**
+     * Netisr: unparks of the reader's and the writer's slot so far (one writer each: the netisr;
+     * a park tells a lost one by them).
+     */
+    private volatile int readSignals;
+    private volatile int writeSignals;
+    /** Application: waits that timed out with their condition true ({@link #reportIfLate}). */
+    private volatile int lateWakeups;
+    /** Netisr: {@link #lateWakeups} already counted (TcpUser). */
+    public int lateWakeupsSeen;
+
+    /** How long {@link #reportIfLate} waits for a signal still on its way. */
+    private static final long LATE_GRACE_NANOS = 5_000_000L;
+    private static final VarHandle READ_SIGNALS;
+    private static final VarHandle WRITE_SIGNALS;
+    private static final VarHandle LATE;
+
+    static {
+        try {
+            READ_SIGNALS = java.lang.invoke.MethodHandles.lookup().findVarHandle(TcpStream.class, "readSignals", int.class);
+            WRITE_SIGNALS = java.lang.invoke.MethodHandles.lookup().findVarHandle(TcpStream.class, "writeSignals", int.class);
+            LATE = java.lang.invoke.MethodHandles.lookup().findVarHandle(TcpStream.class, "lateWakeups", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     /** Netisr only: the rings went back to the pool (after both sides were done with them). */
     public boolean ringsReturned;
@@ -83,6 +124,14 @@ public final class TcpStream {
      * @return false if the core's ring was full (the caller retries)
      */
     public boolean ring() {
+        // The caller has just published (a ring's tail or head: release stores, or a flag). A
+        // release store may still be in this CPU's store buffer when the flag is read (x86-TSO
+        // and the JMM both allow store->load reordering), so without this fence the flag could
+        // read "outstanding" while the netisr, having just taken that doorbell (doorbellTaken:
+        // false, fence, then it reads the rings), still sees the old tail: the bytes then wait
+        // for a timer (the 40 ms delayed ACK; issue 11). The fence pairs with doorbellTaken's
+        // (Dekker): at least one side sees the other's store.
+        VarHandle.fullFence();
         if (doorbell) {
             return true;
         }
@@ -97,30 +146,83 @@ public final class TcpStream {
         return true;
     }
 
-    /** Parks the calling application thread until signalled or {@code nanos} pass. */
-    public void await(long nanos) {
-        waiter = Thread.currentThread();
+    /**
+     * Registers the caller as waiter before it re-checks its condition (then {@link #park}).
+     *
+     * @param writer whether the caller waits for send space (else for data, end of stream, the
+     *     handshake or an error)
+     * @return the token {@link #park} needs: the netisr's unparks of this slot so far
+     */
+    public int arm(boolean writer) {
+        if (writer) {
+            writeWaiter = Thread.currentThread();
+        } else {
+            readWaiter = Thread.currentThread();
+        }
         VarHandle.fullFence();
+        return writer ? writeSignals : readSignals;
+    }
+
+    /**
+     * Parks the armed caller until signalled or {@code nanos} pass. The caller stays armed: it
+     * checks its condition (and {@link #reportIfLate}) still registered, so that a signal racing
+     * with the timeout is counted as a signal, then {@link #disarm}s.
+     *
+     * @param writer the slot the caller armed
+     * @param nanos the longest park
+     * @param token what {@link #arm} returned
+     * @return true if the park ran its full time and no unpark came since {@link #arm}: if the
+     *     caller's condition is true now, the netisr published without waking it (a lost
+     *     wake-up; the caller reports it with {@link #reportIfLate})
+     */
+    public boolean park(boolean writer, long nanos, int token) {
+        long start = System.nanoTime();
         LockSupport.parkNanos(this, nanos);
-        waiter = null;
+        return System.nanoTime() - start >= nanos && (writer ? writeSignals : readSignals) == token;
     }
 
-    /** Registers the caller as waiter before it re-checks its condition (then {@link #park}). */
-    public void arm() {
-        waiter = Thread.currentThread();
-        VarHandle.fullFence();
+    /** Leaves the caller's slot ({@link #arm}) without parking. */
+    public void disarm(boolean writer) {
+        if (writer) {
+            writeWaiter = null;
+        } else {
+            readWaiter = null;
+        }
     }
 
-    public void park(long nanos) {
-        LockSupport.parkNanos(this, nanos);
-        waiter = null;
+    /**
+     * Application: a wait that {@link #park} said timed out unsignalled found its condition
+     * true. If no signal comes within {@value #LATE_GRACE_NANOS} ns either (a netisr between its
+     * publish and its signal sends it within that), the wake-up was lost: counted here and told
+     * to the netisr with a doorbell, which adds it to {@code tcp_app_wakeup_late}.
+     *
+     * @param writer the slot the caller armed
+     * @param token what {@link #arm} returned before the park
+     */
+    public void reportIfLate(boolean writer, int token) {
+        long end = System.nanoTime() + LATE_GRACE_NANOS;
+        while ((writer ? writeSignals : readSignals) == token && System.nanoTime() - end < 0) {
+            LockSupport.parkNanos(50_000L);
+        }
+        if ((writer ? writeSignals : readSignals) == token) {
+            // No CAS on a flow's path: a reader and a writer thread reporting at the same instant
+            // may count one (the counter is for "never", any count fails the tests).
+            LATE.setRelease(this, lateWakeups + 1);
+            ring();
+        }
     }
 
-    public void disarm() {
-        waiter = null;
+    /** The application's late wake-ups so far ({@link #reportIfLate}; the netisr reads it). */
+    public int lateWakeups() {
+        return lateWakeups;
     }
 
     // ------------------------------------------------------------------ netisr side
+
+    /** Whether a doorbell is outstanding (rung and not yet taken by the netisr). */
+    public boolean doorbellPending() {
+        return doorbell;
+    }
 
     /** Netisr: consumes the doorbell before looking at the connection. */
     public void doorbellTaken() {
@@ -128,11 +230,17 @@ public final class TcpStream {
         VarHandle.fullFence();
     }
 
-    /** Netisr: wakes the application thread waiting on this stream, if any. */
+    /** Netisr: wakes the application threads waiting on this stream (reader and writer), if any. */
     public void signal() {
         VarHandle.fullFence();
-        Thread w = waiter;
+        Thread r = readWaiter;
+        if (r != null) {
+            READ_SIGNALS.setRelease(this, readSignals + 1); // one writer: this stream's netisr
+            LockSupport.unpark(r);
+        }
+        Thread w = writeWaiter;
         if (w != null) {
+            WRITE_SIGNALS.setRelease(this, writeSignals + 1);
             LockSupport.unpark(w);
         }
     }

@@ -139,6 +139,7 @@ final class TcpTimers extends TcpPart {
     }
 
     void runTimers(Tcb t, long now) {
+        tcp.user.checkDoorbellLate(t);
         if (t.timeWaitAt != 0 && now - t.timeWaitAt >= 0) {
             t.timeWaitAt = 0;
             tcp.user.finish(t, t.state == TcpState.TIME_WAIT ? null : "connection closed (FIN-WAIT-2 timeout)");

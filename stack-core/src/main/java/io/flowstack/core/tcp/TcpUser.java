@@ -122,8 +122,32 @@ final class TcpUser extends TcpPart {
             return;
         }
         t.stream.doorbellTaken();
+        int late = t.stream.lateWakeups();
+        if (late != t.stream.lateWakeupsSeen) { // the application reported lost unparks (TcpStream.park)
+            n.counters().add(Stat.TCP_APP_WAKEUP_LATE, late - t.stream.lateWakeupsSeen);
+            t.stream.lateWakeupsSeen = late;
+        }
         if (applyAppFlags(t)) {
             tcp.out.output(t);
+        }
+    }
+
+    /**
+     * Before a timer acts on a blocking-API connection: bytes the application published in the
+     * send ring after output last looked, with no doorbell outstanding, were announced by a
+     * doorbell that was lost (the application saw one outstanding, the netisr took it before
+     * the bytes were visible): only this timer would send them. Counted, never expected.
+     */
+    void checkDoorbellLate(Tcb t) {
+        TcpStream st = t.stream;
+        if (st == null || t.binder != null || t.up != null
+                || (t.state != TcpState.ESTABLISHED && t.state != TcpState.CLOSE_WAIT)) {
+            return;
+        }
+        long tail = st.send.tail();
+        if (tail > t.sendTailSeen && !st.doorbellPending()) {
+            t.sendTailSeen = tail; // counted once
+            n.counters().inc(Stat.TCP_DOORBELL_LATE);
         }
     }
 
