@@ -21,7 +21,7 @@ import java.util.function.Consumer;
  * <p>Owned by: one command thread; {@link #shutdown} may be called from a shutdown hook: from
  * then on no command starts.
  */
-final class Exec {
+public final class Exec {
     private static final File DEV_NULL = new File("/dev/null");
 
     /** The outcome of one command. */
@@ -146,7 +146,7 @@ final class Exec {
      * no longer its descendants), SIGKILL to those still there after {@code grace}; waits at most
      * one more second for them to go.
      */
-    static void destroyTree(ProcessHandle root, Duration grace) {
+    public static void destroyTree(ProcessHandle root, Duration grace) {
         List<ProcessHandle> all = new ArrayList<>(root.descendants().toList());
         all.add(root);
         all.forEach(ProcessHandle::destroy);
@@ -176,7 +176,7 @@ final class Exec {
     }
 
     /** True if {@code program} is an executable file in a PATH directory (or in /sbin, /usr/sbin). */
-    static boolean onPath(String program) {
+    public static boolean onPath(String program) {
         String path = System.getenv().getOrDefault("PATH", "") + File.pathSeparator + "/usr/sbin:/sbin";
         for (String dir : path.split(File.pathSeparator)) {
             if (!dir.isEmpty() && new File(dir, program).canExecute()) {

@@ -1,5 +1,6 @@
 package io.flowstack.tools.bench;
 
+import io.flowstack.tools.Exec;
 import io.flowstack.core.FlowStack;
 import io.flowstack.core.config.StackConfig;
 import io.flowstack.nic.Nic;
@@ -144,7 +145,7 @@ final class CompareLab {
             // its clients and kernel server outlived it: stop them, or the namespace lives on unnamed
             for (String pid : shell.run(COMMAND_TIMEOUT, "ip", "netns", "pids", ns).output()) {
                 if (pid.strip().matches("\\d+")) {
-                    ProcessHandle.of(Long.parseLong(pid.strip())).ifPresent(h -> CompareShell.destroyTree(h, Duration.ofSeconds(1)));
+                    ProcessHandle.of(Long.parseLong(pid.strip())).ifPresent(h -> Exec.destroyTree(h, Duration.ofSeconds(1)));
                 }
             }
             CompareShell.Result r = shell.run(COMMAND_TIMEOUT, "ip", "netns", "del", ns);

@@ -3,6 +3,7 @@ package io.flowstack.tools.bench;
 import io.flowstack.core.config.StackConfig;
 import io.flowstack.nic.Nic;
 import io.flowstack.nic.TapNic;
+import io.flowstack.tools.Exec;
 import io.flowstack.tools.Ipv4Prefix;
 import io.flowstack.tools.Json;
 import io.flowstack.tools.Main;
@@ -276,7 +277,7 @@ final class CompareRunner {
                     + "./stack bench --compare, or run it as root");
         }
         for (String[] tool : new String[][] {{"ip", "iproute2"}, {"sysctl", "procps"}}) {
-            if (!CompareShell.onPath(tool[0])) {
+            if (!Exec.onPath(tool[0])) {
                 throw new UserError(tool[0] + " not found: install it (apt-get install " + tool[1] + ")");
             }
         }

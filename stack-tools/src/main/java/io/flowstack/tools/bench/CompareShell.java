@@ -1,5 +1,6 @@
 package io.flowstack.tools.bench;
 
+import io.flowstack.tools.Exec;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
@@ -12,7 +13,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
@@ -105,7 +105,7 @@ final class CompareShell {
 
         /** SIGTERM to it and its children, SIGKILL after a second; returns when they are gone. */
         void stop() {
-            destroyTree(process.toHandle(), Duration.ofSeconds(1));
+            Exec.destroyTree(process.toHandle(), Duration.ofSeconds(1));
             running.remove(this);
         }
 
@@ -150,49 +150,5 @@ final class CompareShell {
         for (Child c : List.copyOf(running)) {
             c.stop();
         }
-    }
-
-    /**
-     * SIGTERM to {@code root} and its descendants (found first), SIGKILL to those still there
-     * after {@code grace}; waits at most one more second for them to go.
-     */
-    static void destroyTree(ProcessHandle root, Duration grace) {
-        List<ProcessHandle> all = new ArrayList<>(root.descendants().toList());
-        all.add(root);
-        all.forEach(ProcessHandle::destroy);
-        long deadline = System.nanoTime() + grace.toNanos();
-        for (ProcessHandle h : all) {
-            awaitExit(h, deadline);
-        }
-        all.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
-        long killDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-        for (ProcessHandle h : all) {
-            awaitExit(h, killDeadline);
-        }
-    }
-
-    private static void awaitExit(ProcessHandle h, long deadline) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0 || !h.isAlive()) {
-            return;
-        }
-        try {
-            h.onExit().get(left, TimeUnit.NANOSECONDS);
-        } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
-            // still there: the caller kills it
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /** True if {@code program} is an executable in a PATH directory (or /sbin, /usr/sbin). */
-    static boolean onPath(String program) {
-        String path = System.getenv().getOrDefault("PATH", "") + File.pathSeparator + "/usr/sbin:/sbin";
-        for (String dir : path.split(File.pathSeparator)) {
-            if (!dir.isEmpty() && new File(dir, program).canExecute()) {
-                return true;
-            }
-        }
-        return false;
     }
 }
