@@ -26,6 +26,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * {@link Stat#TCP_DOORBELL_LATE}, {@link Stat#TCP_APP_WAKEUP_LATE}) and asserted zero, on both
  * APIs: blocking streams at both ends (the HTTP service), and a {@link TcpHandler} server.
  */
+@org.junit.jupiter.api.Timeout(120) // a lost wake-up must fail, not hang the build
 class LostWakeupStressTest {
     private static final int ROUNDS = 4000;
     private static final Stat[] LATE = {Stat.WAKEUP_LATE, Stat.TCP_DOORBELL_LATE, Stat.TCP_APP_WAKEUP_LATE};

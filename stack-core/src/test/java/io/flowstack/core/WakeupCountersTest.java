@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
  * on purpose (publishes without the doorbell, the eventfd signal or the unpark the protocol
  * requires) and expects exactly one count, after the same work done by the rules counted none.
  */
+@org.junit.jupiter.api.Timeout(120) // a lost wake-up must fail, not hang the build
 class WakeupCountersTest {
 
     static void await(BooleanSupplier condition, String what) throws InterruptedException {
@@ -46,7 +47,9 @@ class WakeupCountersTest {
         // A delayed ACK long enough to publish the bytes below well after the input that armed
         // it, and shorter than the server's loss probe (2 SRTT + 200 ms, RFC 8985 7.2), whose
         // arrival would send them first.
-        try (TwoStacks s = new TwoStacks(1, 4 << 20, b -> b.tcpDelayedAckNanos(TimeUnit.MILLISECONDS.toNanos(120)));
+        // (and no quick ACKs, which would acknowledge that byte at once)
+        try (TwoStacks s = new TwoStacks(1, 4 << 20, b -> b.tcpDelayedAckNanos(TimeUnit.MILLISECONDS.toNanos(120))
+                .tcpQuickAcks(0));
              TcpListener l = s.server.tcpListen(90, 8)) {
             TcpConnection c = s.connect(90);
             TcpConnection server = l.accept(5, TimeUnit.SECONDS);

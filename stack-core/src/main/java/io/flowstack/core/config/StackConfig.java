@@ -124,6 +124,11 @@ public final class StackConfig {
     public final int tcpMaxRetries;
     /** How long an ACK may be delayed (RFC 9293 3.8.6.3), in nanoseconds. */
     public final long tcpDelayedAckNanos;
+    /**
+     * In-order segments ACKed without delay at a connection's start and after an idle receive
+     * side (Linux's quick-ack mode, at most 16 there); 0 turns quick ACKs off.
+     */
+    public final int tcpQuickAcks;
     /** Default congestion control algorithm, one of {@link CongestionControls#NAMES}. */
     public final String tcpCongestionControl;
     /** Idle time before the first keepalive probe of a connection with SO_KEEPALIVE, in nanoseconds. */
@@ -181,6 +186,7 @@ public final class StackConfig {
         this.tcpSynRetries = b.tcpSynRetries;
         this.tcpMaxRetries = b.tcpMaxRetries;
         this.tcpDelayedAckNanos = b.tcpDelayedAckNanos;
+        this.tcpQuickAcks = b.tcpQuickAcks;
         this.tcpCongestionControl = b.tcpCongestionControl;
         this.tcpKeepaliveIdleNanos = b.tcpKeepaliveIdleNanos;
         this.tcpKeepaliveIntervalNanos = b.tcpKeepaliveIntervalNanos;
@@ -323,6 +329,7 @@ public final class StackConfig {
         private int tcpSynRetries = 6;
         private int tcpMaxRetries = 15;
         private long tcpDelayedAckNanos = TimeUnit.MILLISECONDS.toNanos(40);
+        private int tcpQuickAcks = 16;
         private String tcpCongestionControl = "cubic";
         private long tcpKeepaliveIdleNanos = TimeUnit.HOURS.toNanos(2);
         private long tcpKeepaliveIntervalNanos = TimeUnit.SECONDS.toNanos(75);
@@ -627,6 +634,13 @@ public final class StackConfig {
          * @return this builder
          */
         public Builder tcpDelayedAckNanos(long v) { tcpDelayedAckNanos = v; return this; }
+        /**
+         * Sets {@link StackConfig#tcpQuickAcks}. Default: 16 (Linux's TCP_MAX_QUICKACKS).
+         *
+         * @param v the number of quick ACKs, 0 for none
+         * @return this builder
+         */
+        public Builder tcpQuickAcks(int v) { tcpQuickAcks = v; return this; }
         /**
          * Sets {@link StackConfig#tcpCongestionControl}. Default: {@value CongestionControls#CUBIC}.
          *

@@ -27,22 +27,20 @@ final class TcpInput extends TcpPart {
         return Math.max(2 * t.mss, buffer / 4);
     }
 
-    /** Linux's TCP_MAX_QUICKACKS: the most in-order segments ACKed without delay in a row. */
-    static final int MAX_QUICK_ACKS = 16;
-
     /**
      * Linux's quick-ack mode (tcp_event_data_recv, tcp_incr_quickack): the first data of a
      * connection, or the first after the receive side was idle longer than an RTO, is ACKed
-     * without delay for up to {@value #MAX_QUICK_ACKS} segments (at most half the receive window
-     * in MSS-sized segments), so a sender in slow start is not held by delayed ACKs (RFC 5681
-     * 4.2 allows delaying, RFC 9293 3.8.6.3 does not require it). An interactive connection
+     * without delay for up to {@code tcpQuickAcks} segments (16, Linux's TCP_MAX_QUICKACKS; at
+     * most half the receive window in MSS-sized segments), so a sender in slow start is not held
+     * by delayed ACKs (RFC 5681 4.2 allows delaying, RFC 9293 3.8.6.3 does not require it). An interactive connection
      * ({@link Tcb#pingpong}) lets its ACKs ride on the answers instead.
      */
     void quickAckOnStartOrAfterIdle(Tcb t) {
         long now = n.now();
         if (t.lastDataInAt == 0 || now - t.lastDataInAt > t.rto) {
             int window = t.stream != null ? t.stream.recv.capacity() : t.options.receiveBufferBytes();
-            t.quickAcks = Math.max(t.quickAcks, Math.min(MAX_QUICK_ACKS, Math.max(2, window / (2 * Math.max(1, t.mss)))));
+            int budget = Math.min(cfg.tcpQuickAcks, Math.max(2, window / (2 * Math.max(1, t.mss))));
+            t.quickAcks = Math.max(t.quickAcks, budget);
         }
         t.lastDataInAt = now;
     }

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
  * threads): the netisr's signal must wake each. With one waiter slot the second to arm hid the
  * first, whose wake-up was lost until its 100 ms park ran out.
  */
+@org.junit.jupiter.api.Timeout(120) // a lost wake-up must fail, not hang the build
 class DuplexWakeTest {
     private static final long PROMPT_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
  * the fence in {@code ring()} x86 shows this outcome (the tail store still in the store buffer
  * when the flag is read); with it, never. Two threads racing closely, many rounds.
  */
+@org.junit.jupiter.api.Timeout(120) // a lost wake-up must fail, not hang the build
 class DoorbellFenceTest {
     private static final int ROUNDS = 200_000;
 
