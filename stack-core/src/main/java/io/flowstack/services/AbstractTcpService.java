@@ -1,6 +1,7 @@
 package io.flowstack.services;
 
 import io.flowstack.core.FlowStack;
+import io.flowstack.core.config.TcpSocketOptions;
 import io.flowstack.core.socket.StackException;
 import io.flowstack.core.socket.TcpConnection;
 import io.flowstack.core.socket.TcpListener;
@@ -46,8 +47,17 @@ abstract class AbstractTcpService implements AutoCloseable {
      * @throws StackException if the port is in use or the stack is closed
      */
     AbstractTcpService(FlowStack stack, int port, String kind) {
+        this(stack, port, kind, TcpSocketOptions.defaults(stack.config()));
+    }
+
+    /**
+     * Listens on {@code port} with {@code options} for every accepted connection.
+     *
+     * @throws StackException if the port is in use or the stack is closed
+     */
+    AbstractTcpService(FlowStack stack, int port, String kind, TcpSocketOptions options) {
         this.kind = kind;
-        this.listener = stack.tcpListen(port, BACKLOG);
+        this.listener = stack.tcpListen(port, BACKLOG, options);
         this.port = listener.port();
         this.workers = Thread.ofVirtual().name(kind + "-" + port + "-", 0).factory();
         this.acceptor = Thread.ofPlatform().daemon().name(kind + "-" + port + "-accept").unstarted(this::acceptLoop);
