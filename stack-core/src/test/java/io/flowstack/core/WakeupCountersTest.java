@@ -28,14 +28,8 @@ import org.junit.jupiter.api.Test;
 @org.junit.jupiter.api.Timeout(120) // a lost wake-up must fail, not hang the build
 class WakeupCountersTest {
 
-    static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(1);
-        }
+    static void await(BooleanSupplier condition, String what) {
+        io.flowstack.core.testing.Await.until(condition, what);
     }
 
     /**
@@ -63,7 +57,8 @@ class WakeupCountersTest {
 
             server.write(new byte[] {9}, 0, 1); // one segment: the client arms its delayed ACK
             await(() -> c.stream().recv.size() == 1, "the server's byte at the client");
-            Thread.sleep(30); // the client's netisr has ended that pass (its output had nothing to send)
+            // the client's netisr has ended that pass (its output had nothing to send) and sleeps
+            await(() -> s.client.netisr(0).sleeping(), "the client's netisr asleep after that pass");
             ByteRing send = c.stream().send;
             long tail = send.tail();
             send.write(tail, new byte[] {4, 5}, 0, 2);

@@ -29,14 +29,8 @@ class TcpServicesTest {
         return MessageDigest.getInstance("SHA-256").digest(b);
     }
 
-    static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(5);
-        }
+    static void await(BooleanSupplier condition, String what) {
+        io.flowstack.core.testing.Await.until(condition, what);
     }
 
     @ParameterizedTest

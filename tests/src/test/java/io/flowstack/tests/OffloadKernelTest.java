@@ -153,7 +153,6 @@ class OffloadKernelTest {
                             Duration.ofSeconds(10));
                     ShaExchange.run(lab, far, 5102, Path.of(file[0]), bytes, file[1], bytes, Duration.ofSeconds(90),
                             "ip", "netns", "exec", b);
-                    Thread.sleep(300);
                     dump.stop();
                 }
                 List<String> data = Tshark.fields(pcap, "tcp.len > 0", "tcp.len");

@@ -8,7 +8,6 @@ import io.flowstack.tests.NamespaceLab.Background;
 import io.flowstack.tests.NamespaceLab.Result;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.SplittableRandom;
@@ -142,11 +141,7 @@ final class ShaExchange {
         }
     }
 
-    static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+    private static MessageDigest sha256() {
+        return KernelTcpCases.sha256();
     }
 }

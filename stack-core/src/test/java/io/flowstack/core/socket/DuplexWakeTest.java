@@ -79,11 +79,8 @@ class DuplexWakeTest {
         }
     }
 
-    private static void awaitParked(Thread t) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (t.getState() != Thread.State.TIMED_WAITING) {
-            assertTrue(System.nanoTime() < deadline, t + " never parked");
-            Thread.sleep(1);
-        }
+    private static void awaitParked(Thread t) {
+        io.flowstack.core.testing.Await.until(() -> t.getState() == Thread.State.TIMED_WAITING, t + " to park",
+                java.time.Duration.ofSeconds(5));
     }
 }
