@@ -55,10 +55,11 @@ class StatsKernelTest {
         CliLab.Stack ep = lab.endpoint(Duration.ofSeconds(200), "--serve", "http:80", "--serve", "metrics:" + METRICS_PORT);
         assertTrue(Files.exists(socket), "control socket " + socket);
 
-        // a download of 1.5 MB at 100 kB/s: ESTABLISHED for ~15 s, bounded by --max-time
+        // a download of 30 MB at 100 kB/s: ESTABLISHED until --max-time ends it (curl lets the
+        // first megabytes through fast: 1.5 MB was sometimes over before the JSON query)
         Process curl = lab.background(new ProcessBuilder("ip", "netns", "exec", lab.namespace(), "curl", "-sS", "--max-time", "40",
                 "--limit-rate", "100k", "--local-port", Integer.toString(CURL_PORT), "-o", "/dev/null",
-                "http://" + STACK_IP + "/bytes/1500000").redirectErrorStream(true)
+                "http://" + STACK_IP + "/bytes/30000000").redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD));
 
         Pattern row = Pattern.compile("(?m)^  ESTABLISHED +" + Pattern.quote(STACK_IP) + ":80 +"
