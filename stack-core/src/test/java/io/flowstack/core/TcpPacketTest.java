@@ -859,12 +859,15 @@ class TcpPacketTest {
             r = send(frame(FIN | ACK, peerNxt, finSeq + 1, 512, ts(), new byte[0]));
             assertEquals(1, r.size());
             assertEquals(peerNxt + 1, r.get(0).ack(), "peer's FIN acknowledged");
-            assertEquals(1, (int) h.stack.call(0, n -> n.tcp().connections()), "TIME_WAIT keeps the 4-tuple");
+            assertEquals(0, (int) h.stack.call(0, n -> n.tcp().connections()), "TIME_WAIT is no connection");
+            assertEquals(1, (int) h.stack.call(0, n -> n.tcp().timeWaitEntries()), "a TIME_WAIT entry keeps the 4-tuple");
+            assertTrue(conn.finished(), "the application sees the end at once");
             // a retransmitted FIN in TIME_WAIT is acknowledged again
             r = send(frame(FIN | ACK, peerNxt, finSeq + 1, 512, ts(), new byte[0]));
             assertEquals(1, r.size());
+            assertEquals(peerNxt + 1, r.get(0).ack());
             h.advance(61_000 * MS);
-            assertEquals(0, (int) h.stack.call(0, n -> n.tcp().connections()), "2*MSL later it is gone");
+            assertEquals(0, (int) h.stack.call(0, n -> n.tcp().timeWaitEntries()), "2*MSL later it is gone");
         }
 
         @Test
@@ -911,9 +914,10 @@ class TcpPacketTest {
             List<TcpSeg> r = send(frame(FIN | ACK, peerNxt, iss + 1, 512, ts(), new byte[0]));
             assertEquals(peerNxt + 1, r.get(0).ack()); // CLOSING
             send(frame(ACK, peerNxt + 1, finSeq + 1, 512, ts(), new byte[0])); // -> TIME_WAIT
-            assertEquals(1, (int) h.stack.call(0, n -> n.tcp().connections()));
-            h.advance(61_000 * MS);
             assertEquals(0, (int) h.stack.call(0, n -> n.tcp().connections()));
+            assertEquals(1, (int) h.stack.call(0, n -> n.tcp().timeWaitEntries()));
+            h.advance(61_000 * MS);
+            assertEquals(0, (int) h.stack.call(0, n -> n.tcp().timeWaitEntries()));
         }
 
         @Test

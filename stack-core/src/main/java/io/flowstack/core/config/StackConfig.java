@@ -112,6 +112,12 @@ public final class StackConfig {
     public final int tcpMaxConnections;
     /** How long a connection stays in TIME-WAIT (2 MSL, RFC 9293 3.6), in nanoseconds. */
     public final long tcpTimeWaitNanos;
+    /**
+     * TIME-WAIT entries the whole stack keeps (split evenly between the cores), like Linux's
+     * {@code tcp_max_tw_buckets}; past it the oldest entry ends early (counted
+     * {@code tcp_time_wait_overflow}). Not counted against {@link #tcpMaxConnections}.
+     */
+    public final int tcpMaxTimeWait;
     /** Lower bound of the retransmission timeout (RFC 6298), in nanoseconds. */
     public final long tcpRtoMinNanos;
     /** Upper bound of the retransmission timeout, backoff included, in nanoseconds. */
@@ -180,6 +186,7 @@ public final class StackConfig {
         this.tcpSynBacklog = b.tcpSynBacklog;
         this.tcpMaxConnections = b.tcpMaxConnections;
         this.tcpTimeWaitNanos = b.tcpTimeWaitNanos;
+        this.tcpMaxTimeWait = b.tcpMaxTimeWait;
         this.tcpRtoMinNanos = b.tcpRtoMinNanos;
         this.tcpRtoMaxNanos = b.tcpRtoMaxNanos;
         this.tcpRtoInitialNanos = b.tcpRtoInitialNanos;
@@ -323,6 +330,7 @@ public final class StackConfig {
         private int tcpSynBacklog = 256;
         private int tcpMaxConnections = 65536;
         private long tcpTimeWaitNanos = TimeUnit.SECONDS.toNanos(60);
+        private int tcpMaxTimeWait = 262144;
         private long tcpRtoMinNanos = TimeUnit.MILLISECONDS.toNanos(200);
         private long tcpRtoMaxNanos = TimeUnit.SECONDS.toNanos(120);
         private long tcpRtoInitialNanos = TimeUnit.SECONDS.toNanos(1);
@@ -593,6 +601,13 @@ public final class StackConfig {
          */
         public Builder tcpTimeWaitNanos(long v) { tcpTimeWaitNanos = v; return this; }
         /**
+         * Sets {@link StackConfig#tcpMaxTimeWait}. Default: 262144 (Linux's tcp_max_tw_buckets).
+         *
+         * @param v the bound for the whole stack, at least 1 per core
+         * @return this builder
+         */
+        public Builder tcpMaxTimeWait(int v) { tcpMaxTimeWait = v; return this; }
+        /**
          * Sets {@link StackConfig#tcpRtoMinNanos}. Default: 200 ms.
          *
          * @param v the bound in nanoseconds
@@ -725,6 +740,9 @@ public final class StackConfig {
             }
             if (moveHoldBytes < (1 << 18)) {
                 throw new IllegalArgumentException("the move hold buffer must be >= 256 KiB");
+            }
+            if (tcpMaxTimeWait < cores) {
+                throw new IllegalArgumentException("the TIME-WAIT bound must be at least 1 per core, got " + tcpMaxTimeWait);
             }
             CongestionControls.canonical(tcpCongestionControl); // validates the name
             if (Ethernet_isGroup(mac)) {

@@ -9,6 +9,7 @@ import io.flowstack.core.wire.msg.MigrateMarkFwdMsg;
 import io.flowstack.core.wire.msg.MigrateMarkMsg;
 import io.flowstack.core.wire.msg.MigrateViewMsg;
 import io.flowstack.core.wire.msg.TcpDoorbellFwdMsg;
+import io.flowstack.core.wire.msg.TimeWaitMsg;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
@@ -124,8 +125,33 @@ final class BucketMoves {
         q.offer(new Migration(bucket, n.core(), target, connections, done));
         MigrateAdoptMsg.write(r.segment(), index, bucket, n.core());
         r.ring().commit(index);
+        sendTimeWait(r, n.tcp().emigrateTimeWait(bucket, next));
         n.wakeLater(target);
         n.counters().inc(Stat.BUCKETS_OUT);
+    }
+
+    /**
+     * The bucket's TIME-WAIT entries ({@link TimeWaitMsg} entries in {@code entries}) follow its
+     * ADOPT on the same ring, so the new owner has them before it processes any frame of the
+     * bucket (those from this core come later on this ring; the others wait for marks that do
+     * too). Entries that find no room on the ring are dropped, counted as TIME-WAIT overflow:
+     * the 4-tuple merely leaves TIME-WAIT early (as when the table is full).
+     */
+    private void sendTimeWait(Rings.Ring<OneToOneRingBuffer> r, MemorySegment entries) {
+        int total = (int) (entries.byteSize() / TimeWaitMsg.ENTRY);
+        for (int sent = 0; sent < total; ) {
+            int k = Math.min(TimeWaitMsg.MAX_ENTRIES, total - sent);
+            int index = r.ring().tryClaim(TimeWaitMsg.TYPE, TimeWaitMsg.length(k));
+            if (index < 0) {
+                n.counters().add(Stat.TCP_TIME_WAIT_OVERFLOW, total - sent);
+                return;
+            }
+            TimeWaitMsg.writeHeader(r.segment(), index, k);
+            MemorySegment.copy(entries, (long) sent * TimeWaitMsg.ENTRY, r.segment(), TimeWaitMsg.entry(index, 0),
+                    (long) k * TimeWaitMsg.ENTRY);
+            r.ring().commit(index);
+            sent += k;
+        }
     }
 
     /** A core that learnt of the move sends no more frames of the bucket here: tell the new owner. */

@@ -22,6 +22,7 @@ import io.flowstack.core.wire.msg.ArpUpdateMsg;
 import io.flowstack.core.wire.msg.DatagramMsg;
 import io.flowstack.core.wire.msg.Ipv4FrameMsg;
 import io.flowstack.core.wire.msg.MigrateAdoptMsg;
+import io.flowstack.core.wire.msg.TimeWaitMsg;
 import io.flowstack.core.wire.msg.MigrateMarkFwdMsg;
 import io.flowstack.core.wire.msg.MigrateMarkMsg;
 import io.flowstack.core.wire.msg.MigrateViewMsg;
@@ -454,6 +455,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
             case MigrateMarkFwdMsg.TYPE -> moves.markForwarded(MigrateMarkFwdMsg.bucket(seg, index),
                     MigrateMarkFwdMsg.source(seg, index));
             case TcpDoorbellFwdMsg.TYPE -> tcp.doorbell(TcpDoorbellFwdMsg.id(seg, index));
+            case TimeWaitMsg.TYPE -> tcp.immigrateTimeWait(seg, index);
             default -> throw new IllegalStateException("unknown inter-core message " + type);
         }
     }

@@ -261,6 +261,12 @@ public enum Stat {
     TCP_TOO_MANY_CONNECTIONS(true, "refused: per-stack connection limit reached"),
     /** TCP TIME_WAIT connections reused by a new SYN. */
     TCP_TIME_WAIT_REUSE("TCP TIME_WAIT connections reused by a new SYN"),
+    /** TCP connections that entered TIME_WAIT: their control block and buffers freed, a small entry kept. */
+    TCP_TIME_WAIT_ENTERED("TCP connections that entered TIME_WAIT (control block and buffers freed, a small entry kept)"),
+    /** TIME_WAIT entries ended early: the core's table was full (the oldest goes), or no room to move with their bucket. */
+    TCP_TIME_WAIT_OVERFLOW("TIME_WAIT entries ended early: table full (oldest dropped) or no room to move with their bucket"),
+    /** Local ports a connect reused from a TIME_WAIT 4-tuple (timestamps on, entry older than 1 s: Linux's tcp_tw_reuse). */
+    TCP_TIME_WAIT_CONNECT_REUSE("local ports a connect reused from a TIME_WAIT 4-tuple (timestamps on, entry older than 1 s)"),
     /** TCP keepalive probes sent. */
     TCP_KEEPALIVE_PROBES("TCP keepalive probes sent"),
     /** TCP connections dropped: keepalive probes unanswered. */

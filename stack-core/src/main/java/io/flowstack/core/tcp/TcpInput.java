@@ -87,14 +87,13 @@ final class TcpInput extends TcpPart {
         int sport = Tcp.srcPort(s, th);
         int dport = Tcp.dstPort(s, th);
         tcp.opts.parse(s, th, doff);
-        Tcb t = tcp.conns.pcbs.get(Tcb.key(src, sport, dport));
-        if (t != null && t.state == TcpState.TIME_WAIT && (Tcp.flags(s, th) & (Tcp.SYN | Tcp.ACK | Tcp.RST)) == Tcp.SYN
-                && timeWaitReusable(t, Tcp.seq(s, th))) {
-            // RFC 9293 3.10.7.4 / RFC 6191: a new SYN above the old RCV.NXT (or with a newer
-            // timestamp) may reopen a connection in TIME-WAIT.
-            n.counters().inc(Stat.TCP_TIME_WAIT_REUSE);
-            tcp.conns.drop(t);
-            t = null;
+        long key = Tcb.key(src, sport, dport);
+        Tcb t = tcp.conns.pcbs.get(key);
+        if (t == null && tcp.timeWait.table.size() > 0) {
+            int tw = tcp.timeWait.find(key);
+            if (tw >= 0 && tcp.timeWait.input(tw, s, th, tlen, doff)) {
+                return; // TIME-WAIT, from its entry (TcpTimeWait); false: a SYN reopened the 4-tuple
+            }
         }
         if (t == null) {
             TcpListenerState l = tcp.conns.listeners.get(dport);
@@ -107,6 +106,10 @@ final class TcpInput extends TcpPart {
         }
         t.acked = false;
         segmentArrives(t, s, th, tlen, doff);
+        if (t.state == TcpState.TIME_WAIT) {
+            tcp.timeWait.enter(t); // the control block goes, a TIME-WAIT entry stays (TcpTimeWait)
+            return;
+        }
         if (t.state == TcpState.CLOSED) {
             return;
         }
@@ -120,17 +123,6 @@ final class TcpInput extends TcpPart {
             // burst, a super-frame where the NIC segments), window updates.
             tcp.conns.markDirty(t);
         }
-    }
-
-    /**
-     * RFC 6191 2: a SYN may reopen TIME-WAIT if its timestamp is newer, or (equal timestamps, or
-     * none) if its sequence number is above the old RCV.NXT (RFC 1122 4.2.2.13).
-     */
-    boolean timeWaitReusable(Tcb t, int seq) {
-        if (t.tsOk && tcp.opts.hasTimestamp && tcp.opts.tsVal != t.tsRecent) {
-            return Seq.gt(tcp.opts.tsVal, t.tsRecent);
-        }
-        return Seq.gt(seq, t.rcvNxt);
     }
 
     /** RFC 9293 3.10.7.1: CLOSED (no TCB): answer everything but a RST with a RST. */
@@ -216,14 +208,19 @@ final class TcpInput extends TcpPart {
      * ACKs leaves a sender that filled the window unable to tell us anything.
      */
     static boolean acceptable(Tcb t, int seq, int segLen, int rcvWnd) {
+        return acceptable(t.rcvNxt, seq, segLen, rcvWnd);
+    }
+
+    /** {@link #acceptable(Tcb, int, int, int)} for a receive sequence space at {@code rcvNxt}. */
+    static boolean acceptable(int rcvNxt, int seq, int segLen, int rcvWnd) {
         if (segLen == 0) {
-            return Seq.le(t.rcvNxt, seq) && Seq.le(seq, t.rcvNxt + rcvWnd);
+            return Seq.le(rcvNxt, seq) && Seq.le(seq, rcvNxt + rcvWnd);
         }
         if (rcvWnd == 0) {
-            return seq == t.rcvNxt;
+            return seq == rcvNxt;
         }
-        return Seq.inWindow(seq, t.rcvNxt, t.rcvNxt + rcvWnd)
-                || Seq.inWindow(seq + segLen - 1, t.rcvNxt, t.rcvNxt + rcvWnd);
+        return Seq.inWindow(seq, rcvNxt, rcvNxt + rcvWnd)
+                || Seq.inWindow(seq + segLen - 1, rcvNxt, rcvNxt + rcvWnd);
     }
 
     /** RFC 9293 3.10.7.4: every state after SYN-SENT. */
@@ -361,11 +358,7 @@ final class TcpInput extends TcpPart {
                 t.ooo.finSeq = finSeq;
                 t.ackNow = true;
             } else {
-                t.ackNow = true; // duplicate FIN (e.g. in TIME-WAIT): ack it, restart 2MSL
-                if (t.state == TcpState.TIME_WAIT) {
-                    t.timeWaitAt = n.now() + cfg.tcpTimeWaitNanos;
-                    tcp.timers.scheduleTimer(t);
-                }
+                t.ackNow = true; // duplicate FIN: ack it (in TIME-WAIT TcpTimeWait answers, from the entry)
             }
         }
     }
@@ -468,23 +461,24 @@ final class TcpInput extends TcpPart {
         }
     }
 
+    /**
+     * RFC 9293 3.10.7.4: TIME-WAIT. Only the state changes here: once the segment is processed,
+     * {@link #input} hands the control block to {@link TcpTimeWait#enter}, which sends the ACK
+     * owed, ends the connection and keeps a small entry for the 2 MSL.
+     */
     void enterTimeWait(Tcb t) {
         t.state = TcpState.TIME_WAIT;
-        t.rexmtAt = 0;
-        t.persistAt = 0;
-        t.keepaliveAt = 0;
-        t.delackAt = 0;
-        t.tlpAt = 0;
-        t.rackAt = 0;
-        t.timeWaitAt = n.now() + cfg.tcpTimeWaitNanos; // RFC 9293 3.6: 2 MSL
-        t.stream.finished = true;
-        t.stream.signal();
-        tcp.conns.maybeReturnRings(t); // TIME_WAIT moves no data: the rings can serve another connection
-        tcp.timers.scheduleTimer(t);
     }
 
     /** RFC 5961 3.2 / 4.2 / 5.2: a challenge ACK, rate limited per core (RFC 5961 7). */
     void challengeAck(Tcb t) {
+        if (challengeAllowed()) {
+            t.ackNow = true;
+        }
+    }
+
+    /** Whether a challenge ACK may go now (RFC 5961 7: per core, per second); counted either way. */
+    boolean challengeAllowed() {
         long now = n.now();
         if (now - challengeWindowStart >= 1_000_000_000L) {
             challengeWindowStart = now;
@@ -492,10 +486,10 @@ final class TcpInput extends TcpPart {
         }
         if (challengeAcks >= cfg.tcpChallengeAcksPerSecond) {
             n.counters().inc(Stat.TCP_CHALLENGE_ACK_LIMITED);
-            return;
+            return false;
         }
         challengeAcks++;
         n.counters().inc(Stat.TCP_CHALLENGE_ACKS);
-        t.ackNow = true;
+        return true;
     }
 }

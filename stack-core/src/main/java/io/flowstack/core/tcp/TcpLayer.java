@@ -24,7 +24,8 @@ import java.util.function.IntFunction;
  *   <li>{@link TcpOpen} and {@link SynCookies}: active open, the listen path, RFC 4987 cookies;</li>
  *   <li>{@link TcpUser}: doorbells, application flags, handler upcalls, closing;</li>
  *   <li>{@link TcpIcmp}: ICMP errors and path MTU (RFC 5461, 5927, 1191);</li>
- *   <li>{@link TcpMigration}: connections moving with their bucket (docs/REBALANCING.md).</li>
+ *   <li>{@link TcpMigration}: connections moving with their bucket (docs/REBALANCING.md);</li>
+ *   <li>{@link TcpTimeWait} and {@link TimeWaitTable}: TIME-WAIT as small entries, not control blocks.</li>
  * </ul>
  *
  * <p>Owned by: its netisr thread. No locks: the only ways in are {@link #input} (frames for
@@ -53,6 +54,7 @@ public final class TcpLayer {
     final TcpUser user;
     final TcpIcmp icmp;
     final TcpMigration migration;
+    final TcpTimeWait timeWait;
 
     /**
      * @param ctx this core's context
@@ -76,6 +78,7 @@ public final class TcpLayer {
         this.user = new TcpUser(this);
         this.icmp = new TcpIcmp(this);
         this.migration = new TcpMigration(this);
+        this.timeWait = new TcpTimeWait(this);
     }
 
     // ------------------------------------------------------------------ the connection table
@@ -83,6 +86,11 @@ public final class TcpLayer {
     /** Connections on this core (any state but LISTEN). */
     public int connections() {
         return conns.connections();
+    }
+
+    /** TIME-WAIT entries on this core (not connections: see {@link TcpTimeWait}). */
+    public int timeWaitEntries() {
+        return timeWait.size();
     }
 
     /** The congestion control algorithm of a connection, or null if there is none. */
@@ -118,6 +126,7 @@ public final class TcpLayer {
     /** Appends a copy of every connection of this core to {@code out} (statistics; allocates). */
     public void snapshot(List<TcpConnectionInfo> out) {
         conns.snapshot(out);
+        timeWait.snapshot(out);
     }
 
     /** Human-readable summary of one connection (stats, ss -tni). */
@@ -180,7 +189,7 @@ public final class TcpLayer {
 
     /** Runs expired timers; called by the netisr on every pass. */
     public int pollTimers(long now) {
-        return timers.pollTimers(now);
+        return timers.pollTimers(now) + timeWait.expire(now);
     }
 
     /** An ICMP error quoting one of this core's segments (see {@link TcpIcmp}). */
@@ -198,6 +207,19 @@ public final class TcpLayer {
     /** Adopts connections that moved here from core {@code from} with their bucket. */
     public void immigrate(List<Tcb> in, int from) {
         migration.immigrate(in, from);
+    }
+
+    /**
+     * Takes the TIME-WAIT entries of {@code bucket} out of this core's table, as
+     * {@link io.flowstack.core.wire.msg.TimeWaitMsg} entries in a heap buffer (see {@link TcpTimeWait#emigrate}).
+     */
+    public MemorySegment emigrateTimeWait(int bucket, IndirectionTable table) {
+        return timeWait.emigrate(bucket, table);
+    }
+
+    /** Adopts the TIME-WAIT entries of the {@link io.flowstack.core.wire.msg.TimeWaitMsg} at {@code index}. */
+    public void immigrateTimeWait(MemorySegment m, long index) {
+        timeWait.immigrate(m, index);
     }
 
     /** Periodic housekeeping (the netisr's tick). */

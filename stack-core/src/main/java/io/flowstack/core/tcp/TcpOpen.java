@@ -76,6 +76,12 @@ final class TcpOpen extends TcpPart {
             throw new TcpLimitException("connection limit reached ("
                     + cfg.tcpMaxConnections + " per stack): close connections or raise the limit");
         }
+        // A 4-tuple in TIME-WAIT: skipped (the caller tries another port) unless tcp_tw_reuse's
+        // conditions let the entry go (TcpTimeWait.connectReuse); then the ISS is above its SND.NXT.
+        long reuse = tcp.timeWait.table.size() > 0 ? tcp.timeWait.connectReuse(key) : -1;
+        if (reuse == Long.MIN_VALUE) {
+            return null;
+        }
         Tcb t = tcp.conns.newTcb(localPort, remoteAddr, remotePort);
         t.stream = tcp.conns.chargeMemory(o.memoryBytes()) ? tcp.conns.newStream(t.id, o) : null;
         if (t.stream == null) {
@@ -85,7 +91,7 @@ final class TcpOpen extends TcpPart {
         }
         applyOptions(t, o);
         t.binder = binder;
-        initSendSequence(t, isn.isn(cfg.address, localPort, remoteAddr, remotePort, n.now()));
+        initSendSequence(t, reuse >= 0 ? (int) reuse : isn.isn(cfg.address, localPort, remoteAddr, remotePort, n.now()));
         t.rcvWscale = wscaleFor(o.receiveBufferBytes());
         t.state = TcpState.SYN_SENT;
         n.counters().inc(Stat.TCP_ACTIVE_OPENS);

@@ -333,6 +333,24 @@ final class TcpOutput extends TcpPart {
         }
     }
 
+    /**
+     * Sends a bare ACK without a TCB (a TIME-WAIT entry's, {@link TcpTimeWait}), with the
+     * timestamps option if {@code ts} (RFC 7323 3.2: TSval our clock, TSecr {@code tsEcr}).
+     */
+    void sendBareAck(int sport, int dst, int dport, int seq, int ack, int window, boolean ts, int tsEcr) {
+        MemorySegment tx = n.txBuffer();
+        long th = CoreContext.TX_IP + Ipv4.MIN_HEADER;
+        long p = th + Tcp.MIN_HEADER;
+        if (ts) {
+            p = TcpOptionWriter.timestamps(tx, p, tsNow(), tsEcr);
+        }
+        int o = (int) (p - th);
+        Tcp.write(tx, th, sport, dport, seq, ack, o, Tcp.ACK, window);
+        Tcp.finishChecksum(tx, th, o, cfg.address, dst);
+        n.counters().inc(Stat.TCP_OUT);
+        n.ipSend(tx, CoreContext.TX_IP, o, Ipv4.PROTO_TCP, dst, true);
+    }
+
     /** Sends a bare segment without a TCB (RSTs). */
     void sendRaw(int sport, int dst, int dport, int seq, int ack, int flags, int window) {
         MemorySegment tx = n.txBuffer();
