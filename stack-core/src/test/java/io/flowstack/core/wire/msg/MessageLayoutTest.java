@@ -2,6 +2,8 @@ package io.flowstack.core.wire.msg;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.flowstack.core.wire.Bytes;
 import java.lang.foreign.Arena;
@@ -54,6 +56,7 @@ class MessageLayoutTest {
         assertEquals(6, MigrateMarkMsg.TYPE);
         assertEquals(7, MigrateMarkFwdMsg.TYPE);
         assertEquals(8, TcpDoorbellFwdMsg.TYPE);
+        assertEquals(12, TimeWaitMsg.TYPE);
         assertEquals(10, UdpSendMsg.TYPE);
         assertEquals(11, TcpDoorbellMsg.TYPE);
         assertEquals(1, UdpRxDatagramMsg.TYPE);
@@ -243,5 +246,48 @@ class MessageLayoutTest {
                 .put(16, new byte[] {1, 2, 3, 4, 5});
         assertArrayEquals(e.array(), bytes(21));
         assertEquals(1, Bytes.u8(m, AT + HeldFrameRecord.FRAME));
+    }
+
+    @Test
+    void timeWaitEntries() {
+        m.asSlice(AT, TimeWaitMsg.length(2)).fill((byte) 0x55); // reserved bytes are written, not left over
+        TimeWaitMsg.writeHeader(m, AT, 2);
+        long e0 = TimeWaitMsg.entry(AT, 0);
+        long e1 = TimeWaitMsg.entry(AT, 1);
+        assertEquals(AT + 8, e0);
+        assertEquals(AT + 8 + 48, e1);
+        TimeWaitMsg.writeEntry(m, e0, 0xC6120001, 40000, 80, 0x11111111, 0x22222222, 1 << 20, 7, true, 0x33333333,
+                60_000_000_000L, 1_234_567L);
+        TimeWaitMsg.writeEntry(m, e1, 0xC6120002, 65535, 8080, -1, -2, 0, 0, false, 0, -5L, 0L);
+        assertEquals(2, TimeWaitMsg.count(m, AT));
+        assertEquals(0xC6120001, TimeWaitMsg.remoteAddr(m, e0));
+        assertEquals(40000, TimeWaitMsg.remotePort(m, e0));
+        assertEquals(80, TimeWaitMsg.localPort(m, e0));
+        assertEquals(0x11111111, TimeWaitMsg.sndNxt(m, e0));
+        assertEquals(0x22222222, TimeWaitMsg.rcvNxt(m, e0));
+        assertEquals(1 << 20, TimeWaitMsg.rcvWnd(m, e0));
+        assertEquals(7, TimeWaitMsg.rcvWscale(m, e0));
+        assertTrue(TimeWaitMsg.tsOk(m, e0));
+        assertEquals(0x33333333, TimeWaitMsg.tsRecent(m, e0));
+        assertEquals(60_000_000_000L, TimeWaitMsg.expiresAt(m, e0));
+        assertEquals(1_234_567L, TimeWaitMsg.tsRecentAt(m, e0));
+        assertEquals(65535, TimeWaitMsg.remotePort(m, e1));
+        assertEquals(8080, TimeWaitMsg.localPort(m, e1));
+        assertEquals(-1, TimeWaitMsg.sndNxt(m, e1));
+        assertFalse(TimeWaitMsg.tsOk(m, e1));
+        assertEquals(-5L, TimeWaitMsg.expiresAt(m, e1));
+        assertEquals(8 + 2 * 48, TimeWaitMsg.length(2));
+        ByteBuffer e = expected(TimeWaitMsg.length(2)).putInt(0, 2).putInt(4, 0)
+                .putInt(8, 0xC6120001).putShort(12, (short) 40000).putShort(14, (short) 80).putInt(16, 0x11111111)
+                .putInt(20, 0x22222222).putInt(24, 1 << 20).putInt(28, 0x33333333).put(32, (byte) 1).put(33, (byte) 7)
+                .putShort(34, (short) 0).putInt(36, 0)
+                .putInt(56, 0xC6120002).putShort(60, (short) 65535).putShort(62, (short) 8080).putInt(64, -1)
+                .putInt(68, -2).putInt(72, 0).putInt(76, 0).put(80, (byte) 0).put(81, (byte) 0)
+                .putShort(82, (short) 0).putInt(84, 0);
+        putNativeLong(e, 40, 60_000_000_000L);
+        putNativeLong(e, 48, 1_234_567L);
+        putNativeLong(e, 88, -5L);
+        putNativeLong(e, 96, 0L);
+        assertArrayEquals(e.array(), bytes(TimeWaitMsg.length(2)));
     }
 }
