@@ -154,6 +154,7 @@ public final class StatsFormat {
     static void connections(StringBuilder b, StackSnapshot s) {
         List<TcpConnectionInfo> all = s.connections();
         b.append("TCP connections: ").append(all.size()).append('\n');
+        timeWait(b, s, all);
         if (all.isEmpty()) {
             return;
         }
@@ -162,8 +163,35 @@ public final class StatsFormat {
             b.append(String.format("  %-12s %-21s %-21s %4d%n", t.state(),
                     Ipv4.toString(t.localAddress()) + ":" + t.localPort(),
                     Ipv4.toString(t.remoteAddress()) + ":" + t.remotePort(), t.core()));
-            b.append("\t ").append(details(t)).append('\n');
+            if (!t.state().equals(TIME_WAIT)) { // an entry of 4-tuple and sequence numbers: nothing to detail
+                b.append("\t ").append(details(t)).append('\n');
+            }
         }
+    }
+
+    static final String TIME_WAIT = "TIME_WAIT";
+
+    /**
+     * TIME_WAIT entries per core (their own bounded table, not connections: they count against
+     * no connection limit) and how many ended early because it was full; nothing if none.
+     */
+    static void timeWait(StringBuilder b, StackSnapshot s, List<TcpConnectionInfo> all) {
+        long overflow = s.total(Stat.TCP_TIME_WAIT_OVERFLOW);
+        long[] perCore = new long[s.cores().size()];
+        for (TcpConnectionInfo t : all) {
+            if (t.state().equals(TIME_WAIT)) {
+                perCore[t.core()]++;
+            }
+        }
+        if (java.util.Arrays.stream(perCore).sum() == 0 && overflow == 0) {
+            return;
+        }
+        StringJoiner j = new StringJoiner(", ");
+        for (int c = 0; c < perCore.length; c++) {
+            j.add("core" + c + " " + perCore[c]);
+        }
+        b.append("  of which TIME_WAIT entries: ").append(j).append("; ended early (table full): ").append(overflow)
+                .append('\n');
     }
 
     /** The ss-like detail line of one connection. */

@@ -218,6 +218,30 @@ class StatsTest {
     }
 
     @Test
+    void theTextReportCountsTimeWaitEntriesPerCoreAndTheOnesEndedEarly() {
+        long[] c0 = new long[Stat.values().length];
+        long[] c1 = new long[Stat.values().length];
+        c1[Stat.TCP_TIME_WAIT_OVERFLOW.ordinal()] = 7;
+        TcpConnectionInfo tw0 = new TcpConnectionInfo(0, "TIME_WAIT", SERVER, 80, Ipv4.parse("198.18.0.9"), 40000,
+                0, 0, 0, 0, 0, Integer.MAX_VALUE / 2, 0, 0, 0, 0, 0, null);
+        TcpConnectionInfo tw1 = new TcpConnectionInfo(1, "TIME_WAIT", SERVER, 80, Ipv4.parse("198.18.0.9"), 40001,
+                0, 0, 0, 0, 0, Integer.MAX_VALUE / 2, 0, 0, 0, 0, 0, null);
+        TcpConnectionInfo tw2 = new TcpConnectionInfo(1, "TIME_WAIT", SERVER, 80, Ipv4.parse("198.18.0.9"), 40002,
+                0, 0, 0, 0, 0, Integer.MAX_VALUE / 2, 0, 0, 0, 0, 0, null);
+        StackSnapshot s = new StackSnapshot("test0", server.config(), 1500, 0L, List.of(
+                new StackSnapshot.Core(0, c0, List.of(tw0), List.of(), new int[0], new long[128]),
+                new StackSnapshot.Core(1, c1, List.of(tw1, tw2), List.of(), new int[0], new long[128])));
+        String text = StatsFormat.text(s);
+        assertTrue(text.contains("TCP connections: 3\n  of which TIME_WAIT entries: core0 1, core1 2; "
+                + "ended early (table full): 7\n"), text);
+        assertTrue(Pattern.compile("(?m)^  TIME_WAIT +198\\.18\\.0\\.2:80 +198\\.18\\.0\\.9:40000 +0\n  TIME_WAIT ")
+                .matcher(text).find(), () -> "no detail line under an entry\n" + text);
+        StackSnapshot none = new StackSnapshot("test0", server.config(), 1500, 0L, List.of(
+                new StackSnapshot.Core(0, new long[Stat.values().length], List.of(), List.of(), new int[0], new long[128])));
+        assertFalse(StatsFormat.text(none).contains("of which TIME_WAIT"), "no line when there is none");
+    }
+
+    @Test
     @SuppressWarnings("unchecked")
     void jsonIsOneParseableObjectWithEveryCounter() {
         StackSnapshot s = server.snapshot();
