@@ -11,8 +11,8 @@ import org.agrona.collections.Long2ObjectHashMap;
 /**
  * Timers: one timer-wheel entry per connection for its earliest deadline; on expiry the
  * retransmission timeout (RFC 6298 5, RFC 5681 3.1), persist probes (RFC 9293 3.8.6.1),
- * keep-alives (RFC 1122 4.2.3.6), delayed ACKs, TIME-WAIT and FIN-WAIT-2 expiry, and the
- * RACK-TLP timers of {@link LossRecovery}.
+ * keep-alives (RFC 1122 4.2.3.6), delayed ACKs, FIN-WAIT-2 expiry, and the RACK-TLP timers of
+ * {@link LossRecovery}. TIME-WAIT is no connection: its entries expire in {@link TcpTimeWait}.
  *
  * <p>Owned by: its netisr thread (through {@link TcpLayer}).
  */

@@ -641,7 +641,7 @@ public final class BenchServer implements AutoCloseable {
             }
             ch.close();
             // both sides are done: forget the session now (if we closed first, onClosed comes
-            // only when TIME_WAIT ends, and the channel keeps its attachment until then)
+            // when TIME_WAIT begins, once the peer's FIN is in)
             unlink(ch.core(), s);
             ch.attachment = null;
         }

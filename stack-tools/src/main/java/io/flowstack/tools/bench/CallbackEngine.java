@@ -254,8 +254,8 @@ final class CallbackEngine implements Engine {
 
         /**
          * The server closed (after our FIN, or after the bytes asked for): close too. The
-         * connection counts as ended now: if we closed first, onClosed comes only when TIME_WAIT
-         * ends, long after the run.
+         * connection counts as ended now (if we closed first, onClosed comes when our TIME_WAIT
+         * begins, after the last ACK).
          */
         @Override
         public void onPeerClosed(TcpChannel c) {
