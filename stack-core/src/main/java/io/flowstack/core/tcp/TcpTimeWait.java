@@ -96,9 +96,10 @@ final class TcpTimeWait extends TcpPart {
         int rcvWnd = Math.max(0, t.rcvAdv - t.rcvNxt);
         long now = n.now();
         n.counters().inc(Stat.TCP_TIME_WAIT_ENTERED);
-        tcp.user.finish(t, null);
+        // the entry first: a handler's onClosed (in finish) that connects again finds the 4-tuple taken
         insert(t.key, t.sndMax, t.rcvNxt, rcvWnd, t.rcvWscale, t.tsOk, t.tsRecent,
                 t.tsOk ? t.tsRecentAgeNanos : now, now + cfg.tcpTimeWaitNanos);
+        tcp.user.finish(t, null);
     }
 
     /**
