@@ -53,7 +53,7 @@ import picocli.CommandLine.Spec;
             "  sudo ./stack stats --name fs0            # the instance on TAP fs0",
             "  sudo ./stack stats --connections         # and the first 1000 connections",
             "  sudo ./stack stats --state established --sport 80 --limit 50",
-            "  sudo ./stack stats --state time-wait --json | jq '.connections_summary.selected'",
+            "  sudo ./stack stats --state time-wait --json | jq .connections_summary",
             "  sudo ./stack stats --watch               # refresh every 2 s until Ctrl-C",
             "  sudo ./stack stats --watch 0.5 --count 20",
             "  sudo ./stack stats --json | jq '.counters.tcp_retransmits.total'",
