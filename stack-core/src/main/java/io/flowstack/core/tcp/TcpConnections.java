@@ -162,7 +162,9 @@ final class TcpConnections extends TcpPart {
      * waited for one ({@code onWritable} through {@code onSendSpace}); each borrows it by writing.
      */
     void wakeRingWaiters() {
-        while (!ringWaiters.isEmpty()) {
+        // Each waiter once per rollup: one refused again (a JVM refusal within the budget) waits
+        // for the next, instead of looping here.
+        for (int k = ringWaiters.size(); k > 0 && !ringWaiters.isEmpty(); k--) {
             Tcb t = ringWaiters.peekFirst();
             TcpStream st = t.stream;
             if (st == null || st.owner() != tcp.self) {
