@@ -724,6 +724,20 @@ public final class FlowStack implements AutoCloseable, SocketHost {
      * @throws StackException if a core does not answer (see {@link #call})
      */
     public StackSnapshot snapshot() {
+        return snapshot(io.flowstack.core.stats.ConnectionQuery.ALL);
+    }
+
+    /**
+     * {@link #snapshot()} that lists only the connections {@code query} selects, at most its
+     * limit per core; every connection is still counted by state and core. What
+     * {@code stack stats} asks for: its summary lists none, so a stack with a million
+     * connections answers without copying a million rows.
+     *
+     * @param query which connections to list
+     * @return the snapshot
+     * @throws StackException if a core does not answer (see {@link #call})
+     */
+    public StackSnapshot snapshot(io.flowstack.core.stats.ConnectionQuery query) {
         List<StackSnapshot.Core> list = new ArrayList<>(cores.length);
         for (int i = 0; i < cores.length; i++) {
             list.add(call(i, n -> {
@@ -733,7 +747,9 @@ public final class FlowStack implements AutoCloseable, SocketHost {
                     values[j] = n.counters().get(stats[j]);
                 }
                 List<io.flowstack.core.stats.TcpConnectionInfo> conns = new ArrayList<>();
-                n.tcp().snapshot(conns);
+                java.util.Map<String, Long> byState = new java.util.LinkedHashMap<>();
+                long matched = n.tcp().snapshot(query, conns, byState);
+                long count = byState.values().stream().mapToLong(Long::longValue).sum();
                 List<io.flowstack.core.stats.ArpEntryInfo> arp = new ArrayList<>();
                 n.arp().snapshot(arp);
                 io.flowstack.core.flow.IndirectionTable t = n.table();
@@ -742,10 +758,11 @@ public final class FlowStack implements AutoCloseable, SocketHost {
                 for (int b = 0; b < perBucket.length; b++) {
                     perBucket[b] = n.bucketPackets(b);
                 }
-                return new StackSnapshot.Core(n.core(), values, conns, arp, owned, perBucket);
+                return new StackSnapshot.Core(n.core(), values, count, byState, matched, conns,
+                        n.tcp().listenerPorts(), arp, owned, perBucket);
             }));
         }
-        return new StackSnapshot(nic.name(), config, cores[0].mtu(), System.currentTimeMillis(), list);
+        return new StackSnapshot(nic.name(), config, cores[0].mtu(), System.currentTimeMillis(), query, list);
     }
 
     /**

@@ -3,16 +3,15 @@ package io.flowstack.services;
 import io.flowstack.services.HttpService;
 import io.flowstack.services.AbstractTcpService;
 import io.flowstack.core.FlowStack;
+import io.flowstack.core.stats.ConnectionQuery;
 import io.flowstack.core.stats.StackSnapshot;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.core.socket.StackException;
 import io.flowstack.core.socket.TcpConnection;
-import io.flowstack.core.stats.TcpConnectionInfo;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -78,14 +77,10 @@ public final class MetricsService extends AbstractTcpService {
         }
         family(b, "flowstack_tcp_connections", "TCP connections (any state but LISTEN) owned by the core", "gauge");
         for (StackSnapshot.Core c : snapshot.cores()) {
-            sample(b, "flowstack_tcp_connections", c.core(), c.connections().size());
-        }
-        Map<String, Integer> byState = new TreeMap<>();
-        for (TcpConnectionInfo t : snapshot.connections()) {
-            byState.merge(t.state(), 1, Integer::sum);
+            sample(b, "flowstack_tcp_connections", c.core(), c.connectionCount());
         }
         family(b, "flowstack_tcp_connections_by_state", "TCP connections by RFC 9293 state, all cores", "gauge");
-        for (Map.Entry<String, Integer> e : byState.entrySet()) {
+        for (Map.Entry<String, Long> e : snapshot.connectionsByState().entrySet()) {
             b.append("flowstack_tcp_connections_by_state{state=\"").append(e.getKey()).append("\"} ")
                     .append(e.getValue()).append('\n');
         }
@@ -198,7 +193,7 @@ public final class MetricsService extends AbstractTcpService {
             respond(c, 404, "text/plain", "not found: the metrics are at /metrics\n", keep, headOnly);
             return keep;
         }
-        respond(c, 200, CONTENT_TYPE, prometheus(stack.snapshot()), keep, headOnly);
+        respond(c, 200, CONTENT_TYPE, prometheus(stack.snapshot(ConnectionQuery.NONE)), keep, headOnly);
         return keep;
     }
 

@@ -49,6 +49,11 @@ public final class StackOptions {
             description = "TCP congestion control: cubic (RFC 9438, default) or newreno (RFC 6582).")
     public String cc = "cubic";
 
+    @Option(names = "--max-connections", paramLabel = "N",
+            description = "TCP connections the stack may hold, split evenly between its cores (default: 1048576). "
+                    + "An idle connection of a callback service costs about 700 bytes, buffers are taken while data flows.")
+    public Integer maxConnections;
+
     /** The MTU without {@code --mtu}: 0 for the device's. */
     private final int defaultMtu;
 
@@ -72,7 +77,7 @@ public final class StackOptions {
     }
 
     /** The options that belong to the stack, for a command that runs without one to refuse them. */
-    public static final String[] NAMES = {"--gateway", "--cores", "--mac", "--mtu", "--cc"};
+    public static final String[] NAMES = {"--gateway", "--cores", "--mac", "--mtu", "--cc", "--max-connections"};
 
     /** {@code --mtu}, or the command's default: 0 for the device's MTU. */
     public int mtu() {
@@ -90,6 +95,10 @@ public final class StackOptions {
         if (mtu != null && (mtu < FlowStack.MIN_MTU || mtu > FlowStack.MAX_MTU)) {
             throw new ParameterException(cmd, "--mtu must be " + FlowStack.MIN_MTU + ".." + FlowStack.MAX_MTU
                     + ", got " + mtu);
+        }
+        if (maxConnections != null && (maxConnections < cores || maxConnections > 1 << 26)) {
+            throw new ParameterException(cmd, "--max-connections must be " + cores + ".." + (1 << 26)
+                    + " (at least one per core), got " + maxConnections);
         }
         if (gateway != null && addr != null) {
             if (gateway == addr.address()) {
@@ -123,6 +132,9 @@ public final class StackOptions {
         }
         if (mtu() > 0) {
             b.mtu(mtu());
+        }
+        if (maxConnections != null) {
+            b.tcpMaxConnections(maxConnections);
         }
         return b;
     }

@@ -1,6 +1,7 @@
 package io.flowstack.tools;
 
 import io.flowstack.core.socket.StackException;
+import io.flowstack.core.stats.ConnectionQuery;
 import io.flowstack.tools.stats.ControlClient;
 import io.flowstack.tools.stats.ControlServer;
 import java.io.Console;
@@ -34,8 +35,10 @@ import picocli.CommandLine.Spec;
                     + "endpoint's --name, by default its TAP or interface name) and prints:",
             "  - every non-zero counter per core and in total, like netstat -s (segments, retransmits, "
                     + "drops by reason, frames handed between cores, ...),",
-            "  - the TCP connections like ss -tni: state, local and peer address, owning core, rtt/rttvar, "
-                    + "rto, mss, cwnd, ssthresh, window, bytes and retransmits,",
+            "  - the TCP connections counted by state and core, and the listening ports; with --connections "
+                    + "(or a filter: --state, --sport, --dport, --port) the connections themselves like ss -tni: state, "
+                    + "local and peer address, owning core, rtt/rttvar, rto, mss, cwnd, ssthresh, window, bytes and "
+                    + "retransmits, at most --limit of them (1000 by default),",
             "  - the ARP table (the cores' replicas merged) and the routes (connected subnet, default gateway).",
             "",
             "The endpoint reads each core on that core's own thread, by message; nothing is locked.",
@@ -48,6 +51,9 @@ import picocli.CommandLine.Spec;
             "  sudo ./stack endpoint --tap fs0 --addr 198.18.0.2/24 --serve http:80 &",
             "  sudo ./stack stats                       # the only running instance",
             "  sudo ./stack stats --name fs0            # the instance on TAP fs0",
+            "  sudo ./stack stats --connections         # and the first 1000 connections",
+            "  sudo ./stack stats --state established --sport 80 --limit 50",
+            "  sudo ./stack stats --state time-wait --json | jq .connections_summary",
             "  sudo ./stack stats --watch               # refresh every 2 s until Ctrl-C",
             "  sudo ./stack stats --watch 0.5 --count 20",
             "  sudo ./stack stats --json | jq '.counters.tcp_retransmits.total'",
@@ -86,6 +92,30 @@ final class StatsCommand implements Callable<Integer>, ValidatedCommand {
         boolean prometheus;
     }
 
+    @Option(names = {"-c", "--connections"},
+            description = "List the TCP connections like ss -tni (at most --limit). Without it, and without a filter, "
+                    + "the report only counts them by state and core: cheap with a million connections.")
+    boolean connections;
+
+    @Option(names = "--state", paramLabel = "STATE",
+            description = "Only connections in STATE, as ss names them: established, syn-sent, syn-recv, fin-wait-1, "
+                    + "fin-wait-2, close-wait, closing, last-ack, time-wait, closed. Lists them.")
+    String state;
+
+    @Option(names = "--sport", paramLabel = "PORT", description = "Only connections whose local port is PORT (ss's sport). Lists them.")
+    Integer sport;
+
+    @Option(names = "--dport", paramLabel = "PORT", description = "Only connections whose peer's port is PORT (ss's dport). Lists them.")
+    Integer dport;
+
+    @Option(names = "--port", paramLabel = "PORT", description = "Only connections with PORT at either end. Lists them.")
+    Integer port;
+
+    @Option(names = "--limit", paramLabel = "N",
+            description = "List at most N connections (default 1000, at most 1000000); "
+                    + "the count of all that match is printed above the list.")
+    Integer limit;
+
     @Option(names = "--watch", paramLabel = "SEC", arity = "0..1", fallbackValue = "2",
             description = "Refresh every SEC seconds (default 2, at least 0.1) until Ctrl-C or --count; on a terminal "
                     + "the screen is redrawn, otherwise reports follow each other.")
@@ -109,13 +139,62 @@ final class StatsCommand implements Callable<Integer>, ValidatedCommand {
         if (target != null && target.name != null) {
             socket(); // a usage error for a bad --name
         }
+        boolean list = connections || state != null || sport != null || dport != null || port != null || limit != null;
+        if (list && format != null && format.prometheus) {
+            throw new ParameterException(spec.commandLine(), "--prometheus has no connection list: "
+                    + "--connections, --state, --sport, --dport, --port and --limit go with the text or --json report");
+        }
+        if (state != null) {
+            try {
+                ConnectionQuery.stateNamed(state);
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), "--state: " + e.getMessage());
+            }
+        }
+        checkPort("--sport", sport);
+        checkPort("--dport", dport);
+        checkPort("--port", port);
+        if (limit != null && (limit < 1 || limit > ControlServer.MAX_LIMIT)) {
+            throw new ParameterException(spec.commandLine(), "--limit must be 1.." + ControlServer.MAX_LIMIT + ", got " + limit);
+        }
+    }
+
+    private void checkPort(String option, Integer p) {
+        if (p != null && (p < 0 || p > 65535)) {
+            throw new ParameterException(spec.commandLine(), option + " must be 0..65535, got " + p);
+        }
+    }
+
+    /** The request line: the format, then what to list (ControlServer.query). */
+    String request() {
+        StringBuilder r = new StringBuilder(format == null ? "text" : format.json ? "json" : format.prometheus ? "prometheus" : "text");
+        if (connections) {
+            r.append(" connections");
+        }
+        if (state != null) {
+            r.append(" state=").append(ConnectionQuery.stateNamed(state));
+        }
+        if (sport != null) {
+            r.append(" sport=").append(sport);
+        }
+        if (dport != null) {
+            r.append(" dport=").append(dport);
+        }
+        if (port != null) {
+            r.append(" port=").append(port);
+        }
+        if (limit != null) {
+            r.append(" limit=").append(limit);
+        }
+        return r.toString();
     }
 
     @Override
     public Integer call() throws InterruptedException {
         validate();
         Path path = socket();
-        String request = format == null ? "text" : format.json ? "json" : format.prometheus ? "prometheus" : "text";
+        String request = request();
+        String kind = request.split(" ")[0];
         PrintWriter out = spec.commandLine().getOut();
         if (watch == null) {
             out.print(ControlClient.request(path, request));
@@ -128,10 +207,10 @@ final class StatsCommand implements Callable<Integer>, ValidatedCommand {
         long next = System.nanoTime();
         for (int i = 0; count == null || i < count; i++) {
             String report = ControlClient.request(path, request);
-            if (tty && request.equals("text")) {
+            if (tty && kind.equals("text")) {
                 out.print("\033[H\033[2J"); // home, clear
                 out.printf("every %s s, Ctrl-C to stop%n", watch);
-            } else if (i > 0 && !request.equals("json")) {
+            } else if (i > 0 && !kind.equals("json")) {
                 out.println();
             }
             out.print(report);

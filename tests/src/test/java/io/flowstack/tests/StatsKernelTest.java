@@ -26,8 +26,10 @@ import org.junit.jupiter.api.Timeout;
  * {@code stack stats} and {@code --serve metrics:PORT} (issue 5, point 3) against the Linux
  * kernel: an endpoint process (2 cores, http:80, metrics:9100) on a fresh {@link CliLab}; the
  * kernel holds a rate-limited curl download open from local port {@value #CURL_PORT}; then
- * {@code stack stats --name TAP} (a second process, over the control socket) must show that
- * connection ESTABLISHED with the right addresses and non-zero counters, {@code --json} the same,
+ * {@code stack stats --name TAP --connections} (a second process, over the control socket) must
+ * show that connection ESTABLISHED with the right addresses and non-zero counters, {@code --json}
+ * the same; the default report only counts it (by state and core), {@code --state established
+ * --dport PORT} selects it alone;
  * and {@code curl http://198.18.0.2:9100/metrics} from the namespace must return well-formed
  * Prometheus text with {@code flowstack_rx_frames_total}. After SIGINT the socket is gone and
  * {@code stack stats} fails with one line and exit 1.
@@ -67,7 +69,7 @@ class StatsKernelTest {
         Result stats = null;
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() - until < 0) {
-            stats = lab.stack(Duration.ofSeconds(60), "stats", "--name", lab.tap()).await();
+            stats = lab.stack(Duration.ofSeconds(60), "stats", "--name", lab.tap(), "--connections").await();
             if (stats.exit() != 0 || row.matcher(stats.stdout()).find()) {
                 break;
             }
@@ -87,7 +89,19 @@ class StatsKernelTest {
         assertTrue(text.stdout().contains("198.18.0.0/24"), text::toString);
 
         System.out.println(text.stdout()); // for the test report
-        Result json = lab.stack(Duration.ofSeconds(60), "stats", "--name", lab.tap(), "--json").await();
+        // the default report counts the connections by state and core and lists none of them
+        Result summary = lab.stack(Duration.ofSeconds(60), "stats", "--name", lab.tap()).await();
+        assertEquals(0, summary.exit(), summary::toString);
+        assertTrue(Pattern.compile("(?m)^  ESTABLISHED +\\d+ +\\d+ +[1-9]\\d*$").matcher(summary.stdout()).find(),
+                summary::toString);
+        assertTrue(summary.stdout().contains("  listening on TCP 80 " + METRICS_PORT + "\n"), summary::toString);
+        assertFalse(row.matcher(summary.stdout()).find(), summary::toString);
+        Result selected = lab.stack(Duration.ofSeconds(60), "stats", "--name", lab.tap(), "--state", "established",
+                "--dport", Integer.toString(CURL_PORT)).await();
+        assertEquals(0, selected.exit(), selected::toString);
+        assertTrue(selected.stdout().contains("Selected connections: 1\n") && row.matcher(selected.stdout()).find(),
+                selected::toString);
+        Result json = lab.stack(Duration.ofSeconds(60), "stats", "--name", lab.tap(), "--json", "--connections").await();
         assertEquals(0, json.exit(), json::toString);
         String j = json.stdout().strip();
         assertTrue(j.startsWith("{") && j.endsWith("}") && !j.contains("\n"), json::toString);

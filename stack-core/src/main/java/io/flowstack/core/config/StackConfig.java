@@ -108,7 +108,11 @@ public final class StackConfig {
      * if enabled, else the SYN is dropped.
      */
     public final int tcpSynBacklog;
-    /** TCP connections the whole stack may hold (split evenly between the cores). */
+    /**
+     * TCP connections the whole stack may hold (split evenly between the cores). A cap, not a
+     * reservation: an idle established connection of the callback API costs about 700 bytes
+     * (docs/BENCHMARKS.md, "Memory per connection"), so the default holds a million.
+     */
     public final int tcpMaxConnections;
     /** How long a connection stays in TIME-WAIT (2 MSL, RFC 9293 3.6), in nanoseconds. */
     public final long tcpTimeWaitNanos;
@@ -328,7 +332,7 @@ public final class StackConfig {
         private int tcpSendBufferBytes = 1 << 20;
         private int tcpReceiveBufferBytes = 1 << 20;
         private int tcpSynBacklog = 256;
-        private int tcpMaxConnections = 65536;
+        private int tcpMaxConnections = 1 << 20;
         private long tcpTimeWaitNanos = TimeUnit.SECONDS.toNanos(60);
         private int tcpMaxTimeWait = 262144;
         private long tcpRtoMinNanos = TimeUnit.MILLISECONDS.toNanos(200);
@@ -587,7 +591,7 @@ public final class StackConfig {
          */
         public Builder tcpSynBacklog(int v) { tcpSynBacklog = v; return this; }
         /**
-         * Sets {@link StackConfig#tcpMaxConnections}. Default: 65536.
+         * Sets {@link StackConfig#tcpMaxConnections}. Default: 1,048,576.
          *
          * @param v the maximum number of connections
          * @return this builder

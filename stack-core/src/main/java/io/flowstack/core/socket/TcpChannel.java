@@ -61,6 +61,9 @@ public final class TcpChannel extends TcpEnds {
             return 0; // the connection is over and its rings serve another one
         }
         ByteRing r = s.send;
+        if (r == null) {
+            return s.sendBufferBytes; // nothing unsent: a ring is borrowed by the next write
+        }
         return (int) (r.capacity() - (r.tail() - r.head()));
     }
 
@@ -79,10 +82,13 @@ public final class TcpChannel extends TcpEnds {
             return 0;
         }
         int n = Math.min(len, writable());
-        if (n > 0) {
-            long tail = s.send.tail();
-            s.send.write(tail, src, off, n);
-            s.send.tail(tail + n);
+        ByteRing r = n > 0 ? kick.sendRing(s) : null; // borrowed from the core's pool if it has none
+        if (r == null) {
+            n = 0; // no memory for a ring now (counted): onWritable follows once rings come back
+        } else {
+            long tail = r.tail();
+            r.write(tail, src, off, n);
+            r.tail(tail + n);
             kick.kick(s);
         }
         if (n < len) {

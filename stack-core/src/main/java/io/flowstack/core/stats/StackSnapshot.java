@@ -6,20 +6,26 @@ import io.flowstack.core.stats.Stat;
 import io.flowstack.core.stats.TcpConnectionInfo;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * The state of a whole stack at one instant, for statistics: per core, its counters, its
- * connections and its ARP replica, each copied on that core's netisr
- * ({@link io.flowstack.core.FlowStack#snapshot}). Immutable once built; read by any thread.
+ * connections counted by state, the connections a {@link ConnectionQuery} selects, and its ARP
+ * replica, each copied on that core's netisr ({@link io.flowstack.core.FlowStack#snapshot}).
+ * Immutable once built; read by any thread.
  *
  * @param device     the NIC's name (TAP or interface)
  * @param config     the stack's configuration (address, prefix, gateway, MAC, cores)
  * @param mtu        the IPv4 MTU in use
  * @param timeMillis wall-clock time the snapshot was taken (epoch milliseconds)
+ * @param query      which connections the cores listed ({@link Core#connections})
  * @param cores      one entry per core, in core order
  */
-public record StackSnapshot(String device, StackConfig config, int mtu, long timeMillis, List<Core> cores) {
+public record StackSnapshot(String device, StackConfig config, int mtu, long timeMillis, ConnectionQuery query,
+                            List<Core> cores) {
 
     /**
      * Copies {@code cores} into an unmodifiable list.
@@ -35,13 +41,19 @@ public record StackSnapshot(String device, StackConfig config, int mtu, long tim
      *
      * @param core        the core number
      * @param counters    value of every {@link Stat}, indexed by {@link Stat#ordinal()}
-     * @param connections its connections
+     * @param connectionCount its connections (any state but LISTEN)
+     * @param connectionsByState its connections by state name, in {@link ConnectionQuery#STATES} order
+     *                    (states with none left out)
+     * @param matchedConnections its connections the query selected, listed or not (the limit aside)
+     * @param connections the connections listed: those the query selected, up to its limit
+     * @param listeners   the ports it listens on, ascending
      * @param arp         its ARP replica's entries
      * @param buckets     the indirection-table buckets this core owns (its own replica), ascending
      * @param bucketPackets frames this core processed per bucket since start, indexed by bucket
      */
-    public record Core(int core, long[] counters, List<TcpConnectionInfo> connections, List<ArpEntryInfo> arp,
-                       int[] buckets, long[] bucketPackets) {
+    public record Core(int core, long[] counters, long connectionCount, Map<String, Long> connectionsByState,
+                       long matchedConnections, List<TcpConnectionInfo> connections, int[] listeners,
+                       List<ArpEntryInfo> arp, int[] buckets, long[] bucketPackets) {
         /**
          * Copies the arrays and lists, so the record is immutable.
          *
@@ -49,7 +61,9 @@ public record StackSnapshot(String device, StackConfig config, int mtu, long tim
          */
         public Core {
             counters = counters.clone();
+            connectionsByState = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(connectionsByState));
             connections = List.copyOf(connections);
+            listeners = listeners.clone();
             arp = List.copyOf(arp);
             buckets = buckets.clone();
             bucketPackets = bucketPackets.clone();
@@ -111,7 +125,76 @@ public record StackSnapshot(String device, StackConfig config, int mtu, long tim
     }
 
     /**
-     * Every connection of every core, sorted by local port, remote address and remote port.
+     * Connections of every core (any state but LISTEN).
+     *
+     * @return their number
+     */
+    public long connectionCount() {
+        long t = 0;
+        for (Core c : cores) {
+            t += c.connectionCount();
+        }
+        return t;
+    }
+
+    /**
+     * Connections the query selected on every core, listed or not.
+     *
+     * @return their number; more than {@code connections().size()} when the limit cut the list
+     */
+    public long matchedConnections() {
+        long t = 0;
+        for (Core c : cores) {
+            t += c.matchedConnections();
+        }
+        return t;
+    }
+
+    /**
+     * Connections of every core by state, in {@link ConnectionQuery#STATES} order.
+     *
+     * @return a new map of state name to count (states with none left out)
+     */
+    public Map<String, Long> connectionsByState() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        for (String st : ConnectionQuery.STATES) {
+            long n = 0;
+            for (Core c : cores) {
+                n += c.connectionsByState().getOrDefault(st, 0L);
+            }
+            if (n > 0) {
+                m.put(st, n);
+            }
+        }
+        for (Core c : cores) { // a state outside the list (none today) is still counted
+            c.connectionsByState().forEach((k, v) -> {
+                if (!ConnectionQuery.STATES.contains(k)) {
+                    m.merge(k, v, Long::sum);
+                }
+            });
+        }
+        return m;
+    }
+
+    /**
+     * The ports listened on (every core holds a replica of each listener).
+     *
+     * @return the ports, ascending, each once
+     */
+    public int[] listeners() {
+        TreeSet<Integer> ports = new TreeSet<>();
+        for (Core c : cores) {
+            for (int p : c.listeners()) {
+                ports.add(p);
+            }
+        }
+        return ports.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /**
+     * The connections listed ({@link #query}: every one, or those it selected up to its limit
+     * per core), of every core, sorted by local port, remote address and remote port, at most
+     * {@code query().limit()} of them.
      *
      * @return a new mutable list
      */
@@ -123,6 +206,6 @@ public record StackSnapshot(String device, StackConfig config, int mtu, long tim
         all.sort(Comparator.comparingInt(TcpConnectionInfo::localPort)
                 .thenComparingLong(t -> t.remoteAddress() & 0xFFFF_FFFFL)
                 .thenComparingInt(TcpConnectionInfo::remotePort));
-        return all;
+        return all.size() > query.limit() ? new ArrayList<>(all.subList(0, query.limit())) : all;
     }
 }

@@ -56,8 +56,16 @@ public final class ByteRing {
 
     /** Empties the ring for reuse (only while no other thread can see it). */
     void reset() {
-        HEAD.setRelease(this, 0L);
-        TAIL.setRelease(this, 0L);
+        resetAt(0L);
+    }
+
+    /**
+     * Empties the ring with head = tail = {@code pos} (only while no other thread can see it): a
+     * ring lent to a connection mid-life continues its stream's positions.
+     */
+    void resetAt(long pos) {
+        HEAD.setRelease(this, pos);
+        TAIL.setRelease(this, pos);
     }
 
     /** The ring's memory (for zero-copy reads of contiguous runs, see {@link #contiguous}). */

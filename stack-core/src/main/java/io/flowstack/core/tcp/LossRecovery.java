@@ -84,7 +84,7 @@ final class LossRecovery extends TcpPart {
             return;
         }
         int maxData = t.mss - TcpOutput.optionBytes(t);
-        long avail = t.stream.send.tail() - TcpOutput.pos(t, t.sndMax);
+        long avail = TcpOutput.sendEnd(t) - TcpOutput.pos(t, t.sndMax);
         int room = t.sndUna + t.sndWnd - t.sndMax;
         int len = (int) Math.min(Math.min(avail, maxData), room);
         if (len <= 0 || t.inFlight() + len > t.cwnd + (t.dupThresh - 1) * t.mss) {
@@ -178,7 +178,7 @@ final class LossRecovery extends TcpPart {
                 continue;
             }
             // (2) new data, if the receiver's window allows
-            long avail = t.stream.send.tail() - TcpOutput.pos(t, t.sndMax);
+            long avail = TcpOutput.sendEnd(t) - TcpOutput.pos(t, t.sndMax);
             int room = t.sndUna + t.sndWnd - t.sndMax;
             int len = (int) Math.min(Math.min(avail, maxData), room);
             if (len > 0 && t.sndNxt == t.sndMax) {
@@ -199,7 +199,7 @@ final class LossRecovery extends TcpPart {
     /** Retransmits [s, end) (at most one segment) without moving SND.NXT back; returns its length. */
     int retransmitAt(Tcb t, int s, int end) {
         int len = Math.min(Math.max(0, end - s), t.mss - TcpOutput.optionBytes(t));
-        long dataEnd = t.stream.send.tail();
+        long dataEnd = TcpOutput.sendEnd(t);
         len = (int) Math.min(len, Math.max(0, dataEnd - TcpOutput.pos(t, s)));
         int flags = Tcp.ACK;
         if (t.finSent && s + len == t.finSeq) {
@@ -254,7 +254,7 @@ final class LossRecovery extends TcpPart {
         }
         n.counters().inc(Stat.TCP_LOSS_PROBES);
         int maxData = t.mss - TcpOutput.optionBytes(t);
-        long avail = t.finSent ? 0 : t.stream.send.tail() - TcpOutput.pos(t, t.sndMax);
+        long avail = t.finSent ? 0 : TcpOutput.sendEnd(t) - TcpOutput.pos(t, t.sndMax);
         int room = t.sndUna + t.sndWnd - t.sndMax;
         int len = (int) Math.min(Math.min(avail, maxData), room);
         if (len > 0 && t.sndNxt == t.sndMax) {
@@ -273,7 +273,7 @@ final class LossRecovery extends TcpPart {
     /** Retransmits the first unacknowledged segment (fast retransmit, partial ACK). */
     void retransmitFirst(Tcb t) {
         int saved = t.sndNxt;
-        long end = t.stream.send.tail();
+        long end = TcpOutput.sendEnd(t);
         long p = TcpOutput.pos(t, t.sndUna);
         int len = (int) Math.max(0, Math.min(t.mss - TcpOutput.optionBytes(t), end - p));
         int flags = Tcp.ACK;

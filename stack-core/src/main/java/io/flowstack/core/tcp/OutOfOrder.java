@@ -9,13 +9,18 @@ package io.flowstack.core.tcp;
  */
 public final class OutOfOrder extends SeqRangeSet {
     static final int MAX = 64;
+    /**
+     * The empty list every connection starts with, shared and never written (no room: an
+     * {@link #add} to it fails; {@link Tcb#oooForUpdate} replaces it before the first one).
+     */
+    static final OutOfOrder NONE = new OutOfOrder(0);
     int lastLeft;
     int lastRight;
     boolean finPending;
     int finSeq;
 
-    OutOfOrder() {
-        super(MAX);
+    OutOfOrder(int capacity) {
+        super(capacity);
     }
 
     /**
@@ -45,6 +50,8 @@ public final class OutOfOrder extends SeqRangeSet {
     @Override
     void clear() {
         super.clear();
-        finPending = false;
+        if (finPending) {
+            finPending = false; // NONE is never written
+        }
     }
 }

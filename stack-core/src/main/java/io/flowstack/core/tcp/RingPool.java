@@ -8,11 +8,13 @@ import java.util.ArrayDeque;
 import org.agrona.collections.Int2ObjectHashMap;
 
 /**
- * One core's pool of TCP stream rings. A connection's two rings are taken when it opens and
- * given back once both the netisr (TIME_WAIT or CLOSED) and the application (close/abort) are
- * done with them; returned rings serve later connections, so opening a connection neither
- * allocates nor zeroes megabytes on the netisr, and the memory held is bounded by the core's
- * share of the TCP memory budget (the high-water mark of lent bytes), not by the GC.
+ * One core's pool of TCP stream rings. A blocking-API connection's two rings are taken when it
+ * opens and given back once both the netisr (TIME_WAIT or CLOSED) and the application
+ * (close/abort) are done with them; a callback-API connection's are taken while data flows and
+ * given back each time they drain ({@code TcpConnections.returnIdleRings}). Returned rings serve
+ * later connections, so neither opening a connection nor moving data allocates or zeroes
+ * megabytes on the netisr, and the memory held is bounded by the core's share of the TCP memory
+ * budget (the high-water mark of lent bytes), not by the GC.
  *
  * <p>A ring may be reused only when nothing of its old connection can reach it any more: the
  * TCP layer detaches the ring from the control block when it gives it back

@@ -8,9 +8,15 @@ package io.flowstack.core.tcp;
  */
 final class Scoreboard extends SeqRangeSet {
     static final int MAX = 64;
+    /**
+     * The empty board every connection starts with, shared and never written (no room, and
+     * {@link #trimBelow} and {@link #clear} leave an empty board untouched);
+     * {@link Tcb#sbForUpdate} replaces it before the first SACK block is recorded.
+     */
+    static final Scoreboard NONE = new Scoreboard(0);
 
-    Scoreboard() {
-        super(MAX);
+    Scoreboard(int capacity) {
+        super(capacity);
     }
 
     /** Records a SACK block [l, r) (ignored if it lies below {@code una} or above {@code max}). */
@@ -23,6 +29,9 @@ final class Scoreboard extends SeqRangeSet {
 
     /** Forgets everything below {@code una} (the cumulative ACK moved). */
     void trimBelow(int una) {
+        if (count == 0) {
+            return; // nothing to forget (and NONE is never written)
+        }
         int k = 0;
         for (int i = 0; i < count; i++) {
             if (Seq.gt(right[i], una)) {

@@ -21,7 +21,9 @@ class SeqRangeSet {
     }
 
     void clear() {
-        count = 0;
+        if (count != 0) {
+            count = 0; // an empty set is not written (the shared empty instances stay untouched)
+        }
     }
 
     /**

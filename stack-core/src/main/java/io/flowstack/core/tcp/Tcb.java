@@ -47,7 +47,11 @@ public final class Tcb {
     long lastOowAckAt = Long.MIN_VALUE / 2; // last ACK sent in reply to an unacceptable bare ACK
     int lastAckSent; // RFC 7323 Last.ACK.sent
     boolean finReceived;
-    final OutOfOrder ooo = new OutOfOrder();
+    /**
+     * Out-of-order ranges: the shared empty {@link OutOfOrder#NONE} until the first segment
+     * arrives out of order ({@link #oooForUpdate}), so an in-order connection carries no list.
+     */
+    OutOfOrder ooo = OutOfOrder.NONE;
 
     // options (RFC 7323, RFC 2018)
     boolean tsOk;
@@ -81,7 +85,7 @@ public final class Tcb {
     boolean inRecovery;
     int recover;
     /** RFC 6675: the sender's view of what the receiver holds, and HighRxt. */
-    final Scoreboard sb = new Scoreboard();
+    Scoreboard sb = Scoreboard.NONE; // the shared empty board until the first SACK block ({@link #sbForUpdate})
     int highRxt;
     long unaRxtAt; // when the segment at SND.UNA was last retransmitted in recovery (0: not)
     int dupThresh = 3; // RFC 5681 DupThresh, raised by proven reordering (undoSpurious)
@@ -115,6 +119,7 @@ public final class Tcb {
     TcpUpcalls.Binder binder; // callback API (until onClosed), null for the blocking API
     TcpUpcalls up; // the callback API's upcalls once the connection opened
     boolean peerClosedPending; // FIN seen; onPeerClosed owed once the handler drained the data
+    boolean waitingForRing; // callback API: a write found no send ring to borrow (TcpConnections.lendSend)
     long lastActivityNanos;
     int retransmits; // total, for stats
     long bytesIn;
@@ -138,6 +143,22 @@ public final class Tcb {
 
     public String stateName() {
         return state.name();
+    }
+
+    /** The out-of-order list, made on first use (an idle connection holds none). */
+    OutOfOrder oooForUpdate() {
+        if (ooo == OutOfOrder.NONE) {
+            ooo = new OutOfOrder(OutOfOrder.MAX);
+        }
+        return ooo;
+    }
+
+    /** The SACK scoreboard, made on the first SACK block (an idle connection holds none). */
+    Scoreboard sbForUpdate() {
+        if (sb == Scoreboard.NONE) {
+            sb = new Scoreboard(Scoreboard.MAX);
+        }
+        return sb;
     }
 
     /** Bytes sent and not yet acknowledged. */

@@ -42,7 +42,7 @@ final class TcpAck extends TcpPart {
         if (t.sackOk && tcp.opts.sackCount > 0) {
             // RFC 2018 / RFC 6675 3: update the scoreboard with the reported blocks
             for (int i = 0; i < tcp.opts.sackCount; i++) {
-                t.sb.add(tcp.opts.sackLeft[i], tcp.opts.sackRight[i], Seq.max(ack, t.sndUna), t.sndMax);
+                t.sbForUpdate().add(tcp.opts.sackLeft[i], tcp.opts.sackRight[i], Seq.max(ack, t.sndUna), t.sndMax);
             }
             sackInfo = !t.sb.isEmpty();
         }
@@ -194,18 +194,15 @@ final class TcpAck extends TcpPart {
         if (Seq.lt(t.sndNxt, t.sndUna)) {
             t.sndNxt = t.sndUna;
         }
-        if (t.stream != null) {
-            long tail = t.stream.send.tail();
+        ByteRing send = t.stream != null ? t.stream.send : null; // none: a callback connection with nothing unsent
+        if (send != null) {
+            long tail = send.tail();
             long head = Math.max(0, Math.min(t.sndUnaPos, tail));
-            if (head > t.stream.send.head()) {
-                t.stream.send.head(head);
+            if (head > send.head()) {
+                send.head(head);
                 if (t.binder != null && t.up != null) {
-                    try {
-                        t.up.onSendSpace();
-                    } catch (Throwable e) {
-                        tcp.user.handlerFailed(t, e);
-                    }
-                    tcp.user.deliverToHandler(t); // data held back for lack of send space
+                    tcp.user.sendSpace(t);
+                    tcp.user.deliverToHandler(t); // data held back for lack of send space; returns drained rings
                 } else {
                     t.stream.signal(); // space for a blocked writer
                 }

@@ -25,6 +25,8 @@ final class TcpConnections extends TcpPart {
     final Int2ObjectHashMap<TcpListenerState> listeners = new Int2ObjectHashMap<>();
     /** Connections input touched in this batch, output once at the rollup. */
     final ArrayList<Tcb> dirty = new ArrayList<>(256);
+    /** Callback-API connections whose write found no send ring to borrow ({@link #lendSend}). */
+    private final java.util.ArrayDeque<Tcb> ringWaiters = new java.util.ArrayDeque<>();
     private int nextId;
     final int maxConnectionsPerCore;
     final RingPool rings;
@@ -72,6 +74,114 @@ final class TcpConnections extends TcpPart {
         return true;
     }
 
+    /**
+     * A callback-API stream for connection {@code id}: no ring yet. Its rings are lent when data
+     * is written ({@link #lendSend}) or arrives ({@link #lendRecv}) and given back once drained
+     * ({@link #returnIdleRings}), so an idle connection holds no buffer memory.
+     */
+    TcpStream newLazyStream(int id, TcpSocketOptions o) {
+        return new TcpStream(tcp.self, id, null, null, o.sendBufferBytes(), o.receiveBufferBytes());
+    }
+
+    /**
+     * Lends {@code t}'s stream a send ring (callback API, on a write to a stream with none),
+     * continuing the stream's positions: everything before was acknowledged, so the ring starts
+     * empty at SND.UNA's position. Null if the budget or the JVM refuses (counted under
+     * {@code tcp_memory_limit}); the channel is told {@code onWritable} when rings come back.
+     */
+    ByteRing lendSend(Tcb t) {
+        TcpStream st = t.stream;
+        if (st == null || st.ringsReturned) {
+            return null;
+        }
+        if (st.send == null) {
+            ByteRing r = chargeMemory(st.sendBufferBytes) ? rings.take(st.sendBufferBytes) : null;
+            if (r == null) {
+                waitForRings(t);
+                return null;
+            }
+            r.resetAt(TcpOutput.pos(t, t.sndMax));
+            st.send = r;
+        }
+        return st.send;
+    }
+
+    /**
+     * Lends {@code t}'s stream a receive ring (callback API, when data arrives for a stream with
+     * none). Null if the budget or the JVM refuses (counted): the segment is dropped and the
+     * peer retransmits it (the window advertised is not taken back, RFC 9293 3.8.6).
+     */
+    ByteRing lendRecv(Tcb t) {
+        TcpStream st = t.stream;
+        if (st.recv == null && !st.ringsReturned) {
+            ByteRing r = chargeMemory(st.receiveBufferBytes) ? rings.take(st.receiveBufferBytes) : null;
+            if (r == null) {
+                return null;
+            }
+            st.recv = r; // positions from 0: nothing of the TCB refers to the receive ring's
+        }
+        return st.recv;
+    }
+
+    /**
+     * Callback API: gives back the rings {@code t} no longer needs, so an idle connection holds
+     * none. The receive ring once the handler consumed everything and nothing waits out of
+     * order (those bytes sit in the ring beyond its tail); the send ring once it is empty and
+     * everything sent is acknowledged, while no FIN is due (its sequence number has no ring
+     * position). The blocking API keeps its rings: its application thread reads and writes them
+     * concurrently with the netisr, which could not take one back without a hand-shake.
+     */
+    void returnIdleRings(Tcb t) {
+        TcpStream st = t.stream;
+        if (st == null || st.ringsReturned || t.up == null || st.owner() != tcp.self) {
+            return;
+        }
+        ByteRing r = st.recv;
+        if (r != null && r.head() == r.tail() && t.ooo.isEmpty()) {
+            st.recv = null;
+            rings.give(r);
+        }
+        ByteRing s = st.send;
+        if (s != null && s.head() == s.tail() && t.sndUna == t.sndMax && !t.finSent && !st.shutdownOutput
+                && !st.closed && (t.state == TcpState.ESTABLISHED || t.state == TcpState.CLOSE_WAIT)) {
+            st.send = null;
+            rings.give(s);
+        }
+    }
+
+    /** A connection whose write found no ring to borrow: told {@code onWritable} once rings return. */
+    void waitForRings(Tcb t) {
+        if (!t.waitingForRing) {
+            t.waitingForRing = true;
+            ringWaiters.addLast(t);
+        }
+    }
+
+    /**
+     * At the rollup: while the budget could lend a send ring again, tells the connections that
+     * waited for one ({@code onWritable} through {@code onSendSpace}); each borrows it by writing.
+     */
+    void wakeRingWaiters() {
+        // Each waiter once per rollup: one refused again (a JVM refusal within the budget) waits
+        // for the next, instead of looping here.
+        for (int k = ringWaiters.size(); k > 0 && !ringWaiters.isEmpty(); k--) {
+            Tcb t = ringWaiters.peekFirst();
+            TcpStream st = t.stream;
+            if (st == null || st.owner() != tcp.self) {
+                ringWaiters.pollFirst(); // gone, or moved away (re-queued by its new core): not ours to touch
+                continue;
+            }
+            if (!rings.canLend(st.sendBufferBytes)) {
+                return;
+            }
+            ringWaiters.pollFirst();
+            t.waitingForRing = false;
+            if (t.up != null && t.state != TcpState.CLOSED) {
+                tcp.user.sendSpace(t);
+            }
+        }
+    }
+
     /** A stream for connection {@code id} with rings from the pool; null if the JVM refused the memory. */
     TcpStream newStream(int id, TcpSocketOptions o) {
         ByteRing send = rings.take(o.sendBufferBytes());
@@ -115,8 +225,12 @@ final class TcpConnections extends TcpPart {
             if (t != null && t.stream == st) {
                 t.stream = null;
             }
-            rings.give(st.send);
-            rings.give(st.recv);
+            if (st.send != null) {
+                rings.give(st.send);
+            }
+            if (st.recv != null) {
+                rings.give(st.recv);
+            }
         }
     }
 
@@ -189,15 +303,41 @@ final class TcpConnections extends TcpPart {
     }
 
     /**
-     * Appends a copy of every connection of this core to {@code out}, for statistics (control
-     * path: allocates; reads the TCBs only).
+     * Counts this core's connections by state into {@code byState} (indexed by
+     * {@link TcpState#ordinal}) and appends a copy of those {@code q} selects to {@code out}, at
+     * most {@code q.limit()}: statistics at any size (a million connections are counted, not
+     * copied, unless asked). Control path: allocates only the rows it copies.
+     *
+     * @return how many connections {@code q} selected (copied or not)
      */
-    void snapshot(List<TcpConnectionInfo> out) {
+    long snapshot(io.flowstack.core.stats.ConnectionQuery q, List<TcpConnectionInfo> out, long[] byState) {
         n.checkOwner();
+        boolean filters = q.filters();
+        long matched = 0;
         for (Tcb t : pcbs.values()) {
+            byState[t.state.ordinal()]++;
+            if (filters && !q.matches(t.state.name(), t.localPort, t.remotePort)) {
+                continue;
+            }
+            if (++matched > q.limit()) {
+                continue;
+            }
             out.add(new TcpConnectionInfo(n.core(), t.stateName(), cfg.address, t.localPort, t.remoteAddr,
                     t.remotePort, t.srtt, t.rttvar, t.rto, t.mss, t.cwnd, t.ssthresh, t.sndWnd, t.inFlight(),
                     t.bytesIn, t.bytesOut, t.retransmits, t.cc == null ? null : t.cc.name()));
         }
+        return matched;
+    }
+
+    /** The ports this core listens on, ascending. */
+    int[] listenerPorts() {
+        n.checkOwner();
+        int[] ports = new int[listeners.size()];
+        int i = 0;
+        for (Int2ObjectHashMap<TcpListenerState>.KeyIterator it = listeners.keySet().iterator(); it.hasNext(); ) {
+            ports[i++] = it.nextInt();
+        }
+        java.util.Arrays.sort(ports);
+        return ports;
     }
 }

@@ -23,7 +23,7 @@ final class TcpInput extends TcpPart {
      * 0.67-0.72 at a fixed 64 KiB, and kernel -> stack rises 5-10 %.
      */
     static int ackNowBytes(Tcb t) {
-        int buffer = t.stream != null ? t.stream.recv.capacity() : t.options.receiveBufferBytes();
+        int buffer = t.stream != null ? t.stream.receiveBufferBytes : t.options.receiveBufferBytes();
         return Math.max(2 * t.mss, buffer / 4);
     }
 
@@ -38,7 +38,7 @@ final class TcpInput extends TcpPart {
     void quickAckOnStartOrAfterIdle(Tcb t) {
         long now = n.now();
         if (t.lastDataInAt == 0 || now - t.lastDataInAt > t.rto) {
-            int window = t.stream != null ? t.stream.recv.capacity() : t.options.receiveBufferBytes();
+            int window = t.stream != null ? t.stream.receiveBufferBytes : t.options.receiveBufferBytes();
             int budget = Math.min(cfg.tcpQuickAcks, Math.max(2, window / (2 * Math.max(1, t.mss))));
             t.quickAcks = Math.max(t.quickAcks, budget);
         }
@@ -354,8 +354,9 @@ final class TcpInput extends TcpPart {
             if (finSeq == t.rcvNxt && !t.finReceived) {
                 receiveFin(t);
             } else if (Seq.gt(finSeq, t.rcvNxt) && !t.finReceived) {
-                t.ooo.finPending = true;
-                t.ooo.finSeq = finSeq;
+                OutOfOrder ooo = t.oooForUpdate();
+                ooo.finPending = true;
+                ooo.finSeq = finSeq;
                 t.ackNow = true;
             } else {
                 t.ackNow = true; // duplicate FIN: ack it (in TIME-WAIT TcpTimeWait answers, from the entry)
@@ -380,8 +381,13 @@ final class TcpInput extends TcpPart {
             return;
         }
         TcpStream st = t.stream;
-        long tail = st.recv.tail();
-        st.recv.write(tail + (seq - t.rcvNxt), s, dataOff, dataLen);
+        ByteRing recv = st.recv != null ? st.recv : tcp.conns.lendRecv(t); // callback API: lent on arrival
+        if (recv == null) {
+            t.ackNow = true; // no memory for it now (counted): dropped, the peer retransmits
+            return;
+        }
+        long tail = recv.tail();
+        recv.write(tail + (seq - t.rcvNxt), s, dataOff, dataLen);
         t.bytesIn += dataLen;
         if (seq == t.rcvNxt) {
             int newNxt = t.rcvNxt + dataLen;
@@ -394,7 +400,7 @@ final class TcpInput extends TcpPart {
                 }
                 newNxt = next;
             }
-            st.recv.tail(tail + (newNxt - t.rcvNxt));
+            recv.tail(tail + (newNxt - t.rcvNxt));
             t.rcvNxt = newNxt;
             if (t.binder != null) {
                 tcp.user.deliverToHandler(t);
@@ -426,7 +432,7 @@ final class TcpInput extends TcpPart {
             }
         } else {
             // RFC 9293 3.10.7.4 / RFC 5681 4.2: out of order: keep it, send a duplicate ACK at once
-            if (!t.ooo.add(seq, seq + dataLen)) {
+            if (!t.oooForUpdate().add(seq, seq + dataLen)) {
                 n.counters().inc(Stat.TCP_OOO_DROPPED);
             } else {
                 n.counters().inc(Stat.TCP_OOO_SEGMENTS);

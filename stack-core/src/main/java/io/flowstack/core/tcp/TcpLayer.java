@@ -125,8 +125,34 @@ public final class TcpLayer {
 
     /** Appends a copy of every connection of this core to {@code out} (statistics; allocates). */
     public void snapshot(List<TcpConnectionInfo> out) {
-        conns.snapshot(out);
-        timeWait.snapshot(out);
+        snapshot(io.flowstack.core.stats.ConnectionQuery.ALL, out, new java.util.HashMap<>());
+    }
+
+    /**
+     * Statistics at any size: counts this core's connections by state and copies those
+     * {@code q} selects (at most {@code q.limit()}); see {@link io.flowstack.core.stats.ConnectionQuery}.
+     *
+     * @param q which connections to copy into {@code out}
+     * @param out where the copies go
+     * @param byState filled with the count of connections by state name, in RFC 9293 order
+     *     (states with none left out)
+     * @return how many connections {@code q} selected, copied or not
+     */
+    public long snapshot(io.flowstack.core.stats.ConnectionQuery q, List<TcpConnectionInfo> out,
+                         java.util.Map<String, Long> byState) {
+        long[] counts = new long[TcpState.values().length];
+        long matched = timeWait.snapshot(q, out, counts, conns.snapshot(q, out, counts));
+        for (TcpState st : TcpState.values()) {
+            if (counts[st.ordinal()] > 0) {
+                byState.put(st.name(), counts[st.ordinal()]);
+            }
+        }
+        return matched;
+    }
+
+    /** The ports this core listens on, ascending. */
+    public int[] listenerPorts() {
+        return conns.listenerPorts();
     }
 
     /** Human-readable summary of one connection (stats, ss -tni). */

@@ -64,8 +64,12 @@ final class TcpMigration extends TcpPart {
             TcpStream st = t.stream;
             if (st != null) {
                 if (!st.ringsReturned) {
-                    tcp.conns.rings.emigrate(st.send);
-                    tcp.conns.rings.emigrate(st.recv);
+                    if (st.send != null) { // a callback connection holds rings only while data flows
+                        tcp.conns.rings.emigrate(st.send);
+                    }
+                    if (st.recv != null) {
+                        tcp.conns.rings.emigrate(st.recv);
+                    }
                 }
                 st.moveTo(next);
             }
@@ -104,8 +108,16 @@ final class TcpMigration extends TcpPart {
             }
             TcpStream st = t.stream;
             if (st != null && !st.ringsReturned) {
-                tcp.conns.rings.immigrate(st.send);
-                tcp.conns.rings.immigrate(st.recv);
+                if (st.send != null) {
+                    tcp.conns.rings.immigrate(st.send);
+                }
+                if (st.recv != null) {
+                    tcp.conns.rings.immigrate(st.recv);
+                }
+            }
+            if (t.waitingForRing) { // it waited for a send ring on its old core: it waits here now
+                t.waitingForRing = false;
+                tcp.conns.waitForRings(t);
             }
             if (t.binder != null && t.up != null) {
                 try {

@@ -83,7 +83,9 @@ final class TcpOpen extends TcpPart {
             return null;
         }
         Tcb t = tcp.conns.newTcb(localPort, remoteAddr, remotePort);
-        t.stream = tcp.conns.chargeMemory(o.memoryBytes()) ? tcp.conns.newStream(t.id, o) : null;
+        // The callback API borrows its rings when data flows; the blocking API's are lent now.
+        t.stream = binder != null ? tcp.conns.newLazyStream(t.id, o)
+                : tcp.conns.chargeMemory(o.memoryBytes()) ? tcp.conns.newStream(t.id, o) : null;
         if (t.stream == null) {
             tcp.conns.drop(t);
             throw new TcpLimitException("TCP buffer memory budget reached ("
@@ -211,7 +213,10 @@ final class TcpOpen extends TcpPart {
             TcpListenerState l = t.listener;
             l.halfOpen--;
             t.listener = null;
-            t.stream = tcp.conns.chargeMemory(t.options.memoryBytes()) ? tcp.conns.newStream(t.id, t.options) : null;
+            // A handler's connection borrows its rings when data flows (TcpConnections.lendRecv,
+            // lendSend); one for the accept queue gets them now, for its application thread.
+            t.stream = l.binder != null ? tcp.conns.newLazyStream(t.id, t.options)
+                    : tcp.conns.chargeMemory(t.options.memoryBytes()) ? tcp.conns.newStream(t.id, t.options) : null;
             if (t.stream == null) {
                 tcp.user.reset(t);
                 return;

@@ -37,6 +37,7 @@ final class TcpOutput extends TcpPart {
             }
         }
         tcp.conns.dirty.clear();
+        tcp.conns.wakeRingWaiters();
     }
 
     /** Our timestamp clock: milliseconds (RFC 7323 5.4: 1 ms to 1 s per tick). */
@@ -60,6 +61,18 @@ final class TcpOutput extends TcpPart {
     /** Ring position of sequence number {@code seq} in the send ring. */
     static long pos(Tcb t, int seq) {
         return t.sndUnaPos + (seq - t.sndUna);
+    }
+
+    /**
+     * Ring position after the last byte the application wrote: the send ring's tail, or, for a
+     * callback connection holding no send ring (nothing unsent, everything acknowledged:
+     * {@code TcpConnections.returnIdleRings}), SND.MAX's position less our FIN if it was sent (a
+     * FIN occupies sequence space, RFC 9293 3.4, but no byte of the ring: its retransmission
+     * carries no data).
+     */
+    static long sendEnd(Tcb t) {
+        ByteRing r = t.stream.send;
+        return r != null ? r.tail() : pos(t, t.finSent ? t.finSeq : t.sndMax);
     }
 
     /**
@@ -91,7 +104,7 @@ final class TcpOutput extends TcpPart {
             // sets shutdownOutput/closed, so this order never places the FIN before data that
             // was written ahead of it (the reverse order cut responses short under load).
             boolean wantFin = st.shutdownOutput || st.closed;
-            long end = st.send.tail();
+            long end = sendEnd(t);
             t.sendTailSeen = end;
             while (true) {
                 long p = pos(t, t.sndNxt);
@@ -176,12 +189,13 @@ final class TcpOutput extends TcpPart {
         // Data ACKs carry the window anyway; a pure update is worth a segment only when the
         // peer may be about to stall on what it was last told.
         int remaining = t.rcvAdv - t.rcvNxt;
-        int cap = t.stream.recv.capacity();
+        int cap = t.stream.receiveBufferBytes;
         return grow > 0 && grow >= Math.min(cap / 2, t.mss) && remaining < Math.min(cap / 4, 16 * t.mss);
     }
 
     int freeReceive(Tcb t) {
-        return t.stream.recv.capacity() - (int) (t.stream.recv.tail() - t.stream.recv.head());
+        ByteRing r = t.stream.recv; // none (callback API, drained): the whole buffer is free
+        return r == null ? t.stream.receiveBufferBytes : r.capacity() - (int) (r.tail() - r.head());
     }
 
     /** Window field for an outgoing segment and the right edge it advertises. */

@@ -33,13 +33,37 @@ import java.util.concurrent.locks.LockSupport;
  * the application side.
  */
 public final class TcpStream {
-    /** What a callback-API channel calls to ask the owning netisr for output (at its rollup). */
+    /** What a callback-API channel calls on its owning netisr: output at the rollup, a send ring. */
     public interface Kick {
+        /** Asks for output of {@code stream}'s connection at the end of the netisr's batch. */
         void kick(TcpStream stream);
+
+        /**
+         * The stream's send ring, lent from the core's pool if it has none (callback API: its
+         * rings are taken when data is written or arrives, and returned once drained).
+         *
+         * @return the ring, or null if the TCP memory budget cannot lend one now (counted; the
+         *     channel is told {@code onWritable} once rings come back)
+         */
+        ByteRing sendRing(TcpStream stream);
     }
 
-    public final ByteRing send;
-    public final ByteRing recv;
+    /**
+     * The send ring. Blocking API: lent when the connection opens and kept to the end (its
+     * application thread is the producer, concurrently with the netisr). Callback API (netisr
+     * only): null until data is written, given back to the pool once everything in it is
+     * acknowledged ({@code TcpConnections}), so an idle connection holds no buffer.
+     */
+    public ByteRing send;
+    /**
+     * The receive ring; as {@link #send}: for the callback API null until data arrives, and
+     * returned once the handler has consumed everything and nothing waits out of order.
+     */
+    public ByteRing recv;
+    /** The send buffer's size in bytes (the send ring's capacity when it has one). */
+    public final int sendBufferBytes;
+    /** The receive buffer's size in bytes (the receive ring's capacity when it has one). */
+    public final int receiveBufferBytes;
     private volatile StreamOwner owner;
     private final int id;
 
@@ -89,11 +113,25 @@ public final class TcpStream {
     /** Netisr only: the rings went back to the pool (after both sides were done with them). */
     public boolean ringsReturned;
 
+    /** A stream with both rings lent now (the blocking API). */
     public TcpStream(StreamOwner owner, int id, ByteRing send, ByteRing recv) {
+        this(owner, id, send, recv, send.capacity(), recv.capacity());
+    }
+
+    /**
+     * A stream whose rings may come later ({@code null}): the callback API's, lent on demand.
+     *
+     * @param sendBufferBytes the send buffer's size (the capacity of every send ring it gets)
+     * @param receiveBufferBytes the receive buffer's size (likewise)
+     */
+    public TcpStream(StreamOwner owner, int id, ByteRing send, ByteRing recv, int sendBufferBytes,
+                     int receiveBufferBytes) {
         this.owner = owner;
         this.id = id;
         this.send = send;
         this.recv = recv;
+        this.sendBufferBytes = sendBufferBytes;
+        this.receiveBufferBytes = receiveBufferBytes;
     }
 
     public int id() {

@@ -2,6 +2,7 @@ package io.flowstack.core.tcp;
 
 import io.flowstack.core.flow.FlowHash;
 import io.flowstack.core.flow.IndirectionTable;
+import io.flowstack.core.stats.ConnectionQuery;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.core.stats.TcpConnectionInfo;
 import io.flowstack.core.wire.Tcp;
@@ -235,18 +236,35 @@ final class TcpTimeWait extends TcpPart {
 
     // ------------------------------------------------------------------ statistics
 
-    /** Appends an entry per TIME-WAIT 4-tuple (state TIME_WAIT; no RTT or window figures). */
-    void snapshot(List<TcpConnectionInfo> out) {
+    /**
+     * Counts the entries under TIME_WAIT in {@code byState} and appends those {@code q} selects
+     * to {@code out} (state TIME_WAIT; no RTT or window figures) while fewer than
+     * {@code q.limit()} rows were selected before ({@code matched}). Control path: allocates only
+     * the rows it copies.
+     *
+     * @return {@code matched} plus the entries {@code q} selected
+     */
+    long snapshot(ConnectionQuery q, List<TcpConnectionInfo> out, long[] byState, long matched) {
         n.checkOwner();
+        byState[TcpState.TIME_WAIT.ordinal()] += table.size();
+        boolean filters = q.filters();
         for (long p = table.first(); p < table.end(); p++) {
             int slot = table.slotAt(p);
-            if (slot >= 0) {
-                long key = table.key(slot);
-                out.add(new TcpConnectionInfo(n.core(), TcpState.TIME_WAIT.name(), cfg.address, TimeWaitTable.localPort(key),
-                        TimeWaitTable.remoteAddr(key), TimeWaitTable.remotePort(key), 0, 0, 0, 0, 0, Integer.MAX_VALUE / 2, 0, 0,
-                        0, 0, 0, null));
+            if (slot < 0) {
+                continue;
             }
+            long key = table.key(slot);
+            if (filters && !q.matches(TcpState.TIME_WAIT.name(), TimeWaitTable.localPort(key), TimeWaitTable.remotePort(key))) {
+                continue;
+            }
+            if (++matched > q.limit()) {
+                continue;
+            }
+            out.add(new TcpConnectionInfo(n.core(), TcpState.TIME_WAIT.name(), cfg.address, TimeWaitTable.localPort(key),
+                    TimeWaitTable.remoteAddr(key), TimeWaitTable.remotePort(key), 0, 0, 0, 0, 0, Integer.MAX_VALUE / 2, 0, 0,
+                    0, 0, 0, null));
         }
+        return matched;
     }
 
     // ------------------------------------------------------------------ bucket moves

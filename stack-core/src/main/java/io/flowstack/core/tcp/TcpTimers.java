@@ -234,7 +234,7 @@ final class TcpTimers extends TcpPart {
             return;
         }
         long p = TcpOutput.pos(t, t.sndNxt);
-        if (t.stream.send.tail() - p > 0) {
+        if (TcpOutput.sendEnd(t) - p > 0) {
             n.counters().inc(Stat.TCP_PERSIST_PROBES);
             int savedWnd = t.sndWnd;
             tcp.out.sendData(t, t.sndNxt, 1, Tcp.ACK);

@@ -17,12 +17,34 @@ final class TcpUser extends TcpPart {
 
     TcpUser(TcpLayer tcp) {
         super(tcp);
-        this.kick = ch -> {
-            Tcb t = tcp.conns.byId.get(ch.id());
-            if (t != null) {
-                tcp.conns.markDirty(t); // acted on at the rollup, never re-entering the segment being processed
+        this.kick = new TcpStream.Kick() {
+            @Override
+            public void kick(TcpStream ch) {
+                Tcb t = tcp.conns.byId.get(ch.id());
+                if (t != null) {
+                    tcp.conns.markDirty(t); // acted on at the rollup, never re-entering the segment being processed
+                }
+            }
+
+            @Override
+            public ByteRing sendRing(TcpStream ch) {
+                n.checkOwner();
+                if (ch.send != null) {
+                    return ch.send;
+                }
+                Tcb t = tcp.conns.byId.get(ch.id());
+                return t == null || t.stream != ch ? null : tcp.conns.lendSend(t);
             }
         };
+    }
+
+    /** Send space (or a send ring) became available: the handler hears {@code onWritable} if it asked. */
+    void sendSpace(Tcb t) {
+        try {
+            t.up.onSendSpace();
+        } catch (Throwable e) {
+            handlerFailed(t, e);
+        }
     }
 
     void openChannel(Tcb t) {
@@ -36,13 +58,18 @@ final class TcpUser extends TcpPart {
 
     /** Offers the in-order bytes of the receive ring to the handler (the netisr consumes them). */
     void deliverToHandler(Tcb t) {
+        deliver(t);
+        tcp.conns.returnIdleRings(t); // drained: an idle connection keeps no ring
+    }
+
+    private void deliver(Tcb t) {
         ByteRing r = t.stream.recv;
         for (int guard = 0; guard < 5; guard++) {
-            long head = r.head();
-            long tail = r.tail();
             if (t.stream.closed) {
                 return;
             }
+            long head = r == null ? 0 : r.head();
+            long tail = r == null ? 0 : r.tail();
             if (tail == head) {
                 if (t.peerClosedPending) {
                     t.peerClosedPending = false;

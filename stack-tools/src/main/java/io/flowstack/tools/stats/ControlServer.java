@@ -1,6 +1,7 @@
 package io.flowstack.tools.stats;
 
 import io.flowstack.core.FlowStack;
+import io.flowstack.core.stats.ConnectionQuery;
 import io.flowstack.core.stats.StackSnapshot;
 import io.flowstack.services.MetricsService;
 import java.io.IOException;
@@ -20,7 +21,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The control socket of a running endpoint: an AF_UNIX stream socket (no network port) in the
  * run directory, e.g. {@code /run/flowstack/fs0.sock}, that answers {@code stack stats}.
  *
- * <p>Protocol (version 1): the client sends one request line, {@code text}, {@code json},
+ * <p>Protocol (version 1): the client sends one request line, {@code text}, {@code json}
+ * (each optionally followed by {@code connections}, {@code state=S}, {@code sport=N},
+ * {@code dport=N}, {@code port=N}, {@code limit=N}: {@link #query}),
  * {@code prometheus}, {@code load}, {@code move CORE BUCKET[,BUCKET...]} or
  * {@code balance WINDOW_MS} ({@link Rebalance}; LF-terminated, at most {@value #MAX_REQUEST}
  * bytes); the server answers
@@ -167,8 +170,10 @@ public final class ControlServer implements AutoCloseable {
             if (request.startsWith("move ") || request.startsWith("balance ")) {
                 answer = "ok\n" + Rebalance.handle(stack, request);
             } else {
-                checkRequest(request);
-                answer = "ok\n" + render(request, stack.snapshot());
+                String[] words = request.split(" +");
+                checkRequest(words[0]);
+                ConnectionQuery q = query(words);
+                answer = "ok\n" + render(words[0], stack.snapshot(q));
             }
         } catch (IllegalArgumentException e) {
             answer = "error: " + e.getMessage() + "\n";
@@ -184,6 +189,71 @@ public final class ControlServer implements AutoCloseable {
             throw new IllegalArgumentException("unknown request '" + request
                     + "': send text, json, prometheus, load, move CORE BUCKET[,BUCKET...] or balance WINDOW_MS");
         }
+    }
+
+    /** Rows listed when {@code connections} or a filter is asked without {@code limit=N}. */
+    public static final int DEFAULT_LIMIT = 1000;
+    /** The most rows one report lists (about 200 bytes of text each). */
+    public static final int MAX_LIMIT = 1_000_000;
+
+    /**
+     * The connections a request lists: none for a bare {@code text} or {@code json} (the summary
+     * counts them by state and core); after the format, {@code connections} lists them and
+     * {@code state=S}, {@code sport=N}, {@code dport=N}, {@code port=N} select some (ss's
+     * filters), at most {@code limit=N} ({@value #DEFAULT_LIMIT} by default).
+     *
+     * @throws IllegalArgumentException for an unknown word or a bad value
+     */
+    static ConnectionQuery query(String[] words) {
+        if (!words[0].equals("text") && !words[0].equals("json")) {
+            if (words.length > 1) {
+                throw new IllegalArgumentException("'" + words[0] + "' takes no arguments");
+            }
+            return ConnectionQuery.NONE;
+        }
+        boolean list = false;
+        String state = null;
+        int sport = -1;
+        int dport = -1;
+        int port = -1;
+        int limit = DEFAULT_LIMIT;
+        for (int i = 1; i < words.length; i++) {
+            String w = words[i];
+            int eq = w.indexOf('=');
+            String key = eq < 0 ? w : w.substring(0, eq);
+            String value = eq < 0 ? null : w.substring(eq + 1);
+            if (key.equals("connections") && value == null) {
+                list = true;
+                continue;
+            }
+            if (value == null) {
+                throw new IllegalArgumentException("unknown argument '" + w
+                        + "': connections, state=S, sport=N, dport=N, port=N or limit=N");
+            }
+            switch (key) {
+                case "state" -> state = ConnectionQuery.stateNamed(value);
+                case "sport" -> sport = number(key, value, 0, 65535);
+                case "dport" -> dport = number(key, value, 0, 65535);
+                case "port" -> port = number(key, value, 0, 65535);
+                case "limit" -> limit = number(key, value, 1, MAX_LIMIT);
+                default -> throw new IllegalArgumentException("unknown argument '" + w
+                        + "': connections, state=S, sport=N, dport=N, port=N or limit=N");
+            }
+            list = true;
+        }
+        return list ? new ConnectionQuery(state, sport, dport, port, limit) : ConnectionQuery.NONE;
+    }
+
+    private static int number(String key, String value, int min, int max) {
+        try {
+            int v = Integer.parseInt(value);
+            if (v >= min && v <= max) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(key + " must be " + min + ".." + max + ", got '" + value + "'");
     }
 
     /** The report {@code request} asks for. */

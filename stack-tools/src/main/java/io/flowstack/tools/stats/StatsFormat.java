@@ -150,11 +150,47 @@ public final class StatsFormat {
         b.append(String.format(" %12d%n", s.drops(-1)));
     }
 
-    /** Connections like {@code ss -tni}: one line of addresses, one indented line of TCP internals. */
+    /**
+     * The connections: first counted by state and core with the listening ports (always; cheap at
+     * any size), then, when the snapshot's query asked for rows ({@code --connections} or a
+     * filter), those it selected like {@code ss -tni}: one line of addresses, one indented line of
+     * TCP internals, at most the query's limit.
+     */
     static void connections(StringBuilder b, StackSnapshot s) {
+        b.append("TCP connections: ").append(s.connectionCount()).append('\n');
+        Map<String, Long> byState = s.connectionsByState();
+        if (!byState.isEmpty()) {
+            b.append(String.format("  %-12s", "state"));
+            for (StackSnapshot.Core c : s.cores()) {
+                b.append(String.format(" %10s", "core" + c.core()));
+            }
+            b.append(String.format(" %10s%n", "total"));
+            for (Map.Entry<String, Long> e : byState.entrySet()) {
+                b.append(String.format("  %-12s", e.getKey()));
+                for (StackSnapshot.Core c : s.cores()) {
+                    b.append(String.format(" %10d", c.connectionsByState().getOrDefault(e.getKey(), 0L)));
+                }
+                b.append(String.format(" %10d%n", e.getValue()));
+            }
+        }
+        int[] ports = s.listeners();
+        StringJoiner lj = new StringJoiner(" ");
+        for (int p : ports) {
+            lj.add(Integer.toString(p));
+        }
+        timeWait(b, s);
+        b.append("  listening on TCP ").append(ports.length == 0 ? "-" : lj.toString()).append('\n');
+        if (s.query().limit() == 0) {
+            b.append("  (list them with --connections, or select with --state, --port, --sport, --dport)\n");
+            return;
+        }
         List<TcpConnectionInfo> all = s.connections();
-        b.append("TCP connections: ").append(all.size()).append('\n');
-        timeWait(b, s, all);
+        long matched = s.matchedConnections();
+        b.append('\n').append(s.query().filters() ? "Selected connections: " : "Connections: ").append(matched);
+        if (all.size() < matched) {
+            b.append(", the first ").append(all.size()).append(" listed (raise --limit for more)");
+        }
+        b.append('\n');
         if (all.isEmpty()) {
             return;
         }
@@ -175,20 +211,15 @@ public final class StatsFormat {
      * TIME_WAIT entries per core (their own bounded table, not connections: they count against
      * no connection limit) and how many ended early because it was full; nothing if none.
      */
-    static void timeWait(StringBuilder b, StackSnapshot s, List<TcpConnectionInfo> all) {
+    static void timeWait(StringBuilder b, StackSnapshot s) {
         long overflow = s.total(Stat.TCP_TIME_WAIT_OVERFLOW);
-        long[] perCore = new long[s.cores().size()];
-        for (TcpConnectionInfo t : all) {
-            if (t.state().equals(TIME_WAIT)) {
-                perCore[t.core()]++;
-            }
-        }
-        if (java.util.Arrays.stream(perCore).sum() == 0 && overflow == 0) {
+        long held = s.connectionsByState().getOrDefault(TIME_WAIT, 0L);
+        if (held == 0 && overflow == 0) {
             return;
         }
         StringJoiner j = new StringJoiner(", ");
-        for (int c = 0; c < perCore.length; c++) {
-            j.add("core" + c + " " + perCore[c]);
+        for (StackSnapshot.Core c : s.cores()) {
+            j.add("core" + c.core() + " " + c.connectionsByState().getOrDefault(TIME_WAIT, 0L));
         }
         b.append("  of which TIME_WAIT entries: ").append(j).append("; ended early (table full): ").append(overflow)
                 .append('\n');
@@ -270,12 +301,21 @@ public final class StatsFormat {
 
     // ------------------------------------------------------------------ JSON
 
+    private static Json.Obj byState(Map<String, Long> m) {
+        Json.Obj o = Json.obj();
+        m.forEach(o::put);
+        return o;
+    }
+
     /**
      * The whole report as one JSON object on one line, first {@code "tool": "flowstack stats"}
      * and {@code "format"} (the version of the fields, {@link Json#FORMAT}, as bench's). Every
      * counter is present (zeros too), as
      * {@code {"total": N, "per_core": [n0, n1, ...]}}; times are in microseconds
-     * ({@code _us}) or milliseconds ({@code _ms}).
+     * ({@code _us}) or milliseconds ({@code _ms}). {@code connections_summary} counts the
+     * connections ({@code total}, {@code by_state}, {@code per_core}, {@code listeners}, and
+     * {@code selected}: how many the query matched); {@code connections} lists only those the
+     * snapshot's query selected (none unless asked: {@code stack stats --json --connections}).
      */
     public static String json(StackSnapshot s) {
         StackConfig c = s.config();
@@ -295,6 +335,17 @@ public final class StatsFormat {
             }
             load.add(Json.obj().put("core", core.core()).put("frames", core.ownedPackets()).put("buckets", buckets));
         }
+        Json.Obj summary = Json.obj().put("total", s.connectionCount()).put("by_state", byState(s.connectionsByState()));
+        List<Json.Obj> perCore = new ArrayList<>();
+        for (StackSnapshot.Core core : s.cores()) {
+            perCore.add(Json.obj().put("core", core.core()).put("total", core.connectionCount())
+                    .put("by_state", byState(core.connectionsByState())));
+        }
+        List<Integer> listening = new ArrayList<>();
+        for (int p : s.listeners()) {
+            listening.add(p);
+        }
+        summary.put("per_core", perCore).put("listeners", listening).put("selected", s.matchedConnections());
         List<Json.Obj> connections = new ArrayList<>();
         for (TcpConnectionInfo t : s.connections()) {
             connections.add(Json.obj()
@@ -346,6 +397,7 @@ public final class StatsFormat {
                 .put("counters", counters)
                 .put("drops", s.drops(-1))
                 .put("load", load)
+                .put("connections_summary", summary)
                 .put("connections", connections)
                 .put("arp", arp)
                 .put("routes", routes)

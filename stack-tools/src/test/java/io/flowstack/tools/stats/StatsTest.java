@@ -1,5 +1,6 @@
 package io.flowstack.tools.stats;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -8,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.flowstack.core.FlowStack;
 import io.flowstack.core.config.StackConfig;
+import io.flowstack.core.stats.ConnectionQuery;
 import io.flowstack.core.stats.StackSnapshot;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.services.HttpService;
@@ -228,16 +230,20 @@ class StatsTest {
                 0, 0, 0, 0, 0, Integer.MAX_VALUE / 2, 0, 0, 0, 0, 0, null);
         TcpConnectionInfo tw2 = new TcpConnectionInfo(1, "TIME_WAIT", SERVER, 80, Ipv4.parse("198.18.0.9"), 40002,
                 0, 0, 0, 0, 0, Integer.MAX_VALUE / 2, 0, 0, 0, 0, 0, null);
-        StackSnapshot s = new StackSnapshot("test0", server.config(), 1500, 0L, List.of(
-                new StackSnapshot.Core(0, c0, List.of(tw0), List.of(), new int[0], new long[128]),
-                new StackSnapshot.Core(1, c1, List.of(tw1, tw2), List.of(), new int[0], new long[128])));
+        StackSnapshot s = new StackSnapshot("test0", server.config(), 1500, 0L, ConnectionQuery.ALL, List.of(
+                new StackSnapshot.Core(0, c0, 1, Map.of("TIME_WAIT", 1L), 1, List.of(tw0), new int[0], List.of(), new int[0],
+                        new long[128]),
+                new StackSnapshot.Core(1, c1, 2, Map.of("TIME_WAIT", 2L), 2, List.of(tw1, tw2), new int[0], List.of(),
+                        new int[0], new long[128])));
         String text = StatsFormat.text(s);
-        assertTrue(text.contains("TCP connections: 3\n  of which TIME_WAIT entries: core0 1, core1 2; "
-                + "ended early (table full): 7\n"), text);
+        assertTrue(text.contains("TCP connections: 3\n"), text);
+        assertTrue(Pattern.compile("(?m)^  TIME_WAIT +1 +2 +3$").matcher(text).find(), text);
+        assertTrue(text.contains("\n  of which TIME_WAIT entries: core0 1, core1 2; ended early (table full): 7\n"), text);
         assertTrue(Pattern.compile("(?m)^  TIME_WAIT +198\\.18\\.0\\.2:80 +198\\.18\\.0\\.9:40000 +0\n  TIME_WAIT ")
                 .matcher(text).find(), () -> "no detail line under an entry\n" + text);
-        StackSnapshot none = new StackSnapshot("test0", server.config(), 1500, 0L, List.of(
-                new StackSnapshot.Core(0, new long[Stat.values().length], List.of(), List.of(), new int[0], new long[128])));
+        StackSnapshot none = new StackSnapshot("test0", server.config(), 1500, 0L, ConnectionQuery.ALL, List.of(
+                new StackSnapshot.Core(0, new long[Stat.values().length], 0, Map.of(), 0, List.of(), new int[0], List.of(),
+                        new int[0], new long[128])));
         assertFalse(StatsFormat.text(none).contains("of which TIME_WAIT"), "no line when there is none");
     }
 
@@ -403,7 +409,35 @@ class StatsTest {
         try (ControlServer cs = ControlServer.start(server, sock, "cli")) {
             Run text = run("stats", "--socket", sock.toString());
             assertEquals(0, text.code, text.err);
-            assertTrue(text.out.contains("198.18.0.1:" + heldPort()), text.out);
+            // the default report counts connections by state and core and lists none
+            assertTrue(Pattern.compile("(?m)^  ESTABLISHED +\\d+ +\\d+ +[1-9]\\d*$").matcher(text.out).find(), text.out);
+            assertTrue(Pattern.compile("(?m)^  listening on TCP 80 9100$").matcher(text.out).find(), text.out);
+            assertFalse(text.out.contains("198.18.0.1:" + heldPort()), text.out);
+            Run listed = run("stats", "--socket", sock.toString(), "--connections");
+            assertEquals(0, listed.code, listed.err);
+            assertTrue(listed.out.contains("198.18.0.1:" + heldPort()), listed.out);
+            Run held = run("stats", "--socket", sock.toString(), "--state", "established", "--dport",
+                    Integer.toString(heldPort()));
+            assertEquals(0, held.code, held.err);
+            assertTrue(held.out.contains("Selected connections: 1\n"), held.out);
+            assertTrue(Pattern.compile("(?m)^  ESTABLISHED +198\\.18\\.0\\.2:80 +198\\.18\\.0\\.1:" + heldPort() + " +[01]$")
+                    .matcher(held.out).find(), held.out);
+            Run none = run("stats", "--socket", sock.toString(), "--state", "syn-recv", "--sport", "80");
+            assertEquals(0, none.code, none.err);
+            assertTrue(none.out.contains("Selected connections: 0\n"), none.out);
+            Run cut = run("stats", "--socket", sock.toString(), "--connections", "--limit", "1");
+            assertEquals(0, cut.code, cut.err);
+            assertTrue(Pattern.compile("(?m)^Connections: ([2-9]|\\d\\d+), the first 1 listed").matcher(cut.out).find(),
+                    cut.out);
+            assertEquals(1, Pattern.compile("(?m)^\\t ").matcher(cut.out).results().count(), cut.out);
+            Run badState = run("stats", "--socket", sock.toString(), "--state", "sleeping");
+            assertEquals(Main.USAGE, badState.code, badState.err);
+            assertTrue(badState.err.startsWith("stack stats: --state: unknown TCP state 'sleeping': one of syn-sent, "),
+                    badState.err);
+            Run promList = run("stats", "--socket", sock.toString(), "--prometheus", "--connections");
+            assertEquals(Main.USAGE, promList.code, promList.err);
+            Run badLimit = run("stats", "--socket", sock.toString(), "--limit", "0");
+            assertEquals(Main.USAGE, badLimit.code, badLimit.err);
             Run json = run("stats", "--socket", sock.toString(), "--json", "--watch", "0.1", "--count", "3");
             assertEquals(0, json.code, json.err);
             String[] lines = json.out.split("\n");
@@ -431,6 +465,51 @@ class StatsTest {
         Run help = run("stats", "--help");
         assertEquals(0, help.code);
         assertTrue(help.out.contains("Examples:") && help.out.contains("--watch") && help.out.contains("--json"), help.out);
+        assertTrue(help.out.contains("--connections") && help.out.contains("--state") && help.out.contains("--sport")
+                && help.out.contains("--dport") && help.out.contains("--limit"), help.out);
+    }
+
+    @Test
+    void controlRequestsSelectConnectionsLikeSs() {
+        assertEquals(ConnectionQuery.NONE, ControlServer.query(new String[] {"text"}));
+        assertEquals(ConnectionQuery.NONE, ControlServer.query(new String[] {"json"}));
+        assertEquals(new ConnectionQuery(null, -1, -1, -1, ControlServer.DEFAULT_LIMIT),
+                ControlServer.query(new String[] {"text", "connections"}));
+        assertEquals(new ConnectionQuery("TIME_WAIT", 80, -1, -1, 5),
+                ControlServer.query("json state=time-wait sport=80 limit=5".split(" ")));
+        assertEquals(new ConnectionQuery("SYN_RECEIVED", -1, 4000, 443, ControlServer.DEFAULT_LIMIT),
+                ControlServer.query("text state=SYN_RECV dport=4000 port=443".split(" ")));
+        for (String bad : new String[] {"text state=nope", "text sport=70000", "text limit=0", "text bogus",
+                "json port=x", "prometheus connections", "load state=established"}) {
+            assertThrows(IllegalArgumentException.class, () -> ControlServer.query(bad.split(" ")), bad);
+        }
+        ConnectionQuery q = new ConnectionQuery("ESTABLISHED", -1, -1, 80, 10);
+        assertTrue(q.matches("ESTABLISHED", 80, 5000) && q.matches("ESTABLISHED", 5000, 80));
+        assertFalse(q.matches("ESTABLISHED", 81, 5000) || q.matches("TIME_WAIT", 80, 5000));
+    }
+
+    @Test
+    void aSummarySnapshotCountsConnectionsWithoutListingThem() {
+        StackSnapshot all = server.snapshot();
+        StackSnapshot summary = server.snapshot(ConnectionQuery.NONE);
+        assertTrue(summary.connections().isEmpty());
+        assertEquals(all.connections().size(), summary.connectionCount());
+        assertTrue(summary.connectionsByState().get("ESTABLISHED") >= 1, summary.connectionsByState()::toString);
+        assertEquals(summary.connectionCount(), summary.cores().stream().mapToLong(StackSnapshot.Core::connectionCount).sum());
+        assertArrayEquals(new int[] {80, 9100}, summary.listeners());
+        StackSnapshot held = server.snapshot(new ConnectionQuery(null, -1, heldPort(), -1, 10));
+        assertEquals(1, held.matchedConnections());
+        assertEquals(heldPort(), held.connections().get(0).remotePort());
+        StackSnapshot one = server.snapshot(new ConnectionQuery(null, 80, -1, -1, 1));
+        assertEquals(1, one.connections().size());
+        assertTrue(one.matchedConnections() >= 1);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> o = (Map<String, Object>) Json.parse(StatsFormat.json(summary));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> cs = (Map<String, Object>) o.get("connections_summary");
+        assertEquals(summary.connectionCount(), cs.get("total"));
+        assertEquals(List.of(80L, 9100L), cs.get("listeners"));
+        assertEquals(List.of(), o.get("connections"));
     }
 
     @Test
