@@ -65,10 +65,16 @@ public final class TcpEchoService extends AbstractTcpService {
      * @throws io.flowstack.core.socket.StackException if the port is in use or the stack is closed
      */
     public TcpEchoService(FlowStack stack, int port, Duration idleTimeout) {
+        this(stack, port, idleTimeout, WRITE_TIMEOUT);
+    }
+
+    /** Echo with a write timeout other than {@link #WRITE_TIMEOUT} (tests). */
+    TcpEchoService(FlowStack stack, int port, Duration idleTimeout, Duration writeTimeout) {
         checkTimeout(idleTimeout); // before listening: a bad argument leaves no listener behind
+        checkTimeout(writeTimeout);
         this.idleNanos = idleTimeout.toNanos(); // set before listening: callbacks start at once
-        this.writeNanos = WRITE_TIMEOUT.toNanos();
-        super(stack, port, "echo", Math.min(idleTimeout.toNanos(), WRITE_TIMEOUT.toNanos()) / 8);
+        this.writeNanos = writeTimeout.toNanos();
+        super(stack, port, "echo", Math.min(idleTimeout.toNanos(), writeTimeout.toNanos()) / 8);
     }
 
     @Override
