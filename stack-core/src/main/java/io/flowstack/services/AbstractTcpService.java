@@ -96,6 +96,8 @@ abstract class AbstractTcpService implements AutoCloseable {
         /** The core's last tick time (stack clock, ns); callbacks set deadlines from it. */
         long now;
         private long nextSweep;
+        /** Whether this core has begun the service's close (owned by the core's netisr). */
+        private boolean stopped;
         private Conn head;
 
         Core(int index) {
@@ -273,7 +275,12 @@ abstract class AbstractTcpService implements AutoCloseable {
     private void tick(Core c, long now) {
         c.now = now;
         ticked(c);
-        if (now - c.nextSweep < 0) {
+        if (closing) {
+            if (!c.stopped) {
+                c.stopped = true;
+                stopAll(c); // close() began: FIN every connection once, then sweep on every tick
+            }
+        } else if (now - c.nextSweep < 0) {
             return;
         }
         c.nextSweep = now + sweepNanos;
@@ -320,18 +327,11 @@ abstract class AbstractTcpService implements AutoCloseable {
         }
     }
 
-    private void killAll(Core c) {
-        for (Conn s = c.head; s != null; ) {
-            Conn next = s.next;
-            kill(s);
-            s = next;
-        }
-    }
-
     /**
      * Stops accepting, shuts down the output of every open connection (FIN after the data
      * already queued), waits up to 1 s for them to end (the peer's FIN), then resets the rest.
-     * Idempotent.
+     * Each core's ticker does that work on its netisr (it sees {@link #closing()} on its next
+     * tick); this thread only waits, then unregisters the tickers. Idempotent.
      */
     @Override
     public void close() {
@@ -347,29 +347,16 @@ abstract class AbstractTcpService implements AutoCloseable {
         if (!stack.running()) {
             return;
         }
-        try {
-            for (int i = 0; i < cores.length; i++) {
-                Core c = cores[i];
-                stack.call(i, n -> {
-                    stopAll(c);
-                    return null;
-                });
+        long deadline = System.nanoTime() + CLOSE_GRACE_NANOS + TimeUnit.MILLISECONDS.toNanos(500);
+        while (openConnections() > 0 && System.nanoTime() - deadline < 0) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5)); // the netisrs end them (peer FIN or grace)
+        }
+        for (int i = 0; i < cores.length; i++) {
+            try {
+                stack.removeTicker(i, tickers[i]);
+            } catch (StackException e) {
+                return; // the stack closed meanwhile: its connections went with it
             }
-            long deadline = System.nanoTime() + CLOSE_GRACE_NANOS + TimeUnit.MILLISECONDS.toNanos(100);
-            while (openConnections() > 0 && System.nanoTime() - deadline < 0) {
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5)); // the netisrs end them (peer FIN or grace)
-            }
-            for (int i = 0; i < cores.length; i++) {
-                Core c = cores[i];
-                LongConsumer t = tickers[i];
-                stack.call(i, n -> {
-                    killAll(c);
-                    n.tickers().remove(t);
-                    return null;
-                });
-            }
-        } catch (StackException e) {
-            // the stack closed meanwhile
         }
     }
 
