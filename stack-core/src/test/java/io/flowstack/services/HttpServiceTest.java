@@ -130,6 +130,10 @@ class HttpServiceTest {
         assertEquals("flowstack", r.header("server"));
         assertTrue(r.header("date").matches("[A-Z][a-z]{2}, \\d{2} [A-Z][a-z]{2} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT"),
                 r.header("date"));
+        long date = java.time.ZonedDateTime.parse(r.header("date"), java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME)
+                .toEpochSecond();
+        long now = System.currentTimeMillis() / 1000;
+        assertTrue(date >= now - 2 && date <= now, "the Date is current (refreshed each second): " + r.header("date"));
         assertNull(r.header("connection"), "HTTP/1.1 persists by default");
         assertTrue(r.text().contains("<html>") && r.text().contains("flowstack"), r.text());
     }
