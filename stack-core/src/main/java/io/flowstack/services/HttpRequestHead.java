@@ -91,16 +91,11 @@ final class HttpRequestHead {
         status = 0;
         why = null;
         long end = off + len;
-        // RFC 9112 2.2: a CR not followed by LF is refused
-        for (long p = off; p < end; p++) {
-            if (d.get(B, p) == '\r' && (p + 1 >= end || d.get(B, p + 1) != '\n')) {
-                reject(400, "bare CR in the request head");
-                return;
-            }
-        }
-        long lineEnd = lineEnd(d, off, end);
-        long next = nextLine(d, off, end);
-        requestLine(d, off, lineEnd);
+        // RFC 9112 2.2: a CR not followed by LF is refused. Within a line every field is checked
+        // for control characters (a CR is one), so one search for each line's LF finds both.
+        long lf = indexOf(d, off, end, (byte) '\n');
+        long next = lf + 1;
+        requestLine(d, off, lf > off && d.get(B, lf - 1) == '\r' ? lf - 1 : lf);
         if (status != 0) {
             return;
         }
@@ -111,8 +106,12 @@ final class HttpRequestHead {
         transferEncoding = false;
         boolean expect = false;
         for (long ls = next; ls < end; ls = next) {
-            long le = lineEnd(d, ls, end);
-            next = nextLine(d, ls, end);
+            lf = indexOf(d, ls, end, (byte) '\n');
+            if (lf < 0) {
+                lf = end; // not reached: a head ends with its blank line
+            }
+            long le = lf > ls && d.get(B, lf - 1) == '\r' ? lf - 1 : lf;
+            next = lf + 1;
             if (le == ls) {
                 break; // the blank line that ends the head
             }
@@ -141,7 +140,8 @@ final class HttpRequestHead {
             for (long p = vs; p < ve; p++) {
                 int ch = d.get(B, p) & 0xFF;
                 if ((ch < 0x20 && ch != '\t') || ch == 0x7F) {
-                    reject(400, "control character in a header field value"); // RFC 9110 5.5
+                    reject(400, ch == '\r' ? "bare CR in the request head" // RFC 9112 2.2
+                            : "control character in a header field value"); // RFC 9110 5.5
                     return;
                 }
             }
@@ -305,20 +305,6 @@ final class HttpRequestHead {
     }
 
     // ------------------------------------------------------------------ bytes
-
-    /** End of the line starting at {@code ls} (before its CR LF or LF). */
-    private static long lineEnd(MemorySegment d, long ls, long end) {
-        long lf = indexOf(d, ls, end, (byte) '\n');
-        if (lf < 0) {
-            return end;
-        }
-        return lf > ls && d.get(B, lf - 1) == '\r' ? lf - 1 : lf;
-    }
-
-    private static long nextLine(MemorySegment d, long ls, long end) {
-        long lf = indexOf(d, ls, end, (byte) '\n');
-        return lf < 0 ? end : lf + 1;
-    }
 
     static long indexOf(MemorySegment d, long from, long to, byte b) {
         for (long p = from; p < to; p++) {
