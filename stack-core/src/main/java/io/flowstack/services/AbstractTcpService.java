@@ -330,7 +330,7 @@ abstract class AbstractTcpService implements AutoCloseable {
     /**
      * Stops accepting, shuts down the output of every open connection (FIN after the data
      * already queued), waits up to 1 s for them to end (the peer's FIN), then resets the rest.
-     * Each core's ticker does that work on its netisr (it sees {@link #closing()} on its next
+     * Each core's ticker does that work on its netisr (it sees the service closing on its next
      * tick); this thread only waits, then unregisters the tickers. Idempotent.
      */
     @Override
