@@ -417,6 +417,35 @@ public final class FlowStack implements AutoCloseable, SocketHost {
     }
 
     /**
+     * Registers {@code ticker} on core {@code core}: its netisr calls it on its 10 ms tick with
+     * the stack clock's time in nanoseconds, on the netisr thread (so it may touch state that
+     * core's callbacks own). Waits until registered (as {@link #call}). The ticker must not block.
+     *
+     * @param core the core number
+     * @param ticker the hook; registering the same one twice on a core has no effect
+     * @throws StackException as {@link #call} does
+     */
+    public void addTicker(int core, java.util.function.LongConsumer ticker) {
+        call(core, n -> {
+            n.tickers().add(ticker);
+            return null;
+        });
+    }
+
+    /**
+     * Unregisters {@code ticker} from core {@code core} (waits, as {@link #call}); after this
+     * returns the netisr does not call it again.
+     *
+     * @param core the core number
+     * @param ticker the hook given to {@link #addTicker}
+     * @return whether it was registered there
+     * @throws StackException as {@link #call} does
+     */
+    public boolean removeTicker(int core, java.util.function.LongConsumer ticker) {
+        return call(core, n -> n.tickers().remove(ticker));
+    }
+
+    /**
      * Runs {@code fn} on every core, one after the other.
      *
      * @param fn the function, run on each core's netisr thread in turn; its results are dropped

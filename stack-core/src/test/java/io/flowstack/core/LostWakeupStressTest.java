@@ -9,8 +9,8 @@ import io.flowstack.core.socket.TcpConnection;
 import io.flowstack.core.socket.TcpHandler;
 import io.flowstack.core.socket.TcpListener;
 import io.flowstack.core.stats.Stat;
+import io.flowstack.core.testing.BlockingHttpResponder;
 import io.flowstack.core.testing.TwoStacks;
-import io.flowstack.services.HttpService;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * upcall, server doorbell, client unpark) to arrive. A lost one is recovered only by a timer
  * (issue 11: the 40 ms delayed ACK), so it is counted ({@link Stat#WAKEUP_LATE},
  * {@link Stat#TCP_DOORBELL_LATE}, {@link Stat#TCP_APP_WAKEUP_LATE}) and asserted zero, on both
- * APIs: blocking streams at both ends (the HTTP service), and a {@link TcpHandler} server.
+ * APIs: blocking streams at both ends (a {@link BlockingHttpResponder}), and a {@link TcpHandler} server.
  */
 @org.junit.jupiter.api.Timeout(120) // a lost wake-up must fail, not hang the build
 class LostWakeupStressTest {
@@ -35,7 +35,7 @@ class LostWakeupStressTest {
     @ParameterizedTest
     @ValueSource(ints = {1, 2})
     void blockingStreamsAtBothEndsLoseNoWakeUp(int cores) {
-        try (TwoStacks s = new TwoStacks(cores); HttpService http = new HttpService(s.server, 80)) {
+        try (TwoStacks s = new TwoStacks(cores); BlockingHttpResponder http = new BlockingHttpResponder(s.server, 80)) {
             TcpConnection c = s.connect(80);
             byte[] buf = new byte[4096];
             long worst = 0;

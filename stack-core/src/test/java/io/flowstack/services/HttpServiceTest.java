@@ -130,6 +130,10 @@ class HttpServiceTest {
         assertEquals("flowstack", r.header("server"));
         assertTrue(r.header("date").matches("[A-Z][a-z]{2}, \\d{2} [A-Z][a-z]{2} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT"),
                 r.header("date"));
+        long date = java.time.ZonedDateTime.parse(r.header("date"), java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME)
+                .toEpochSecond();
+        long now = System.currentTimeMillis() / 1000;
+        assertTrue(date >= now - 2 && date <= now, "the Date is current (refreshed each second): " + r.header("date"));
         assertNull(r.header("connection"), "HTTP/1.1 persists by default");
         assertTrue(r.text().contains("<html>") && r.text().contains("flowstack"), r.text());
     }
@@ -344,5 +348,63 @@ class HttpServiceTest {
         d.close();
         TcpServicesTest.await(() -> http.openConnections() == 0, "connections to end");
         assertFalse(http.openConnections() > 0, "connections end: " + http.openConnections());
+    }
+
+    /**
+     * Requests of every length, pipelined through a 16 KiB receive ring: heads keep straddling
+     * the ring's end (the callback sees the bytes up to the end, then the rest from the start),
+     * and each is answered exactly once, in order.
+     */
+    @Test
+    void headsThatWrapAroundTheReceiveRingAreServed() throws Exception {
+        try (TwoStacks w = new TwoStacks(1, 4 << 20, b -> b.tcpReceiveBufferBytes(16384));
+             HttpService small = new HttpService(w.server, 81)) {
+            TcpConnection c = w.connect(81);
+            int count = 3000;
+            StringBuilder all = new StringBuilder();
+            for (int i = 0; i < count; i++) {
+                all.append("GET /bytes/").append(i % 97).append(" HTTP/1.1\r\nHost: x\r\nX-Pad: ")
+                        .append("p".repeat(i % 211)).append("\r\n\r\n");
+            }
+            byte[] bytes = all.toString().getBytes(StandardCharsets.ISO_8859_1);
+            assertTrue(bytes.length > 20 * 16384, "the requests wrap the ring many times: " + bytes.length);
+            java.util.concurrent.CompletableFuture<Void> writer = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                for (int off = 0; off < bytes.length; off += 1000) {
+                    c.write(bytes, off, Math.min(1000, bytes.length - off));
+                }
+            });
+            InputStream in = c.inputStream();
+            for (int i = 0; i < count; i++) {
+                Response r = read(in, false);
+                assertEquals(200, r.status, "request " + i);
+                assertArrayEquals(pattern(i % 97), r.body, "request " + i);
+            }
+            writer.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            c.close();
+            assertEquals(0, w.internalErrors(), w.counters());
+        }
+    }
+
+    /** The service runs on the netisrs: no thread of its own, however many connections are open. */
+    @Test
+    void connectionsAreServedWithoutThreadsOfTheService() throws Exception {
+        long before = Thread.getAllStackTraces().size();
+        TcpConnection[] cs = new TcpConnection[20];
+        for (int i = 0; i < cs.length; i++) {
+            cs[i] = s.connect(PORT);
+            send(cs[i], get("/bytes/10"));
+        }
+        for (TcpConnection c : cs) {
+            assertEquals(10, read(c.inputStream(), false).body.length);
+        }
+        assertTrue(http.openConnections() >= cs.length, "open: " + http.openConnections());
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            assertFalse(t.getName().startsWith("http-"), "a service thread: " + t);
+        }
+        assertTrue(Thread.getAllStackTraces().size() < before + 5, "threads grew with the connections");
+        for (TcpConnection c : cs) {
+            c.close();
+        }
+        TcpServicesTest.await(() -> http.openConnections() == 0, "connections to end");
     }
 }

@@ -204,4 +204,25 @@ class TcpServicesTest {
             c.close();
         }
     }
+
+    /** A client that sends but never reads is given up once the echoes wait for the write timeout. */
+    @Test
+    void echoGivesUpAPeerThatTakesNothing() throws Exception {
+        try (TwoStacks s = new TwoStacks(1, 4 << 20, b -> b.tcpSendBufferBytes(65536).tcpReceiveBufferBytes(65536));
+             TcpEchoService echo = new TcpEchoService(s.server, 7, java.time.Duration.ofSeconds(30),
+                     java.time.Duration.ofMillis(300))) {
+            TcpConnection c = s.connect(7);
+            byte[] chunk = new byte[16384];
+            long t0 = System.nanoTime();
+            StackException e = assertThrows(StackException.class, () -> {
+                for (int i = 0; i < 10_000; i++) { // 160 MB: far more than every buffer on the way holds
+                    c.write(chunk, 0, chunk.length);
+                }
+            });
+            assertTrue(e.getMessage().contains("reset"), e.getMessage());
+            assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(250), "not before the write timeout");
+            await(() -> echo.openConnections() == 0, "the echo connection to end");
+            c.close();
+        }
+    }
 }

@@ -10,7 +10,7 @@ import io.flowstack.core.socket.TcpChannel;
 import io.flowstack.core.socket.TcpHandler;
 import io.flowstack.core.socket.TcpListener;
 import io.flowstack.core.stats.Stat;
-import io.flowstack.services.HttpService;
+import io.flowstack.core.testing.BlockingHttpResponder;
 import io.flowstack.tests.NamespaceLab.Result;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Issue 11's latency defect against the kernel: {@code wrk -t1 -c1} (one request in flight,
- * thousands of rounds) on the HTTP service (blocking streams) and on a {@link TcpHandler} HTTP
+ * thousands of rounds) on a blocking-streams HTTP responder ({@link BlockingHttpResponder}) and on a {@link TcpHandler} HTTP
  * responder (callbacks on the netisr). Every round needs each wake-up between the netisr and the
  * server; a lost one waits for a timer and is counted: {@code wakeup_late},
  * {@code tcp_doorbell_late} and {@code tcp_app_wakeup_late} must not move.
@@ -40,10 +40,10 @@ class KernelLostWakeupTest {
     @Timeout(90)
     void oneConnectionRoundsLoseNoWakeUp(int cores) {
         KernelLab lab = KernelLab.start(cores);
-        try (HttpService http = new HttpService(lab.stack(), 80);
+        try (BlockingHttpResponder http = new BlockingHttpResponder(lab.stack(), 80);
              TcpListener callbacks = lab.stack().tcpListen(81, 64, TcpSocketOptions.defaults(lab.stack().config()),
                      new Responder())) {
-            wrkOneConnection(lab, 80, "the HTTP service (blocking streams)");
+            wrkOneConnection(lab, 80, "an HTTP responder on blocking streams");
             wrkOneConnection(lab, 81, "a TcpHandler responder (callbacks)");
             lab.assertHealthy();
         } finally {

@@ -108,6 +108,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     private final IcmpLayer icmp;
     private final UdpLayer udp;
     private final TcpLayer tcp;
+    private final NetisrTickers tickers;
 
     private long now;
     private long nextTick;
@@ -137,6 +138,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         this.ip = new Ipv4Layer(this, arena, arp, icmp, this);
         this.udp = new UdpLayer(this, icmp);
         this.tcp = new TcpLayer(this, this::peer, isn);
+        this.tickers = new NetisrTickers(ownership, this::internalError);
         this.bucketPackets = new long[table.size()];
         this.moves = new BucketMoves(this, arena, config.cores, table.size(), config.moveHoldBytes,
                 config.rxBatch, slot);
@@ -179,6 +181,8 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     public IcmpLayer icmp() { return icmp; }
     public UdpLayer udp() { return udp; }
     public TcpLayer tcp() { return tcp; }
+    /** The periodic hooks run on this core's tick (owner thread). */
+    public NetisrTickers tickers() { return tickers; }
     public IndirectionTable table() { return table; }
     public Ownership ownership() { return ownership; }
     public int cores() { return peers == null ? 1 : peers.length; }
@@ -328,6 +332,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
             arp.tick(now);
             ip.tick(now);
             tcp.tick(now);
+            tickers.run(now);
         }
         flushWakeups();
         return work;

@@ -1,0 +1,390 @@
+package io.flowstack.services;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * An HTTP/1.1 request head (RFC 9112 2-3, 5-6) parsed in place from bytes in memory (a receive
+ * ring's, as a {@code TcpHandler} is handed them), with no allocation: the parse leaves offsets
+ * and flags in this object's fields, which one instance per core reuses for every request.
+ *
+ * <p>{@link #headEnd} finds the blank line that ends a head; {@link #parse} checks the request
+ * line and the header fields the services act on ({@code Host}, {@code Connection},
+ * {@code Content-Length}, {@code Transfer-Encoding}, {@code Expect}) and sets {@link #status} to
+ * 0, or to the status of the refusal (400, 505) with {@link #why}.
+ *
+ * <p>Owned by: the netisr of one core (a service keeps one per core).
+ */
+final class HttpRequestHead {
+    /** {@link #method}: GET. */
+    static final int GET = 0;
+    /** {@link #method}: HEAD. */
+    static final int HEAD = 1;
+    /** {@link #method}: any other token. */
+    static final int OTHER = 2;
+
+    /** 0 if the head is acceptable, else the status to refuse it with (then the connection closes). */
+    int status;
+    /** Why it was refused (a constant: no allocation). */
+    String why;
+    /** GET, HEAD or OTHER. */
+    int method;
+    /** The method's bytes: {@code [methodOff, methodOff + methodLen)} of the parsed memory. */
+    long methodOff;
+    int methodLen;
+    /** The path (RFC 9112 3.2: origin-form, or the path of an absolute-form), without the query; -1 if the target is neither. */
+    long pathOff;
+    int pathLen;
+    /** The minor version: 0 or 1 (or more: treated as 1). */
+    int minor;
+    /** RFC 9112 9.3: whether the connection persists after the response. */
+    boolean persist;
+    /** The Content-Length, or -1 if there was none. */
+    long contentLength;
+    /** A Transfer-Encoding was present (the body's length is unknown to this parser). */
+    boolean transferEncoding;
+    /** {@code Expect: 100-continue} with a body. */
+    boolean expectContinue;
+
+    private static final ValueLayout.OfByte B = ValueLayout.JAVA_BYTE;
+
+    /**
+     * The length of the head at {@code d[off, off + len)} up to and including the blank line
+     * that ends it (CRLF CRLF, or LF LF leniently), or -1 if it is not all there. {@code from} is
+     * where the search may resume (bytes before it were searched already); {@link #scanned} is
+     * where the next search may resume.
+     */
+    int headEnd(MemorySegment d, long off, int len, int from) {
+        for (int i = Math.max(0, from); i < len; i++) {
+            if (d.get(B, off + i) == '\n') {
+                if (i + 1 < len && d.get(B, off + i + 1) == '\n') {
+                    return i + 2;
+                }
+                if (i + 2 < len && d.get(B, off + i + 1) == '\r' && d.get(B, off + i + 2) == '\n') {
+                    return i + 3;
+                }
+                if (i + 2 >= len) {
+                    scanned = i; // look at this LF again when more has arrived
+                    return -1;
+                }
+            }
+        }
+        scanned = len;
+        return -1;
+    }
+
+    /** Where the last unsuccessful {@link #headEnd} may resume. */
+    int scanned;
+
+    private void reject(int s, String reason) {
+        if (status == 0) {
+            status = s;
+            why = reason;
+        }
+    }
+
+    /**
+     * Parses the head {@code d[off, off + len)} (as {@link #headEnd} delimited it, leading empty
+     * lines already skipped). Sets the fields; {@link #status} is 0 if it can be served.
+     */
+    void parse(MemorySegment d, long off, int len) {
+        status = 0;
+        why = null;
+        long end = off + len;
+        // RFC 9112 2.2: a CR not followed by LF is refused. Within a line every field is checked
+        // for control characters (a CR is one), so one search for each line's LF finds both.
+        long lf = indexOf(d, off, end, (byte) '\n');
+        long next = lf + 1;
+        requestLine(d, off, lf > off && d.get(B, lf - 1) == '\r' ? lf - 1 : lf);
+        if (status != 0) {
+            return;
+        }
+        int hosts = 0;
+        boolean close = false;
+        boolean keepAlive = false;
+        contentLength = -1;
+        transferEncoding = false;
+        boolean expect = false;
+        for (long ls = next; ls < end; ls = next) {
+            lf = indexOf(d, ls, end, (byte) '\n');
+            if (lf < 0) {
+                lf = end; // not reached: a head ends with its blank line
+            }
+            long le = lf > ls && d.get(B, lf - 1) == '\r' ? lf - 1 : lf;
+            next = lf + 1;
+            if (le == ls) {
+                break; // the blank line that ends the head
+            }
+            byte first = d.get(B, ls);
+            if (first == ' ' || first == '\t') {
+                reject(400, "obsolete line folding in the header section"); // RFC 9112 5.2
+                return;
+            }
+            long colon = indexOf(d, ls, le, (byte) ':');
+            if (colon <= ls) {
+                reject(400, "a header line without a field name and colon");
+                return;
+            }
+            if (!token(d, ls, colon)) {
+                reject(400, "bad header field name"); // RFC 9112 5.1: no whitespace before the colon
+                return;
+            }
+            long vs = colon + 1;
+            long ve = le;
+            while (vs < ve && ows(d.get(B, vs))) {
+                vs++;
+            }
+            while (ve > vs && ows(d.get(B, ve - 1))) {
+                ve--;
+            }
+            for (long p = vs; p < ve; p++) {
+                int ch = d.get(B, p) & 0xFF;
+                if ((ch < 0x20 && ch != '\t') || ch == 0x7F) {
+                    reject(400, ch == '\r' ? "bare CR in the request head" // RFC 9112 2.2
+                            : "control character in a header field value"); // RFC 9110 5.5
+                    return;
+                }
+            }
+            int nameLen = (int) (colon - ls);
+            if (equalsIgnoreCase(d, ls, nameLen, "host")) {
+                hosts++;
+            } else if (equalsIgnoreCase(d, ls, nameLen, "connection")) {
+                // RFC 9110 7.6.1: a list of connection options
+                for (long p = vs; p <= ve; ) {
+                    long comma = indexOf(d, p, ve, (byte) ',');
+                    long os = p;
+                    long oe = comma < 0 ? ve : comma;
+                    while (os < oe && ows(d.get(B, os))) {
+                        os++;
+                    }
+                    while (oe > os && ows(d.get(B, oe - 1))) {
+                        oe--;
+                    }
+                    close |= equalsIgnoreCase(d, os, (int) (oe - os), "close");
+                    keepAlive |= equalsIgnoreCase(d, os, (int) (oe - os), "keep-alive");
+                    if (comma < 0) {
+                        break;
+                    }
+                    p = comma + 1;
+                }
+            } else if (equalsIgnoreCase(d, ls, nameLen, "content-length")) {
+                // RFC 9112 6.3 (5): a list of identical values is one value; anything else is refused
+                for (long p = vs; p <= ve; ) {
+                    long comma = indexOf(d, p, ve, (byte) ',');
+                    long os = p;
+                    long oe = comma < 0 ? ve : comma;
+                    while (os < oe && ows(d.get(B, os))) {
+                        os++;
+                    }
+                    while (oe > os && ows(d.get(B, oe - 1))) {
+                        oe--;
+                    }
+                    long n = decimal(d, os, (int) (oe - os));
+                    if (n < 0 || (contentLength >= 0 && n != contentLength)) {
+                        reject(400, "bad Content-Length");
+                        return;
+                    }
+                    contentLength = n;
+                    if (comma < 0) {
+                        break;
+                    }
+                    p = comma + 1;
+                }
+            } else if (equalsIgnoreCase(d, ls, nameLen, "transfer-encoding")) {
+                transferEncoding = true;
+            } else if (equalsIgnoreCase(d, ls, nameLen, "expect")) {
+                expect |= equalsIgnoreCase(d, vs, (int) (ve - vs), "100-continue");
+            }
+        }
+        // RFC 9112 3.2: an HTTP/1.1 request has exactly one Host
+        if (minor >= 1 && hosts != 1) {
+            reject(400, hosts == 0 ? "HTTP/1.1 request without Host" : "more than one Host");
+            return;
+        }
+        if (hosts > 1) {
+            reject(400, "more than one Host");
+            return;
+        }
+        // RFC 9112 6.1: Transfer-Encoding with Content-Length, or in HTTP/1.0, is refused
+        if (transferEncoding && (minor == 0 || contentLength >= 0)) {
+            reject(400, minor == 0 ? "Transfer-Encoding in an HTTP/1.0 request"
+                    : "both Transfer-Encoding and Content-Length");
+            return;
+        }
+        persist = !close && (minor >= 1 || keepAlive); // RFC 9112 9.3
+        expectContinue = expect && contentLength > 0;
+    }
+
+    /** RFC 9112 3: method SP request-target SP HTTP-version. */
+    private void requestLine(MemorySegment d, long ls, long le) {
+        long sp1 = indexOf(d, ls, le, (byte) ' ');
+        long sp2 = sp1 < 0 ? -1 : indexOf(d, sp1 + 1, le, (byte) ' ');
+        if (sp1 < 0 || sp2 < 0 || indexOf(d, sp2 + 1, le, (byte) ' ') >= 0) {
+            reject(400, "the request line is not METHOD SP TARGET SP VERSION");
+            return;
+        }
+        if (!token(d, ls, sp1)) {
+            reject(400, "bad method");
+            return;
+        }
+        methodOff = ls;
+        methodLen = (int) (sp1 - ls);
+        method = equals(d, ls, methodLen, "GET") ? GET : equals(d, ls, methodLen, "HEAD") ? HEAD : OTHER;
+        long ts = sp1 + 1;
+        long te = sp2;
+        if (te == ts) {
+            reject(400, "bad request target");
+            return;
+        }
+        for (long p = ts; p < te; p++) {
+            int ch = d.get(B, p) & 0xFF;
+            if (ch <= 0x20 || ch >= 0x7F) {
+                reject(400, "bad request target");
+                return;
+            }
+        }
+        // RFC 9112 2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT
+        long v = sp2 + 1;
+        if (le - v != 8 || !equals(d, v, 5, "HTTP/") || !digit(d.get(B, v + 5)) || d.get(B, v + 6) != '.'
+                || !digit(d.get(B, v + 7))) {
+            reject(400, "bad HTTP version");
+            return;
+        }
+        if (d.get(B, v + 5) != '1') {
+            reject(505, "only HTTP/1.x is supported");
+            return;
+        }
+        minor = d.get(B, v + 7) - '0';
+        path(d, ts, te);
+    }
+
+    /** RFC 9112 3.2.1 origin-form, 3.2.2 absolute-form: sets pathOff/pathLen (-1 if neither). */
+    private void path(MemorySegment d, long ts, long te) {
+        long p = ts;
+        if (startsWithIgnoreCase(d, ts, te, "http://") || startsWithIgnoreCase(d, ts, te, "https://")) {
+            long authority = indexOf(d, ts, te, (byte) '/') + 2;
+            long slash = indexOf(d, authority, te, (byte) '/');
+            long query = indexOf(d, authority, te, (byte) '?');
+            if (slash < 0 || (query >= 0 && query < slash)) {
+                pathOff = -1; // an empty path is "/" (RFC 9110 4.2.3)
+                pathLen = 1;
+                return;
+            }
+            p = slash;
+        }
+        if (d.get(B, p) != '/') {
+            pathOff = -1;
+            pathLen = -1;
+            return;
+        }
+        long q = indexOf(d, p, te, (byte) '?');
+        pathOff = p;
+        pathLen = (int) ((q < 0 ? te : q) - p);
+    }
+
+    /** Whether the path is {@code s} exactly. */
+    boolean pathIs(MemorySegment d, String s) {
+        if (pathOff < 0) {
+            return pathLen == 1 && s.equals("/");
+        }
+        return equals(d, pathOff, pathLen, s);
+    }
+
+    /** Whether the target had a usable path (origin-form or absolute-form). */
+    boolean hasPath() {
+        return pathLen >= 0;
+    }
+
+    /** The number N of a {@code /bytes/N} path (at most 15 digits), -1 if not of that form, -2 if not a number. */
+    long bytesN(MemorySegment d) {
+        if (pathOff < 0 || pathLen < 7 || !equals(d, pathOff, 7, "/bytes/")) {
+            return -1;
+        }
+        long n = decimal(d, pathOff + 7, pathLen - 7);
+        return n < 0 ? -2 : n;
+    }
+
+    // ------------------------------------------------------------------ bytes
+
+    static long indexOf(MemorySegment d, long from, long to, byte b) {
+        for (long p = from; p < to; p++) {
+            if (d.get(B, p) == b) {
+                return p;
+            }
+        }
+        return -1;
+    }
+
+    private static boolean ows(byte b) {
+        return b == ' ' || b == '\t';
+    }
+
+    private static boolean digit(byte b) {
+        return b >= '0' && b <= '9';
+    }
+
+    /** A non-negative decimal of 1 to 15 digits, else -1. */
+    static long decimal(MemorySegment d, long off, int len) {
+        if (len <= 0 || len > 15) {
+            return -1;
+        }
+        long n = 0;
+        for (int i = 0; i < len; i++) {
+            byte b = d.get(B, off + i);
+            if (!digit(b)) {
+                return -1;
+            }
+            n = n * 10 + (b - '0');
+        }
+        return n;
+    }
+
+    /** RFC 9110 5.6.2: token = 1*tchar. */
+    static boolean token(MemorySegment d, long from, long to) {
+        if (to <= from) {
+            return false;
+        }
+        for (long p = from; p < to; p++) {
+            int ch = d.get(B, p) & 0xFF;
+            boolean ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')
+                    || "!#$%&'*+-.^_`|~".indexOf(ch) >= 0;
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static boolean equals(MemorySegment d, long off, int len, String s) {
+        if (len != s.length()) {
+            return false;
+        }
+        for (int i = 0; i < len; i++) {
+            if (d.get(B, off + i) != s.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** ASCII case-insensitive comparison with a lower-case {@code s}. */
+    static boolean equalsIgnoreCase(MemorySegment d, long off, int len, String s) {
+        if (len != s.length()) {
+            return false;
+        }
+        for (int i = 0; i < len; i++) {
+            int ch = d.get(B, off + i);
+            if (ch >= 'A' && ch <= 'Z') {
+                ch += 'a' - 'A';
+            }
+            if (ch != s.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean startsWithIgnoreCase(MemorySegment d, long from, long to, String s) {
+        return to - from >= s.length() && equalsIgnoreCase(d, from, s.length(), s);
+    }
+}
