@@ -207,7 +207,7 @@ final class TcpAck extends TcpPart {
                     }
                     tcp.user.deliverToHandler(t); // data held back for lack of send space
                 } else {
-                    t.stream.signal(); // space for a blocked writer
+                    tcp.user.wakeLater(t.stream); // space for a blocked writer: at the end of the pass, at its threshold
                 }
             }
         }

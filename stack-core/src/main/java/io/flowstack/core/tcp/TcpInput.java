@@ -406,7 +406,7 @@ final class TcpInput extends TcpPart {
             if (t.binder != null) {
                 tcp.user.deliverToHandler(t);
             } else {
-                st.signal();
+                tcp.user.wakeLater(st); // a waiting reader: once at the end of the pass
             }
             if (t.ooo.finPending && t.ooo.finSeq == t.rcvNxt) {
                 t.ooo.finPending = false;

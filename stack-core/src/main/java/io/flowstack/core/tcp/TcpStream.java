@@ -88,6 +88,8 @@ public final class TcpStream {
 
     /** Netisr only: the rings went back to the pool (after both sides were done with them). */
     public boolean ringsReturned;
+    /** Netisr only: on its core's list of streams to signal at the end of the pass (TcpUser.wakeLater). */
+    boolean wakeQueued;
 
     public TcpStream(StreamOwner owner, int id, ByteRing send, ByteRing recv) {
         this.owner = owner;
@@ -228,6 +230,57 @@ public final class TcpStream {
     public void doorbellTaken() {
         doorbell = false;
         VarHandle.fullFence();
+    }
+
+    /**
+     * The free send space at which a writer waiting for space is woken: a third of the send
+     * buffer, Linux's threshold (net/core/stream.c {@code sk_stream_write_space}: the writer is
+     * woken when {@code sk_stream_wspace() >= sk_stream_min_wspace()}, free space at least half
+     * of what is queued, that is a third of the buffer), not every freed byte.
+     *
+     * @return bytes, at least 1
+     */
+    public int writeWakeSpace() {
+        return Math.max(1, send.capacity() / 3);
+    }
+
+    /**
+     * Whether a waiting writer must have been woken: {@link #writeWakeSpace} bytes free, or the
+     * connection failed or finished.
+     *
+     * @return true if the netisr signals a writer now
+     */
+    public boolean writerWakeDue() {
+        return send.capacity() - (send.tail() - send.head()) >= writeWakeSpace() || error != null || finished;
+    }
+
+    /**
+     * Netisr, at the end of a pass that changed this stream's rings ({@code TcpUser.flushWakes}):
+     * wakes a waiting reader if there is something to read (data, end of stream, an error), a
+     * waiting writer if {@link #writerWakeDue}. Once per pass, not per segment or ACK.
+     */
+    public void signalAtThresholds() {
+        VarHandle.fullFence(); // the rings' indices (published this pass) before the waiter slots
+        Thread r = readWaiter;
+        if (r != null && (recv.tail() > recv.head() || eof || error != null || finished)) {
+            READ_SIGNALS.setRelease(this, readSignals + 1); // one writer: this stream's netisr
+            LockSupport.unpark(r);
+        }
+        Thread w = writeWaiter;
+        if (w != null && writerWakeDue()) {
+            WRITE_SIGNALS.setRelease(this, writeSignals + 1);
+            LockSupport.unpark(w);
+        }
+    }
+
+    /**
+     * Unparks of the reader's or the writer's slot so far (tests count wake-ups with it).
+     *
+     * @param writer the writer's slot (else the reader's)
+     * @return the count
+     */
+    public int signals(boolean writer) {
+        return writer ? writeSignals : readSignals;
     }
 
     /** Netisr: wakes the application threads waiting on this stream (reader and writer), if any. */
