@@ -7,11 +7,14 @@
 #
 # Per run and mode: `ping -i 0.01 -c 300` (avg and max, ms), optionally wrk -t1 -c1 --latency
 # (p50, p99) against --serve http:80, and the system calls of the idle endpoint over 5 s
-# (strace -c -f on its pid; without --busy-poll only: busy-poll spins by design).
+# (strace -c -f on its pid; without --busy-poll only: busy-poll spins by design). Modes: idle
+# (the default: spin briefly, then sleep in poll()), busy (--busy-poll), jit (--jit-idle: the
+# JIT compiler threads at SCHED_IDLE).
 #
 # Environment: CORES (stack cores, default 2), COUNT (pings per run, default 300), WRK (1 to run
 # wrk, default 1), DURATION (wrk seconds, default 5), STRACE (1 to count idle system calls,
-# default 1), MODES (default "idle busy"), STACK (the launcher, default ./stack of this checkout).
+# default 1), MODES (default "idle busy jit"; a build without --jit-idle: "idle busy"),
+# STACK (the launcher, default ./stack of this checkout).
 #
 # Topology (per-run names, 198.18.11.0/24 only, IPv6 off in every namespace):
 #   veth: netns fwf-<pid>-a [wfa<pid>, 198.18.11.1] <-veth-> netns fwf-<pid>-b [wfb<pid>, 198.18.11.3]
@@ -26,7 +29,7 @@ count=${COUNT:-300}
 dowrk=${WRK:-1}
 duration=${DURATION:-5}
 dostrace=${STRACE:-1}
-modes=${MODES:-idle busy}
+modes=${MODES:-idle busy jit}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 stack=${STACK:-$root/stack}
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
@@ -94,8 +97,12 @@ done
 ip -n "$nsa" link set "$adev" down # the TAP takes 198.18.11.0/24 in this namespace
 
 for mode in $modes; do
-    extra=()
-    [[ $mode == busy ]] && extra=(--busy-poll)
+    case $mode in
+        idle) extra=() ;;
+        busy) extra=(--busy-poll) ;;
+        jit) extra=(--jit-idle) ;;
+        *) echo "unknown mode $mode (idle, busy, jit)" >&2; exit 2 ;;
+    esac
     ip netns exec "$nsa" "$stack" endpoint --tap "$tdev" --addr $sip/24 --cores "$cores" --name "wf$id" \
         --serve http:80 "${extra[@]}" >>"$log" 2>&1 &
     spid=$!
@@ -114,7 +121,7 @@ for mode in $modes; do
     if [[ $dowrk == 1 ]]; then
         ip netns exec "$nsa" timeout 20 wrk -t1 -c1 -d2 http://$sip:80/ >/dev/null 2>&1 || true
     fi
-    label="tap stack ($mode${extra:+, --busy-poll})"
+    label="tap stack ($mode${extra:+, ${extra[*]}})"
     for r in $(seq 1 "$runs"); do
         echo "$label run $r: ping $(pingfig "$nsa" $sip)"
         if [[ $dowrk == 1 ]]; then
@@ -124,7 +131,7 @@ for mode in $modes; do
             rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
             echo "$label run $r: wrk -t1 -c1 p50 $p50 p99 $p99 requests/s $rps"
         fi
-        if [[ $dostrace == 1 && $mode == idle ]]; then
+        if [[ $dostrace == 1 && $mode != busy ]]; then
             sleep 1 # idle: the last exchange's timers and spins are over
             st=$(timeout -s INT 5 strace -c -f -p "$spid" 2>&1 || true)
             calls=$(awk '$NF == "total" {print $4}' <<<"$st")

@@ -56,7 +56,9 @@ public final class StackConfig {
      * Whether the stack runs the JVM's JIT compiler threads at {@code SCHED_IDLE} priority, so
      * that a compilation a netisr requests does not preempt it (measured: the 1-4 ms outliers of
      * an idle-ish ping, docs/BENCHMARKS.md "Wake-ups"). The compiler then runs on CPU time no
-     * netisr or application thread wants.
+     * netisr or application thread wants: on a machine whose CPUs are saturated (by this
+     * process or others) it hardly runs, and code stays interpreted far longer, so it is off by
+     * default; a process-wide setting of the JVM that embeds the stack.
      */
     public final boolean jitIdlePriority;
     /** The clock every timer of the stack reads (nanoseconds); tests substitute a manual one. */
@@ -324,7 +326,7 @@ public final class StackConfig {
         private boolean busyPoll;
         private long idleSpinNanos = TimeUnit.MICROSECONDS.toNanos(50);
         private long idleNicCheckNanos = TimeUnit.MICROSECONDS.toNanos(10);
-        private boolean jitIdlePriority = true;
+        private boolean jitIdlePriority;
         private NanoClock clock = SystemNanoClock.INSTANCE;
         private long arpTimeoutNanos = TimeUnit.SECONDS.toNanos(60);
         private long arpRetryNanos = TimeUnit.SECONDS.toNanos(1);
@@ -464,7 +466,7 @@ public final class StackConfig {
          */
         public Builder idleNicCheckNanos(long v) { idleNicCheckNanos = v; return this; }
         /**
-         * Sets {@link StackConfig#jitIdlePriority}. Default: true.
+         * Sets {@link StackConfig#jitIdlePriority}. Default: false.
          *
          * @param v true to run the JIT compiler threads at SCHED_IDLE
          * @return this builder

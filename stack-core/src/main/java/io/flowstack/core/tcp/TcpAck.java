@@ -198,16 +198,20 @@ final class TcpAck extends TcpPart {
             long tail = t.stream.send.tail();
             long head = Math.max(0, Math.min(t.sndUnaPos, tail));
             if (head > t.stream.send.head()) {
+                boolean handler = t.binder != null && t.up != null;
+                if (!handler) {
+                    // a blocked writer: signalled at the end of the pass, at its threshold; queued
+                    // before the publish (TcpStream.wakeOwed)
+                    tcp.user.wakeLater(t.stream);
+                }
                 t.stream.send.head(head);
-                if (t.binder != null && t.up != null) {
+                if (handler) {
                     try {
                         t.up.onSendSpace();
                     } catch (Throwable e) {
                         tcp.user.handlerFailed(t, e);
                     }
                     tcp.user.deliverToHandler(t); // data held back for lack of send space
-                } else {
-                    tcp.user.wakeLater(t.stream); // space for a blocked writer: at the end of the pass, at its threshold
                 }
             }
         }

@@ -75,12 +75,14 @@ public final class TcpStream {
     private static final VarHandle READ_SIGNALS;
     private static final VarHandle WRITE_SIGNALS;
     private static final VarHandle LATE;
+    private static final VarHandle WAKE_QUEUED;
 
     static {
         try {
             READ_SIGNALS = java.lang.invoke.MethodHandles.lookup().findVarHandle(TcpStream.class, "readSignals", int.class);
             WRITE_SIGNALS = java.lang.invoke.MethodHandles.lookup().findVarHandle(TcpStream.class, "writeSignals", int.class);
             LATE = java.lang.invoke.MethodHandles.lookup().findVarHandle(TcpStream.class, "lateWakeups", int.class);
+            WAKE_QUEUED = java.lang.invoke.MethodHandles.lookup().findVarHandle(TcpStream.class, "wakeQueued", boolean.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -88,8 +90,12 @@ public final class TcpStream {
 
     /** Netisr only: the rings went back to the pool (after both sides were done with them). */
     public boolean ringsReturned;
-    /** Netisr only: on its core's list of streams to signal at the end of the pass (TcpUser.wakeLater). */
-    boolean wakeQueued;
+    /**
+     * On its netisr's list of streams to signal at the end of the pass (TcpUser.wakeLater): set
+     * by the netisr before it publishes what the waiter waits for, cleared after the signal; the
+     * application reads it ({@link #wakeOwed}). Accessed through {@code WAKE_QUEUED}.
+     */
+    private boolean wakeQueued;
 
     public TcpStream(StreamOwner owner, int id, ByteRing send, ByteRing recv) {
         this.owner = owner;
@@ -206,12 +212,43 @@ public final class TcpStream {
         while ((writer ? writeSignals : readSignals) == token && System.nanoTime() - end < 0) {
             LockSupport.parkNanos(50_000L);
         }
-        if ((writer ? writeSignals : readSignals) == token) {
+        if ((writer ? writeSignals : readSignals) == token && !wakeOwed()) {
+            // (a wake-up still owed is on its way: the netisr published this pass and signals at
+            // its end, however long a loaded machine makes that pass)
             // No CAS on a flow's path: a reader and a writer thread reporting at the same instant
             // may count one (the counter is for "never", any count fails the tests).
             LATE.setRelease(this, lateWakeups + 1);
             ring();
         }
+    }
+
+    /**
+     * Whether the netisr has published something for this stream's waiters this pass and not yet
+     * signalled (it signals at the end of the pass): a wait that timed out meanwhile lost nothing.
+     * Any thread; read after the condition it explains (the netisr sets it before publishing).
+     *
+     * @return true while a signal is owed
+     */
+    public boolean wakeOwed() {
+        return (boolean) WAKE_QUEUED.getAcquire(this);
+    }
+
+    /**
+     * Netisr: queues this stream for the end-of-pass signal; false if it already was.
+     * Called before the publish it is for.
+     */
+    boolean queueWake() {
+        if (wakeQueued) { // plain: only the netisr writes it
+            return false;
+        }
+        WAKE_QUEUED.setOpaque(this, true); // ordered before the publish by its release store
+        return true;
+    }
+
+    /** Netisr: the end-of-pass signal: {@link #signalAtThresholds}, then the wake is no longer owed. */
+    void flushWake() {
+        signalAtThresholds();
+        WAKE_QUEUED.setRelease(this, false);
     }
 
     /** The application's late wake-ups so far ({@link #reportIfLate}; the netisr reads it). */

@@ -30,15 +30,14 @@ final class TcpUser extends TcpPart {
     }
 
     /**
-     * Input made data readable on a blocking-API stream, or freed send space: its waiting threads
-     * are signalled once at the end of the pass ({@link #flushWakes}), at their thresholds, not
-     * once per segment or ACK.
+     * Input is about to make data readable on a blocking-API stream, or to free send space: its
+     * waiting threads are signalled once at the end of the pass ({@link #flushWakes}), at their
+     * thresholds, not once per segment or ACK. Called before the publish (TcpStream.wakeOwed).
      */
     void wakeLater(TcpStream st) {
-        if (st.wakeQueued) {
+        if (!st.queueWake()) {
             return;
         }
-        st.wakeQueued = true;
         if (wakeCount == wakes.length) {
             wakes = java.util.Arrays.copyOf(wakes, wakeCount * 2); // grows to the most streams one pass touches
         }
@@ -50,8 +49,7 @@ final class TcpUser extends TcpPart {
         for (int i = 0; i < wakeCount; i++) {
             TcpStream st = wakes[i];
             wakes[i] = null;
-            st.wakeQueued = false;
-            st.signalAtThresholds();
+            st.flushWake();
         }
         wakeCount = 0;
     }
