@@ -790,8 +790,10 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
             poller.count(1); // the queue's notifier signals wakeFd (see hasPendingWork)
         }
         int ready = poller.pollNanos(waitNanos);
-        // read the NIC on the next pass if poll says it has frames (or an error to count)
-        nicReadDue = !pollNic || (ready > 0 && poller.revents(1) != 0);
+        // read the NIC on the next pass if poll says it has frames (or an error to count), or if
+        // the queue's own deadline (frames it held back) has come
+        nicReadDue = !pollNic || (ready > 0 && poller.revents(1) != 0)
+                || queue.wakeDeadline() - config.clock.nanoTime() <= 0;
         boolean signalled = ready > 0 && poller.revents(0) != 0;
         if (ready == 0 && hasSignalledWork()) { // still sleeping: a producer now must signal
             poller.count(1);
