@@ -120,6 +120,12 @@ public final class Libc {
     public static final long SYS_POLL = 7;
     /** x86_64 system call number of {@code readv(2)}. */
     public static final long SYS_READV = 19;
+    /** x86_64 system call number of {@code ppoll(2)}. */
+    public static final long SYS_PPOLL = 271;
+    /** x86_64 system call number of {@code sched_setscheduler(2)}. */
+    public static final long SYS_SCHED_SETSCHEDULER = 144;
+    /** {@code sched_setscheduler} policy: run only on CPU time no other thread wants. */
+    public static final int SCHED_IDLE = 5;
     /** x86_64 system call number of {@code writev(2)}. */
     public static final long SYS_WRITEV = 20;
     /** x86_64 system call number of {@code sendto(2)} (which {@code send(2)} is). */
@@ -161,6 +167,9 @@ public final class Libc {
     // long syscall(long nr, void *fds, long nfds, long timeout)
     private static final MethodHandle SYSCALL_POLL = link("syscall",
             FunctionDescriptor.of(LONG, LONG, PTR, LONG, LONG), 1);
+    // long syscall(long nr, void *fds, long nfds, void *timespec, long sigmask, long sigsetsize)
+    private static final MethodHandle SYSCALL_PPOLL = link("syscall",
+            FunctionDescriptor.of(LONG, LONG, PTR, LONG, PTR, LONG, LONG), 1);
     private static final MethodHandle OPEN = link("open", FunctionDescriptor.of(INT, PTR, INT), -1);
     private static final MethodHandle CLOSE = link("close", FunctionDescriptor.of(INT, INT), -1);
     private static final MethodHandle IOCTL_PTR = link("ioctl",
@@ -403,6 +412,49 @@ public final class Libc {
             long r = (long) SYSCALL_POLL.invokeExact(st, SYS_POLL, fds, (long) nfds,
                     (long) timeoutMillis);
             return r >= 0 ? (int) r : -errno(st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * {@code ppoll(fds, nfds, timespec, NULL)}: {@link #poll} with a timeout in nanoseconds (a
+     * {@code struct timespec}, 16 bytes, that the caller fills), no signal mask. Does not retry
+     * {@code EINTR}.
+     *
+     * @param fds a native array of {@code nfds} 8-byte {@code struct pollfd}
+     * @param nfds the number of entries
+     * @param timespec {@code struct timespec {long tv_sec; long tv_nsec;}}: the longest wait
+     * @return number of ready descriptors, 0 on timeout, or {@code -errno}
+     * @throws IndexOutOfBoundsException if {@code fds} is smaller than {@code nfds} entries or
+     *     {@code timespec} smaller than 16 bytes
+     */
+    public static int ppoll(MemorySegment fds, int nfds, MemorySegment timespec) {
+        checkLength(fds, nfds * 8L);
+        checkLength(timespec, 16);
+        MemorySegment st = state();
+        try {
+            long r = (long) SYSCALL_PPOLL.invokeExact(st, SYS_PPOLL, fds, (long) nfds, timespec, 0L, 8L);
+            return r >= 0 ? (int) r : -errno(st);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * {@code sched_setscheduler(tid, policy, {priority 0})} for one thread of this process.
+     *
+     * @param tid the thread id (as in {@code /proc/self/task})
+     * @param policy e.g. {@link #SCHED_IDLE}
+     * @return 0, or {@code -errno}
+     */
+    public static int schedSetScheduler(int tid, int policy) {
+        MemorySegment st = state();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment param = arena.allocate(8, 8); // struct sched_param {int sched_priority;}, zeroed
+            long r = (long) SYSCALL_FD_ADDR_LEN.invokeExact(st, SYS_SCHED_SETSCHEDULER, (long) tid, (long) policy,
+                    param.address());
+            return r >= 0 ? 0 : -errno(st);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -39,6 +39,8 @@ public final class Poller {
     private static final long REVENTS = 6;
 
     private final MemorySegment fds;
+    /** {@link #pollNanos}'s {@code struct timespec}. */
+    private final MemorySegment timespec;
     private final int maxFds;
     private int count;
 
@@ -54,7 +56,9 @@ public final class Poller {
             throw new IllegalArgumentException("maxFds must be > 0: " + maxFds);
         }
         this.maxFds = maxFds;
-        this.fds = Arena.ofAuto().allocate(SIZE * maxFds, 8);
+        Arena arena = Arena.ofAuto();
+        this.fds = arena.allocate(SIZE * maxFds, 8);
+        this.timespec = arena.allocate(16, 8);
         for (int i = 0; i < maxFds; i++) {
             fds.set(ValueLayout.JAVA_INT, i * SIZE + FD, -1);
         }
@@ -140,6 +144,31 @@ public final class Poller {
             return 0;
         }
         throw new NativeException("poll", count + " fds", -r);
+    }
+
+    /**
+     * {@link #poll} with a timeout in nanoseconds ({@code ppoll(2)}): a sleep bounded by a timer
+     * deadline ends at that deadline (plus the kernel's timer slack), not at a whole millisecond.
+     *
+     * @param timeoutNanos nanoseconds to wait; 0 returns at once, negative waits forever
+     * @return number of entries with non-zero {@link #revents}, 0 on timeout or when interrupted
+     *     by a signal ({@code EINTR})
+     * @throws NativeException for other failures (EFAULT, EINVAL, ENOMEM)
+     */
+    public int pollNanos(long timeoutNanos) {
+        if (timeoutNanos < 0) {
+            return poll(-1);
+        }
+        timespec.set(ValueLayout.JAVA_LONG, 0, timeoutNanos / 1_000_000_000L);
+        timespec.set(ValueLayout.JAVA_LONG, 8, timeoutNanos % 1_000_000_000L);
+        int r = Libc.ppoll(fds, count, timespec);
+        if (r >= 0) {
+            return r;
+        }
+        if (r == -Errno.EINTR) {
+            return 0;
+        }
+        throw new NativeException("ppoll", count + " fds", -r);
     }
 
     /**

@@ -152,8 +152,11 @@ public final class FlowStack implements AutoCloseable, SocketHost {
     }
 
     private void startThreads() {
+        if (config.jitIdlePriority) {
+            io.flowstack.nativeio.JitThreads.idle(); // a compilation a netisr asks for must not preempt it
+        }
         for (Netisr n : cores) {
-            AgentRunner r = new AgentRunner(new NetisrIdleStrategy(n, config.busyPoll), n::internalError, null, n);
+            AgentRunner r = new AgentRunner(new NetisrIdleStrategy(n, config), n::internalError, null, n);
             runners.add(r);
         }
         started = true;

@@ -242,6 +242,12 @@ public final class MemoryWire implements AutoCloseable {
             return rxHead != (long) INDEX.getAcquire(rx.control, TAIL);
         }
 
+        /** True: the ring is in memory, an empty receive reads one index. */
+        @Override
+        public boolean receiveInMemory() {
+            return true;
+        }
+
         @Override
         public int receive(FrameBatch batch) {
             final Ring ring = rx;

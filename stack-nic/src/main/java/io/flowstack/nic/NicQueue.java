@@ -105,6 +105,19 @@ public interface NicQueue {
     }
 
     /**
+     * Whether {@link #receive} costs no system call when the queue is empty (its frames are
+     * visible in memory: a mapped AF_PACKET ring, an in-process wire), so an idle owner may call
+     * it on every spin. A queue whose receive is a system call (a TAP's {@code readv}) says false
+     * (the default): its idle owner reads it at most every {@code idleNicCheckNanos} while it
+     * spins, and otherwise waits for its {@link #pollFd()}.
+     *
+     * @return true if an empty receive is a memory read
+     */
+    default boolean receiveInMemory() {
+        return false;
+    }
+
+    /**
      * The {@code nanoTime} by which the owner should call {@link #receive} or {@link #transmit}
      * again even if nothing else happens (a queue that holds frames back, such as an impairment
      * wrapper delaying them), or {@link Long#MAX_VALUE} if none. The owner bounds its sleep by it.

@@ -21,6 +21,16 @@ public final class ThreadOptions {
                     + "per core.")
     public boolean busyPoll;
 
+    @Option(names = "--idle-spin", paramLabel = "US",
+            description = "Without --busy-poll: microseconds an idle netisr spins on memory before it sleeps in poll()"
+                    + " (default 50; 0 sleeps at once).")
+    public long idleSpinMicros = -1;
+
+    @Option(names = "--jit-idle",
+            description = "Run the JVM's JIT compiler threads at SCHED_IDLE: a compilation never preempts a netisr (no"
+                    + " multi-millisecond outliers while code warms up), but it hardly runs while the CPUs are busy.")
+    public boolean jitIdle;
+
     @Option(names = "--pin", description = "Pin netisr thread i to CPU i (the default when --cores is below the"
             + " number of CPUs).")
     public boolean pin;
@@ -30,12 +40,15 @@ public final class ThreadOptions {
     public boolean noPin;
 
     /** The options that belong to the stack's threads, for a command that runs without a stack to refuse them. */
-    public static final String[] NAMES = {"--busy-poll", "--pin", "--no-pin"};
+    public static final String[] NAMES = {"--busy-poll", "--idle-spin", "--jit-idle", "--pin", "--no-pin"};
 
     /** Checks the values; throws ParameterException (exit 2) for {@code cmd}. */
     public void validate(CommandLine cmd) {
         if (pin && noPin) {
             throw new ParameterException(cmd, "--pin and --no-pin exclude each other: give one (or neither, for the default)");
+        }
+        if (idleSpinMicros < -1 || idleSpinMicros > 1_000_000) {
+            throw new ParameterException(cmd, "--idle-spin must be 0 to 1000000 microseconds, got " + idleSpinMicros);
         }
     }
 
@@ -46,6 +59,10 @@ public final class ThreadOptions {
 
     /** Sets pinning and busy polling of a stack with {@code cores} cores in {@code b}; returns {@code b}. */
     public StackConfig.Builder apply(StackConfig.Builder b, int cores) {
-        return b.pinThreads(pinThreads(cores)).busyPoll(busyPoll);
+        b.pinThreads(pinThreads(cores)).busyPoll(busyPoll).jitIdlePriority(jitIdle);
+        if (idleSpinMicros >= 0) {
+            b.idleSpinNanos(idleSpinMicros * 1000);
+        }
+        return b;
     }
 }

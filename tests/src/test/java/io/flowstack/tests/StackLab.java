@@ -108,10 +108,17 @@ public abstract class StackLab extends NamespaceLab {
         assertEquals(0, r.exit(), () -> "ping exit status\n" + r);
     }
 
-    /** INTERNAL_ERROR stays 0 on every core and no ownership violation happened in this JVM. */
+    /**
+     * INTERNAL_ERROR stays 0 on every core, no ownership violation happened in this JVM, and no
+     * wake-up was lost (wakeup_late, tcp_doorbell_late, tcp_app_wakeup_late).
+     */
     public void assertHealthy() {
         assertEquals(0, total(Stat.INTERNAL_ERROR), () -> "internal errors\n" + report());
         assertEquals(0, Ownership.violations(), () -> "ownership violations\n" + report());
+        // lost wake-ups (issue 11): a netisr's sleep, a blocking-API doorbell, an application's park
+        assertEquals(0, total(Stat.WAKEUP_LATE), () -> "netisr wake-ups lost (wakeup_late)\n" + report());
+        assertEquals(0, total(Stat.TCP_DOORBELL_LATE), () -> "doorbells lost (tcp_doorbell_late)\n" + report());
+        assertEquals(0, total(Stat.TCP_APP_WAKEUP_LATE), () -> "application wake-ups lost (tcp_app_wakeup_late)\n" + report());
     }
 
     /** What the NIC counted beyond the stack's counters, printed by {@link #finish}; none by default. */

@@ -39,6 +39,28 @@ public final class StackConfig {
      * CPU per core.
      */
     public final boolean busyPoll;
+    /**
+     * How long an idle netisr (without {@link #busyPoll}) spins on memory before it blocks in
+     * poll(), in nanoseconds: its inbox rings, the application ring and its commands, and the NIC
+     * queue where readiness is visible in memory (a mapped ring, an in-process wire). 0 blocks at
+     * once.
+     */
+    public final long idleSpinNanos;
+    /**
+     * While an idle netisr spins, how often it checks a NIC queue whose receive costs a system
+     * call (a TAP's readv), in nanoseconds: bounds the latency a frame arriving during the spin
+     * pays, at {@code idleSpinNanos / idleNicCheckNanos} system calls per idle spell.
+     */
+    public final long idleNicCheckNanos;
+    /**
+     * Whether the stack runs the JVM's JIT compiler threads at {@code SCHED_IDLE} priority, so
+     * that a compilation a netisr requests does not preempt it (measured: the 1-4 ms outliers of
+     * an idle-ish ping, docs/BENCHMARKS.md "Wake-ups"). The compiler then runs on CPU time no
+     * netisr or application thread wants: on a machine whose CPUs are saturated (by this
+     * process or others) it hardly runs, and code stays interpreted far longer, so it is off by
+     * default; a process-wide setting of the JVM that embeds the stack.
+     */
+    public final boolean jitIdlePriority;
     /** The clock every timer of the stack reads (nanoseconds); tests substitute a manual one. */
     public final NanoClock clock;
     /** How long a resolved ARP entry stays valid, in nanoseconds. */
@@ -166,6 +188,9 @@ public final class StackConfig {
         this.mtu = b.mtu;
         this.pinThreads = b.pinThreads;
         this.busyPoll = b.busyPoll;
+        this.idleSpinNanos = b.idleSpinNanos;
+        this.idleNicCheckNanos = b.idleNicCheckNanos;
+        this.jitIdlePriority = b.jitIdlePriority;
         this.clock = b.clock;
         this.arpTimeoutNanos = b.arpTimeoutNanos;
         this.arpRetryNanos = b.arpRetryNanos;
@@ -310,6 +335,9 @@ public final class StackConfig {
         private int mtu;
         private boolean pinThreads = true;
         private boolean busyPoll;
+        private long idleSpinNanos = TimeUnit.MICROSECONDS.toNanos(50);
+        private long idleNicCheckNanos = TimeUnit.MICROSECONDS.toNanos(10);
+        private boolean jitIdlePriority;
         private NanoClock clock = SystemNanoClock.INSTANCE;
         private long arpTimeoutNanos = TimeUnit.SECONDS.toNanos(60);
         private long arpRetryNanos = TimeUnit.SECONDS.toNanos(1);
@@ -435,6 +463,27 @@ public final class StackConfig {
          * @return this builder
          */
         public Builder busyPoll(boolean v) { busyPoll = v; return this; }
+        /**
+         * Sets {@link StackConfig#idleSpinNanos}. Default: 50 us.
+         *
+         * @param v nanoseconds, 0 or more
+         * @return this builder
+         */
+        public Builder idleSpinNanos(long v) { idleSpinNanos = v; return this; }
+        /**
+         * Sets {@link StackConfig#idleNicCheckNanos}. Default: 10 us.
+         *
+         * @param v nanoseconds, 0 or more (0: every spin)
+         * @return this builder
+         */
+        public Builder idleNicCheckNanos(long v) { idleNicCheckNanos = v; return this; }
+        /**
+         * Sets {@link StackConfig#jitIdlePriority}. Default: false.
+         *
+         * @param v true to run the JIT compiler threads at SCHED_IDLE
+         * @return this builder
+         */
+        public Builder jitIdlePriority(boolean v) { jitIdlePriority = v; return this; }
         /**
          * Sets {@link StackConfig#clock}. Default: {@link SystemNanoClock#INSTANCE}.
          *
@@ -741,6 +790,9 @@ public final class StackConfig {
             if (Integer.bitCount(tcpSendBufferBytes) != 1 || tcpSendBufferBytes < 4096
                     || Integer.bitCount(tcpReceiveBufferBytes) != 1 || tcpReceiveBufferBytes < 4096) {
                 throw new IllegalArgumentException("TCP buffers must be powers of two >= 4 KiB");
+            }
+            if (idleSpinNanos < 0 || idleNicCheckNanos < 0) {
+                throw new IllegalArgumentException("idle spin and NIC check times must be >= 0");
             }
             if (moveHoldBytes < (1 << 18)) {
                 throw new IllegalArgumentException("the move hold buffer must be >= 256 KiB");

@@ -124,9 +124,9 @@ final class BucketMoves {
         List<Tcb> connections = n.tcp().emigrate(bucket, next, target);
         q.offer(new Migration(bucket, n.core(), target, connections, done));
         MigrateAdoptMsg.write(r.segment(), index, bucket, n.core());
+        n.wakeLater(target); // before the commit (Netisr.wakeOwed)
         r.ring().commit(index);
         sendTimeWait(r, n.tcp().emigrateTimeWait(bucket, next));
-        n.wakeLater(target);
         n.counters().inc(Stat.BUCKETS_OUT);
     }
 
@@ -314,8 +314,8 @@ final class BucketMoves {
             case MigrateMarkFwdMsg.TYPE -> MigrateMarkFwdMsg.write(m, index, a, b);
             default -> TcpDoorbellFwdMsg.write(m, index, a);
         }
+        n.wakeLater(target); // before the commit (Netisr.wakeOwed)
         r.ring().commit(index);
-        n.wakeLater(target);
         return true;
     }
 

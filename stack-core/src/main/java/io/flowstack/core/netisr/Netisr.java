@@ -87,11 +87,24 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     private final Poller poller;
     private volatile boolean sleeping;
     private volatile boolean running = true;
+    /** Whether an empty {@link NicQueue#receive} is a memory read (else a system call, a TAP's readv). */
+    private final boolean nicInMemory;
+    /** The idle strategy spins ({@link #idleSpin}): a NIC whose receive is a system call is read only when due. */
+    private boolean idleSpin;
+    /** While spinning: when the NIC is next read ({@link StackConfig#idleNicCheckNanos}). */
+    private long nextNicRead;
+    /** The last sleep ended with the NIC's descriptor readable: read it on the next pass. */
+    private boolean nicReadDue;
 
     private Netisr[] peers;
     private Rings.Ring<OneToOneRingBuffer>[] outbox; // [target core], null for self
     private Rings.Ring<OneToOneRingBuffer>[] inbox; // [sender core], null for self
     private MessageHandler[] inboxHandlers;
+    /**
+     * [target core]: a message to it is committed (or about to be) and its wake-up not yet
+     * flushed ({@link #flushWakeups}). Written by this netisr (set before the commit, cleared
+     * after the signal), read by the target when its sleep times out ({@link #wakeOwed}).
+     */
     private final boolean[] wakePending;
     private final Rings.Ring<ManyToOneRingBuffer> appRing;
     private final MessageHandler appHandler;
@@ -144,6 +157,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
                 config.rxBatch, slot);
         MemorySegment appSeg = appRing.segment();
         this.appHandler = (type, buffer, index, length) -> onAppMessage(type, appSeg, index, length);
+        this.nicInMemory = queue.receiveInMemory();
         queue.readyNotifier(this::wake);
     }
 
@@ -292,7 +306,13 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         ownership.check();
         this.now = nowNanos;
         int work = 0;
-        int n = moves.mayReadNic() ? queue.receive(rxBatch) : 0;
+        boolean readNic = moves.mayReadNic()
+                && (!idleSpin || nicInMemory || nicReadDue || now - nextNicRead >= 0);
+        if (readNic && idleSpin) {
+            nicReadDue = false;
+            nextNicRead = now + config.idleNicCheckNanos;
+        }
+        int n = readNic ? queue.receive(rxBatch) : 0;
         for (int i = 0; i < n; i++) {
             try {
                 MemorySegment f = rxBatch.slot(i);
@@ -500,9 +520,22 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         return outbox[target];
     }
 
+    /**
+     * Owes core {@code target} a wake-up, signalled at the end of this pass ({@link #flushWakeups}).
+     * Call before committing the message it is for: the target, finding the message when its
+     * sleep times out, then also finds the wake-up owed ({@link #wakeOwed}) and does not count
+     * a lost one.
+     */
     void wakeLater(int target) {
-        wakePending[target] = true;
+        WAKE_PENDING.setOpaque(wakePending, target, true); // ordered before the commit by its release
     }
+
+    /** Whether this netisr owes core {@code target} a wake-up it has not signalled yet (any thread). */
+    boolean wakeOwed(int target) {
+        return (boolean) WAKE_PENDING.getAcquire(wakePending, target);
+    }
+
+    private static final VarHandle WAKE_PENDING = java.lang.invoke.MethodHandles.arrayElementVarHandle(boolean[].class);
 
     /** Frames of bucket {@code bucket} this core processed (any thread; opaque read). */
     public long bucketPackets(int bucket) {
@@ -588,9 +621,9 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
             return false;
         }
         MemorySegment.copy(s, off, r.segment(), index, len);
+        wakeLater(target); // before the commit: the target must never see the message and no wake owed
         r.ring().commit(index);
         counters.inc(Stat.HOP_OUT);
-        wakePending[target] = true;
         return true;
     }
 
@@ -608,9 +641,9 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
                 continue;
             }
             ArpUpdateMsg.write(r.segment(), index, ipAddr, mac);
+            wakeLater(t);
             r.ring().commit(index);
             counters.inc(Stat.ARP_UPDATE_OUT);
-            wakePending[t] = true;
         }
     }
 
@@ -625,10 +658,10 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         VarHandle.fullFence(); // order the ring commits before reading the peers' sleeping flags
         for (int t = 0; t < wakePending.length; t++) {
             if (wakePending[t]) {
-                wakePending[t] = false;
                 if (peers[t].sleeping) {
                     peers[t].wakeFd.signal();
                 }
+                WAKE_PENDING.setRelease(wakePending, t, false); // after the signal: see wakeOwed
             }
         }
     }
@@ -685,11 +718,16 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
      * Work a producer must signal this netisr for when it sleeps: messages from other cores or
      * applications, commands, and frames of a queue without a descriptor (its notifier wakes),
      * unless the queue holds frames back until a deadline (an impairment's delay: those become
-     * ready when the sleep times out, with no signal by design).
+     * ready when the sleep times out, with no signal by design). An inbox ring whose producer
+     * still owes this core its wake-up ({@link #wakeOwed}: set before its commit, cleared after
+     * its signal) does not count: that producer is between its commit and the end of its pass,
+     * which signals (on a loaded machine a long pass outlasted the grace below and counted a
+     * wake-up that was merely on its way).
      */
     private boolean hasSignalledWork() {
-        for (Rings.Ring<OneToOneRingBuffer> r : inbox) {
-            if (r != null && r.ring().size() > 0) {
+        for (int s = 0; s < inbox.length; s++) {
+            Rings.Ring<OneToOneRingBuffer> r = inbox[s];
+            if (r != null && r.ring().size() > 0 && !peers[s].wakeOwed(core)) {
                 return true;
             }
         }
@@ -705,44 +743,78 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
      */
     private static final int LATE_GRACE_MILLIS = 5;
 
+    /** The longest sleep, whatever the deadlines (a bound on a clock that jumps). */
+    private static final long MAX_SLEEP_NANOS = 100_000_000L;
+
+    /**
+     * The idle strategy starts ({@code true}) or stops spinning: while it spins, a NIC queue whose
+     * receive is a system call is read at most every {@link StackConfig#idleNicCheckNanos}
+     * (the pass that found nothing has just read it). Owner thread.
+     *
+     * @param on whether the netisr spins
+     */
+    public void idleSpin(boolean on) {
+        idleSpin = on;
+        nextNicRead = now + config.idleNicCheckNanos;
+    }
+
+    /** The stack's clock now, in nanoseconds (the idle strategy times its spin by it). */
+    long clockNanos() {
+        return config.clock.nanoTime();
+    }
+
     /**
      * Blocks in poll() on the NIC queue's fd and the wake eventfd until work arrives or the next
-     * timer tick is due. Called by the idle strategy on the owner thread.
+     * timer tick (or the queue's {@link NicQueue#wakeDeadline}) is due, to the nanosecond
+     * ({@code ppoll}). Called by the idle strategy on the owner thread.
      *
      * <p>Lost wake-ups are counted ({@link Stat#WAKEUP_LATE}): a sleep that times out while work
      * that must be signalled ({@link #hasSignalledWork}) is waiting keeps {@code sleeping} set
      * and waits up to {@value #LATE_GRACE_MILLIS} ms more for the signal. Every producer that
      * publishes and then reads {@code sleeping} as true signals, so one merely in the middle of
      * that (or of a claim and its commit) signals within the grace; no signal means none will come.
+     *
+     * @return true if a descriptor ended the sleep (or work was already waiting), false if it
+     *     timed out
      */
-    void block() {
+    boolean block() {
         sleeping = true;
         VarHandle.fullFence();
         if (hasPendingWork()) {
             sleeping = false;
-            return;
+            nicReadDue = true;
+            return true;
         }
         long deadline = Math.min(nextTick, queue.wakeDeadline());
-        long waitNanos = Math.max(0, deadline - config.clock.nanoTime());
-        int timeoutMs = (int) Math.min(100, Math.max(waitNanos > 0 ? 1 : 0, waitNanos / 1_000_000));
+        long waitNanos = Math.min(MAX_SLEEP_NANOS, Math.max(0, deadline - config.clock.nanoTime()));
         int fd = queue.pollFd();
+        boolean pollNic = fd >= 0 && !moves.rxPaused();
         poller.set(0, wakeFd.fd(), Poller.POLLIN);
-        int ready;
-        if (fd >= 0 && !moves.rxPaused()) {
+        if (pollNic) {
             poller.set(1, fd, Poller.POLLIN);
             poller.count(2);
-            ready = poller.poll(timeoutMs);
         } else {
             poller.count(1); // the queue's notifier signals wakeFd (see hasPendingWork)
-            ready = poller.poll(timeoutMs);
         }
+        int ready = poller.pollNanos(waitNanos);
+        // read the NIC on the next pass if poll says it has frames (or an error to count), or if
+        // the queue's own deadline (frames it held back) has come
+        nicReadDue = !pollNic || (ready > 0 && poller.revents(1) != 0)
+                || queue.wakeDeadline() - config.clock.nanoTime() <= 0;
+        boolean signalled = ready > 0 && poller.revents(0) != 0;
         if (ready == 0 && hasSignalledWork()) { // still sleeping: a producer now must signal
             poller.count(1);
             if (poller.poll(LATE_GRACE_MILLIS) == 0) {
                 counters.inc(Stat.WAKEUP_LATE);
             }
+            signalled = poller.revents(0) != 0;
+            ready = 1; // work is waiting
         }
         sleeping = false;
-        wakeFd.drain();
+        if (signalled) {
+            wakeFd.drain();
+        }
+        nextNicRead = config.clock.nanoTime() + config.idleNicCheckNanos;
+        return ready > 0;
     }
 }

@@ -1,29 +1,43 @@
 package io.flowstack.core.netisr;
 
+import io.flowstack.core.config.StackConfig;
 import org.agrona.concurrent.IdleStrategy;
 
 /**
- * Spin briefly, yield, then block in poll() on the NIC queue and the wake eventfd, so an idle
- * stack costs no CPU (DESIGN.md "Idle"). With busy-poll it only spins.
+ * How an idle netisr waits (DESIGN.md "Idle"; docs/BENCHMARKS.md "Wake-ups"): it spins on
+ * memory for {@link StackConfig#idleSpinNanos} (its passes read the inbox rings, the
+ * application ring and the commands, and the NIC queue only where an empty receive is a memory
+ * read; a TAP at most every {@link StackConfig#idleNicCheckNanos}: {@link Netisr#idleSpin}),
+ * then blocks in poll() on the NIC queue's descriptor and the wake eventfd ({@link Netisr#block}).
+ * A sleep that ended without a descriptor ready (a timer tick) goes straight back to sleep
+ * after its pass if that found no work. With busy-poll it only spins, reading the NIC on every
+ * pass.
  *
  * <p>Owned by: the netisr thread it idles.
  */
 public final class NetisrIdleStrategy implements IdleStrategy {
-    private static final int SPINS = 200;
-    private static final int YIELDS = 20;
     private final Netisr netisr;
     private final boolean busyPoll;
-    private int idleCount;
+    private final long spinNanos;
+    private boolean spinning;
+    private long spinStart;
 
-    public NetisrIdleStrategy(Netisr netisr, boolean busyPoll) {
+    /**
+     * An idle strategy for {@code netisr} as {@code config} says (busy-poll, spin time).
+     *
+     * @param netisr the netisr it idles
+     * @param config the stack's configuration
+     */
+    public NetisrIdleStrategy(Netisr netisr, StackConfig config) {
         this.netisr = netisr;
-        this.busyPoll = busyPoll;
+        this.busyPoll = config.busyPoll;
+        this.spinNanos = config.idleSpinNanos;
     }
 
     @Override
     public void idle(int workCount) {
         if (workCount > 0) {
-            idleCount = 0;
+            reset();
         } else {
             idle();
         }
@@ -31,19 +45,36 @@ public final class NetisrIdleStrategy implements IdleStrategy {
 
     @Override
     public void idle() {
-        idleCount++;
-        if (busyPoll || idleCount < SPINS) {
+        if (busyPoll) {
             Thread.onSpinWait();
-        } else if (idleCount < SPINS + YIELDS) {
-            Thread.yield();
+            return;
+        }
+        long now = netisr.now(); // the time of the pass that found nothing
+        if (!spinning) {
+            spinning = true;
+            spinStart = now;
+            netisr.idleSpin(true);
+        }
+        if (now - spinStart < spinNanos) {
+            Thread.onSpinWait();
+            return;
+        }
+        if (netisr.block()) {
+            // a descriptor woke it: spin again after the pass (more may follow: a reply's ACK,
+            // the next request)
+            spinStart = netisr.clockNanos();
         } else {
-            netisr.block();
+            // the sleep timed out (a timer tick): unless that pass finds work, sleep again at once
+            spinStart = netisr.clockNanos() - spinNanos;
         }
     }
 
     @Override
     public void reset() {
-        idleCount = 0;
+        if (spinning) {
+            spinning = false;
+            netisr.idleSpin(false);
+        }
     }
 
     @Override

@@ -210,8 +210,9 @@ public final class TcpConnection extends TcpEnds implements AutoCloseable {
                 s.disarm(true);
                 continue;
             }
-            if (s.park(true, Math.min(left, 100_000_000L), token)
-                    && (r.capacity() - (r.tail() - r.head()) > 0 || s.error != null || s.finished)) {
+            // woken at a threshold of free space (TcpStream.writeWakeSpace), not at every freed byte:
+            // a park that times out with less free is not a lost wake-up
+            if (s.park(true, Math.min(left, 100_000_000L), token) && s.writerWakeDue()) {
                 s.reportIfLate(true, token);
             }
             s.disarm(true);

@@ -199,12 +199,16 @@ final class TcpAck extends TcpPart {
             long tail = send.tail();
             long head = Math.max(0, Math.min(t.sndUnaPos, tail));
             if (head > send.head()) {
+                boolean handler = t.binder != null && t.up != null;
+                if (!handler) {
+                    // a blocked writer: signalled at the end of the pass, at its threshold; queued
+                    // before the publish (TcpStream.wakeOwed)
+                    tcp.user.wakeLater(t.stream);
+                }
                 send.head(head);
-                if (t.binder != null && t.up != null) {
+                if (handler) {
                     tcp.user.sendSpace(t);
                     tcp.user.deliverToHandler(t); // data held back for lack of send space; returns drained rings
-                } else {
-                    t.stream.signal(); // space for a blocked writer
                 }
             }
         }

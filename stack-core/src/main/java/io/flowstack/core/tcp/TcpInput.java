@@ -400,12 +400,15 @@ final class TcpInput extends TcpPart {
                 }
                 newNxt = next;
             }
+            if (t.binder == null) {
+                // a waiting reader: signalled once, at the end of the pass; queued before the
+                // publish (TcpStream.wakeOwed)
+                tcp.user.wakeLater(st);
+            }
             recv.tail(tail + (newNxt - t.rcvNxt));
             t.rcvNxt = newNxt;
             if (t.binder != null) {
                 tcp.user.deliverToHandler(t);
-            } else {
-                st.signal();
             }
             if (t.ooo.finPending && t.ooo.finSeq == t.rcvNxt) {
                 t.ooo.finPending = false;

@@ -201,6 +201,7 @@ public final class TcpLayer {
     /** End of a netisr batch: runs output for every connection input touched. */
     public void rollup() {
         out.rollup();
+        user.flushWakes(); // blocking-API readers and writers, once per pass (TcpStream.signalAtThresholds)
     }
 
     /** tcp_output for one connection. */

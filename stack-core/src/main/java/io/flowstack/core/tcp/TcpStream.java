@@ -99,12 +99,14 @@ public final class TcpStream {
     private static final VarHandle READ_SIGNALS;
     private static final VarHandle WRITE_SIGNALS;
     private static final VarHandle LATE;
+    private static final VarHandle WAKE_QUEUED;
 
     static {
         try {
             READ_SIGNALS = java.lang.invoke.MethodHandles.lookup().findVarHandle(TcpStream.class, "readSignals", int.class);
             WRITE_SIGNALS = java.lang.invoke.MethodHandles.lookup().findVarHandle(TcpStream.class, "writeSignals", int.class);
             LATE = java.lang.invoke.MethodHandles.lookup().findVarHandle(TcpStream.class, "lateWakeups", int.class);
+            WAKE_QUEUED = java.lang.invoke.MethodHandles.lookup().findVarHandle(TcpStream.class, "wakeQueued", boolean.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -112,6 +114,12 @@ public final class TcpStream {
 
     /** Netisr only: the rings went back to the pool (after both sides were done with them). */
     public boolean ringsReturned;
+    /**
+     * On its netisr's list of streams to signal at the end of the pass (TcpUser.wakeLater): set
+     * by the netisr before it publishes what the waiter waits for, cleared after the signal; the
+     * application reads it ({@link #wakeOwed}). Accessed through {@code WAKE_QUEUED}.
+     */
+    private boolean wakeQueued;
 
     /** A stream with both rings lent now (the blocking API). */
     public TcpStream(StreamOwner owner, int id, ByteRing send, ByteRing recv) {
@@ -242,12 +250,43 @@ public final class TcpStream {
         while ((writer ? writeSignals : readSignals) == token && System.nanoTime() - end < 0) {
             LockSupport.parkNanos(50_000L);
         }
-        if ((writer ? writeSignals : readSignals) == token) {
+        if ((writer ? writeSignals : readSignals) == token && !wakeOwed()) {
+            // (a wake-up still owed is on its way: the netisr published this pass and signals at
+            // its end, however long a loaded machine makes that pass)
             // No CAS on a flow's path: a reader and a writer thread reporting at the same instant
             // may count one (the counter is for "never", any count fails the tests).
             LATE.setRelease(this, lateWakeups + 1);
             ring();
         }
+    }
+
+    /**
+     * Whether the netisr has published something for this stream's waiters this pass and not yet
+     * signalled (it signals at the end of the pass): a wait that timed out meanwhile lost nothing.
+     * Any thread; read after the condition it explains (the netisr sets it before publishing).
+     *
+     * @return true while a signal is owed
+     */
+    public boolean wakeOwed() {
+        return (boolean) WAKE_QUEUED.getAcquire(this);
+    }
+
+    /**
+     * Netisr: queues this stream for the end-of-pass signal; false if it already was.
+     * Called before the publish it is for.
+     */
+    boolean queueWake() {
+        if (wakeQueued) { // plain: only the netisr writes it
+            return false;
+        }
+        WAKE_QUEUED.setOpaque(this, true); // ordered before the publish by its release store
+        return true;
+    }
+
+    /** Netisr: the end-of-pass signal: {@link #signalAtThresholds}, then the wake is no longer owed. */
+    void flushWake() {
+        signalAtThresholds();
+        WAKE_QUEUED.setRelease(this, false);
     }
 
     /** The application's late wake-ups so far ({@link #reportIfLate}; the netisr reads it). */
@@ -266,6 +305,57 @@ public final class TcpStream {
     public void doorbellTaken() {
         doorbell = false;
         VarHandle.fullFence();
+    }
+
+    /**
+     * The free send space at which a writer waiting for space is woken: a third of the send
+     * buffer, Linux's threshold (net/core/stream.c {@code sk_stream_write_space}: the writer is
+     * woken when {@code sk_stream_wspace() >= sk_stream_min_wspace()}, free space at least half
+     * of what is queued, that is a third of the buffer), not every freed byte.
+     *
+     * @return bytes, at least 1
+     */
+    public int writeWakeSpace() {
+        return Math.max(1, send.capacity() / 3);
+    }
+
+    /**
+     * Whether a waiting writer must have been woken: {@link #writeWakeSpace} bytes free, or the
+     * connection failed or finished.
+     *
+     * @return true if the netisr signals a writer now
+     */
+    public boolean writerWakeDue() {
+        return send.capacity() - (send.tail() - send.head()) >= writeWakeSpace() || error != null || finished;
+    }
+
+    /**
+     * Netisr, at the end of a pass that changed this stream's rings ({@code TcpUser.flushWakes}):
+     * wakes a waiting reader if there is something to read (data, end of stream, an error), a
+     * waiting writer if {@link #writerWakeDue}. Once per pass, not per segment or ACK.
+     */
+    public void signalAtThresholds() {
+        VarHandle.fullFence(); // the rings' indices (published this pass) before the waiter slots
+        Thread r = readWaiter;
+        if (r != null && (recv.tail() > recv.head() || eof || error != null || finished)) {
+            READ_SIGNALS.setRelease(this, readSignals + 1); // one writer: this stream's netisr
+            LockSupport.unpark(r);
+        }
+        Thread w = writeWaiter;
+        if (w != null && writerWakeDue()) {
+            WRITE_SIGNALS.setRelease(this, writeSignals + 1);
+            LockSupport.unpark(w);
+        }
+    }
+
+    /**
+     * Unparks of the reader's or the writer's slot so far (tests count wake-ups with it).
+     *
+     * @param writer the writer's slot (else the reader's)
+     * @return the count
+     */
+    public int signals(boolean writer) {
+        return writer ? writeSignals : readSignals;
     }
 
     /** Netisr: wakes the application threads waiting on this stream (reader and writer), if any. */

@@ -15,6 +15,10 @@ final class TcpUser extends TcpPart {
     /** What a handler's channel calls to ask for output: marks the connection for the rollup. */
     final TcpStream.Kick kick;
 
+    /** Streams whose rings this pass changed, signalled at its end ({@link #flushWakes}). */
+    private TcpStream[] wakes = new TcpStream[64];
+    private int wakeCount;
+
     TcpUser(TcpLayer tcp) {
         super(tcp);
         this.kick = new TcpStream.Kick() {
@@ -45,6 +49,31 @@ final class TcpUser extends TcpPart {
         } catch (Throwable e) {
             handlerFailed(t, e);
         }
+    }
+
+    /**
+     * Input is about to make data readable on a blocking-API stream, or to free send space: its
+     * waiting threads are signalled once at the end of the pass ({@link #flushWakes}), at their
+     * thresholds, not once per segment or ACK. Called before the publish (TcpStream.wakeOwed).
+     */
+    void wakeLater(TcpStream st) {
+        if (!st.queueWake()) {
+            return;
+        }
+        if (wakeCount == wakes.length) {
+            wakes = java.util.Arrays.copyOf(wakes, wakeCount * 2); // grows to the most streams one pass touches
+        }
+        wakes[wakeCount++] = st;
+    }
+
+    /** End of a netisr pass (the rollup): signals the streams {@link #wakeLater} queued. */
+    void flushWakes() {
+        for (int i = 0; i < wakeCount; i++) {
+            TcpStream st = wakes[i];
+            wakes[i] = null;
+            st.flushWake();
+        }
+        wakeCount = 0;
     }
 
     void openChannel(Tcb t) {

@@ -47,6 +47,8 @@ public final class TestNic extends AbstractNic<TestNic.TestQueue> {
         /** GSO sizes of injected super-frames (by identity); absent means an ordinary frame. */
         public final java.util.Map<byte[], Integer> gsoSizes = new java.util.IdentityHashMap<>();
         public boolean full;
+        /** Calls of {@link #receive} so far (an idle netisr's NIC reads). */
+        public int receives;
         /** Every gathered frame handed to {@link #transmit(TxFrame)}, in order. */
         public final List<Gathered> superFrames = new ArrayList<>();
         private final boolean offloads;
@@ -106,6 +108,7 @@ public final class TestNic extends AbstractNic<TestNic.TestQueue> {
 
         @Override
         public int receive(FrameBatch batch) {
+            receives++;
             int n = 0;
             while (n < batch.capacity() && !inbound.isEmpty()) {
                 byte[] f = inbound.poll();

@@ -242,6 +242,12 @@ public final class ImpairedQueue implements NicQueue {
         inner.readyNotifier(notifier);
     }
 
+    /** As the wrapped queue (held frames are checked in memory). */
+    @Override
+    public boolean receiveInMemory() {
+        return inner.receiveInMemory();
+    }
+
     /** A held RX frame is due, or the wrapped queue has frames waiting. */
     @Override
     public boolean rxReady() {

@@ -243,6 +243,15 @@ public final class PacketQueue extends CountingQueue {
         return fd;
     }
 
+    /**
+     * True: an empty receive reads the mapped ring's status word (and sends nothing unless
+     * frames are marked), no system call.
+     */
+    @Override
+    public boolean receiveInMemory() {
+        return true;
+    }
+
     /** Ignored: the socket is the notification. */
     @Override
     public void readyNotifier(Runnable notifier) {

@@ -138,6 +138,11 @@ public final class PcapQueue implements NicQueue {
     }
 
     @Override
+    public boolean receiveInMemory() {
+        return inner.receiveInMemory();
+    }
+
+    @Override
     public long wakeDeadline() {
         return inner.wakeDeadline();
     }
