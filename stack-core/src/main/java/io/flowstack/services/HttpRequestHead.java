@@ -150,45 +150,21 @@ final class HttpRequestHead {
                 hosts++;
             } else if (equalsIgnoreCase(d, ls, nameLen, "connection")) {
                 // RFC 9110 7.6.1: a list of connection options
-                for (long p = vs; p <= ve; ) {
-                    long comma = indexOf(d, p, ve, (byte) ',');
-                    long os = p;
-                    long oe = comma < 0 ? ve : comma;
-                    while (os < oe && ows(d.get(B, os))) {
-                        os++;
-                    }
-                    while (oe > os && ows(d.get(B, oe - 1))) {
-                        oe--;
-                    }
-                    close |= equalsIgnoreCase(d, os, (int) (oe - os), "close");
-                    keepAlive |= equalsIgnoreCase(d, os, (int) (oe - os), "keep-alive");
-                    if (comma < 0) {
-                        break;
-                    }
-                    p = comma + 1;
+                for (long p = vs; p >= 0; ) {
+                    p = element(d, p, ve);
+                    close |= equalsIgnoreCase(d, es, (int) (ee - es), "close");
+                    keepAlive |= equalsIgnoreCase(d, es, (int) (ee - es), "keep-alive");
                 }
             } else if (equalsIgnoreCase(d, ls, nameLen, "content-length")) {
                 // RFC 9112 6.3 (5): a list of identical values is one value; anything else is refused
-                for (long p = vs; p <= ve; ) {
-                    long comma = indexOf(d, p, ve, (byte) ',');
-                    long os = p;
-                    long oe = comma < 0 ? ve : comma;
-                    while (os < oe && ows(d.get(B, os))) {
-                        os++;
-                    }
-                    while (oe > os && ows(d.get(B, oe - 1))) {
-                        oe--;
-                    }
-                    long n = decimal(d, os, (int) (oe - os));
+                for (long p = vs; p >= 0; ) {
+                    p = element(d, p, ve);
+                    long n = decimal(d, es, (int) (ee - es));
                     if (n < 0 || (contentLength >= 0 && n != contentLength)) {
                         reject(400, "bad Content-Length");
                         return;
                     }
                     contentLength = n;
-                    if (comma < 0) {
-                        break;
-                    }
-                    p = comma + 1;
                 }
             } else if (equalsIgnoreCase(d, ls, nameLen, "transfer-encoding")) {
                 transferEncoding = true;
@@ -293,6 +269,32 @@ final class HttpRequestHead {
     /** Whether the target had a usable path (origin-form or absolute-form). */
     boolean hasPath() {
         return pathLen >= 0;
+    }
+
+    /** The bounds of the list element {@link #element} found last, optional whitespace trimmed. */
+    private long es;
+    private long ee;
+
+    /**
+     * One element of a comma-separated header list (RFC 9110 5.6.1) starting at {@code p}, in a
+     * value that ends at {@code ve}: its bounds, without the optional whitespace around it, go to
+     * {@link #es} and {@link #ee}.
+     *
+     * @return where the next element starts, or -1 after the last
+     */
+    private long element(MemorySegment d, long p, long ve) {
+        long comma = indexOf(d, p, ve, (byte) ',');
+        long os = p;
+        long oe = comma < 0 ? ve : comma;
+        while (os < oe && ows(d.get(B, os))) {
+            os++;
+        }
+        while (oe > os && ows(d.get(B, oe - 1))) {
+            oe--;
+        }
+        es = os;
+        ee = oe;
+        return comma < 0 ? -1 : comma + 1;
     }
 
     /** The number N of a {@code /bytes/N} path (at most 15 digits), -1 if not of that form, -2 if not a number. */
