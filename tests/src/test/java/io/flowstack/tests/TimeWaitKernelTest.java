@@ -43,7 +43,10 @@ import org.junit.jupiter.api.Timeout;
  * first run: 147,223 connections in 20.7 s, 7,128/s, about 145,000 TIME-WAIT entries held at
  * the end, twice the default limit of 65,536 too). The issue's 60 s at the top rate is the
  * MemoryWire test ({@code TimeWaitAcceptanceTest}, fake clock); here {@value #SECONDS} s keep
- * the suite's time (25 minutes at most in CI) while proving the same on a real peer. Ports the
+ * the suite's time (25 minutes at most in CI) while proving the same on a real peer. Run once
+ * with {@code SECONDS = 60} and 600,000 connections per client (6 Dec 2026, cba63b7's code):
+ * 948,130 connections in 60.3 s (15,713/s), nothing refused, reset or timed out, no RST,
+ * 255,697 entries held, 48,244 reopened by a SYN and 644,189 ended early by the bound. Ports the
  * kernel reuses for a source address meet the stack's TIME-WAIT and reopen it (RFC 6191,
  * counted, printed).
  *
