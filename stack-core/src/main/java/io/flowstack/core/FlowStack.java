@@ -772,27 +772,7 @@ public final class FlowStack implements AutoCloseable, SocketHost {
     public StackSnapshot snapshot(io.flowstack.core.stats.ConnectionQuery query) {
         List<StackSnapshot.Core> list = new ArrayList<>(cores.length);
         for (int i = 0; i < cores.length; i++) {
-            list.add(call(i, n -> {
-                Stat[] stats = Stat.values();
-                long[] values = new long[stats.length];
-                for (int j = 0; j < stats.length; j++) {
-                    values[j] = n.counters().get(stats[j]);
-                }
-                List<io.flowstack.core.stats.TcpConnectionInfo> conns = new ArrayList<>();
-                java.util.Map<String, Long> byState = new java.util.LinkedHashMap<>();
-                long matched = n.tcp().snapshot(query, conns, byState);
-                long count = byState.values().stream().mapToLong(Long::longValue).sum();
-                List<io.flowstack.core.stats.ArpEntryInfo> arp = new ArrayList<>();
-                n.arp().snapshot(arp);
-                io.flowstack.core.flow.IndirectionTable t = n.table();
-                int[] owned = java.util.stream.IntStream.range(0, t.size()).filter(b -> t.owner(b) == n.core()).toArray();
-                long[] perBucket = new long[t.size()];
-                for (int b = 0; b < perBucket.length; b++) {
-                    perBucket[b] = n.bucketPackets(b);
-                }
-                return new StackSnapshot.Core(n.core(), values, count, byState, matched, conns,
-                        n.tcp().listenerPorts(), arp, owned, perBucket);
-            }));
+            list.add(call(i, n -> StackReports.core(n, query)));
         }
         return new StackSnapshot(nic.name(), config, cores[0].mtu(), System.currentTimeMillis(), query, list);
     }
@@ -803,22 +783,6 @@ public final class FlowStack implements AutoCloseable, SocketHost {
      * @return the table as text, with a total column; lines end with the platform's line separator
      */
     public String countersReport() {
-        StringBuilder b = new StringBuilder();
-        b.append(String.format("%-22s", "counter"));
-        for (int i = 0; i < cores.length; i++) {
-            b.append(String.format(" %12s", "core" + i));
-        }
-        b.append(String.format(" %12s%n", "total"));
-        for (Stat s : Stat.values()) {
-            if (total(s) == 0) {
-                continue;
-            }
-            b.append(String.format("%-22s", s.key()));
-            for (Netisr n : cores) {
-                b.append(String.format(" %12d", n.counters().get(s)));
-            }
-            b.append(String.format(" %12d%n", total(s)));
-        }
-        return b.toString();
+        return StackReports.counters(cores);
     }
 }

@@ -212,7 +212,7 @@ final class DemoCommand implements Callable<Integer> {
                 .address(stackAddr)
                 .prefixLength(PREFIX)
                 .mac(Macs.fromAddress(stackAddr))
-                .pinThreads(StackConfig.pinnedByDefault(CORES)) // as stack endpoint: free CPUs for curl and the clients
+                .pinThreads(ThreadOptions.pinnedByDefault(CORES)) // as stack endpoint: free CPUs for curl and the clients
                 .build();
         String mac = Ethernet.macToString(config.mac);
 

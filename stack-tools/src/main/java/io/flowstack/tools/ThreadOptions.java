@@ -52,9 +52,24 @@ public final class ThreadOptions {
         }
     }
 
+    /**
+     * The command line's default for {@code StackConfig.pinThreads}: pin netisr thread i to CPU i only when
+     * the netisrs leave CPUs free ({@code cores} below the CPUs this process may use). When they
+     * would take every CPU, the application, the kernel's network processing and the JVM share
+     * those CPUs with them, and a netisr woken on its own busy CPU waits for it while another
+     * may be idle: on a 2-vCPU VM, 2 pinned cores gave one connect loop 2,600-7,300 conn/s with
+     * p99 0.5-3.9 ms, unpinned 5,400-6,800 with p99 0.4-0.5 ms (docs/BENCHMARKS.md).
+     *
+     * @param cores the number of netisr cores the stack will run
+     * @return true if pinning is the default for that many cores on this machine
+     */
+    public static boolean pinnedByDefault(int cores) {
+        return cores < Runtime.getRuntime().availableProcessors();
+    }
+
     /** Whether the netisr threads of {@code cores} cores are pinned: {@code --pin}, {@code --no-pin} or the default. */
     public boolean pinThreads(int cores) {
-        return pin || (!noPin && StackConfig.pinnedByDefault(cores));
+        return pin || (!noPin && pinnedByDefault(cores));
     }
 
     /** Sets pinning and busy polling of a stack with {@code cores} cores in {@code b}; returns {@code b}. */

@@ -31,7 +31,7 @@ public final class StackConfig {
     public final int mtu;
     /**
      * Whether netisr thread i pins itself to CPU i (modulo the CPUs available to the JVM) with
-     * {@code sched_setaffinity} when it starts; see {@link #pinnedByDefault(int)}.
+     * {@code sched_setaffinity} when it starts; the command line pins only when the netisrs leave CPUs free (stack-tools' {@code ThreadOptions.pinnedByDefault}).
      */
     public final boolean pinThreads;
     /**
@@ -230,21 +230,6 @@ public final class StackConfig {
         this.tcpChallengeAcksPerSecond = b.tcpChallengeAcksPerSecond;
         this.tcpSynCookies = b.tcpSynCookies;
         this.tcpMemoryBytes = b.tcpMemoryBytes;
-    }
-
-    /**
-     * The command line's default for {@link #pinThreads}: pin netisr thread i to CPU i only when
-     * the netisrs leave CPUs free ({@code cores} below the CPUs this process may use). When they
-     * would take every CPU, the application, the kernel's network processing and the JVM share
-     * those CPUs with them, and a netisr woken on its own busy CPU waits for it while another
-     * may be idle: on a 2-vCPU VM, 2 pinned cores gave one connect loop 2,600-7,300 conn/s with
-     * p99 0.5-3.9 ms, unpinned 5,400-6,800 with p99 0.4-0.5 ms (docs/BENCHMARKS.md).
-     *
-     * @param cores the number of netisr cores the stack will run
-     * @return true if pinning is the default for that many cores on this machine
-     */
-    public static boolean pinnedByDefault(int cores) {
-        return cores < Runtime.getRuntime().availableProcessors();
     }
 
     /**

@@ -62,13 +62,6 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
 
     private static final System.Logger LOG = System.getLogger("io.flowstack.netisr");
     private static final long TICK_NANOS = 10_000_000L;
-    /**
-     * The CPUs this process may use, counted once when the class loads (on the thread that builds
-     * the stack). Not at pin time: the JVM counts the calling thread's affinity mask, which is
-     * one CPU once the thread is pinned, so a thread running two netisrs (a composite agent)
-     * would pin its second one to CPU 0.
-     */
-    private static final int CPUS = Runtime.getRuntime().availableProcessors();
     private static final int READ_LIMIT = 64;
 
     private final int core;
@@ -79,7 +72,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     private final Ownership ownership;
     private final Arena arena = Arena.ofShared();
     private final FrameBatch rxBatch;
-    private final UdpSuperFrames udpSuperFrames;
+    private final RxBatchInput rxInput;
     private final MemorySegment tx;
     private final TxFrame txFrame = new TxFrame();
     private final int txOffloads;
@@ -106,6 +99,8 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
      * after the signal), read by the target when its sleep times out ({@link #wakeOwed}).
      */
     private final boolean[] wakePending;
+    /** Some {@link #wakePending} entry is set (owner thread only): spares a pass the scan. */
+    private boolean anyWakePending;
     private final Rings.Ring<ManyToOneRingBuffer> appRing;
     private final MessageHandler appHandler;
     private final ManyToOneConcurrentArrayQueue<NetisrCommand> commands =
@@ -138,7 +133,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         int longest = Math.max(mtu + Ethernet.HEADER_LEN + 4, queue.maxReceiveFrame());
         int slot = Math.max(2048, (longest + 63) & ~63);
         this.rxBatch = new FrameBatch(arena, config.rxBatch, slot);
-        this.udpSuperFrames = new UdpSuperFrames(this, arena, slot);
+        this.rxInput = new RxBatchInput(this, new UdpSuperFrames(this, arena, slot));
         this.tx = arena.allocate(MAX_FRAME + 64, 64);
         this.txOffloads = queue.txOffloads();
         this.wakeFd = EventFd.create();
@@ -265,7 +260,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     public void onStart() {
         ownership.claim();
         if (config.pinThreads) {
-            Affinity.pinCurrentThread(core % CPUS);
+            Affinity.pinCurrentThread(core % ProcessCpus.COUNT);
         }
         now = config.clock.nanoTime();
         nextTick = now + TICK_NANOS;
@@ -313,23 +308,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
             nextNicRead = now + config.idleNicCheckNanos;
         }
         int n = readNic ? queue.receive(rxBatch) : 0;
-        for (int i = 0; i < n; i++) {
-            try {
-                MemorySegment f = rxBatch.slot(i);
-                int len = rxBatch.length(i);
-                int gso = rxBatch.gsoSize(i);
-                if (gso != 0) {
-                    counters.inc(Stat.RX_SUPER_FRAMES);
-                    if (UdpSuperFrames.isUdpSuperFrame(f, 0, len, gso)) {
-                        udpSuperFrames.split(f, 0, len, gso, rxBatch.flags(i));
-                        continue;
-                    }
-                }
-                inputFrame(f, 0, len, rxBatch.flags(i));
-            } catch (Throwable t) {
-                internalError(t); // one bad frame must not cost the rest of the batch
-            }
-        }
+        rxInput.input(rxBatch, n);
         work += n;
         for (int s = 0; s < inbox.length; s++) {
             if (inbox[s] != null) {
@@ -528,6 +507,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
      */
     void wakeLater(int target) {
         WAKE_PENDING.setOpaque(wakePending, target, true); // ordered before the commit by its release
+        anyWakePending = true;
     }
 
     /** Whether this netisr owes core {@code target} a wake-up it has not signalled yet (any thread). */
@@ -648,13 +628,10 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     }
 
     private void flushWakeups() {
-        boolean any = false;
-        for (boolean b : wakePending) {
-            any |= b;
+        if (!anyWakePending) {
+            return; // most passes: nothing sent to another core
         }
-        if (!any) {
-            return;
-        }
+        anyWakePending = false;
         VarHandle.fullFence(); // order the ring commits before reading the peers' sleeping flags
         for (int t = 0; t < wakePending.length; t++) {
             if (wakePending[t]) {
@@ -704,13 +681,19 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
 
     // ------------------------------------------------------------------ idle
 
-    private boolean hasPendingWork() {
-        for (Rings.Ring<OneToOneRingBuffer> r : inbox) {
-            if (r != null && r.ring().size() > 0) {
+    /** Whether an inbox ring holds messages; with {@code signalledOnly}, only rings whose producer owes no wake-up. */
+    private boolean inboxWaiting(boolean signalledOnly) {
+        for (int s = 0; s < inbox.length; s++) {
+            Rings.Ring<OneToOneRingBuffer> r = inbox[s];
+            if (r != null && r.ring().size() > 0 && !(signalledOnly && peers[s].wakeOwed(core))) {
                 return true;
             }
         }
-        return appRing.ring().size() > 0 || !commands.isEmpty() || moves.hasDeferred()
+        return false;
+    }
+
+    private boolean hasPendingWork() {
+        return inboxWaiting(false) || appRing.ring().size() > 0 || !commands.isEmpty() || moves.hasDeferred()
                 || (queue.rxReady() && !moves.rxPaused()); // a paused NIC waits for a ring's mark
     }
 
@@ -725,13 +708,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
      * wake-up that was merely on its way).
      */
     private boolean hasSignalledWork() {
-        for (int s = 0; s < inbox.length; s++) {
-            Rings.Ring<OneToOneRingBuffer> r = inbox[s];
-            if (r != null && r.ring().size() > 0 && !peers[s].wakeOwed(core)) {
-                return true;
-            }
-        }
-        return appRing.ring().size() > 0 || !commands.isEmpty()
+        return inboxWaiting(true) || appRing.ring().size() > 0 || !commands.isEmpty()
                 || (queue.pollFd() < 0 && queue.wakeDeadline() == Long.MAX_VALUE && queue.rxReady()
                         && !moves.rxPaused());
     }

@@ -1,0 +1,74 @@
+package io.flowstack.core;
+
+import io.flowstack.core.flow.IndirectionTable;
+import io.flowstack.core.netisr.Netisr;
+import io.flowstack.core.stats.ArpEntryInfo;
+import io.flowstack.core.stats.ConnectionQuery;
+import io.flowstack.core.stats.StackSnapshot;
+import io.flowstack.core.stats.Stat;
+import io.flowstack.core.stats.TcpConnectionInfo;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+/**
+ * What {@link FlowStack#snapshot} and {@link FlowStack#countersReport} read from the cores:
+ * one core's snapshot (taken on its own netisr) and the per-core counter table. Control path:
+ * allocates.
+ *
+ * <p>Stateless; {@link #core} runs on the netisr it reads, {@link #counters} on any thread
+ * (counters are single-writer and read without locks).
+ */
+final class StackReports {
+    private StackReports() {}
+
+    /** Core {@code n}'s counters, connections ({@code query}'s rows, all counted), ARP replica and buckets; on its netisr. */
+    static StackSnapshot.Core core(Netisr n, ConnectionQuery query) {
+        Stat[] stats = Stat.values();
+        long[] values = new long[stats.length];
+        for (int j = 0; j < stats.length; j++) {
+            values[j] = n.counters().get(stats[j]);
+        }
+        List<TcpConnectionInfo> conns = new ArrayList<>();
+        Map<String, Long> byState = new LinkedHashMap<>();
+        long matched = n.tcp().snapshot(query, conns, byState);
+        long count = byState.values().stream().mapToLong(Long::longValue).sum();
+        List<ArpEntryInfo> arp = new ArrayList<>();
+        n.arp().snapshot(arp);
+        IndirectionTable t = n.table();
+        int[] owned = IntStream.range(0, t.size()).filter(b -> t.owner(b) == n.core()).toArray();
+        long[] perBucket = new long[t.size()];
+        for (int b = 0; b < perBucket.length; b++) {
+            perBucket[b] = n.bucketPackets(b);
+        }
+        return new StackSnapshot.Core(n.core(), values, count, byState, matched, conns,
+                n.tcp().listenerPorts(), arp, owned, perBucket);
+    }
+
+    /** One row per non-zero counter, one column per core and a total; platform line separators. */
+    static String counters(Netisr[] cores) {
+        StringBuilder b = new StringBuilder();
+        b.append(String.format("%-22s", "counter"));
+        for (int i = 0; i < cores.length; i++) {
+            b.append(String.format(" %12s", "core" + i));
+        }
+        b.append(String.format(" %12s%n", "total"));
+        for (Stat s : Stat.values()) {
+            long total = 0;
+            for (Netisr n : cores) {
+                total += n.counters().get(s);
+            }
+            if (total == 0) {
+                continue;
+            }
+            b.append(String.format("%-22s", s.key()));
+            for (Netisr n : cores) {
+                b.append(String.format(" %12d", n.counters().get(s)));
+            }
+            b.append(String.format(" %12d%n", total));
+        }
+        return b.toString();
+    }
+}
