@@ -15,11 +15,21 @@ import java.util.List;
  * allocates nothing; {@link #add} and {@link #remove} may (control path).
  */
 public final class Fib {
-    private final RouteTable table = new RouteTable();
+    private final RouteTable table;
     private final NextHops nextHops = new NextHops();
 
     /** An empty table. */
     public Fib() {
+        this(16);
+    }
+
+    /**
+     * An empty table with room for {@code groups} groups of its lookup structure
+     * ({@link RouteTable#RouteTable(int)}): about one per /16 holding a longer route, plus one per
+     * /24 holding a route longer than /24.
+     */
+    public Fib(int groups) {
+        table = new RouteTable(groups);
     }
 
     /**

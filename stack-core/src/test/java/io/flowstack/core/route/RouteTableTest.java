@@ -193,13 +193,22 @@ class RouteTableTest {
 
     @Test
     void theLookupTableIsAQuarterMegabyteAndAKilobytePerGroup() {
-        RouteTable t = new RouteTable();
+        RouteTable t = new RouteTable(0);
         long empty = t.bytes();
         assertTrue(empty >= 256 * 1024 && empty < 257 * 1024, () -> "empty: " + empty);
         t.add(ip("10.1.2.0"), 24, 1);
         assertEquals(1, t.groupsInUse());
-        // the first group grows tbl8 by 16 groups: 16 KiB of entries plus their bookkeeping
-        assertTrue(t.bytes() - empty >= 16 * 1024 && t.bytes() - empty < 17 * 1024, () -> "one group: " + t.bytes());
+        assertEquals(16, t.groupCapacity(), "the first growth makes room for 16 groups");
+        // 16 KiB of entries plus 8 bytes of bookkeeping a group
+        assertEquals(16 * (1024 + 8), t.bytes() - empty, () -> "16 groups: " + t.bytes());
+        for (int i = 0; i < 16; i++) {
+            t.add(ip("10.2.0.0") + (i << 16), 17, 1);
+        }
+        assertEquals(17, t.groupsInUse());
+        assertEquals(32, t.groupCapacity(), "then a quarter more, at least 16");
+        RouteTable sized = new RouteTable(1000);
+        assertEquals(1000, sized.groupCapacity());
+        assertThrows(IllegalArgumentException.class, () -> new RouteTable(-1));
     }
 
     @Test
