@@ -121,6 +121,16 @@ class RouterMemoryWireTest {
             assertEquals(0, net.router().total(Stat.FWD_FRAGMENTED), "TCP's MSS fits the smaller MTU");
             assertEquals(0, net.router().total(Stat.INTERNAL_ERROR) + net.a().total(Stat.INTERNAL_ERROR)
                     + net.b().total(Stat.INTERNAL_ERROR));
+            // stack stats' view: both interfaces with their own counters, the connected routes, ARP per interface
+            var snap = net.router().snapshot();
+            assertEquals(2, snap.interfaces().size());
+            for (var i : snap.interfaces()) {
+                assertTrue(i.rxFrames() > 3_000 && i.txFrames() > 3_000, i.toString());
+            }
+            assertEquals(SMALL_MTU, snap.interfaces().get(1).mtu());
+            assertEquals(2, snap.routes().size(), snap.routes().toString());
+            assertTrue(snap.cores().stream().flatMap(k -> k.arp().stream())
+                    .anyMatch(e -> e.address() == B && e.iface().equals(snap.interfaces().get(1).name())));
         }
         assertEquals(violations, Ownership.violations(), "every layer ran on its owner");
     }
