@@ -250,7 +250,7 @@ final class StatsCommand implements Callable<Integer>, ValidatedCommand {
         List<String> names = ControlClient.instances(dir);
         if (names.isEmpty()) {
             throw new StackException("no running instance: no control socket in " + dir
-                    + " (start one with: stack endpoint --tap NAME ...; or give --socket PATH)");
+                    + " (start one with: stack endpoint --tap NAME ... or stack router --if ...; or give --socket PATH)");
         }
         if (names.size() > 1) {
             throw new StackException("several instances in " + dir + ": " + String.join(", ", names)
