@@ -31,7 +31,9 @@ final class RouterRun {
     /**
      * Starts forwarding between {@code nics}, opened in the order of {@code spec.interfaces()}
      * (the same index), with {@code base} the stack settings every interface shares (cores,
-     * threads, TCP, MTU; the first interface's address and MAC).
+     * threads, TCP, MTU; the first interface's address and MAC). The routes for the control
+     * socket are a {@link RouterRoutes} over {@code spec}'s interfaces and routes, whose
+     * {@link RouterRoutes.Replicas} change every core's table by message.
      *
      * @throws UserError while the core has no multi-interface stack (issue 12): nothing is started
      */

@@ -28,14 +28,14 @@ import picocli.CommandLine.TypeConversionException;
  * <p>The connected routes (one per interface subnet) are implied by the interfaces and not
  * listed in {@link #routes}.
  *
+ * <p>Owned by: nobody (immutable).
+ *
  * @param interfaces the interfaces in the order given (the first one names the instance), two or more
  * @param routes     the static routes in the order given, the default route ({@link RoutePrefix#DEFAULT}) included
  * @param cores      netisr threads, one queue per interface each, 1..64
  * @param mtu        the IPv4 MTU of every interface, 576..65535, or 0 for each device's own
  * @param serve      the services listening on the router's addresses
  * @param pcap       the capture file ({@link #pcapFile} names one per interface), or null for none
- *
- * <p>Owned by: nobody (immutable).
  */
 public record RouterSpec(List<Interface> interfaces, List<Route> routes, int cores, int mtu, List<ServiceSpec> serve,
         Path pcap) {
