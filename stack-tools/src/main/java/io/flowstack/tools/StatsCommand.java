@@ -73,7 +73,8 @@ final class StatsCommand implements Callable<Integer>, ValidatedCommand {
     /** Which instance: by name or by socket path. */
     static final class Target {
         @Option(names = "--name", paramLabel = "NAME",
-                description = "The endpoint's instance name (its --name; by default its TAP or interface name).")
+                description = "The instance name (its --name; by default an endpoint's TAP or interface, a router's "
+                        + "first interface).")
         String name;
 
         @Option(names = "--socket", paramLabel = "PATH", description = "The control socket's path.")
