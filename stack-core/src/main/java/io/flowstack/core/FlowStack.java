@@ -1,6 +1,8 @@
 package io.flowstack.core;
 
 import io.flowstack.core.stats.StackSnapshot;
+import io.flowstack.core.config.Interfaces;
+import io.flowstack.core.config.RouterConfig;
 import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.percore.Counters;
 import io.flowstack.core.flow.FlowHash;
@@ -21,6 +23,7 @@ import io.flowstack.core.tcp.Isn;
 import io.flowstack.core.socket.UdpSocket;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.nic.Nic;
+import io.flowstack.nic.NicQueue;
 import java.lang.foreign.Arena;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -70,6 +73,9 @@ import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 public final class FlowStack implements AutoCloseable, SocketHost {
     private final StackConfig config;
     private final Nic nic;
+    /** Every interface's NIC, {@code nics.get(0) == nic}. */
+    private final List<Nic> nics;
+    private final Interfaces interfaces;
     private final Netisr[] cores;
     /** The indirection table as of the last completed move (the cores' replicas converge to it). */
     private volatile IndirectionTable table;
@@ -77,6 +83,7 @@ public final class FlowStack implements AutoCloseable, SocketHost {
     private final List<AgentRunner> runners = new ArrayList<>();
     /** The sockets: port tables, binding on every core, connect's choice of local port. */
     private final StackSockets sockets;
+    private final StackRoutes routes;
     private volatile boolean started;
     private volatile boolean closed;
 
@@ -85,26 +92,22 @@ public final class FlowStack implements AutoCloseable, SocketHost {
     /** The largest: an IPv4 datagram's 16-bit total length. */
     public static final int MAX_MTU = 65535;
 
-    private FlowStack(StackConfig config, Nic nic) {
-        if (nic.queueCount() != config.cores) {
-            throw new IllegalArgumentException("NIC " + nic.name() + " has " + nic.queueCount()
-                    + " queues but the stack runs " + config.cores + " cores: open one queue per core");
-        }
+    private FlowStack(StackConfig config, List<? extends Nic> nics, RouterConfig router) {
+        this.interfaces = StackRoutes.interfaces(config, nics, router);
         this.config = config;
-        this.nic = nic;
-        // RFC 791: every host takes 576-byte datagrams; the 16-bit total length bounds the rest
-        // (a device with a larger MTU, such as loopback's 65,536, is used up to 65,535).
-        int mtu = config.mtu > 0 ? config.mtu : Math.min(nic.mtu(), MAX_MTU);
-        if (mtu < MIN_MTU || mtu > MAX_MTU) {
-            throw new IllegalArgumentException("MTU must be " + MIN_MTU + ".." + MAX_MTU + ", got " + mtu);
-        }
+        this.nic = nics.get(0);
+        this.nics = List.copyOf(nics);
         IndirectionTable table = new IndirectionTable(config.cores);
         this.table = table;
         SecureRandom random = new SecureRandom();
         Isn isn = new Isn(random.nextLong(), random.nextLong()); // RFC 6528: a secret per stack
         this.cores = new Netisr[config.cores];
         for (int i = 0; i < config.cores; i++) {
-            cores[i] = new Netisr(i, config, nic.queue(i), mtu, table, isn);
+            NicQueue[] queues = new NicQueue[nics.size()];
+            for (int k = 0; k < queues.length; k++) {
+                queues[k] = nics.get(k).queue(i);
+            }
+            cores[i] = new Netisr(i, config, queues, interfaces, router.routes(), table, isn);
         }
         @SuppressWarnings("unchecked")
         Rings.Ring<OneToOneRingBuffer>[][] rings = new Rings.Ring[config.cores][config.cores];
@@ -119,6 +122,7 @@ public final class FlowStack implements AutoCloseable, SocketHost {
             n.connect(cores, rings);
         }
         this.sockets = new StackSockets(this);
+        this.routes = new StackRoutes(this);
     }
 
     /**
@@ -132,7 +136,7 @@ public final class FlowStack implements AutoCloseable, SocketHost {
      *     is outside {@value #MIN_MTU}..{@value #MAX_MTU}
      */
     public static FlowStack create(StackConfig config, Nic nic) {
-        return new FlowStack(config, nic);
+        return new FlowStack(config, List.of(nic), RouterConfig.ENDPOINT);
     }
 
     /**
@@ -142,13 +146,51 @@ public final class FlowStack implements AutoCloseable, SocketHost {
      *     count
      * @param nic the open NIC, one queue per core; the stack does not close it
      * @return the running stack
-     * @throws IllegalArgumentException if the NIC's queue count differs from the cores, or the MTU
-     *     is outside {@value #MIN_MTU}..{@value #MAX_MTU}
+     * @throws IllegalArgumentException as {@link #create(StackConfig, Nic)}
      */
     public static FlowStack start(StackConfig config, Nic nic) {
-        FlowStack s = new FlowStack(config, nic);
+        return start(config, List.of(nic), RouterConfig.ENDPOINT);
+    }
+
+    /**
+     * Builds a stack with several interfaces (a router, or a multihomed host) whose cores are
+     * driven by the calling thread ({@link #pollAll}).
+     *
+     * @param config the stack's configuration and interface 0's addresses
+     * @param nics the open NICs, interface {@code i} on {@code nics.get(i)}, each with one queue per
+     *     core; the stack does not close them
+     * @param router the other interfaces' addresses, the static routes, whether to forward
+     * @return the stack, its cores owned by the calling thread
+     * @throws IllegalArgumentException if the NICs and interfaces disagree, a queue count differs
+     *     from the cores, an MTU is out of range, or two subnets overlap
+     */
+    public static FlowStack create(StackConfig config, List<? extends Nic> nics, RouterConfig router) {
+        return new FlowStack(config, nics, router);
+    }
+
+    /**
+     * Builds a stack with several interfaces and starts one netisr thread per core.
+     *
+     * @param config the stack's configuration and interface 0's addresses
+     * @param nics the open NICs, interface {@code i} on {@code nics.get(i)}
+     * @param router the other interfaces' addresses, the static routes, whether to forward
+     * @return the running stack
+     * @throws IllegalArgumentException as {@link #create(StackConfig, List, RouterConfig)}
+     */
+    public static FlowStack start(StackConfig config, List<? extends Nic> nics, RouterConfig router) {
+        FlowStack s = new FlowStack(config, nics, router);
         s.startThreads();
         return s;
+    }
+
+    /** @return the stack's interfaces, interface 0 the configuration's (any thread; immutable) */
+    public Interfaces interfaces() {
+        return interfaces;
+    }
+
+    /** @return the route table: add, remove and list routes at run time (any thread) */
+    public StackRoutes routes() {
+        return routes;
     }
 
     private void startThreads() {
@@ -306,33 +348,7 @@ public final class FlowStack implements AutoCloseable, SocketHost {
         if (!started) {
             throw new IllegalStateException("a stack without threads moves buckets with moveBucketAsync and pollAll");
         }
-        IndirectionTable t = table;
-        if (bucket < 0 || bucket >= t.size()) {
-            throw new IllegalArgumentException("bucket must be 0.." + (t.size() - 1) + ", got " + bucket);
-        }
-        if (target < 0 || target >= cores.length) {
-            throw new IllegalArgumentException("core must be 0.." + (cores.length - 1) + ", got " + target);
-        }
-        int from = t.owner(bucket);
-        if (from == target) {
-            return from;
-        }
-        CompletableFuture<String> f = new CompletableFuture<>();
-        moveBucketAsync(bucket, target, error -> f.complete(error == null ? "" : error));
-        String error;
-        try {
-            error = f.get(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new StackException("interrupted while moving bucket " + bucket, e);
-        } catch (ExecutionException | TimeoutException e) {
-            throw new StackException("moving bucket " + bucket + " from core " + from + " to core " + target
-                    + " did not finish within 5 s");
-        }
-        if (!error.isEmpty()) {
-            throw new StackException("moving bucket " + bucket + ": " + error);
-        }
-        return from;
+        return BucketMover.moveAndWait(this, bucket, target);
     }
 
     /**
@@ -351,7 +367,9 @@ public final class FlowStack implements AutoCloseable, SocketHost {
             if (error == null) {
                 table = table.withBucket(bucket, target); // moves are one at a time: no lost update
                 try {
-                    nic.steer(bucket, target); // the NIC's RSS table follows (TAP steering map)
+                    for (Nic c : nics) {
+                        c.steer(bucket, target); // the NICs' RSS tables follow (TAP steering map)
+                    }
                 } catch (RuntimeException e) {
                     // the frames of the bucket keep arriving on the old queue and hop: slower, still right
                 }
@@ -369,13 +387,7 @@ public final class FlowStack implements AutoCloseable, SocketHost {
      * @return a new array of one row per core, one column per bucket
      */
     public long[][] bucketPackets() {
-        long[][] r = new long[cores.length][table.size()];
-        for (int c = 0; c < cores.length; c++) {
-            for (int b = 0; b < r[c].length; b++) {
-                r[c][b] = cores[c].bucketPackets(b);
-            }
-        }
-        return r;
+        return StackReports.bucketPackets(cores, table.size());
     }
 
     /**

@@ -36,7 +36,9 @@ final class StackReports {
         long matched = n.tcp().snapshot(query, conns, byState);
         long count = byState.values().stream().mapToLong(Long::longValue).sum();
         List<ArpEntryInfo> arp = new ArrayList<>();
-        n.arp().snapshot(arp);
+        for (int i = 0; i < n.interfaces().count(); i++) {
+            n.arp(i).snapshot(arp);
+        }
         IndirectionTable t = n.table();
         int[] owned = IntStream.range(0, t.size()).filter(b -> t.owner(b) == n.core()).toArray();
         long[] perBucket = new long[t.size()];
@@ -70,5 +72,16 @@ final class StackReports {
             b.append(String.format(" %12d%n", total));
         }
         return b.toString();
+    }
+
+    /** Frames each core processed per bucket: {@code result[core][bucket]} (any thread; opaque reads). */
+    static long[][] bucketPackets(Netisr[] cores, int buckets) {
+        long[][] r = new long[cores.length][buckets];
+        for (int c = 0; c < cores.length; c++) {
+            for (int b = 0; b < buckets; b++) {
+                r[c][b] = cores[c].bucketPackets(b);
+            }
+        }
+        return r;
     }
 }

@@ -259,7 +259,7 @@ class SmpPlacementTest {
         h.arpFromPeer(reader);
         for (int c = 0; c < cores; c++) {
             int core = c;
-            assertEquals(PEER_MAC, (long) h.stack.call(core, n -> n.arp().lookup(PEER)), "replica of core " + c);
+            assertEquals(PEER_MAC, (long) h.stack.call(core, n -> n.arp(0).lookup(PEER)), "replica of core " + c);
         }
         assertOnlyOn(reader, Stat.ARP_IN_REQUEST, 1);
         assertOnlyOn(reader, Stat.ARP_UPDATE_OUT, cores - 1);

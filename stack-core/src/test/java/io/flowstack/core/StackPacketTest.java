@@ -69,7 +69,7 @@ class StackPacketTest {
         assertEquals(US, reply.arpSpa());
         assertEquals(PEER, reply.arpTpa());
         for (int c = 0; c < cores; c++) {
-            assertEquals(PEER_MAC, (long) h.stack.call(c, n -> n.arp().lookup(PEER)), "core " + c);
+            assertEquals(PEER_MAC, (long) h.stack.call(c, n -> n.arp(0).lookup(PEER)), "core " + c);
         }
         assertEquals(cores - 1, h.total(Stat.ARP_UPDATE_IN));
     }
@@ -81,7 +81,7 @@ class StackPacketTest {
                 Packets.arp(1, PEER_MAC, PEER, 0, Packets.ip("198.18.0.77"))));
         assertTrue(h.run().isEmpty());
         assertEquals(1, h.total(Stat.ARP_NOT_FOR_US));
-        assertEquals(-1, (long) h.stack.call(0, n -> n.arp().lookup(PEER)));
+        assertEquals(-1, (long) h.stack.call(0, n -> n.arp(0).lookup(PEER)));
     }
 
     @Test
@@ -124,7 +124,7 @@ class StackPacketTest {
         }
         assertEquals(3, requests, "RFC 1122 2.3.2.1: bounded retries");
         assertEquals(2, h.total(Stat.ARP_UNRESOLVED));
-        assertEquals(-1, (long) h.stack.call(0, n -> n.arp().lookup(PEER)));
+        assertEquals(-1, (long) h.stack.call(0, n -> n.arp(0).lookup(PEER)));
     }
 
     @Test
@@ -135,7 +135,7 @@ class StackPacketTest {
         assertEquals(1, refresh.size(), "unicast refresh before expiry");
         assertEquals(PEER_MAC, refresh.get(0).dst());
         h.advance(5_000_000_000L);
-        assertEquals(-1, (long) h.stack.call(0, n -> n.arp().lookup(PEER)));
+        assertEquals(-1, (long) h.stack.call(0, n -> n.arp(0).lookup(PEER)));
     }
 
     @Test
@@ -412,7 +412,7 @@ class StackPacketTest {
         long before = Ownership.violations();
         CompletableFuture<Throwable> f = CompletableFuture.supplyAsync(() -> {
             try {
-                h.stack.netisr(0).arp().lookup(PEER);
+                h.stack.netisr(0).arp(0).lookup(PEER);
                 return null;
             } catch (Throwable t) {
                 return t;

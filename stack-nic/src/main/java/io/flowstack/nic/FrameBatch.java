@@ -20,6 +20,13 @@ public final class FrameBatch {
      */
     public static final int RX_CSUM_VALID = 1;
 
+    /**
+     * Frame flag, with {@link #RX_CSUM_VALID}: the layer-4 checksum field holds only the
+     * pseudo-header sum ({@code VIRTIO_NET_HDR_F_NEEDS_CSUM}, {@code TP_STATUS_CSUMNOTREADY}), so a
+     * router forwarding the frame must have the egress device complete it or complete it itself.
+     */
+    public static final int RX_CSUM_PARTIAL = 2;
+
     private final MemorySegment slab;
     private final MemorySegment[] slots;
     private final int[] lengths;

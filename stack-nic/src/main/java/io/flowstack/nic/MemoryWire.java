@@ -324,7 +324,7 @@ public final class MemoryWire implements AutoCloseable {
             }
             int length = frame.length();
             int gso = frame.gsoType() == TxFrame.GSO_NONE ? 0 : frame.gsoSize();
-            int idx = claim(length, (gso << 8) | (frame.csumStart() >= 0 ? FrameBatch.RX_CSUM_VALID : 0));
+            int idx = claim(length, (gso << 8) | (frame.csumStart() >= 0 ? FrameBatch.RX_CSUM_VALID | FrameBatch.RX_CSUM_PARTIAL : 0));
             if (idx < 0) {
                 return false;
             }

@@ -159,7 +159,9 @@ public final class TapQueue extends CountingQueue {
                 boolean csumValid = (vflags & (Tun.VNET_F_NEEDS_CSUM | Tun.VNET_F_DATA_VALID)) != 0;
                 int gsoSize = gsoType == Tun.VNET_GSO_NONE ? 0
                         : Short.toUnsignedInt(rxHeader.get(LE_SHORT, Tun.VNET_GSO_SIZE));
-                batch.frame(n, r, csumValid ? FrameBatch.RX_CSUM_VALID : 0, gsoSize);
+                int flags = (vflags & Tun.VNET_F_NEEDS_CSUM) != 0 ? FrameBatch.RX_CSUM_VALID | FrameBatch.RX_CSUM_PARTIAL
+                        : csumValid ? FrameBatch.RX_CSUM_VALID : 0;
+                batch.frame(n, r, flags, gsoSize);
             } else {
                 batch.length(n, r);
             }

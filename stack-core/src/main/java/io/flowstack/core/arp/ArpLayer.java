@@ -1,6 +1,7 @@
 package io.flowstack.core.arp;
 
 import io.flowstack.core.stats.ArpEntryInfo;
+import io.flowstack.core.config.Interfaces;
 import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.percore.CoreContext;
 import io.flowstack.core.stats.Stat;
@@ -15,8 +16,9 @@ import java.util.List;
 import org.agrona.collections.Int2ObjectHashMap;
 
 /**
- * ARP (RFC 826) for one core: this core's replica of the neighbour cache, resolution with a
- * bounded queue of frames waiting for it, replies to requests for our address, and expiry.
+ * ARP (RFC 826) for one interface on one core: this core's replica of the interface's neighbour
+ * cache, resolution with a bounded queue of frames waiting for it, replies to requests for the
+ * interface's address, and expiry. A stack with several interfaces has one per interface and core.
  *
  * <p>Every change learnt from the wire is sent to the other cores' replicas by message
  * ({@link CoreContext#broadcastArpUpdate}); each core applies updates to its own copy.
@@ -36,6 +38,11 @@ public final class ArpLayer {
 
     private final CoreContext n;
     private final StackConfig cfg;
+    /** The interface this cache serves, and its addresses. */
+    private final int ifIndex;
+    private final long ifMac;
+    private final int ifAddress;
+    private final int broadcast;
     private final Int2ObjectHashMap<Entry> entries = new Int2ObjectHashMap<>();
     private final PendingPool pending;
     /**
@@ -67,11 +74,23 @@ public final class ArpLayer {
         }
     }
 
-    public ArpLayer(CoreContext netisr, Arena arena) {
+    /**
+     * ARP for interface {@code ifIndex} of the core {@code netisr}.
+     *
+     * @param netisr the core
+     * @param arena where the pending frames and the ARP frame buffer live
+     * @param ifIndex the interface ({@link CoreContext#interfaces()})
+     */
+    public ArpLayer(CoreContext netisr, Arena arena, int ifIndex) {
         this.n = netisr;
         this.cfg = netisr.config();
+        this.ifIndex = ifIndex;
+        Interfaces ifs = netisr.interfaces();
+        this.ifMac = ifs.mac(ifIndex);
+        this.ifAddress = ifs.address(ifIndex);
+        this.broadcast = ifs.broadcast(ifIndex);
         // at most PENDING_BYTES of frames wait per core, whatever the MTU (at least 16 of them)
-        int slot = netisr.mtu() + Ethernet.HEADER_LEN;
+        int slot = ifs.mtu(ifIndex) + Ethernet.HEADER_LEN;
         this.pending = new PendingPool(arena, Math.min(cfg.arpQueueSlots, Math.max(16, PENDING_BYTES / slot)), slot);
         this.arpFrame = arena.allocate(Ethernet.MIN_FRAME + 4, 8); // room for the padding transmit() adds
     }
@@ -106,7 +125,7 @@ public final class ArpLayer {
         for (Entry e : entries.values()) {
             boolean resolved = e.state == REACHABLE;
             out.add(new ArpEntryInfo(n.core(), e.ip, resolved ? e.mac : -1, resolved ? "REACHABLE" : "INCOMPLETE",
-                    resolved ? Math.max(0, e.expires - now) : 0, e.qCount));
+                    resolved ? Math.max(0, e.expires - now) : 0, e.qCount, n.interfaces().name(ifIndex)));
         }
     }
 
@@ -139,7 +158,7 @@ public final class ArpLayer {
         long sha = Arp.sha(s, off);
         int spa = Arp.spa(s, off);
         int tpa = Arp.tpa(s, off);
-        if (sha == 0 || Ethernet.isGroup(sha) || spa == cfg.address || spa == Ipv4.BROADCAST
+        if (sha == 0 || Ethernet.isGroup(sha) || spa == ifAddress || spa == Ipv4.BROADCAST
                 || (spa >>> 28) == 0xE) {
             n.counters().inc(Stat.ARP_BAD_SENDER);
             return;
@@ -154,7 +173,7 @@ public final class ArpLayer {
             learn(e, sha, now, true);
             merged = true;
         }
-        if (tpa != cfg.address) {
+        if (tpa != ifAddress) {
             if (!merged) {
                 n.counters().inc(Stat.ARP_NOT_FOR_US);
             }
@@ -171,9 +190,9 @@ public final class ArpLayer {
             // "Swap hardware and protocol fields, put the local addresses in the sender fields,
             // set the opcode to reply, send it to the requester's hardware address."
             MemorySegment t = arpFrame;
-            Ethernet.write(t, 0, sha, cfg.mac, Ethernet.TYPE_ARP);
-            Arp.write(t, Ethernet.HEADER_LEN, Arp.OP_REPLY, cfg.mac, cfg.address, sha, spa);
-            n.transmit(t, 0, Ethernet.HEADER_LEN + Arp.LEN);
+            Ethernet.write(t, 0, sha, ifMac, Ethernet.TYPE_ARP);
+            Arp.write(t, Ethernet.HEADER_LEN, Arp.OP_REPLY, ifMac, ifAddress, sha, spa);
+            n.transmit(ifIndex, t, 0, Ethernet.HEADER_LEN + Arp.LEN);
             n.counters().inc(Stat.ARP_OUT_REPLY);
         }
     }
@@ -201,7 +220,7 @@ public final class ArpLayer {
         e.retries = 0;
         if (fromWire && (changed || now - e.lastUpdateSent >= UPDATE_INTERVAL_NANOS)) {
             e.lastUpdateSent = now;
-            n.broadcastArpUpdate(e.ip, mac);
+            n.broadcastArpUpdate(ifIndex, e.ip, mac);
         }
         flush(e);
     }
@@ -240,15 +259,15 @@ public final class ArpLayer {
      */
     public void output(MemorySegment s, long off, int len, int nextHop) {
         n.checkOwner();
-        if (nextHop == Ipv4.BROADCAST || nextHop == cfg.subnetBroadcast()) {
-            Ethernet.write(s, off, Ethernet.BROADCAST, cfg.mac, Ethernet.TYPE_IPV4);
-            n.transmit(s, off, len);
+        if (nextHop == Ipv4.BROADCAST || nextHop == broadcast) {
+            Ethernet.write(s, off, Ethernet.BROADCAST, ifMac, Ethernet.TYPE_IPV4);
+            n.transmit(ifIndex, s, off, len);
             return;
         }
         Entry e = entries.get(nextHop);
         if (e != null && e.state == REACHABLE) {
-            Ethernet.write(s, off, e.mac, cfg.mac, Ethernet.TYPE_IPV4);
-            n.transmit(s, off, len);
+            Ethernet.write(s, off, e.mac, ifMac, Ethernet.TYPE_IPV4);
+            n.transmit(ifIndex, s, off, len);
             return;
         }
         if (e == null) {
@@ -278,8 +297,8 @@ public final class ArpLayer {
         n.checkOwner();
         Entry e = entries.get(nextHop);
         if (e != null && e.state == REACHABLE) {
-            Ethernet.write(f.head(), f.headOffset(), e.mac, cfg.mac, Ethernet.TYPE_IPV4);
-            n.transmit(f);
+            Ethernet.write(f.head(), f.headOffset(), e.mac, ifMac, Ethernet.TYPE_IPV4);
+            n.transmit(ifIndex, f);
             return true;
         }
         n.counters().inc(Stat.ARP_OFFLOAD_DROPPED);
@@ -316,15 +335,17 @@ public final class ArpLayer {
             e.qCount--;
             MemorySegment b = pending.buffer();
             long off = pending.offset(slot);
-            Ethernet.write(b, off, e.mac, cfg.mac, Ethernet.TYPE_IPV4);
-            n.transmit(b, off, pending.length(slot));
+            Ethernet.write(b, off, e.mac, ifMac, Ethernet.TYPE_IPV4);
+            n.transmit(ifIndex, b, off, pending.length(slot));
             pending.free(slot);
         }
     }
 
     private void dropQueued(Entry e) {
         while (e.qCount > 0) {
-            pending.free(e.queue[e.qHead]);
+            int slot = e.queue[e.qHead];
+            n.unresolved(pending.buffer(), pending.offset(slot), pending.length(slot));
+            pending.free(slot);
             e.qHead = (e.qHead + 1) % e.queue.length;
             e.qCount--;
             n.counters().inc(Stat.ARP_UNRESOLVED);
@@ -334,9 +355,9 @@ public final class ArpLayer {
     /** Sends an ARP request for {@code target} to {@code dstMac} (broadcast or unicast refresh). */
     private void request(int target, long dstMac) {
         MemorySegment t = arpFrame;
-        Ethernet.write(t, 0, dstMac, cfg.mac, Ethernet.TYPE_ARP);
-        Arp.write(t, Ethernet.HEADER_LEN, Arp.OP_REQUEST, cfg.mac, cfg.address, 0L, target);
-        n.transmit(t, 0, Ethernet.HEADER_LEN + Arp.LEN);
+        Ethernet.write(t, 0, dstMac, ifMac, Ethernet.TYPE_ARP);
+        Arp.write(t, Ethernet.HEADER_LEN, Arp.OP_REQUEST, ifMac, ifAddress, 0L, target);
+        n.transmit(ifIndex, t, 0, Ethernet.HEADER_LEN + Arp.LEN);
         n.counters().inc(Stat.ARP_OUT_REQUEST);
     }
 
@@ -344,9 +365,9 @@ public final class ArpLayer {
     public void announce() {
         n.checkOwner();
         MemorySegment t = arpFrame;
-        Ethernet.write(t, 0, Ethernet.BROADCAST, cfg.mac, Ethernet.TYPE_ARP);
-        Arp.write(t, Ethernet.HEADER_LEN, Arp.OP_REQUEST, cfg.mac, cfg.address, 0L, cfg.address);
-        n.transmit(t, 0, Ethernet.HEADER_LEN + Arp.LEN);
+        Ethernet.write(t, 0, Ethernet.BROADCAST, ifMac, Ethernet.TYPE_ARP);
+        Arp.write(t, Ethernet.HEADER_LEN, Arp.OP_REQUEST, ifMac, ifAddress, 0L, ifAddress);
+        n.transmit(ifIndex, t, 0, Ethernet.HEADER_LEN + Arp.LEN);
         n.counters().inc(Stat.ARP_OUT_REQUEST);
     }
 

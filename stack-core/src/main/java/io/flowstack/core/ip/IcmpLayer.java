@@ -229,7 +229,8 @@ public final class IcmpLayer {
         Icmp.type(t, out, Icmp.ECHO_REPLY);
         Icmp.code(t, out, 0);
         Icmp.updateChecksum(t, out, icmpLen);
-        if (n.ipSend(t, CoreContext.TX_IP, icmpLen, Ipv4.PROTO_ICMP, Ipv4.src(s, ip), false)) {
+        // from the address pinged: a router answers on each interface's address (RFC 1812 4.3.3.6)
+        if (n.ipSend(t, CoreContext.TX_IP, icmpLen, Ipv4.PROTO_ICMP, Ipv4.dst(s, ip), Ipv4.src(s, ip), false)) {
             n.counters().inc(Stat.ICMP_OUT_ECHO_REPLY);
         }
     }
@@ -265,6 +266,17 @@ public final class IcmpLayer {
      * @param rest the 4 bytes after the checksum (e.g. next-hop MTU for frag-needed)
      */
     public void sendError(int type, int code, int rest, MemorySegment s, long off, int len) {
+        sendError(type, code, rest, s, off, len, 0);
+    }
+
+    /**
+     * Sends an ICMP error as {@link #sendError(int, int, int, MemorySegment, long, int)}, from
+     * {@code from}: a router's error about a datagram it was forwarding comes from the address
+     * of the interface the datagram arrived on (RFC 1812 4.3.2.4).
+     *
+     * @param from the error's source address (one of ours), or 0 for interface 0's
+     */
+    public void sendError(int type, int code, int rest, MemorySegment s, long off, int len, int from) {
         n.checkOwner();
         int src = Ipv4.src(s, off);
         int dst = Ipv4.dst(s, off);
@@ -273,7 +285,7 @@ public final class IcmpLayer {
         // a non-initial fragment, or one whose source does not define a single host.
         boolean aboutIcmpError = Ipv4.protocol(s, off) == Ipv4.PROTO_ICMP
                 && (len < hl + 1 || Icmp.isError(Icmp.type(s, off + hl)));
-        if (aboutIcmpError || dst == Ipv4.BROADCAST || dst == cfg.subnetBroadcast() || (dst >>> 28) == 0xE
+        if (aboutIcmpError || n.interfaces().isBroadcast(dst) || (dst >>> 28) == 0xE
                 || (Ipv4.fragWord(s, off) & Ipv4.OFFSET_MASK) != 0 || src == 0 || (src >>> 28) >= 0xE) {
             n.counters().inc(Stat.ICMP_ERROR_SUPPRESSED);
             return;
@@ -290,9 +302,9 @@ public final class IcmpLayer {
         Icmp.rest(t, out, rest);
         MemorySegment.copy(s, off, t, out + Icmp.DATA, quote);
         Icmp.updateChecksum(t, out, Icmp.HEADER_LEN + quote);
-        if (n.ipSend(t, CoreContext.TX_IP, Icmp.HEADER_LEN + quote, Ipv4.PROTO_ICMP, src, false)
-                && type == Icmp.DEST_UNREACHABLE) {
-            n.counters().inc(Stat.ICMP_OUT_UNREACH);
+        if (n.ipSend(t, CoreContext.TX_IP, Icmp.HEADER_LEN + quote, Ipv4.PROTO_ICMP, from, src, false)) {
+            n.counters().inc(type == Icmp.DEST_UNREACHABLE ? Stat.ICMP_OUT_UNREACH
+                    : type == Icmp.TIME_EXCEEDED ? Stat.ICMP_OUT_TIME_EXCEEDED : Stat.ICMP_OUT_OTHER_ERROR);
         }
     }
 

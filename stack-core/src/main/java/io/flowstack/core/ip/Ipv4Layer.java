@@ -1,7 +1,12 @@
 package io.flowstack.core.ip;
 
 import io.flowstack.core.arp.ArpLayer;
+import io.flowstack.core.config.Interfaces;
 import io.flowstack.core.config.StackConfig;
+import io.flowstack.core.config.StaticRoute;
+import io.flowstack.core.route.Fib;
+import io.flowstack.core.route.NextHops;
+import io.flowstack.core.route.RouteKind;
 import io.flowstack.core.flow.FlowHash;
 import io.flowstack.core.percore.CoreContext;
 import io.flowstack.core.stats.Stat;
@@ -13,6 +18,7 @@ import io.flowstack.core.wire.msg.DatagramMsg;
 import io.flowstack.nic.TxFrame;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 
 /**
  * IPv4 (RFC 791, RFC 1122 section 3) for one core: header validation (once, on the receiving
@@ -25,22 +31,49 @@ public final class Ipv4Layer {
     public static final int DEFAULT_TTL = 64; // RFC 1700 / Linux ip_default_ttl
 
     private final CoreContext n;
-    private final ArpLayer arp;
+    private final Interfaces ifs;
+    /** [interface]: this core's ARP of each interface. */
+    private final ArpLayer[] arps;
     private final IcmpLayer icmp;
     private final Transports up;
     private final StackConfig cfg;
     private final Reassembly reassembly;
     private final MemorySegment frag;
     private int nextId;
+    /** The interface the last {@link #route} chose (an out-parameter: routing allocates nothing). */
+    private int routeIf;
+    /** This core's replica of the route table, and its next hops. */
+    private final Fib fib = new Fib();
+    private final NextHops hops = fib.nextHops();
 
-    public Ipv4Layer(CoreContext netisr, Arena arena, ArpLayer arp, IcmpLayer icmp, Transports up) {
+    /**
+     * IPv4 for the core {@code netisr}, with a connected route for each interface's subnet, a
+     * default route through {@link StackConfig#gateway} if set, and {@code routes}.
+     *
+     * @param arps the core's ARP of each interface, {@code arps[i]} of interface {@code i}
+     * @param routes the static routes the stack starts with
+     * @throws IllegalArgumentException if a route's gateway is on no interface's subnet
+     */
+    public Ipv4Layer(CoreContext netisr, Arena arena, ArpLayer[] arps, IcmpLayer icmp, Transports up,
+                     List<StaticRoute> routes) {
         this.n = netisr;
-        this.arp = arp;
+        this.ifs = netisr.interfaces();
+        this.arps = arps.clone();
+        for (int i = 0; i < ifs.count(); i++) {
+            // RFC 1812 5.2.4.1: a directly connected network is reached without a gateway
+            fib.add(ifs.address(i) & ifs.netmask(i), ifs.prefixLength(i), i, 0, RouteKind.CONNECTED);
+        }
+        if (netisr.config().gateway != 0) {
+            addRoute(0, 0, netisr.config().gateway);
+        }
+        for (StaticRoute r : routes) {
+            addRoute(r.prefix(), r.prefixLength(), r.gateway());
+        }
         this.icmp = icmp;
         this.up = up;
         this.cfg = netisr.config();
         this.reassembly = new Reassembly(netisr, arena, icmp);
-        this.frag = arena.allocate(netisr.mtu() + Ethernet.HEADER_LEN + 64, 64);
+        this.frag = arena.allocate(ifs.maxMtu() + Ethernet.HEADER_LEN + 64, 64);
         // RFC 6864 4.2 / RFC 791: IDs unique per (src, dst, protocol) while a datagram may live;
         // cores draw from disjoint residue classes so two cores never reuse one concurrently.
         this.nextId = (int) (System.identityHashCode(this) & 0xFFFF);
@@ -95,15 +128,17 @@ public final class Ipv4Layer {
         int src = Ipv4.src(s, off);
         int dst = Ipv4.dst(s, off);
         // RFC 1122 3.2.1.3: silently discard a datagram whose source is broadcast or multicast;
-        // 0.0.0.0 and 127/8 are never valid sources on the wire.
-        if (src == 0 || src == Ipv4.BROADCAST || src == cfg.subnetBroadcast() || (src >>> 28) == 0xE
-                || (src >>> 24) == 127 || src == cfg.address) {
+        // 0.0.0.0 and 127/8 are never valid sources on the wire, nor one of our own addresses.
+        if (src == 0 || ifs.isBroadcast(src) || (src >>> 28) == 0xE
+                || (src >>> 24) == 127 || ifs.localIndex(src) >= 0) {
             n.counters().inc(Stat.IP_BAD_SOURCE);
             return;
         }
-        boolean broadcast = dst == Ipv4.BROADCAST || dst == cfg.subnetBroadcast();
-        if (dst != cfg.address && !broadcast) {
-            n.counters().inc(Stat.IP_NOT_FOR_US); // not a router (yet): RFC 1122 3.2.1.5
+        boolean broadcast = ifs.isBroadcast(dst);
+        if (!broadcast && ifs.localIndex(dst) < 0) {
+            // RFC 1122 3.2.1.5 / 3.3.4.2: a host silently drops a datagram for another host (a
+            // router's netisr forwards those before they get here)
+            n.counters().inc(Stat.IP_NOT_FOR_US);
             return;
         }
         if (Ipv4.isFragment(Ipv4.fragWord(s, off))) {
@@ -144,12 +179,49 @@ public final class Ipv4Layer {
         }
     }
 
-    /** Next hop for {@code dst}: the destination itself on link, else the gateway; 0 if none. */
+    /**
+     * Next hop for {@code dst}: the destination itself on a connected subnet, else the gateway
+     * of the longest matching route (RFC 1812 5.2.4.3); 0 if none. The interface it leaves by is
+     * then {@link #routeInterface()}. The limited broadcast leaves by interface 0.
+     */
     public int route(int dst) {
-        if (dst == Ipv4.BROADCAST || cfg.onLink(dst)) {
+        if (dst == Ipv4.BROADCAST) {
+            routeIf = 0;
             return dst;
         }
-        return cfg.gateway;
+        int hop = fib.lookup(dst);
+        if (hop < 0) {
+            routeIf = -1;
+            return 0;
+        }
+        routeIf = hops.ifIndex(hop);
+        return hops.neighbour(hop, dst);
+    }
+
+    /** This core's replica of the route table (owner thread; a route change is a command to each core). */
+    public Fib fib() {
+        return fib;
+    }
+
+    /**
+     * Adds (or replaces) the static route {@code prefix/length} via {@code gateway} to this core's
+     * replica (RFC 1812 5.2.4: the gateway must be on a directly connected network).
+     *
+     * @return whether it replaced a route of the same prefix and length
+     * @throws IllegalArgumentException if the gateway is on no interface's subnet, or is one of ours
+     */
+    public boolean addRoute(int prefix, int length, int gateway) {
+        int via = ifs.connected(gateway);
+        if (via < 0 || ifs.localIndex(gateway) >= 0) {
+            throw new IllegalArgumentException("gateway " + Ipv4.toString(gateway)
+                    + (via < 0 ? " is on no interface's subnet" : " is one of our own addresses"));
+        }
+        return fib.add(prefix, length, via, gateway, RouteKind.STATIC);
+    }
+
+    /** The interface the last {@link #route} that found a next hop chose (owner thread). */
+    public int routeInterface() {
+        return routeIf;
     }
 
     private int nextId() {
@@ -163,9 +235,10 @@ public final class Ipv4Layer {
      * {@code off + 20} of {@code s}, with {@link Ethernet#HEADER_LEN} bytes of headroom before
      * {@code off}. Writes the IPv4 header, routes and fragments as needed (RFC 791 3.2).
      *
+     * @param src the source address: one of the interfaces', or 0 for interface 0's
      * @return false if the datagram was dropped (no route, or too large with DF)
      */
-    public boolean send(MemorySegment s, long off, int payloadLen, int protocol, int dst, boolean df) {
+    public boolean send(MemorySegment s, long off, int payloadLen, int protocol, int src, int dst, boolean df) {
         n.checkOwner();
         int total = Ipv4.MIN_HEADER + payloadLen;
         if (total > Ipv4.MAX_DATAGRAM) {
@@ -177,18 +250,19 @@ public final class Ipv4Layer {
             n.counters().inc(Stat.IP_NO_ROUTE);
             return false;
         }
+        int out = routeIf;
         Ipv4.write(s, off, total, nextId(), df ? Ipv4.FLAG_DF : 0, DEFAULT_TTL, protocol,
-                cfg.address, dst);
+                src == 0 ? cfg.address : src, dst);
         n.counters().inc(Stat.IP_OUT);
-        if (total <= n.mtu()) {
-            arp.output(s, off - Ethernet.HEADER_LEN, total + Ethernet.HEADER_LEN, nextHop);
+        if (total <= ifs.mtu(out)) {
+            arps[out].output(s, off - Ethernet.HEADER_LEN, total + Ethernet.HEADER_LEN, nextHop);
             return true;
         }
         if (df) {
             n.counters().inc(Stat.IP_CANT_FRAGMENT);
             return false;
         }
-        fragment(s, off, total, nextHop);
+        fragment(s, off, total, out, nextHop);
         return true;
     }
 
@@ -205,27 +279,28 @@ public final class Ipv4Layer {
         MemorySegment s = f.head();
         long off = f.headOffset() + Ethernet.HEADER_LEN;
         int total = f.length() - Ethernet.HEADER_LEN;
-        if (total > Ipv4.MAX_DATAGRAM || (total > n.mtu() && f.gsoType() == TxFrame.GSO_NONE)) {
-            n.counters().inc(Stat.IP_CANT_FRAGMENT);
-            return false;
-        }
         int nextHop = route(dst);
         if (nextHop == 0) {
             n.counters().inc(Stat.IP_NO_ROUTE);
             return false;
         }
+        int out = routeIf;
+        if (total > Ipv4.MAX_DATAGRAM || (total > ifs.mtu(out) && f.gsoType() == TxFrame.GSO_NONE)) {
+            n.counters().inc(Stat.IP_CANT_FRAGMENT);
+            return false;
+        }
         Ipv4.write(s, off, total, nextId(), Ipv4.FLAG_DF, DEFAULT_TTL, protocol, cfg.address, dst);
         n.counters().inc(Stat.IP_OUT);
-        return arp.outputFrame(f, nextHop);
+        return arps[out].outputFrame(f, nextHop);
     }
 
     /**
      * RFC 791 section 3.2, "An Example Fragmentation Procedure": every fragment but the last
      * carries a multiple of 8 payload bytes and MF; offsets count 8-byte units.
      */
-    private void fragment(MemorySegment s, long off, int total, int nextHop) {
+    private void fragment(MemorySegment s, long off, int total, int out, int nextHop) {
         int hl = Ipv4.headerLength(s, off);
-        int chunk = (n.mtu() - hl) & ~7;
+        int chunk = (ifs.mtu(out) - hl) & ~7;
         int payload = total - hl;
         int baseWord = Ipv4.fragWord(s, off);
         int baseOffset = baseWord & Ipv4.OFFSET_MASK;
@@ -240,7 +315,7 @@ public final class Ipv4Layer {
             Ipv4.totalLength(frag, ip, hl + len);
             Ipv4.updateChecksum(frag, ip);
             n.counters().inc(Stat.IP_FRAGMENTS_OUT);
-            arp.output(frag, 0, Ethernet.HEADER_LEN + hl + len, nextHop);
+            arps[out].output(frag, 0, Ethernet.HEADER_LEN + hl + len, nextHop);
         }
     }
 

@@ -5,7 +5,10 @@ import io.flowstack.core.flow.FlowHash;
 import io.flowstack.core.percore.Ownership;
 import io.flowstack.core.percore.Counters;
 import io.flowstack.core.stats.Stat;
+import io.flowstack.core.config.Interfaces;
 import io.flowstack.core.config.StackConfig;
+import io.flowstack.core.config.StaticRoute;
+import io.flowstack.core.forward.Forwarder;
 import io.flowstack.core.arp.ArpLayer;
 import io.flowstack.core.ip.IcmpLayer;
 import io.flowstack.core.ip.Ipv4Layer;
@@ -38,6 +41,7 @@ import io.flowstack.nic.NicQueue;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
+import java.util.List;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.agrona.concurrent.MessageHandler;
@@ -66,7 +70,8 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
 
     private final int core;
     private final StackConfig config;
-    private final NicQueue queue;
+    private final NicPorts nics;
+    private final Interfaces ifs;
     private final int mtu;
     private final Counters counters;
     private final Ownership ownership;
@@ -75,12 +80,11 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     private final RxBatchInput rxInput;
     private final MemorySegment tx;
     private final TxFrame txFrame = new TxFrame();
-    private final int txOffloads;
     private final EventFd wakeFd;
     private final Poller poller;
     private volatile boolean sleeping;
     private volatile boolean running = true;
-    /** Whether an empty {@link NicQueue#receive} is a memory read (else a system call, a TAP's readv). */
+    /** Whether an empty {@link NicQueue#receive} is a memory read on every interface (else a system call, a TAP's readv). */
     private final boolean nicInMemory;
     /** The idle strategy spins ({@link #idleSpin}): a NIC whose receive is a system call is read only when due. */
     private boolean idleSpin;
@@ -111,9 +115,13 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     private final BucketMoves moves;
     private OneToOneConcurrentArrayQueue<Migration>[] migrationOut; // [target core], null for self
 
-    private final ArpLayer arp;
+    /** [interface]: ARP of this core's replica of each interface's neighbour cache. */
+    private final ArpLayer[] arps;
     private final Ipv4Layer ip;
     private final IcmpLayer icmp;
+    /** Forwarding of datagrams for other hosts (a router), or null (a host drops them). */
+    private final Forwarder forwarder;
+    private final EthernetInput ethernet;
     private final UdpLayer udp;
     private final TcpLayer tcp;
     private final NetisrTickers tickers;
@@ -121,29 +129,41 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     private long now;
     private long nextTick;
 
-    public Netisr(int core, StackConfig config, NicQueue queue, int mtu, IndirectionTable table, Isn isn) {
+    /**
+     * Core {@code core} of a stack whose interfaces are {@code ifs}.
+     *
+     * @param queues this core's queue of each interface ({@code queues[i]} of interface {@code i})
+     * @param routes the static routes the stack starts with
+     */
+    public Netisr(int core, StackConfig config, NicQueue[] queues, Interfaces ifs, List<StaticRoute> routes,
+                  IndirectionTable table, Isn isn) {
         this.core = core;
         this.config = config;
-        this.queue = queue;
-        this.mtu = mtu;
+        this.ifs = ifs;
+        this.mtu = ifs.minMtu();
         this.table = table;
         this.ownership = new Ownership("netisr-" + core);
         this.counters = new Counters(core, ownership);
-        // The longest frame: the link MTU (plus a VLAN tag's room), or a GSO super-frame
-        int longest = Math.max(mtu + Ethernet.HEADER_LEN + 4, queue.maxReceiveFrame());
+        this.nics = new NicPorts(queues, counters);
+        // The longest frame: the largest link MTU (plus a VLAN tag's room), or a GSO super-frame
+        int longest = Math.max(ifs.maxMtu() + Ethernet.HEADER_LEN + 4, nics.maxReceiveFrame());
         int slot = Math.max(2048, (longest + 63) & ~63);
         this.rxBatch = new FrameBatch(arena, config.rxBatch, slot);
         this.rxInput = new RxBatchInput(this, new UdpSuperFrames(this, arena, slot));
         this.tx = arena.allocate(MAX_FRAME + 64, 64);
-        this.txOffloads = queue.txOffloads();
         this.wakeFd = EventFd.create();
-        this.poller = new Poller(2);
+        this.poller = new Poller(1 + queues.length);
         this.wakePending = new boolean[config.cores];
         this.appRing = Rings.mpsc(arena, config.appRingBytes);
         this.now = config.clock.nanoTime();
-        this.arp = new ArpLayer(this, arena);
+        this.arps = new ArpLayer[ifs.count()];
+        for (int i = 0; i < arps.length; i++) {
+            arps[i] = new ArpLayer(this, arena, i);
+        }
         this.icmp = new IcmpLayer(this, this);
-        this.ip = new Ipv4Layer(this, arena, arp, icmp, this);
+        this.ip = new Ipv4Layer(this, arena, arps, icmp, this, routes);
+        this.forwarder = ifs.forwarding() ? new Forwarder(this, arena, ip.fib(), icmp, arps) : null;
+        this.ethernet = new EthernetInput(this, ifs, arps, ip, forwarder);
         this.udp = new UdpLayer(this, icmp);
         this.tcp = new TcpLayer(this, this::peer, isn);
         this.tickers = new NetisrTickers(ownership, this::internalError);
@@ -152,8 +172,8 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
                 config.rxBatch, slot);
         MemorySegment appSeg = appRing.segment();
         this.appHandler = (type, buffer, index, length) -> onAppMessage(type, appSeg, index, length);
-        this.nicInMemory = queue.receiveInMemory();
-        queue.readyNotifier(this::wake);
+        this.nicInMemory = nics.receiveInMemory();
+        nics.readyNotifier(this::wake);
     }
 
     /** Wires this core to the others; called once by the stack before any thread starts. */
@@ -185,7 +205,9 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     public Counters counters() { return counters; }
     public int mtu() { return mtu; }
     public long now() { return now; }
-    public ArpLayer arp() { return arp; }
+    /** ARP of interface {@code ifIndex} on this core. */
+    public ArpLayer arp(int ifIndex) { return arps[ifIndex]; }
+    public Interfaces interfaces() { return ifs; }
     public Ipv4Layer ip() { return ip; }
     public IcmpLayer icmp() { return icmp; }
     public UdpLayer udp() { return udp; }
@@ -209,8 +231,8 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     }
 
     @Override
-    public boolean ipSend(MemorySegment s, long off, int payloadLen, int protocol, int dst, boolean dontFragment) {
-        return ip.send(s, off, payloadLen, protocol, dst, dontFragment);
+    public boolean ipSend(MemorySegment s, long off, int payloadLen, int protocol, int src, int dst, boolean dontFragment) {
+        return ip.send(s, off, payloadLen, protocol, src, dst, dontFragment);
     }
 
     // ------------------------------------------------------------------ StreamOwner (any thread)
@@ -265,7 +287,9 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         now = config.clock.nanoTime();
         nextTick = now + TICK_NANOS;
         if (core == 0) {
-            arp.announce(); // RFC 5227 section 2.3: announce our address on start
+            for (ArpLayer a : arps) {
+                a.announce(); // RFC 5227 section 2.3: announce our address on start
+            }
         }
     }
 
@@ -307,9 +331,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
             nicReadDue = false;
             nextNicRead = now + config.idleNicCheckNanos;
         }
-        int n = readNic ? queue.receive(rxBatch) : 0;
-        rxInput.input(rxBatch, n);
-        work += n;
+        work += readNic ? nics.receive(rxBatch, rxInput) : 0;
         for (int s = 0; s < inbox.length; s++) {
             if (inbox[s] != null) {
                 work += inbox[s].ring().read(inboxHandlers[s], READ_LIMIT);
@@ -328,7 +350,9 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         work += tcp.pollTimers(now);
         if (now - nextTick >= 0) {
             nextTick = now + TICK_NANOS;
-            arp.tick(now);
+            for (ArpLayer a : arps) {
+                a.tick(now);
+            }
             ip.tick(now);
             tcp.tick(now);
             tickers.run(now);
@@ -356,43 +380,9 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
 
     // ------------------------------------------------------------------ input
 
-    /**
-     * Ethernet input for a frame read from this core's NIC queue (RFC 894 framing).
-     *
-     * @param rxFlags the queue's {@link FrameBatch} flags for the frame ({@link FrameBatch#RX_CSUM_VALID})
-     */
-    public void inputFrame(MemorySegment s, long off, int len, int rxFlags) {
-        ownership.check();
-        counters.inc(Stat.RX_FRAMES);
-        counters.add(Stat.RX_BYTES, len);
-        if (len < Ethernet.HEADER_LEN) {
-            counters.inc(Stat.ETH_TRUNCATED);
-            return;
-        }
-        long dst = Ethernet.dst(s, off);
-        boolean broadcast = dst == Ethernet.BROADCAST;
-        if (dst != config.mac && !broadcast) {
-            counters.inc(Stat.ETH_NOT_FOR_US);
-            return;
-        }
-        int type = Ethernet.type(s, off);
-        if (type == Ethernet.TYPE_ARP) {
-            arp.input(s, off + Ethernet.HEADER_LEN, len - Ethernet.HEADER_LEN);
-            return;
-        }
-        if (type != Ethernet.TYPE_IPV4) {
-            counters.inc(Stat.ETH_UNKNOWN_TYPE);
-            return;
-        }
-        long ipOff = off + Ethernet.HEADER_LEN;
-        int ipLen = ip.validate(s, ipOff, len - Ethernet.HEADER_LEN);
-        if (ipLen < 0) {
-            return; // counted under its reason
-        }
-        // Validated once here (DragonFly ip_demux); the owner trusts the header.
-        // The checksum status travels as the message type, so it survives a hop and a hold.
-        int msgType = (rxFlags & FrameBatch.RX_CSUM_VALID) != 0 ? Ipv4FrameMsg.TYPE_CSUM_VALID : Ipv4FrameMsg.TYPE;
-        dispatch(core, msgType, s, off, Ipv4FrameMsg.length(ipLen));
+    /** Ethernet input for a frame read from this core's queue of interface {@code ifIndex} ({@link EthernetInput}). */
+    void inputFrame(int ifIndex, MemorySegment s, long off, int len, int rxFlags, int gsoSize) {
+        ethernet.input(ifIndex, s, off, len, rxFlags, gsoSize);
     }
 
     /**
@@ -402,6 +392,11 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
      */
     public void dispatchDatagram(MemorySegment s, long off, int len) {
         dispatch(core, DatagramMsg.TYPE, s, off, len);
+    }
+
+    /** A validated frame or datagram read from this core's own queue: to its owner ({@link #dispatch}). */
+    void dispatchLocal(int type, MemorySegment s, long off, int len) {
+        dispatch(core, type, s, off, len);
     }
 
     /**
@@ -448,7 +443,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
             }
             case ArpUpdateMsg.TYPE -> {
                 counters.inc(Stat.HOP_IN);
-                arp.applyUpdate(ArpUpdateMsg.ip(seg, index), ArpUpdateMsg.mac(seg, index));
+                arps[ArpUpdateMsg.iface(seg, index)].applyUpdate(ArpUpdateMsg.ip(seg, index), ArpUpdateMsg.mac(seg, index));
             }
             case MigrateAdoptMsg.TYPE -> moves.adopt(MigrateAdoptMsg.bucket(seg, index),
                     MigrateAdoptMsg.from(seg, index), peers[sender].migrationOut[core].poll());
@@ -541,10 +536,10 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     // ------------------------------------------------------------------ output and messaging
 
     /**
-     * Transmits a frame on this core's own TX queue, padding it to the Ethernet minimum. The
-     * buffer must have room for the padding.
+     * Transmits a frame on this core's own TX queue of interface {@code ifIndex}, padding it to
+     * the Ethernet minimum. The buffer must have room for the padding.
      */
-    public void transmit(MemorySegment s, long off, int len) {
+    public void transmit(int ifIndex, MemorySegment s, long off, int len) {
         ownership.check(); // this core's TX queue has one producer: this netisr
         if (len < Ethernet.MIN_FRAME) {
             for (long p = off + len; p < off + Ethernet.MIN_FRAME; p++) {
@@ -552,17 +547,17 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
             }
             len = Ethernet.MIN_FRAME;
         }
-        if (queue.transmit(s, off, len)) {
-            counters.inc(Stat.TX_FRAMES);
-            counters.add(Stat.TX_BYTES, len);
-        } else {
-            counters.inc(Stat.TX_QUEUE_FULL);
-        }
+        nics.transmit(ifIndex, s, off, len);
     }
 
     @Override
     public int txOffloads() {
-        return txOffloads;
+        return nics.txOffloads();
+    }
+
+    @Override
+    public int txOffloads(int ifIndex) {
+        return nics.txOffloads(ifIndex);
     }
 
     @Override
@@ -575,20 +570,11 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         return ip.sendFrame(frame, protocol, dst);
     }
 
-    /** Transmits a gathered frame on this core's own TX queue (TCP segments: never below the Ethernet minimum). */
+    /** Transmits a gathered frame on this core's own TX queue of interface {@code ifIndex} (never below the Ethernet minimum). */
     @Override
-    public void transmit(TxFrame frame) {
+    public void transmit(int ifIndex, TxFrame frame) {
         ownership.check(); // this core's TX queue has one producer: this netisr
-        int len = frame.length();
-        if (queue.transmit(frame)) {
-            counters.inc(Stat.TX_FRAMES);
-            counters.add(Stat.TX_BYTES, len);
-            if (frame.gsoType() != TxFrame.GSO_NONE) {
-                counters.inc(Stat.TX_SUPER_FRAMES);
-            }
-        } else {
-            counters.inc(Stat.TX_QUEUE_FULL);
-        }
+        nics.transmit(ifIndex, frame);
     }
 
     /** Copies {@code s[off, off+len)} into the ring towards {@code target} as one message. */
@@ -607,8 +593,15 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         return true;
     }
 
-    /** Sends an ARP cache update to every other core (replicas are updated by message). */
-    public void broadcastArpUpdate(int ipAddr, long mac) {
+    @Override
+    public void unresolved(MemorySegment frame, long off, int len) {
+        if (forwarder != null) {
+            forwarder.unresolved(frame, off, len);
+        }
+    }
+
+    /** Sends an ARP cache update of interface {@code ifIndex} to every other core (replicas are updated by message). */
+    public void broadcastArpUpdate(int ifIndex, int ipAddr, long mac) {
         ownership.check();
         for (int t = 0; t < outbox.length; t++) {
             Rings.Ring<OneToOneRingBuffer> r = outbox[t];
@@ -620,7 +613,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
                 counters.inc(Stat.HOP_RING_FULL);
                 continue;
             }
-            ArpUpdateMsg.write(r.segment(), index, ipAddr, mac);
+            ArpUpdateMsg.write(r.segment(), index, ifIndex, ipAddr, mac);
             wakeLater(t);
             r.ring().commit(index);
             counters.inc(Stat.ARP_UPDATE_OUT);
@@ -694,7 +687,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
 
     private boolean hasPendingWork() {
         return inboxWaiting(false) || appRing.ring().size() > 0 || !commands.isEmpty() || moves.hasDeferred()
-                || (queue.rxReady() && !moves.rxPaused()); // a paused NIC waits for a ring's mark
+                || (nics.rxReady() && !moves.rxPaused()); // a paused NIC waits for a ring's mark
     }
 
     /**
@@ -709,8 +702,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
      */
     private boolean hasSignalledWork() {
         return inboxWaiting(true) || appRing.ring().size() > 0 || !commands.isEmpty()
-                || (queue.pollFd() < 0 && queue.wakeDeadline() == Long.MAX_VALUE && queue.rxReady()
-                        && !moves.rxPaused());
+                || (nics.rxReadySignalled() && !moves.rxPaused());
     }
 
     /**
@@ -762,22 +754,17 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
             nicReadDue = true;
             return true;
         }
-        long deadline = Math.min(nextTick, queue.wakeDeadline());
+        long deadline = Math.min(nextTick, nics.wakeDeadline());
         long waitNanos = Math.min(MAX_SLEEP_NANOS, Math.max(0, deadline - config.clock.nanoTime()));
-        int fd = queue.pollFd();
-        boolean pollNic = fd >= 0 && !moves.rxPaused();
+        boolean paused = moves.rxPaused();
         poller.set(0, wakeFd.fd(), Poller.POLLIN);
-        if (pollNic) {
-            poller.set(1, fd, Poller.POLLIN);
-            poller.count(2);
-        } else {
-            poller.count(1); // the queue's notifier signals wakeFd (see hasPendingWork)
-        }
+        // a queue without a descriptor has its notifier signal wakeFd (see hasPendingWork)
+        poller.count(1 + (paused ? 0 : nics.addPollFds(poller, 1)));
         int ready = poller.pollNanos(waitNanos);
-        // read the NIC on the next pass if poll says it has frames (or an error to count), or if
-        // the queue's own deadline (frames it held back) has come
-        nicReadDue = !pollNic || (ready > 0 && poller.revents(1) != 0)
-                || queue.wakeDeadline() - config.clock.nanoTime() <= 0;
+        // read the NICs on the next pass if poll says one has frames (or an error to count), if
+        // one has no descriptor, or if a queue's own deadline (frames it held back) has come
+        nicReadDue = paused || nics.anyWithoutFd() || (ready > 0 && nics.anyPolledReady(poller, 1))
+                || nics.wakeDeadline() - config.clock.nanoTime() <= 0;
         boolean signalled = ready > 0 && poller.revents(0) != 0;
         if (ready == 0 && hasSignalledWork()) { // still sleeping: a producer now must signal
             poller.count(1);

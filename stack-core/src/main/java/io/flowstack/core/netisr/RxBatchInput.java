@@ -7,8 +7,8 @@ import java.lang.foreign.MemorySegment;
 /**
  * The frames of one NIC read into the netisr's input: a UDP super-frame is cut into its
  * datagrams ({@link UdpSuperFrames}), every other frame (a TCP super-frame is one segment) goes
- * to {@link Netisr#inputFrame} with its per-frame flags. One bad frame never costs the rest of
- * the batch: an exception is counted as an internal error and the next frame goes on.
+ * to {@link Netisr#inputFrame} with its interface and per-frame flags. One bad frame never costs
+ * the rest of the batch: an exception is counted as an internal error and the next frame goes on.
  *
  * <p>Owned by: its netisr thread. Allocation-free.
  */
@@ -21,8 +21,8 @@ final class RxBatchInput {
         this.udpSuperFrames = udpSuperFrames;
     }
 
-    /** Feeds frames {@code 0..count-1} of {@code batch} to input. */
-    void input(FrameBatch batch, int count) {
+    /** Feeds frames {@code 0..count-1} of {@code batch}, read from interface {@code ifIndex}, to input. */
+    void input(int ifIndex, FrameBatch batch, int count) {
         for (int i = 0; i < count; i++) {
             try {
                 MemorySegment f = batch.slot(i);
@@ -31,11 +31,11 @@ final class RxBatchInput {
                 if (gso != 0) {
                     n.counters().inc(Stat.RX_SUPER_FRAMES);
                     if (UdpSuperFrames.isUdpSuperFrame(f, 0, len, gso)) {
-                        udpSuperFrames.split(f, 0, len, gso, batch.flags(i));
+                        udpSuperFrames.split(ifIndex, f, 0, len, gso, batch.flags(i));
                         continue;
                     }
                 }
-                n.inputFrame(f, 0, len, batch.flags(i));
+                n.inputFrame(ifIndex, f, 0, len, batch.flags(i), gso);
             } catch (Throwable t) {
                 n.internalError(t); // one bad frame must not cost the rest of the batch
             }

@@ -45,16 +45,16 @@ final class UdpSuperFrames {
     }
 
     /**
-     * Cuts the frame and feeds each datagram to {@link Netisr#inputFrame}. A frame whose headers
+     * Cuts the frame (read from interface {@code ifIndex}) and feeds each datagram to {@link Netisr#inputFrame}. A frame whose headers
      * do not add up (IP options, a fragment, lengths beyond the frame) is fed whole instead, so
      * IP and UDP input count it under their usual reasons.
      */
-    void split(MemorySegment s, long off, int len, int gsoSize, int rxFlags) {
+    void split(int ifIndex, MemorySegment s, long off, int len, int gsoSize, int rxFlags) {
         long ip = off + Ethernet.HEADER_LEN;
         int total = Ipv4.totalLength(s, ip);
         if (Ipv4.headerLength(s, ip) != Ipv4.MIN_HEADER || Ipv4.isFragment(Ipv4.fragWord(s, ip))
                 || total > len - Ethernet.HEADER_LEN || total < Ipv4.MIN_HEADER + Udp.HEADER_LEN) {
-            n.inputFrame(s, off, len, rxFlags);
+            n.inputFrame(ifIndex, s, off, len, rxFlags, 0);
             return;
         }
         int headers = Ethernet.HEADER_LEN + Ipv4.MIN_HEADER + Udp.HEADER_LEN;
@@ -70,7 +70,7 @@ final class UdpSuperFrames {
             Bytes.u16(scratch, sip + Ipv4.ID, (id + datagrams) & 0xFFFF);
             Ipv4.updateChecksum(scratch, sip);
             Bytes.u16(scratch, sip + Ipv4.MIN_HEADER + Udp.LENGTH, Udp.HEADER_LEN + part);
-            n.inputFrame(scratch, 0, headers + part, rxFlags);
+            n.inputFrame(ifIndex, scratch, 0, headers + part, rxFlags, 0);
         }
         n.counters().add(Stat.RX_UDP_SUPER_DATAGRAMS, datagrams);
     }

@@ -1,5 +1,6 @@
 package io.flowstack.core.percore;
 
+import io.flowstack.core.config.Interfaces;
 import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.flow.IndirectionTable;
 import io.flowstack.nic.TxFrame;
@@ -27,8 +28,14 @@ public interface CoreContext {
     /** This core's counters (written by this core only). */
     Counters counters();
 
-    /** The link MTU (bytes of IPv4 datagram a frame may carry). */
+    /**
+     * The MTU local traffic is sized by: the smallest of the interfaces' MTUs (bytes of IPv4
+     * datagram a frame may carry); the only one on a stack with one interface.
+     */
     int mtu();
+
+    /** The stack's interfaces (immutable; interface 0 is the configuration's). */
+    Interfaces interfaces();
 
     /** Nanoseconds on the stack's clock, read once per netisr pass (protocol code never reads a clock). */
     long now();
@@ -48,14 +55,18 @@ public interface CoreContext {
     /** Offset of the IPv4 header in {@link #txBuffer()}. */
     int TX_IP = 14;
 
-    /** Sends a complete Ethernet frame on this core's NIC queue. */
-    void transmit(MemorySegment s, long off, int len);
+    /** Sends a complete Ethernet frame on this core's queue of interface {@code ifIndex}. */
+    void transmit(int ifIndex, MemorySegment s, long off, int len);
 
     /**
-     * The transmit offloads of this core's NIC queue ({@code NicQueue.TX_GATHER}, {@code TX_CSUM},
-     * {@code TX_TSO4}); fixed for the stack's life.
+     * The transmit offloads every interface's queue of this core has ({@code NicQueue.TX_GATHER},
+     * {@code TX_CSUM}, {@code TX_TSO4}): what local traffic may use whatever its route; fixed for
+     * the stack's life.
      */
     int txOffloads();
+
+    /** The transmit offloads of this core's queue of interface {@code ifIndex}. */
+    int txOffloads(int ifIndex);
 
     /**
      * This core's gather descriptor: headers built in {@link #txBuffer()} plus payload slices
@@ -72,8 +83,8 @@ public interface CoreContext {
      */
     boolean ipSendFrame(TxFrame frame, int protocol, int dst);
 
-    /** Transmits a gathered frame whose Ethernet header is filled in (ARP's last step). */
-    void transmit(TxFrame frame);
+    /** Transmits a gathered frame whose Ethernet header is filled in (ARP's last step) on interface {@code ifIndex}. */
+    void transmit(int ifIndex, TxFrame frame);
 
     /**
      * IP output: sends the transport payload at {@code off} (an IPv4 header's room before it, as in
@@ -81,13 +92,30 @@ public interface CoreContext {
      *
      * @return false if it was not sent (no route, or waiting for ARP and the queue is full; counted)
      */
-    boolean ipSend(MemorySegment s, long off, int payloadLen, int protocol, int dst, boolean dontFragment);
+    default boolean ipSend(MemorySegment s, long off, int payloadLen, int protocol, int dst, boolean dontFragment) {
+        return ipSend(s, off, payloadLen, protocol, 0, dst, dontFragment);
+    }
+
+    /**
+     * IP output from a given source address: as {@link #ipSend(MemorySegment, long, int, int, int, boolean)}
+     * with {@code src} (one of the interfaces' addresses, or 0 for interface 0's) as the source:
+     * an echo reply from the address pinged, an ICMP error from the interface it is about.
+     *
+     * @return false if it was not sent (counted)
+     */
+    boolean ipSend(MemorySegment s, long off, int payloadLen, int protocol, int src, int dst, boolean dontFragment);
 
     /** Hop: a reassembled datagram (Ethernet header room at {@code off}) goes to the core that owns its flow. */
     void dispatchDatagram(MemorySegment s, long off, int len);
 
-    /** Hop: tells every other core's ARP replica that {@code ipAddr} is at {@code mac}. */
-    void broadcastArpUpdate(int ipAddr, long mac);
+    /**
+     * ARP gave up resolving a next hop: {@code frame[off, off + len)} (Ethernet header first) was
+     * waiting for it and is dropped. A router tells the datagram's source (host unreachable).
+     */
+    void unresolved(MemorySegment frame, long off, int len);
+
+    /** Hop: tells every other core's ARP replica of interface {@code ifIndex} that {@code ipAddr} is at {@code mac}. */
+    void broadcastArpUpdate(int ifIndex, int ipAddr, long mac);
 
     /** Hop: a doorbell for connection {@code id}, which moved to core {@code target}. */
     void forwardDoorbell(int target, int id);

@@ -14,8 +14,10 @@ import java.net.InetAddress;
  * @param state          {@code REACHABLE} or {@code INCOMPLETE}
  * @param expiresInNanos time left before a resolved entry expires (0 for an unresolved one)
  * @param queued         frames waiting for the resolution
+ * @param iface          the interface (NIC name) whose cache it is
  */
-public record ArpEntryInfo(int core, int address, long mac, String state, long expiresInNanos, int queued) {
+public record ArpEntryInfo(int core, int address, long mac, String state, long expiresInNanos, int queued,
+                           String iface) {
     /**
      * The neighbour's address ({@link #address}) as an {@link InetAddress}.
      *

@@ -120,6 +120,30 @@ public enum Stat {
     IP_FRAGMENTS_OUT("fragments created for datagrams above the MTU"),
     /** Dropped: datagram above the MTU with DF set. A drop counter. */
     IP_CANT_FRAGMENT(true, "dropped: datagram above the MTU with DF set"),
+    /** Datagrams forwarded to another interface or back out the one they came in on (RFC 1812). */
+    FWD_OUT("datagrams forwarded (RFC 1812)"),
+    /** TCP super-frames forwarded whole, for the egress device to segment. */
+    FWD_SUPER_FRAMES("TCP super-frames forwarded whole (the egress segments them)"),
+    /** Segments cut in software from super-frames whose egress cannot take them whole (no GSO, smaller MTU). */
+    FWD_SOFT_SEGMENTS("segments cut in software from super-frames an egress could not take whole"),
+    /** Forwarded datagrams fragmented for a smaller next-hop MTU (RFC 1812 5.2.6). */
+    FWD_FRAGMENTED("forwarded datagrams fragmented for a smaller next-hop MTU (RFC 1812 5.2.6)"),
+    /** Dropped: TTL expired in transit (time exceeded sent, RFC 1812 5.3.1). A drop counter. */
+    FWD_TTL_EXCEEDED(true, "dropped: TTL expired in transit (RFC 1812 5.3.1)"),
+    /** Dropped: no route to the destination (net unreachable sent, RFC 1812 5.2.7.1). A drop counter. */
+    FWD_NO_ROUTE(true, "dropped: no route to forward by (RFC 1812 5.2.7.1)"),
+    /** Dropped: above the next-hop MTU with DF set (fragmentation needed sent, RFC 1191 4). A drop counter. */
+    FWD_FRAG_NEEDED(true, "dropped: above the next-hop MTU with DF set (RFC 1191 4)"),
+    /** Dropped: a martian source address (RFC 1812 5.3.7). A drop counter. */
+    FWD_MARTIAN_SOURCE(true, "dropped: martian source address (RFC 1812 5.3.7)"),
+    /** Dropped: a martian destination address (RFC 1812 5.3.7). A drop counter. */
+    FWD_MARTIAN_DEST(true, "dropped: martian destination address (RFC 1812 5.3.7)"),
+    /** Dropped: received as a link-layer broadcast (RFC 1812 5.3.4). A drop counter. */
+    FWD_LINK_BROADCAST(true, "dropped: link-layer broadcast not forwarded (RFC 1812 5.3.4)"),
+    /** Dropped: the next hop did not resolve (host unreachable sent, RFC 1812 5.2.7.1). A drop counter. */
+    FWD_HOST_UNREACHABLE(true, "dropped: next hop did not resolve (RFC 1812 5.2.7.1)"),
+    /** Dropped: a super-frame that could not be forwarded whole nor segmented (not TCP, options). A drop counter. */
+    FWD_BAD_SUPER_FRAME(true, "dropped: super-frame neither forwardable whole nor segmentable"),
     /** Fragments received. */
     FRAG_IN("fragments received"),
     /** Datagrams reassembled. */
@@ -162,6 +186,10 @@ public enum Stat {
     ICMP_OUT_ECHO_REPLY("ICMP echo replies sent"),
     /** ICMP destination unreachable sent. */
     ICMP_OUT_UNREACH("ICMP destination unreachable sent"),
+    /** ICMP time exceeded sent (TTL expired in transit, reassembly timed out). */
+    ICMP_OUT_TIME_EXCEEDED("ICMP time exceeded sent (TTL expired in transit, reassembly timed out)"),
+    /** ICMP errors of other types sent (parameter problem). */
+    ICMP_OUT_OTHER_ERROR("ICMP errors of other types sent (parameter problem)"),
     /** ICMP errors not sent: rate limit. A drop counter. */
     ICMP_RATE_LIMITED(true, "ICMP errors not sent: rate limit"),
     /** ICMP errors not sent: RFC 1122 3.2.2 forbids (broadcast, fragment, error). */

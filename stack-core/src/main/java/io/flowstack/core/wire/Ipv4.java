@@ -61,6 +61,19 @@ public final class Ipv4 {
     public static final int MAX_DATAGRAM = 65535;
     public static final int BROADCAST = 0xFFFFFFFF;
 
+    // Options (RFC 791 3.1): a single option-type octet (End of Option List, No Operation), or
+    // option-type, option-length (counting type and length) and data.
+    /** Option type End of Option List: ends the options; also the padding octet (RFC 791 3.1). */
+    public static final int OPT_EOL = 0;
+    /** Option type No Operation: one octet (RFC 791 3.1). */
+    public static final int OPT_NOP = 1;
+    /** The copied flag of an option type: the option is copied into every fragment (RFC 791 3.1). */
+    public static final int OPT_COPIED = 0x80;
+    /** Offset of an option's length octet from its type octet (RFC 791 3.1). */
+    public static final int OPT_LENGTH_AT = 1;
+    /** The smallest option-length of a multi-octet option: its type and length octets. */
+    public static final int OPT_MIN_LENGTH = 2;
+
     private Ipv4() {}
 
     public static int version(MemorySegment s, long o) { return Bytes.u8(s, o + VERSION_IHL) >>> 4; }
@@ -84,6 +97,35 @@ public final class Ipv4 {
     public static void totalLength(MemorySegment s, long o, int v) { Bytes.u16(s, o + TOTAL_LENGTH, v); }
     public static void fragWord(MemorySegment s, long o, int v) { Bytes.u16(s, o + FRAG, v); }
     public static void ttl(MemorySegment s, long o, int v) { Bytes.u8(s, o + TTL, v); }
+    /** Writes the identification field (RFC 791 3.1). */
+    public static void id(MemorySegment s, long o, int v) { Bytes.u16(s, o + ID, v); }
+    /** Writes the header checksum field as is (see {@link #updateChecksum} to compute it). */
+    public static void checksum(MemorySegment s, long o, int v) { Bytes.u16(s, o + CHECKSUM, v); }
+    /** Writes the version/IHL byte: version 4 and a header of {@code headerLength} bytes (a multiple of 4). */
+    public static void headerLength(MemorySegment s, long o, int headerLength) {
+        Bytes.u8(s, o + VERSION_IHL, (VERSION << 4) | (headerLength / 4));
+    }
+    /** The TTL and protocol octets as one 16-bit word, as the header checksum sums them (RFC 791 3.1). */
+    public static int ttlProtocolWord(MemorySegment s, long o) { return Bytes.u16(s, o + TTL); }
+
+    /**
+     * Length of the option whose type octet is at {@code at}, the options ending at {@code end}
+     * (RFC 791 3.1): 1 for End of Option List and No Operation, else its option-length octet.
+     *
+     * @return the option's length in octets, or -1 if it is malformed (no length octet before
+     *     {@code end}, a length below 2, or one running past {@code end})
+     */
+    public static int optionLength(MemorySegment s, long at, long end) {
+        int type = Bytes.u8(s, at);
+        if (type == OPT_EOL || type == OPT_NOP) {
+            return 1;
+        }
+        if (at + OPT_LENGTH_AT >= end) {
+            return -1;
+        }
+        int len = Bytes.u8(s, at + OPT_LENGTH_AT);
+        return len < OPT_MIN_LENGTH || at + len > end ? -1 : len;
+    }
     public static void src(MemorySegment s, long o, int v) { Bytes.i32(s, o + SRC, v); }
     public static void dst(MemorySegment s, long o, int v) { Bytes.i32(s, o + DST, v); }
 

@@ -88,6 +88,10 @@ public final class Tcp {
     public static int window(MemorySegment s, long o) { return Bytes.u16(s, o + WINDOW); }
     public static int checksum(MemorySegment s, long o) { return Bytes.u16(s, o + CHECKSUM); }
     public static int urgent(MemorySegment s, long o) { return Bytes.u16(s, o + URGENT_POINTER); }
+    /** Writes the sequence number. */
+    public static void seq(MemorySegment s, long o, int v) { Bytes.i32(s, o + SEQ_NUMBER, v); }
+    /** Writes the control bits octet (CWR ... FIN). */
+    public static void flags(MemorySegment s, long o, int v) { Bytes.u8(s, o + FLAGS, v); }
 
     /** Writes the fixed header (checksum zero; see {@link #finishChecksum}). */
     public static void write(MemorySegment s, long o, int sport, int dport, int seq, int ack,

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * through a fully qualified name or a lambda counts as much as an import.
  *
  * <p>The layers, lowest first (docs/ARCHITECTURE.md):
- * wire; wire.msg; config; stats; flow; percore; arp; ip; udp; tcp; netisr; socket; the API root
+ * wire; wire.msg; config; stats; flow; route; percore; arp; ip; forward; udp; tcp; netisr; socket; the API root
  * {@code io.flowstack.core}; {@code io.flowstack.services}.
  */
 class PackageLayersTest {
@@ -35,9 +35,11 @@ class PackageLayersTest {
             "io.flowstack.core.config",
             "io.flowstack.core.stats",
             "io.flowstack.core.flow",
+            "io.flowstack.core.route",
             "io.flowstack.core.percore",
             "io.flowstack.core.arp",
             "io.flowstack.core.ip",
+            "io.flowstack.core.forward",
             "io.flowstack.core.udp",
             "io.flowstack.core.tcp",
             "io.flowstack.core.netisr",

@@ -140,7 +140,7 @@ public abstract sealed class ReceiveRing permits RxRing, FrameRxRing {
         }
         if ((status & TP_STATUS_CSUMNOTREADY) != 0) {
             add(CSUM_NOT_READY, csumNotReady);
-            return FrameBatch.RX_CSUM_VALID;
+            return FrameBatch.RX_CSUM_VALID | FrameBatch.RX_CSUM_PARTIAL;
         }
         if ((status & TP_STATUS_CSUM_VALID) != 0) {
             add(CSUM_VALID, csumValid);

@@ -80,11 +80,12 @@ class MessageLayoutTest {
     @Test
     void arpUpdate() {
         long mac = 0x02_00_5E_10_20_30L;
-        ArpUpdateMsg.write(m, AT, 0xC6120001, mac);
+        ArpUpdateMsg.write(m, AT, 3, 0xC6120001, mac);
         assertEquals(0xC6120001, ArpUpdateMsg.ip(m, AT));
+        assertEquals(3, ArpUpdateMsg.iface(m, AT));
         assertEquals(mac, ArpUpdateMsg.mac(m, AT));
         assertEquals(16, ArpUpdateMsg.LENGTH);
-        ByteBuffer e = expected(16).putInt(0, 0xC6120001).putInt(4, 0);
+        ByteBuffer e = expected(16).putInt(0, 0xC6120001).putInt(4, 3);
         putNativeLong(e, 8, mac);
         assertArrayEquals(e.array(), bytes(ArpUpdateMsg.LENGTH));
     }
