@@ -1,69 +1,98 @@
 package io.flowstack.tools;
 
+import io.flowstack.core.FlowStack;
+import io.flowstack.core.StackRoutes;
+import io.flowstack.core.stats.RouteInfo;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.tools.stats.RouteControl;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The run-time routes of a {@code stack router} as the control socket sees them
- * ({@code stack route add|del|show}): the control plane's copy of the table (the connected
- * routes of the interfaces and the static ones), which checks a change against the interfaces
- * as {@code --route} is checked ({@link RouterSpec#checkRoute}) and against the table, hands it
- * to the {@link Replicas} (every core's own table, changed by message) and records it once
- * they applied it.
+ * ({@code stack route add|del|show}): a change is checked against the interfaces as
+ * {@code --route} is ({@link RouterSpec#checkRoute}) and against the table (a prefix already
+ * routed is refused, not replaced: {@code del} it first), then handed to the {@link Replicas},
+ * every core's own table, which the cores change themselves, by message. The table listed is
+ * theirs, never a copy of ours.
  *
- * <p>Owned by: the control socket's client threads, one change at a time (this object's
- * monitor: the control plane, never on a core's path); the cores' tables are reached only
- * through {@link Replicas}.
+ * <p>Owned by: the control socket's client threads, one change at a time (this object's monitor,
+ * so that two clients cannot both find a prefix free and both add it; control plane only, never
+ * on a core's path); the cores' tables are reached only through {@link Replicas}.
  */
 final class RouterRoutes implements RouteControl {
 
     /**
-     * Every core's replica of the route table: each call changes all of them (by message to
+     * Every core's replica of the route table: each change reaches all of them (by message to
      * each core) and returns once they applied it, or throws if a core did not answer.
      */
     interface Replicas {
-        /** Routes {@code prefix} via {@code gateway} out of interface {@code iface} (an index of the spec's interfaces). */
-        void add(RoutePrefix prefix, int gateway, int iface);
+        /** Routes {@code prefix} via {@code gateway} (replacing a route of the same prefix). */
+        void add(RoutePrefix prefix, int gateway);
 
-        /** Removes the static route of {@code prefix}. */
-        void remove(RoutePrefix prefix);
+        /** Removes the static route of {@code prefix}; returns whether there was one. */
+        boolean remove(RoutePrefix prefix);
+
+        /** The routes, connected and static, as the cores have them. */
+        List<Row> list();
+
+        /**
+         * The replicas of a running router: its {@link StackRoutes}, each interface named by
+         * its device in {@code interfaces} (the core names it by its NIC, interface i the NIC i).
+         */
+        static Replicas of(FlowStack stack, List<RouterSpec.Interface> interfaces) {
+            StackRoutes routes = stack.routes();
+            Map<String, String> devices = new HashMap<>();
+            for (int i = 0; i < interfaces.size(); i++) {
+                devices.put(stack.interfaces().name(i), interfaces.get(i).device());
+            }
+            return new Replicas() {
+                @Override
+                public void add(RoutePrefix prefix, int gateway) {
+                    routes.add(prefix.network(), prefix.length(), gateway);
+                }
+
+                @Override
+                public boolean remove(RoutePrefix prefix) {
+                    return routes.remove(prefix.network(), prefix.length());
+                }
+
+                @Override
+                public List<Row> list() {
+                    List<Row> rows = new ArrayList<>();
+                    for (RouteInfo r : routes.list()) {
+                        rows.add(new Row(r.prefix(), r.prefixLength(), r.gateway(),
+                                devices.getOrDefault(r.iface(), r.iface()), r.kind()));
+                    }
+                    return rows;
+                }
+            };
+        }
     }
 
     private final List<RouterSpec.Interface> interfaces;
     private final Replicas replicas;
-    /** The static routes by prefix, in the order added. */
-    private final Map<RoutePrefix, RouterSpec.Route> statics = new LinkedHashMap<>();
 
-    /**
-     * The routes of a router on {@code interfaces} whose replicas already hold {@code initial}
-     * (the {@code --route} options, installed when the router started).
-     */
-    RouterRoutes(List<RouterSpec.Interface> interfaces, List<RouterSpec.Route> initial, Replicas replicas) {
+    /** The routes of a router on {@code interfaces}, held by {@code replicas}. */
+    RouterRoutes(List<RouterSpec.Interface> interfaces, Replicas replicas) {
         this.interfaces = List.copyOf(interfaces);
         this.replicas = replicas;
-        for (RouterSpec.Route r : initial) {
-            statics.put(r.prefix(), r);
-        }
     }
 
     @Override
     public synchronized String add(int prefix, int length, int gateway) {
         RouterSpec.Route route = new RouterSpec.Route(new RoutePrefix(prefix, length), gateway);
         RouterSpec.checkRoute(interfaces, route);
-        RouterSpec.Route before = statics.get(route.prefix());
+        Row before = find(route.prefix());
         if (before != null) {
-            throw new IllegalArgumentException(before.prefix() + " is already routed via " + Ipv4.toString(before.gateway())
+            throw new IllegalArgumentException(route.prefix() + " is already routed via " + Ipv4.toString(before.via())
                     + ": del it first");
         }
-        int iface = RouterSpec.interfaceOf(interfaces, gateway);
-        replicas.add(route.prefix(), gateway, iface);
-        statics.put(route.prefix(), route);
-        return "added " + route + " on " + interfaces.get(iface).device();
+        replicas.add(route.prefix(), gateway);
+        return "added " + route + " on " + interfaces.get(RouterSpec.interfaceOf(interfaces, gateway)).device();
     }
 
     @Override
@@ -75,13 +104,11 @@ final class RouterRoutes implements RouteControl {
                         + ": it goes only with its interface");
             }
         }
-        RouterSpec.Route route = statics.get(p);
-        if (route == null) {
+        Row route = find(p);
+        if (route == null || !replicas.remove(p)) {
             throw new IllegalArgumentException("no static route " + p + " (see stack route show)");
         }
-        replicas.remove(p);
-        statics.remove(p);
-        return "deleted " + route;
+        return "deleted " + p + " via " + Ipv4.toString(route.via());
     }
 
     @Override
@@ -89,20 +116,28 @@ final class RouterRoutes implements RouteControl {
         return RouteControl.table(rows());
     }
 
-    /** The table's rows: the connected routes in the order of the interfaces, then the static ones by prefix, default last. */
+    /** The static route of {@code p} in the cores' table, or null. */
+    private Row find(RoutePrefix p) {
+        for (Row r : replicas.list()) {
+            if (r.prefix() == p.network() && r.length() == p.length() && !r.kind().equals("connected")) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The table's rows: the connected routes in the order of the interfaces, then the others by
+     * address (unsigned) and length, the default route last.
+     */
     synchronized List<Row> rows() {
-        List<Row> rows = new ArrayList<>();
-        for (RouterSpec.Interface i : interfaces) {
-            rows.add(new Row(i.subnet().network(), i.subnet().length(), 0, i.device(), "connected"));
-        }
-        List<RouterSpec.Route> sorted = new ArrayList<>(statics.values());
-        sorted.sort(Comparator.comparing((RouterSpec.Route r) -> r.prefix().isDefault())
-                .thenComparing(r -> r.prefix().network() ^ Integer.MIN_VALUE) // unsigned order of addresses
-                .thenComparing(r -> r.prefix().length()));
-        for (RouterSpec.Route r : sorted) {
-            String device = interfaces.get(RouterSpec.interfaceOf(interfaces, r.gateway())).device();
-            rows.add(new Row(r.prefix().network(), r.prefix().length(), r.gateway(), device, "static"));
-        }
+        List<Row> rows = new ArrayList<>(replicas.list());
+        List<String> devices = interfaces.stream().map(RouterSpec.Interface::device).toList();
+        rows.sort(Comparator.comparing((Row r) -> !r.kind().equals("connected"))
+                .thenComparing(r -> r.kind().equals("connected") ? devices.indexOf(r.device()) : 0)
+                .thenComparing(r -> r.length() == 0)
+                .thenComparing(r -> r.prefix() ^ Integer.MIN_VALUE) // unsigned order of addresses
+                .thenComparing(Row::length));
         return rows;
     }
 }

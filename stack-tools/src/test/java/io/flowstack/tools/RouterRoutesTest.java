@@ -4,35 +4,49 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.flowstack.core.wire.Ipv4;
+import io.flowstack.tools.stats.RouteControl.Row;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
  * Issue 12 point 2, the router's side of {@code stack route}: {@link RouterRoutes} checks a
- * change against the interfaces and the table, hands only accepted ones to every core's
- * replica (here a recording fake), keeps its copy in step with them (also when a replica
- * fails), and lists connected routes first, then static ones by address, default last.
+ * change against the interfaces and the table, hands only accepted ones to the cores' replicas
+ * (here a fake table that records what reached it), and lists the replicas' table with the
+ * connected routes first, then the others by address, default last. (Against a running router:
+ * RouterRunTest.)
  */
 class RouterRoutesTest {
     private static final List<RouterSpec.Interface> IFS = List.of(RouterSpec.Interface.parse("tap:r0=198.18.1.1/24"),
             RouterSpec.Interface.parse("packet:veth0=198.18.2.1/24"));
 
-    /** Records what reached the replicas; fails the next change if told to. */
-    private static final class Recorder implements RouterRoutes.Replicas {
+    /** A table as the cores would hold it: the connected routes, then what was added; fails changes if told to. */
+    private static final class FakeReplicas implements RouterRoutes.Replicas {
+        final List<Row> rows = new ArrayList<>(List.of(
+                new Row(ip("198.18.2.0"), 24, 0, "veth0", "connected"),
+                new Row(ip("198.18.1.0"), 24, 0, "r0", "connected")));
         final List<String> applied = new ArrayList<>();
         boolean fail;
 
         @Override
-        public void add(RoutePrefix prefix, int gateway, int iface) {
+        public void add(RoutePrefix prefix, int gateway) {
             check();
-            applied.add("add " + prefix + " " + Ipv4.toString(gateway) + " if" + iface);
+            applied.add("add " + prefix + " " + Ipv4.toString(gateway));
+            String device = IFS.get(RouterSpec.interfaceOf(IFS, gateway)).device();
+            rows.add(new Row(prefix.network(), prefix.length(), gateway, device, "static"));
         }
 
         @Override
-        public void remove(RoutePrefix prefix) {
+        public boolean remove(RoutePrefix prefix) {
             check();
             applied.add("remove " + prefix);
+            return rows.removeIf(r -> r.prefix() == prefix.network() && r.length() == prefix.length()
+                    && r.kind().equals("static"));
+        }
+
+        @Override
+        public List<Row> list() {
+            return List.copyOf(rows);
         }
 
         private void check() {
@@ -52,14 +66,15 @@ class RouterRoutesTest {
 
     @Test
     void addDelAndShow() {
-        Recorder rec = new Recorder();
-        RouterRoutes routes = new RouterRoutes(IFS, List.of(RouterSpec.Route.parse("default via 198.18.2.254")), rec);
+        FakeReplicas rep = new FakeReplicas();
+        RouterRoutes routes = new RouterRoutes(IFS, rep);
+        assertEquals("added default via 198.18.2.254 on veth0", routes.add(0, 0, ip("198.18.2.254")));
         assertEquals("added 198.18.9.0/24 via 198.18.2.3 on veth0", routes.add(ip("198.18.9.0"), 24, ip("198.18.2.3")));
         assertEquals("added 10.0.0.0/8 via 198.18.1.7 on r0", routes.add(ip("10.0.0.0"), 8, ip("198.18.1.7")));
         assertEquals("added 203.0.113.0/24 via 198.18.1.7 on r0", routes.add(ip("203.0.113.0"), 24, ip("198.18.1.7")));
         assertEquals("added 198.18.9.0/25 via 198.18.2.4 on veth0", routes.add(ip("198.18.9.0"), 25, ip("198.18.2.4")));
-        assertEquals(List.of("add 198.18.9.0/24 198.18.2.3 if1", "add 10.0.0.0/8 198.18.1.7 if0",
-                "add 203.0.113.0/24 198.18.1.7 if0", "add 198.18.9.0/25 198.18.2.4 if1"), rec.applied);
+        assertEquals(List.of("add default 198.18.2.254", "add 198.18.9.0/24 198.18.2.3", "add 10.0.0.0/8 198.18.1.7",
+                "add 203.0.113.0/24 198.18.1.7", "add 198.18.9.0/25 198.18.2.4"), rep.applied);
         assertEquals("""
                 prefix          via           interface  kind
                 198.18.1.0/24   -             r0         connected
@@ -69,17 +84,19 @@ class RouterRoutesTest {
                 198.18.9.0/25   198.18.2.4    veth0      static
                 203.0.113.0/24  198.18.1.7    r0         static
                 default         198.18.2.254  veth0      static
-                """, routes.show(), "connected first, then by address (unsigned) and length, default last");
+                """, routes.show(), "connected in the interfaces' order, then by address (unsigned) and length, default last");
         assertEquals("deleted 198.18.9.0/24 via 198.18.2.3", routes.del(ip("198.18.9.0"), 24));
-        assertEquals("deleted default via 198.18.2.254", routes.del(0, 0), "the routes given at start too");
-        assertEquals(List.of("remove 198.18.9.0/24", "remove default"), rec.applied.subList(4, 6));
+        assertEquals("deleted default via 198.18.2.254", routes.del(0, 0));
+        assertEquals(List.of("remove 198.18.9.0/24", "remove default"), rep.applied.subList(5, 7));
         assertEquals(5, routes.rows().size());
     }
 
     @Test
     void refusalsNeverReachTheReplicas() {
-        Recorder rec = new Recorder();
-        RouterRoutes routes = new RouterRoutes(IFS, List.of(RouterSpec.Route.parse("198.18.9.0/24 via 198.18.2.3")), rec);
+        FakeReplicas rep = new FakeReplicas();
+        RouterRoutes routes = new RouterRoutes(IFS, rep);
+        routes.add(ip("198.18.9.0"), 24, ip("198.18.2.3"));
+        rep.applied.clear();
         assertEquals("198.18.9.0/24 is already routed via 198.18.2.3: del it first",
                 refused(() -> routes.add(ip("198.18.9.0"), 24, ip("198.18.1.3"))));
         assertEquals("198.18.10.0/24 via 198.18.7.3: the gateway is on no interface's subnet (198.18.1.0/24 on r0, "
@@ -94,19 +111,19 @@ class RouterRoutesTest {
         assertEquals("no static route 198.18.10.0/24 (see stack route show)", refused(() -> routes.del(ip("198.18.10.0"), 24)));
         assertEquals("198.18.1.0/24 is the connected route of r0: it goes only with its interface",
                 refused(() -> routes.del(ip("198.18.1.0"), 24)));
-        assertEquals(List.of(), rec.applied);
+        assertEquals(List.of(), rep.applied);
     }
 
     @Test
-    void aChangeTheReplicasFailedIsNotRecorded() {
-        Recorder rec = new Recorder();
-        RouterRoutes routes = new RouterRoutes(IFS, List.of(RouterSpec.Route.parse("198.18.9.0/24 via 198.18.2.3")), rec);
-        rec.fail = true;
+    void aCoreThatDoesNotAnswerFailsTheChange() {
+        FakeReplicas rep = new FakeReplicas();
+        RouterRoutes routes = new RouterRoutes(IFS, rep);
+        routes.add(ip("198.18.9.0"), 24, ip("198.18.2.3"));
+        rep.fail = true;
         assertThrows(IllegalStateException.class, () -> routes.add(ip("198.18.10.0"), 24, ip("198.18.2.3")));
         assertThrows(IllegalStateException.class, () -> routes.del(ip("198.18.9.0"), 24));
-        rec.fail = false;
-        assertEquals(3, routes.rows().size(), "198.18.10.0/24 not added, 198.18.9.0/24 still there");
+        rep.fail = false;
+        assertEquals(3, routes.rows().size(), "the table is the replicas': 198.18.10.0/24 not there, 198.18.9.0/24 still");
         assertEquals("deleted 198.18.9.0/24 via 198.18.2.3", routes.del(ip("198.18.9.0"), 24));
-        assertEquals("added 198.18.10.0/24 via 198.18.2.3 on veth0", routes.add(ip("198.18.10.0"), 24, ip("198.18.2.3")));
     }
 }
