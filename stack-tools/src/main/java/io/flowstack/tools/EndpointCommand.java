@@ -2,15 +2,8 @@ package io.flowstack.tools;
 
 import io.flowstack.core.FlowStack;
 import io.flowstack.core.config.StackConfig;
-import io.flowstack.services.HttpService;
-import io.flowstack.services.MetricsService;
-import io.flowstack.services.TcpChargenService;
-import io.flowstack.services.TcpDiscardService;
-import io.flowstack.services.TcpEchoService;
-import io.flowstack.services.UdpEchoService;
 import io.flowstack.core.wire.Ethernet;
 import io.flowstack.core.wire.Ipv4;
-import io.flowstack.nativeio.Netdev;
 import io.flowstack.nic.Nic;
 import io.flowstack.nic.TapNic;
 import io.flowstack.nic.impair.ImpairedNic;
@@ -269,17 +262,8 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
             // --impair and --pcap see frames as the stack makes them: with either, the TAP opens
             // without offloads (one frame of at most the MTU each way; docs/CLI.md)
             TapNic.Options tapOptions = impairs() || pcap != null ? TapNic.Options.NO_OFFLOAD : offloadOption.tapOptions();
-            Nic device = packet != null ? openPacket(config, err) : TapNic.open(tap, stackOptions.cores, tapOptions);
-            if (device instanceof TapNic t && t.offloadProblem() != null) {
-                err.println("stack endpoint: warning: the TAP's offloads were refused (" + t.offloadProblem()
-                        + "): one frame of at most the MTU per system call");
-                err.flush();
-            }
-            if (device instanceof TapNic t && t.steeringProblem() != null) {
-                err.println("stack endpoint: warning: the TAP's steering program was refused (" + t.steeringProblem()
-                        + "): a new flow's first frames may land on another core's queue and hop");
-                err.flush();
-            }
+            Nic device = packet != null ? openPacket(config, err)
+                    : Devices.openTap("endpoint", tap, stackOptions.cores, tapOptions, err);
             Nic nic = device;
             if (impairs()) {
                 try {
@@ -313,14 +297,7 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
             stack = s;
             teardown.add("stop the stack", s::close);
             for (ServiceSpec svc : serve) {
-                AutoCloseable service = switch (svc.kind()) {
-                    case ECHO -> new TcpEchoService(s, svc.port());
-                    case DISCARD -> new TcpDiscardService(s, svc.port());
-                    case CHARGEN -> new TcpChargenService(s, svc.port());
-                    case HTTP -> new HttpService(s, svc.port());
-                    case METRICS -> new MetricsService(s, svc.port());
-                    case UDP_ECHO -> new UdpEchoService(s, svc.port());
-                };
+                AutoCloseable service = svc.start(s);
                 teardown.add("stop " + svc, service::close);
             }
             startControl(s, teardown, err);
@@ -371,29 +348,8 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
      * (then the host's kernel would take our frames as its own); offload warnings go to stderr.
      */
     private PacketNic openPacket(StackConfig config, PrintWriter err) {
-        if (!Netdev.exists(packet)) {
-            throw new IllegalArgumentException("no interface " + packet + " in this network namespace (see ip link)");
-        }
-        byte[] hw = Netdev.hwAddr(packet);
-        long ifMac = 0;
-        for (byte b : hw) {
-            ifMac = (ifMac << 8) | (b & 0xFF);
-        }
-        PacketNic.Options o = PacketNic.Options.DEFAULT
-                .withFanout(fanout != null ? fanout : PacketNic.Options.DEFAULT.fanout())
-                .withPromiscuous(ifMac != config.mac)
-                .withOffloads(!offloadOption.noOffload && !impairs() && pcap == null); // as for a TAP
-        PacketNic p = PacketNic.open(packet, stackOptions.cores, o);
-        if (stackOptions.mtu != null && stackOptions.mtu > p.mtu()) {
-            p.close();
-            throw new IllegalArgumentException("--mtu " + stackOptions.mtu + " is larger than the MTU " + p.mtu() + " of " + packet
-                    + ": the kernel would drop the longer frames (raise it with ip link set " + packet + " mtu N)");
-        }
-        for (String w : p.offloadWarnings()) {
-            err.println("stack endpoint: warning: " + w);
-        }
-        err.flush();
-        return p;
+        return Devices.openPacket("endpoint", packet, stackOptions.cores, config.mac, fanout,
+                !offloadOption.noOffload && !impairs() && pcap == null, stackOptions.mtu, err); // offloads as for a TAP
     }
 
     /** {@code tap} or {@code packet}, for messages. */

@@ -28,8 +28,9 @@ import picocli.CommandLine.UnmatchedArgumentException;
         versionProvider = Main.Version.class,
         header = "flowstack: a per-core userspace TCP/IP stack for the JVM.",
         synopsisSubcommandLabel = "COMMAND",
-        subcommands = {EndpointCommand.class, DemoCommand.class, io.flowstack.tools.bench.BenchCommand.class,
-                PingCommand.class, ReplayCommand.class, StatsCommand.class, RebalanceCommand.class,
+        subcommands = {EndpointCommand.class, RouterCommand.class, DemoCommand.class,
+                io.flowstack.tools.bench.BenchCommand.class, PingCommand.class, ReplayCommand.class,
+                StatsCommand.class, RouteCommand.class, RebalanceCommand.class,
                 io.flowstack.tools.scale.ScaleCommand.class},
         footerHeading = "%nMore:%n",
         footer = {
@@ -43,6 +44,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
             "Examples:",
             "  sudo ./stack demo",
             "  sudo ./stack endpoint --tap fs0 --addr 198.18.0.2/24 --serve http:80",
+            "  sudo ./stack router --if tap:r0=198.18.1.1/24 --if tap:r1=198.18.2.1/24",
             "  sudo ./stack ping --tap fs0 --addr 198.18.0.2/24 -c 5 198.18.0.1",
             "  ./stack replay fs0.pcap --addr 198.18.0.2/24",
             "  ./stack test"
@@ -81,6 +83,7 @@ public final class Main implements Callable<Integer> {
         cl.setUsageHelpAutoWidth(true);
         cl.setParameterExceptionHandler(Main::onParameterError);
         cl.setExecutionExceptionHandler(Main::onExecutionError);
+        RouterCommand.hideEndpointOptions(cl.getSubcommands().get("router"));
         return cl;
     }
 

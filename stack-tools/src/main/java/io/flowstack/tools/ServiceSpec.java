@@ -1,5 +1,12 @@
 package io.flowstack.tools;
 
+import io.flowstack.core.FlowStack;
+import io.flowstack.services.HttpService;
+import io.flowstack.services.MetricsService;
+import io.flowstack.services.TcpChargenService;
+import io.flowstack.services.TcpDiscardService;
+import io.flowstack.services.TcpEchoService;
+import io.flowstack.services.UdpEchoService;
 import java.util.Locale;
 import java.util.StringJoiner;
 import picocli.CommandLine.ITypeConverter;
@@ -93,6 +100,18 @@ public record ServiceSpec(Kind kind, int port) {
             case CHARGEN -> 19;
             case HTTP -> 80;
             case METRICS -> 9100;
+        };
+    }
+
+    /** Starts this service on {@code stack}; closing the result stops it. */
+    public AutoCloseable start(FlowStack stack) {
+        return switch (kind) {
+            case ECHO -> new TcpEchoService(stack, port);
+            case DISCARD -> new TcpDiscardService(stack, port);
+            case CHARGEN -> new TcpChargenService(stack, port);
+            case HTTP -> new HttpService(stack, port);
+            case METRICS -> new MetricsService(stack, port);
+            case UDP_ECHO -> new UdpEchoService(stack, port);
         };
     }
 

@@ -73,7 +73,8 @@ final class StatsCommand implements Callable<Integer>, ValidatedCommand {
     /** Which instance: by name or by socket path. */
     static final class Target {
         @Option(names = "--name", paramLabel = "NAME",
-                description = "The endpoint's instance name (its --name; by default its TAP or interface name).")
+                description = "The instance name (its --name; by default an endpoint's TAP or interface, a router's "
+                        + "first interface).")
         String name;
 
         @Option(names = "--socket", paramLabel = "PATH", description = "The control socket's path.")
@@ -250,7 +251,7 @@ final class StatsCommand implements Callable<Integer>, ValidatedCommand {
         List<String> names = ControlClient.instances(dir);
         if (names.isEmpty()) {
             throw new StackException("no running instance: no control socket in " + dir
-                    + " (start one with: stack endpoint --tap NAME ...; or give --socket PATH)");
+                    + " (start one with: stack endpoint --tap NAME ... or stack router --if ...; or give --socket PATH)");
         }
         if (names.size() > 1) {
             throw new StackException("several instances in " + dir + ": " + String.join(", ", names)

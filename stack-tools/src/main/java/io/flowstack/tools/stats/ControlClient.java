@@ -33,7 +33,7 @@ public final class ControlClient {
     public static String request(Path path, String request) {
         if (!Files.exists(path)) {
             throw new StackException("no running instance: control socket " + path + " does not exist"
-                    + running(path.getParent()) + " (start one with: stack endpoint --tap NAME ...)");
+                    + running(path.getParent()) + " (start one with: stack endpoint --tap NAME ... or stack router --if ...)");
         }
         byte[] answer;
         try (SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX)) {

@@ -25,7 +25,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * (each optionally followed by {@code connections}, {@code state=S}, {@code sport=N},
  * {@code dport=N}, {@code port=N}, {@code limit=N}: {@link #query}),
  * {@code prometheus}, {@code load}, {@code move CORE BUCKET[,BUCKET...]} or
- * {@code balance WINDOW_MS} ({@link Rebalance}; LF-terminated, at most {@value #MAX_REQUEST}
+ * {@code balance WINDOW_MS} ({@link Rebalance}), or on a router {@code route add P/L via G},
+ * {@code route del P/L} or {@code route show} ({@link RouteRequests}, answered by the
+ * {@link RouteControl} set with {@link #routeControl}; an endpoint answers
+ * {@code error: not a router}) (LF-terminated, at most {@value #MAX_REQUEST}
  * bytes); the server answers
  * {@code ok} and a line feed followed by the report, or one line {@code error: MESSAGE}, then
  * closes. Every report is built from {@link FlowStack#snapshot()}, which reads each core on its
@@ -47,6 +50,8 @@ public final class ControlServer implements AutoCloseable {
     private final Thread acceptor;
     private final AtomicInteger clients = new AtomicInteger();
     private volatile boolean closing;
+    /** The router's routes for the {@code route} requests; null for an endpoint. */
+    private volatile RouteControl routes;
 
     private ControlServer(FlowStack stack, Path path, ServerSocketChannel server, String name) {
         this.stack = stack;
@@ -124,6 +129,14 @@ public final class ControlServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Makes this instance a router for the control protocol: the {@code route} requests go to
+     * {@code control} (null: none, they are answered {@code error: not a router}).
+     */
+    public void routeControl(RouteControl control) {
+        this.routes = control;
+    }
+
     /** Where the socket is. */
     public Path path() {
         return path;
@@ -167,7 +180,9 @@ public final class ControlServer implements AutoCloseable {
         }
         String answer;
         try {
-            if (request.startsWith("move ") || request.startsWith("balance ")) {
+            if (RouteRequests.isRoute(request)) {
+                answer = "ok\n" + RouteRequests.handle(routes, request);
+            } else if (request.startsWith("move ") || request.startsWith("balance ")) {
                 answer = "ok\n" + Rebalance.handle(stack, request);
             } else {
                 String[] words = request.split(" +");
@@ -187,7 +202,8 @@ public final class ControlServer implements AutoCloseable {
     static void checkRequest(String request) {
         if (!request.equals("text") && !request.equals("json") && !request.equals("prometheus") && !request.equals("load")) {
             throw new IllegalArgumentException("unknown request '" + request
-                    + "': send text, json, prometheus, load, move CORE BUCKET[,BUCKET...] or balance WINDOW_MS");
+                    + "': send text, json, prometheus, load, move CORE BUCKET[,BUCKET...], balance WINDOW_MS, "
+                    + "route add P/L via G, route del P/L or route show");
         }
     }
 

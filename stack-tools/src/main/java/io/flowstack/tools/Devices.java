@@ -1,0 +1,76 @@
+package io.flowstack.tools;
+
+import io.flowstack.nativeio.Netdev;
+import io.flowstack.nic.TapNic;
+import io.flowstack.nic.packet.FanoutMode;
+import io.flowstack.nic.packet.PacketNic;
+import java.io.PrintWriter;
+
+/**
+ * Opening the devices of a command's stack, with what the user should know about them on
+ * stderr: a TAP ({@code endpoint --tap}, {@code router --if tap:...}) and an existing interface
+ * through AF_PACKET ({@code endpoint --packet}, {@code router --if packet:...}).
+ *
+ * <p>Owned by: nobody (stateless).
+ */
+final class Devices {
+    private Devices() {
+    }
+
+    /**
+     * Opens (creating if missing) the TAP {@code name} with {@code queues} queues; warns on
+     * {@code err} if the kernel refused its offloads or its steering program.
+     *
+     * @param command the command, for the warnings ({@code stack COMMAND: warning: ...})
+     */
+    static TapNic openTap(String command, String name, int queues, TapNic.Options options, PrintWriter err) {
+        TapNic t = TapNic.open(name, queues, options);
+        if (t.offloadProblem() != null) {
+            err.println("stack " + command + ": warning: the TAP " + name + "'s offloads were refused ("
+                    + t.offloadProblem() + "): one frame of at most the MTU per system call");
+        }
+        if (t.steeringProblem() != null) {
+            err.println("stack " + command + ": warning: the TAP " + name + "'s steering program was refused ("
+                    + t.steeringProblem() + "): a new flow's first frames may land on another core's queue and hop");
+        }
+        err.flush();
+        return t;
+    }
+
+    /**
+     * Opens the existing interface {@code ifname} through AF_PACKET with {@code queues} sockets:
+     * promiscuous unless the stack uses the interface's own MAC {@code mac} (then the host's
+     * kernel would take our frames as its own); offload warnings go to {@code err}.
+     *
+     * @param fanout   how the kernel spreads frames over the sockets, null for the default
+     * @param offloads whether to ask for the virtio-net header's offloads
+     * @param mtu      the stack's MTU if one was asked for ({@code --mtu}), else null
+     * @throws IllegalArgumentException if there is no such interface or {@code mtu} exceeds its MTU
+     */
+    static PacketNic openPacket(String command, String ifname, int queues, long mac, FanoutMode fanout, boolean offloads,
+            Integer mtu, PrintWriter err) {
+        if (!Netdev.exists(ifname)) {
+            throw new IllegalArgumentException("no interface " + ifname + " in this network namespace (see ip link)");
+        }
+        byte[] hw = Netdev.hwAddr(ifname);
+        long ifMac = 0;
+        for (byte b : hw) {
+            ifMac = (ifMac << 8) | (b & 0xFF);
+        }
+        PacketNic.Options o = PacketNic.Options.DEFAULT
+                .withFanout(fanout != null ? fanout : PacketNic.Options.DEFAULT.fanout())
+                .withPromiscuous(ifMac != mac)
+                .withOffloads(offloads);
+        PacketNic p = PacketNic.open(ifname, queues, o);
+        if (mtu != null && mtu > p.mtu()) {
+            p.close();
+            throw new IllegalArgumentException("--mtu " + mtu + " is larger than the MTU " + p.mtu() + " of " + ifname
+                    + ": the kernel would drop the longer frames (raise it with ip link set " + ifname + " mtu N)");
+        }
+        for (String w : p.offloadWarnings()) {
+            err.println("stack " + command + ": warning: " + w);
+        }
+        err.flush();
+        return p;
+    }
+}
