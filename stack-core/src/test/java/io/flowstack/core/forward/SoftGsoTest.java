@@ -212,6 +212,48 @@ class SoftGsoTest {
     }
 
     @Test
+    void segmentsAboveASmallerMtuAreFragmentedFromTheSink() {
+        // DF clear, segments of 1448 + 40 octets towards an MTU of 576: the sink hands each
+        // segment to the Fragmenter with a third buffer, as ip_finish_output_gso does
+        SplittableRandom r = new SplittableRandom(1191);
+        try (Arena a = Arena.ofConfined()) {
+            Super sf = superFrame(r, 5 * 1448 + 7, Packets.ACK | Packets.PSH, false, 99, new byte[0]);
+            byte[] f = partial(sf);
+            MemorySegment in = a.allocate(f.length);
+            MemorySegment.copy(f, 0, in, ValueLayout.JAVA_BYTE, 0, f.length);
+            MemorySegment segBuf = a.allocate(2048);
+            MemorySegment fragBuf = a.allocate(ETH + 576);
+            List<List<byte[]>> fragsPerSegment = new ArrayList<>();
+            int n = SoftGso.segment(in, 0, f.length, 1448, SoftGso.CSUM_PARTIAL, segBuf, 0, (s, off, len) -> {
+                List<byte[]> frags = new ArrayList<>();
+                int k = Fragmenter.fragment(s, off + ETH, len - ETH, 576, fragBuf, 0, (fs, foff, flen) -> {
+                    byte[] d = new byte[flen - ETH];
+                    MemorySegment.copy(fs, ValueLayout.JAVA_BYTE, foff + ETH, d, 0, d.length);
+                    frags.add(d);
+                });
+                if (k == Fragmenter.FITS) {
+                    byte[] d = new byte[len - ETH]; // the last, short segment fits as it is
+                    MemorySegment.copy(s, ValueLayout.JAVA_BYTE, off + ETH, d, 0, d.length);
+                    frags.add(d);
+                } else {
+                    assertEquals(frags.size(), k);
+                    assertTrue(k > 1);
+                }
+                fragsPerSegment.add(frags);
+            });
+            assertEquals(6, n);
+            List<byte[]> reassembled = new ArrayList<>();
+            for (List<byte[]> frags : fragsPerSegment) {
+                byte[] d = FragmenterTest.reassembleAll(frags);
+                reassembled.add(Arrays.copyOf(new byte[ETH], ETH + d.length));
+                System.arraycopy(sf.frame(), 0, reassembled.getLast(), 0, ETH);
+                System.arraycopy(d, 0, reassembled.getLast(), ETH, d.length);
+            }
+            check(sf, reassembled, 1448, false);
+        }
+    }
+
+    @Test
     void fixedIdKeepsTheIdOnlyWithDontFragment() {
         SplittableRandom r = new SplittableRandom(6864);
         try (Arena a = Arena.ofConfined()) {
