@@ -55,7 +55,7 @@ class ModuleExportsTest {
         Set<String> internal = new TreeSet<>(core.packages());
         internal.removeAll(CORE_API);
         assertEquals(new TreeSet<>(Set.of("io.flowstack.core.arp", "io.flowstack.core.flow", "io.flowstack.core.ip",
-                "io.flowstack.core.netisr", "io.flowstack.core.percore", "io.flowstack.core.tcp",
+                "io.flowstack.core.netisr", "io.flowstack.core.percore", "io.flowstack.core.route", "io.flowstack.core.tcp",
                 "io.flowstack.core.udp", "io.flowstack.core.wire", "io.flowstack.core.wire.msg")),
                 internal, "internal packages of io.flowstack.core (a new package is internal unless added to CORE_API)");
     }
