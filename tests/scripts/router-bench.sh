@@ -34,21 +34,30 @@
 #     and drops them (B's kernel does no UDP work and sends no port-unreachable back). The figure
 #     is frames received on B's interface per second (rx_packets), over the part of the burst in
 #     which A was sending (the counters are sampled every 50 ms; the first and last partial
-#     intervals are left out), beside what A sent (tx_packets + tx_dropped) and the difference
-#     (lost on the way: in the router or refused at its ingress queue);
+#     intervals are left out), beside the frames A sent into the router per second (A's
+#     tx_packets: what the router's receive queue took) and the share of those that never reached
+#     B (lost in the router, over the whole burst). Frames the router's receive queue refused
+#     (A's tx_dropped) are sent again by trafgen: back-pressure, printed per burst, not loss.
+#     trafgen's socket needs a larger send buffer than the default (see "measurements" below):
+#     net.core.wmem_default is raised while trafgen starts and restored at once and on any exit;
 #   - TCP: iperf2, A -> B and B -> A, one stream for --tcp-seconds (default 10) each; Gbit/s.
 # Then the router stops (flowstack: SIGTERM; its log is printed if anything failed).
 #
-# CPUs: with --cores N below the number of CPUs, the router has CPUs 0..N-1 (flowstack pins netisr
-# i to CPU i; for both routers the receive processing of R's veth ends is steered there with RPS,
-# so the kernel's forwarding softirq runs there too, --no-rps leaves it on the sending CPU) and the
-# hosts the others: trafgen on the last CPU, iperf pinned to the hosts' CPUs. With N >= CPUs
-# nothing is pinned. The header line says which CPUs each side had.
+# CPUs: with --cores N below the number of CPUs, the router has CPUs 0..N-1 and the hosts the others:
+# flowstack pins netisr i to CPU i; trafgen's packet runs on the last CPU, iperf is pinned to the
+# hosts' CPUs; and RPS steers the receive processing of R's veth ends to the router's CPUs (so the
+# kernel router's forwarding softirq runs there) and that of A's and B's devices to the hosts' CPUs
+# (so B's receive work is not charged to the router). A veth otherwise delivers a frame on the CPU
+# that sent it; --no-rps leaves it so. With N >= CPUs every mask has every CPU and only trafgen is
+# pinned. The first two lines of the output say which CPUs each had.
+# --runs K repeats the whole sequence K times (kernel, flowstack, kernel, ...); the table gives the
+# median and the range of the runs.
 #
 # Bounds: every trafgen burst by count and time (timeout), every iperf by timeout, every wait by a
 # deadline. Everything made here (namespaces, veths, TAPs, processes, files) is removed on any exit,
-# Ctrl-C included. Exit codes: 0 done; 1 a step failed (the message says which); 2 wrong usage,
-# not root, or a tool missing; 130 Ctrl-C.
+# Ctrl-C included; after a failure the logs stay in /tmp/router-bench.PID.* (the message says
+# where). Exit codes: 0 done; 1 a step failed (the message says which); 2 wrong usage, not root,
+# or a tool missing; 130 Ctrl-C, 143 SIGTERM.
 set -euo pipefail
 set -o errtrace # the ERR trap below also in functions
 export LC_ALL=C # $EPOCHREALTIME and awk with a decimal point
@@ -147,7 +156,12 @@ else
     host_cpus=$router_cpus
 fi
 gen_cpu=$((ncpu - 1))
-rps_mask=$(printf '%x' $(((1 << (cores < ncpu ? cores : ncpu)) - 1)))
+rps_mask=$(printf '%x' $(((1 << (cores < ncpu ? cores : ncpu)) - 1))) # the router's CPUs
+if ((cores < ncpu)); then
+    host_mask=$(printf '%x' $(((1 << ncpu) - (1 << cores)))) # the hosts' CPUs
+else
+    host_mask=$rps_mask
+fi
 
 # an upper bound of the whole run: the helper processes (namespace holders, iperf servers) end by then
 maxsecs=$((runs * ${#routers[@]} * (2 * burst_secs + 2 * tcp_secs + 90) + 60))
@@ -210,6 +224,10 @@ fail() {
 }
 
 # ------------------------------------------------------------------ topology
+set_rps() { # NS DEV HEXMASK: the receive processing of every queue of DEV on those CPUs (unless --no-rps)
+    [[ $rps == 1 ]] || return 0
+    ip netns exec "$1" sh -c "for q in /sys/class/net/$2/queues/rx-*; do echo $3 > \$q/rps_cpus; done"
+}
 for ns in "$nsa" "$nsb" "$nsr"; do
     ip netns add "$ns"
     # before any device arrives: no IPv6 autoconfiguration, MLD or DAD frames
@@ -230,11 +248,11 @@ ip link set "$vb" netns "$nsb"
 ip link set "$vrb" netns "$nsr"
 for d in "$vra" "$vrb"; do
     ip -n "$nsr" link set "$d" up
-    if [[ $rps == 1 ]]; then
-        ip netns exec "$nsr" sh -c "echo $rps_mask > /sys/class/net/$d/queues/rx-0/rps_cpus"
-    fi
+    set_rps "$nsr" "$d" "$rps_mask"
 done
 ip netns exec "$nsr" sysctl -qw net.ipv4.ip_forward=0
+set_rps "$nsa" "$va" "$host_mask"
+set_rps "$nsb" "$vb" "$host_mask"
 
 # count and drop the benchmark's UDP on B's ingress, before B's IP layer (any B device)
 ip netns exec "$nsb" nft -f - <<EOF
@@ -366,6 +384,8 @@ flowstack_up() {
         ip -n "$nsr" link set "$tb" netns "$nsb"
         host_up "$nsa" "$ta" "$a_ip" "$ra_ip"
         host_up "$nsb" "$tb" "$b_ip" "$rb_ip"
+        set_rps "$nsa" "$ta" "$host_mask"
+        set_rps "$nsb" "$tb" "$host_mask"
         nft_attach_b "$tb"
     fi
     wait_ping "$nsa" "$ra_ip" $((10 - (SECONDS - start) > 1 ? 10 - (SECONDS - start) : 1)) "the flowstack router"
@@ -490,7 +510,7 @@ bg+=($!)
 
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 header="# $(date -u +%FT%TZ) $(uname -r), $ncpu vCPU ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), load $load, commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
-cpus_line="# CPUs: router on $router_cpus (--cores $cores; RPS of R's veths: $([[ $rps == 1 ]] && echo "mask 0x$rps_mask" || echo off)), trafgen on CPU $gen_cpu, iperf on $host_cpus; flowstack on $fs_if"
+cpus_line="# CPUs: router on $router_cpus (--cores $cores), hosts on $host_cpus (trafgen on CPU $gen_cpu, iperf on $host_cpus); RPS: $([[ $rps == 1 ]] && echo "R's veths 0x$rps_mask, A's and B's devices 0x$host_mask" || echo off); flowstack on $fs_if"
 echo "$header"
 echo "$cpus_line"
 
