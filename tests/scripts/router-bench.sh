@@ -510,7 +510,12 @@ bg+=($!)
 
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 header="# $(date -u +%FT%TZ) $(uname -r), $ncpu vCPU ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), load $load, commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
-cpus_line="# CPUs: router on $router_cpus (--cores $cores), hosts on $host_cpus (trafgen on CPU $gen_cpu, iperf on $host_cpus); RPS: $([[ $rps == 1 ]] && echo "R's veths 0x$rps_mask, A's and B's devices 0x$host_mask" || echo off); flowstack on $fs_if"
+if [[ $rps == 1 ]]; then
+    rps_text="R's veths 0x$rps_mask, A's and B's devices 0x$host_mask"
+else
+    rps_text="off (a veth's receive work, the kernel router's forwarding included, runs on the CPU that sent the frame)"
+fi
+cpus_line="# CPUs: router on $router_cpus (--cores $cores), hosts on $host_cpus (trafgen on CPU $gen_cpu, iperf on $host_cpus); RPS: $rps_text; flowstack on $fs_if"
 echo "$header"
 echo "$cpus_line"
 
