@@ -38,7 +38,7 @@
 #     tx_packets: what the router's receive queue took) and the share of those that never reached
 #     B (lost in the router, over the whole burst). Frames the router's receive queue refused
 #     (A's tx_dropped) are sent again by trafgen: back-pressure, printed per burst, not loss.
-#     trafgen's socket needs a larger send buffer than the default (see "measurements" below):
+#     trafgen's socket needs a larger send buffer than the default (see sndbuf_raise below):
 #     net.core.wmem_default is raised while trafgen starts and restored at once and on any exit;
 #   - TCP: iperf2, A -> B and B -> A, one stream for --tcp-seconds (default 10) each; Gbit/s.
 # Then the router stops (flowstack: SIGTERM; its log is printed if anything failed).
@@ -172,6 +172,26 @@ gen_pid="" # the trafgen burst running now
 router_pid=""
 router_log=""
 failed=1
+
+# trafgen sends without blocking and stops at the first EAGAIN, which it gets as soon as the frames
+# in flight exceed its socket's send buffer: a frame stays charged to the socket until it is freed,
+# after the router forwarded it and B dropped it (skb_scrub_packet keeps the owner across veths), and
+# with RPS up to netdev_max_backlog frames wait in the router CPU's queue (4 MiB was too little for
+# 1514-byte frames here, 8 MiB enough). A packet socket's buffer is net.core.wmem_default when it is
+# made, which only the initial namespace can set: it is raised to 16 MiB from just before trafgen
+# starts until its socket exists (its first frame went out), and restored then and on any exit.
+wmem_saved=$(sysctl -n net.core.wmem_default)
+wmem_raised=0
+sndbuf_raise() {
+    wmem_raised=1
+    sysctl -qw net.core.wmem_default=16777216
+}
+sndbuf_restore() {
+    if [[ $wmem_raised == 1 ]]; then
+        sysctl -qw net.core.wmem_default="$wmem_saved"
+        wmem_raised=0
+    fi
+}
 
 stop_router_process() { # SIGTERM to the router's process group, SIGKILL after 10 s
     [[ -n $router_pid ]] || return 0
@@ -399,25 +419,6 @@ flowstack_down() {
 }
 
 # ------------------------------------------------------------------ measurements
-# trafgen sends without blocking and stops at the first EAGAIN, which it gets as soon as the frames
-# in flight exceed its socket's send buffer: a frame stays charged to the socket until it is freed,
-# after the router forwarded it and B dropped it (skb_scrub_packet keeps the owner across veths), and
-# with RPS up to netdev_max_backlog frames wait in the router CPU's queue (4 MiB was too little for
-# 1514-byte frames here, 8 MiB enough). A packet socket's buffer is net.core.wmem_default when it is
-# made, which only the initial namespace can set: it is raised to 16 MiB from just before trafgen
-# starts until its socket exists (its first frame went out), and restored then and on any exit.
-wmem_saved=$(sysctl -n net.core.wmem_default)
-wmem_raised=0
-sndbuf_raise() {
-    wmem_raised=1
-    sysctl -qw net.core.wmem_default=16777216
-}
-sndbuf_restore() {
-    if [[ $wmem_raised == 1 ]]; then
-        sysctl -qw net.core.wmem_default="$wmem_saved"
-        wmem_raised=0
-    fi
-}
 declare -A res # res[ROUTER,FIGURE,RUN]
 
 samples=""
