@@ -6,7 +6,7 @@
 #
 #   sudo tests/scripts/router-bench.sh [--only kernel|flowstack] [--cores N] [--runs K]
 #        [--flowstack-if packet|tap] [--json FILE] [--frames N] [--burst-seconds S]
-#        [--tcp-seconds S] [--no-rps]
+#        [--tcp-seconds S] [--no-rps] [--router-log FILE]
 #
 # Run as root from the project root. Needs trafgen (Debian's netsniff-ng), iperf (iperf2) and nft
 # (nftables): apt-get install -y netsniff-ng iperf nftables.
@@ -79,6 +79,7 @@ frames=2000000
 burst_secs=5
 tcp_secs=10
 rps=1
+keep_log=""
 while [[ $# -gt 0 ]]; do
     case $1 in
     --only)
@@ -96,6 +97,7 @@ while [[ $# -gt 0 ]]; do
     --burst-seconds) burst_secs=${2:-}; shift 2 ;;
     --tcp-seconds) tcp_secs=${2:-}; shift 2 ;;
     --no-rps) rps=0; shift ;;
+    --router-log) keep_log=${2:-}; [[ -n $keep_log ]] || die 2 "--router-log takes a file name"; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) die 2 "unknown argument '$1' (see --help)" ;;
     esac
@@ -412,6 +414,8 @@ flowstack_up() {
 }
 flowstack_down() {
     stop_router_process
+    # the router's output, with the per-core counters it prints when it stops (--router-log)
+    [[ -z $keep_log ]] || cat "$router_log" >>"$keep_log"
     if [[ $fs_if == tap ]]; then
         # the TAPs vanish with the router's file descriptors; the chain on B's goes with them
         ip netns exec "$nsb" nft delete chain netdev rbench "in_$tb" 2>/dev/null || true
