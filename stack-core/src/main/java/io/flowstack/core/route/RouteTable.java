@@ -73,7 +73,7 @@ public final class RouteTable {
      * growth allocates and copies the whole array on the owning core (40-140 ms measured at
      * 50,000 groups, docs/ROUTER.md), so a router expecting a large table sizes it up front.
      *
-     * @param groups 0 or more; each costs 1 KiB whether in use or not
+     * @param groups 0 or more; each costs 1,032 bytes (its entries and bookkeeping) in use or not
      */
     public RouteTable(int groups) {
         if (groups < 0 || groups > MAX_GROUPS) {
@@ -99,7 +99,7 @@ public final class RouteTable {
 
     /**
      * Adds the rule {@code prefix/length -> nextHop}, replacing the next hop of an existing rule
-     * of the same prefix and length. Allocates only when a new group is needed.
+     * of the same prefix and length. Allocates only when the rules or the groups have to grow.
      *
      * @param prefix the network, host bits zero (198.18.0.0 for 198.18.0.0/15)
      * @param length 0..32; 0 is the default route
