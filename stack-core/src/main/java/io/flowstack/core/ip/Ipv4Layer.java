@@ -200,6 +200,7 @@ public final class Ipv4Layer {
 
     /** This core's replica of the route table (owner thread; a route change is a command to each core). */
     public Fib fib() {
+        n.checkOwner(); // route.Fib sits below percore: its owner is asserted here
         return fib;
     }
 
@@ -211,6 +212,7 @@ public final class Ipv4Layer {
      * @throws IllegalArgumentException if the gateway is on no interface's subnet, or is one of ours
      */
     public boolean addRoute(int prefix, int length, int gateway) {
+        n.checkOwner();
         int via = ifs.connected(gateway);
         if (via < 0 || ifs.localIndex(gateway) >= 0) {
             throw new IllegalArgumentException("gateway " + Ipv4.toString(gateway)
