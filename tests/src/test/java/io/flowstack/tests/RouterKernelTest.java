@@ -103,8 +103,9 @@ class RouterKernelTest {
     }
 
     private static void traceroute(RouterLab lab) {
-        NamespaceLab.Result r = lab.inNs(lab.nsA, Duration.ofSeconds(30), "traceroute", "-n", "-q", "1", "-w", "2",
-                RouterLab.B);
+        // one probe at a time (-N 1): B's kernel rate-limits its port unreachables per source (icmp_ratelimit)
+        NamespaceLab.Result r = lab.inNs(lab.nsA, Duration.ofSeconds(40), "traceroute", "-n", "-N", "1", "-q", "1",
+                "-w", "3", RouterLab.B);
         assertEquals(0, r.exit(), () -> r + "\n" + lab.report());
         String[] lines = r.stdout().strip().split("\n");
         assertTrue(lines.length >= 3, r.stdout());
