@@ -1,8 +1,8 @@
 /**
  * The protocol core. Exported (the API): {@code io.flowstack.core} ({@code FlowStack}),
  * {@code .config}, {@code .socket}, {@code .stats} and {@code io.flowstack.services}. Not exported
- * (internal): {@code .wire}, {@code .wire.msg}, {@code .flow}, {@code .percore}, {@code .arp},
- * {@code .route}, {@code .ip}, {@code .forward}, {@code .udp}, {@code .tcp}, {@code .netisr}. Some public members of the API
+ * (internal): {@code .wire}, {@code .wire.msg}, {@code .flow}, {@code .route}, {@code .percore}, {@code .arp},
+ * {@code .ip}, {@code .forward}, {@code .udp}, {@code .tcp}, {@code .netisr}. Some public members of the API
  * packages still name internal types (e.g. {@code FlowStack.netisr()}); a modular application
  * cannot use those, and ModuleExportsTest fails if an internal package gets exported.
  *

@@ -183,12 +183,12 @@ public final class FlowStack implements AutoCloseable, SocketHost {
         return s;
     }
 
-    /** @return the stack's interfaces, interface 0 the configuration's (any thread; immutable) */
+    /** {@return the stack's interfaces, interface 0 the configuration's (any thread; immutable)} */
     public Interfaces interfaces() {
         return interfaces;
     }
 
-    /** @return the route table: add, remove and list routes at run time (any thread) */
+    /** {@return the route table: add, remove and list routes at run time (any thread)} */
     public StackRoutes routes() {
         return routes;
     }
@@ -782,11 +782,7 @@ public final class FlowStack implements AutoCloseable, SocketHost {
      * @throws StackException if a core does not answer (see {@link #call})
      */
     public StackSnapshot snapshot(io.flowstack.core.stats.ConnectionQuery query) {
-        List<StackSnapshot.Core> list = new ArrayList<>(cores.length);
-        for (int i = 0; i < cores.length; i++) {
-            list.add(call(i, n -> StackReports.core(n, query)));
-        }
-        return new StackSnapshot(nic.name(), config, cores[0].mtu(), System.currentTimeMillis(), query, list);
+        return StackReports.snapshot(this, query);
     }
 
     /**

@@ -2,7 +2,9 @@ package io.flowstack.core;
 
 import io.flowstack.core.flow.IndirectionTable;
 import io.flowstack.core.netisr.Netisr;
+import io.flowstack.core.config.Interfaces;
 import io.flowstack.core.stats.ArpEntryInfo;
+import io.flowstack.core.stats.InterfaceInfo;
 import io.flowstack.core.stats.ConnectionQuery;
 import io.flowstack.core.stats.StackSnapshot;
 import io.flowstack.core.stats.Stat;
@@ -83,5 +85,35 @@ final class StackReports {
             }
         }
         return r;
+    }
+
+    /** {@link FlowStack#snapshot(ConnectionQuery)}: each core's part, copied on its netisr, and the interfaces and routes. */
+    static StackSnapshot snapshot(FlowStack stack, ConnectionQuery query) {
+        int cores = stack.cores();
+        Interfaces ifs = stack.interfaces();
+        List<StackSnapshot.Core> list = new ArrayList<>(cores);
+        long[][] sums = new long[ifs.count()][5];
+        for (int i = 0; i < cores; i++) {
+            list.add(stack.call(i, n -> core(n, query)));
+            long[][] c = stack.call(i, n -> {
+                long[][] r = new long[ifs.count()][];
+                for (int k = 0; k < r.length; k++) {
+                    r[k] = n.interfaceCounters(k);
+                }
+                return r;
+            });
+            for (int k = 0; k < sums.length; k++) {
+                for (int j = 0; j < 5; j++) {
+                    sums[k][j] += c[k][j];
+                }
+            }
+        }
+        List<InterfaceInfo> infos = new ArrayList<>(ifs.count());
+        for (int k = 0; k < ifs.count(); k++) {
+            infos.add(new InterfaceInfo(ifs.name(k), ifs.address(k), ifs.prefixLength(k), ifs.mac(k), ifs.mtu(k),
+                    sums[k][0], sums[k][1], sums[k][2], sums[k][3], sums[k][4]));
+        }
+        return new StackSnapshot(ifs.name(0), stack.config(), stack.netisr(0).mtu(), System.currentTimeMillis(), query,
+                list, infos, stack.routes().list());
     }
 }

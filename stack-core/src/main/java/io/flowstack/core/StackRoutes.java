@@ -61,6 +61,9 @@ public final class StackRoutes {
      * Adds the static route {@code prefix/length} via {@code gateway} on every core, or replaces
      * the one of that prefix and length (RFC 1812 5.2.4: the gateway is on a connected network).
      *
+     * @param prefix the destination network (big-endian int, host bits zero)
+     * @param length its prefix length, 0..32 (0: the default route)
+     * @param gateway the next hop, on one of the interfaces' subnets
      * @return whether it replaced a route
      * @throws IllegalArgumentException if the prefix has host bits set, the length is not 0..32,
      *     the gateway is on no interface's subnet or is one of ours, or the prefix is a connected
@@ -84,6 +87,8 @@ public final class StackRoutes {
     /**
      * Removes the static route {@code prefix/length} from every core.
      *
+     * @param prefix the destination network
+     * @param length its prefix length
      * @return whether there was one
      * @throws IllegalArgumentException for a bad prefix or length, or a connected network's route
      * @throws StackException if a core did not answer

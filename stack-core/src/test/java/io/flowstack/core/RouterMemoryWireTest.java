@@ -46,8 +46,10 @@ class RouterMemoryWireTest {
     /** The three stacks and their two wires. */
     record Net(MemoryWire left, MemoryWire right, FlowStack a, FlowStack router, FlowStack b) implements AutoCloseable {
         static Net start(int cores, List<StaticRoute> routes) {
-            MemoryWire left = MemoryWire.create(cores, 4 << 20);
-            MemoryWire right = MemoryWire.create(cores, 4 << 20, SMALL_MTU);
+            return start(cores, routes, MemoryWire.create(cores, 4 << 20), MemoryWire.create(cores, 4 << 20, SMALL_MTU));
+        }
+
+        static Net start(int cores, List<StaticRoute> routes, MemoryWire left, MemoryWire right) {
             StackConfig rc = StackConfig.builder().cores(cores).address(R1).prefixLength(24)
                     .mac(0x02_00_00_00_01_01L).pinThreads(false).build();
             RouterConfig router = new RouterConfig(
@@ -121,8 +123,60 @@ class RouterMemoryWireTest {
             assertEquals(0, net.router().total(Stat.FWD_FRAGMENTED), "TCP's MSS fits the smaller MTU");
             assertEquals(0, net.router().total(Stat.INTERNAL_ERROR) + net.a().total(Stat.INTERNAL_ERROR)
                     + net.b().total(Stat.INTERNAL_ERROR));
+            // stack stats' view: both interfaces with their own counters, the connected routes, ARP per interface
+            var snap = net.router().snapshot();
+            assertEquals(2, snap.interfaces().size());
+            for (var i : snap.interfaces()) {
+                assertTrue(i.rxFrames() > 3_000 && i.txFrames() > 3_000, i.toString());
+            }
+            assertEquals(SMALL_MTU, snap.interfaces().get(1).mtu());
+            assertEquals(2, snap.routes().size(), snap.routes().toString());
+            assertTrue(snap.cores().stream().flatMap(k -> k.arp().stream())
+                    .anyMatch(e -> e.address() == B && e.iface().equals(snap.interfaces().get(1).name())));
         }
         assertEquals(violations, Ownership.violations(), "every layer ran on its owner");
+    }
+
+    /**
+     * Issue 12 point 3: A's link carries super-frames (A's TCP hands its device 64 KiB at a time,
+     * as a kernel does to a TAP). An egress that segments gets them whole; one that cannot gets
+     * them cut in software, each segment with its own checksums: the bytes arrive intact either way.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void superFramesGoOutWholeWhereTheEgressSegmentsAndAreCutWhereItCannot(boolean egressOffloads) throws Exception {
+        MemoryWire left = MemoryWire.createWithOffloads(1, 8 << 20, 1500);
+        MemoryWire right = egressOffloads ? MemoryWire.createWithOffloads(1, 8 << 20, SMALL_MTU)
+                : MemoryWire.create(1, 8 << 20, SMALL_MTU);
+        try (Net net = Net.start(1, List.of(), left, right); TcpListener l = net.b().tcpListen(9000, 64);
+             var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            byte[] up = new byte[8 << 20];
+            new SplittableRandom(8).nextBytes(up);
+            CompletableFuture<byte[]> got = CompletableFuture.supplyAsync(() -> {
+                try (TcpConnection c = l.accept(10, TimeUnit.SECONDS)) {
+                    c.readTimeout(20, TimeUnit.SECONDS);
+                    return c.inputStream().readNBytes(up.length);
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            }, pool);
+            try (TcpConnection c = net.a().tcpConnect(B, 9000, 10, TimeUnit.SECONDS)) {
+                c.writeTimeout(20, TimeUnit.SECONDS);
+                c.write(up, 0, up.length);
+                assertArrayEquals(sha(up), sha(got.get(30, TimeUnit.SECONDS)), "A -> B" + net.report());
+            }
+            assertTrue(net.router().total(Stat.RX_SUPER_FRAMES) > 0, net.report());
+            if (egressOffloads) {
+                assertTrue(net.router().total(Stat.FWD_SUPER_FRAMES) > 0, net.report());
+                assertEquals(0, net.router().total(Stat.FWD_SOFT_SEGMENTS), net.report());
+            } else {
+                assertEquals(0, net.router().total(Stat.FWD_SUPER_FRAMES), net.report());
+                assertTrue(net.router().total(Stat.FWD_SOFT_SEGMENTS) > net.router().total(Stat.RX_SUPER_FRAMES),
+                        "several segments per super-frame" + net.report());
+            }
+            assertEquals(0, net.b().total(Stat.TCP_BAD_CHECKSUM), "every segment's checksum right" + net.report());
+            assertEquals(0, net.router().total(Stat.FWD_BAD_SUPER_FRAME), net.report());
+        }
     }
 
     @Test

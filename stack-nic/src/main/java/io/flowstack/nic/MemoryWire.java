@@ -107,8 +107,9 @@ public final class MemoryWire implements AutoCloseable {
     /**
      * A wire whose queues have offloads, as two TAPs with vnet headers joined by a program, or a
      * veth: {@link NicQueue#transmit(TxFrame)} takes gathered frames and super-frames and the other
-     * side receives each as one frame, flagged {@link FrameBatch#RX_CSUM_VALID} when its checksum
-     * was left partial and with its {@link FrameBatch#gsoSize}, never cut (the receiver takes a
+     * side receives each as one frame, flagged {@link FrameBatch#RX_CSUM_VALID} and
+     * {@link FrameBatch#RX_CSUM_PARTIAL} when its checksum was left partial and with its
+     * {@link FrameBatch#gsoSize}, never cut (the receiver takes a
      * super-frame as one segment). Rings must hold a 64 KiB frame: at least 256 KiB.
      *
      * @param queues the number of queue pairs on each side, at least 1

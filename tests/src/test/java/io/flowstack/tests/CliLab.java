@@ -84,10 +84,25 @@ public final class CliLab extends NamespaceLab {
      * {@code classpath} (which that user must be able to read).
      */
     public Stack stack(List<String> wrapper, String classpath, Duration timeout, String... args) {
+        return stack(wrapper, classpath, List.of(), timeout, args);
+    }
+
+    /**
+     * {@link #stack(Duration, String...)} with JVM options of the test's, e.g.
+     * {@code -Dflowstack.ownership.check=true}: every layer then asserts it runs on its owner.
+     */
+    public Stack stack(List<String> jvmOptions, Duration timeout, String... args) {
+        return stack(List.of(), System.getProperty("java.class.path"), jvmOptions, timeout, args);
+    }
+
+    private Stack stack(List<String> wrapper, String classpath, List<String> jvmOptions, Duration timeout,
+                        String... args) {
         String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
         List<String> jvm = new ArrayList<>(wrapper);
         jvm.addAll(SIGINT_DEFAULT);
-        jvm.addAll(List.of(java,
+        jvm.add(java);
+        jvm.addAll(jvmOptions);
+        jvm.addAll(List.of(
                 "--enable-native-access=ALL-UNNAMED", "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
                 "-XX:+UseParallelGC", "-Xmx512m", "-cp", classpath,
                 "io.flowstack.tools.Main"));

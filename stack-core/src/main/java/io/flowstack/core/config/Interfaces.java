@@ -65,57 +65,111 @@ public final class Interfaces {
         }
     }
 
-    /** The interfaces of a plain endpoint: one, the configuration's. */
+    /**
+     * The interfaces of a plain endpoint: one, the configuration's.
+     *
+     * @param config its addresses
+     * @param name the NIC's name
+     * @param mtu its MTU
+     * @return the table of one interface
+     */
     public static Interfaces single(StackConfig config, String name, int mtu) {
         return new Interfaces(config, RouterConfig.ENDPOINT, List.of(name), new int[] {mtu});
     }
 
-    /** How many interfaces. */
+    /**
+     * How many interfaces.
+     *
+     * @return the count, at least 1
+     */
     public int count() {
         return macs.length;
     }
 
-    /** Whether datagrams for other hosts are forwarded (a router) rather than dropped. */
+    /**
+     * Whether datagrams for other hosts are forwarded (a router) rather than dropped.
+     *
+     * @return true for a router
+     */
     public boolean forwarding() {
         return forwarding;
     }
 
-    /** Interface {@code i}'s NIC name. */
+    /**
+     * Interface {@code i}'s NIC name.
+     *
+     * @param i the interface
+     * @return the name
+     */
     public String name(int i) {
         return names[i];
     }
 
-    /** Interface {@code i}'s Ethernet address (low 48 bits). */
+    /**
+     * Interface {@code i}'s Ethernet address.
+     *
+     * @param i the interface
+     * @return the MAC in the low 48 bits
+     */
     public long mac(int i) {
         return macs[i];
     }
 
-    /** Interface {@code i}'s IPv4 address (big-endian int). */
+    /**
+     * Interface {@code i}'s IPv4 address.
+     *
+     * @param i the interface
+     * @return the address as a big-endian int
+     */
     public int address(int i) {
         return addresses[i];
     }
 
-    /** Interface {@code i}'s prefix length. */
+    /**
+     * Interface {@code i}'s prefix length.
+     *
+     * @param i the interface
+     * @return 1..32
+     */
     public int prefixLength(int i) {
         return prefixLengths[i];
     }
 
-    /** Interface {@code i}'s subnet mask. */
+    /**
+     * Interface {@code i}'s subnet mask.
+     *
+     * @param i the interface
+     * @return the mask as a big-endian int
+     */
     public int netmask(int i) {
         return masks[i];
     }
 
-    /** Interface {@code i}'s directed broadcast address (the limited one for a /31 or /32). */
+    /**
+     * Interface {@code i}'s directed broadcast address (the limited one for a /31 or /32).
+     *
+     * @param i the interface
+     * @return the address as a big-endian int
+     */
     public int broadcast(int i) {
         return broadcasts[i];
     }
 
-    /** Interface {@code i}'s MTU in bytes of IPv4 datagram. */
+    /**
+     * Interface {@code i}'s MTU.
+     *
+     * @param i the interface
+     * @return bytes of IPv4 datagram a frame carries
+     */
     public int mtu(int i) {
         return mtus[i];
     }
 
-    /** The smallest MTU of all interfaces (what local traffic is sized by). */
+    /**
+     * The smallest MTU of all interfaces (what local traffic is sized by).
+     *
+     * @return the MTU in bytes
+     */
     public int minMtu() {
         int m = Integer.MAX_VALUE;
         for (int v : mtus) {
@@ -124,7 +178,11 @@ public final class Interfaces {
         return m;
     }
 
-    /** The largest MTU of all interfaces (what receive slots are sized by). */
+    /**
+     * The largest MTU of all interfaces (what receive slots are sized by).
+     *
+     * @return the MTU in bytes
+     */
     public int maxMtu() {
         int m = 0;
         for (int v : mtus) {
@@ -133,7 +191,12 @@ public final class Interfaces {
         return m;
     }
 
-    /** The interface whose address {@code addr} is, or -1 if it is none of ours. */
+    /**
+     * The interface whose address {@code addr} is.
+     *
+     * @param addr an IPv4 address as a big-endian int
+     * @return the interface, or -1 if it is none of ours
+     */
     public int localIndex(int addr) {
         for (int i = 0; i < addresses.length; i++) {
             if (addresses[i] == addr) {
@@ -146,6 +209,9 @@ public final class Interfaces {
     /**
      * Whether {@code dst} is a broadcast address to us: the limited broadcast or the directed
      * broadcast of one of our subnets (RFC 1122 3.3.6, RFC 1812 5.3.5).
+     *
+     * @param dst an IPv4 address as a big-endian int
+     * @return true if it is a broadcast address here
      */
     public boolean isBroadcast(int dst) {
         if (dst == Ipv4.BROADCAST) {
@@ -159,7 +225,12 @@ public final class Interfaces {
         return false;
     }
 
-    /** The interface whose subnet holds {@code dst} (a connected route), or -1. */
+    /**
+     * The interface whose subnet holds {@code dst} (a connected route).
+     *
+     * @param dst an IPv4 address as a big-endian int
+     * @return the interface, or -1 if on none of our subnets
+     */
     public int connected(int dst) {
         for (int i = 0; i < masks.length; i++) {
             if ((dst & masks[i]) == (addresses[i] & masks[i])) {
@@ -169,7 +240,12 @@ public final class Interfaces {
         return -1;
     }
 
-    /** Interface {@code i}'s subnet as {@code A.B.C.D/P}. */
+    /**
+     * Interface {@code i}'s subnet.
+     *
+     * @param i the interface
+     * @return {@code A.B.C.D/P}
+     */
     public String subnet(int i) {
         return Ipv4.toString(addresses[i] & masks[i]) + "/" + prefixLengths[i];
     }

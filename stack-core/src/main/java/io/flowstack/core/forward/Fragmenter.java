@@ -52,7 +52,8 @@ public final class Fragmenter {
      * @param ipOff the datagram's IPv4 header
      * @param available the bytes of the datagram present at {@code ipOff} (at least its total length)
      * @param mtu the egress MTU, at least {@link #MIN_MTU}
-     * @param out the buffer the fragments are written to, one at a time
+     * @param out the buffer the fragments are written to, one at a time; it must not overlap the
+     *     datagram
      * @param outOff where each fragment frame starts in {@code out}: {@link Ethernet#HEADER_LEN}
      *     bytes of link header the sink fills, then the fragment
      * @param sink receives each fragment frame before the next is written

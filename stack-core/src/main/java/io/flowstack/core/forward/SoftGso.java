@@ -57,7 +57,10 @@ public final class SoftGso {
      * @param frameLen its length (link header, then at least the IPv4 total length)
      * @param gsoSize payload octets per segment (the vnet header's {@code gso_size}: the MSS)
      * @param flags {@link #CSUM_PARTIAL}, {@link #FIXED_ID}, or 0
-     * @param out the buffer the segments are written to, one at a time
+     * @param out the buffer the segments are written to, one at a time; it must not overlap the
+     *     super-frame. A segment still above the egress MTU (DF clear) can be passed on from the
+     *     sink to {@link Fragmenter#fragment} with a third buffer, as Linux fragments the segments
+     *     of a GSO packet ({@code ip_finish_output_gso})
      * @param outOff where each segment frame starts in {@code out}
      * @param sink receives each segment frame (its Ethernet header copied from the super-frame)
      * @return the number of segments handed to the sink, or {@link #MALFORMED} or

@@ -208,6 +208,8 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     /** ARP of interface {@code ifIndex} on this core. */
     public ArpLayer arp(int ifIndex) { return arps[ifIndex]; }
     public Interfaces interfaces() { return ifs; }
+    /** Interface {@code i}'s counters on this core (owner thread): rx frames, rx bytes, tx frames, tx bytes, tx drops. */
+    public long[] interfaceCounters(int i) { ownership.check(); return nics.counters(i); }
     public Ipv4Layer ip() { return ip; }
     public IcmpLayer icmp() { return icmp; }
     public UdpLayer udp() { return udp; }

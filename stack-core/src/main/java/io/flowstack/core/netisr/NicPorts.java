@@ -20,6 +20,12 @@ final class NicPorts {
     private final Counters counters;
     private final int commonOffloads;
     private final boolean inMemory;
+    /** Per interface: frames and bytes read and sent, frames the queue refused (this netisr's; read on it). */
+    private final long[] rxFrames;
+    private final long[] rxBytes;
+    private final long[] txFrames;
+    private final long[] txBytes;
+    private final long[] txDrops;
     /** [poll slot - first slot]: the interface whose descriptor is in that slot of the poll set. */
     private final int[] polled;
     private int polledCount;
@@ -36,6 +42,20 @@ final class NicPorts {
         this.commonOffloads = common;
         this.inMemory = mem;
         this.polled = new int[queues.length];
+        this.rxFrames = new long[queues.length];
+        this.rxBytes = new long[queues.length];
+        this.txFrames = new long[queues.length];
+        this.txBytes = new long[queues.length];
+        this.txDrops = new long[queues.length];
+    }
+
+    /**
+     * Interface {@code i}'s counters: frames and bytes read, frames and bytes sent, frames refused.
+     *
+     * @return a new array of five
+     */
+    long[] counters(int i) {
+        return new long[] {rxFrames[i], rxBytes[i], txFrames[i], txBytes[i], txDrops[i]};
     }
 
     /** How many interfaces. */
@@ -79,6 +99,12 @@ final class NicPorts {
         int total = 0;
         for (int i = 0; i < queues.length; i++) {
             int n = queues[i].receive(batch);
+            if (n > 0) {
+                rxFrames[i] += n;
+                for (int k = 0; k < n; k++) {
+                    rxBytes[i] += batch.length(k);
+                }
+            }
             input.input(i, batch, n);
             total += n;
         }
@@ -90,8 +116,11 @@ final class NicPorts {
         if (queues[i].transmit(s, off, len)) {
             counters.inc(Stat.TX_FRAMES);
             counters.add(Stat.TX_BYTES, len);
+            txFrames[i]++;
+            txBytes[i] += len;
         } else {
             counters.inc(Stat.TX_QUEUE_FULL);
+            txDrops[i]++;
         }
     }
 
@@ -101,11 +130,14 @@ final class NicPorts {
         if (queues[i].transmit(frame)) {
             counters.inc(Stat.TX_FRAMES);
             counters.add(Stat.TX_BYTES, len);
+            txFrames[i]++;
+            txBytes[i] += len;
             if (frame.gsoType() != TxFrame.GSO_NONE) {
                 counters.inc(Stat.TX_SUPER_FRAMES);
             }
         } else {
             counters.inc(Stat.TX_QUEUE_FULL);
+            txDrops[i]++;
         }
     }
 

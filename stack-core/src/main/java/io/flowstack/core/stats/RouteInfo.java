@@ -13,7 +13,7 @@ import io.flowstack.core.wire.Ipv4;
  * @param kind {@code connected} or {@code static}
  */
 public record RouteInfo(int prefix, int prefixLength, int gateway, String iface, String kind) {
-    /** {@code A.B.C.D/P}, or {@code default}. */
+    /** {@return the destination as text: {@code A.B.C.D/P}, or {@code default}} */
     public String destination() {
         return prefixLength == 0 ? "default" : Ipv4.toString(prefix) + "/" + prefixLength;
     }

@@ -23,17 +23,46 @@ import java.util.TreeSet;
  * @param timeMillis wall-clock time the snapshot was taken (epoch milliseconds)
  * @param query      which connections the cores listed ({@link Core#connections})
  * @param cores      one entry per core, in core order
+ * @param interfaces the interfaces with their counters summed over the cores (one for an endpoint)
+ * @param routes     the route table as core 0's replica has it
  */
 public record StackSnapshot(String device, StackConfig config, int mtu, long timeMillis, ConnectionQuery query,
-                            List<Core> cores) {
+                            List<Core> cores, List<InterfaceInfo> interfaces, List<RouteInfo> routes) {
 
     /**
-     * Copies {@code cores} into an unmodifiable list.
+     * Copies the lists into unmodifiable ones.
      *
-     * @throws NullPointerException if {@code cores} is or holds null
+     * @throws NullPointerException if a list is or holds null
      */
     public StackSnapshot {
         cores = List.copyOf(cores);
+        interfaces = List.copyOf(interfaces);
+        routes = List.copyOf(routes);
+    }
+
+    /**
+     * A snapshot without interface counters or routes (a test's, or a report built by hand).
+     *
+     * @param device the NIC's name
+     * @param config the configuration
+     * @param mtu the MTU
+     * @param timeMillis when it was taken
+     * @param query which connections the cores listed
+     * @param cores one entry per core
+     */
+    public StackSnapshot(String device, StackConfig config, int mtu, long timeMillis, ConnectionQuery query,
+                         List<Core> cores) {
+        this(device, config, mtu, timeMillis, query, cores, List.of(), List.of());
+    }
+
+    /**
+     * Whether the stack has more than one interface or forwards (a router): its report lists
+     * interfaces and its full route table.
+     *
+     * @return true for a stack of several interfaces
+     */
+    public boolean multiInterface() {
+        return interfaces.size() > 1;
     }
 
     /**

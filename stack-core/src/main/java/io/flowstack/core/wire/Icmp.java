@@ -31,14 +31,14 @@ public final class Icmp {
     public static final int ECHO_REQUEST = 8;
     public static final int TIME_EXCEEDED = 11;
     public static final int PARAMETER_PROBLEM = 12;
-    /** Destination unreachable: network unreachable (RFC 792; a router with no route, RFC 1812 5.2.7.1). */
+    /** Destination unreachable: net unreachable (RFC 792; RFC 1812 5.2.7.1: no route). */
     public static final int CODE_NET_UNREACHABLE = 0;
-    /** Destination unreachable: host unreachable (RFC 792; the next hop did not resolve, RFC 1812 5.2.7.1). */
+    /** Destination unreachable: host unreachable (RFC 792; RFC 1812 5.2.7.1: the next hop does not answer ARP). */
     public static final int CODE_HOST_UNREACHABLE = 1;
     public static final int CODE_PROTOCOL_UNREACHABLE = 2;
     public static final int CODE_PORT_UNREACHABLE = 3;
     public static final int CODE_FRAG_NEEDED = 4;
-    /** Time exceeded: time to live exceeded in transit (RFC 792). */
+    /** Time exceeded: time to live exceeded in transit (RFC 792; RFC 1812 5.3.1). */
     public static final int CODE_TTL_EXCEEDED = 0;
     /** Time exceeded: fragment reassembly time exceeded (RFC 792). */
     public static final int CODE_REASSEMBLY_TIME_EXCEEDED = 1;

@@ -97,6 +97,8 @@ public final class Ipv4 {
     public static void totalLength(MemorySegment s, long o, int v) { Bytes.u16(s, o + TOTAL_LENGTH, v); }
     public static void fragWord(MemorySegment s, long o, int v) { Bytes.u16(s, o + FRAG, v); }
     public static void ttl(MemorySegment s, long o, int v) { Bytes.u8(s, o + TTL, v); }
+    public static void src(MemorySegment s, long o, int v) { Bytes.i32(s, o + SRC, v); }
+    public static void dst(MemorySegment s, long o, int v) { Bytes.i32(s, o + DST, v); }
     /** Writes the identification field (RFC 791 3.1). */
     public static void id(MemorySegment s, long o, int v) { Bytes.u16(s, o + ID, v); }
     /** Writes the header checksum field as is (see {@link #updateChecksum} to compute it). */
@@ -105,6 +107,7 @@ public final class Ipv4 {
     public static void headerLength(MemorySegment s, long o, int headerLength) {
         Bytes.u8(s, o + VERSION_IHL, (VERSION << 4) | (headerLength / 4));
     }
+
     /** The TTL and protocol octets as one 16-bit word, as the header checksum sums them (RFC 791 3.1). */
     public static int ttlProtocolWord(MemorySegment s, long o) { return Bytes.u16(s, o + TTL); }
 
@@ -126,8 +129,6 @@ public final class Ipv4 {
         int len = Bytes.u8(s, at + OPT_LENGTH_AT);
         return len < OPT_MIN_LENGTH || at + len > end ? -1 : len;
     }
-    public static void src(MemorySegment s, long o, int v) { Bytes.i32(s, o + SRC, v); }
-    public static void dst(MemorySegment s, long o, int v) { Bytes.i32(s, o + DST, v); }
 
     /** Writes a 20-byte header without options and its checksum. */
     public static void write(MemorySegment s, long o, int totalLength, int id, int fragWord,

@@ -11,7 +11,6 @@ import java.io.ByteArrayOutputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -346,17 +345,13 @@ class FragmenterTest {
             MemorySegment out = a.allocate(Ethernet.HEADER_LEN + 576);
             long[] sunk = new long[1];
             FragmentSink sink = (s, off, len) -> sunk[0] += len;
-            var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-            long allocated = -1;
-            for (int round = 0; round < 2; round++) { // the first round warms up
-                long before = mx.getCurrentThreadAllocatedBytes();
-                for (int i = 0; i < 100_000; i++) {
+            long allocated = Allocations.perBatch(() -> {
+                for (int i = 0; i < Allocations.CALLS; i++) {
                     Fragmenter.fragment(in, 0, d.length, 576, out, 0, sink);
                 }
-                allocated = mx.getCurrentThreadAllocatedBytes() - before;
-            }
+            });
             assertEquals(0, allocated, "100,000 datagrams fragmented allocate nothing");
-            assertTrue(sunk[0] > 200_000L * 576);
+            assertTrue(sunk[0] > 10L * Allocations.CALLS * 3 * 500, "every run fragmented every datagram");
         }
     }
 }

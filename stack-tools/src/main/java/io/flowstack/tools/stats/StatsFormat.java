@@ -3,6 +3,8 @@ package io.flowstack.tools.stats;
 import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.stats.StackSnapshot;
 import io.flowstack.core.stats.ArpEntryInfo;
+import io.flowstack.core.stats.InterfaceInfo;
+import io.flowstack.core.stats.RouteInfo;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.core.stats.TcpConnectionInfo;
 import io.flowstack.core.wire.Ethernet;
@@ -48,7 +50,8 @@ public final class StatsFormat {
     }
 
     /** An ARP neighbour as seen by every core holding it (replicas usually agree). */
-    public record Neighbour(int address, long mac, String state, long expiresInNanos, List<Integer> cores) {
+    public record Neighbour(int address, long mac, String state, long expiresInNanos, List<Integer> cores,
+                            String iface) {
     }
 
     /** ARP entries merged over the cores' replicas by (address, MAC, state); shortest expiry kept. */
@@ -65,11 +68,11 @@ public final class StatsFormat {
             if (n == null) {
                 List<Integer> cores = new ArrayList<>();
                 cores.add(e.core());
-                m.put(key, new Neighbour(e.address(), e.mac(), e.state(), e.expiresInNanos(), cores));
+                m.put(key, new Neighbour(e.address(), e.mac(), e.state(), e.expiresInNanos(), cores, e.iface()));
             } else {
                 n.cores().add(e.core());
                 if (e.expiresInNanos() < n.expiresInNanos()) {
-                    m.put(key, new Neighbour(n.address(), n.mac(), n.state(), e.expiresInNanos(), n.cores()));
+                    m.put(key, new Neighbour(n.address(), n.mac(), n.state(), e.expiresInNanos(), n.cores(), n.iface()));
                 }
             }
         }
@@ -86,6 +89,10 @@ public final class StatsFormat {
                 Ipv4.toString(c.address), c.prefixLength, Ethernet.macToString(c.mac), s.mtu(), s.cores().size(),
                 TIME.format(Instant.ofEpochMilli(s.timeMillis()))));
         b.append('\n');
+        if (s.multiInterface()) {
+            interfaces(b, s);
+            b.append('\n');
+        }
         counters(b, s);
         b.append('\n');
         load(b, s);
@@ -256,13 +263,14 @@ public final class StatsFormat {
         if (ns.isEmpty()) {
             return;
         }
-        b.append(String.format("  %-15s %-17s %-10s %9s %6s  %s%n", "Address", "HWaddress", "State", "Expires",
-                "Queued", "Cores"));
+        boolean dev = s.multiInterface();
+        b.append(String.format("  %-15s %-17s %-10s %9s %6s  %s%s%n", "Address", "HWaddress", "State", "Expires",
+                "Queued", "Cores", dev ? "  Device" : ""));
         for (Neighbour n : ns) {
-            b.append(String.format(Locale.ROOT, "  %-15s %-17s %-10s %9s %6d  %s%n", Ipv4.toString(n.address()),
+            b.append(String.format(Locale.ROOT, "  %-15s %-17s %-10s %9s %6d  %s%s%n", Ipv4.toString(n.address()),
                     n.mac() < 0 ? "-" : Ethernet.macToString(n.mac()), n.state(),
                     n.mac() < 0 ? "-" : String.format(Locale.ROOT, "%.1f s", n.expiresInNanos() / 1e9),
-                    queued(s, n.address()), join(n.cores())));
+                    queued(s, n.address()), join(n.cores()), dev ? "  " + n.iface() : ""));
         }
     }
 
@@ -278,10 +286,32 @@ public final class StatsFormat {
         return q;
     }
 
+    /** The interfaces like {@code ip -s link}: address, MAC, MTU, frames and bytes each way, drops (a router's). */
+    static void interfaces(StringBuilder b, StackSnapshot s) {
+        b.append("Interfaces:\n");
+        b.append(String.format("  %-15s %-18s %-17s %5s %12s %14s %12s %14s %9s%n", "Device", "Address", "MAC", "MTU",
+                "RX frames", "RX bytes", "TX frames", "TX bytes", "TX drops"));
+        for (InterfaceInfo i : s.interfaces()) {
+            b.append(String.format(Locale.ROOT, "  %-15s %-18s %-17s %5d %12d %14d %12d %14d %9d%n", i.name(),
+                    i.addressText(), Ethernet.macToString(i.mac()), i.mtu(), i.rxFrames(), i.rxBytes(), i.txFrames(),
+                    i.txBytes(), i.txDrops()));
+        }
+    }
+
     /** The routes like {@code ip route}. */
     static void routes(StringBuilder b, StackSnapshot s) {
         StackConfig c = s.config();
         b.append("Routes:\n");
+        if (s.multiInterface()) {
+            b.append(String.format("  %-18s %-15s %-15s %-15s %s%n", "Destination", "Gateway", "Device", "Source", "Kind"));
+            for (RouteInfo r : s.routes()) {
+                int src = s.interfaces().stream().filter(i -> i.name().equals(r.iface())).mapToInt(InterfaceInfo::address)
+                        .findFirst().orElse(c.address);
+                b.append(String.format("  %-18s %-15s %-15s %-15s %s%n", r.destination(),
+                        r.gateway() == 0 ? "-" : Ipv4.toString(r.gateway()), r.iface(), Ipv4.toString(src), r.kind()));
+            }
+            return;
+        }
         b.append(String.format("  %-18s %-15s %-15s %-15s %s", "Destination", "Gateway", "Device", "Source", "Kind"))
                 .append('\n');
         for (Route r : routes(c)) {
@@ -376,10 +406,23 @@ public final class StatsFormat {
             }
             arp.add(Json.obj().put("address", Ipv4.toString(n.address()))
                     .put("mac", n.mac() < 0 ? null : Ethernet.macToString(n.mac()))
-                    .put("state", n.state()).put("expires_ms", n.expiresInNanos() / 1_000_000).put("cores", cores));
+                    .put("state", n.state()).put("expires_ms", n.expiresInNanos() / 1_000_000).put("cores", cores)
+                    .put("device", n.iface()));
+        }
+        List<Json.Obj> ifaces = new ArrayList<>();
+        for (InterfaceInfo i : s.interfaces()) {
+            ifaces.add(Json.obj().put("device", i.name()).put("address", i.addressText())
+                    .put("mac", Ethernet.macToString(i.mac())).put("mtu", i.mtu())
+                    .put("rx_frames", i.rxFrames()).put("rx_bytes", i.rxBytes()).put("tx_frames", i.txFrames())
+                    .put("tx_bytes", i.txBytes()).put("tx_drops", i.txDrops()));
         }
         List<Json.Obj> routes = new ArrayList<>();
-        for (Route r : routes(c)) {
+        for (RouteInfo r : s.multiInterface() ? s.routes() : List.<RouteInfo>of()) {
+            routes.add(Json.obj().put("destination", r.prefixLength() == 0 ? "0.0.0.0/0" : r.destination())
+                    .put("gateway", r.gateway() == 0 ? null : Ipv4.toString(r.gateway()))
+                    .put("device", r.iface()).put("kind", r.kind()).put("connected", r.gateway() == 0));
+        }
+        for (Route r : s.multiInterface() ? List.<Route>of() : routes(c)) {
             routes.add(Json.obj().put("destination", Ipv4.toString(r.destination()) + "/" + r.prefixLength())
                     .put("gateway", r.connected() ? null : Ipv4.toString(r.gateway()))
                     .put("device", s.device()).put("source", Ipv4.toString(c.address))
@@ -399,6 +442,7 @@ public final class StatsFormat {
                 .put("load", load)
                 .put("connections_summary", summary)
                 .put("connections", connections)
+                .put("interfaces", ifaces)
                 .put("arp", arp)
                 .put("routes", routes)
                 .toString();
