@@ -304,7 +304,11 @@ final class RouterCommand implements Callable<Integer>, ValidatedCommand {
         }
         b.append(", cores ").append(router.cores());
         if (router.pcap() != null) {
-            b.append(", capturing to ").append(router.pcapFile(0)).append(" ...");
+            StringJoiner files = new StringJoiner(", ");
+            for (int i = 0; i < router.interfaces().size(); i++) {
+                files.add(router.pcapFile(i).toString());
+            }
+            b.append(", capturing to ").append(files);
         }
         if (!router.serve().isEmpty()) {
             b.append(", serving ").append(router.serve().stream().map(ServiceSpec::toString)

@@ -48,7 +48,7 @@ class RouterCommandTest {
         assertEquals("r0", r.instanceName(), "named after the first interface");
         assertEquals("flowstack router: tap r0 198.18.1.1/24 mac 02:00:c6:12:01:01, packet veth0 198.18.2.1/24 mac "
                 + "02:00:c6:12:02:01, routes 198.18.9.0/24 via 198.18.2.3, default via 198.18.1.254, 198.18.10.0/23 via "
-                + "198.18.2.4, cores 2, capturing to cap-r0.pcap ..., serving http:80 (Ctrl-C to stop)", r.banner(s));
+                + "198.18.2.4, cores 2, capturing to cap-r0.pcap, cap-veth0.pcap, serving http:80 (Ctrl-C to stop)", r.banner(s));
     }
 
     @Test

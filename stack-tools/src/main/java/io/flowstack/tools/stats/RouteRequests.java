@@ -1,5 +1,6 @@
 package io.flowstack.tools.stats;
 
+import io.flowstack.core.wire.Ipv4;
 import io.flowstack.tools.Ipv4Prefix;
 import io.flowstack.tools.RoutePrefix;
 
@@ -26,7 +27,7 @@ public final class RouteRequests {
 
     /** The request line of {@code stack route add PREFIX via GW}. */
     public static String add(RoutePrefix prefix, int gateway) {
-        return "route add " + prefix + " via " + io.flowstack.core.wire.Ipv4.toString(gateway);
+        return "route add " + prefix + " via " + Ipv4.toString(gateway);
     }
 
     /** The request line of {@code stack route del PREFIX}. */
