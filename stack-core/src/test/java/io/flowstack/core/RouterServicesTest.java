@@ -130,6 +130,34 @@ class RouterServicesTest {
 
     @ParameterizedTest
     @ValueSource(ints = {1, 2})
+    void synCookiesOnBothRouterAddresses(int cores) throws Exception {
+        long violations = Ownership.violations();
+        // no SYN queue: every SYN is answered with a cookie (RFC 4987 3.6), whose MAC covers the
+        // address the SYN was sent to, and the ACK completes the handshake on that address
+        try (Net net = Net.start(cores, List.of(), b -> b.tcpSynBacklog(0));
+             TcpListener l = net.router().tcpListen(PORT, 64);
+             ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            CompletableFuture<List<InetSocketAddress[]>> server = echoServer(l, 4, pool);
+            byte[] data = new byte[40_000];
+            new SplittableRandom(5).nextBytes(data);
+            List<InetSocketAddress> dialled = new ArrayList<>();
+            for (FlowStack host : new FlowStack[] {net.a(), net.b()}) {
+                for (int to : new int[] {R1, R2}) {
+                    TcpConnection c = host.tcpConnect(to, PORT, 10, TimeUnit.SECONDS);
+                    dialled.add(c.remoteSocketAddress());
+                    assertArrayEquals(data, echoThrough(c, data, pool), "through " + Ipv4.toString(to) + net.report());
+                }
+            }
+            assertEquals(dialled, server.get(20, TimeUnit.SECONDS).stream().map(e -> e[0]).toList());
+            assertEquals(4, net.router().total(Stat.TCP_SYN_COOKIES_SENT), net.report());
+            assertEquals(4, net.router().total(Stat.TCP_SYN_COOKIES_OK), net.report());
+            assertEquals(0, net.router().total(Stat.TCP_SYN_COOKIES_BAD));
+            checkClean(net, violations);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2})
     void udpEchoAnswersFromTheAddressAsked(int cores) throws Exception {
         long violations = Ownership.violations();
         try (Net net = Net.start(cores, List.of()); UdpEchoService echo = new UdpEchoService(net.router(), 7)) {
