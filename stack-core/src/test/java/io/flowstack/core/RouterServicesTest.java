@@ -275,6 +275,60 @@ class RouterServicesTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void aBucketsConnectionAndTimeWaitEntryOnInterface1MoveWithIt() throws Exception {
+        long violations = Ownership.violations();
+        try (Net net = Net.start(2, List.of()); TcpListener l = net.router().tcpListen(PORT, 8)) {
+            FlowStack r = net.router();
+            // two 4-tuples on the router's second address in one bucket: one to TIME-WAIT, one live
+            int twPort = 45_100;
+            int hash = io.flowstack.core.flow.FlowHash.hash4(R2, A, PORT, twPort);
+            int bucket = r.table().bucket(hash);
+            int from = r.table().core(hash);
+            int livePort = -1;
+            for (int p = twPort + 1; p < 65_536 && livePort < 0; p++) {
+                if (r.table().bucket(io.flowstack.core.flow.FlowHash.hash4(R2, A, PORT, p)) == bucket) {
+                    livePort = p;
+                }
+            }
+            assertTrue(livePort > 0);
+            TcpConnection c1 = connectFrom(net.a(), A, twPort, R2);
+            TcpConnection s1 = l.accept(10, TimeUnit.SECONDS);
+            s1.close();
+            c1.readTimeout(5, TimeUnit.SECONDS);
+            assertEquals(-1, c1.inputStream().read());
+            c1.close();
+            Await.until(() -> fromA(r, twPort, "TIME_WAIT").size() == 1, "TIME-WAIT on the router", Duration.ofSeconds(5));
+            int live = livePort;
+            TcpConnection c2 = connectFrom(net.a(), A, live, R2);
+            TcpConnection s2 = l.accept(10, TimeUnit.SECONDS);
+            assertNotNull(s2);
+            assertEquals(from, fromA(r, live, "ESTABLISHED").get(0).core());
+
+            CompletableFuture<String> moved = new CompletableFuture<>();
+            r.moveBucketAsync(bucket, 1 - from, moved::complete);
+            assertEquals(null, moved.get(10, TimeUnit.SECONDS), "the move completed");
+            TcpConnectionInfo tw = fromA(r, twPort, "TIME_WAIT").get(0);
+            assertEquals(1 - from, tw.core(), "the entry moved with its bucket (hashed on its own local address)");
+            assertEquals(R2, tw.localAddress(), "and kept its local address (TimeWaitMsg)");
+            TcpConnectionInfo est = fromA(r, live, "ESTABLISHED").get(0);
+            assertEquals(1 - from, est.core());
+            assertEquals(R2, est.localAddress());
+            assertEquals(1, r.total(Stat.TCP_MIGRATED_OUT));
+            // the moved connection still talks both ways from R2
+            byte[] up = "after the move".getBytes();
+            c2.write(up, 0, up.length);
+            s2.readTimeout(5, TimeUnit.SECONDS);
+            assertArrayEquals(up, s2.inputStream().readNBytes(up.length));
+            s2.write(up, 0, up.length);
+            c2.readTimeout(5, TimeUnit.SECONDS);
+            assertArrayEquals(up, c2.inputStream().readNBytes(up.length));
+            c2.close();
+            s2.close();
+            checkClean(net, violations);
+        }
+    }
+
     /** An active open from {@code local:lport} to {@code remote:PORT} on the core that owns it, established. */
     private static TcpConnection connectFrom(FlowStack s, int local, int lport, int remote) {
         int core = s.coreFor(local, remote, lport, PORT);
