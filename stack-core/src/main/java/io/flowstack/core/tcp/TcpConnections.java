@@ -348,7 +348,8 @@ final class TcpConnections extends TcpPart {
     /** Human-readable summary of one connection (stats, ss -tni). */
     static String describe(Tcb t) {
         return String.format("%s %s:%d-%s:%d rtt=%.1fms rto=%dms cwnd=%d ssthresh=%d in=%d out=%d retrans=%d",
-                t.stateName(), Ipv4.toString(t.localAddr), t.localPort, Ipv4.toString(t.remoteAddr), t.remotePort, t.srtt / 1e6, t.rto / 1_000_000,
+                t.stateName(), Ipv4.toString(t.localAddr), t.localPort, Ipv4.toString(t.remoteAddr), t.remotePort,
+                t.srtt / 1e6, t.rto / 1_000_000,
                 t.cwnd, t.ssthresh, t.bytesIn, t.bytesOut, t.retransmits);
     }
 

@@ -189,7 +189,10 @@ public final class TcpLayer {
         return connect(remoteAddr, remotePort, localPort, congestion != null ? o.withCongestionControl(congestion) : o);
     }
 
-    /** Active open with per-socket options, from the route's source address; null if the 4-tuple is in use or not this core's. */
+    /**
+     * Active open with per-socket options, from the route's source address; null if the 4-tuple
+     * is in use or not this core's.
+     */
     public TcpStream connect(int remoteAddr, int remotePort, int localPort, TcpSocketOptions o) {
         return connect(sourceFor(remoteAddr), remoteAddr, remotePort, localPort, o, null);
     }

@@ -141,7 +141,8 @@ final class TcpOpen extends TcpPart {
             return;
         }
         if ((flags & Tcp.ACK) != 0) {
-            if ((flags & Tcp.SYN) == 0 && cfg.tcpSynCookies && cookieAck(l, s, th, tlen, doff, lif, src, sport, dport)) {
+            if ((flags & Tcp.SYN) == 0 && cfg.tcpSynCookies
+                    && cookieAck(l, s, th, tlen, doff, lif, src, sport, dport)) {
                 return;
             }
             tcp.in.sendResetFor(s, th, tlen, doff, local, src, sport, dport);

@@ -85,7 +85,8 @@ final class TcpTimeWait extends TcpPart {
 
     private void insert(int localIf, long key, int sndNxt, int rcvNxt, int rcvWnd, int rcvWscale, boolean tsOk,
                         int tsRecent, long tsRecentAt, long expiresAt) {
-        int dropped = table.insert(localIf, key, sndNxt, rcvNxt, rcvWnd, rcvWscale, tsOk, tsRecent, tsRecentAt, expiresAt);
+        int dropped = table.insert(localIf, key, sndNxt, rcvNxt, rcvWnd, rcvWscale, tsOk, tsRecent, tsRecentAt,
+                expiresAt);
         if (dropped > 0) {
             n.counters().add(Stat.TCP_TIME_WAIT_OVERFLOW, dropped);
         }
@@ -239,8 +240,9 @@ final class TcpTimeWait extends TcpPart {
     private void ack(int slot) {
         long key = table.key(slot);
         int window = Math.min(table.rcvWnd(slot) >>> table.rcvWscale(slot), 65535);
-        tcp.out.sendBareAck(ifs.address(table.localIf(slot)), TimeWaitTable.localPort(key), TimeWaitTable.remoteAddr(key), TimeWaitTable.remotePort(key), table.sndNxt(slot),
-                table.rcvNxt(slot), window, table.tsOk(slot), table.tsRecent(slot));
+        tcp.out.sendBareAck(ifs.address(table.localIf(slot)), TimeWaitTable.localPort(key), TimeWaitTable.remoteAddr(key),
+                TimeWaitTable.remotePort(key), table.sndNxt(slot), table.rcvNxt(slot), window, table.tsOk(slot),
+                table.tsRecent(slot));
     }
 
     // ------------------------------------------------------------------ statistics
@@ -313,7 +315,8 @@ final class TcpTimeWait extends TcpPart {
 
     private boolean inBucket(int slot, int bucket, IndirectionTable tableOf) {
         long key = table.key(slot);
-        return tableOf.bucket(FlowHash.hash4(ifs.address(table.localIf(slot)), TimeWaitTable.remoteAddr(key), TimeWaitTable.localPort(key),
+        return tableOf.bucket(FlowHash.hash4(ifs.address(table.localIf(slot)), TimeWaitTable.remoteAddr(key),
+                TimeWaitTable.localPort(key),
                 TimeWaitTable.remotePort(key))) == bucket;
     }
 

@@ -137,8 +137,9 @@ public final class UdpLayer {
             return;
         }
         // a bound port takes datagrams to every address of ours (a wildcard bind); the socket
-        // learns which, so its reply comes from it
-        if (!r.deliver(n.core(), src, Udp.srcPort(s, u), broadcast ? n.sourceAddress(src) : dst, dport, s, u + Udp.HEADER_LEN, ulen - Udp.HEADER_LEN)) {
+        // learns which, so its reply comes from it (for a broadcast: the route's source to the sender)
+        int local = n.interfaces().localIndex(dst) >= 0 ? dst : n.sourceAddress(src);
+        if (!r.deliver(n.core(), src, Udp.srcPort(s, u), local, dport, s, u + Udp.HEADER_LEN, ulen - Udp.HEADER_LEN)) {
             n.counters().inc(Stat.UDP_RCVBUF_FULL);
         }
     }
