@@ -22,11 +22,12 @@ final class HandlerUpcalls implements TcpUpcalls {
     }
 
     /**
-     * The binder TCP calls for each connection of {@code handler} (a listener's or a connect's)
-     * on the stack's address {@code localAddr}.
+     * The binder TCP calls for each connection of {@code handler} (a listener's or a connect's):
+     * the channel names the connection's own local address (the one its peer connected to, or
+     * the one a connect chose).
      */
-    static TcpUpcalls.Binder binder(TcpHandler handler, int localAddr) {
-        return (TcpStream s, TcpStream.Kick kick, int localPort, int remoteAddr, int remotePort) ->
+    static TcpUpcalls.Binder binder(TcpHandler handler) {
+        return (TcpStream s, TcpStream.Kick kick, int localAddr, int localPort, int remoteAddr, int remotePort) ->
                 new HandlerUpcalls(handler, new TcpChannel(s, kick, localAddr, localPort, remoteAddr, remotePort));
     }
 

@@ -146,7 +146,7 @@ final class StackSockets {
         checkTcpPort(port);
         checkOpen();
         TcpListener l = new TcpListener(stack, port, cores, backlog, this::unlistenTcp);
-        TcpUpcalls.Binder binder = handler == null ? null : HandlerUpcalls.binder(handler, config.address);
+        TcpUpcalls.Binder binder = handler == null ? null : HandlerUpcalls.binder(handler);
         if (tcpPorts.putIfAbsent(port, l) != null) {
             throw new StackException("TCP port " + port + " on " + Ipv4.toString(config.address)
                     + " is already in use (EADDRINUSE): choose another port or close the other listener");
@@ -174,7 +174,7 @@ final class StackSockets {
         checkTcpPort(port);
         checkOpen();
         Opened o = open(remote, port, options, null);
-        TcpConnection c = new TcpConnection(o.stream, config.address, o.localPort, remote, port);
+        TcpConnection c = new TcpConnection(o.stream, o.localAddr, o.localPort, remote, port);
         try {
             c.awaitEstablished(unit.toNanos(timeout));
         } catch (StackException e) {
@@ -187,7 +187,7 @@ final class StackSockets {
     /** Callback-API connect: returns once TCP sent the SYN; the handler hears the rest. */
     void tcpConnect(int remote, int port, TcpSocketOptions options, TcpHandler handler) {
         checkTcpPort(port);
-        open(remote, port, options, HandlerUpcalls.binder(handler, config.address));
+        open(remote, port, options, HandlerUpcalls.binder(handler));
     }
 
     /** Connect from code running on netisr {@code core}, from the caller's local port. */
@@ -195,31 +195,37 @@ final class StackSockets {
                                TcpHandler handler) {
         Netisr n = stack.netisr(core);
         n.checkOwner();
-        return connectOn(n, remote, port, localPort, options, HandlerUpcalls.binder(handler, config.address)) != null;
+        return connectOn(n, n.tcp().sourceFor(remote), remote, port, localPort, options,
+                HandlerUpcalls.binder(handler)) != null;
     }
 
-    /** A connection TCP opened, and the local port it got. */
-    private record Opened(TcpStream stream, int localPort) {}
+    /** A connection TCP opened, and the local address and port it got. */
+    private record Opened(TcpStream stream, int localAddr, int localPort) {}
 
     /**
-     * Active open from a local port drawn at random (RFC 6056 Algorithm 1) among the ports whose
-     * 4-tuple hashes to the core chosen (round-robin) for the connection; after 64 tries per
-     * core it takes any free port, on whichever core that port's tuple hashes to.
+     * Active open from the address of the interface the route to {@code remote} leaves by
+     * (RFC 1122 3.3.4.3; the only address of a stack with one interface) and a local port drawn
+     * at random (RFC 6056 Algorithm 1) among the ports whose 4-tuple hashes to the core chosen
+     * (round-robin) for the connection; after 64 tries per core it takes any free port, on
+     * whichever core that port's tuple hashes to.
      */
     private Opened open(int remote, int port, TcpSocketOptions options, TcpUpcalls.Binder binder) {
         int core = Math.floorMod(nextConnectCore.getAndIncrement(), cores);
+        // every core's route table replica is the same: the chosen core's answers
+        int local = stack.interfaces().count() == 1 ? config.address
+                : stack.call(core, n -> n.tcp().sourceFor(remote));
         int range = 65536 - EPHEMERAL_TCP_FIRST;
         int start = random.nextInt(range);
         for (int i = 0, tried = 0; i < range && tried < 4096; i++) {
             int lport = EPHEMERAL_TCP_FIRST + (start + i) % range;
-            int owner = stack.coreFor(config.address, remote, lport, port);
+            int owner = stack.coreFor(local, remote, lport, port);
             if ((owner != core && i < 64 * cores) || tcpPorts.containsKey(lport)) {
                 continue; // prefer a port that lands on the chosen core; fall back after a while
             }
             tried++;
-            TcpStream s = stack.call(owner, n -> connectOn(n, remote, port, lport, options, binder));
+            TcpStream s = stack.call(owner, n -> connectOn(n, local, remote, port, lport, options, binder));
             if (s != null) {
-                return new Opened(s, lport);
+                return new Opened(s, local, lport);
             }
             // 4-tuple in use on that core: try another port
         }
@@ -228,10 +234,10 @@ final class StackSockets {
     }
 
     /** TCP's active open on {@code n} (its thread), with TCP's limit refusal as the API's exception. */
-    private static TcpStream connectOn(Netisr n, int remote, int port, int localPort, TcpSocketOptions options,
-                                       TcpUpcalls.Binder binder) {
+    private static TcpStream connectOn(Netisr n, int local, int remote, int port, int localPort,
+                                       TcpSocketOptions options, TcpUpcalls.Binder binder) {
         try {
-            return n.tcp().connect(remote, port, localPort, options, binder);
+            return n.tcp().connect(local, remote, port, localPort, options, binder);
         } catch (TcpLimitException e) {
             throw new StackException(e.getMessage());
         }

@@ -8,7 +8,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * UDP echo (RFC 862 section "UDP Based Echo Service"): every datagram received on the port is
- * sent back to its sender. Written on the public socket API, as an application would.
+ * sent back to its sender, from the address it was sent to (RFC 1122 4.1.3.5; {@link UdpSocket#reply}).
+ * Written on the public socket API, as an application would.
  *
  * <p>Owned by: its own application thread ({@code udp-echo-PORT}).
  */
@@ -41,7 +42,7 @@ public final class UdpEchoService implements AutoCloseable {
         try {
             while (running) {
                 int n = socket.receive(buf, 0, buf.length, peer, 100, TimeUnit.MILLISECONDS);
-                if (n >= 0 && socket.send(buf, 0, n, peer.address, peer.port)) {
+                if (n >= 0 && socket.reply(buf, 0, n, peer)) {
                     echoed = ++count;
                 }
             }

@@ -46,12 +46,23 @@ class RouterMemoryWireTest {
     /** The three stacks and their two wires. */
     record Net(MemoryWire left, MemoryWire right, FlowStack a, FlowStack router, FlowStack b) implements AutoCloseable {
         static Net start(int cores, List<StaticRoute> routes) {
-            return start(cores, routes, MemoryWire.create(cores, 4 << 20), MemoryWire.create(cores, 4 << 20, SMALL_MTU));
+            return start(cores, routes, b -> b);
+        }
+
+        /** As {@link #start(int, List)}, with the router's configuration adjusted by {@code tune}. */
+        static Net start(int cores, List<StaticRoute> routes,
+                         java.util.function.UnaryOperator<StackConfig.Builder> tune) {
+            return start(cores, routes, tune, MemoryWire.create(cores, 4 << 20), MemoryWire.create(cores, 4 << 20, SMALL_MTU));
         }
 
         static Net start(int cores, List<StaticRoute> routes, MemoryWire left, MemoryWire right) {
-            StackConfig rc = StackConfig.builder().cores(cores).address(R1).prefixLength(24)
-                    .mac(0x02_00_00_00_01_01L).pinThreads(false).build();
+            return start(cores, routes, b -> b, left, right);
+        }
+
+        static Net start(int cores, List<StaticRoute> routes, java.util.function.UnaryOperator<StackConfig.Builder> tune,
+                         MemoryWire left, MemoryWire right) {
+            StackConfig rc = tune.apply(StackConfig.builder().cores(cores).address(R1).prefixLength(24)
+                    .mac(0x02_00_00_00_01_01L).pinThreads(false)).build();
             RouterConfig router = new RouterConfig(
                     List.of(new InterfaceConfig(0x02_00_00_00_02_01L, R2, 24)), routes, true);
             FlowStack r = FlowStack.start(rc, List.of(left.b(), right.a()), router);

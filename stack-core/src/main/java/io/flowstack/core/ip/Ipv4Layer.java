@@ -221,6 +221,16 @@ public final class Ipv4Layer {
         return fib.add(prefix, length, via, gateway, RouteKind.STATIC);
     }
 
+    /**
+     * The source address for traffic to {@code dst} that has none yet: the address of the
+     * interface the route to it leaves by (RFC 1122 3.3.4.3: a multihomed host SHOULD use the
+     * address of the interface the datagram is sent on; Linux's fib source selection), interface
+     * 0's if there is no route.
+     */
+    public int sourceAddress(int dst) {
+        return route(dst) == 0 ? ifs.address(0) : ifs.address(routeIf);
+    }
+
     /** The interface the last {@link #route} that found a next hop chose (owner thread). */
     public int routeInterface() {
         return routeIf;
@@ -269,14 +279,15 @@ public final class Ipv4Layer {
     }
 
     /**
-     * Sends the datagram {@code f} describes (see {@link CoreContext#ipSendFrame}): writes the IPv4
+     * Sends the datagram {@code f} describes from {@code src}, one of the interfaces' addresses
+     * (see {@link CoreContext#ipSendFrame}): writes the IPv4
      * header (DF set: only TCP segments, which path MTU discovery sizes, go this way, RFC 1191 3)
      * and hands the frame to ARP. A super-frame ({@link TxFrame#gsoType()}) may exceed the MTU:
      * the device cuts it into segments that do not (RFC 791's 65,535 bytes bound it).
      *
      * @return false if the datagram was dropped (no route, too large)
      */
-    public boolean sendFrame(TxFrame f, int protocol, int dst) {
+    public boolean sendFrame(TxFrame f, int protocol, int src, int dst) {
         n.checkOwner();
         MemorySegment s = f.head();
         long off = f.headOffset() + Ethernet.HEADER_LEN;
@@ -291,7 +302,7 @@ public final class Ipv4Layer {
             n.counters().inc(Stat.IP_CANT_FRAGMENT);
             return false;
         }
-        Ipv4.write(s, off, total, nextId(), Ipv4.FLAG_DF, DEFAULT_TTL, protocol, cfg.address, dst);
+        Ipv4.write(s, off, total, nextId(), Ipv4.FLAG_DF, DEFAULT_TTL, protocol, src, dst);
         n.counters().inc(Stat.IP_OUT);
         return arps[out].outputFrame(f, nextHop);
     }

@@ -270,7 +270,8 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
 
     @Override
     public void tcpIcmpError(int remoteAddr, int remotePort, int localPort, int seq, int type, int code, int mtu) {
-        tcp.icmpError(remoteAddr, remotePort, localPort, seq, type, code, mtu);
+        // IcmpLayer passes on errors quoting interface 0's address only (its source check)
+        tcp.icmpError(config.address, remoteAddr, remotePort, localPort, seq, type, code, mtu);
     }
 
     @Override
@@ -568,8 +569,13 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     }
 
     @Override
-    public boolean ipSendFrame(TxFrame frame, int protocol, int dst) {
-        return ip.sendFrame(frame, protocol, dst);
+    public boolean ipSendFrame(TxFrame frame, int protocol, int src, int dst) {
+        return ip.sendFrame(frame, protocol, src, dst);
+    }
+
+    @Override
+    public int sourceAddress(int dst) {
+        return ip.sourceAddress(dst);
     }
 
     /** Transmits a gathered frame on this core's own TX queue of interface {@code ifIndex} (never below the Ethernet minimum). */

@@ -19,6 +19,13 @@ public interface SocketHost {
     StackConfig config();
 
     /**
+     * The stack's interfaces and their addresses (immutable).
+     *
+     * @return the interfaces, interface 0 the configuration's
+     */
+    io.flowstack.core.config.Interfaces interfaces();
+
+    /**
      * Core {@code core}'s netisr (for its identity, its rings and its cross-thread entry points).
      *
      * @param core the core number

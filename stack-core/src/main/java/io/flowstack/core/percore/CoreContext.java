@@ -75,13 +75,21 @@ public interface CoreContext {
     TxFrame txFrame();
 
     /**
-     * Sends the datagram {@link #txFrame()} describes: its head is {@link #txBuffer()} from 0 with
-     * the transport header at {@code TX_IP + 20}; IP writes its header and ARP the Ethernet one.
+     * Sends the datagram {@link #txFrame()} describes from local address {@code src}: its head is
+     * {@link #txBuffer()} from 0 with the transport header at {@code TX_IP + 20}; IP writes its
+     * header and ARP the Ethernet one.
      * Only when {@link #txOffloads()} has {@code TX_GATHER}.
      *
      * @return false if the datagram was dropped (no route, too large, next hop unresolved)
      */
-    boolean ipSendFrame(TxFrame frame, int protocol, int dst);
+    boolean ipSendFrame(TxFrame frame, int protocol, int src, int dst);
+
+    /**
+     * The source address for traffic to {@code dst} that has none yet (an active open, an
+     * unbound UDP send): the address of the interface the route to {@code dst} leaves by
+     * (RFC 1122 3.3.4.3, as Linux's source selection); interface 0's if there is no route.
+     */
+    int sourceAddress(int dst);
 
     /** Transmits a gathered frame whose Ethernet header is filled in (ARP's last step) on interface {@code ifIndex}. */
     void transmit(int ifIndex, TxFrame frame);

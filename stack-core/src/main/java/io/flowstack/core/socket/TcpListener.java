@@ -27,9 +27,8 @@ public final class TcpListener implements AutoCloseable {
         }
 
         @Override
-        public boolean offer(int core, TcpStream s, int localPort, int remoteAddr, int remotePort) {
-            return TcpListener.this.offer(core,
-                    new TcpConnection(s, stack.config().address, localPort, remoteAddr, remotePort));
+        public boolean offer(int core, TcpStream s, int localAddr, int localPort, int remoteAddr, int remotePort) {
+            return TcpListener.this.offer(core, new TcpConnection(s, localAddr, localPort, remoteAddr, remotePort));
         }
     };
     private final Consumer<TcpListener> unbind;
@@ -71,7 +70,10 @@ public final class TcpListener implements AutoCloseable {
     }
 
     /**
-     * The listening end: the stack's address and {@link #port()}, like {@code ServerSocket.getLocalSocketAddress}.
+     * The listening end: the stack's address (interface 0's) and {@link #port()}, like
+     * {@code ServerSocket.getLocalSocketAddress}. The listener takes connections to every address
+     * of the stack (a wildcard bind); each accepted connection's
+     * {@link TcpConnection#localSocketAddress()} is the address its peer connected to.
      *
      * @return a new socket address
      */

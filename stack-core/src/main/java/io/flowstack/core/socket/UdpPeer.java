@@ -15,6 +15,13 @@ public final class UdpPeer {
     public int address;
     /** The sender's UDP port. */
     public int port;
+    /**
+     * The stack's address the datagram was sent to (big-endian int): a socket takes datagrams to
+     * every address of the stack, and a reply sent from this one ({@link UdpSocket#reply}) reaches
+     * the sender from the address it asked (RFC 1122 4.1.3.5). For a broadcast datagram, the
+     * address of the interface the route to the sender leaves by.
+     */
+    public int localAddress;
 
     /**
      * The sender as a socket address (a new one each call: {@link #address} and {@link #port}

@@ -41,8 +41,9 @@ public final class UdpSocket implements AutoCloseable {
     /** The netisrs' side of this socket: deliveries into {@code rx[core]} by netisr-core only. */
     private final UdpLayer.UdpReceiver receiver = new UdpLayer.UdpReceiver() {
         @Override
-        public boolean deliver(int core, int src, int srcPort, int dstPort, MemorySegment s, long off, int len) {
-            return UdpSocket.this.deliver(core, src, srcPort, dstPort, s, off, len);
+        public boolean deliver(int core, int src, int srcPort, int dst, int dstPort, MemorySegment s, long off,
+                               int len) {
+            return UdpSocket.this.deliver(core, src, srcPort, dst, dstPort, s, off, len);
         }
 
         @Override
@@ -94,7 +95,9 @@ public final class UdpSocket implements AutoCloseable {
     }
 
     /**
-     * The bound end: the stack's address and {@link #port()}.
+     * The bound end: the stack's address (interface 0's) and {@link #port()}. The socket takes
+     * datagrams to every address of the stack (a wildcard bind); {@link UdpPeer#localAddress}
+     * tells which one each was sent to.
      *
      * @return a new socket address
      */
@@ -120,20 +123,22 @@ public final class UdpSocket implements AutoCloseable {
      * @param core the calling netisr's core
      * @param src the sender's IPv4 address, as a big-endian int
      * @param srcPort the sender's port
+     * @param dst the stack's address the datagram was sent to
      * @param dstPort the destination port (this socket's)
      * @param s the memory holding the payload
      * @param off where the payload starts in {@code s}
      * @param len the payload's length in bytes
      * @return false if this core's ring is full (the datagram is dropped)
      */
-    private boolean deliver(int core, int src, int srcPort, int dstPort, MemorySegment s, long off, int len) {
+    private boolean deliver(int core, int src, int srcPort, int dst, int dstPort, MemorySegment s, long off,
+                            int len) {
         stack.netisr(core).checkOwner(); // rx[core] is SPSC: its one producer is netisr-core
         Rings.Ring<OneToOneRingBuffer> r = rx[core];
         int index = r.ring().tryClaim(UdpRxDatagramMsg.TYPE, UdpRxDatagramMsg.length(len));
         if (index < 0) {
             return false;
         }
-        UdpRxDatagramMsg.write(r.segment(), index, src, srcPort, dstPort, s, off, len);
+        UdpRxDatagramMsg.write(r.segment(), index, src, srcPort, dst, dstPort, s, off, len);
         r.ring().commit(index);
         wakeReceiver();
         return true;
@@ -224,13 +229,15 @@ public final class UdpSocket implements AutoCloseable {
         if (from != null) {
             from.address = UdpRxDatagramMsg.src(m, index);
             from.port = UdpRxDatagramMsg.srcPort(m, index);
+            from.localAddress = UdpRxDatagramMsg.dst(m, index);
         }
         UdpRxDatagramMsg.readPayload(m, index, length, dst, dstOff, dstMax);
         got = UdpRxDatagramMsg.payloadLength(length);
     }
 
     /**
-     * Sends {@code buf[off, off+len)} to {@code dstAddr:dstPort}.
+     * Sends {@code buf[off, off+len)} to {@code dstAddr:dstPort} from the address of the
+     * interface the route to it leaves by (RFC 1122 3.3.4.3; the stack's address when it has one).
      *
      * @param buf the payload
      * @param off where it starts in {@code buf}
@@ -243,6 +250,46 @@ public final class UdpSocket implements AutoCloseable {
      * @throws StackException if the socket or the stack is closed
      */
     public boolean send(byte[] buf, int off, int len, int dstAddr, int dstPort) {
+        return send(buf, off, len, dstAddr, dstPort, 0);
+    }
+
+    /**
+     * Answers a received datagram: sends {@code buf[off, off+len)} to {@code to}'s sender from
+     * the address it sent to ({@link UdpPeer#localAddress}), as a UDP server on a multihomed host
+     * should (RFC 1122 4.1.3.5: the reply's source is the request's destination). Allocates nothing.
+     *
+     * @param buf the payload
+     * @param off where it starts in {@code buf}
+     * @param len its length, 0 to {@link #MAX_PAYLOAD}
+     * @param to the peer a {@link #receive} filled in
+     * @return false if the owning core's application ring stayed full for 100 ms
+     * @throws IllegalArgumentException if the payload exceeds {@link #MAX_PAYLOAD}, or {@code to}
+     *     holds no address of the stack (it was not filled by a receive)
+     * @throws StackException if the socket or the stack is closed
+     */
+    public boolean reply(byte[] buf, int off, int len, UdpPeer to) {
+        return send(buf, off, len, to.address, to.port, to.localAddress);
+    }
+
+    /**
+     * Sends {@code buf[off, off+len)} to {@code dstAddr:dstPort} from {@code srcAddr}.
+     *
+     * @param buf the payload
+     * @param off where it starts in {@code buf}
+     * @param len its length, 0 to {@link #MAX_PAYLOAD}
+     * @param dstAddr the destination IPv4 address, as a big-endian int
+     * @param dstPort the destination port, 1..65535
+     * @param srcAddr the source address: one of the stack's, or 0 for the route's choice
+     * @return false if the owning core's application ring stayed full for 100 ms
+     * @throws IllegalArgumentException if the payload exceeds {@link #MAX_PAYLOAD} or
+     *     {@code srcAddr} is not an address of the stack (EADDRNOTAVAIL)
+     * @throws StackException if the socket or the stack is closed
+     */
+    public boolean send(byte[] buf, int off, int len, int dstAddr, int dstPort, int srcAddr) {
+        if (srcAddr != 0 && stack.interfaces().localIndex(srcAddr) < 0) {
+            throw new IllegalArgumentException("cannot send from " + Ipv4.toString(srcAddr)
+                    + ": not an address of this stack (EADDRNOTAVAIL)");
+        }
         if (len < 0 || len > MAX_PAYLOAD) {
             throw new IllegalArgumentException("UDP payload of " + len + " bytes: must be 0.." + MAX_PAYLOAD);
         }
@@ -252,7 +299,8 @@ public final class UdpSocket implements AutoCloseable {
         if (closed) {
             throw new StackException("UDP socket on port " + port + " is closed");
         }
-        Netisr n = stack.netisr(stack.coreFor(stack.config().address, dstAddr, port, dstPort));
+        // the core the 4-tuple hashes to (any core could send it: UDP keeps no state per flow)
+        Netisr n = stack.netisr(stack.coreFor(srcAddr != 0 ? srcAddr : stack.config().address, dstAddr, port, dstPort));
         long deadline = 0;
         int index;
         while ((index = n.appRing().tryClaim(UdpSendMsg.TYPE, UdpSendMsg.length(len))) < 0) {
@@ -268,7 +316,7 @@ public final class UdpSocket implements AutoCloseable {
             n.wake();
             LockSupport.parkNanos(50_000);
         }
-        UdpSendMsg.write(n.appRingSegment(), index, port, dstPort, dstAddr, buf, off, len);
+        UdpSendMsg.write(n.appRingSegment(), index, srcAddr, port, dstPort, dstAddr, buf, off, len);
         n.appRing().commit(index);
         n.wake();
         return true;

@@ -28,11 +28,13 @@ final class SynCookies extends TcpPart {
         return (int) (n.now() / 64_000_000_000L); // 64 s
     }
 
-    int cookieHash(int src, int sport, int dport, int peerIsn, int counter) {
-        return (int) isn.hash(src, cfg.address, ((long) sport << 16) | dport, ((long) peerIsn << 8) ^ counter) & 0xFFFFFF;
+    /** The cookie's MAC over the 4-tuple (the local address {@code local} included), the peer's ISN and the counter. */
+    int cookieHash(int src, int local, int sport, int dport, int peerIsn, int counter) {
+        return (int) isn.hash(src, local, ((long) sport << 16) | dport, ((long) peerIsn << 8) ^ counter) & 0xFFFFFF;
     }
 
-    void sendCookie(MemorySegment s, long th, int src, int sport, int dport, int seq) {
+    /** Answers the SYN from {@code src:sport} to {@code local:dport} with a cookie SYN-ACK from {@code local}. */
+    void sendCookie(MemorySegment s, long th, int local, int src, int sport, int dport, int seq) {
         int peerMss = tcp.opts.mss > 0 ? tcp.opts.mss : TcpOpen.DEFAULT_MSS;
         int idx = 0;
         for (int i = 0; i < COOKIE_MSS.length; i++) {
@@ -41,7 +43,7 @@ final class SynCookies extends TcpPart {
             }
         }
         int counter = cookieCounter();
-        int cookie = ((counter & 0x1F) << 27) | (idx << 24) | cookieHash(src, sport, dport, seq, counter);
+        int cookie = ((counter & 0x1F) << 27) | (idx << 24) | cookieHash(src, local, sport, dport, seq, counter);
         n.counters().inc(Stat.TCP_SYN_COOKIES_SENT);
         // SYN-ACK carrying only MSS: the cookie cannot remember window scale, SACK or timestamps.
         MemorySegment tx = n.txBuffer();
@@ -49,8 +51,8 @@ final class SynCookies extends TcpPart {
         int len = Tcp.MIN_HEADER + TcpOptionWriter.MSS_LENGTH;
         Tcp.write(tx, t, dport, sport, cookie, seq + 1, len, Tcp.SYN | Tcp.ACK, 65535);
         TcpOptionWriter.mss(tx, t + Tcp.MIN_HEADER, COOKIE_MSS[idx]);
-        Tcp.finishChecksum(tx, t, len, cfg.address, src);
+        Tcp.finishChecksum(tx, t, len, local, src);
         n.counters().inc(Stat.TCP_OUT);
-        n.ipSend(tx, CoreContext.TX_IP, len, Ipv4.PROTO_TCP, src, true);
+        n.ipSend(tx, CoreContext.TX_IP, len, Ipv4.PROTO_TCP, local, src, true);
     }
 }

@@ -10,9 +10,18 @@ public final class Tcb {
 
     // identity
     final int id;
+    /**
+     * The local interface whose address the connection uses ({@code Interfaces.address}): the
+     * address a passive open's SYN was sent to, or an active open's source (RFC 9293 3.3.1: a
+     * connection is named by both sockets, so the local address is part of its identity).
+     */
+    final int localIf;
+    /** That interface's address: the connection's local address (big-endian int). */
+    final int localAddr;
     final int localPort;
     final int remoteAddr;
     final int remotePort;
+    /** The PCB key within the table of {@link #localIf} (see {@link #key(int, int, int)}). */
     final long key;
     /** RFC 9293 3.3.2. */
     TcpState state = TcpState.CLOSED;
@@ -125,18 +134,30 @@ public final class Tcb {
     long bytesIn;
     long bytesOut;
 
-    Tcb(int id, int localPort, int remoteAddr, int remotePort) {
+    Tcb(int id, int localIf, int localAddr, int localPort, int remoteAddr, int remotePort) {
         this.id = id;
+        this.localIf = localIf;
+        this.localAddr = localAddr;
         this.localPort = localPort;
         this.remoteAddr = remoteAddr;
         this.remotePort = remotePort;
         this.key = key(remoteAddr, remotePort, localPort);
     }
 
+    /**
+     * The rest of the 4-tuple once the local address is known: each local address has its own
+     * table ({@link TcpConnections}, {@link TimeWaitTable}), so (local interface, key) is exact.
+     */
     static long key(int remoteAddr, int remotePort, int localPort) {
         return ((long) remoteAddr << 32) | ((long) remotePort << 16) | localPort;
     }
 
+    /** The connection's local address (big-endian int). */
+    public int localAddress() {
+        return localAddr;
+    }
+
+    /** The connection's state (RFC 9293 3.3.2). */
     public TcpState state() {
         return state;
     }

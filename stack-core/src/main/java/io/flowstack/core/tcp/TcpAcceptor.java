@@ -12,9 +12,10 @@ public interface TcpAcceptor {
     boolean closed();
 
     /**
-     * Queues an established connection for accept.
+     * Queues an established connection for accept; {@code localAddr} is the stack's address
+     * the peer connected to.
      *
      * @return false if the accept queue of {@code core} is full (the connection is reset)
      */
-    boolean offer(int core, TcpStream stream, int localPort, int remoteAddr, int remotePort);
+    boolean offer(int core, TcpStream stream, int localAddr, int localPort, int remoteAddr, int remotePort);
 }

@@ -17,8 +17,15 @@ import org.agrona.collections.Long2ObjectHashMap;
  * <p>Owned by: its netisr thread (through {@link TcpLayer}).
  */
 final class TcpConnections extends TcpPart {
-    /** The PCB hash: 4-tuple key ({@link Tcb#key}) to control block, every state but LISTEN. */
-    final Long2ObjectHashMap<Tcb> pcbs = new Long2ObjectHashMap<>();
+    /**
+     * The PCB hash, one per local address: {@code pcbs[localIf]} maps the rest of the 4-tuple
+     * ({@link Tcb#key}) to the control block, every state but LISTEN. An endpoint has one
+     * address, so one map and the lookup it always had; a router finds the map by the
+     * datagram's destination ({@code Interfaces.localIndex}, a scan of a few ints).
+     */
+    private final Long2ObjectHashMap<Tcb>[] pcbs;
+    /** Control blocks in all the maps. */
+    private int count;
     /** Connection id to control block (doorbells name connections by id). */
     final Int2ObjectHashMap<Tcb> byId = new Int2ObjectHashMap<>();
     /** This core's replica of the listeners, by local port. */
@@ -32,8 +39,13 @@ final class TcpConnections extends TcpPart {
     final RingPool rings;
     final long memoryBudget;
 
+    @SuppressWarnings("unchecked")
     TcpConnections(TcpLayer tcp) {
         super(tcp);
+        this.pcbs = new Long2ObjectHashMap[ifs.count()];
+        for (int i = 0; i < pcbs.length; i++) {
+            pcbs[i] = new Long2ObjectHashMap<>();
+        }
         // ids are unique across cores (id = k * cores + core + 1), so a connection keeps its id when it moves
         this.nextId = n.core() + 1;
         this.maxConnectionsPerCore = Math.max(1, cfg.tcpMaxConnections / cfg.cores);
@@ -47,21 +59,58 @@ final class TcpConnections extends TcpPart {
     /** Connections on this core (any state but LISTEN). */
     int connections() {
         n.checkOwner();
-        return pcbs.size();
+        return count;
     }
 
-    /** The congestion control algorithm of a connection, or null if there is none. */
+    /** Control blocks in the tables (the owner's own reads, no check). */
+    int size() {
+        return count;
+    }
+
+    /** The connection of local interface {@code localIf} and {@code key} ({@link Tcb#key}), or null. */
+    Tcb find(int localIf, long key) {
+        return pcbs[localIf].get(key);
+    }
+
+    /** Whether local interface {@code localIf} has a connection of {@code key}. */
+    boolean contains(int localIf, long key) {
+        return pcbs[localIf].containsKey(key);
+    }
+
+    /** Enters {@code t} in the table of its local address (a new connection, or one that moved here). */
+    void put(Tcb t) {
+        if (pcbs[t.localIf].put(t.key, t) == null) {
+            count++;
+        }
+    }
+
+    /** Takes {@code t} out of the table of its local address. */
+    void remove(Tcb t) {
+        if (pcbs[t.localIf].remove(t.key) != null) {
+            count--;
+        }
+    }
+
+    /** The congestion control algorithm of a connection (on any local address), or null if there is none. */
     String congestionControlOf(int remoteAddr, int remotePort, int localPort) {
         n.checkOwner();
-        Tcb t = pcbs.get(Tcb.key(remoteAddr, remotePort, localPort));
-        return t == null ? null : t.cc.name();
+        long key = Tcb.key(remoteAddr, remotePort, localPort);
+        for (Long2ObjectHashMap<Tcb> m : pcbs) {
+            Tcb t = m.get(key);
+            if (t != null) {
+                return t.cc.name();
+            }
+        }
+        return null;
     }
 
-    /** Visits every connection of this core (stats). */
+    /** Visits every connection of this core (stats, bucket moves). */
     void forEach(java.util.function.Consumer<Tcb> visitor) {
         n.checkOwner();
-        for (Tcb t : pcbs.values()) {
-            visitor.accept(t);
+        for (Long2ObjectHashMap<Tcb> m : pcbs) {
+            for (Tcb t : m.values()) {
+                visitor.accept(t);
+            }
         }
     }
 
@@ -247,18 +296,19 @@ final class TcpConnections extends TcpPart {
         rings.close();
     }
 
-    Tcb newTcb(int localPort, int remoteAddr, int remotePort) {
+    /** A new control block for the 4-tuple, entered in the tables; {@code localIf} is the local address's interface. */
+    Tcb newTcb(int localIf, int localPort, int remoteAddr, int remotePort) {
         int id = nextId;
         nextId += cfg.cores;
         if (nextId <= 0) {
             nextId = n.core() + 1;
         }
-        Tcb t = new Tcb(id, localPort, remoteAddr, remotePort);
+        Tcb t = new Tcb(id, localIf, ifs.address(localIf), localPort, remoteAddr, remotePort);
         t.mss = TcpOpen.DEFAULT_MSS;
         t.rto = cfg.tcpRtoInitialNanos;
         t.ssthresh = Integer.MAX_VALUE / 2;
         t.lastActivityNanos = n.now();
-        pcbs.put(t.key, t);
+        put(t);
         byId.put(id, t);
         return t;
     }
@@ -290,15 +340,16 @@ final class TcpConnections extends TcpPart {
         }
         t.state = TcpState.CLOSED;
         maybeReturnRings(t);
-        pcbs.remove(t.key);
+        remove(t);
         byId.remove(t.id);
         tcp.timers.cancelTimer(t);
     }
 
     /** Human-readable summary of one connection (stats, ss -tni). */
     static String describe(Tcb t) {
-        return String.format("%s %s:%d rtt=%.1fms rto=%dms cwnd=%d ssthresh=%d in=%d out=%d retrans=%d",
-                t.stateName(), Ipv4.toString(t.remoteAddr), t.remotePort, t.srtt / 1e6, t.rto / 1_000_000,
+        return String.format("%s %s:%d-%s:%d rtt=%.1fms rto=%dms cwnd=%d ssthresh=%d in=%d out=%d retrans=%d",
+                t.stateName(), Ipv4.toString(t.localAddr), t.localPort, Ipv4.toString(t.remoteAddr), t.remotePort,
+                t.srtt / 1e6, t.rto / 1_000_000,
                 t.cwnd, t.ssthresh, t.bytesIn, t.bytesOut, t.retransmits);
     }
 
@@ -314,17 +365,19 @@ final class TcpConnections extends TcpPart {
         n.checkOwner();
         boolean filters = q.filters();
         long matched = 0;
-        for (Tcb t : pcbs.values()) {
-            byState[t.state.ordinal()]++;
-            if (filters && !q.matches(t.state.name(), t.localPort, t.remotePort)) {
-                continue;
+        for (Long2ObjectHashMap<Tcb> m : pcbs) {
+            for (Tcb t : m.values()) {
+                byState[t.state.ordinal()]++;
+                if (filters && !q.matches(t.state.name(), t.localPort, t.remotePort)) {
+                    continue;
+                }
+                if (++matched > q.limit()) {
+                    continue;
+                }
+                out.add(new TcpConnectionInfo(n.core(), t.stateName(), t.localAddr, t.localPort, t.remoteAddr,
+                        t.remotePort, t.srtt, t.rttvar, t.rto, t.mss, t.cwnd, t.ssthresh, t.sndWnd, t.inFlight(),
+                        t.bytesIn, t.bytesOut, t.retransmits, t.cc == null ? null : t.cc.name()));
             }
-            if (++matched > q.limit()) {
-                continue;
-            }
-            out.add(new TcpConnectionInfo(n.core(), t.stateName(), cfg.address, t.localPort, t.remoteAddr,
-                    t.remotePort, t.srtt, t.rttvar, t.rto, t.mss, t.cwnd, t.ssthresh, t.sndWnd, t.inFlight(),
-                    t.bytesIn, t.bytesOut, t.retransmits, t.cc == null ? null : t.cc.name()));
         }
         return matched;
     }

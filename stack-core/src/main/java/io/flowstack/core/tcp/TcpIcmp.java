@@ -26,9 +26,10 @@ final class TcpIcmp extends TcpPart {
      *
      * @param mtu the next-hop MTU of a fragmentation-needed error, 0 if none was given
      */
-    void icmpError(int remoteAddr, int remotePort, int localPort, int seq, int type, int code, int mtu) {
+    void icmpError(int localAddr, int remoteAddr, int remotePort, int localPort, int seq, int type, int code, int mtu) {
         n.checkOwner();
-        Tcb t = tcp.conns.pcbs.get(Tcb.key(remoteAddr, remotePort, localPort));
+        int lif = ifs.localIndex(localAddr);
+        Tcb t = lif < 0 ? null : tcp.conns.find(lif, Tcb.key(remoteAddr, remotePort, localPort));
         if (t == null || t.state == TcpState.TIME_WAIT || Seq.lt(seq, t.sndUna) || !Seq.lt(seq, t.sndMax)) {
             n.counters().inc(Stat.TCP_ICMP_IGNORED);
             return;

@@ -84,13 +84,20 @@ final class TcpInput extends TcpPart {
             n.counters().inc(Stat.TCP_BROADCAST); // RFC 1122 4.2.3.10
             return;
         }
+        // The local address is part of the 4-tuple (RFC 9293 3.3.1): each has its own table.
+        // IP delivers only datagrams to one of ours (RFC 1122 3.2.1.3) or broadcast, dropped above.
+        int lif = ifs.localIndex(dst);
+        if (lif < 0) {
+            n.counters().inc(Stat.TCP_NO_SOCKET);
+            return;
+        }
         int sport = Tcp.srcPort(s, th);
         int dport = Tcp.dstPort(s, th);
         tcp.opts.parse(s, th, doff);
         long key = Tcb.key(src, sport, dport);
-        Tcb t = tcp.conns.pcbs.get(key);
+        Tcb t = tcp.conns.find(lif, key);
         if (t == null && tcp.timeWait.table.size() > 0) {
-            int tw = tcp.timeWait.find(key);
+            int tw = tcp.timeWait.find(lif, key);
             if (tw >= 0 && tcp.timeWait.input(tw, s, th, tlen, doff)) {
                 return; // TIME-WAIT, from its entry (TcpTimeWait); false: a SYN reopened the 4-tuple
             }
@@ -98,9 +105,9 @@ final class TcpInput extends TcpPart {
         if (t == null) {
             TcpListenerState l = tcp.conns.listeners.get(dport);
             if (l != null) {
-                tcp.open.listenInput(l, s, th, tlen, doff, src, sport, dport);
+                tcp.open.listenInput(l, s, th, tlen, doff, lif, src, sport, dport);
             } else {
-                closedInput(s, th, tlen, doff, src, sport, dport);
+                closedInput(s, th, tlen, doff, dst, src, sport, dport);
             }
             return;
         }
@@ -125,23 +132,27 @@ final class TcpInput extends TcpPart {
         }
     }
 
-    /** RFC 9293 3.10.7.1: CLOSED (no TCB): answer everything but a RST with a RST. */
-    void closedInput(MemorySegment s, long th, int tlen, int doff, int src, int sport, int dport) {
+    /**
+     * RFC 9293 3.10.7.1: CLOSED (no TCB): answer everything but a RST with a RST, from the
+     * address the segment was sent to ({@code local}).
+     */
+    void closedInput(MemorySegment s, long th, int tlen, int doff, int local, int src, int sport, int dport) {
         int flags = Tcp.flags(s, th);
         n.counters().inc(Stat.TCP_NO_SOCKET);
         if ((flags & Tcp.RST) != 0) {
             return;
         }
-        sendResetFor(s, th, tlen, doff, src, sport, dport);
+        sendResetFor(s, th, tlen, doff, local, src, sport, dport);
     }
 
-    void sendResetFor(MemorySegment s, long th, int tlen, int doff, int src, int sport, int dport) {
+    /** The RST answering the segment from {@code src:sport} to {@code local:dport} (RFC 9293 3.10.7.1). */
+    void sendResetFor(MemorySegment s, long th, int tlen, int doff, int local, int src, int sport, int dport) {
         int flags = Tcp.flags(s, th);
         int segLen = tlen - doff + ((flags & Tcp.SYN) != 0 ? 1 : 0) + ((flags & Tcp.FIN) != 0 ? 1 : 0);
         if ((flags & Tcp.ACK) != 0) {
-            tcp.out.sendRaw(dport, src, sport, Tcp.ack(s, th), 0, Tcp.RST, 0); // <SEQ=SEG.ACK><CTL=RST>
+            tcp.out.sendRaw(local, dport, src, sport, Tcp.ack(s, th), 0, Tcp.RST, 0); // <SEQ=SEG.ACK><CTL=RST>
         } else {
-            tcp.out.sendRaw(dport, src, sport, 0, Tcp.seq(s, th) + segLen, Tcp.RST | Tcp.ACK, 0);
+            tcp.out.sendRaw(local, dport, src, sport, 0, Tcp.seq(s, th) + segLen, Tcp.RST | Tcp.ACK, 0);
         }
         n.counters().inc(Stat.TCP_RST_OUT);
     }
@@ -155,7 +166,7 @@ final class TcpInput extends TcpPart {
         if ((flags & Tcp.ACK) != 0) {
             if (Seq.le(ack, t.iss) || Seq.gt(ack, t.sndMax)) {
                 if ((flags & Tcp.RST) == 0) {
-                    tcp.out.sendRaw(t.localPort, t.remoteAddr, t.remotePort, ack, 0, Tcp.RST, 0);
+                    tcp.out.sendRaw(t.localAddr, t.localPort, t.remoteAddr, t.remotePort, ack, 0, Tcp.RST, 0);
                     n.counters().inc(Stat.TCP_RST_OUT);
                 }
                 return;
@@ -323,7 +334,7 @@ final class TcpInput extends TcpPart {
                     return;
                 }
             } else {
-                tcp.out.sendRaw(t.localPort, t.remoteAddr, t.remotePort, ack, 0, Tcp.RST, 0);
+                tcp.out.sendRaw(t.localAddr, t.localPort, t.remoteAddr, t.remotePort, ack, 0, Tcp.RST, 0);
                 n.counters().inc(Stat.TCP_RST_OUT);
                 return;
             }

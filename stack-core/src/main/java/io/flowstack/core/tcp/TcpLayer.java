@@ -171,20 +171,42 @@ public final class TcpLayer {
         open.unlisten(port);
     }
 
-    /** Active open (RFC 9293 3.10.1); null if the 4-tuple is in use or not this core's. */
+    /**
+     * The local address a connection to {@code remoteAddr} is opened from: the address of the
+     * interface the route to it leaves by (RFC 1122 3.3.4.3, as Linux's source selection), or
+     * interface 0's when there is no route (the SYN is then dropped and counted, and retried).
+     */
+    public int sourceFor(int remoteAddr) {
+        return n.sourceAddress(remoteAddr);
+    }
+
+    /**
+     * Active open (RFC 9293 3.10.1) from {@link #sourceFor the route's source address}; null if
+     * the 4-tuple is in use or not this core's.
+     */
     public TcpStream connect(int remoteAddr, int remotePort, int localPort, boolean nodelay, String congestion) {
-        return open.connect(remoteAddr, remotePort, localPort, nodelay, congestion);
+        TcpSocketOptions o = TcpSocketOptions.defaults(cfg).withNoDelay(nodelay);
+        return connect(remoteAddr, remotePort, localPort, congestion != null ? o.withCongestionControl(congestion) : o);
     }
 
-    /** Active open with per-socket options; null if the 4-tuple is in use or not this core's. */
+    /**
+     * Active open with per-socket options, from the route's source address; null if the 4-tuple
+     * is in use or not this core's.
+     */
     public TcpStream connect(int remoteAddr, int remotePort, int localPort, TcpSocketOptions o) {
-        return open.connect(remoteAddr, remotePort, localPort, o);
+        return connect(sourceFor(remoteAddr), remoteAddr, remotePort, localPort, o, null);
     }
 
-    /** Active open whose events go to the upcalls {@code binder} makes, on this netisr (null: blocking API). */
-    public TcpStream connect(int remoteAddr, int remotePort, int localPort, TcpSocketOptions o,
+    /**
+     * Active open from {@code localAddr} (one of the stack's addresses) whose events go to the
+     * upcalls {@code binder} makes, on this netisr (null: blocking API); null if the 4-tuple is
+     * in use or not this core's.
+     *
+     * @throws IllegalArgumentException if {@code localAddr} is not one of the stack's addresses
+     */
+    public TcpStream connect(int localAddr, int remoteAddr, int remotePort, int localPort, TcpSocketOptions o,
                              TcpUpcalls.Binder binder) {
-        return open.connect(remoteAddr, remotePort, localPort, o, binder);
+        return open.connect(localAddr, remoteAddr, remotePort, localPort, o, binder);
     }
 
     // ------------------------------------------------------------------ input, output, timers
@@ -219,9 +241,10 @@ public final class TcpLayer {
         return timers.pollTimers(now) + timeWait.expire(now);
     }
 
-    /** An ICMP error quoting one of this core's segments (see {@link TcpIcmp}). */
-    public void icmpError(int remoteAddr, int remotePort, int localPort, int seq, int type, int code, int mtu) {
-        icmp.icmpError(remoteAddr, remotePort, localPort, seq, type, code, mtu);
+    /** An ICMP error quoting one of this core's segments, sent from {@code localAddr} (see {@link TcpIcmp}). */
+    public void icmpError(int localAddr, int remoteAddr, int remotePort, int localPort, int seq, int type, int code,
+                          int mtu) {
+        icmp.icmpError(localAddr, remoteAddr, remotePort, localPort, seq, type, code, mtu);
     }
 
     // ------------------------------------------------------------------ bucket moves

@@ -35,11 +35,11 @@ final class TcpMigration extends TcpPart {
     List<Tcb> emigrate(int bucket, IndirectionTable table, int target) {
         n.checkOwner();
         List<Tcb> out = new ArrayList<>();
-        for (Tcb t : tcp.conns.pcbs.values()) {
-            if (table.bucket(FlowHash.hash4(cfg.address, t.remoteAddr, t.localPort, t.remotePort)) == bucket) {
+        tcp.conns.forEach(t -> {
+            if (table.bucket(FlowHash.hash4(t.localAddr, t.remoteAddr, t.localPort, t.remotePort)) == bucket) {
                 out.add(t);
             }
-        }
+        });
         StreamOwner next = tcp.owners.apply(target);
         for (Tcb t : out) {
             if (t.binder != null && t.up != null) {
@@ -49,7 +49,7 @@ final class TcpMigration extends TcpPart {
                     n.counters().inc(Stat.TCP_HANDLER_ERRORS); // it moves anyway; the handler saw it leave
                 }
             }
-            tcp.conns.pcbs.remove(t.key);
+            tcp.conns.remove(t);
             tcp.conns.byId.remove(t.id);
             tcp.timers.cancelTimer(t);
             if (t.dirty) {
@@ -88,11 +88,11 @@ final class TcpMigration extends TcpPart {
     void immigrate(List<Tcb> in, int from) {
         n.checkOwner();
         for (Tcb t : in) {
-            if (tcp.conns.pcbs.containsKey(t.key) || tcp.conns.byId.containsKey(t.id)) {
+            if (tcp.conns.contains(t.localIf, t.key) || tcp.conns.byId.containsKey(t.id)) {
                 throw new IllegalStateException("connection " + TcpConnections.describe(t) + " (id " + t.id + ") from core "
                         + from + " collides with one of core " + n.core());
             }
-            tcp.conns.pcbs.put(t.key, t);
+            tcp.conns.put(t);
             tcp.conns.byId.put(t.id, t);
             movedTo.remove(t.id);
             movedToOld.remove(t.id);

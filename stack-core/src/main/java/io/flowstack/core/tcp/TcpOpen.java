@@ -42,47 +42,42 @@ final class TcpOpen extends TcpPart {
     }
 
     /**
-     * Active open (RFC 9293 3.10.1 OPEN call, active): creates the TCB in SYN-SENT and sends SYN.
+     * Active open (RFC 9293 3.10.1 OPEN call, active) from {@code localAddr}, one of the
+     * interfaces' addresses (see {@link TcpLayer#sourceFor}): creates the TCB in SYN-SENT and
+     * sends SYN. With per-socket options; events go to the upcalls {@code binder} makes, on this
+     * netisr (null: blocking API).
      *
-     * @return the stream, or null if the 4-tuple is in use on this core
+     * @return the stream, or null if the 4-tuple is in use on this core or not this core's;
+     *     throws {@link TcpLimitException} when a stack limit refuses it
+     * @throws IllegalArgumentException if {@code localAddr} is not one of the stack's addresses
      */
-    TcpStream connect(int remoteAddr, int remotePort, int localPort, boolean nodelay, String congestion) {
-        TcpSocketOptions o = TcpSocketOptions.defaults(cfg).withNoDelay(nodelay);
-        return connect(remoteAddr, remotePort, localPort, congestion != null ? o.withCongestionControl(congestion) : o);
-    }
-
-    /**
-     * Active open with per-socket options.
-     *
-     * @return the stream, or null if the 4-tuple is in use on this core; throws
-     *     {@link TcpLimitException} when a stack limit refuses it
-     */
-    TcpStream connect(int remoteAddr, int remotePort, int localPort, TcpSocketOptions o) {
-        return connect(remoteAddr, remotePort, localPort, o, null);
-    }
-
-    /** Active open whose events go to the upcalls {@code binder} makes, on this netisr (null: blocking API). */
-    TcpStream connect(int remoteAddr, int remotePort, int localPort, TcpSocketOptions o, TcpUpcalls.Binder binder) {
+    TcpStream connect(int localAddr, int remoteAddr, int remotePort, int localPort, TcpSocketOptions o,
+                      TcpUpcalls.Binder binder) {
         n.checkOwner();
+        int lif = ifs.localIndex(localAddr);
+        if (lif < 0) {
+            throw new IllegalArgumentException("cannot connect from " + Ipv4.toString(localAddr)
+                    + ": not an address of this stack (EADDRNOTAVAIL)");
+        }
         long key = Tcb.key(remoteAddr, remotePort, localPort);
-        if (tcp.conns.pcbs.containsKey(key) || tcp.conns.listeners.containsKey(localPort)) {
+        if (tcp.conns.contains(lif, key) || tcp.conns.listeners.containsKey(localPort)) {
             return null;
         }
-        if (n.table().core(FlowHash.hash4(cfg.address, remoteAddr, localPort, remotePort)) != n.core()) {
+        if (n.table().core(FlowHash.hash4(localAddr, remoteAddr, localPort, remotePort)) != n.core()) {
             return null; // the tuple's bucket is not (or no longer) on this core: the caller tries another port
         }
-        if (tcp.conns.pcbs.size() >= tcp.conns.maxConnectionsPerCore) {
+        if (tcp.conns.size() >= tcp.conns.maxConnectionsPerCore) {
             n.counters().inc(Stat.TCP_TOO_MANY_CONNECTIONS);
             throw new TcpLimitException("connection limit reached ("
                     + cfg.tcpMaxConnections + " per stack): close connections or raise the limit");
         }
         // A 4-tuple in TIME-WAIT: skipped (the caller tries another port) unless tcp_tw_reuse's
         // conditions let the entry go (TcpTimeWait.connectReuse); then the ISS is above its SND.NXT.
-        long reuse = tcp.timeWait.table.size() > 0 ? tcp.timeWait.connectReuse(key) : -1;
+        long reuse = tcp.timeWait.table.size() > 0 ? tcp.timeWait.connectReuse(lif, key) : -1;
         if (reuse == Long.MIN_VALUE) {
             return null;
         }
-        Tcb t = tcp.conns.newTcb(localPort, remoteAddr, remotePort);
+        Tcb t = tcp.conns.newTcb(lif, localPort, remoteAddr, remotePort);
         // The callback API borrows its rings when data flows; the blocking API's are lent now.
         t.stream = binder != null ? tcp.conns.newLazyStream(t.id, o)
                 : tcp.conns.chargeMemory(o.memoryBytes()) ? tcp.conns.newStream(t.id, o) : null;
@@ -93,7 +88,8 @@ final class TcpOpen extends TcpPart {
         }
         applyOptions(t, o);
         t.binder = binder;
-        initSendSequence(t, reuse >= 0 ? (int) reuse : isn.isn(cfg.address, localPort, remoteAddr, remotePort, n.now()));
+        // RFC 6528: the ISN is a function of the whole 4-tuple, the local address included
+        initSendSequence(t, reuse >= 0 ? (int) reuse : isn.isn(localAddr, localPort, remoteAddr, remotePort, n.now()));
         t.rcvWscale = wscaleFor(o.receiveBufferBytes());
         t.state = TcpState.SYN_SENT;
         n.counters().inc(Stat.TCP_ACTIVE_OPENS);
@@ -132,43 +128,49 @@ final class TcpOpen extends TcpPart {
         return s;
     }
 
-    /** RFC 9293 3.10.7.2: LISTEN. */
-    void listenInput(TcpListenerState l, MemorySegment s, long th, int tlen, int doff, int src,
+    /**
+     * RFC 9293 3.10.7.2: LISTEN. A listener takes segments sent to any of the stack's addresses
+     * (a wildcard bind, as Linux's INADDR_ANY); the connection is born on the one the segment
+     * was sent to, local interface {@code lif}.
+     */
+    void listenInput(TcpListenerState l, MemorySegment s, long th, int tlen, int doff, int lif, int src,
                              int sport, int dport) {
+        int local = ifs.address(lif);
         int flags = Tcp.flags(s, th);
         if ((flags & Tcp.RST) != 0) {
             return;
         }
         if ((flags & Tcp.ACK) != 0) {
-            if ((flags & Tcp.SYN) == 0 && cfg.tcpSynCookies && cookieAck(l, s, th, tlen, doff, src, sport, dport)) {
+            if ((flags & Tcp.SYN) == 0 && cfg.tcpSynCookies
+                    && cookieAck(l, s, th, tlen, doff, lif, src, sport, dport)) {
                 return;
             }
-            tcp.in.sendResetFor(s, th, tlen, doff, src, sport, dport);
+            tcp.in.sendResetFor(s, th, tlen, doff, local, src, sport, dport);
             return;
         }
         if ((flags & Tcp.SYN) == 0) {
             return;
         }
         if (l.acceptor.closed()) {
-            tcp.in.sendResetFor(s, th, tlen, doff, src, sport, dport);
+            tcp.in.sendResetFor(s, th, tlen, doff, local, src, sport, dport);
             return;
         }
         int seq = Tcp.seq(s, th);
-        if (l.halfOpen >= l.synBacklog || tcp.conns.pcbs.size() >= tcp.conns.maxConnectionsPerCore) {
+        if (l.halfOpen >= l.synBacklog || tcp.conns.size() >= tcp.conns.maxConnectionsPerCore) {
             if (cfg.tcpSynCookies) {
-                tcp.cookies.sendCookie(s, th, src, sport, dport, seq);
+                tcp.cookies.sendCookie(s, th, local, src, sport, dport, seq);
             } else {
                 n.counters().inc(Stat.TCP_LISTEN_OVERFLOW);
             }
             return;
         }
-        Tcb t = tcp.conns.newTcb(dport, src, sport);
+        Tcb t = tcp.conns.newTcb(lif, dport, src, sport);
         t.listener = l;
         l.halfOpen++;
         applyOptions(t, l.options);
         t.irs = seq;
         t.rcvNxt = seq + 1;
-        initSendSequence(t, isn.isn(cfg.address, dport, src, sport, n.now()));
+        initSendSequence(t, isn.isn(local, dport, src, sport, n.now())); // RFC 6528: the 4-tuple
         negotiate(t, true);
         t.sndWnd = Tcp.window(s, th); // RFC 7323 2.2: the window of a SYN is never scaled
         t.maxSndWnd = Math.max(t.maxSndWnd, t.sndWnd);
@@ -231,7 +233,7 @@ final class TcpOpen extends TcpPart {
                 tcp.timers.scheduleTimer(t);
                 return;
             }
-            if (!l.acceptor.offer(n.core(), t.stream, t.localPort, t.remoteAddr, t.remotePort)) {
+            if (!l.acceptor.offer(n.core(), t.stream, t.localAddr, t.localPort, t.remoteAddr, t.remotePort)) {
                 n.counters().inc(Stat.TCP_LISTEN_OVERFLOW);
                 t.stream.closed = true; // no application will ever see it: its rings go back now
                 tcp.user.reset(t);
@@ -250,7 +252,8 @@ final class TcpOpen extends TcpPart {
         tcp.timers.scheduleTimer(t);
     }
 
-    boolean cookieAck(TcpListenerState l, MemorySegment s, long th, int tlen, int doff, int src,
+    /** The ACK completing a SYN cookie handshake (RFC 4987 3.6) to local interface {@code lif}'s address. */
+    boolean cookieAck(TcpListenerState l, MemorySegment s, long th, int tlen, int doff, int lif, int src,
                               int sport, int dport) {
         int ack = Tcp.ack(s, th);
         int seq = Tcp.seq(s, th);
@@ -268,16 +271,16 @@ final class TcpOpen extends TcpPart {
             n.counters().inc(Stat.TCP_SYN_COOKIES_BAD);
             return false;
         }
-        if ((cookie & 0xFFFFFF) != tcp.cookies.cookieHash(src, sport, dport, peerIsn, usedCounter)) {
+        if ((cookie & 0xFFFFFF) != tcp.cookies.cookieHash(src, ifs.address(lif), sport, dport, peerIsn, usedCounter)) {
             n.counters().inc(Stat.TCP_SYN_COOKIES_BAD);
             return false;
         }
-        if (tcp.conns.pcbs.size() >= tcp.conns.maxConnectionsPerCore) {
+        if (tcp.conns.size() >= tcp.conns.maxConnectionsPerCore) {
             n.counters().inc(Stat.TCP_TOO_MANY_CONNECTIONS);
             return false;
         }
         n.counters().inc(Stat.TCP_SYN_COOKIES_OK);
-        Tcb t = tcp.conns.newTcb(dport, src, sport);
+        Tcb t = tcp.conns.newTcb(lif, dport, src, sport);
         applyOptions(t, l.options);
         t.irs = peerIsn;
         t.rcvNxt = seq;

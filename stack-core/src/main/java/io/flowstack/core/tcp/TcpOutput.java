@@ -235,9 +235,9 @@ final class TcpOutput extends TcpPart {
         int window = advertise(t, true);
         Tcp.write(tx, th, t.localPort, t.remotePort, t.iss, synAck ? t.rcvNxt : 0, o, flags, window);
         t.lastAckSent = t.rcvNxt;
-        Tcp.finishChecksum(tx, th, o, cfg.address, t.remoteAddr);
+        Tcp.finishChecksum(tx, th, o, t.localAddr, t.remoteAddr);
         n.counters().inc(Stat.TCP_OUT);
-        n.ipSend(tx, CoreContext.TX_IP, o, Ipv4.PROTO_TCP, t.remoteAddr, true);
+        n.ipSend(tx, CoreContext.TX_IP, o, Ipv4.PROTO_TCP, t.localAddr, t.remoteAddr, true);
         t.sndNxt = t.iss + 1;
         if (Seq.gt(t.sndNxt, t.sndMax)) {
             t.sndMax = t.sndNxt;
@@ -294,16 +294,16 @@ final class TcpOutput extends TcpPart {
             // MSS-less-options payload bytes, each with these headers.
             TxFrame f = n.txFrame().headers(tx, 0, (int) (th + o));
             t.stream.send.appendTo(f, pos(t, seq), len);
-            Tcp.partialChecksum(tx, th, o + len, cfg.address, t.remoteAddr);
+            Tcp.partialChecksum(tx, th, o + len, t.localAddr, t.remoteAddr);
             f.checksum((int) th, Tcp.CHECKSUM);
             int segment = t.mss - (o - Tcp.MIN_HEADER); // o counts the fixed header too
             if (len > segment) {
                 f.gso(TxFrame.GSO_TCPV4, segment);
             }
-            n.ipSendFrame(f, Ipv4.PROTO_TCP, t.remoteAddr);
+            n.ipSendFrame(f, Ipv4.PROTO_TCP, t.localAddr, t.remoteAddr);
         } else {
-            Tcp.finishChecksum(tx, th, o + len, cfg.address, t.remoteAddr);
-            n.ipSend(tx, CoreContext.TX_IP, o + len, Ipv4.PROTO_TCP, t.remoteAddr, true);
+            Tcp.finishChecksum(tx, th, o + len, t.localAddr, t.remoteAddr);
+            n.ipSend(tx, CoreContext.TX_IP, o + len, Ipv4.PROTO_TCP, t.localAddr, t.remoteAddr, true);
         }
         t.ackNow = false;
         t.ackDue = false;
@@ -349,9 +349,10 @@ final class TcpOutput extends TcpPart {
 
     /**
      * Sends a bare ACK without a TCB (a TIME-WAIT entry's, {@link TcpTimeWait}), with the
-     * timestamps option if {@code ts} (RFC 7323 3.2: TSval our clock, TSecr {@code tsEcr}).
+     * timestamps option if {@code ts} (RFC 7323 3.2: TSval our clock, TSecr {@code tsEcr}), from
+     * local address {@code src}.
      */
-    void sendBareAck(int sport, int dst, int dport, int seq, int ack, int window, boolean ts, int tsEcr) {
+    void sendBareAck(int src, int sport, int dst, int dport, int seq, int ack, int window, boolean ts, int tsEcr) {
         MemorySegment tx = n.txBuffer();
         long th = CoreContext.TX_IP + Ipv4.MIN_HEADER;
         long p = th + Tcp.MIN_HEADER;
@@ -360,18 +361,18 @@ final class TcpOutput extends TcpPart {
         }
         int o = (int) (p - th);
         Tcp.write(tx, th, sport, dport, seq, ack, o, Tcp.ACK, window);
-        Tcp.finishChecksum(tx, th, o, cfg.address, dst);
+        Tcp.finishChecksum(tx, th, o, src, dst);
         n.counters().inc(Stat.TCP_OUT);
-        n.ipSend(tx, CoreContext.TX_IP, o, Ipv4.PROTO_TCP, dst, true);
+        n.ipSend(tx, CoreContext.TX_IP, o, Ipv4.PROTO_TCP, src, dst, true);
     }
 
-    /** Sends a bare segment without a TCB (RSTs). */
-    void sendRaw(int sport, int dst, int dport, int seq, int ack, int flags, int window) {
+    /** Sends a bare segment without a TCB (RSTs), from local address {@code src}. */
+    void sendRaw(int src, int sport, int dst, int dport, int seq, int ack, int flags, int window) {
         MemorySegment tx = n.txBuffer();
         long th = CoreContext.TX_IP + Ipv4.MIN_HEADER;
         Tcp.write(tx, th, sport, dport, seq, ack, Tcp.MIN_HEADER, flags, window);
-        Tcp.finishChecksum(tx, th, Tcp.MIN_HEADER, cfg.address, dst);
+        Tcp.finishChecksum(tx, th, Tcp.MIN_HEADER, src, dst);
         n.counters().inc(Stat.TCP_OUT);
-        n.ipSend(tx, CoreContext.TX_IP, Tcp.MIN_HEADER, Ipv4.PROTO_TCP, dst, true);
+        n.ipSend(tx, CoreContext.TX_IP, Tcp.MIN_HEADER, Ipv4.PROTO_TCP, src, dst, true);
     }
 }

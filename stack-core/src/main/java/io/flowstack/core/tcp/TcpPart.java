@@ -1,5 +1,6 @@
 package io.flowstack.core.tcp;
 
+import io.flowstack.core.config.Interfaces;
 import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.percore.CoreContext;
 
@@ -17,10 +18,13 @@ abstract class TcpPart {
     final CoreContext n;
     /** The stack's configuration. */
     final StackConfig cfg;
+    /** The stack's interfaces: a connection's local address is one of theirs ({@link Tcb#localIf}). */
+    final Interfaces ifs;
 
     TcpPart(TcpLayer tcp) {
         this.tcp = tcp;
         this.n = tcp.n;
         this.cfg = tcp.cfg;
+        this.ifs = tcp.n.interfaces();
     }
 }

@@ -53,6 +53,10 @@ final class TcpTimeWait extends TcpPart {
     TcpTimeWait(TcpLayer tcp) {
         super(tcp);
         this.table = new TimeWaitTable(Math.max(1, cfg.tcpMaxTimeWait / cfg.cores));
+        if (ifs.count() > TimeWaitTable.MAX_LOCAL_IFS) {
+            throw new IllegalArgumentException(ifs.count() + " interfaces: TCP supports at most "
+                    + TimeWaitTable.MAX_LOCAL_IFS + " local addresses");
+        }
     }
 
     /** Entries on this core. */
@@ -61,9 +65,12 @@ final class TcpTimeWait extends TcpPart {
         return table.size();
     }
 
-    /** The live entry of {@code key}, or -1 (an entry past its expiry is removed here). */
-    int find(long key) {
-        int slot = table.lookup(key);
+    /**
+     * The live entry of local interface {@code localIf} and {@code key}, or -1 (an entry past its
+     * expiry is removed here).
+     */
+    int find(int localIf, long key) {
+        int slot = table.lookup(localIf, key);
         if (slot >= 0 && table.expired(slot, n.now())) {
             table.remove(slot); // a moved-in entry that has not reached the ring's head yet
             return -1;
@@ -76,9 +83,10 @@ final class TcpTimeWait extends TcpPart {
         return table.expire(now);
     }
 
-    private void insert(long key, int sndNxt, int rcvNxt, int rcvWnd, int rcvWscale, boolean tsOk, int tsRecent,
-                        long tsRecentAt, long expiresAt) {
-        int dropped = table.insert(key, sndNxt, rcvNxt, rcvWnd, rcvWscale, tsOk, tsRecent, tsRecentAt, expiresAt);
+    private void insert(int localIf, long key, int sndNxt, int rcvNxt, int rcvWnd, int rcvWscale, boolean tsOk,
+                        int tsRecent, long tsRecentAt, long expiresAt) {
+        int dropped = table.insert(localIf, key, sndNxt, rcvNxt, rcvWnd, rcvWscale, tsOk, tsRecent, tsRecentAt,
+                expiresAt);
         if (dropped > 0) {
             n.counters().add(Stat.TCP_TIME_WAIT_OVERFLOW, dropped);
         }
@@ -98,7 +106,7 @@ final class TcpTimeWait extends TcpPart {
         long now = n.now();
         n.counters().inc(Stat.TCP_TIME_WAIT_ENTERED);
         // the entry first: a handler's onClosed (in finish) that connects again finds the 4-tuple taken
-        insert(t.key, t.sndMax, t.rcvNxt, rcvWnd, t.rcvWscale, t.tsOk, t.tsRecent,
+        insert(t.localIf, t.key, t.sndMax, t.rcvNxt, rcvWnd, t.rcvWscale, t.tsOk, t.tsRecent,
                 t.tsOk ? t.tsRecentAgeNanos : now, now + cfg.tcpTimeWaitNanos);
         tcp.user.finish(t, null);
     }
@@ -137,11 +145,12 @@ final class TcpTimeWait extends TcpPart {
             // RFC 9293 3.10.7.4 TIME-WAIT: "The only thing that can arrive in this state is a
             // retransmission of the remote FIN. Acknowledge it, and restart the 2 MSL timeout."
             long key = table.key(slot);
+            int lif = table.localIf(slot);
             int dropped = table.restart(slot, now + cfg.tcpTimeWaitNanos);
             if (dropped > 0) {
                 n.counters().add(Stat.TCP_TIME_WAIT_OVERFLOW, dropped);
             }
-            ack(table.lookup(key));
+            ack(table.lookup(lif, key));
             return true;
         }
         int segLen = dataLen + ((flags & Tcp.SYN) != 0 ? 1 : 0) + ((flags & Tcp.FIN) != 0 ? 1 : 0);
@@ -187,13 +196,14 @@ final class TcpTimeWait extends TcpPart {
     }
 
     /**
-     * An active open from {@code key}'s local port: -1 if no entry holds the 4-tuple; else, if
+     * An active open from local interface {@code localIf}'s address and {@code key}'s local
+     * port: -1 if no entry holds the 4-tuple; else, if
      * Linux's {@code tcp_tw_reuse} conditions hold (timestamps on, TS.Recent recorded at least
      * 1 s ago), the entry ends and the new connection's ISS is returned as a long (old SND.NXT
      * + 65537, RFC 1122 4.2.2.13 (1)); else {@link Long#MIN_VALUE}: the port is skipped.
      */
-    long connectReuse(long key) {
-        int slot = find(key);
+    long connectReuse(int localIf, long key) {
+        int slot = find(localIf, key);
         if (slot < 0) {
             return -1;
         }
@@ -230,8 +240,9 @@ final class TcpTimeWait extends TcpPart {
     private void ack(int slot) {
         long key = table.key(slot);
         int window = Math.min(table.rcvWnd(slot) >>> table.rcvWscale(slot), 65535);
-        tcp.out.sendBareAck(TimeWaitTable.localPort(key), TimeWaitTable.remoteAddr(key), TimeWaitTable.remotePort(key), table.sndNxt(slot),
-                table.rcvNxt(slot), window, table.tsOk(slot), table.tsRecent(slot));
+        tcp.out.sendBareAck(ifs.address(table.localIf(slot)), TimeWaitTable.localPort(key), TimeWaitTable.remoteAddr(key),
+                TimeWaitTable.remotePort(key), table.sndNxt(slot), table.rcvNxt(slot), window, table.tsOk(slot),
+                table.tsRecent(slot));
     }
 
     // ------------------------------------------------------------------ statistics
@@ -260,7 +271,8 @@ final class TcpTimeWait extends TcpPart {
             if (++matched > q.limit()) {
                 continue;
             }
-            out.add(new TcpConnectionInfo(n.core(), TcpState.TIME_WAIT.name(), cfg.address, TimeWaitTable.localPort(key),
+            out.add(new TcpConnectionInfo(n.core(), TcpState.TIME_WAIT.name(), ifs.address(table.localIf(slot)),
+                    TimeWaitTable.localPort(key),
                     TimeWaitTable.remoteAddr(key), TimeWaitTable.remotePort(key), 0, 0, 0, 0, 0, Integer.MAX_VALUE / 2, 0, 0,
                     0, 0, 0, null));
         }
@@ -289,7 +301,8 @@ final class TcpTimeWait extends TcpPart {
             int slot = table.slotAt(p);
             if (slot >= 0 && inBucket(slot, bucket, tableOf)) {
                 long key = table.key(slot);
-                TimeWaitMsg.writeEntry(out, (long) i * TimeWaitMsg.ENTRY, TimeWaitTable.remoteAddr(key), TimeWaitTable.remotePort(key),
+                TimeWaitMsg.writeEntry(out, (long) i * TimeWaitMsg.ENTRY, ifs.address(table.localIf(slot)),
+                        TimeWaitTable.remoteAddr(key), TimeWaitTable.remotePort(key),
                         TimeWaitTable.localPort(key), table.sndNxt(slot), table.rcvNxt(slot), table.rcvWnd(slot),
                         table.rcvWscale(slot), table.tsOk(slot), table.tsRecent(slot), table.expiresAt(slot),
                         table.tsRecentAt(slot));
@@ -302,7 +315,8 @@ final class TcpTimeWait extends TcpPart {
 
     private boolean inBucket(int slot, int bucket, IndirectionTable tableOf) {
         long key = table.key(slot);
-        return tableOf.bucket(FlowHash.hash4(cfg.address, TimeWaitTable.remoteAddr(key), TimeWaitTable.localPort(key),
+        return tableOf.bucket(FlowHash.hash4(ifs.address(table.localIf(slot)), TimeWaitTable.remoteAddr(key),
+                TimeWaitTable.localPort(key),
                 TimeWaitTable.remotePort(key))) == bucket;
     }
 
@@ -319,10 +333,15 @@ final class TcpTimeWait extends TcpPart {
             long at = TimeWaitMsg.entry(index, i);
             long key = Tcb.key(TimeWaitMsg.remoteAddr(m, at), TimeWaitMsg.remotePort(m, at), TimeWaitMsg.localPort(m, at));
             long expiresAt = TimeWaitMsg.expiresAt(m, at);
-            if (tcp.conns.pcbs.containsKey(key) || expiresAt - now <= 0) {
+            int lif = ifs.localIndex(TimeWaitMsg.localAddr(m, at));
+            if (lif < 0) { // the cores of one stack share its interfaces: a broken message
+                throw new IllegalStateException("TIME-WAIT entry moved to core " + n.core() + " for "
+                        + io.flowstack.core.wire.Ipv4.toString(TimeWaitMsg.localAddr(m, at)) + ", not a local address");
+            }
+            if (tcp.conns.contains(lif, key) || expiresAt - now <= 0) {
                 continue;
             }
-            insert(key, TimeWaitMsg.sndNxt(m, at), TimeWaitMsg.rcvNxt(m, at), TimeWaitMsg.rcvWnd(m, at),
+            insert(lif, key, TimeWaitMsg.sndNxt(m, at), TimeWaitMsg.rcvNxt(m, at), TimeWaitMsg.rcvWnd(m, at),
                     TimeWaitMsg.rcvWscale(m, at), TimeWaitMsg.tsOk(m, at), TimeWaitMsg.tsRecent(m, at),
                     TimeWaitMsg.tsRecentAt(m, at), expiresAt);
         }

@@ -62,7 +62,7 @@ final class TcpTimers extends TcpPart {
         }
         if (t.keepaliveProbes >= cfg.tcpKeepaliveProbes) {
             n.counters().inc(Stat.TCP_KEEPALIVE_TIMEOUTS);
-            tcp.out.sendRaw(t.localPort, t.remoteAddr, t.remotePort, t.sndNxt, 0, Tcp.RST, 0);
+            tcp.out.sendRaw(t.localAddr, t.localPort, t.remoteAddr, t.remotePort, t.sndNxt, 0, Tcp.RST, 0);
             n.counters().inc(Stat.TCP_RST_OUT);
             tcp.user.finish(t, "connection timed out (no answer to keepalive probes)");
             return;
@@ -195,7 +195,7 @@ final class TcpTimers extends TcpPart {
             if (t.state == TcpState.SYN_RECEIVED && t.listener != null) {
                 tcp.conns.drop(t);
             } else {
-                tcp.out.sendRaw(t.localPort, t.remoteAddr, t.remotePort, t.sndNxt, 0, Tcp.RST, 0);
+                tcp.out.sendRaw(t.localAddr, t.localPort, t.remoteAddr, t.remotePort, t.sndNxt, 0, Tcp.RST, 0);
                 n.counters().inc(Stat.TCP_RST_OUT);
                 tcp.user.finish(t, t.softError == null ? "connection timed out"
                         : "connection timed out (last ICMP error: " + t.softError + ")");

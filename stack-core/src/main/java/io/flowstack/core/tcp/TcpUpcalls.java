@@ -37,6 +37,8 @@ public interface TcpUpcalls {
 
     /** Makes the upcalls of a new callback-API connection (a handler's listener, or a connect). */
     interface Binder {
-        TcpUpcalls bind(TcpStream stream, TcpStream.Kick kick, int localPort, int remoteAddr, int remotePort);
+        /** The upcalls of the connection {@code localAddr:localPort} to {@code remoteAddr:remotePort}. */
+        TcpUpcalls bind(TcpStream stream, TcpStream.Kick kick, int localAddr, int localPort, int remoteAddr,
+                        int remotePort);
     }
 }

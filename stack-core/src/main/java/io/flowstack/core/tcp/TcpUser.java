@@ -77,7 +77,7 @@ final class TcpUser extends TcpPart {
     }
 
     void openChannel(Tcb t) {
-        t.up = t.binder.bind(t.stream, kick, t.localPort, t.remoteAddr, t.remotePort);
+        t.up = t.binder.bind(t.stream, kick, t.localAddr, t.localPort, t.remoteAddr, t.remotePort);
         try {
             t.up.onOpen();
         } catch (Throwable e) {
@@ -209,7 +209,7 @@ final class TcpUser extends TcpPart {
 
     /** Sends RST and forgets the connection (abort, RFC 9293 3.10.5). */
     void reset(Tcb t) {
-        tcp.out.sendRaw(t.localPort, t.remoteAddr, t.remotePort, t.sndNxt, 0, Tcp.RST, 0);
+        tcp.out.sendRaw(t.localAddr, t.localPort, t.remoteAddr, t.remotePort, t.sndNxt, 0, Tcp.RST, 0);
         n.counters().inc(Stat.TCP_RST_OUT);
         finish(t, t.stream != null && !t.stream.closed ? "connection aborted" : null);
     }
@@ -239,7 +239,7 @@ final class TcpUser extends TcpPart {
             TcpUpcalls.Binder b = t.binder; // a connect that never opened
             t.binder = null;
             try {
-                b.bind(st, kick, t.localPort, t.remoteAddr, t.remotePort).onClosed(error);
+                b.bind(st, kick, t.localAddr, t.localPort, t.remoteAddr, t.remotePort).onClosed(error);
             } catch (Throwable e) {
                 n.counters().inc(Stat.TCP_HANDLER_ERRORS);
             }

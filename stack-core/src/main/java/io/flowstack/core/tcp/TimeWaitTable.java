@@ -7,8 +7,9 @@ import java.util.Arrays;
  * active close), as Linux keeps them in {@code tcp_timewait_sock}: a few numbers per connection
  * instead of its control block, its stream and its buffers.
  *
- * <p>An entry holds the 4-tuple key ({@link Tcb#key}: remote address, remote port, local port;
- * the local address is the stack's), SND.NXT and RCV.NXT, the receive window and its scale (for
+ * <p>An entry holds the 4-tuple: the local address as its interface's index (at most
+ * {@link #MAX_LOCAL_IFS} interfaces) and the key ({@link Tcb#key}: remote address, remote port,
+ * local port), SND.NXT and RCV.NXT, the receive window and its scale (for
  * the ACKs it sends and the sequence check), the timestamp state (whether timestamps are on,
  * TS.Recent and when it was recorded: our own TSval clock is the stack's, {@code TcpOutput.tsNow},
  * with no per-connection offset, so nothing of it needs keeping), the time of the last
@@ -36,6 +37,8 @@ import java.util.Arrays;
  */
 final class TimeWaitTable {
     static final int INITIAL_CAPACITY = 256;
+    /** Local interface indexes an entry can hold (one byte each). */
+    static final int MAX_LOCAL_IFS = 256;
     private static final byte LIVE = 1;
     private static final byte TS_OK = 2;
 
@@ -48,6 +51,8 @@ final class TimeWaitTable {
     private int size;
 
     private long[] keys;
+    /** The local address's interface index of each entry (part of its 4-tuple, with the key). */
+    private byte[] localIfs;
     private long[] expiresAt;
     private long[] tsRecentAt;
     private long[] lastOowAckAt;
@@ -75,6 +80,7 @@ final class TimeWaitTable {
         capacity = cap;
         mask = cap - 1;
         keys = new long[cap];
+        localIfs = new byte[cap];
         expiresAt = new long[cap];
         tsRecentAt = new long[cap];
         lastOowAckAt = new long[cap];
@@ -120,38 +126,49 @@ final class TimeWaitTable {
 
     // ------------------------------------------------------------------ hash
 
-    private static int hash(long key) {
-        long h = key * 0x9E3779B97F4A7C15L;
+    private static int hash(int localIf, long key) {
+        long h = (key + localIf * 0xC2B2AE3D27D4EB4FL) * 0x9E3779B97F4A7C15L;
         return (int) (h ^ (h >>> 32));
     }
 
-    /** The slot of {@code key}'s entry, or -1. Entries past their expiry are still returned (see {@link #expired}). */
-    int lookup(long key) {
+    private int hashOf(int slot) {
+        return hash(localIfs[slot] & 0xFF, keys[slot]);
+    }
+
+    private boolean is(int slot, int localIf, long key) {
+        return keys[slot] == key && (localIfs[slot] & 0xFF) == localIf;
+    }
+
+    /**
+     * The slot of the entry of local interface {@code localIf} and {@code key}, or -1. Entries
+     * past their expiry are still returned (see {@link #expired}).
+     */
+    int lookup(int localIf, long key) {
         if (size == 0) {
             return -1;
         }
-        for (int i = hash(key) & indexMask; ; i = (i + 1) & indexMask) {
+        for (int i = hash(localIf, key) & indexMask; ; i = (i + 1) & indexMask) {
             int v = index[i];
             if (v == 0) {
                 return -1;
             }
-            if (keys[v - 1] == key) {
+            if (is(v - 1, localIf, key)) {
                 return v - 1;
             }
         }
     }
 
-    private void indexPut(long key, int slot) {
-        int i = hash(key) & indexMask;
+    private void indexPut(int slot) {
+        int i = hashOf(slot) & indexMask;
         while (index[i] != 0) {
             i = (i + 1) & indexMask;
         }
         index[i] = slot + 1;
     }
 
-    private void indexRemove(long key) {
-        int i = hash(key) & indexMask;
-        while (keys[index[i] - 1] != key) {
+    private void indexRemove(int slot) {
+        int i = hashOf(slot) & indexMask;
+        while (index[i] - 1 != slot) {
             i = (i + 1) & indexMask; // present by contract: the caller found it
         }
         // backward-shift deletion (Knuth 6.4 algorithm R): no tombstones
@@ -162,7 +179,7 @@ final class TimeWaitTable {
             if (v == 0) {
                 break;
             }
-            int home = hash(keys[v - 1]) & indexMask;
+            int home = hashOf(v - 1) & indexMask;
             boolean stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
             if (!stays) {
                 index[i] = v;
@@ -175,13 +192,14 @@ final class TimeWaitTable {
     // ------------------------------------------------------------------ entries
 
     /**
-     * Adds an entry (replacing one of the same key).
+     * Adds an entry (replacing one of the same local interface and key).
      *
+     * @param localIf the local address's interface index, 0..{@link #MAX_LOCAL_IFS} - 1
      * @return live entries dropped early to make room (0 unless the table or ring was full)
      */
-    int insert(long key, int sndNxt, int rcvNxt, int rcvWnd, int rcvWscale, boolean tsOk, int tsRecent,
-               long tsRecentAt, long expiresAt) {
-        int old = lookup(key);
+    int insert(int localIf, long key, int sndNxt, int rcvNxt, int rcvWnd, int rcvWscale, boolean tsOk,
+               int tsRecent, long tsRecentAt, long expiresAt) {
+        int old = lookup(localIf, key);
         if (old >= 0) {
             remove(old);
         }
@@ -199,6 +217,7 @@ final class TimeWaitTable {
         tail++;
         size++;
         keys[s] = key;
+        localIfs[s] = (byte) localIf;
         this.sndNxt[s] = sndNxt;
         this.rcvNxt[s] = rcvNxt;
         this.rcvWnd[s] = rcvWnd;
@@ -208,7 +227,7 @@ final class TimeWaitTable {
         this.expiresAt[s] = expiresAt;
         this.lastOowAckAt[s] = Long.MIN_VALUE / 2;
         flags[s] = (byte) (LIVE | (tsOk ? TS_OK : 0));
-        indexPut(key, s);
+        indexPut(s);
         return dropped;
     }
 
@@ -224,7 +243,7 @@ final class TimeWaitTable {
     }
 
     private void kill(int s) {
-        indexRemove(keys[s]);
+        indexRemove(s);
         flags[s] = 0;
         size--;
     }
@@ -245,6 +264,7 @@ final class TimeWaitTable {
      */
     int restart(int slot, long expiresAt) {
         long key = keys[slot];
+        int lif = localIfs[slot] & 0xFF;
         int sn = sndNxt[slot];
         int rn = rcvNxt[slot];
         int rw = rcvWnd[slot];
@@ -254,8 +274,8 @@ final class TimeWaitTable {
         long ta = tsRecentAt[slot];
         long oow = lastOowAckAt[slot];
         remove(slot);
-        int dropped = insert(key, sn, rn, rw, ws, ts, tr, ta, expiresAt);
-        lastOowAckAt[lookup(key)] = oow;
+        int dropped = insert(lif, key, sn, rn, rw, ws, ts, tr, ta, expiresAt);
+        lastOowAckAt[lookup(lif, key)] = oow;
         return dropped;
     }
 
@@ -292,6 +312,7 @@ final class TimeWaitTable {
     private void rebuild(int newCapacity) {
         if (newCapacity != capacity) {
             long[] k = keys, e = expiresAt, ta = tsRecentAt, oow = lastOowAckAt;
+            byte[] li = localIfs;
             int[] sn = sndNxt, rn = rcvNxt, rw = rcvWnd, tr = tsRecent;
             byte[] ws = rcvWscale, f = flags;
             int oldMask = mask;
@@ -302,6 +323,7 @@ final class TimeWaitTable {
                 int s = (int) (p & oldMask);
                 if ((f[s] & LIVE) != 0) {
                     keys[w] = k[s];
+                    localIfs[w] = li[s];
                     expiresAt[w] = e[s];
                     tsRecentAt[w] = ta[s];
                     lastOowAckAt[w] = oow[s];
@@ -324,6 +346,7 @@ final class TimeWaitTable {
                     int d = (int) (w & mask);
                     if (d != s) {
                         keys[d] = keys[s];
+                        localIfs[d] = localIfs[s];
                         expiresAt[d] = expiresAt[s];
                         tsRecentAt[d] = tsRecentAt[s];
                         lastOowAckAt[d] = lastOowAckAt[s];
@@ -343,7 +366,7 @@ final class TimeWaitTable {
         }
         for (long p = head; p < tail; p++) {
             int s = (int) (p & mask);
-            indexPut(keys[s], s);
+            indexPut(s);
         }
     }
 
@@ -369,6 +392,11 @@ final class TimeWaitTable {
 
     long key(int slot) {
         return keys[slot];
+    }
+
+    /** The local address's interface index of entry {@code slot}. */
+    int localIf(int slot) {
+        return localIfs[slot] & 0xFF;
     }
 
     int sndNxt(int slot) {

@@ -32,13 +32,14 @@ public final class UdpLayer {
          * @param core the calling netisr's core
          * @param src the sender's IPv4 address, as a big-endian int
          * @param srcPort the sender's port
+         * @param dst the address the datagram was sent to (one of the stack's)
          * @param dstPort the destination port
          * @param s the memory holding the payload
          * @param off where the payload starts in {@code s}
          * @param len the payload's length in bytes
          * @return false if the socket's receive buffer for this core is full
          */
-        boolean deliver(int core, int src, int srcPort, int dstPort, MemorySegment s, long off, int len);
+        boolean deliver(int core, int src, int srcPort, int dst, int dstPort, MemorySegment s, long off, int len);
 
         /**
          * Delivers an ICMP error about a datagram this socket sent to {@code dst:dstPort}, from
@@ -135,7 +136,10 @@ public final class UdpLayer {
             }
             return;
         }
-        if (!r.deliver(n.core(), src, Udp.srcPort(s, u), dport, s, u + Udp.HEADER_LEN, ulen - Udp.HEADER_LEN)) {
+        // a bound port takes datagrams to every address of ours (a wildcard bind); the socket
+        // learns which, so its reply comes from it (for a broadcast: the route's source to the sender)
+        int local = n.interfaces().localIndex(dst) >= 0 ? dst : n.sourceAddress(src);
+        if (!r.deliver(n.core(), src, Udp.srcPort(s, u), local, dport, s, u + Udp.HEADER_LEN, ulen - Udp.HEADER_LEN)) {
             n.counters().inc(Stat.UDP_RCVBUF_FULL);
         }
     }
@@ -150,14 +154,15 @@ public final class UdpLayer {
         MemorySegment t = n.txBuffer();
         long u = CoreContext.TX_IP + Ipv4.MIN_HEADER;
         MemorySegment.copy(s, off + UdpSendMsg.PAYLOAD, t, u + Udp.HEADER_LEN, payload);
-        send(sport, dst, dport, payload);
+        send(UdpSendMsg.src(s, off), sport, dst, dport, payload);
     }
 
     /**
-     * Sends the {@code payload} bytes already placed at
-     * {@code TX_IP + 20 + 8} of the core's tx buffer.
+     * Sends the {@code payload} bytes already placed at {@code TX_IP + 20 + 8} of the core's tx
+     * buffer, from {@code src}: one of the stack's addresses (a reply from the address asked),
+     * or 0 for the address of the interface the route to {@code dst} leaves by (RFC 1122 3.3.4.3).
      */
-    public boolean send(int sport, int dst, int dport, int payload) {
+    public boolean send(int src, int sport, int dst, int dport, int payload) {
         n.checkOwner();
         MemorySegment t = n.txBuffer();
         long u = CoreContext.TX_IP + Ipv4.MIN_HEADER;
@@ -166,8 +171,9 @@ public final class UdpLayer {
             n.counters().inc(Stat.UDP_SEND_FAILED);
             return false;
         }
-        Udp.write(t, u, sport, dport, ulen, n.config().address, dst);
-        if (n.ipSend(t, CoreContext.TX_IP, ulen, Ipv4.PROTO_UDP, dst, false)) {
+        int from = src != 0 ? src : n.sourceAddress(dst);
+        Udp.write(t, u, sport, dport, ulen, from, dst);
+        if (n.ipSend(t, CoreContext.TX_IP, ulen, Ipv4.PROTO_UDP, from, dst, false)) {
             n.counters().inc(Stat.UDP_OUT);
             return true;
         }

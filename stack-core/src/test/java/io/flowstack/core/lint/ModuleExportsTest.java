@@ -160,7 +160,7 @@ class ModuleExportsTest {
 
                 public class Forge {
                     static boolean deliver(UdpSocket s) {
-                        return s.deliver(0, 0, 0, 0, null, 0, 0);
+                        return s.deliver(0, 0, 0, 0, 0, null, 0, 0);
                     }
 
                     static boolean offer(TcpListener l) {
@@ -172,7 +172,7 @@ class ModuleExportsTest {
                 }
                 """);
         Result forged = java(dir, modulePath, forge);
-        assertTrue(forged.exit() != 0 && forged.output().contains("deliver(int,int,int,int,MemorySegment,long,int) has private access")
+        assertTrue(forged.exit() != 0 && forged.output().contains("deliver(int,int,int,int,int,MemorySegment,long,int) has private access")
                 && forged.output().contains("offer(int,TcpConnection) has private access"), forged.output());
     }
 

@@ -13,7 +13,8 @@ import java.lang.foreign.ValueLayout;
  * <pre>
  * [count:int][reserved:int, 0][count entries of {@value #ENTRY} bytes]
  * entry: [remoteAddr:int][remotePort:u16][localPort:u16][sndNxt:int][rcvNxt:int]
- *        [rcvWnd:int][tsRecent:int][flags:u8 (1 = timestamps on)][rcvWscale:u8][reserved:6 bytes, 0]
+ *        [rcvWnd:int][tsRecent:int][flags:u8 (1 = timestamps on)][rcvWscale:u8][reserved:u16, 0]
+ *        [localAddr:int]
  *        [expiresAt:long][tsRecentAt:long]
  * </pre>
  *
@@ -42,6 +43,8 @@ public final class TimeWaitMsg {
     public static final int FLAGS = 24;
     public static final int RCV_WSCALE = 25;
     public static final int ENTRY_RESERVED = 26;
+    /** The connection's local address (one of the stack's interfaces'). */
+    public static final int LOCAL_ADDR = 28;
     public static final int EXPIRES_AT = 32;
     public static final int TS_RECENT_AT = 40;
     /** {@link #FLAGS} bit: timestamps (RFC 7323) were on. */
@@ -70,7 +73,7 @@ public final class TimeWaitMsg {
     }
 
     /** Writes one entry at {@code at} (a message's {@link #entry}, or any buffer of entries). */
-    public static void writeEntry(MemorySegment m, long at, int remoteAddr, int remotePort, int localPort,
+    public static void writeEntry(MemorySegment m, long at, int localAddr, int remoteAddr, int remotePort, int localPort,
                                   int sndNxt, int rcvNxt, int rcvWnd, int rcvWscale, boolean tsOk, int tsRecent,
                                   long expiresAt, long tsRecentAt) {
         Bytes.i32(m, at + REMOTE_ADDR, remoteAddr);
@@ -83,9 +86,13 @@ public final class TimeWaitMsg {
         Bytes.u8(m, at + FLAGS, tsOk ? FLAG_TS_OK : 0);
         Bytes.u8(m, at + RCV_WSCALE, rcvWscale);
         Bytes.u16(m, at + ENTRY_RESERVED, 0);
-        Bytes.i32(m, at + ENTRY_RESERVED + 2, 0);
+        Bytes.i32(m, at + LOCAL_ADDR, localAddr);
         m.set(ValueLayout.JAVA_LONG_UNALIGNED, at + EXPIRES_AT, expiresAt);
         m.set(ValueLayout.JAVA_LONG_UNALIGNED, at + TS_RECENT_AT, tsRecentAt);
+    }
+
+    public static int localAddr(MemorySegment m, long at) {
+        return Bytes.i32(m, at + LOCAL_ADDR);
     }
 
     public static int remoteAddr(MemorySegment m, long at) {

@@ -9,8 +9,10 @@ import java.lang.foreign.ValueLayout;
  * on that core's receive ring of the UDP socket.
  *
  * <pre>
- * [src:int][srcPort:u16][dstPort:u16][payload]
+ * [src:int][srcPort:u16][dstPort:u16][dst:int][payload]
  * </pre>
+ *
+ * {@code dst} is the address the datagram was sent to (one of the stack's: a reply comes from it).
  *
  * Stateless.
  */
@@ -20,7 +22,9 @@ public final class UdpRxDatagramMsg {
     public static final int SRC = 0;
     public static final int SRC_PORT = 4;
     public static final int DST_PORT = 6;
-    public static final int PAYLOAD = 8;
+    /** Destination IPv4 address (the local address the datagram was sent to). */
+    public static final int DST = 8;
+    public static final int PAYLOAD = 12;
     /** Bytes before the payload. */
     public static final int HEADER_LEN = PAYLOAD;
 
@@ -37,11 +41,12 @@ public final class UdpRxDatagramMsg {
     }
 
     /** Writes the message: the fields, then {@code s[off, off + len)} as the payload. */
-    public static void write(MemorySegment m, long index, int src, int srcPort, int dstPort,
+    public static void write(MemorySegment m, long index, int src, int srcPort, int dst, int dstPort,
                              MemorySegment s, long off, int len) {
         Bytes.i32(m, index + SRC, src);
         Bytes.u16(m, index + SRC_PORT, srcPort);
         Bytes.u16(m, index + DST_PORT, dstPort);
+        Bytes.i32(m, index + DST, dst);
         MemorySegment.copy(s, off, m, index + PAYLOAD, len);
     }
 
@@ -55,6 +60,10 @@ public final class UdpRxDatagramMsg {
 
     public static int dstPort(MemorySegment m, long index) {
         return Bytes.u16(m, index + DST_PORT);
+    }
+
+    public static int dst(MemorySegment m, long index) {
+        return Bytes.i32(m, index + DST);
     }
 
     /** Copies up to {@code max} payload bytes of a message of {@code length} bytes to {@code dst}. */

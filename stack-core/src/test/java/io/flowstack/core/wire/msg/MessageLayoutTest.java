@@ -152,14 +152,15 @@ class MessageLayoutTest {
     @Test
     void udpSend() {
         byte[] data = {9, 'h', 'e', 'l', 'l', 'o', 9};
-        UdpSendMsg.write(m, AT, 40000, 53, 0xC6120002, data, 1, 5);
+        UdpSendMsg.write(m, AT, 0xC6130001, 40000, 53, 0xC6120002, data, 1, 5);
         assertEquals(40000, UdpSendMsg.srcPort(m, AT));
         assertEquals(53, UdpSendMsg.dstPort(m, AT));
         assertEquals(0xC6120002, UdpSendMsg.dst(m, AT));
-        assertEquals(13, UdpSendMsg.length(5));
+        assertEquals(0xC6130001, UdpSendMsg.src(m, AT));
+        assertEquals(17, UdpSendMsg.length(5));
         assertEquals(5, UdpSendMsg.payloadLength(UdpSendMsg.length(5)));
-        ByteBuffer e = expected(13).putShort(0, (short) 40000).putShort(2, (short) 53).putInt(4, 0xC6120002)
-                .put(8, data, 1, 5);
+        ByteBuffer e = expected(17).putShort(0, (short) 40000).putShort(2, (short) 53).putInt(4, 0xC6120002)
+                .putInt(8, 0xC6130001).put(12, data, 1, 5);
         assertArrayEquals(e.array(), bytes(UdpSendMsg.length(5)));
     }
 
@@ -167,15 +168,16 @@ class MessageLayoutTest {
     void udpReceivedDatagram() {
         MemorySegment payload = arena.allocate(6);
         payload.copyFrom(MemorySegment.ofArray(new byte[] {0, 1, 2, 3, 4, 5}));
-        UdpRxDatagramMsg.write(m, AT, 0xC6120002, 5353, 7, payload, 1, 4);
+        UdpRxDatagramMsg.write(m, AT, 0xC6120002, 5353, 0xC6130001, 7, payload, 1, 4);
         assertEquals(0xC6120002, UdpRxDatagramMsg.src(m, AT));
         assertEquals(5353, UdpRxDatagramMsg.srcPort(m, AT));
+        assertEquals(0xC6130001, UdpRxDatagramMsg.dst(m, AT));
         assertEquals(7, UdpRxDatagramMsg.dstPort(m, AT));
         int length = UdpRxDatagramMsg.length(4);
-        assertEquals(12, length);
+        assertEquals(16, length);
         assertEquals(4, UdpRxDatagramMsg.payloadLength(length));
-        ByteBuffer e = expected(12).putInt(0, 0xC6120002).putShort(4, (short) 5353).putShort(6, (short) 7)
-                .put(8, new byte[] {1, 2, 3, 4});
+        ByteBuffer e = expected(16).putInt(0, 0xC6120002).putShort(4, (short) 5353).putShort(6, (short) 7)
+                .putInt(8, 0xC6130001).put(12, new byte[] {1, 2, 3, 4});
         assertArrayEquals(e.array(), bytes(length));
         byte[] into = new byte[3];
         UdpRxDatagramMsg.readPayload(m, AT, length, into, 0, 3); // truncated to the room given
@@ -257,11 +259,13 @@ class MessageLayoutTest {
         long e1 = TimeWaitMsg.entry(AT, 1);
         assertEquals(AT + 8, e0);
         assertEquals(AT + 8 + 48, e1);
-        TimeWaitMsg.writeEntry(m, e0, 0xC6120001, 40000, 80, 0x11111111, 0x22222222, 1 << 20, 7, true, 0x33333333,
+        TimeWaitMsg.writeEntry(m, e0, 0xC6130001, 0xC6120001, 40000, 80, 0x11111111, 0x22222222, 1 << 20, 7, true, 0x33333333,
                 60_000_000_000L, 1_234_567L);
-        TimeWaitMsg.writeEntry(m, e1, 0xC6120002, 65535, 8080, -1, -2, 0, 0, false, 0, -5L, 0L);
+        TimeWaitMsg.writeEntry(m, e1, 0xC6130101, 0xC6120002, 65535, 8080, -1, -2, 0, 0, false, 0, -5L, 0L);
         assertEquals(2, TimeWaitMsg.count(m, AT));
         assertEquals(0xC6120001, TimeWaitMsg.remoteAddr(m, e0));
+        assertEquals(0xC6130001, TimeWaitMsg.localAddr(m, e0));
+        assertEquals(0xC6130101, TimeWaitMsg.localAddr(m, e1));
         assertEquals(40000, TimeWaitMsg.remotePort(m, e0));
         assertEquals(80, TimeWaitMsg.localPort(m, e0));
         assertEquals(0x11111111, TimeWaitMsg.sndNxt(m, e0));
@@ -281,10 +285,10 @@ class MessageLayoutTest {
         ByteBuffer e = expected(TimeWaitMsg.length(2)).putInt(0, 2).putInt(4, 0)
                 .putInt(8, 0xC6120001).putShort(12, (short) 40000).putShort(14, (short) 80).putInt(16, 0x11111111)
                 .putInt(20, 0x22222222).putInt(24, 1 << 20).putInt(28, 0x33333333).put(32, (byte) 1).put(33, (byte) 7)
-                .putShort(34, (short) 0).putInt(36, 0)
+                .putShort(34, (short) 0).putInt(36, 0xC6130001)
                 .putInt(56, 0xC6120002).putShort(60, (short) 65535).putShort(62, (short) 8080).putInt(64, -1)
                 .putInt(68, -2).putInt(72, 0).putInt(76, 0).put(80, (byte) 0).put(81, (byte) 0)
-                .putShort(82, (short) 0).putInt(84, 0);
+                .putShort(82, (short) 0).putInt(84, 0xC6130101);
         putNativeLong(e, 40, 60_000_000_000L);
         putNativeLong(e, 48, 1_234_567L);
         putNativeLong(e, 88, -5L);
