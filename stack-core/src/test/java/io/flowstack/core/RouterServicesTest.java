@@ -261,6 +261,9 @@ class RouterServicesTest {
                     tw.toString());
             assertEquals(2, net.router().total(Stat.TCP_TIME_WAIT_ENTERED));
             Await.until(() -> fromA(net.router(), lport, null).size() == 2, "only the entries left", Duration.ofSeconds(5));
+            // A closed second (LAST-ACK): its side of both 4-tuples is gone once the router's last ACK arrived
+            Await.until(() -> net.a().snapshot().connections().stream().noneMatch(i -> i.localPort() == lport),
+                    "A's LAST-ACK ends", Duration.ofSeconds(5));
             // a new SYN to one of them (RFC 6191: a higher ISN reopens it) does not touch the other
             TcpConnection again = connectFrom(net.a(), A, lport, R2);
             TcpConnection s3 = l.accept(10, TimeUnit.SECONDS);

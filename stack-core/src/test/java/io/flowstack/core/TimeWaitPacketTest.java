@@ -215,6 +215,7 @@ class TimeWaitPacketTest {
         assertTrue(send(frame(RST, peerNxt, 0, null, new byte[0])).isEmpty());
         assertEquals(0, timeWaitEntries(), "RFC 9293 3.10.7.4 second: TIME-WAIT -> CLOSED (Linux: tcp_rfc1337 = 0)");
         assertEquals(1, h.total(Stat.TCP_RST_IN));
+        assertEquals(1, h.total(Stat.TCP_TIME_WAIT_RESET), "counted as an entry the peer ended");
     }
 
     @Test

@@ -146,7 +146,7 @@ public final class IcmpLayer {
             return;
         }
         int ihl = Ipv4.headerLength(s, inner);
-        if (ihl < Ipv4.MIN_HEADER || innerLen < ihl + Icmp.QUOTED_DATA || Ipv4.src(s, inner) != cfg.address
+        if (ihl < Ipv4.MIN_HEADER || innerLen < ihl + Icmp.QUOTED_DATA || n.interfaces().localIndex(Ipv4.src(s, inner)) < 0
                 || (Ipv4.fragWord(s, inner) & Ipv4.OFFSET_MASK) != 0) {
             n.counters().inc(Stat.ICMP_ERROR_IGNORED); // not a first fragment of a datagram of ours: no ports
             return;
@@ -157,7 +157,7 @@ public final class IcmpLayer {
         int sport = Udp.srcPort(s, l4); // TCP's ports are where UDP's are
         int dport = Udp.dstPort(s, l4);
         switch (Ipv4.protocol(s, inner)) {
-            case Ipv4.PROTO_TCP -> up.tcpIcmpError(dst, dport, sport, Tcp.seq(s, l4), type, code,
+            case Ipv4.PROTO_TCP -> up.tcpIcmpError(Ipv4.src(s, inner), dst, dport, sport, Tcp.seq(s, l4), type, code,
                     // RFC 1191 4: the next-hop MTU is in the low 16 bits of the unused word
                     type == Icmp.DEST_UNREACHABLE && code == Icmp.CODE_FRAG_NEEDED ? Icmp.nextHopMtu(s, icmp) : 0);
             case Ipv4.PROTO_UDP -> up.udpIcmpError(sport, dst, dport, type, code);

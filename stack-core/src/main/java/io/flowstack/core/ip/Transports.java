@@ -16,8 +16,11 @@ public interface Transports {
     /** A UDP datagram at {@code off} ({@code len} = IP total length). */
     void udpInput(MemorySegment s, long off, int len, boolean broadcast, boolean csumValid);
 
-    /** An ICMP error quoting a TCP segment this core sent ({@code mtu}: next-hop MTU, 0 if none). */
-    void tcpIcmpError(int remoteAddr, int remotePort, int localPort, int seq, int type, int code, int mtu);
+    /**
+     * An ICMP error quoting a TCP segment this core sent from {@code localAddr} (one of the
+     * interfaces' addresses; {@code mtu}: next-hop MTU, 0 if none).
+     */
+    void tcpIcmpError(int localAddr, int remoteAddr, int remotePort, int localPort, int seq, int type, int code, int mtu);
 
     /** An ICMP error quoting a UDP datagram this core sent. */
     void udpIcmpError(int localPort, int remoteAddr, int remotePort, int type, int code);

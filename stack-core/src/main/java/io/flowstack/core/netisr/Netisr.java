@@ -269,9 +269,9 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     }
 
     @Override
-    public void tcpIcmpError(int remoteAddr, int remotePort, int localPort, int seq, int type, int code, int mtu) {
-        // IcmpLayer passes on errors quoting interface 0's address only (its source check)
-        tcp.icmpError(config.address, remoteAddr, remotePort, localPort, seq, type, code, mtu);
+    public void tcpIcmpError(int localAddr, int remoteAddr, int remotePort, int localPort, int seq, int type, int code,
+                             int mtu) {
+        tcp.icmpError(localAddr, remoteAddr, remotePort, localPort, seq, type, code, mtu);
     }
 
     @Override

@@ -293,6 +293,8 @@ public enum Stat {
     TCP_TIME_WAIT_ENTERED("TCP connections that entered TIME_WAIT (control block and buffers freed, a small entry kept)"),
     /** TIME_WAIT entries ended early: the core's table was full (the oldest goes), or no room to move with their bucket. */
     TCP_TIME_WAIT_OVERFLOW("TIME_WAIT entries ended early: table full (oldest dropped) or no room to move with their bucket"),
+    /** TIME_WAIT entries ended by the peer's RST at RCV.NXT (RFC 9293 3.10.7.4; Linux's default, no RFC 1337 protection). */
+    TCP_TIME_WAIT_RESET("TIME_WAIT entries ended by the peer's RST (RFC 9293 3.10.7.4)"),
     /** Local ports a connect reused from a TIME_WAIT 4-tuple (timestamps on, entry older than 1 s: Linux's tcp_tw_reuse). */
     TCP_TIME_WAIT_CONNECT_REUSE("local ports a connect reused from a TIME_WAIT 4-tuple (timestamps on, entry older than 1 s)"),
     /** TCP keepalive probes sent. */

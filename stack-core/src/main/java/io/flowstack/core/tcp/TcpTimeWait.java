@@ -168,6 +168,7 @@ final class TcpTimeWait extends TcpPart {
         if ((flags & Tcp.RST) != 0) {
             if (seq == rcvNxt) {
                 n.counters().inc(Stat.TCP_RST_IN);
+                n.counters().inc(Stat.TCP_TIME_WAIT_RESET);
                 table.remove(slot); // RFC 9293 3.10.7.4 "second": TIME-WAIT -> CLOSED
             } else {
                 challengeAck(slot); // RFC 5961 3.2
