@@ -251,13 +251,7 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Teardown teardown = new Teardown("endpoint", err,
-                () -> {
-                    out.println();
-                    out.println("flowstack endpoint: stopping");
-                    out.flush();
-                },
-                () -> printCounters(out));
+        Teardown teardown = ServingCommand.teardown("endpoint", out, err, () -> printCounters(out));
         try {
             // --impair and --pcap see frames as the stack makes them: with either, the TAP opens
             // without offloads (one frame of at most the MTU each way; docs/CLI.md)
@@ -319,17 +313,8 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
      */
     private void startControl(FlowStack s, Teardown teardown, PrintWriter err) {
         String instance = instanceName();
-        Path path = ControlServer.socketFor(instance);
-        try {
-            ControlServer control = ControlServer.start(s, path, instance);
-            teardown.add("remove the control socket " + control.path(), control::close);
-        } catch (ControlServer.InUseException e) {
-            throw controlInUse(path);
-        } catch (RuntimeException e) {
-            err.println("stack endpoint: warning: no control socket, 'stack stats' will not reach this instance: "
-                    + Main.oneLine(e.getMessage()));
-            err.flush();
-        }
+        ServingCommand.startControl("endpoint", s, null, instance, teardown, err,
+                () -> controlInUse(ControlServer.socketFor(instance)));
     }
 
     /** The instance name for 'stack stats': --name, else the device's name. */

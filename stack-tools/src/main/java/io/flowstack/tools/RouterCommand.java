@@ -190,13 +190,7 @@ final class RouterCommand implements Callable<Integer>, ValidatedCommand {
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Teardown teardown = new Teardown("router", err,
-                () -> {
-                    out.println();
-                    out.println("flowstack router: stopping");
-                    out.flush();
-                },
-                () -> printCounters(out));
+        Teardown teardown = ServingCommand.teardown("router", out, err, () -> printCounters(out));
         try {
             List<Nic> nics = new ArrayList<>();
             for (int i = 0; i < router.interfaces().size(); i++) {
@@ -271,18 +265,8 @@ final class RouterCommand implements Callable<Integer>, ValidatedCommand {
      */
     private void startControl(FlowStack s, RouteControl routes, Teardown teardown, PrintWriter err) {
         String instance = instanceName();
-        Path path = ControlServer.socketFor(instance);
-        try {
-            ControlServer control = ControlServer.start(s, path, instance);
-            control.routeControl(routes);
-            teardown.add("remove the control socket " + control.path(), control::close);
-        } catch (ControlServer.InUseException e) {
-            throw controlInUse(path);
-        } catch (RuntimeException e) {
-            err.println("stack router: warning: no control socket, 'stack stats' and 'stack route' will not reach this "
-                    + "instance: " + Main.oneLine(e.getMessage()));
-            err.flush();
-        }
+        ServingCommand.startControl("router", s, routes, instance, teardown, err,
+                () -> controlInUse(ControlServer.socketFor(instance)));
     }
 
     private UserError controlInUse(Path control) {
