@@ -94,19 +94,17 @@ final class StackReports {
         List<StackSnapshot.Core> list = new ArrayList<>(cores);
         long[][] sums = new long[ifs.count()][5];
         for (int i = 0; i < cores; i++) {
-            list.add(stack.call(i, n -> core(n, query)));
-            long[][] c = stack.call(i, n -> {
-                long[][] r = new long[ifs.count()][];
-                for (int k = 0; k < r.length; k++) {
-                    r[k] = n.interfaceCounters(k);
+            // one visit per core: its part and its interface counters (added here on its netisr;
+            // call() returns after, so the caller sees the sums)
+            list.add(stack.call(i, n -> {
+                for (int k = 0; k < sums.length; k++) {
+                    long[] c = n.interfaceCounters(k);
+                    for (int j = 0; j < c.length; j++) {
+                        sums[k][j] += c[j];
+                    }
                 }
-                return r;
-            });
-            for (int k = 0; k < sums.length; k++) {
-                for (int j = 0; j < 5; j++) {
-                    sums[k][j] += c[k][j];
-                }
-            }
+                return core(n, query);
+            }));
         }
         List<InterfaceInfo> infos = new ArrayList<>(ifs.count());
         for (int k = 0; k < ifs.count(); k++) {

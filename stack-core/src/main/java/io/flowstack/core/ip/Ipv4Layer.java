@@ -228,6 +228,9 @@ public final class Ipv4Layer {
      * 0's if there is no route.
      */
     public int sourceAddress(int dst) {
+        if (ifs.count() == 1) {
+            return ifs.address(0); // an endpoint: no route lookup (IP output makes its own)
+        }
         return route(dst) == 0 ? ifs.address(0) : ifs.address(routeIf);
     }
 
