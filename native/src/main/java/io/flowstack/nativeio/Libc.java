@@ -118,6 +118,8 @@ public final class Libc {
     public static final long SYS_WRITE = 1;
     /** x86_64 system call number of {@code poll(2)}. */
     public static final long SYS_POLL = 7;
+    /** {@code pread64} on x86-64. */
+    public static final long SYS_PREAD64 = 17;
     /** x86_64 system call number of {@code readv(2)}. */
     public static final long SYS_READV = 19;
     /** x86_64 system call number of {@code ppoll(2)}. */
@@ -155,15 +157,15 @@ public final class Libc {
     private static final ThreadLocal<MemorySegment> STATE =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(STATE_LAYOUT));
 
-    // long syscall(long nr, long a1, void *a2, long a3)
-    private static final MethodHandle SYSCALL_FD_PTR_LEN = link("syscall",
-            FunctionDescriptor.of(LONG, LONG, LONG, PTR, LONG), 1);
     // long syscall(long nr, long a1, long address, long a3): raw address, no segment
     private static final MethodHandle SYSCALL_FD_ADDR_LEN = link("syscall",
             FunctionDescriptor.of(LONG, LONG, LONG, LONG, LONG), 1);
     // long syscall(long nr, long fd, void *buf, long len, long flags, void *addr, long addrlen)
     private static final MethodHandle SYSCALL_SENDTO = link("syscall",
             FunctionDescriptor.of(LONG, LONG, LONG, PTR, LONG, LONG, PTR, LONG), 1);
+    // long syscall(long nr, long fd, void *buf, long len, long a4): read, write, readv, writev, pread64
+    private static final MethodHandle SYSCALL_FD_PTR_LEN_OFF = link("syscall",
+            FunctionDescriptor.of(LONG, LONG, LONG, PTR, LONG, LONG), 1);
     // long syscall(long nr, void *fds, long nfds, long timeout)
     private static final MethodHandle SYSCALL_POLL = link("syscall",
             FunctionDescriptor.of(LONG, LONG, PTR, LONG, LONG), 1);
@@ -288,6 +290,20 @@ public final class Libc {
      */
     public static int read(int fd, MemorySegment buf, long offset, long len) {
         return (int) fdPtrLen(SYS_READ, fd, buf.asSlice(offset, len), len);
+    }
+
+    /**
+     * {@code pread64(fd, buf, len, position)}: reads from a file position without moving the
+     * file's offset (a {@code /proc} file read again from 0 is generated afresh). EINTR is retried.
+     *
+     * @param fd the file descriptor
+     * @param buf a native segment of at least {@code len} bytes
+     * @param len the most bytes to read
+     * @param position where in the file to read from
+     * @return bytes read (0 at end of file), or {@code -errno}
+     */
+    public static int pread(int fd, MemorySegment buf, long len, long position) {
+        return (int) fdPtrLen(SYS_PREAD64, fd, buf, len, position);
     }
 
     /**
@@ -461,10 +477,15 @@ public final class Libc {
     }
 
     private static long fdPtrLen(long nr, int fd, MemorySegment ptr, long len) {
+        return fdPtrLen(nr, fd, ptr, len, 0);
+    }
+
+    /** {@code syscall(nr, fd, ptr, len, a4)}, EINTR retried; a system call of three arguments ignores {@code a4}. */
+    private static long fdPtrLen(long nr, int fd, MemorySegment ptr, long len, long a4) {
         MemorySegment st = state();
         try {
             for (;;) {
-                long r = (long) SYSCALL_FD_PTR_LEN.invokeExact(st, nr, (long) fd, ptr, len);
+                long r = (long) SYSCALL_FD_PTR_LEN_OFF.invokeExact(st, nr, (long) fd, ptr, len, a4);
                 if (r >= 0) {
                     return r;
                 }
