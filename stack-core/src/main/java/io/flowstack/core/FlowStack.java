@@ -9,7 +9,6 @@ import io.flowstack.core.flow.FlowHash;
 import io.flowstack.core.flow.IndirectionTable;
 import io.flowstack.core.netisr.Netisr;
 import io.flowstack.core.netisr.NetisrCommand;
-import io.flowstack.core.netisr.NetisrIdleStrategy;
 import io.flowstack.core.netisr.Rings;
 import io.flowstack.core.netisr.SocketHost;
 import io.flowstack.core.stats.Stat;
@@ -35,7 +34,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
-import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 
 /**
@@ -80,7 +78,7 @@ public final class FlowStack implements AutoCloseable, SocketHost {
     /** The indirection table as of the last completed move (the cores' replicas converge to it). */
     private volatile IndirectionTable table;
     private final Arena ringArena = Arena.ofShared();
-    private final List<AgentRunner> runners = new ArrayList<>();
+    private io.flowstack.core.netisr.NetisrThreads threads;
     /** The sockets: port tables, binding on every core, connect's choice of local port. */
     private final StackSockets sockets;
     private final StackRoutes routes;
@@ -197,19 +195,8 @@ public final class FlowStack implements AutoCloseable, SocketHost {
         if (config.jitIdlePriority) {
             io.flowstack.nativeio.JitThreads.idle(); // a compilation a netisr asks for must not preempt it
         }
-        for (Netisr n : cores) {
-            AgentRunner r = new AgentRunner(new NetisrIdleStrategy(n, config), n::internalError, null, n);
-            runners.add(r);
-        }
         started = true;
-        for (int i = 0; i < runners.size(); i++) {
-            AgentRunner r = runners.get(i);
-            AgentRunner.startOnThread(r, task -> {
-                Thread t = new Thread(task);
-                t.setDaemon(true);
-                return t;
-            });
-        }
+        threads = io.flowstack.core.netisr.NetisrThreads.start(cores);
     }
 
     /**
@@ -749,8 +736,8 @@ public final class FlowStack implements AutoCloseable, SocketHost {
             return;
         }
         closed = true;
-        for (AgentRunner r : runners) {
-            r.close();
+        if (threads != null) {
+            threads.stop();
         }
         sockets.closeAll();
         for (Netisr n : cores) {

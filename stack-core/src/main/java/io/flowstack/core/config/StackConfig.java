@@ -13,19 +13,13 @@ import org.agrona.concurrent.SystemNanoClock;
 public final class StackConfig {
     /** Number of cores (netisr threads, NIC queues), 1..64. */
     public final int cores;
-    /**
-     * The interface's Ethernet address, in the low 48 bits (first octet most significant); must be
-     * unicast.
-     */
+    /** The interface's Ethernet address, in the low 48 bits (first octet most significant); must be unicast. */
     public final long mac;
     /** The stack's IPv4 address, as a big-endian int ({@code 198.18.0.2} is {@code 0xC6120002}); required. */
     public final int address;
     /** Length of the subnet prefix of {@link #address}, 0..32. */
     public final int prefixLength;
-    /**
-     * IPv4 address of the default router (big-endian int), the next hop for destinations off the
-     * subnet; 0 for none.
-     */
+    /** IPv4 address of the default router (big-endian int), the next hop off the subnet; 0 for none. */
     public final int gateway;
     /** Layer-3 MTU; 0 takes the NIC's. */
     public final int mtu;
@@ -34,11 +28,13 @@ public final class StackConfig {
      * {@code sched_setaffinity} when it starts; the command line pins only when the netisrs leave CPUs free (stack-tools' {@code ThreadOptions.pinnedByDefault}).
      */
     public final boolean pinThreads;
-    /**
-     * Whether an idle netisr keeps spinning instead of backing off to sleep: lower latency, a whole
-     * CPU per core.
-     */
+    /** Whether an idle netisr keeps spinning instead of backing off to sleep: lower latency, a whole CPU per core. */
     public final boolean busyPoll;
+    /**
+     * Whether a netisr thread whose load stays low hands its netisr to thread 0 and sleeps, when
+     * the netisrs are as many as the CPUs (the netisr package's CoreParking; docs/BENCHMARKS.md).
+     */
+    public final boolean coreParking;
     /**
      * How long an idle netisr (without {@link #busyPoll}) spins on memory before it blocks in
      * poll(), in nanoseconds: its inbox rings, the application ring and its commands, and the NIC
@@ -188,6 +184,7 @@ public final class StackConfig {
         this.mtu = b.mtu;
         this.pinThreads = b.pinThreads;
         this.busyPoll = b.busyPoll;
+        this.coreParking = b.coreParking;
         this.idleSpinNanos = b.idleSpinNanos;
         this.idleNicCheckNanos = b.idleNicCheckNanos;
         this.jitIdlePriority = b.jitIdlePriority;
@@ -320,6 +317,7 @@ public final class StackConfig {
         private int mtu;
         private boolean pinThreads = true;
         private boolean busyPoll;
+        private boolean coreParking = true;
         private long idleSpinNanos = TimeUnit.MICROSECONDS.toNanos(50);
         private long idleNicCheckNanos = TimeUnit.MICROSECONDS.toNanos(10);
         private boolean jitIdlePriority;
@@ -448,6 +446,13 @@ public final class StackConfig {
          * @return this builder
          */
         public Builder busyPoll(boolean v) { busyPoll = v; return this; }
+        /**
+         * Sets {@link StackConfig#coreParking}. Default: true.
+         *
+         * @param v false to keep every netisr on its own thread whatever the load
+         * @return this builder
+         */
+        public Builder coreParking(boolean v) { coreParking = v; return this; }
         /**
          * Sets {@link StackConfig#idleSpinNanos}. Default: 50 us.
          *
@@ -786,14 +791,10 @@ public final class StackConfig {
                 throw new IllegalArgumentException("the TIME-WAIT bound must be at least 1 per core, got " + tcpMaxTimeWait);
             }
             CongestionControls.canonical(tcpCongestionControl); // validates the name
-            if (Ethernet_isGroup(mac)) {
+            if (io.flowstack.core.wire.Ethernet.isGroup(mac)) {
                 throw new IllegalArgumentException("MAC address must be unicast");
             }
             return new StackConfig(this);
-        }
-
-        private static boolean Ethernet_isGroup(long mac) {
-            return io.flowstack.core.wire.Ethernet.isGroup(mac);
         }
     }
 }

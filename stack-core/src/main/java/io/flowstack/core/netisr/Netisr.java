@@ -54,9 +54,10 @@ import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
  * the other cores, the application ring and the control queue, and runs every protocol layer
  * for the flows that hash to it.
  *
- * <p>Owned by: its own netisr thread (named {@code netisr-N}); after {@link #onStart()} every
- * method except {@link #wake()}, {@link #sleeping()}, {@link #submit} and the ring producers
- * must be called from that thread, and {@link #checkOwner()} asserts it (when enabled).
+ * <p>Owned by: the thread that runs it, its own {@code netisr-N} or {@code netisr-0} while its
+ * thread is parked ({@link CoreParking}: the taker claims the ownership first); after
+ * {@link #onStart()} every method except {@link #wake()}, {@link #sleeping()}, {@link #submit}
+ * and the ring producers must be called from that thread, and {@link #checkOwner()} asserts it.
  */
 public final class Netisr implements Agent, CoreContext, Transports, StreamOwner {
     // The messages on the rings (type ids, layouts): io.flowstack.core.wire.msg.
@@ -713,20 +714,13 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
                 || (nics.rxReadySignalled() && !moves.rxPaused());
     }
 
-    /**
-     * How long a sleep that timed out with signalled work waiting still waits for the signal
-     * before it counts a lost wake-up (a producer that read {@code sleeping} as true but had
-     * not written the eventfd yet).
-     */
+    /** How long a sleep that timed out with signalled work waiting still waits for the signal ({@link #endSleep}). */
     private static final int LATE_GRACE_MILLIS = 5;
 
-    /** The longest sleep, whatever the deadlines (a bound on a clock that jumps). */
-    private static final long MAX_SLEEP_NANOS = 100_000_000L;
-
     /**
-     * The idle strategy starts ({@code true}) or stops spinning: while it spins, a NIC queue whose
-     * receive is a system call is read at most every {@link StackConfig#idleNicCheckNanos}
-     * (the pass that found nothing has just read it). Owner thread.
+     * Its thread starts ({@code true}) or stops spinning: while it spins, a NIC queue whose receive
+     * is a system call is read at most every {@link StackConfig#idleNicCheckNanos} (the pass that
+     * found nothing has just read it). Owner thread.
      *
      * @param on whether the netisr spins
      */
@@ -735,58 +729,70 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         nextNicRead = now + config.idleNicCheckNanos;
     }
 
-    /** The stack's clock now, in nanoseconds (the idle strategy times its spin by it). */
-    long clockNanos() {
-        return config.clock.nanoTime();
-    }
+    /** {@return the poll slots a sleep of this netisr takes at most: its eventfd and one per NIC queue} */
+    int pollSlots() { return poller.maxFds(); }
 
     /**
-     * Blocks in poll() on the NIC queue's fd and the wake eventfd until work arrives or the next
-     * timer tick (or the queue's {@link NicQueue#wakeDeadline}) is due, to the nanosecond
-     * ({@code ppoll}). Called by the idle strategy on the owner thread.
+     * First step of a sleep ({@link NetisrThread#sleep}): publishes {@code sleeping}, then looks for
+     * work published before that (a producer publishes, then reads {@code sleeping}).
      *
-     * <p>Lost wake-ups are counted ({@link Stat#WAKEUP_LATE}): a sleep that times out while work
-     * that must be signalled ({@link #hasSignalledWork}) is waiting keeps {@code sleeping} set
-     * and waits up to {@value #LATE_GRACE_MILLIS} ms more for the signal. Every producer that
-     * publishes and then reads {@code sleeping} as true signals, so one merely in the middle of
-     * that (or of a claim and its commit) signals within the grace; no signal means none will come.
-     *
-     * @return true if a descriptor ended the sleep (or work was already waiting), false if it
-     *     timed out
+     * @return true to go on sleeping, false if work is waiting (awake again)
      */
-    boolean block() {
+    boolean prepareSleep() {
         sleeping = true;
         VarHandle.fullFence();
         if (hasPendingWork()) {
-            sleeping = false;
-            nicReadDue = true;
-            return true;
+            cancelSleep();
+            return false;
         }
-        long deadline = Math.min(nextTick, nics.wakeDeadline());
-        long waitNanos = Math.min(MAX_SLEEP_NANOS, Math.max(0, deadline - config.clock.nanoTime()));
+        return true;
+    }
+
+    /** Ends a sleep {@link #prepareSleep} began, before the poll: a netisr on the same thread has work. */
+    void cancelSleep() {
+        sleeping = false;
+        nicReadDue = true;
+    }
+
+    /** {@return when this netisr must run again at the latest: its next tick, or a queue's deadline} */
+    long sleepDeadline() { return Math.min(nextTick, nics.wakeDeadline()); }
+
+    /** Second step: the wake eventfd and the queues' descriptors (unless receive is paused) into {@code p} from {@code first}; the slots used. */
+    int pollFds(Poller p, int first) {
+        p.set(first, wakeFd.fd(), Poller.POLLIN);
+        return 1 + (moves.rxPaused() ? 0 : nics.addPollFds(p, first + 1));
+    }
+
+    /**
+     * Last step, after the poll ({@code ready}: what it returned, 0 if it timed out): the NICs are
+     * read on the next pass if one has frames, has no descriptor, or its deadline has come. A poll
+     * that timed out while work that must be signalled ({@link #hasSignalledWork}) waits keeps
+     * {@code sleeping} set {@value #LATE_GRACE_MILLIS} ms more: every producer that publishes and
+     * then reads {@code sleeping} as true signals within that, so no signal is a lost wake-up,
+     * counted ({@link Stat#WAKEUP_LATE}).
+     *
+     * @return true if one of this netisr's descriptors ended the sleep (or work was waiting)
+     */
+    boolean endSleep(Poller p, int first, int ready) {
         boolean paused = moves.rxPaused();
-        poller.set(0, wakeFd.fd(), Poller.POLLIN);
-        // a queue without a descriptor has its notifier signal wakeFd (see hasPendingWork)
-        poller.count(1 + (paused ? 0 : nics.addPollFds(poller, 1)));
-        int ready = poller.pollNanos(waitNanos);
-        // read the NICs on the next pass if poll says one has frames (or an error to count), if
-        // one has no descriptor, or if a queue's own deadline (frames it held back) has come
-        nicReadDue = paused || nics.anyWithoutFd() || (ready > 0 && nics.anyPolledReady(poller, 1))
-                || nics.wakeDeadline() - config.clock.nanoTime() <= 0;
-        boolean signalled = ready > 0 && poller.revents(0) != 0;
-        if (ready == 0 && hasSignalledWork()) { // still sleeping: a producer now must signal
+        boolean nicReady = ready > 0 && !paused && nics.anyPolledReady(p, first + 1);
+        boolean signalled = ready > 0 && p.revents(first) != 0;
+        nicReadDue = paused || nics.anyWithoutFd() || nicReady || nics.wakeDeadline() - config.clock.nanoTime() <= 0;
+        boolean woke = signalled || nicReady;
+        if (ready == 0 && hasSignalledWork()) {
+            poller.set(0, wakeFd.fd(), Poller.POLLIN);
             poller.count(1);
             if (poller.poll(LATE_GRACE_MILLIS) == 0) {
                 counters.inc(Stat.WAKEUP_LATE);
             }
             signalled = poller.revents(0) != 0;
-            ready = 1; // work is waiting
+            woke = true;
         }
         sleeping = false;
         if (signalled) {
             wakeFd.drain();
         }
         nextNicRead = config.clock.nanoTime() + config.idleNicCheckNanos;
-        return ready > 0;
+        return woke;
     }
 }

@@ -43,6 +43,10 @@ public enum Stat {
     TCP_MIGRATED_IN("TCP connections adopted from another core with their bucket"),
     /** Application doorbells for moved connections forwarded to their new core. */
     TCP_DOORBELLS_FORWARDED("application doorbells for moved connections forwarded to their new core"),
+    /** Times this core's thread parked and handed its netisr to thread 0 (core parking). */
+    NETISR_PARKED("times this core's thread parked, its netisr run by thread 0 (core parking)"),
+    /** Times thread 0 handed this core's netisr back to its own thread (busy, and a CPU idle). */
+    NETISR_RETURNED("times thread 0 handed this core's netisr back to its own thread (busy, a CPU idle)"),
     /**
      * Netisr sleeps that timed out while work that should have woken them (application ring,
      * another core's ring, a command) was already waiting: a lost wake-up. Tests assert 0.

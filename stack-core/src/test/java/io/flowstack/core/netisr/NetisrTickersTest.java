@@ -62,7 +62,9 @@ class NetisrTickersTest {
 
     @Test
     void onARunningStackTickersRunOnTheOwningNetisrThread() {
-        try (TwoStacks s = new TwoStacks(2)) {
+        // without core parking each core has its own thread (CoreParkingTest: a parked core's
+        // ticker runs on thread 0, which then owns it)
+        try (TwoStacks s = new TwoStacks(2, 4 << 20, b -> b.coreParking(false))) {
             String[] names = new String[2];
             for (int c = 0; c < 2; c++) {
                 int core = c;
