@@ -8,7 +8,7 @@
 # Per run and mode: `ping -i 0.01 -c 300` (avg and max, ms), optionally wrk -t1 -c1 --latency
 # (p50, p99) against --serve http:80, and the system calls of the idle endpoint over 5 s
 # (strace -c -f on its pid; without --busy-poll only: busy-poll spins by design). Modes: idle
-# (the default: spin briefly, then sleep in poll()), busy (--busy-poll), jit (--jit-idle: the
+# (the default: spin briefly, then sleep in poll()), busy (--busy-poll), nopark (--no-park), jit (--jit-idle: the
 # JIT compiler threads at SCHED_IDLE).
 #
 # Environment: CORES (stack cores, default 2), COUNT (pings per run, default 300), WRK (1 to run
@@ -101,7 +101,8 @@ for mode in $modes; do
         idle) extra=() ;;
         busy) extra=(--busy-poll) ;;
         jit) extra=(--jit-idle) ;;
-        *) echo "unknown mode $mode (idle, busy, jit)" >&2; exit 2 ;;
+        nopark) extra=(--no-park) ;;
+        *) echo "unknown mode $mode (idle, busy, jit, nopark)" >&2; exit 2 ;;
     esac
     ip netns exec "$nsa" "$stack" endpoint --tap "$tdev" --addr $sip/24 --cores "$cores" --name "wf$id" \
         --serve http:80 "${extra[@]}" >>"$log" 2>&1 &

@@ -8,8 +8,8 @@ import picocli.CommandLine.ParameterException;
 /**
  * How a stack's netisr threads run, declared once for every command whose stack has threads
  * ({@code stack endpoint}, {@code stack bench --tap}, {@code stack ping}) as a picocli
- * {@code @Mixin} next to {@link StackOptions}: {@code --busy-poll} and {@code --pin}/{@code
- * --no-pin}, their check ({@link #validate}) and what they set in a {@link StackConfig}
+ * {@code @Mixin} next to {@link StackOptions}: {@code --busy-poll}, {@code --pin}/{@code
+ * --no-pin} and {@code --no-park}, their check ({@link #validate}) and what they set in a {@link StackConfig}
  * ({@link #apply}). {@code stack replay} does not include it: its stack is polled by the
  * command's own thread, so neither pinning nor busy polling means anything there.
  *
@@ -39,8 +39,15 @@ public final class ThreadOptions {
             + " would take every CPU, so that the application and the kernel run where a netisr is idle).")
     public boolean noPin;
 
+    @Option(names = "--no-park",
+            description = "Keep every netisr on its own thread. By default, when the netisrs take every CPU, a netisr"
+                    + " thread whose load stays low hands its netisr to thread 0 and sleeps (core parking), so that"
+                    + " the application and the kernel keep a CPU; thread 0 hands it back when it is busy and a CPU"
+                    + " is idle.")
+    public boolean noPark;
+
     /** The options that belong to the stack's threads, for a command that runs without a stack to refuse them. */
-    public static final String[] NAMES = {"--busy-poll", "--idle-spin", "--jit-idle", "--pin", "--no-pin"};
+    public static final String[] NAMES = {"--busy-poll", "--idle-spin", "--jit-idle", "--pin", "--no-pin", "--no-park"};
 
     /** Checks the values; throws ParameterException (exit 2) for {@code cmd}. */
     public void validate(CommandLine cmd) {
@@ -74,7 +81,7 @@ public final class ThreadOptions {
 
     /** Sets pinning and busy polling of a stack with {@code cores} cores in {@code b}; returns {@code b}. */
     public StackConfig.Builder apply(StackConfig.Builder b, int cores) {
-        b.pinThreads(pinThreads(cores)).busyPoll(busyPoll).jitIdlePriority(jitIdle);
+        b.pinThreads(pinThreads(cores)).busyPoll(busyPoll).jitIdlePriority(jitIdle).coreParking(!noPark);
         if (idleSpinMicros >= 0) {
             b.idleSpinNanos(idleSpinMicros * 1000);
         }
