@@ -545,6 +545,36 @@ class StackPacketTest {
         assertEquals(1, h.total(Stat.FRAG_TOO_BIG));
     }
 
+    /**
+     * Issue 13 point 4: the rebuilt datagram carries the first fragment's header. A 60-byte
+     * first header and a last fragment ending at 65,515 (65,535 with its own 20-byte header)
+     * would wrap the total length; counted as too big, in either order, and nothing delivered.
+     */
+    @Test
+    void aLongFirstHeaderCountsInTheReassembledLength() {
+        for (boolean firstFirst : new boolean[] {true, false}) {
+            h = new StackHarness(1);
+            h.arpFromPeer(0);
+            byte[] options = new byte[40];
+            java.util.Arrays.fill(options, (byte) 1); // NOPs: a 60-byte header
+            byte[] first = Packets.ipv4WithOptions(PEER, US, 1, 11, options, random(8));
+            first[6] = 0x20; // MF, offset 0
+            first[10] = 0;
+            first[11] = 0;
+            int c = Packets.checksum(first, 0, 60, 0);
+            first[10] = (byte) (c >>> 8);
+            first[11] = (byte) c;
+            byte[] last = Packets.ipv4(PEER, US, 1, 11, 8189, random(3)); // 65,512 + 3 = 65,515
+            h.inject(0, h.ipFrame(firstFirst ? first : last));
+            h.inject(0, h.ipFrame(firstFirst ? last : first));
+            assertTrue(h.run().isEmpty(), "nothing answered");
+            assertEquals(1, h.total(Stat.FRAG_TOO_BIG), "first fragment first: " + firstFirst);
+            assertEquals(0, (int) h.stack.call(0, n -> n.ip().reassembly().inProgress()), "the slot freed");
+            h.close();
+        }
+        h = null;
+    }
+
     @Test
     void incompleteDatagramTimesOutWithTimeExceeded() {
         h = new StackHarness(1);

@@ -138,6 +138,15 @@ public final class Reassembly {
             }
         }
         Slot sl = slots[idx];
+        // RFC 791 3.2: the datagram is rebuilt with the first fragment's header, so its length
+        // is that header's (once known) plus the highest end: with a 60-byte first header, a last
+        // fragment that ends at 65,515 (fine with its own 20 bytes) would wrap the total length.
+        int firstHl = start == 0 ? hl : sl.headerLength;
+        if (firstHl > 0 && firstHl + Math.max(end, maxEnd(sl)) > Ipv4.MAX_DATAGRAM) {
+            n.counters().inc(Stat.FRAG_TOO_BIG);
+            drop(idx);
+            return -1;
+        }
         if (!more) {
             if ((sl.totalPayload >= 0 && sl.totalPayload != end) || maxEnd(sl) > end) {
                 n.counters().inc(Stat.FRAG_OVERLAP); // two different ends: inconsistent
