@@ -137,8 +137,12 @@ public final class ArpLayer {
 
     // ------------------------------------------------------------------ input (RFC 826)
 
-    /** ARP packet at {@code off}, {@code len} bytes after the Ethernet header. */
-    public void input(MemorySegment s, long off, int len) {
+    /**
+     * ARP packet at {@code off}, {@code len} bytes after the Ethernet header.
+     *
+     * @param ethSrc the frame's Ethernet source address
+     */
+    public void input(long ethSrc, MemorySegment s, long off, int len) {
         n.checkOwner();
         if (len < Arp.LEN) {
             n.counters().inc(Stat.ARP_TRUNCATED);
@@ -161,6 +165,13 @@ public final class ArpLayer {
         if (sha == 0 || Ethernet.isGroup(sha) || spa == ifAddress || spa == Ipv4.BROADCAST
                 || (spa >>> 28) == 0xE) {
             n.counters().inc(Stat.ARP_BAD_SENDER);
+            return;
+        }
+        // The sender hardware address must be the frame's source: a host answers for itself
+        // (RFC 826 sends replies from the sender's own address; a frame that claims another
+        // station's address is a spoofing or a misconfigured proxy). Counted, not learnt.
+        if (sha != ethSrc) {
+            n.counters().inc(Stat.ARP_SOURCE_MISMATCH);
             return;
         }
         n.counters().inc(op == Arp.OP_REQUEST ? Stat.ARP_IN_REQUEST : Stat.ARP_IN_REPLY);

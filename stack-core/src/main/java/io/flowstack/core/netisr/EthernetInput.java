@@ -60,7 +60,7 @@ final class EthernetInput {
         }
         int type = Ethernet.type(s, off);
         if (type == Ethernet.TYPE_ARP) {
-            arps[ifIndex].input(s, off + Ethernet.HEADER_LEN, len - Ethernet.HEADER_LEN);
+            arps[ifIndex].input(Ethernet.src(s, off), s, off + Ethernet.HEADER_LEN, len - Ethernet.HEADER_LEN);
             return;
         }
         if (type != Ethernet.TYPE_IPV4) {

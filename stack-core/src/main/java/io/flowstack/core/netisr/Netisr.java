@@ -104,6 +104,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
      * after the signal), read by the target when its sleep times out ({@link #wakeOwed}).
      */
     private final boolean[] wakePending;
+    private final ArpUpdates arpUpdates;
     /** Some {@link #wakePending} entry is set (owner thread only): spares a pass the scan. */
     private boolean anyWakePending;
     private final Rings.Ring<ManyToOneRingBuffer> appRing;
@@ -155,6 +156,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         this.wakeFd = EventFd.create();
         this.poller = new Poller(1 + queues.length);
         this.wakePending = new boolean[config.cores];
+        this.arpUpdates = new ArpUpdates(this, config.cores);
         this.appRing = Rings.mpsc(arena, config.appRingBytes);
         this.now = config.clock.nanoTime();
         this.arps = new ArpLayer[ifs.count()];
@@ -350,6 +352,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         }
         work += cmds;
         moves.flushDeferred();
+        arpUpdates.retry();
         tcp.rollup(); // DragonFly's rollup: TCP output once per batch
         work += tcp.pollTimers(now);
         if (now - nextTick >= 0) {
@@ -493,6 +496,9 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         return migrationOut[target];
     }
 
+    /** {@return ARP updates waiting for core {@code target}'s ring (owner thread; tests)} */
+    int arpUpdatesWaiting(int target) { return arpUpdates.waiting(target); }
+
     /** The ring towards {@code target} (this netisr is its producer). */
     Rings.Ring<OneToOneRingBuffer> outbox(int target) {
         return outbox[target];
@@ -609,24 +615,10 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         }
     }
 
-    /** Sends an ARP cache update of interface {@code ifIndex} to every other core (replicas are updated by message). */
+    /** Sends an ARP cache update of interface {@code ifIndex} to every other core (replicas are updated by message; {@link ArpUpdates}). */
     public void broadcastArpUpdate(int ifIndex, int ipAddr, long mac) {
         ownership.check();
-        for (int t = 0; t < outbox.length; t++) {
-            Rings.Ring<OneToOneRingBuffer> r = outbox[t];
-            if (r == null) {
-                continue;
-            }
-            int index = r.ring().tryClaim(ArpUpdateMsg.TYPE, ArpUpdateMsg.LENGTH);
-            if (index < 0) {
-                counters.inc(Stat.HOP_RING_FULL);
-                continue;
-            }
-            ArpUpdateMsg.write(r.segment(), index, ifIndex, ipAddr, mac);
-            wakeLater(t);
-            r.ring().commit(index);
-            counters.inc(Stat.ARP_UPDATE_OUT);
-        }
+        arpUpdates.broadcast(ifIndex, ipAddr, mac);
     }
 
     private void flushWakeups() {

@@ -84,10 +84,14 @@ public enum Stat {
     ARP_BAD_OPCODE(true, "dropped: ARP opcode neither request nor reply"),
     /** Dropped: ARP sender address is invalid (broadcast/multicast/zero MAC). A drop counter. */
     ARP_BAD_SENDER(true, "dropped: ARP sender address is invalid (broadcast/multicast/zero MAC)"),
+    /** ARP packets whose sender hardware address is not the frame's Ethernet source. */
+    ARP_SOURCE_MISMATCH(true, "dropped: ARP sender hardware address differs from the Ethernet source"),
     /** Ignored: ARP request for another address. A drop counter. */
     ARP_NOT_FOR_US(true, "ignored: ARP request for another address"),
     /** ARP cache updates sent to other cores. */
     ARP_UPDATE_OUT("ARP cache updates sent to other cores"),
+    /** Cores owed a full ARP resynchronisation: more updates waited for their full ring than are kept. */
+    ARP_UPDATE_RESYNC("ARP resynchronisations owed to a core whose ring stayed full (updates then sent whole)"),
     /** ARP cache updates applied from other cores. */
     ARP_UPDATE_IN("ARP cache updates applied from other cores"),
     /** Dropped: queue of frames waiting for ARP resolution is full. A drop counter. */
