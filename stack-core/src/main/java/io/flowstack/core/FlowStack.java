@@ -54,19 +54,7 @@ import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
  * allocation-free forms for hot loops.
  *
  * <h2>Logging</h2>
- * The stack never writes to {@code System.out} or {@code System.err}: it logs through
- * {@link System.Logger}, so any backend can be bound (java.util.logging by default, or e.g.
- * SLF4J or Log4j through their {@code System.LoggerFinder}). The loggers are:
- * <ul>
- *   <li>{@code io.flowstack.netisr}: {@code ERROR} for an unexpected exception in protocol code,
- *       with its stack trace (the first 10 per core; all are counted under
- *       {@code internal_error});</li>
- *   <li>{@code io.flowstack.tcp}: {@code WARNING} when a {@link TcpHandler} callback throws (the
- *       connection is aborted and counted under {@code tcp_handler_errors});</li>
- *   <li>{@code io.flowstack.services}: {@code WARNING} when a bundled service
- *       ({@code io.flowstack.services}) stops or a connection of it fails unexpectedly.</li>
- * </ul>
- * None of them logs on the data path's normal course.
+ * Through {@link System.Logger}, never {@code System.out}: see the package documentation.
  */
 public final class FlowStack implements AutoCloseable, SocketHost {
     private final StackConfig config;
@@ -179,6 +167,33 @@ public final class FlowStack implements AutoCloseable, SocketHost {
         FlowStack s = new FlowStack(config, nics, router);
         s.startThreads();
         return s;
+    }
+
+    /**
+     * {@link #start(StackConfig, List, RouterConfig)} with receive held: no core reads a NIC (so
+     * none answers ARP or ping) until {@link #openReceive}, so that a server's listeners are in
+     * place on every core before the first frame is read.
+     *
+     * @param config the stack's configuration and interface 0's addresses
+     * @param nics the open NICs, interface {@code i} on {@code nics.get(i)}
+     * @param router the other interfaces' addresses, the static routes, whether to forward
+     * @return the running stack, reading nothing yet
+     */
+    public static FlowStack startHeld(StackConfig config, List<? extends Nic> nics, RouterConfig router) {
+        FlowStack s = new FlowStack(config, nics, router);
+        for (Netisr n : s.cores) {
+            n.holdReceive(); // before the threads start
+        }
+        s.startThreads();
+        return s;
+    }
+
+    /** Opens receive on every core of a stack from {@link #startHeld}; returns once every core reads its NICs. */
+    public void openReceive() {
+        callAll(n -> {
+            n.openReceive();
+            return null;
+        });
     }
 
     /** {@return the stack's interfaces, interface 0 the configuration's (any thread; immutable)} */

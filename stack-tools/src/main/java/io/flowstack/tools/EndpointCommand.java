@@ -287,13 +287,17 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
                 // runs after the stack stopped and before the sockets close: the kernel's counters
                 teardown.add("read the AF_PACKET counters", () -> packetReport = p.countersReport());
             }
-            FlowStack s = FlowStack.start(config, nic);
+            // receive held until the services listen on every core: an endpoint that answers ARP
+            // and ping answers SYNs too (issue 13 point 3: a client that starts at the first ping
+            // reply got a RST)
+            FlowStack s = FlowStack.startHeld(config, java.util.List.of(nic), io.flowstack.core.config.RouterConfig.ENDPOINT);
             stack = s;
             teardown.add("stop the stack", s::close);
             for (ServiceSpec svc : serve) {
                 AutoCloseable service = svc.start(s);
                 teardown.add("stop " + svc, service::close);
             }
+            s.openReceive();
             startControl(s, teardown, err);
             out.println(banner(nic.name(), config));
             out.flush();

@@ -206,6 +206,7 @@ final class RouterCommand implements Callable<Integer>, ValidatedCommand {
                 AutoCloseable service = svc.start(s);
                 teardown.add("stop " + svc, service::close);
             }
+            s.openReceive(); // only now: a SYN never finds a core without its listener (issue 13 point 3)
             startControl(s, running.routes(), teardown, err);
             out.println(banner(router));
             out.flush();

@@ -60,7 +60,7 @@ final class RouterRun {
         if (nics.size() != spec.interfaces().size()) {
             throw new IllegalStateException(nics.size() + " devices for " + spec.interfaces().size() + " interfaces");
         }
-        FlowStack stack = FlowStack.start(base.build(), nics, routerConfig(spec));
+        FlowStack stack = FlowStack.startHeld(base.build(), nics, routerConfig(spec)); // the caller opens receive
         return new Router(stack, new RouterRoutes(spec.interfaces(), RouterRoutes.Replicas.of(stack, spec.interfaces())));
     }
 }

@@ -71,6 +71,7 @@ class RouterRunTest {
         MemoryWire left = MemoryWire.create(2, 4 << 20);
         MemoryWire right = MemoryWire.create(2, 4 << 20);
         RouterRun.Router router = RouterRun.start(spec, List.<Nic>of(left.b(), right.a()), base);
+        router.stack().openReceive();
         FlowStack r = router.stack();
         Path sock = dir.resolve("ra.sock");
         try (FlowStack a = host(A, R1, left.a()); FlowStack b = host(B, R2, right.b());

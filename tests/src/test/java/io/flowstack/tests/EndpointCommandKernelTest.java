@@ -64,4 +64,43 @@ class EndpointCommandKernelTest {
         assertEquals("", e.stderr(), e::toString);
         assertFalse(Files.exists(socket), "the endpoint removes its control socket");
     }
+
+    /**
+     * Issue 13 point 3: a client that connects as soon as the endpoint answers is never refused.
+     * A loop in the namespace tries to connect every 50 ms from before the endpoint starts: a
+     * SYN that reached a core before its listener would be answered with a RST (connection
+     * refused); with receive held until the services listen, every attempt before the first
+     * success times out, and none is refused.
+     */
+    @Test
+    void aClientConnectingFromTheFirstAnswerIsNeverRefused() {
+        lab = CliLab.start(true);
+        String loop = String.join("\n",
+                "import socket, sys, time",
+                "refused = 0",
+                "end = time.time() + 100",
+                "while time.time() < end:",
+                "    s = socket.socket()",
+                "    s.settimeout(0.05)",
+                "    try:",
+                "        s.connect(('" + NamespaceLab.STACK_IP + "', 80))",
+                "        print('connected refused=%d' % refused)",
+                "        sys.exit(0)",
+                "    except ConnectionRefusedError:",
+                "        refused += 1",
+                "        time.sleep(0.01)",
+                "    except OSError:",
+                "        time.sleep(0.01)",
+                "    finally:",
+                "        s.close()",
+                "print('never connected refused=%d' % refused)",
+                "sys.exit(1)");
+        NamespaceLab.Background client = lab.spawn(Duration.ofSeconds(110), null, "python3", "-c", loop);
+        CliLab.Stack ep = lab.endpoint(Duration.ofSeconds(200), "--serve", "http:80");
+        Result r = client.await();
+        assertEquals(0, r.exit(), r::toString);
+        assertEquals("connected refused=0", r.stdout().trim(), "no SYN found a core without its listener");
+        ep.terminate();
+        ep.await();
+    }
 }

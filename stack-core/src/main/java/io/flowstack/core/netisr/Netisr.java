@@ -91,6 +91,8 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     private boolean idleSpin;
     /** While spinning: when the NIC is next read ({@link StackConfig#idleNicCheckNanos}). */
     private long nextNicRead;
+    /** No NIC is read until the stack opens receive ({@link #holdReceive}, {@link #openReceive}). */
+    private boolean rxHeld;
     /** The last sleep ended with the NIC's descriptor readable: read it on the next pass. */
     private boolean nicReadDue;
 
@@ -331,7 +333,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         ownership.check();
         this.now = nowNanos;
         int work = 0;
-        boolean readNic = moves.mayReadNic()
+        boolean readNic = !rxHeld && moves.mayReadNic()
                 && (!idleSpin || nicInMemory || nicReadDue || now - nextNicRead >= 0);
         if (readNic && idleSpin) {
             nicReadDue = false;
@@ -495,6 +497,12 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     OneToOneConcurrentArrayQueue<Migration> migrationOut(int target) {
         return migrationOut[target];
     }
+
+    /** Holds receive: no NIC is read until {@link #openReceive} (before the thread starts). */
+    public void holdReceive() { rxHeld = true; }
+
+    /** Opens receive (owner thread): what a held NIC queued is read on the next pass. */
+    public void openReceive() { ownership.check(); rxHeld = false; nicReadDue = true; }
 
     /** {@return ARP updates waiting for core {@code target}'s ring (owner thread; tests)} */
     int arpUpdatesWaiting(int target) { return arpUpdates.waiting(target); }
@@ -688,7 +696,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
 
     private boolean hasPendingWork() {
         return inboxWaiting(false) || appRing.ring().size() > 0 || !commands.isEmpty() || moves.hasDeferred()
-                || (nics.rxReady() && !moves.rxPaused()); // a paused NIC waits for a ring's mark
+                || (nics.rxReady() && !moves.rxPaused() && !rxHeld); // a paused NIC waits for a ring's mark
     }
 
     /**
@@ -703,7 +711,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
      */
     private boolean hasSignalledWork() {
         return inboxWaiting(true) || appRing.ring().size() > 0 || !commands.isEmpty()
-                || (nics.rxReadySignalled() && !moves.rxPaused());
+                || (nics.rxReadySignalled() && !moves.rxPaused() && !rxHeld);
     }
 
     /** How long a sleep that timed out with signalled work waiting still waits for the signal ({@link #endSleep}). */
@@ -752,7 +760,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     /** Second step: the wake eventfd and the queues' descriptors (unless receive is paused) into {@code p} from {@code first}; the slots used. */
     int pollFds(Poller p, int first) {
         p.set(first, wakeFd.fd(), Poller.POLLIN);
-        return 1 + (moves.rxPaused() ? 0 : nics.addPollFds(p, first + 1));
+        return 1 + (moves.rxPaused() || rxHeld ? 0 : nics.addPollFds(p, first + 1));
     }
 
     /**
@@ -766,7 +774,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
      * @return true if one of this netisr's descriptors ended the sleep (or work was waiting)
      */
     boolean endSleep(Poller p, int first, int ready) {
-        boolean paused = moves.rxPaused();
+        boolean paused = moves.rxPaused() || rxHeld;
         boolean nicReady = ready > 0 && !paused && nics.anyPolledReady(p, first + 1);
         boolean signalled = ready > 0 && p.revents(first) != 0;
         nicReadDue = paused || nics.anyWithoutFd() || nicReady || nics.wakeDeadline() - config.clock.nanoTime() <= 0;
