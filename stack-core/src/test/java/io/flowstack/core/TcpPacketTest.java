@@ -444,6 +444,57 @@ class TcpPacketTest {
             return tcp(h.run());
         }
 
+        /**
+         * Issue 13 point 1, RFC 9293 3.8.6 and RFC 7323 2.3: nothing is ever sent past
+         * SND.UNA + SND.WND (the window scaled) while the usable window is below one MSS: not the
+         * first transmission, not the tail loss probe, not a retransmission after a timeout. The
+         * peer's window is 1, 8 and 11 units of 128 bytes (128, 1,024 and 1,408 bytes), and the
+         * same without window scaling; nothing is acknowledged for 3 s.
+         */
+        @Test
+        void nothingIsSentPastThePeersWindowEdgeWhenItIsBelowOneMss() {
+            for (boolean scaled : new boolean[] {true, false}) {
+                for (int units : new int[] {1, 8, 11}) {
+                    int window = scaled ? units << 7 : units * 128;
+                    start(b -> {});
+                    if (scaled) {
+                        establish();
+                    } else {
+                        establishUnscaled();
+                    }
+                    send(frame(ACK, peerNxt, iss + 1, scaled ? units : window, ts(), new byte[0]));
+                    List<TcpSeg> all = new ArrayList<>(writeAndCollect(5000));
+                    for (int i = 0; i < 600; i++) {
+                        all.addAll(tcp(h.advance(5 * MS)));
+                    }
+                    String what = (scaled ? "scaled" : "unscaled") + " window of " + window + " bytes";
+                    assertFalse(all.isEmpty(), what);
+                    int edge = iss + 1 + window;
+                    for (TcpSeg seg : all) {
+                        assertTrue(seg.seq() + seg.data().length - edge <= 0,
+                                what + ": a segment [" + (seg.seq() - iss - 1) + ", +" + seg.data().length + ") past the edge");
+                    }
+                    assertTrue(all.size() >= 2, what + ": the data went out and was sent again: " + all.size());
+                    assertEquals(0, h.total(Stat.INTERNAL_ERROR));
+                    h.close();
+                    h = null;
+                }
+            }
+        }
+
+        /** The handshake of {@link #establish} without window scaling (RFC 7323 2.2: then neither side scales). */
+        void establishUnscaled() {
+            TcpOpts o = ts();
+            o.mss = 1460;
+            o.sackPermitted = true;
+            List<TcpSeg> r = send(frame(SYN, PEER_ISS, 0, 65535, o, new byte[0]));
+            iss = r.get(0).seq();
+            peerNxt = PEER_ISS + 1;
+            send(frame(ACK, peerNxt, iss + 1, 65535, ts(), new byte[0]));
+            conn = listener.accept(0, TimeUnit.MILLISECONDS);
+            assertNotNull(conn);
+        }
+
         @Test
         void dataIsSegmentedByMssMinusOptionsAndWindowScaleIsApplied() {
             start(b -> {});
@@ -662,6 +713,48 @@ class TcpPacketTest {
             // window opens: data flows
             r = send(frame(ACK, peerNxt, iss + 1, 512, ts(), new byte[0]));
             assertFalse(r.isEmpty());
+        }
+
+        /**
+         * Issue 13 point 2, RFC 1122 4.2.2.17 and RFC 9293 3.8.6.1: zero-window probes back off
+         * exponentially, bounded, whether the peer ACKs them without taking the byte or takes it
+         * (ACKs it) and keeps the window closed; the connection is kept meanwhile, and the first
+         * window that opens lets the data flow.
+         */
+        @Test
+        void zeroWindowProbesBackOffWhileThePeerAcksThem() {
+            for (boolean takesTheByte : new boolean[] {false, true}) {
+                start(b -> b.tcpRtoMaxNanos(4_000 * MS));
+                establish();
+                send(frame(ACK, peerNxt, iss + 1, 0, ts(), new byte[0])); // window closes
+                assertTrue(writeAndCollect(5000).isEmpty(), "nothing sent into a zero window");
+                int acked = iss + 1;
+                List<Long> times = new ArrayList<>();
+                for (int step = 0; step < 6000 && times.size() < 7; step++) {
+                    for (TcpSeg probe : tcp(h.advance(5 * MS))) {
+                        assertTrue(probe.data().length <= 1, "a probe carries one octet");
+                        times.add(h.now);
+                        if (takesTheByte && probe.data().length == 1) {
+                            acked = probe.seq() + 1;
+                        }
+                        send(frame(ACK, peerNxt, acked, 0, ts(), new byte[0])); // ACKed, still closed
+                    }
+                }
+                assertEquals(7, times.size(), "probes keep coming");
+                for (int i = 2; i < times.size(); i++) {
+                    long gap = times.get(i) - times.get(i - 1);
+                    long prev = times.get(i - 1) - times.get(i - 2);
+                    boolean takes = takesTheByte;
+                    assertTrue(gap >= Math.min(2 * prev, 4_000 * MS) - 20 * MS && gap <= 4_000 * MS + 20 * MS,
+                            () -> "takes the byte " + takes + ": probe gaps double up to the bound: " + times
+                                    + h.stack.countersReport());
+                }
+                assertFalse(conn.finished(), "the connection is kept while the peer answers");
+                List<TcpSeg> r = send(frame(ACK, peerNxt, acked, 512, ts(), new byte[0])); // opens
+                assertFalse(r.isEmpty(), "data flows once the window opens");
+                h.close();
+                h = null;
+            }
         }
 
         @Test

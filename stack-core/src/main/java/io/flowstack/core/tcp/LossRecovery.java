@@ -201,6 +201,7 @@ final class LossRecovery extends TcpPart {
         int len = Math.min(Math.max(0, end - s), t.mss - TcpOutput.optionBytes(t));
         long dataEnd = TcpOutput.sendEnd(t);
         len = (int) Math.min(len, Math.max(0, dataEnd - TcpOutput.pos(t, s)));
+        len = Math.min(len, TcpOutput.windowRoom(t, s));
         int flags = Tcp.ACK;
         if (t.finSent && s + len == t.finSeq) {
             flags |= Tcp.FIN;
@@ -225,7 +226,8 @@ final class LossRecovery extends TcpPart {
      * flight) replaces the RTO as the next wake-up, so a lost tail is found in a few RTTs.
      */
     void armLossProbe(Tcb t) {
-        if (!t.sackOk || t.inRecovery || t.tlpEndSet || t.backoff > 0 || t.srtt == 0 || t.inFlight() == 0
+        // a closed window is probed by the persist timer, with its own backoff (RFC 9293 3.8.6.1)
+        if (!t.sackOk || t.inRecovery || t.tlpEndSet || t.backoff > 0 || t.sndWnd == 0 || t.srtt == 0 || t.inFlight() == 0
                 || Seq.lt(t.sndUna, t.recover) || (t.state != TcpState.ESTABLISHED && t.state != TcpState.CLOSE_WAIT)) {
             t.tlpAt = 0;
             return;
@@ -276,6 +278,7 @@ final class LossRecovery extends TcpPart {
         long end = TcpOutput.sendEnd(t);
         long p = TcpOutput.pos(t, t.sndUna);
         int len = (int) Math.max(0, Math.min(t.mss - TcpOutput.optionBytes(t), end - p));
+        len = Math.min(len, TcpOutput.windowRoom(t, t.sndUna));
         int flags = Tcp.ACK;
         if (t.finSent && t.sndUna + len == t.finSeq) {
             flags |= Tcp.FIN;

@@ -83,6 +83,7 @@ public final class Tcb {
     long rttvar;
     long rto;
     int backoff; // consecutive RTO expirations
+    int persistBackoff; // zero-window probes since the window closed (not reset by their ACKs)
     int rttSeq; // sequence number being timed (Karn's algorithm), valid if rttTiming
     long rttStart;
     boolean rttTiming;

@@ -107,7 +107,8 @@ final class TcpAck extends TcpPart {
                 // RFC 6675 5 (4): IsLost(HighACK + 1) also starts recovery
                 tcp.recovery.enterSackRecovery(t);
             }
-        } else if (ack == t.sndUna && segLen == 0 && (wnd == t.sndWnd || sackInfo) && t.inFlight() > 0) {
+        } else if (ack == t.sndUna && segLen == 0 && (wnd == t.sndWnd || sackInfo) && t.inFlight() > 0 && wnd > 0) {
+            // (a closed window's ACKs answer zero-window probes: no loss signal, RFC 5681 2 (a))
             // RFC 5681 2: a duplicate ACK (RFC 6675 2: or one that carries SACK information)
             n.counters().inc(Stat.TCP_DUP_ACKS);
             t.dupAcks++;
@@ -174,6 +175,7 @@ final class TcpAck extends TcpPart {
         t.sndWl2 = ack;
         if (wnd > 0) {
             t.persistAt = 0;
+            t.persistBackoff = 0;
         }
     }
 

@@ -58,6 +58,21 @@ final class TcpOutput extends TcpPart {
         return Seq.le(t.sndMax, edge) ? t.sndMax : edge;
     }
 
+    /**
+     * The most a retransmission starting at {@code seq} may carry: never past the peer's right
+     * edge SND.UNA + SND.WND, the window scaled (RFC 9293 3.8.6, RFC 7323 2.3), whatever the MSS
+     * or cwnd allow (a first transmission was cut to the window then; the window may have shrunk
+     * since). Into a zero window, the first unacknowledged octet alone: it probes the window
+     * (RFC 9293 3.8.6.1), as Linux's tcp_retransmit_skb does.
+     */
+    static int windowRoom(Tcb t, int seq) {
+        int room = t.sndUna + t.sndWnd - seq;
+        if (t.sndWnd == 0 && seq == t.sndUna) {
+            return 1;
+        }
+        return Math.max(0, room);
+    }
+
     /** Ring position of sequence number {@code seq} in the send ring. */
     static long pos(Tcb t, int seq) {
         return t.sndUnaPos + (seq - t.sndUna);
@@ -150,8 +165,8 @@ final class TcpOutput extends TcpPart {
                     sent = true;
                 }
                 if (avail > 0 && t.sndWnd == 0 && t.sndMax == t.sndUna && t.persistAt == 0) {
-                    // RFC 9293 3.8.6.1: zero window: probe with the persist timer
-                    t.persistAt = n.now() + t.rto;
+                    // RFC 9293 3.8.6.1: zero window: probe with the persist timer, backed off
+                    t.persistAt = n.now() + TcpTimers.persistInterval(t, cfg.tcpRtoMaxNanos);
                     tcp.timers.scheduleTimer(t);
                 }
                 break;

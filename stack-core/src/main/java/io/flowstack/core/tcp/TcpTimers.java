@@ -239,10 +239,20 @@ final class TcpTimers extends TcpPart {
             int savedWnd = t.sndWnd;
             tcp.out.sendData(t, t.sndNxt, 1, Tcp.ACK);
             t.sndWnd = savedWnd;
-            t.backoff++;
-            long next = Math.min(cfg.tcpRtoMaxNanos, t.rto << Math.min(t.backoff, 10));
-            t.persistAt = n.now() + next;
+            t.persistBackoff++;
+            t.persistAt = n.now() + persistInterval(t, cfg.tcpRtoMaxNanos);
             t.rexmtAt = 0;
         }
+    }
+
+    /**
+     * The wait before the next zero-window probe: the RTO doubled for each probe since the window
+     * closed, at most {@code max} (RFC 1122 4.2.2.17: "increase exponentially the interval between
+     * successive probes"; RFC 9293 3.8.6.1). The ACK of a probe that leaves the window closed
+     * does not reset it (the retransmission backoff it used to share did, so a probe the peer
+     * accepted was followed by one after a bare RTO: 1.2 s, then 0.2 s); a window that opens does.
+     */
+    static long persistInterval(Tcb t, long max) {
+        return Math.min(max, t.rto << Math.min(t.persistBackoff, 10));
     }
 }
