@@ -69,11 +69,6 @@ final class NetisrThread implements Runnable {
         this.poller = new Poller(slots);
     }
 
-    /** {@return the netisrs this thread runs now (its own and, on thread 0, parked ones); owner thread} */
-    int running() {
-        return runCount;
-    }
-
     /** Asks the thread to end after its current pass or sleep (any thread). */
     void stop() {
         stopping = true;
@@ -96,7 +91,7 @@ final class NetisrThread implements Runnable {
                 int work = 0;
                 for (int i = 0; i < runCount; i++) {
                     int w = run[i].doWork();
-                    if ((w == 0) != quiet[i]) { // a netisr that found nothing spins, whatever its siblings do
+                    if ((w == 0) != quiet[i] && !config.busyPoll) { // one that found nothing spins (busy-poll reads every pass)
                         quiet[i] = w == 0;
                         run[i].idleSpin(quiet[i]);
                     }
