@@ -321,7 +321,42 @@ class TcpPacketTest {
             List<TcpSeg> rr = send(forged);
             assertTrue(rr.get(0).has(RST));
             assertEquals(1, h.total(Stat.TCP_SYN_COOKIES_BAD));
+            // a cookie whose MSS index (bits 24-26, outside the MAC's 24 bits) was changed is refused
+            byte[] syn3 = h.ipFrame(Packets.ipv4(PEER, US, 6, 12, 0, Packets.tcp(PEER, US, PEER_PORT + 3, PORT, 7000, 0,
+                    SYN, 65535, optsMss(536), new byte[0])));
+            int cookie3 = send(syn3).get(0).seq();
+            byte[] otherMss = h.ipFrame(Packets.ipv4(PEER, US, 6, 13, 0, Packets.tcp(PEER, US, PEER_PORT + 3, PORT, 7001,
+                    (cookie3 ^ (4 << 24)) + 1, ACK, 65535, new byte[0], new byte[0]))); // index 0 (536) -> 4 (8960)
+            assertTrue(send(otherMss).get(0).has(RST));
+            assertEquals(2, h.total(Stat.TCP_SYN_COOKIES_BAD), "the MSS index is covered by the MAC");
+            assertEquals(1, h.total(Stat.TCP_SYN_COOKIES_OK));
+            // after the cookies' lifetime without an overflow, an ACK is no longer tried as a cookie
+            h.advance(SynCookiesLifetime.NANOS + 1_000_000_000L);
+            h.arpFromPeer(0); // the peer's ARP entry expired meanwhile
+            assertTrue(send(forged).get(0).has(RST));
+            assertEquals(2, h.total(Stat.TCP_SYN_COOKIES_BAD));
+            assertEquals(1, h.total(Stat.TCP_SYN_COOKIES_UNSOLICITED));
         }
+
+        /**
+         * Issue 13 point 8 (Linux's tcp_synq_no_recent_overflow): a listener whose queue never
+         * overflowed tries no ACK as a cookie; it answers with a reset and counts it.
+         */
+        @Test
+        void aListenerThatSentNoCookieTriesNoAckAsOne() {
+            start(b -> {});
+            byte[] ack = h.ipFrame(Packets.ipv4(PEER, US, 6, 10, 0, Packets.tcp(PEER, US, PEER_PORT, PORT, 5001,
+                    0x12345678, ACK, 65535, new byte[0], new byte[0])));
+            List<TcpSeg> r = send(ack);
+            assertTrue(r.get(0).has(RST));
+            assertEquals(0, h.total(Stat.TCP_SYN_COOKIES_BAD), "not tried as a cookie");
+            assertEquals(1, h.total(Stat.TCP_SYN_COOKIES_UNSOLICITED));
+        }
+    }
+
+    /** RFC 4987 3.6 cookies of this stack stay valid for two 64 s counter periods. */
+    static final class SynCookiesLifetime {
+        static final long NANOS = 128_000_000_000L;
     }
 
     static byte[] optsMss(int mss) {

@@ -291,6 +291,8 @@ public enum Stat {
     TCP_SYN_COOKIES_OK("TCP connections established from a valid SYN cookie"),
     /** Dropped: ACK with an invalid SYN cookie. A drop counter. */
     TCP_SYN_COOKIES_BAD(true, "dropped: ACK with an invalid SYN cookie"),
+    /** Bare ACKs to a listener that sent no cookie lately: not tried as cookies, reset (issue 13 point 8). */
+    TCP_SYN_COOKIES_UNSOLICITED(true, "dropped: ACK to a listener that sent no SYN cookie lately (not tried as one)"),
     /** Dropped: SYN or connection refused, listen/accept queue full. A drop counter. */
     TCP_LISTEN_OVERFLOW(true, "dropped: SYN or connection refused, listen/accept queue full"),
     /** Refused: per-stack connection limit reached. A drop counter. */

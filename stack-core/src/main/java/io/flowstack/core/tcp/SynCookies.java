@@ -16,6 +16,8 @@ import java.lang.foreign.MemorySegment;
  */
 final class SynCookies extends TcpPart {
     private final Isn isn;
+    /** How long after its last cookie a listener takes cookie ACKs: the two counter periods a cookie is valid for. */
+    static final long VALID_NANOS = 128_000_000_000L;
     /** The MSS values a cookie can carry (a 3-bit index). */
     static final int[] COOKIE_MSS = {536, 1200, 1440, 1460, 8960, 1220, 1380, 1400};
 
@@ -28,9 +30,14 @@ final class SynCookies extends TcpPart {
         return (int) (n.now() / 64_000_000_000L); // 64 s
     }
 
-    /** The cookie's MAC over the 4-tuple (the local address {@code local} included), the peer's ISN and the counter. */
-    int cookieHash(int src, int local, int sport, int dport, int peerIsn, int counter) {
-        return (int) isn.hash(src, local, ((long) sport << 16) | dport, ((long) peerIsn << 8) ^ counter) & 0xFFFFFF;
+    /**
+     * The cookie's MAC over the 4-tuple (the local address {@code local} included), the peer's
+     * ISN, the counter and the MSS index: a cookie whose index was changed does not verify (the
+     * index travels in clear bits of the sequence number).
+     */
+    int cookieHash(int src, int local, int sport, int dport, int peerIsn, int counter, int mssIndex) {
+        return (int) isn.hash(src, local, ((long) sport << 16) | dport,
+                ((long) peerIsn << 32) ^ ((long) counter << 3) ^ mssIndex) & 0xFFFFFF;
     }
 
     /** Answers the SYN from {@code src:sport} to {@code local:dport} with a cookie SYN-ACK from {@code local}. */
@@ -43,7 +50,7 @@ final class SynCookies extends TcpPart {
             }
         }
         int counter = cookieCounter();
-        int cookie = ((counter & 0x1F) << 27) | (idx << 24) | cookieHash(src, local, sport, dport, seq, counter);
+        int cookie = ((counter & 0x1F) << 27) | (idx << 24) | cookieHash(src, local, sport, dport, seq, counter, idx);
         n.counters().inc(Stat.TCP_SYN_COOKIES_SENT);
         // SYN-ACK carrying only MSS: the cookie cannot remember window scale, SACK or timestamps.
         MemorySegment tx = n.txBuffer();

@@ -15,6 +15,9 @@ public final class TcpListenerState {
     final TcpSocketOptions options;
     final TcpUpcalls.Binder binder; // null: blocking API (accept queue)
     int halfOpen;
+    /** When this core last answered a SYN with a cookie (its queue overflowed), if {@link #overflowed}. */
+    long overflowedAt;
+    boolean overflowed;
 
     /**
      * @param acceptor the accept side (blocking API; also tells whether the listener closed)

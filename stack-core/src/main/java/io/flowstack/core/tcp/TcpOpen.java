@@ -158,6 +158,8 @@ final class TcpOpen extends TcpPart {
         int seq = Tcp.seq(s, th);
         if (l.halfOpen >= l.synBacklog || tcp.conns.size() >= tcp.conns.maxConnectionsPerCore) {
             if (cfg.tcpSynCookies) {
+                l.overflowedAt = n.now();
+                l.overflowed = true;
                 tcp.cookies.sendCookie(s, th, local, src, sport, dport, seq);
             } else {
                 n.counters().inc(Stat.TCP_LISTEN_OVERFLOW);
@@ -255,6 +257,12 @@ final class TcpOpen extends TcpPart {
     /** The ACK completing a SYN cookie handshake (RFC 4987 3.6) to local interface {@code lif}'s address. */
     boolean cookieAck(TcpListenerState l, MemorySegment s, long th, int tlen, int doff, int lif, int src,
                               int sport, int dport) {
+        // Only while this listener sent cookies lately (Linux's tcp_synq_no_recent_overflow): else a
+        // bare ACK is no cookie to try, and an off-path guess at the 24-bit MAC has nothing to win.
+        if (!l.overflowed || n.now() - l.overflowedAt > SynCookies.VALID_NANOS) {
+            n.counters().inc(Stat.TCP_SYN_COOKIES_UNSOLICITED);
+            return false;
+        }
         int ack = Tcp.ack(s, th);
         int seq = Tcp.seq(s, th);
         int cookie = ack - 1;
@@ -271,7 +279,7 @@ final class TcpOpen extends TcpPart {
             n.counters().inc(Stat.TCP_SYN_COOKIES_BAD);
             return false;
         }
-        if ((cookie & 0xFFFFFF) != tcp.cookies.cookieHash(src, ifs.address(lif), sport, dport, peerIsn, usedCounter)) {
+        if ((cookie & 0xFFFFFF) != tcp.cookies.cookieHash(src, ifs.address(lif), sport, dport, peerIsn, usedCounter, idx)) {
             n.counters().inc(Stat.TCP_SYN_COOKIES_BAD);
             return false;
         }
