@@ -116,6 +116,9 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
     Ipv4Prefix addr;
 
     @Mixin
+    ControlOptions controlOptions = new ControlOptions();
+
+    @Mixin
     StackOptions stackOptions = new StackOptions();
 
     @Mixin
@@ -317,7 +320,7 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
      */
     private void startControl(FlowStack s, Teardown teardown, PrintWriter err) {
         String instance = instanceName();
-        ServingCommand.startControl("endpoint", s, null, instance, teardown, err,
+        ServingCommand.startControl("endpoint", s, null, instance, controlOptions, teardown, err,
                 () -> controlInUse(ControlServer.socketFor(instance)));
     }
 

@@ -98,6 +98,9 @@ final class RouterCommand implements Callable<Integer>, ValidatedCommand {
     List<RouterSpec.Route> routes = new ArrayList<>();
 
     @Mixin
+    ControlOptions controlOptions = new ControlOptions();
+
+    @Mixin
     StackOptions stackOptions = new StackOptions();
 
     @Mixin
@@ -266,7 +269,7 @@ final class RouterCommand implements Callable<Integer>, ValidatedCommand {
      */
     private void startControl(FlowStack s, RouteControl routes, Teardown teardown, PrintWriter err) {
         String instance = instanceName();
-        ServingCommand.startControl("router", s, routes, instance, teardown, err,
+        ServingCommand.startControl("router", s, routes, instance, controlOptions, teardown, err,
                 () -> controlInUse(ControlServer.socketFor(instance)));
     }
 

@@ -40,11 +40,11 @@ final class ServingCommand {
      * an error ({@code inUse}); any other failure to create it is a warning on {@code err}, not a
      * reason to stop.
      */
-    static void startControl(String command, FlowStack s, RouteControl routes, String instance, Teardown teardown,
-                             PrintWriter err, Supplier<UserError> inUse) {
+    static void startControl(String command, FlowStack s, RouteControl routes, String instance, ControlOptions access,
+                             Teardown teardown, PrintWriter err, Supplier<UserError> inUse) {
         Path path = ControlServer.socketFor(instance);
         try {
-            ControlServer control = ControlServer.start(s, path, instance);
+            ControlServer control = ControlServer.start(s, path, instance, access.access());
             if (routes != null) {
                 control.routeControl(routes);
             }

@@ -6,7 +6,6 @@ import io.flowstack.core.stats.StackSnapshot;
 import io.flowstack.services.MetricsService;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -43,17 +42,24 @@ public final class ControlServer implements AutoCloseable {
     public static final String DEFAULT_RUN_DIR = "/run/flowstack";
     static final int MAX_REQUEST = 1024;
     static final int MAX_CLIENTS = 16;
+    /** How long a client may take to send its request line. */
+    static final long CLIENT_TIMEOUT_MILLIS = 5_000;
+    private static final long ACCEPT_RETRY_NANOS = 100_000_000L;
 
     private final FlowStack stack;
     private final Path path;
     private final ServerSocketChannel server;
     private final Thread acceptor;
     private final AtomicInteger clients = new AtomicInteger();
+    private final ControlAccess access;
+    /** Clients refused for their credentials (any thread). */
+    private final AtomicInteger refused = new AtomicInteger();
     private volatile boolean closing;
     /** The router's routes for the {@code route} requests; null for an endpoint. */
     private volatile RouteControl routes;
 
-    private ControlServer(FlowStack stack, Path path, ServerSocketChannel server, String name) {
+    private ControlServer(FlowStack stack, Path path, ServerSocketChannel server, String name, ControlAccess access) {
+        this.access = access;
         this.stack = stack;
         this.path = path;
         this.server = server;
@@ -82,6 +88,20 @@ public final class ControlServer implements AutoCloseable {
      * @throws UncheckedIOException  if the socket cannot be created
      */
     public static ControlServer start(FlowStack stack, Path path, String name) {
+        return start(stack, path, name, ControlAccess.ownerOnly());
+    }
+
+    /**
+     * {@link #start(FlowStack, Path, String)} with {@code access}: the socket's mode and group and
+     * the clients it answers ({@link ControlAccess}).
+     *
+     * @param stack the stack it reports on
+     * @param path where the socket goes
+     * @param name the instance name (its accept thread's name)
+     * @param access who may connect and ask
+     * @return the running server
+     */
+    public static ControlServer start(FlowStack stack, Path path, String name, ControlAccess access) {
         try {
             if (path.getParent() != null) {
                 Files.createDirectories(path.getParent());
@@ -93,14 +113,8 @@ public final class ControlServer implements AutoCloseable {
                 }
                 Files.deleteIfExists(path); // stale: its instance is gone
             }
-            ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-            try {
-                ch.bind(UnixDomainSocketAddress.of(path));
-            } catch (IOException e) {
-                ch.close();
-                throw e;
-            }
-            ControlServer s = new ControlServer(stack, path, ch, name);
+            ServerSocketChannel ch = access.bind(path);
+            ControlServer s = new ControlServer(stack, path, ch, name, access);
             s.acceptor.start();
             return s;
         } catch (IOException e) {
@@ -142,18 +156,33 @@ public final class ControlServer implements AutoCloseable {
         return path;
     }
 
+    /** {@return clients refused for their credentials so far} */
+    public int refused() {
+        return refused.get();
+    }
+
     private void acceptLoop() {
+        String lastError = null;
         while (!closing) {
             SocketChannel c;
             try {
                 c = server.accept();
             } catch (ClosedChannelException e) {
                 return;
-            } catch (IOException e) {
-                if (!closing) {
-                    System.err.println("flowstack: control socket " + path + ": " + e.getMessage());
+            } catch (IOException | RuntimeException e) {
+                // EMFILE and the like: say it once, wait a little, keep serving (issue 13 point 6)
+                if (!closing && !String.valueOf(e.getMessage()).equals(lastError)) {
+                    lastError = String.valueOf(e.getMessage());
+                    System.err.println("flowstack: control socket " + path + ": " + e.getMessage() + " (still serving)");
                 }
-                return;
+                java.util.concurrent.locks.LockSupport.parkNanos(ACCEPT_RETRY_NANOS);
+                continue;
+            }
+            String refusal = access.refusal(c);
+            if (refusal != null) {
+                refused.incrementAndGet();
+                reply(c, refusal);
+                continue;
             }
             if (clients.incrementAndGet() > MAX_CLIENTS) {
                 clients.decrementAndGet();
@@ -172,11 +201,22 @@ public final class ControlServer implements AutoCloseable {
 
     private void serve(SocketChannel c) {
         String request;
+        // an idle client is cut off: it holds one of the MAX_CLIENTS slots
+        Thread watchdog = Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(CLIENT_TIMEOUT_MILLIS);
+                closeQuietly(c);
+            } catch (InterruptedException e) {
+                // the request came in time
+            }
+        });
         try {
             request = readLine(c);
         } catch (IOException e) {
             closeQuietly(c);
             return;
+        } finally {
+            watchdog.interrupt();
         }
         String answer;
         try {

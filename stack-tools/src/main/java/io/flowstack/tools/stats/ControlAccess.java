@@ -1,0 +1,118 @@
+package io.flowstack.tools.stats;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+/**
+ * Who may use a control socket (issue 13 point 6). The socket file is mode 0600, owned by the
+ * user running the stack; with a control group, 0660 and that group. It never exists at the
+ * umask's mode: it is bound in a private directory (0700), given its mode and group, then
+ * renamed into place. Each client's credentials ({@code SO_PEERCRED}) are checked as well: root,
+ * the stack's own user, or (with a control group) a member of that group as its primary group;
+ * anybody else is refused before the request is read.
+ *
+ * <p>Immutable; any thread.
+ */
+public final class ControlAccess {
+    private final String owner;
+    private final String group;
+
+    private ControlAccess(String owner, String group) {
+        this.owner = owner;
+        this.group = group;
+    }
+
+    /** {@return access for the stack's own user (and root) only: mode 0600} */
+    public static ControlAccess ownerOnly() {
+        return new ControlAccess(System.getProperty("user.name"), null);
+    }
+
+    /**
+     * Access for the stack's user, root and the members of {@code group}: mode 0660.
+     *
+     * @param group a group name of this system, or null for {@link #ownerOnly}
+     * @return the access
+     */
+    public static ControlAccess withGroup(String group) {
+        return new ControlAccess(System.getProperty("user.name"), group);
+    }
+
+    /** {@return the control group, or null} */
+    public String group() {
+        return group;
+    }
+
+    /**
+     * Whether a peer running as {@code user} with primary group {@code peerGroup} may ask.
+     *
+     * @param user the peer's user name
+     * @param peerGroup the peer's primary group name
+     * @return true for root, this process's user, or a member of the control group
+     */
+    public boolean permits(String user, String peerGroup) {
+        return "root".equals(user) || owner.equals(user) || (group != null && group.equals(peerGroup));
+    }
+
+    /**
+     * The refusal to send a connected client, or null if its credentials are permitted.
+     *
+     * @param c the accepted client
+     * @return null, or an {@code error: ...} line
+     */
+    String refusal(SocketChannel c) {
+        try {
+            jdk.net.UnixDomainPrincipal p = c.getOption(jdk.net.ExtendedSocketOptions.SO_PEERCRED);
+            if (permits(p.user().getName(), p.group().getName())) {
+                return null;
+            }
+            return "error: refused: user " + p.user().getName() + " is neither root nor " + owner
+                    + (group != null ? " nor in group " + group : "") + "\n";
+        } catch (IOException | UnsupportedOperationException e) {
+            return "error: refused: the client's credentials cannot be read (" + e.getMessage() + ")\n";
+        }
+    }
+
+    /**
+     * Binds a Unix stream socket at {@code path} with this access's mode and group.
+     *
+     * @param path where the socket goes (its directory exists)
+     * @return the bound channel
+     * @throws IOException if it cannot be bound, given its mode or group, or moved into place
+     */
+    ServerSocketChannel bind(Path path) throws IOException {
+        Path dir = Files.createTempDirectory(path.getParent(), ".control-",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        try {
+            Path tmp = dir.resolve("s");
+            ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+            try {
+                ch.bind(UnixDomainSocketAddress.of(tmp));
+                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString(group != null ? "rw-rw----" : "rw-------"));
+                if (group != null) {
+                    GroupPrincipal g = tmp.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName(group);
+                    Files.getFileAttributeView(tmp, PosixFileAttributeView.class).setGroup(g);
+                }
+                Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE);
+                return ch;
+            } catch (IOException | RuntimeException e) {
+                ch.close();
+                throw e;
+            }
+        } finally {
+            try (Stream<Path> s = Files.walk(dir)) {
+                s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+}
