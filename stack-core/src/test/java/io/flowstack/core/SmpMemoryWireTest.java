@@ -164,6 +164,8 @@ class SmpMemoryWireTest {
             var e = org.junit.jupiter.api.Assertions.assertThrows(io.flowstack.core.socket.UdpIcmpError.class,
                     () -> cli.receive(new byte[16], 0, 16, null, 5, TimeUnit.SECONDS));
             assertEquals(9, e.destinationPort());
+            // the server counts its error once it is sent: the client may have it first
+            await("the server's count of the error", () -> server.total(Stat.ICMP_OUT_UNREACH) == 1);
             assertOnlyOn(client, y, Stat.UDP_ICMP_ERRORS, 1);
             assertOnlyOn(server, y, Stat.UDP_NO_PORT, 1);
             assertOnlyOn(server, y, Stat.ICMP_OUT_UNREACH, 1);
