@@ -303,8 +303,13 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
 
     @Override
     public int doWork() {
+        return doWork(config.clock.nanoTime());
+    }
+
+    /** {@link #poll} at {@code nowNanos} that never throws: the pass of a {@link NetisrThread}, whose clock reading it is. */
+    int doWork(long nowNanos) {
         try {
-            return poll(config.clock.nanoTime());
+            return poll(nowNanos);
         } catch (Throwable t) {
             // Never let a bug (or an Error such as a refused native allocation) end the netisr:
             // its flows would hang. Counted; tests assert the counter stays 0.
@@ -696,22 +701,19 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
 
     private boolean hasPendingWork() {
         return inboxWaiting(false) || appRing.ring().size() > 0 || !commands.isEmpty() || moves.hasDeferred()
-                || (nics.rxReady() && !moves.rxPaused() && !rxHeld); // a paused NIC waits for a ring's mark
+                || (nics.rxReady() && !rxStopped()); // a paused NIC waits for a ring's mark
     }
 
     /**
      * Work a producer must signal this netisr for when it sleeps: messages from other cores or
-     * applications, commands, and frames of a queue without a descriptor (its notifier wakes),
-     * unless the queue holds frames back until a deadline (an impairment's delay: those become
-     * ready when the sleep times out, with no signal by design). An inbox ring whose producer
-     * still owes this core its wake-up ({@link #wakeOwed}: set before its commit, cleared after
-     * its signal) does not count: that producer is between its commit and the end of its pass,
-     * which signals (on a loaded machine a long pass outlasted the grace below and counted a
-     * wake-up that was merely on its way).
+     * applications, commands, frames of a queue without a descriptor (its notifier wakes) and no
+     * deadline of its own (an impairment's delay). An inbox ring whose producer still owes this
+     * core its wake-up ({@link #wakeOwed}) does not count: that producer signals at the end of its
+     * pass (on a loaded machine a long pass outlasted the grace and counted one on its way).
      */
     private boolean hasSignalledWork() {
         return inboxWaiting(true) || appRing.ring().size() > 0 || !commands.isEmpty()
-                || (nics.rxReadySignalled() && !moves.rxPaused() && !rxHeld);
+                || (nics.rxReadySignalled() && !rxStopped());
     }
 
     /** How long a sleep that timed out with signalled work waiting still waits for the signal ({@link #endSleep}). */
@@ -735,8 +737,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     /**
      * First step of a sleep ({@link NetisrThread#sleep}): publishes {@code sleeping}, then looks for
      * work published before that (a producer publishes, then reads {@code sleeping}).
-     *
-     * @return true to go on sleeping, false if work is waiting (awake again)
+     * {@return true to go on sleeping, false if work is waiting (awake again)}
      */
     boolean prepareSleep() {
         sleeping = true;
@@ -760,24 +761,24 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     /** Second step: the wake eventfd and the queues' descriptors (unless receive is paused) into {@code p} from {@code first}; the slots used. */
     int pollFds(Poller p, int first) {
         p.set(first, wakeFd.fd(), Poller.POLLIN);
-        return 1 + (moves.rxPaused() || rxHeld ? 0 : nics.addPollFds(p, first + 1));
+        return 1 + (rxStopped() ? 0 : nics.addPollFds(p, first + 1));
     }
 
+    /** {@return whether no NIC is read now: receive held, or paused for a bucket move's marks} */
+    private boolean rxStopped() { return rxHeld || moves.rxPaused(); }
+
     /**
-     * Last step, after the poll ({@code ready}: what it returned, 0 if it timed out): the NICs are
-     * read on the next pass if one has frames, has no descriptor, or its deadline has come. A poll
-     * that timed out while work that must be signalled ({@link #hasSignalledWork}) waits keeps
-     * {@code sleeping} set {@value #LATE_GRACE_MILLIS} ms more: every producer that publishes and
-     * then reads {@code sleeping} as true signals within that, so no signal is a lost wake-up,
-     * counted ({@link Stat#WAKEUP_LATE}).
-     *
-     * @return true if one of this netisr's descriptors ended the sleep (or work was waiting)
+     * Last step, after the poll ({@code ready}: what it returned, 0 if it timed out; {@code now}:
+     * the clock after it): the NICs are read next pass if one has frames, has no descriptor, or its
+     * deadline came. A timed-out poll with signalled work waiting ({@link #hasSignalledWork}) keeps
+     * {@code sleeping} {@value #LATE_GRACE_MILLIS} ms more; no signal then is a lost wake-up,
+     * counted ({@link Stat#WAKEUP_LATE}). {@return true if one of its descriptors ended the sleep, or work was waiting}
      */
-    boolean endSleep(Poller p, int first, int ready) {
-        boolean paused = moves.rxPaused() || rxHeld;
+    boolean endSleep(Poller p, int first, int ready, long now) {
+        boolean paused = rxStopped();
         boolean nicReady = ready > 0 && !paused && nics.anyPolledReady(p, first + 1);
         boolean signalled = ready > 0 && p.revents(first) != 0;
-        nicReadDue = paused || nics.anyWithoutFd() || nicReady || nics.wakeDeadline() - config.clock.nanoTime() <= 0;
+        nicReadDue = paused || nics.anyWithoutFd() || nicReady || nics.wakeDeadline() - now <= 0;
         boolean woke = signalled || nicReady;
         if (ready == 0 && hasSignalledWork()) {
             poller.set(0, wakeFd.fd(), Poller.POLLIN);
@@ -792,7 +793,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         if (signalled) {
             wakeFd.drain();
         }
-        nextNicRead = config.clock.nanoTime() + config.idleNicCheckNanos;
+        nextNicRead = now + config.idleNicCheckNanos;
         return woke;
     }
 }

@@ -39,6 +39,8 @@ final class NetisrThread implements Runnable {
     private volatile boolean stopping;
 
     private boolean spinning;
+    /** The clock when the last {@link #sleep} ended (one reading for every netisr it ran). */
+    private long sleepEnded;
     private long spinStart;
     private long idleSince;
     private long windowStart;
@@ -88,9 +90,10 @@ final class NetisrThread implements Runnable {
         holdUntil = windowStart;
         while (!stopping) {
             try {
+                long now = config.clock.nanoTime(); // one reading per pass, for every netisr it runs
                 int work = 0;
                 for (int i = 0; i < runCount; i++) {
-                    int w = run[i].doWork();
+                    int w = run[i].doWork(now);
                     if ((w == 0) != quiet[i] && !config.busyPoll) { // one that found nothing spins (busy-poll reads every pass)
                         quiet[i] = w == 0;
                         run[i].idleSpin(quiet[i]);
@@ -100,15 +103,14 @@ final class NetisrThread implements Runnable {
                 if (parking != null && index == 0) {
                     work += adopt();
                 }
-                afterPass(work);
+                afterPass(work, now);
             } catch (Throwable t) {
                 home.internalError(t); // never let the loop end: its flows would hang
             }
         }
     }
 
-    private void afterPass(int work) {
-        long now = run[0].now(); // the time of its pass
+    private void afterPass(int work, long now) {
         if (now - windowStart >= CoreParking.WINDOW_NANOS) {
             endWindow(now);
         }
@@ -138,10 +140,9 @@ final class NetisrThread implements Runnable {
             return;
         }
         boolean woke = sleep();
-        long t = config.clock.nanoTime();
         // woken by a descriptor: spin again after the pass (a reply's ACK, the next request may
         // follow); timed out (a tick): unless that pass finds work, sleep again at once
-        spinStart = woke ? t : t - config.idleSpinNanos;
+        spinStart = woke ? sleepEnded : sleepEnded - config.idleSpinNanos;
     }
 
     private void endWindow(long now) {
@@ -167,6 +168,7 @@ final class NetisrThread implements Runnable {
                 for (int j = 0; j < i; j++) {
                     run[j].cancelSleep();
                 }
+                sleepEnded = config.clock.nanoTime();
                 return true;
             }
         }
@@ -179,9 +181,10 @@ final class NetisrThread implements Runnable {
         }
         poller.count(slots);
         int ready = poller.pollNanos(Math.min(MAX_SLEEP_NANOS, Math.max(0, deadline - config.clock.nanoTime())));
+        sleepEnded = config.clock.nanoTime();
         boolean woke = false;
         for (int i = 0; i < runCount; i++) {
-            woke |= run[i].endSleep(poller, firstSlot[i], ready);
+            woke |= run[i].endSleep(poller, firstSlot[i], ready, sleepEnded);
         }
         return woke;
     }

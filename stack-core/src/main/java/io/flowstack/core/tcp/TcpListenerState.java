@@ -15,9 +15,8 @@ public final class TcpListenerState {
     final TcpSocketOptions options;
     final TcpUpcalls.Binder binder; // null: blocking API (accept queue)
     int halfOpen;
-    /** When this core last answered a SYN with a cookie (its queue overflowed), if {@link #overflowed}. */
-    long overflowedAt;
-    boolean overflowed;
+    /** When this core last answered a SYN with a cookie (its queue overflowed); long ago at first. */
+    long overflowedAt = Long.MIN_VALUE / 2;
 
     /**
      * @param acceptor the accept side (blocking API; also tells whether the listener closed)

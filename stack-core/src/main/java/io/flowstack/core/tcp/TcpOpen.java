@@ -159,7 +159,6 @@ final class TcpOpen extends TcpPart {
         if (l.halfOpen >= l.synBacklog || tcp.conns.size() >= tcp.conns.maxConnectionsPerCore) {
             if (cfg.tcpSynCookies) {
                 l.overflowedAt = n.now();
-                l.overflowed = true;
                 tcp.cookies.sendCookie(s, th, local, src, sport, dport, seq);
             } else {
                 n.counters().inc(Stat.TCP_LISTEN_OVERFLOW);
@@ -259,7 +258,7 @@ final class TcpOpen extends TcpPart {
                               int sport, int dport) {
         // Only while this listener sent cookies lately (Linux's tcp_synq_no_recent_overflow): else a
         // bare ACK is no cookie to try, and an off-path guess at the 24-bit MAC has nothing to win.
-        if (!l.overflowed || n.now() - l.overflowedAt > SynCookies.VALID_NANOS) {
+        if (n.now() - l.overflowedAt > SynCookies.VALID_NANOS) {
             n.counters().inc(Stat.TCP_SYN_COOKIES_UNSOLICITED);
             return false;
         }

@@ -66,11 +66,7 @@ final class TcpOutput extends TcpPart {
      * (RFC 9293 3.8.6.1), as Linux's tcp_retransmit_skb does.
      */
     static int windowRoom(Tcb t, int seq) {
-        int room = t.sndUna + t.sndWnd - seq;
-        if (t.sndWnd == 0 && seq == t.sndUna) {
-            return 1;
-        }
-        return Math.max(0, room);
+        return t.sndWnd == 0 && seq == t.sndUna ? 1 : Math.max(0, t.sndUna + t.sndWnd - seq);
     }
 
     /** Ring position of sequence number {@code seq} in the send ring. */

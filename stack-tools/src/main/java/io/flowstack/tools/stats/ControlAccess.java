@@ -11,8 +11,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Comparator;
-import java.util.stream.Stream;
 
 /**
  * Who may use a control socket (issue 13 point 6). The socket file is mode 0600, owned by the
@@ -110,9 +108,8 @@ public final class ControlAccess {
                 throw e;
             }
         } finally {
-            try (Stream<Path> s = Files.walk(dir)) {
-                s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            Files.deleteIfExists(dir.resolve("s")); // there only if it was not moved
+            Files.delete(dir);
         }
     }
 }

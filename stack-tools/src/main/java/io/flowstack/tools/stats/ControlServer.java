@@ -52,6 +52,8 @@ public final class ControlServer implements AutoCloseable {
     private final Thread acceptor;
     private final AtomicInteger clients = new AtomicInteger();
     private final ControlAccess access;
+    /** Closes clients that sent no request in time: one daemon thread, {@code stats-control-NAME-timeouts}. */
+    private final java.util.concurrent.ScheduledExecutorService timeouts;
     /** Clients refused for their credentials (any thread). */
     private final AtomicInteger refused = new AtomicInteger();
     private volatile boolean closing;
@@ -64,6 +66,8 @@ public final class ControlServer implements AutoCloseable {
         this.path = path;
         this.server = server;
         this.acceptor = Thread.ofPlatform().daemon().name("stats-control-" + name).unstarted(this::acceptLoop);
+        this.timeouts = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().daemon().name("stats-control-" + name + "-timeouts").factory());
     }
 
     /** The run directory: {@code $FLOWSTACK_RUN_DIR} if set, else {@value #DEFAULT_RUN_DIR}. */
@@ -202,21 +206,15 @@ public final class ControlServer implements AutoCloseable {
     private void serve(SocketChannel c) {
         String request;
         // an idle client is cut off: it holds one of the MAX_CLIENTS slots
-        Thread watchdog = Thread.ofVirtual().start(() -> {
-            try {
-                Thread.sleep(CLIENT_TIMEOUT_MILLIS);
-                closeQuietly(c);
-            } catch (InterruptedException e) {
-                // the request came in time
-            }
-        });
+        java.util.concurrent.ScheduledFuture<?> cutOff = timeouts.schedule(() -> closeQuietly(c),
+                CLIENT_TIMEOUT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
         try {
             request = readLine(c);
         } catch (IOException e) {
             closeQuietly(c);
             return;
         } finally {
-            watchdog.interrupt();
+            cutOff.cancel(false);
         }
         String answer;
         try {
@@ -383,6 +381,7 @@ public final class ControlServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        timeouts.shutdownNow();
         try {
             Files.deleteIfExists(path);
         } catch (IOException e) {
