@@ -735,7 +735,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     int pollSlots() { return poller.maxFds(); }
 
     /**
-     * First step of a sleep ({@link NetisrThread#sleep}): publishes {@code sleeping}, then looks for
+     * First step of a sleep (by a {@link NetisrThread}): publishes {@code sleeping}, then looks for
      * work published before that (a producer publishes, then reads {@code sleeping}).
      * {@return true to go on sleeping, false if work is waiting (awake again)}
      */
