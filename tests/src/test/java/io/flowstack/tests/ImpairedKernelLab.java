@@ -106,22 +106,6 @@ public final class ImpairedKernelLab extends StackLab {
                 + stack().countersReport();
     }
 
-    // ------------------------------------------------------------------ commands in the namespace
-
-    /** {@link #startBackground(boolean, String...)} with no input. */
-    public Background startBackground(String... cmd) {
-        return startBackground(false, cmd);
-    }
-
-    /**
-     * Starts {@code cmd} in the namespace without waiting; with {@code pipeInput} its standard
-     * input is a pipe that {@link Background#sendLine} writes to (else {@code /dev/null}). The
-     * caller must {@link Background#finish} it; {@link #close()} kills it if it is still running.
-     */
-    public Background startBackground(boolean pipeInput, String... cmd) {
-        return spawnUntimed(pipeInput, cmd);
-    }
-
     /**
      * A counter of the namespace's kernel from {@code /proc/net/snmp} or {@code /proc/net/netstat},
      * e.g. {@code kernelCounter("Tcp", "InCsumErrors")}.

@@ -99,6 +99,20 @@ public abstract class StackLab extends NamespaceLab {
         await(s.key() + " >= " + atLeast + " (now " + total(s) + ")", () -> total(s) >= atLeast, timeout);
     }
 
+    /** {@link #startBackground(boolean, String...)} with no input. */
+    public Background startBackground(String... cmd) {
+        return startBackground(false, cmd);
+    }
+
+    /**
+     * Starts {@code cmd} in the namespace without waiting; with {@code pipeInput} its standard
+     * input is a pipe that {@link Background#sendLine} writes to (else {@code /dev/null}). The
+     * caller must {@link Background#finish} it; {@link #close()} kills it if it is still running.
+     */
+    public Background startBackground(boolean pipeInput, String... cmd) {
+        return spawnUntimed(pipeInput, cmd);
+    }
+
     /** {@code ping -c count -i 0.2} from the kernel; asserts every echo is answered, unchanged. */
     public void assertPing(int count) {
         Result r = exec(Duration.ofSeconds(30), null, "ping", "-n", "-c", Integer.toString(count), "-i", "0.2",
