@@ -327,6 +327,32 @@ abstract class MalformedFrameCases {
     }
 
     /**
+     * Teardrop (CVE-1999-0015, issue 13 point 12): a last fragment [24, 28) lying wholly inside a
+     * first fragment [0, 40), so that a stack which trims the overlap computes a negative length.
+     * The whole datagram is dropped as an overlap, once per datagram, and nothing is delivered.
+     */
+    @Test
+    void teardrop() {
+        int src = Packets.ip("198.18.0.52");
+        List<byte[]> batch = new ArrayList<>();
+        int datagrams = 5;
+        for (int i = 0; i < datagrams; i++) {
+            byte[] d = Frames.udpDatagram(src, id(), 7, 32); // 40 payload bytes with the UDP header
+            batch.add(frames.ipToStack(Frames.fragment(d, 0, 40, true)));
+            batch.add(frames.ipToStack(Frames.fragment(d, 24, 28, false)));
+        }
+        long reassembled = lab.total(Stat.FRAG_REASSEMBLED);
+        long echoed = lab.echo().echoed();
+        long overlaps = lab.total(Stat.FRAG_OVERLAP);
+        lab.inject(batch);
+        lab.awaitTotal(Stat.FRAG_OVERLAP, overlaps + datagrams, SETTLE);
+        lab.assertPing(3);
+        assertEquals(overlaps + datagrams, lab.total(Stat.FRAG_OVERLAP), lab::report);
+        assertEquals(reassembled, lab.total(Stat.FRAG_REASSEMBLED), lab::report);
+        assertEquals(echoed, lab.echo().echoed(), "nothing reached the echo service");
+    }
+
+    /**
      * "Ping of death": an ICMP echo whose last fragment (offset 8191 x 8 = 65528, 16 bytes)
      * would end beyond 65535 bytes. One drop per datagram.
      */

@@ -13,8 +13,10 @@ import org.agrona.collections.Int2ObjectHashMap;
  * (close/abort) are done with them; a callback-API connection's are taken while data flows and
  * given back each time they drain ({@code TcpConnections.returnIdleRings}). Returned rings serve
  * later connections, so neither opening a connection nor moving data allocates or zeroes
- * megabytes on the netisr, and the memory held is bounded by the core's share of the TCP memory
- * budget (the high-water mark of lent bytes), not by the GC.
+ * megabytes on the netisr. The memory held, lent or idle, stays within the core's share of the
+ * TCP memory budget: a new ring that would take it over first drops idle rings of other sizes
+ * (a pool whose connections switch from one buffer size to another would otherwise keep both
+ * sets), and is refused if that is not enough.
  *
  * <p>A ring may be reused only when nothing of its old connection can reach it any more: the
  * TCP layer detaches the ring from the control block when it gives it back
@@ -22,15 +24,14 @@ import org.agrona.collections.Int2ObjectHashMap;
  * closing it, and a callback channel refuses every operation once its rings are returned. A
  * ring returned twice is a bug and throws.
  *
- * <p>Ring memory comes from one GC-managed arena per pool ({@code Arena.ofAuto}): an
+ * <p>Each ring's memory comes from its own GC-managed arena ({@code Arena.ofAuto}): an
  * application thread that still holds a closed connection when the stack stops can never
- * touch freed memory. Native allocations count against the JVM's direct-memory limit
+ * touch freed memory, and a dropped idle ring is freed once unreachable. Native allocations count against the JVM's direct-memory limit
  * ({@link #directMemoryLimit()}), which the TCP layer respects when it sizes the budget.
  *
  * <p>Owned by: one netisr thread (asserted against its {@link Ownership} when the check is on).
  */
 public final class RingPool {
-    private final Arena arena = Arena.ofAuto();
     private final Int2ObjectHashMap<ArrayDeque<ByteRing>> free = new Int2ObjectHashMap<>();
     private final long budget;
     private long lent;
@@ -61,16 +62,20 @@ public final class RingPool {
 
     /**
      * An empty ring (head = tail = 0) of {@code capacity} bytes: a returned one if there is one,
-     * else a new allocation; null if the JVM refuses the native memory (its direct-memory
-     * limit), which the caller treats like an exhausted budget.
+     * else a new allocation, for which idle rings of other sizes are dropped if the pool would
+     * otherwise hold more than the budget; null if that is not enough or the JVM refuses the
+     * native memory (its direct-memory limit), which the caller treats like an exhausted budget.
      */
     public ByteRing take(int capacity) {
         check();
         ArrayDeque<ByteRing> q = free.get(capacity);
         ByteRing r = q == null ? null : q.pollFirst();
         if (r == null) {
+            if (allocated + capacity > budget && !dropIdle(allocated + capacity - budget)) {
+                return null;
+            }
             try {
-                r = new ByteRing(arena, capacity);
+                r = new ByteRing(Arena.ofAuto(), capacity);
             } catch (OutOfMemoryError e) {
                 return null; // "Cannot reserve N bytes of direct buffer memory": refuse, don't die
             }
@@ -81,6 +86,30 @@ public final class RingPool {
         r.inPool = false;
         lent += capacity;
         return r;
+    }
+
+    /**
+     * Drops idle rings (largest first) until {@code bytes} are no longer allocated; false if the
+     * idle rings are fewer than that. Their memory goes back when the GC finds them unreachable.
+     */
+    private boolean dropIdle(long bytes) {
+        long dropped = 0;
+        while (dropped < bytes) {
+            int largest = -1;
+            for (Int2ObjectHashMap<ArrayDeque<ByteRing>>.EntryIterator it = free.entrySet().iterator(); it.hasNext(); ) {
+                it.next();
+                if (!it.getValue().isEmpty() && it.getIntKey() > largest) {
+                    largest = it.getIntKey();
+                }
+            }
+            if (largest < 0) {
+                return false;
+            }
+            free.get(largest).pollFirst();
+            allocated -= largest;
+            dropped += largest;
+        }
+        return true;
     }
 
     /** The ring's connection is done with it (both sides): it may serve another connection. */
@@ -116,17 +145,22 @@ public final class RingPool {
         allocated += r.capacity();
     }
 
+    /** The most bytes this pool lends (the core's share of the TCP memory budget). */
+    public long budget() {
+        return budget;
+    }
+
     /** Bytes currently lent to connections. */
     public long lent() {
         return lent;
     }
 
-    /** Bytes allocated so far (lent or idle in the pool): the high-water mark of {@link #lent}. */
+    /** Bytes allocated (lent or idle in the pool): never above the budget once rings are lent within it. */
     public long allocated() {
         return allocated;
     }
 
-    /** Drops the idle rings; their memory goes when the arena becomes unreachable. */
+    /** Drops the idle rings; their memory goes when the GC finds them unreachable. */
     public void close() {
         free.clear();
     }

@@ -17,6 +17,8 @@ import org.agrona.collections.Long2ObjectHashMap;
  * <p>Owned by: its netisr thread (through {@link TcpLayer}).
  */
 final class TcpConnections extends TcpPart {
+    /** A callback stream's send ring under memory pressure (see {@link #sendRingSize}). */
+    static final int PRESSURE_SEND_RING = 64 << 10;
     /**
      * The PCB hash, one per local address: {@code pcbs[localIf]} maps the rest of the 4-tuple
      * ({@link Tcb#key}) to the control block, every state but LISTEN. An endpoint has one
@@ -144,7 +146,11 @@ final class TcpConnections extends TcpPart {
             return null;
         }
         if (st.send == null) {
-            ByteRing r = chargeMemory(st.sendBufferBytes) ? rings.take(st.sendBufferBytes) : null;
+            int size = sendRingSize(st);
+            ByteRing r = size > 0 && chargeMemory(size) ? rings.take(size) : null;
+            if (size == 0) {
+                n.counters().inc(Stat.TCP_MEMORY_LIMIT);
+            }
             if (r == null) {
                 waitForRings(t);
                 return null;
@@ -198,6 +204,23 @@ final class TcpConnections extends TcpPart {
         }
     }
 
+    /**
+     * The send ring a callback stream may borrow now, as Linux shrinks send buffers under
+     * {@code tcp_mem} pressure: its full size when nothing else is lent or while all lent rings
+     * stay within half the core's budget, a {@value #PRESSURE_SEND_RING}-byte ring while they stay
+     * within three quarters, else none (0: wait). Send rings are what connections that never drain hold (slow readers,
+     * zero windows), so they can never take the last quarter, which stays for receive rings: a
+     * new connection's request is still read and answered.
+     */
+    private int sendRingSize(TcpStream st) {
+        long budget = rings.budget();
+        if (rings.lent() == 0 || rings.canLend(st.sendBufferBytes + budget - budget / 2)) {
+            return st.sendBufferBytes;
+        }
+        int small = Math.min(st.sendBufferBytes, PRESSURE_SEND_RING);
+        return rings.canLend(small + budget / 4) ? small : 0;
+    }
+
     /** A connection whose write found no ring to borrow: told {@code onWritable} once rings return. */
     void waitForRings(Tcb t) {
         if (!t.waitingForRing) {
@@ -220,7 +243,7 @@ final class TcpConnections extends TcpPart {
                 ringWaiters.pollFirst(); // gone, or moved away (re-queued by its new core): not ours to touch
                 continue;
             }
-            if (!rings.canLend(st.sendBufferBytes)) {
+            if (sendRingSize(st) == 0) {
                 return;
             }
             ringWaiters.pollFirst();
