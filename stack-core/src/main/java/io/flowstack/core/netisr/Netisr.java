@@ -84,6 +84,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     private final EventFd wakeFd;
     private final Poller poller;
     private volatile boolean sleeping;
+    private volatile boolean lateWatch; // a sleep timed out with signalled work: producers signal as if it slept
     private volatile boolean running = true;
     /** Whether an empty {@link NicQueue#receive} is a memory read on every interface (else a system call, a TAP's readv). */
     private final boolean nicInMemory;
@@ -673,18 +674,14 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     /** Wakes this netisr if it sleeps in poll(); any thread, after publishing work for it. */
     public void wake() {
         VarHandle.fullFence();
-        if (sleeping) {
+        if (sleeping || lateWatch) {
             wakeFd.signal();
         }
     }
 
-    public boolean sleeping() {
-        return sleeping;
-    }
+    public boolean sleeping() { return sleeping; }
 
-    public boolean running() {
-        return running;
-    }
+    public boolean running() { return running; }
 
     // ------------------------------------------------------------------ idle
 
@@ -716,8 +713,9 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
                 || (nics.rxReadySignalled() && !rxStopped());
     }
 
-    /** How long a sleep that timed out with signalled work waiting still waits for the signal ({@link #endSleep}). */
-    private static final int LATE_GRACE_MILLIS = 5;
+    /** How long a sleep that timed out with signalled work waiting gives its producer to signal ({@link #endSleep}). */
+    private static final long LATE_VERDICT_NANOS = 1_000_000_000L;
+    private long lateSince; // owner thread: when the watch for a late signal began
 
     /**
      * Its thread starts ({@code true}) or stops spinning: while it spins, a NIC queue whose receive
@@ -770,9 +768,10 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     /**
      * Last step, after the poll ({@code ready}: what it returned, 0 if it timed out; {@code now}:
      * the clock after it): the NICs are read next pass if one has frames, has no descriptor, or its
-     * deadline came. A timed-out poll with signalled work waiting ({@link #hasSignalledWork}) keeps
-     * {@code sleeping} {@value #LATE_GRACE_MILLIS} ms more; no signal then is a lost wake-up,
-     * counted ({@link Stat#WAKEUP_LATE}). {@return true if one of its descriptors ended the sleep, or work was waiting}
+     * deadline came. A timed-out poll with signalled work waiting ({@link #hasSignalledWork}) takes it;
+     * a producer preempted between publishing and signalling has not signalled yet, so {@code lateWatch}
+     * has producers signal until a signal comes; none within {@value #LATE_VERDICT_NANOS} ns is a lost
+     * wake-up ({@link Stat#WAKEUP_LATE}). {@return true if a descriptor ended the sleep, or work waited}
      */
     boolean endSleep(Poller p, int first, int ready, long now) {
         boolean paused = rxStopped();
@@ -780,18 +779,18 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         boolean signalled = ready > 0 && p.revents(first) != 0;
         nicReadDue = paused || nics.anyWithoutFd() || nicReady || nics.wakeDeadline() - now <= 0;
         boolean woke = signalled || nicReady;
-        if (ready == 0 && hasSignalledWork()) {
-            poller.set(0, wakeFd.fd(), Poller.POLLIN);
-            poller.count(1);
-            if (poller.poll(LATE_GRACE_MILLIS) == 0) {
-                counters.inc(Stat.WAKEUP_LATE);
-            }
-            signalled = poller.revents(0) != 0;
+        if (ready == 0 && !lateWatch && hasSignalledWork()) {
+            lateWatch = true; // before sleeping = false: a producer that sees the one sees the other
+            lateSince = now;
             woke = true;
         }
         sleeping = false;
         if (signalled) {
             wakeFd.drain();
+            lateWatch = false;
+        } else if (lateWatch && now - lateSince >= LATE_VERDICT_NANOS) {
+            lateWatch = false;
+            counters.inc(Stat.WAKEUP_LATE);
         }
         nextNicRead = now + config.idleNicCheckNanos;
         return woke;

@@ -165,12 +165,16 @@ final class NetisrThread implements Runnable {
     private boolean sleep() {
         for (int i = 0; i < runCount; i++) {
             if (!run[i].prepareSleep()) {
-                for (int j = 0; j < i; j++) {
-                    run[j].cancelSleep();
-                }
-                sleepEnded = config.clock.nanoTime();
+                cancelSleeps(i);
                 return true;
             }
+        }
+        // Thread 0: a sibling that parked after this pass's adopt() signalled only if it saw
+        // netisr 0 asleep (its wake() fences after PARKING; prepareSleep fenced after sleeping):
+        // look again, or its netisr would run on nobody's thread until this sleep ends.
+        if (parking != null && index == 0 && adoptable()) {
+            cancelSleeps(runCount);
+            return true;
         }
         long deadline = Long.MAX_VALUE;
         int slots = 0;
@@ -187,6 +191,24 @@ final class NetisrThread implements Runnable {
             woke |= run[i].endSleep(poller, firstSlot[i], ready, sleepEnded);
         }
         return woke;
+    }
+
+    /** Ends the sleeps {@link #sleep} began on the first {@code count} netisrs it runs. */
+    private void cancelSleeps(int count) {
+        for (int j = 0; j < count; j++) {
+            run[j].cancelSleep();
+        }
+        sleepEnded = config.clock.nanoTime();
+    }
+
+    /** Thread 0: whether a sibling is handing its netisr over ({@link CoreParking#PARKING}). */
+    private boolean adoptable() {
+        for (int i = 1; i < cores.length; i++) {
+            if (parking.state(i) == CoreParking.PARKING) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Thread {@code index} > 0: hands its netisr to thread 0 and sleeps until it is returned. */
