@@ -25,10 +25,36 @@ import java.nio.file.attribute.PosixFilePermissions;
 public final class ControlAccess {
     private final String owner;
     private final String group;
+    /**
+     * The owner's uid and the group's gid as numbers: a peer's name lookup needs descriptors
+     * (NSS reads /etc/passwd), and without one (EMFILE) the JDK names the peer by its number.
+     */
+    private final String ownerUid;
+    private final String groupGid;
 
     private ControlAccess(String owner, String group) {
         this.owner = owner;
         this.group = group;
+        this.ownerUid = idOf(Path.of("/proc/self"), "unix:uid");
+        this.groupGid = group == null ? null : gidOf(group);
+    }
+
+    private static String idOf(Path p, String attribute) {
+        try {
+            return String.valueOf(Files.getAttribute(p, attribute));
+        } catch (IOException | UnsupportedOperationException e) {
+            return null;
+        }
+    }
+
+    /** The gid of {@code group} from /etc/group, or null if it is not listed there. */
+    private static String gidOf(String group) {
+        try (java.util.stream.Stream<String> lines = Files.lines(Path.of("/etc/group"))) {
+            return lines.map(l -> l.split(":", -1)).filter(f -> f.length > 2 && f[0].equals(group))
+                    .map(f -> f[2]).findFirst().orElse(null);
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return null;
+        }
     }
 
     /** {@return access for the stack's own user (and root) only: mode 0600} */
@@ -54,12 +80,13 @@ public final class ControlAccess {
     /**
      * Whether a peer running as {@code user} with primary group {@code peerGroup} may ask.
      *
-     * @param user the peer's user name
-     * @param peerGroup the peer's primary group name
+     * @param user the peer's user name (or uid, when the name could not be looked up)
+     * @param peerGroup the peer's primary group name (or gid)
      * @return true for root, this process's user, or a member of the control group
      */
     public boolean permits(String user, String peerGroup) {
-        return "root".equals(user) || owner.equals(user) || (group != null && group.equals(peerGroup));
+        return "root".equals(user) || "0".equals(user) || owner.equals(user) || user.equals(ownerUid)
+                || (group != null && (group.equals(peerGroup) || peerGroup.equals(groupGid)));
     }
 
     /**

@@ -119,6 +119,7 @@ public final class ControlServer implements AutoCloseable {
             }
             ServerSocketChannel ch = access.bind(path);
             ControlServer s = new ControlServer(stack, path, ch, name, access);
+            s.warmUp();
             s.acceptor.start();
             return s;
         } catch (IOException e) {
@@ -193,10 +194,13 @@ public final class ControlServer implements AutoCloseable {
                 reply(c, "error: too many clients at once (" + MAX_CLIENTS + "), try again\n");
                 continue;
             }
-            Thread.ofVirtual().name("stats-control-client").start(() -> {
+            // a platform thread (at most MAX_CLIENTS): a virtual thread's blocking I/O needs the JVM's
+            // poller, whose lazy set-up failed for good when its first use met EMFILE (issue 13 point 6)
+            Thread.ofPlatform().daemon().name("stats-control-client").start(() -> {
                 try {
                     serve(c);
                 } finally {
+                    closeQuietly(c); // even after an Error: a descriptor never leaks
                     clients.decrementAndGet();
                 }
             });
@@ -216,6 +220,23 @@ public final class ControlServer implements AutoCloseable {
         } finally {
             cutOff.cancel(false);
         }
+        reply(c, answer(request));
+    }
+
+    /**
+     * Every kind of request once, answers dropped, before the first client: each loads the
+     * classes its answer needs. A class is read from a file when first used (the launcher runs
+     * from target/classes), and one whose loading met EMFILE stays unloadable for the JVM's life:
+     * without this, running out of descriptors once broke the control socket for good.
+     */
+    private void warmUp() {
+        for (String request : new String[] {"text connections", "json connections", "prometheus", "load",
+            "route show", "move x y", "balance x", "nonsense"}) {
+            answer(request);
+        }
+    }
+
+    private String answer(String request) {
         String answer;
         try {
             if (RouteRequests.isRoute(request)) {
@@ -233,7 +254,7 @@ public final class ControlServer implements AutoCloseable {
         } catch (RuntimeException e) {
             answer = "error: the stack did not answer: " + e.getMessage() + "\n";
         }
-        reply(c, answer);
+        return answer;
     }
 
     /** Throws IllegalArgumentException unless {@code request} is one the protocol knows. */

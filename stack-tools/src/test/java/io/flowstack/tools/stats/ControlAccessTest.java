@@ -55,7 +55,7 @@ class ControlAccessTest {
     }
 
     @Test
-    void whoIsLetIn() {
+    void whoIsLetIn() throws Exception {
         ControlAccess owner = ControlAccess.ownerOnly();
         String me = System.getProperty("user.name");
         assertTrue(owner.permits("root", "root"));
@@ -64,6 +64,13 @@ class ControlAccessTest {
         ControlAccess group = ControlAccess.withGroup("nogroup");
         assertTrue(group.permits("nobody", "nogroup"));
         assertFalse(group.permits("nobody", "users"));
+        // the peer named by number (its name lookup failed, e.g. under EMFILE)
+        String myUid = String.valueOf(java.nio.file.Files.getAttribute(java.nio.file.Path.of("/proc/self"), "unix:uid"));
+        assertTrue(owner.permits("0", "0"));
+        assertTrue(owner.permits(myUid, "12345"));
+        assertFalse(owner.permits("65534", "65534"));
+        assertTrue(group.permits("65534", "65534"), "nogroup is gid 65534 on Debian");
+        assertFalse(group.permits("65534", "100"));
     }
 
     @Test
