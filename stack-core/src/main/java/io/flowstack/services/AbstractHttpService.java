@@ -398,7 +398,8 @@ abstract class AbstractHttpService extends AbstractTcpService {
 
     /**
      * A request's deadline passed before its response head was written (the peer sent it too
-     * slowly, or took no response): the connection is reset.
+     * slowly, or took no response): the connection is reset (RFC 9112 9.5: a server may close
+     * a connection on a timeout; a reset frees it at once, with nothing left to drain).
      */
     void requestExpired(HttpConn s, Core c) {
         kill(s);
