@@ -36,6 +36,8 @@ abstract class AbstractHttpService extends AbstractTcpService {
 
     final long idleNanos;
     final long writeNanos;
+    /** The absolute deadline of a request (accept or first byte to response head); 0: none. */
+    final long requestNanos;
     final Local[] locals;
 
     /** A core's parser and response buffer. Owned by: that core's netisr. */
@@ -71,6 +73,12 @@ abstract class AbstractHttpService extends AbstractTcpService {
         /** A head cut by the end of the receive ring: {@code carry[0, carryLen)} precede the ring's bytes. */
         MemorySegment carry;
         int carryLen;
+        /**
+         * When (stack clock) the current request's response head is due: set at accept and at
+         * the first byte of each later request, not moved by the bytes that follow, cleared
+         * when the head is written; 0 when no request runs (or the service sets no deadline).
+         */
+        long requestDue;
 
         HttpConn(TcpChannel ch) {
             super(ch);
@@ -79,11 +87,24 @@ abstract class AbstractHttpService extends AbstractTcpService {
 
     AbstractHttpService(FlowStack stack, int port, String kind, TcpSocketOptions options, Duration idle,
                         Duration write, Local[] locals) {
+        this(stack, port, kind, options, idle, write, Duration.ZERO, locals);
+    }
+
+    /**
+     * A service whose requests each have {@code request} (if positive) from the accept or their
+     * first byte to their response head; the deadlines are swept every eighth of the shortest
+     * timeout.
+     */
+    AbstractHttpService(FlowStack stack, int port, String kind, TcpSocketOptions options, Duration idle,
+                        Duration write, Duration request, Local[] locals) {
         // set before listening: callbacks start at once
         this.idleNanos = idle.toNanos();
         this.writeNanos = write.toNanos();
+        long req = Math.max(0, request.toNanos());
+        this.requestNanos = req;
         this.locals = locals;
-        super(stack, port, kind, options, Math.min(idle.toNanos(), write.toNanos()) / 8);
+        long shortest = Math.min(idle.toNanos(), write.toNanos());
+        super(stack, port, kind, options, (req > 0 ? Math.min(shortest, req) : shortest) / 8);
     }
 
     /** One {@link Local} per core of {@code stack}, in an automatic arena (freed with the service). */
@@ -116,7 +137,10 @@ abstract class AbstractHttpService extends AbstractTcpService {
     @Override
     Conn open(TcpChannel ch, Core c) {
         HttpConn s = newConn(ch);
-        s.deadline = c.now + idleNanos;
+        if (requestNanos > 0) {
+            s.requestDue = c.now + requestNanos; // the first request's time runs from the accept
+        }
+        due(s, c.now + idleNanos);
         return s;
     }
 
@@ -165,6 +189,10 @@ abstract class AbstractHttpService extends AbstractTcpService {
             if (s.mode != SERVING) {
                 return len; // closing: the rest is drained
             }
+            if (requestNanos > 0 && s.requestDue == 0 && s.skip == 0) {
+                s.requestDue = c.now + requestNanos; // the first byte of a request: its time runs
+                due(s, s.deadline);
+            }
             if (s.bodyLeft > 0 || busy(s)) {
                 return used; // the next requests wait for this response (back-pressure)
             }
@@ -173,7 +201,7 @@ abstract class AbstractHttpService extends AbstractTcpService {
                 s.skip -= k;
                 used += k;
                 s.scanned = 0;
-                s.deadline = c.now + idleNanos;
+                due(s, c.now + idleNanos);
                 continue;
             }
             byte b = d.get(ValueLayout.JAVA_BYTE, off + used);
@@ -216,7 +244,7 @@ abstract class AbstractHttpService extends AbstractTcpService {
                 s.partial = false;
                 if (!s.blocked) {
                     s.blocked = true; // offered again when the peer acknowledges: the write timeout runs
-                    s.deadline = c.now + writeNanos;
+                    due(s, c.now + writeNanos);
                 }
                 return used;
             }
@@ -239,6 +267,14 @@ abstract class AbstractHttpService extends AbstractTcpService {
 
     // ------------------------------------------------------------------ output
 
+    /**
+     * Sets the connection's deadline to {@code at}, or to its request's due time if that comes
+     * first (the request deadline is absolute: nothing moves it later).
+     */
+    static void due(HttpConn s, long at) {
+        s.deadline = s.requestDue != 0 && (at == 0 || s.requestDue - at < 0) ? s.requestDue : at;
+    }
+
     /** Whether the send buffer has room for {@code bytes} now. */
     static boolean room(HttpConn s, int bytes) {
         return s.ch.writable() >= bytes;
@@ -254,6 +290,7 @@ abstract class AbstractHttpService extends AbstractTcpService {
      * bytes of the request's body first), or close (lingering) if not {@code keep}. Returns true.
      */
     final boolean served(HttpConn s, Core c, boolean keep, long requestBody) {
+        s.requestDue = 0; // the response head is out
         if (!keep) {
             linger(s, c, LINGER_NANOS);
             return true;
@@ -272,6 +309,7 @@ abstract class AbstractHttpService extends AbstractTcpService {
      */
     final boolean startBody(HttpConn s, Core c, MemorySegment body, int period, long n, boolean keep,
                             long requestBody) {
+        s.requestDue = 0; // the response head is out
         if (keep && requestBody > 0) {
             s.skip = requestBody; // dropped once the response is out
         }
@@ -294,7 +332,7 @@ abstract class AbstractHttpService extends AbstractTcpService {
             s.bodyPos += n;
             s.bodyLeft -= n;
             if (n > 0) {
-                s.deadline = c.now + writeNanos;
+                due(s, c.now + writeNanos);
             }
             if (n < want) {
                 return;
@@ -306,7 +344,7 @@ abstract class AbstractHttpService extends AbstractTcpService {
         } else if (s.peerDone) {
             finish(s);
         } else {
-            s.deadline = c.now + idleNanos; // the next requests are offered again right after
+            due(s, c.now + idleNanos); // the next requests are offered again right after
         }
     }
 
@@ -358,10 +396,21 @@ abstract class AbstractHttpService extends AbstractTcpService {
         finish(s); // the client is done
     }
 
+    /**
+     * A request's deadline passed before its response head was written (the peer sent it too
+     * slowly, or took no response): the connection is reset (RFC 9112 9.5: a server may close
+     * a connection on a timeout; a reset frees it at once, with nothing left to drain).
+     */
+    void requestExpired(HttpConn s, Core c) {
+        kill(s);
+    }
+
     @Override
     void expired(Conn conn, Core c) {
         HttpConn s = (HttpConn) conn;
-        if (s.blocked || s.bodyLeft > 0) {
+        if (s.requestDue != 0 && c.now - s.requestDue >= 0) {
+            requestExpired(s, c);
+        } else if (s.blocked || s.bodyLeft > 0) {
             kill(s); // the peer took nothing for the write timeout
         } else if (s.partial || s.carryLen > 0) {
             reject(s, locals[c.index], c, 408, "the request was not complete within the idle timeout");

@@ -99,6 +99,8 @@ abstract class AbstractTcpService implements AutoCloseable {
         /** Whether this core has begun the service's close (owned by the core's netisr). */
         private boolean stopped;
         private Conn head;
+        /** The connections on the list (any mode). */
+        int listed;
 
         Core(int index) {
             this.index = index;
@@ -145,6 +147,15 @@ abstract class AbstractTcpService implements AutoCloseable {
     }
 
     // ------------------------------------------------------------------ what a service implements
+
+    /**
+     * Whether a connection just established on core {@code c} is served ({@link Core#listed}
+     * counts the core's others); if not, it is reset at once and never opened. Every connection
+     * by default.
+     */
+    boolean admit(TcpChannel ch, Core c) {
+        return true;
+    }
 
     /** A connection opened on core {@code c}: returns its state (may start writing). */
     abstract Conn open(TcpChannel ch, Core c);
@@ -249,6 +260,7 @@ abstract class AbstractTcpService implements AutoCloseable {
     }
 
     private static void link(Core c, Conn s) {
+        c.listed++;
         s.prev = null;
         s.next = c.head;
         if (c.head != null) {
@@ -258,6 +270,10 @@ abstract class AbstractTcpService implements AutoCloseable {
     }
 
     private static void unlink(Core c, Conn s) {
+        if (s.prev == null && c.head != s) {
+            return; // not on this list (moved out, not yet in)
+        }
+        c.listed--;
         if (s.prev != null) {
             s.prev.next = s.next;
         } else if (c.head == s) {
@@ -379,6 +395,10 @@ abstract class AbstractTcpService implements AutoCloseable {
             }
             int core = ch.core();
             Core c = cores[core];
+            if (!admit(ch, c)) {
+                ch.abort(); // refused: a reset, the connection is never the service's
+                return;
+            }
             Conn s = open(ch, c);
             s.core = core;
             ch.attachment = s;

@@ -28,18 +28,33 @@ import java.util.function.BiConsumer;
  * <p>Every {@link Stat} is a counter family {@code flowstack_<stat>_total} with one sample per
  * core ({@code core="N"}), zeros included, so that series exist before the first event; gauges
  * {@code flowstack_tcp_connections}, {@code flowstack_arp_entries} (per core) and
- * {@code flowstack_info} (address, MAC, device) follow. The numbers come from
- * {@link FlowStack#snapshot(ConnectionQuery)} (counts, no connection rows), which reads each core on its own netisr.
+ * {@code flowstack_info} (address, MAC, device) follow, then the service's own counters
+ * ({@link MetricsGuard}). The numbers come from {@link FlowStack#snapshot(ConnectionQuery)}
+ * (counts, no connection rows), which reads each core on its own netisr.
  *
  * <p><b>Why a snapshot thread.</b> A snapshot needs every core, each read on its own netisr, so
  * a callback (which runs on one netisr and must not block) cannot take it: waiting there for the
  * other cores would stall this core's flows, and waiting for its own core would never end.
- * So a request for {@code /metrics} is parked on its connection and signals the service's
- * snapshot thread ({@code metrics-PORT-snapshot}, a daemon platform thread that otherwise
- * sleeps); that thread takes a snapshot with {@link FlowStack#snapshot(ConnectionQuery)}, renders it, and
- * publishes it; each core's tick (10 ms) then answers its parked requests with the first
- * snapshot begun after they arrived, so the numbers are as fresh as with a synchronous read, and
- * concurrent scrapes share one snapshot. Pipelined requests behind a parked one wait for it.
+ * So a request for {@code /metrics} that the cached rendering cannot answer is parked on its
+ * connection and signals the service's snapshot thread ({@code metrics-PORT-snapshot}, a daemon
+ * platform thread that otherwise sleeps); that thread takes a snapshot, renders it, and
+ * publishes it; each core's tick (10 ms) then answers its parked requests.
+ *
+ * <p><b>Limits</b> ({@link MetricsLimits}), so that the data network cannot use the endpoint
+ * against the stack:
+ * <ul>
+ *   <li>A rendering answers every scrape that arrives within the cache interval after its
+ *       snapshot began, at once, on the scrape's own core; the snapshot thread begins a snapshot
+ *       only when a parked request needs a newer one, never sooner than an interval after the
+ *       last. However many scrapes come, the cores are asked for their counters at most once per
+ *       interval.</li>
+ *   <li>A request has an absolute deadline, from the accept (or the first byte of a later
+ *       request) to its response head: bytes dribbled in do not move it. Past it the connection
+ *       is reset and counted.</li>
+ *   <li>Each core serves at most {@link MetricsLimits#maxConnections} connections and only
+ *       sources in {@link MetricsLimits#allow}; others are reset as soon as they are established,
+ *       and counted.</li>
+ * </ul>
  *
  * <p>HTTP: a request line and header section of at most {@value #MAX_HEAD_BYTES} bytes; other
  * paths 404, other methods 405, a malformed request or one with a body 400; HTTP/1.1 keeps the
@@ -47,8 +62,8 @@ import java.util.function.BiConsumer;
  * {@code Connection: keep-alive}; {@link #IDLE_TIMEOUT} between requests.
  *
  * <p>Owned by: the thread that creates it (lifecycle); each connection by the netisr that owns
- * it; the snapshot by the snapshot thread until published (a volatile reference to an immutable
- * rendering, read by the netisrs).
+ * it; the rendering by the snapshot thread until published (a volatile reference to an immutable
+ * rendering, read by the netisrs); the counters as {@link MetricsGuard} says.
  */
 public final class MetricsService extends AbstractHttpService {
     /** Content type of the text exposition format. */
@@ -63,26 +78,32 @@ public final class MetricsService extends AbstractHttpService {
     private static final int STRIDE = 16; // 128 bytes between cores' slots
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
 
-    /** A published rendering: snapshot {@code seq}'s exposition text, or null if it could not be taken. */
-    private record Rendered(long seq, MemorySegment body) {
+    /**
+     * A published rendering: the exposition text of the snapshot begun at {@code began} (stack
+     * clock), or null if it could not be taken.
+     */
+    private record Rendered(long began, MemorySegment body) {
     }
 
     private final FlowStack stack;
+    private final MetricsLimits limits;
+    private final long cacheNanos;
+    private final MetricsGuard guard;
     /** Requests parked so far, per core (slot core * STRIDE): written by that core's netisr. */
     private final long[] requests;
     /** Per core: the rendering it last looked at, and when it looks again anyway (owned by that core). */
     private final Rendered[] seen;
     private final long[] nextLook;
     private final BiConsumer<Conn, Core> deliver = this::deliver;
-    /** Snapshots begun: written by the snapshot thread only. */
-    private volatile long begun;
-    private volatile Rendered latest = new Rendered(0, null);
+    /** The last rendering published, null before the first. */
+    private volatile Rendered latest;
     private volatile Thread snapshotter;
 
     /** A connection whose request may be parked for a snapshot. */
     private static final class Scrape extends HttpConn {
         boolean parked;
-        long wantSeq;
+        /** A rendering of a snapshot begun at or after this (stack clock) answers the parked request. */
+        long since;
         boolean headOnly;
         boolean keep;
         int connection;
@@ -93,7 +114,7 @@ public final class MetricsService extends AbstractHttpService {
     }
 
     /**
-     * Serves {@code /metrics} on TCP {@code port} of {@code stack}.
+     * Serves {@code /metrics} on TCP {@code port} of {@code stack} with the default limits.
      *
      * @param stack the started stack to listen on and report
      * @param port the TCP port, 1..65535
@@ -101,13 +122,29 @@ public final class MetricsService extends AbstractHttpService {
      * @throws StackException if the port is in use or the stack is closed
      */
     public MetricsService(FlowStack stack, int port) {
+        this(stack, port, MetricsLimits.DEFAULTS);
+    }
+
+    /**
+     * Serves {@code /metrics} on TCP {@code port} of {@code stack} within {@code limits}.
+     *
+     * @param stack the started stack to listen on and report
+     * @param port the TCP port, 1..65535
+     * @param limits connections per core, request deadline, cache interval, allowed sources
+     * @throws IllegalArgumentException if {@code port} is outside 1..65535
+     * @throws StackException if the port is in use or the stack is closed
+     */
+    public MetricsService(FlowStack stack, int port, MetricsLimits limits) {
         this.stack = stack;
+        this.limits = limits;
+        this.cacheNanos = limits.cacheInterval().toNanos();
+        this.guard = new MetricsGuard(limits, stack.cores());
         this.requests = new long[(stack.cores() + 1) * STRIDE];
         this.seen = new Rendered[stack.cores()];
         this.nextLook = new long[stack.cores()];
         super(stack, port, "metrics", TcpSocketOptions.defaults(stack.config()), IDLE_TIMEOUT, WRITE_TIMEOUT,
-                locals(stack));
-        Thread t = Thread.ofPlatform().daemon().name("metrics-" + port() + "-snapshot").unstarted(this::snapshots);
+                limits.requestTimeout(), locals(stack));
+        Thread t = Thread.ofPlatform().daemon().name("metrics-" + port() + "-snapshot").unstarted(this::snapshotLoop);
         snapshotter = t;
         t.start();
     }
@@ -170,6 +207,64 @@ public final class MetricsService extends AbstractHttpService {
         return help(s).replace("\"", "\\\"");
     }
 
+    // ------------------------------------------------------------------ limits and counters
+
+    /**
+     * The limits the service applies.
+     *
+     * @return the limits given at construction
+     */
+    public MetricsLimits limits() {
+        return limits;
+    }
+
+    /**
+     * Connections reset because their request deadline passed; any thread.
+     *
+     * @return the count over every core since the service started
+     */
+    public long cut() {
+        return guard.sum(MetricsGuard.CUT);
+    }
+
+    /**
+     * Connections reset on arrival because their core served its maximum; any thread.
+     *
+     * @return the count over every core since the service started
+     */
+    public long refusedByLimit() {
+        return guard.sum(MetricsGuard.REFUSED_LIMIT);
+    }
+
+    /**
+     * Connections reset on arrival because their source is not allowed; any thread.
+     *
+     * @return the count over every core since the service started
+     */
+    public long refusedBySource() {
+        return guard.sum(MetricsGuard.REFUSED_SOURCE);
+    }
+
+    /**
+     * Snapshots of the stack taken (and rendered) for scrapes; any thread.
+     *
+     * @return the count since the service started
+     */
+    public long snapshots() {
+        return guard.snapshots();
+    }
+
+    @Override
+    boolean admit(TcpChannel ch, Core c) {
+        return guard.admit(c.index, ch.remoteAddress(), c.listed);
+    }
+
+    @Override
+    void requestExpired(HttpConn s, Core c) {
+        guard.count(c.index, MetricsGuard.CUT);
+        kill(s);
+    }
+
     // ------------------------------------------------------------------ HTTP (on the netisrs)
 
     @Override
@@ -201,12 +296,16 @@ public final class MetricsService extends AbstractHttpService {
         if (!h.pathIs(d, "/metrics")) {
             return small(s, c, w, 404, NOT_FOUND, false, conn0, headOnly, keep);
         }
-        s.parked = true;
         s.headOnly = headOnly;
         s.keep = keep;
         s.connection = conn0;
-        s.wantSeq = begun + 1; // the first snapshot begun after this request
-        s.deadline = c.now + writeNanos;
+        s.since = c.now - cacheNanos; // a rendering begun within the interval before this request answers it
+        Rendered r = latest;
+        if (r != null && r.body != null && r.began - s.since >= 0) {
+            return respond(s, c, r); // from the cache, now: no core but this one works for it
+        }
+        s.parked = true;
+        due(s, c.now + writeNanos);
         int slot = s.core * STRIDE;
         LONGS.setRelease(requests, slot, requests[slot] + 1);
         LockSupport.unpark(snapshotter);
@@ -239,42 +338,50 @@ public final class MetricsService extends AbstractHttpService {
         }
     }
 
-    /** Answers a parked request if the published snapshot is fresh enough for it. */
+    /** Answers a parked request if the published rendering is fresh enough for it. */
     private void deliver(Conn conn, Core c) {
         if (!(conn instanceof Scrape s) || !s.parked || s.mode != SERVING) {
             return;
         }
         Rendered r = latest;
-        if (r.seq < s.wantSeq) {
-            return;
+        if (r != null && r.began - s.since >= 0 && respond(s, c, r)) {
+            s.parked = false;
+            if (s.mode == SERVING && s.bodyLeft == 0 && s.peerDone) {
+                finish(s);
+            }
         }
+    }
+
+    /**
+     * Writes the response to the request of {@code s} from rendering {@code r}; false (nothing
+     * written) if the send buffer has no room for its head yet. Kills the connection if the
+     * snapshot failed (nothing to answer with).
+     */
+    private boolean respond(Scrape s, Core c, Rendered r) {
         if (r.body == null) {
-            kill(s); // the snapshot failed (logged): nothing to answer with
-            return;
+            kill(s); // the snapshot failed (logged)
+            return true;
         }
         int conn0 = s.connection;
         long n = r.body.byteSize();
         if (!room(s, HttpResponseWriter.headLength(200, TYPE, n, false, conn0))) {
-            return; // the next tick tries again
+            return false; // parked: the next tick tries again; else TCP offers the request again
         }
         HttpResponseWriter w = locals[c.index].out;
         w.head(200, TYPE, n, false, conn0);
         send(s, w);
         s.parked = false;
         if (s.headOnly || n == 0) {
-            served(s, c, s.keep, 0);
-            if (s.peerDone && s.mode == SERVING) {
-                finish(s);
-            }
-        } else {
-            startBody(s, c, r.body, 0, n, s.keep, 0);
+            return served(s, c, s.keep, 0);
         }
+        return startBody(s, c, r.body, 0, n, s.keep, 0);
     }
 
     @Override
     void expired(Conn conn, Core c) {
-        if (((Scrape) conn).parked) {
-            kill(conn); // no snapshot, or no room for it, within the write timeout
+        Scrape s = (Scrape) conn;
+        if (s.parked) {
+            requestExpired(s, c); // no snapshot, or no room for it, in time
         } else {
             super.expired(conn, c);
         }
@@ -282,7 +389,7 @@ public final class MetricsService extends AbstractHttpService {
 
     // ------------------------------------------------------------------ the snapshot thread
 
-    private void snapshots() {
+    private void snapshotLoop() {
         long done = 0;
         while (!closing()) {
             long want = 0;
@@ -294,11 +401,19 @@ public final class MetricsService extends AbstractHttpService {
                 continue;
             }
             done = want;
-            long seq = begun + 1;
-            begun = seq; // requests parked from now on want a later snapshot
+            long now = stack.config().clock.nanoTime();
+            Rendered last = latest;
+            if (last != null && now - last.began < cacheNanos) {
+                // every request parked so far came at or before now, so within the interval
+                // after last began: last answers it (on its core's next tick)
+                continue;
+            }
+            guard.snapshotBegun(); // before the snapshot, so that the rendering counts itself
             MemorySegment body = null;
             try {
-                byte[] text = prometheus(stack.snapshot(ConnectionQuery.NONE)).getBytes(StandardCharsets.UTF_8);
+                StringBuilder b = new StringBuilder(prometheus(stack.snapshot(ConnectionQuery.NONE)));
+                guard.render(b);
+                byte[] text = b.toString().getBytes(StandardCharsets.UTF_8);
                 body = Arena.ofAuto().allocate(Math.max(1, text.length)).asSlice(0, text.length);
                 MemorySegment.copy(text, 0, body, ValueLayout.JAVA_BYTE, 0, text.length);
             } catch (StackException e) {
@@ -307,7 +422,7 @@ public final class MetricsService extends AbstractHttpService {
                 }
                 log("snapshot failed: " + e.getMessage());
             }
-            latest = new Rendered(seq, body);
+            latest = new Rendered(now, body);
         }
     }
 

@@ -130,7 +130,10 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
     @Option(names = "--serve", paramLabel = "SPEC", converter = ServiceSpec.Converter.class,
             description = "A service to run; repeatable. TCP: echo:PORT (RFC 862), discard:PORT (RFC 863), "
                     + "chargen:PORT (RFC 864), http:PORT (HTTP/1.1: GET / and GET /bytes/N), "
-                    + "metrics:PORT (the counters in the Prometheus text format at GET /metrics); "
+                    + "metrics:PORT[,allow=PREFIX]...[,max-connections=N][,timeout=5s][,cache=1s] (the counters in "
+                    + "the Prometheus text format at GET /metrics; only from the allowed source prefixes if given, "
+                    + "N connections per core (default 32), each request answered within the timeout or reset, "
+                    + "the cores read at most once per cache interval); "
                     + "UDP: udp-echo:PORT (RFC 862).")
     List<ServiceSpec> serve = new ArrayList<>();
 

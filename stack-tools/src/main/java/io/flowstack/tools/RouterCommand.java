@@ -111,7 +111,8 @@ final class RouterCommand implements Callable<Integer>, ValidatedCommand {
 
     @Option(names = "--serve", paramLabel = "SPEC", converter = ServiceSpec.Converter.class,
             description = "A service listening on the router's addresses; repeatable, as for endpoint: echo:PORT, "
-                    + "discard:PORT, chargen:PORT, http:PORT, metrics:PORT, udp-echo:PORT.")
+                    + "discard:PORT, chargen:PORT, http:PORT, metrics:PORT[,allow=PREFIX]...[,max-connections=N][,timeout=5s]"
+                    + "[,cache=1s], udp-echo:PORT.")
     List<ServiceSpec> serve = new ArrayList<>();
 
     @Option(names = "--pcap", paramLabel = "FILE",

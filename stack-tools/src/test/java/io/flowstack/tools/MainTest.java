@@ -197,6 +197,16 @@ class MainTest {
                 "stack endpoint");
         assertTrue(line.contains("not a known service") && line.contains("http:PORT") && line.contains("chargen:PORT"),
                 line);
+        line = assertUsageError(run("endpoint", "--tap", "x", "--addr", "198.18.0.2/24", "--serve",
+                "metrics:9100,allow=198.18.0.9/24"), "stack endpoint");
+        assertTrue(line.contains("--serve") && line.contains("has host bits set: write 198.18.0.0/24"), line);
+        line = assertUsageError(run("router", "--if", "tap:r0=198.18.1.1/24", "--if", "tap:r1=198.18.2.1/24", "--serve",
+                "metrics:9100,allow=198.18.1.0/24,timeout=forever"), "stack router");
+        assertTrue(line.contains("timeout=forever is not a duration"), line);
+        EndpointCommand e = parseEndpoint("endpoint", "--tap", "x", "--addr", "198.18.0.2/24", "--serve",
+                "metrics:9100,allow=198.18.0.0/24,allow=10.0.0.0/8");
+        assertEquals("metrics:9100,allow=198.18.0.0/24,allow=10.0.0.0/8", e.serve.get(0).toString(),
+                "one --serve keeps its commas");
     }
 
     @Test

@@ -31,13 +31,46 @@ import org.junit.jupiter.api.Timeout;
  * the same; the default report only counts it (by state and core), {@code --state established
  * --dport PORT} selects it alone;
  * and {@code curl http://198.18.0.2:9100/metrics} from the namespace must return well-formed
- * Prometheus text with {@code flowstack_rx_frames_total}. After SIGINT the socket is gone and
- * {@code stack stats} fails with one line and exit 1.
+ * Prometheus text with {@code flowstack_rx_frames_total}. The metrics service's limits (issue 13
+ * point 7): port 9100 allows the kernel's address with a 2 s request timeout, and a slowloris
+ * (python, a byte every 0.5 s) is reset at 2 s, counted in {@code flowstack_metrics_cut_total};
+ * port {@value #DENIED_PORT} allows another prefix only, and curl is reset. After SIGINT the
+ * socket is gone and {@code stack stats} fails with one line and exit 1.
  */
 @Timeout(240)
 class StatsKernelTest {
     static final int CURL_PORT = 40123;
     static final int METRICS_PORT = 9100;
+    static final int DENIED_PORT = 9101;
+    /**
+     * A slowloris: connects to argv[1]:argv[2], sends a request line and then a byte of header
+     * each time 0.5 s passes without an answer, for at most argv[3] seconds; prints "reset T N"
+     * (T seconds after the connect, N bytes dribbled) when the server resets it.
+     */
+    private static final String SLOWLORIS_PY = """
+            import socket, sys, time
+            host, port, limit = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+            s = socket.create_connection((host, port), timeout=5)
+            start = time.monotonic()
+            header = b"X-Slow: 1\\r\\n"
+            sent = 0
+            try:
+                s.sendall(b"GET /metrics HTTP/1.1\\r\\nHost: x\\r\\n")
+                s.settimeout(0.5)
+                while time.monotonic() - start < limit:
+                    try:
+                        data = s.recv(1)
+                        print("closed" if data == b"" else "answered", round(time.monotonic() - start, 2), sent)
+                        sys.exit(1)
+                    except socket.timeout:
+                        s.sendall(header[sent % len(header):sent % len(header) + 1])
+                        sent += 1
+            except (ConnectionResetError, BrokenPipeError):
+                print("reset", round(time.monotonic() - start, 2), sent)
+                sys.exit(0)
+            print("still open", sent)
+            sys.exit(1)
+            """;
     private static final Pattern SAMPLE = Pattern.compile(
             "([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[a-zA-Z_][a-zA-Z0-9_]*=\"[^\"]*\"(,[a-zA-Z_][a-zA-Z0-9_]*=\"[^\"]*\")*\\})? (-?\\d+)");
 
@@ -54,7 +87,9 @@ class StatsKernelTest {
     void statsShowsTheKernelsConnectionAndMetricsServesPrometheus() throws Exception {
         lab = CliLab.start(true);
         Path socket = ControlServer.socketFor(lab.tap());
-        CliLab.Stack ep = lab.endpoint(Duration.ofSeconds(200), "--serve", "http:80", "--serve", "metrics:" + METRICS_PORT);
+        CliLab.Stack ep = lab.endpoint(Duration.ofSeconds(200), "--serve", "http:80", "--serve",
+                "metrics:" + METRICS_PORT + ",allow=" + KERNEL_IP + ",timeout=2s", "--serve",
+                "metrics:" + DENIED_PORT + ",allow=198.18.9.0/24");
         assertTrue(Files.exists(socket), "control socket " + socket);
 
         // a download of 30 MB at 100 kB/s: ESTABLISHED until --max-time ends it (curl lets the
@@ -94,7 +129,8 @@ class StatsKernelTest {
         assertEquals(0, summary.exit(), summary::toString);
         assertTrue(Pattern.compile("(?m)^  ESTABLISHED +\\d+ +\\d+ +[1-9]\\d*$").matcher(summary.stdout()).find(),
                 summary::toString);
-        assertTrue(summary.stdout().contains("  listening on TCP 80 " + METRICS_PORT + "\n"), summary::toString);
+        assertTrue(summary.stdout().contains("  listening on TCP 80 " + METRICS_PORT + " " + DENIED_PORT + "\n"),
+                summary::toString);
         assertFalse(row.matcher(summary.stdout()).find(), summary::toString);
         Result selected = lab.stack(Duration.ofSeconds(60), "stats", "--name", lab.tap(), "--state", "established",
                 "--dport", Integer.toString(CURL_PORT)).await();
@@ -118,6 +154,31 @@ class StatsKernelTest {
         Long rx1 = samples.get("flowstack_rx_frames_total{core=\"1\"}");
         assertTrue(rx0 != null && rx1 != null && rx0 + rx1 > 0, metrics::toString);
         assertTrue(samples.get("flowstack_tcp_connections_by_state{state=\"ESTABLISHED\"}") >= 2, metrics::toString);
+        assertEquals(0L, samples.get("flowstack_metrics_cut_total{core=\"0\"}") + samples.get(
+                "flowstack_metrics_cut_total{core=\"1\"}"), metrics::toString);
+
+        // the metrics service's limits: a slowloris is reset at the 2 s request deadline, however
+        // it dribbles; a source outside the allowed prefixes is reset on arrival
+        Result slow = lab.exec(Duration.ofSeconds(30), "python3", "-c", SLOWLORIS_PY, STACK_IP,
+                Integer.toString(METRICS_PORT), "10");
+        assertEquals(0, slow.exit(), slow::toString);
+        String[] r = slow.stdout().strip().split(" ");
+        assertEquals("reset", r[0], slow::toString);
+        double at = Double.parseDouble(r[1]);
+        assertTrue(at >= 1.9 && at <= 4.0, () -> "reset at the 2 s deadline (+ a sweep of 250 ms): " + slow);
+        assertTrue(Integer.parseInt(r[2]) >= 3, () -> "bytes dribbled meanwhile did not move the deadline: " + slow);
+        Result again = lab.exec(Duration.ofSeconds(30), "curl", "-sS", "--max-time", "10",
+                "http://" + STACK_IP + ":" + METRICS_PORT + "/metrics");
+        assertEquals(0, again.exit(), again::toString);
+        Map<String, Long> after = parsePrometheus(again.stdout());
+        assertEquals(1L, after.get("flowstack_metrics_cut_total{core=\"0\"}") + after.get(
+                "flowstack_metrics_cut_total{core=\"1\"}"), again::toString);
+        assertTrue(after.get("flowstack_metrics_snapshots_total") >= 2, again::toString);
+        Result denied = lab.exec(Duration.ofSeconds(30), "curl", "-sS", "--max-time", "10",
+                "http://" + STACK_IP + ":" + DENIED_PORT + "/metrics");
+        // reset right after the handshake: curl sees it at its connect (7) or its send or receive (55, 56)
+        assertTrue(java.util.Set.of(7, 55, 56).contains(denied.exit()) && denied.stdout().isEmpty(), denied::toString);
+        System.out.println("slowloris: " + slow.stdout().strip() + "; denied source: " + denied.stderr().strip());
 
         curl.destroy();
         curl.waitFor(10, TimeUnit.SECONDS);
