@@ -2,6 +2,7 @@ package io.flowstack.services;
 
 import io.flowstack.core.FlowStack;
 import io.flowstack.core.socket.StackException;
+import io.flowstack.core.socket.UdpIcmpError;
 import io.flowstack.core.socket.UdpPeer;
 import io.flowstack.core.socket.UdpSocket;
 import java.util.concurrent.TimeUnit;
@@ -19,6 +20,7 @@ public final class UdpEchoService implements AutoCloseable {
     private final Thread thread;
     private volatile boolean running = true;
     private volatile long echoed;
+    private volatile long icmpErrors;
 
     /**
      * Binds UDP {@code port} on {@code stack} and starts the echo thread.
@@ -41,7 +43,15 @@ public final class UdpEchoService implements AutoCloseable {
         long count = 0;
         try {
             while (running) {
-                int n = socket.receive(buf, 0, buf.length, peer, 100, TimeUnit.MILLISECONDS);
+                int n;
+                try {
+                    n = socket.receive(buf, 0, buf.length, peer, 100, TimeUnit.MILLISECONDS);
+                } catch (UdpIcmpError e) {
+                    // a client that went away (port unreachable for an echo): a server serves the
+                    // others, as an unconnected Linux socket without IP_RECVERR never sees it
+                    icmpErrors = icmpErrors + 1; // this thread alone writes it
+                    continue;
+                }
                 if (n >= 0 && socket.reply(buf, 0, n, peer)) {
                     echoed = ++count;
                 }
@@ -70,6 +80,15 @@ public final class UdpEchoService implements AutoCloseable {
      */
     public long echoed() {
         return echoed;
+    }
+
+    /**
+     * ICMP errors the socket reported (RFC 1122 4.1.3.3) and the service passed over.
+     *
+     * @return the number since the service started
+     */
+    public long icmpErrors() {
+        return icmpErrors;
     }
 
     /**

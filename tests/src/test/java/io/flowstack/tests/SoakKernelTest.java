@@ -202,6 +202,24 @@ class SoakKernelTest {
     }
 
     private static Sample sample(ImpairedKernelLab lab, GcPauses pauses, double atSeconds) {
+        try {
+            return sampleNow(lab, pauses, atSeconds);
+        } catch (io.flowstack.core.socket.StackException e) {
+            // a netisr that does not answer: say what every thread was doing
+            StringBuilder dump = new StringBuilder(e.getMessage()).append(" at ").append(atSeconds).append(" s\n");
+            for (java.lang.management.ThreadInfo t : ManagementFactory.getThreadMXBean().dumpAllThreads(false, false)) {
+                if (t.getThreadName().startsWith("netisr") || t.getThreadName().startsWith("udp-echo")) {
+                    dump.append(t.getThreadName()).append(' ').append(t.getThreadState()).append('\n');
+                    for (StackTraceElement el : t.getStackTrace()) {
+                        dump.append("    at ").append(el).append('\n');
+                    }
+                }
+            }
+            throw new AssertionError(dump + lab.report(), e);
+        }
+    }
+
+    private static Sample sampleNow(ImpairedKernelLab lab, GcPauses pauses, double atSeconds) {
         long allocated = 0;
         long lent = 0;
         long reassembly = 0;
