@@ -47,31 +47,7 @@ abstract class KernelFloodCases {
      */
     static final double ACK_FLOOD_PROBE_SECONDS = 2.5;
 
-    /**
-     * argv: host, port, bytes, limit seconds, [wait]. Connects, sends the bytes, reads them back,
-     * closes; with "wait" first waits for a line on stdin. Prints "ok SECONDS" or "fail ...".
-     */
-    private static final String PROBE_PY = String.join("\n",
-            "import os, socket, sys, time",
-            "host, port, size, limit = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])",
-            "data = os.urandom(size)",
-            "if len(sys.argv) > 5:",
-            "    sys.stdin.readline()",
-            "t0 = time.monotonic()",
-            "try:",
-            "    s = socket.create_connection((host, port), timeout=limit)",
-            "    s.settimeout(max(0.05, limit - (time.monotonic() - t0)))",
-            "    s.sendall(data)",
-            "    got = b''",
-            "    while len(got) < size:",
-            "        b = s.recv(65536)",
-            "        if not b:",
-            "            break",
-            "        got += b",
-            "    s.close()",
-            "    print(('ok %.3f' if got == data else 'fail %.3f differs') % (time.monotonic() - t0))",
-            "except Exception as e:",
-            "    print('fail %.3f %r' % (time.monotonic() - t0, e))");
+    private static final String PROBE_PY = EchoProbe.PY;
 
     /**
      * argv: host, port, local port. Holds one connection from the local port: echoes 1000 bytes,
