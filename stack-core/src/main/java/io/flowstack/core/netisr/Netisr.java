@@ -166,7 +166,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
             arps[i] = new ArpLayer(this, arena, i);
         }
         this.icmp = new IcmpLayer(this, this);
-        this.ip = new Ipv4Layer(this, arena, arps, icmp, this, routes);
+        this.ip = new Ipv4Layer(this, arena, arps, icmp, this, routes, isn.ipIdKey(), isn.coreSeed(core, Isn.IP_ID_SEED));
         this.forwarder = ifs.forwarding() ? new Forwarder(this, arena, ip.fib(), icmp, arps) : null;
         this.ethernet = new EthernetInput(this, ifs, arps, ip, forwarder);
         this.udp = new UdpLayer(this, icmp);

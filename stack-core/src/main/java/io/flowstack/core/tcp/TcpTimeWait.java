@@ -217,8 +217,17 @@ final class TcpTimeWait extends TcpPart {
         return Integer.toUnsignedLong(iss == 0 ? 1 : iss);
     }
 
-    /** RFC 5961 3.2 / 4.2: a challenge ACK, under the core's rate limit. */
+    /**
+     * RFC 5961 3.2 / 4.2: a challenge ACK, at most one per 500 ms for the entry (RFC 5961 7, as
+     * {@link TcpInput#challengeAck} for a connection) and under the core's randomised total.
+     */
     private void challengeAck(int slot) {
+        long now = n.now();
+        if (now - table.lastOowAckAt(slot) < TcpInput.OOW_ACK_INTERVAL_NANOS) {
+            n.counters().inc(Stat.TCP_CHALLENGE_ACK_CONN_LIMITED);
+            return;
+        }
+        table.lastOowAckAt(slot, now);
         if (tcp.in.challengeAllowed()) {
             ack(slot);
         }
