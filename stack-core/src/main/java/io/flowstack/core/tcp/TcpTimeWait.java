@@ -1,6 +1,5 @@
 package io.flowstack.core.tcp;
 
-import io.flowstack.core.flow.FlowHash;
 import io.flowstack.core.flow.IndirectionTable;
 import io.flowstack.core.stats.ConnectionQuery;
 import io.flowstack.core.stats.Stat;
@@ -325,7 +324,7 @@ final class TcpTimeWait extends TcpPart {
 
     private boolean inBucket(int slot, int bucket, IndirectionTable tableOf) {
         long key = table.key(slot);
-        return tableOf.bucket(FlowHash.hash4(ifs.address(table.localIf(slot)), TimeWaitTable.remoteAddr(key),
+        return tableOf.bucket(tableOf.hash().hash4(ifs.address(table.localIf(slot)), TimeWaitTable.remoteAddr(key),
                 TimeWaitTable.localPort(key),
                 TimeWaitTable.remotePort(key))) == bucket;
     }
