@@ -83,7 +83,7 @@ public final class FlowStack implements AutoCloseable, SocketHost {
         this.config = config;
         this.nic = nics.get(0);
         this.nics = List.copyOf(nics);
-        IndirectionTable table = new IndirectionTable(config.cores);
+        IndirectionTable table = new IndirectionTable(config.cores, new FlowHash(RssKeys.of(nics)));
         this.table = table;
         SecureRandom random = new SecureRandom();
         Isn isn = new Isn(random.nextLong(), random.nextLong()); // RFC 6528: a secret per stack
@@ -321,7 +321,7 @@ public final class FlowStack implements AutoCloseable, SocketHost {
      * @return the core whose bucket holds the flow now
      */
     public int coreFor(int local, int remote, int lport, int rport) {
-        return table.core(FlowHash.hash4(local, remote, lport, rport));
+        return table.core(table.hash().hash4(local, remote, lport, rport));
     }
 
     /**

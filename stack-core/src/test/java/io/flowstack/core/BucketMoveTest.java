@@ -12,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.flowstack.core.flow.FlowHash;
 import io.flowstack.core.netisr.Netisr;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.core.socket.TcpConnection;
@@ -72,7 +71,7 @@ class BucketMoveTest {
                 break;
             }
         }
-        bucket = h.stack.table().bucket(FlowHash.hash4(US, PEER, PORT, peerPort));
+        bucket = h.stack.table().bucket(h.stack.table().hash().hash4(US, PEER, PORT, peerPort));
         TcpSeg synAck = tcp(send(0, SYN, PEER_ISS, 0, new byte[0])).get(0);
         assertTrue(synAck.has(SYN | ACK));
         iss = synAck.seq();

@@ -3,7 +3,6 @@ package io.flowstack.core;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.flowstack.core.flow.FlowHash;
 import io.flowstack.core.percore.Ownership;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.services.TcpEchoService;
@@ -186,7 +185,7 @@ class RebalanceUnderLoadTest {
             int port = i % 2 == 0 ? ECHO_PORT : CALLBACK_PORT;
             TcpConnection c = client.tcpConnect(SERVER, port, 5, TimeUnit.SECONDS);
             conns.add(c);
-            buckets.add(client.table().bucket(FlowHash.hash4(CLIENT, SERVER, c.localPort(), port)));
+            buckets.add(client.table().bucket(client.table().hash().hash4(CLIENT, SERVER, c.localPort(), port)));
         }
         ExecutorService pool = Executors.newFixedThreadPool(conns.size());
         List<Future<Long>> results = new ArrayList<>();

@@ -61,6 +61,7 @@ class RouterMemoryWireTest {
 
         static Net start(int cores, List<StaticRoute> routes, java.util.function.UnaryOperator<StackConfig.Builder> tune,
                          MemoryWire left, MemoryWire right) {
+            right.steeredBy(left.rssKey()); // one key for the topology: queue i to queue i steers alike on both wires
             StackConfig rc = tune.apply(StackConfig.builder().cores(cores).address(R1).prefixLength(24)
                     .mac(0x02_00_00_00_01_01L).pinThreads(false)).build();
             RouterConfig router = new RouterConfig(

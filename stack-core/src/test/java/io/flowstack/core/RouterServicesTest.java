@@ -285,12 +285,12 @@ class RouterServicesTest {
             FlowStack r = net.router();
             // two 4-tuples on the router's second address in one bucket: one to TIME-WAIT, one live
             int twPort = 45_100;
-            int hash = io.flowstack.core.flow.FlowHash.hash4(R2, A, PORT, twPort);
+            int hash = r.table().hash().hash4(R2, A, PORT, twPort);
             int bucket = r.table().bucket(hash);
             int from = r.table().core(hash);
             int livePort = -1;
             for (int p = twPort + 1; p < 65_536 && livePort < 0; p++) {
-                if (r.table().bucket(io.flowstack.core.flow.FlowHash.hash4(R2, A, PORT, p)) == bucket) {
+                if (r.table().bucket(r.table().hash().hash4(R2, A, PORT, p)) == bucket) {
                     livePort = p;
                 }
             }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.flowstack.core.flow.FlowHash;
 import io.flowstack.core.percore.Ownership;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.core.socket.TcpConnection;
@@ -110,7 +109,7 @@ class SmpMemoryWireTest {
     }
 
     private int addressCore() {
-        return client.netisr(0).table().core(FlowHash.hash2(CLIENT, SERVER));
+        return client.netisr(0).table().core(client.table().hash().hash2(CLIENT, SERVER));
     }
 
     @Test

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.flowstack.core.flow.FlowHash;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.core.socket.TcpChannel;
 import io.flowstack.core.socket.TcpHandler;
@@ -75,7 +74,7 @@ class SmpPlacementTest {
 
     /** The core owning (src, dst) traffic that is not a TCP/UDP flow, e.g. fragments. */
     private int addressCore() {
-        return h.stack.netisr(0).table().core(FlowHash.hash2(PEER, US));
+        return h.stack.netisr(0).table().core(h.stack.table().hash().hash2(PEER, US));
     }
 
     /** A peer port {@code >= from} whose flow to our {@code localPort} lands on a core accepted by {@code want}. */

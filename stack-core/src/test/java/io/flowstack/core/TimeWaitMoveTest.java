@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.flowstack.core.flow.FlowHash;
 import io.flowstack.core.socket.TcpConnection;
 import io.flowstack.core.socket.TcpListener;
 import io.flowstack.core.stats.Stat;
@@ -103,7 +102,7 @@ class TimeWaitMoveTest {
         List<Integer> moved = new ArrayList<>();
         int stays = -1;
         for (int p = 1024; p < 65536 && (moved.size() < MOVED || stays < 0); p++) {
-            int hash = FlowHash.hash4(US, PEER, PORT, p);
+            int hash = h.stack.table().hash().hash4(US, PEER, PORT, p);
             if (h.stack.table().core(hash) != 0) {
                 continue;
             }

@@ -4,12 +4,18 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
+import java.security.SecureRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Two in-process NICs, {@link #a()} and {@link #b()}, joined by a cable of off-heap
  * single-producer/single-consumer frame rings: a frame transmitted on queue {@code i} of one side
  * is received on queue {@code i} of the other. For deterministic tests and CPU-only benchmarks.
+ *
+ * <p>Delivering queue {@code i} to queue {@code i} is the wire's receive steering: it puts a
+ * flow's frames on its owner's queue only if both stacks hash flows alike, so both sides report
+ * one RSS key ({@link #rssKey()}), chosen at random when the wire is made; a topology of several
+ * wires (a router between two hosts) gives them one key ({@link #steeredBy}).
  *
  * <p>Each direction of each queue pair is one ring of {@code ringBytes} bytes (rounded up to a
  * power of two). A frame occupies an 8-byte header plus its length rounded up to 8; a frame
@@ -49,6 +55,7 @@ public final class MemoryWire implements AutoCloseable {
     private final Side a;
     private final Side b;
     private final AtomicInteger openSides = new AtomicInteger(2);
+    private Toeplitz rssKey = Toeplitz.random(new SecureRandom());
 
     private MemoryWire(int queues, int ringBytes, int mtu, boolean offloads) {
         if (queues < 1) {
@@ -178,9 +185,35 @@ public final class MemoryWire implements AutoCloseable {
         }
     }
 
+    /**
+     * Gives both sides the RSS key {@code key} (before a stack is built on either), so that
+     * several wires of one topology steer alike.
+     *
+     * @param key the symmetric RSS key
+     * @return this wire
+     */
+    public MemoryWire steeredBy(Toeplitz key) {
+        this.rssKey = key;
+        return this;
+    }
+
+    /**
+     * The RSS key both sides report ({@link Nic#rssKey()}): the stacks on the two sides take it.
+     *
+     * @return the wire's key
+     */
+    public Toeplitz rssKey() {
+        return rssKey;
+    }
+
     private final class Side extends AbstractNic<Queue> {
         Side(String name, Queue[] queues, int mtu) {
             super(name, queues, mtu);
+        }
+
+        @Override
+        public Toeplitz rssKey() {
+            return MemoryWire.this.rssKey;
         }
 
         @Override

@@ -51,6 +51,17 @@ public interface Nic extends AutoCloseable {
         return false;
     }
 
+    /**
+     * The RSS key the NIC's receive steering hashes flows with, which the stack's own flow hash
+     * must then use too (so a flow's frames arrive on its owner's queue); null if the NIC steers
+     * by no key of ours (the stack then chooses one at random when it starts).
+     *
+     * @return the key, or null
+     */
+    default Toeplitz rssKey() {
+        return null;
+    }
+
     /** Closes every queue and releases the device (a non-persistent TAP disappears). */
     @Override
     void close();

@@ -13,6 +13,7 @@ public abstract class SteeredNic<Q extends NicQueue> extends AbstractNic<Q> {
     /** The steering table, or null without one. */
     protected final SteeringTable steering;
     private final String steeringProblem;
+    private final Toeplitz rssKey;
 
     /**
      * A NIC whose kernel side may steer frames with the stack's flow hash.
@@ -22,11 +23,20 @@ public abstract class SteeredNic<Q extends NicQueue> extends AbstractNic<Q> {
      * @param mtu the IPv4 MTU the device carries, in bytes
      * @param steering the steering table, or null without one
      * @param steeringProblem why steering is off although asked for, or null
+     * @param rssKey the key the steering hashes with (kept with steering off too, so the stack's
+     *     hash is the one asked for)
      */
-    protected SteeredNic(String name, Q[] queues, int mtu, SteeringTable steering, String steeringProblem) {
+    protected SteeredNic(String name, Q[] queues, int mtu, SteeringTable steering, String steeringProblem,
+                         Toeplitz rssKey) {
         super(name, queues, mtu);
         this.steering = steering;
         this.steeringProblem = steeringProblem;
+        this.rssKey = rssKey;
+    }
+
+    @Override
+    public Toeplitz rssKey() {
+        return rssKey;
     }
 
     /**

@@ -13,7 +13,7 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * Receive-side scaling in the kernel with the stack's own indirection table: an eBPF program, the
- * stack's Toeplitz hash ({@link ToeplitzSteering#tapBucketProgram()}, translated by
+ * stack's Toeplitz hash under the stack's key ({@link ToeplitzSteering#tapBucketProgram(Toeplitz)}, translated by
  * {@link ExtendedBpf}) followed by a lookup of the flow's bucket in an array map that holds the
  * table (bucket to queue). It sends every frame to the queue of the core that owns its flow from
  * the first frame on, and {@link #steer} rewrites a bucket's entry when the stack moves the bucket
@@ -31,12 +31,14 @@ public final class SteeringTable implements AutoCloseable {
     private final int mapFd;
     private final int entries;
     private final String name;
+    private final Toeplitz key;
     private boolean closed;
 
-    private SteeringTable(int mapFd, int entries, String name) {
+    private SteeringTable(int mapFd, int entries, String name, Toeplitz key) {
         this.mapFd = mapFd;
         this.entries = entries;
         this.name = name;
+        this.key = key;
     }
 
     /**
@@ -45,10 +47,11 @@ public final class SteeringTable implements AutoCloseable {
      *
      * @param name the NIC's name, for error messages
      * @param queues the number of queues, at least 1
+     * @param key the RSS key its program hashes with (the stack's)
      * @return the table; close it when the NIC closes
      * @throws NativeException if the kernel refuses the map
      */
-    public static SteeringTable create(String name, int queues) {
+    public static SteeringTable create(String name, int queues, Toeplitz key) {
         int entries = Toeplitz.BUCKETS;
         int map = Bpf.createArrayMap(entries, name + " steering table");
         try {
@@ -59,7 +62,7 @@ public final class SteeringTable implements AutoCloseable {
             Libc.close(map);
             throw e;
         }
-        return new SteeringTable(map, entries, name);
+        return new SteeringTable(map, entries, name, key);
     }
 
     /**
@@ -70,7 +73,7 @@ public final class SteeringTable implements AutoCloseable {
      * @throws NativeException if the kernel refuses the program (the verifier's reason in the message)
      */
     public int loadProgram() {
-        return loadProgram(mapFd, name);
+        return loadProgram(mapFd, name, key);
     }
 
     /**
@@ -80,13 +83,14 @@ public final class SteeringTable implements AutoCloseable {
      * @param mapFd the descriptor of a {@code BPF_MAP_TYPE_ARRAY} of
      *     {@link Toeplitz#BUCKETS} 4-byte queue numbers
      * @param name the NIC's name, for error messages
+     * @param key the RSS key the program hashes with
      * @return the program's file descriptor; the caller closes it
      * @throws NativeException if the kernel refuses the program
      */
-    public static int loadProgram(int mapFd, String name) {
+    public static int loadProgram(int mapFd, String name, Toeplitz key) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment insns = ExtendedBpf.encode(
-                    ExtendedBpf.translate(ToeplitzSteering.tapBucketProgram(), mapFd, Toeplitz.BUCKETS), arena);
+                    ExtendedBpf.translate(ToeplitzSteering.tapBucketProgram(key), mapFd, Toeplitz.BUCKETS), arena);
             return Bpf.loadSocketFilter(insns, name + " steering");
         }
     }

@@ -8,6 +8,7 @@ import io.flowstack.nativeio.Tun;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.security.SecureRandom;
 
 /**
  * A Linux TAP device, single- or multi-queue, opened through {@code /dev/net/tun}.
@@ -80,8 +81,8 @@ public final class TapNic extends SteeredNic<TapQueue> {
     private final String offloadProblem;
 
     private TapNic(String name, short flags, int mtu, TapQueue[] queues, Arena arena, SteeringTable steering,
-                   String steeringProblem, String offloadProblem) {
-        super(name, queues, mtu, steering, steeringProblem);
+                   String steeringProblem, String offloadProblem, Toeplitz rssKey) {
+        super(name, queues, mtu, steering, steeringProblem, rssKey);
         this.flags = flags;
         this.arena = arena;
         this.offloadProblem = offloadProblem;
@@ -130,6 +131,22 @@ public final class TapNic extends SteeredNic<TapQueue> {
      * @throws IllegalArgumentException for an invalid name or queue count
      */
     public static TapNic open(String name, int queues, Options options) {
+        return open(name, queues, options, Toeplitz.random(new SecureRandom()));
+    }
+
+    /**
+     * {@link #open(String, int, Options)} whose steering program hashes with {@code rssKey} (the
+     * stack's flow hash then takes the same, {@link #rssKey()}).
+     *
+     * @param name    interface name (1 to 15 characters)
+     * @param queues  1 for a single-queue TAP, 2..256 for a multi-queue TAP
+     * @param options open options
+     * @param rssKey  the symmetric RSS key
+     * @return the open TAP; close it to detach its queues
+     * @throws NativeException naming the call and the device
+     * @throws IllegalArgumentException for an invalid name or queue count
+     */
+    public static TapNic open(String name, int queues, Options options, Toeplitz rssKey) {
         Ifreq.checkName(name);
         if (queues < 1 || queues > 256) {
             throw new IllegalArgumentException("queues must be in [1, 256]: " + queues);
@@ -190,7 +207,7 @@ public final class TapNic extends SteeredNic<TapQueue> {
         String problem = null;
         if (queues > 1 && options.steering()) {
             try {
-                steering = SteeringTable.create(actualName, queues);
+                steering = SteeringTable.create(actualName, queues, rssKey);
                 steering.attachToTap(qs[0].fd());
             } catch (RuntimeException e) {
                 // the TAP still works: it picks a new flow's queue by the kernel's hash (frames hop)
@@ -201,7 +218,7 @@ public final class TapNic extends SteeredNic<TapQueue> {
                 }
             }
         }
-        return new TapNic(actualName, flags, mtu, qs, arena, steering, problem, offloadProblem);
+        return new TapNic(actualName, flags, mtu, qs, arena, steering, problem, offloadProblem, rssKey);
     }
 
     private static String attach(int fd, String name, short flags, Options options) {

@@ -65,6 +65,12 @@ public abstract class WrappingNic<Q extends NicQueue> extends AbstractNic<Q> {
         return inner.steer(bucket, queue);
     }
 
+    /** The wrapped NIC's key (its steering hashes before this wrapper sees a frame). */
+    @Override
+    public Toeplitz rssKey() {
+        return inner.rssKey();
+    }
+
     @Override
     protected final void release() {
         try {

@@ -2,6 +2,7 @@ package io.flowstack.tools;
 
 import io.flowstack.nativeio.Netdev;
 import io.flowstack.nic.TapNic;
+import io.flowstack.nic.Toeplitz;
 import io.flowstack.nic.packet.FanoutMode;
 import io.flowstack.nic.packet.PacketNic;
 import java.io.PrintWriter;
@@ -22,9 +23,11 @@ final class Devices {
      * {@code err} if the kernel refused its offloads or its steering program.
      *
      * @param command the command, for the warnings ({@code stack COMMAND: warning: ...})
+     * @param rssKey the key its steering program hashes with (the stack's: {@code --rss-key} or random)
      */
-    static TapNic openTap(String command, String name, int queues, TapNic.Options options, PrintWriter err) {
-        TapNic t = TapNic.open(name, queues, options);
+    static TapNic openTap(String command, String name, int queues, TapNic.Options options, Toeplitz rssKey,
+            PrintWriter err) {
+        TapNic t = TapNic.open(name, queues, options, rssKey);
         if (t.offloadProblem() != null) {
             err.println("stack " + command + ": warning: the TAP " + name + "'s offloads were refused ("
                     + t.offloadProblem() + "): one frame of at most the MTU per system call");
@@ -45,10 +48,11 @@ final class Devices {
      * @param fanout   how the kernel spreads frames over the sockets, null for the default
      * @param offloads whether to ask for the virtio-net header's offloads
      * @param mtu      the stack's MTU if one was asked for ({@code --mtu}), else null
+     * @param rssKey   the key its Toeplitz fanout hashes with (the stack's: {@code --rss-key} or random)
      * @throws IllegalArgumentException if there is no such interface or {@code mtu} exceeds its MTU
      */
     static PacketNic openPacket(String command, String ifname, int queues, long mac, FanoutMode fanout, boolean offloads,
-            Integer mtu, PrintWriter err) {
+            Integer mtu, Toeplitz rssKey, PrintWriter err) {
         if (!Netdev.exists(ifname)) {
             throw new IllegalArgumentException("no interface " + ifname + " in this network namespace (see ip link)");
         }
@@ -61,7 +65,7 @@ final class Devices {
                 .withFanout(fanout != null ? fanout : PacketNic.Options.DEFAULT.fanout())
                 .withPromiscuous(ifMac != mac)
                 .withOffloads(offloads);
-        PacketNic p = PacketNic.open(ifname, queues, o);
+        PacketNic p = PacketNic.open(ifname, queues, o, rssKey);
         if (mtu != null && mtu > p.mtu()) {
             p.close();
             throw new IllegalArgumentException("--mtu " + mtu + " is larger than the MTU " + p.mtu() + " of " + ifname

@@ -263,7 +263,7 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
             // without offloads (one frame of at most the MTU each way; docs/CLI.md)
             TapNic.Options tapOptions = impairs() || pcap != null ? TapNic.Options.NO_OFFLOAD : offloadOption.tapOptions();
             Nic device = packet != null ? openPacket(config, err)
-                    : Devices.openTap("endpoint", tap, stackOptions.cores, tapOptions, err);
+                    : Devices.openTap("endpoint", tap, stackOptions.cores, tapOptions, stackOptions.rssKey(), err);
             Nic nic = device;
             if (impairs()) {
                 try {
@@ -343,8 +343,9 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
      * (then the host's kernel would take our frames as its own); offload warnings go to stderr.
      */
     private PacketNic openPacket(StackConfig config, PrintWriter err) {
-        return Devices.openPacket("endpoint", packet, stackOptions.cores, config.mac, fanout,
-                !offloadOption.noOffload && !impairs() && pcap == null, stackOptions.mtu, err); // offloads as for a TAP
+        boolean offloads = !offloadOption.noOffload && !impairs() && pcap == null; // as for a TAP
+        return Devices.openPacket("endpoint", packet, stackOptions.cores, config.mac, fanout, offloads, stackOptions.mtu,
+                stackOptions.rssKey(), err);
     }
 
     /** {@code tap} or {@code packet}, for messages. */

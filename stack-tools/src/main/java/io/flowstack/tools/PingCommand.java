@@ -189,7 +189,7 @@ final class PingCommand implements Callable<Integer>, ValidatedCommand {
             Runtime.getRuntime().halt(exit[0]);
         });
         try {
-            TapNic nic = TapNic.open(tap, stackOptions.cores, offloadOption.tapOptions());
+            TapNic nic = TapNic.open(tap, stackOptions.cores, offloadOption.tapOptions(), stackOptions.rssKey());
             try (nic; FlowStack stack = FlowStack.start(config, nic); IcmpEchoSocket s = stack.icmpEchoOpen()) {
                 socket = s;
                 out.printf("PING %s (%s) %d(%d) bytes of data.%n", d, d, size, size + 28);

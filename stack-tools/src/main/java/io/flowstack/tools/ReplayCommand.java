@@ -127,6 +127,9 @@ final class ReplayCommand implements Callable<Integer>, ValidatedCommand {
     @Override
     public void validate() {
         stackOptions.validate(spec.commandLine(), addr);
+        if (stackOptions.rssKey != null) {
+            throw new ParameterException(spec.commandLine(), "--rss-key is a device's steering key: replay opens no device");
+        }
         if (settleMs < 0 || settleMs > 600_000) {
             throw new ParameterException(spec.commandLine(), "--settle must be 0..600000 ms, got " + settleMs);
         }

@@ -232,9 +232,9 @@ final class RouterCommand implements Callable<Integer>, ValidatedCommand {
         boolean offloads = !offloadOption.noOffload && router.pcap() == null;
         Nic device = switch (iface.kind()) {
             case TAP -> Devices.openTap("router", iface.device(), router.cores(),
-                    offloads ? TapNic.Options.DEFAULT : TapNic.Options.NO_OFFLOAD, err);
+                    offloads ? TapNic.Options.DEFAULT : TapNic.Options.NO_OFFLOAD, stackOptions.rssKey(), err);
             case PACKET -> Devices.openPacket("router", iface.device(), router.cores(), iface.mac(), null, offloads,
-                    stackOptions.mtu, err);
+                    stackOptions.mtu, stackOptions.rssKey(), err);
         };
         Nic nic = device;
         Path file = router.pcapFile(i);

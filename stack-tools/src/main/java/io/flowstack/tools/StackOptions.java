@@ -3,6 +3,8 @@ package io.flowstack.tools;
 import io.flowstack.core.FlowStack;
 import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.wire.Ipv4;
+import io.flowstack.nic.Toeplitz;
+import java.security.SecureRandom;
 import java.util.Locale;
 import picocli.CommandLine;
 import picocli.CommandLine.ITypeConverter;
@@ -13,8 +15,8 @@ import picocli.CommandLine.TypeConversionException;
 /**
  * The stack's own settings, declared once for every command that builds a stack on a device
  * ({@code stack endpoint}, {@code stack bench --tap}, {@code stack ping}, {@code stack replay})
- * as a picocli {@code @Mixin}: {@code --gateway}, {@code --cores}, {@code --mac}, {@code --mtu}
- * and {@code --cc}; their checks ({@link #validate}) and the {@link StackConfig} they describe
+ * as a picocli {@code @Mixin}: {@code --gateway}, {@code --cores}, {@code --mac}, {@code --mtu},
+ * {@code --cc}, {@code --max-connections} and {@code --rss-key}; their checks ({@link #validate}) and the {@link StackConfig} they describe
  * ({@link #builder}, {@link #config}). How the stack's threads run ({@code --busy-poll},
  * {@code --pin}/{@code --no-pin}) is the second mixin, {@link ThreadOptions}, which only the
  * commands whose stack has threads include (not replay's threadless one). The command declares
@@ -54,6 +56,11 @@ public final class StackOptions {
                     + "An idle connection of a callback service costs about 700 bytes, buffers are taken while data flows.")
     public Integer maxConnections;
 
+    @Option(names = "--rss-key", paramLabel = "HEX", converter = RssKeyConverter.class,
+            description = "The symmetric Toeplitz key the device's steering and the stack's flow hash use: 40 bytes in hex "
+                    + "repeating one 16-bit pattern, e.g. 6d5a repeated (default: chosen at random at start).")
+    public Toeplitz rssKey;
+
     /** The MTU without {@code --mtu}: 0 for the device's. */
     private final int defaultMtu;
 
@@ -77,7 +84,19 @@ public final class StackOptions {
     }
 
     /** The options that belong to the stack, for a command that runs without one to refuse them. */
-    public static final String[] NAMES = {"--gateway", "--cores", "--mac", "--mtu", "--cc", "--max-connections"};
+    public static final String[] NAMES = {"--gateway", "--cores", "--mac", "--mtu", "--cc", "--max-connections",
+        "--rss-key"};
+
+    /**
+     * The RSS key for the devices this command opens: {@code --rss-key}, or one chosen at random
+     * on the first call and the same on every later one (a router's interfaces share it).
+     */
+    public Toeplitz rssKey() {
+        if (rssKey == null) {
+            rssKey = Toeplitz.random(new SecureRandom());
+        }
+        return rssKey;
+    }
 
     /** {@code --mtu}, or the command's default: 0 for the device's MTU. */
     public int mtu() {
@@ -142,6 +161,18 @@ public final class StackOptions {
     /** The configuration of a stack at {@code addr}, with threads run as {@code threads} says. */
     public StackConfig config(Ipv4Prefix addr, ThreadOptions threads) {
         return threads.apply(builder(addr), cores).build();
+    }
+
+    /** {@code --rss-key}: 40 bytes in hex (colons allowed), one 16-bit pattern repeated; a one-line error otherwise. */
+    static final class RssKeyConverter implements ITypeConverter<Toeplitz> {
+        @Override
+        public Toeplitz convert(String value) {
+            try {
+                return Toeplitz.parse(value.strip());
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
     }
 
     /** {@code --cc}: cubic or newreno, any case. */

@@ -3,12 +3,14 @@ package io.flowstack.tools;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.wire.Ethernet;
 import io.flowstack.core.wire.Ipv4;
+import io.flowstack.nic.Toeplitz;
 import io.flowstack.nic.impair.ImpairmentSpec;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -113,6 +115,29 @@ class MainTest {
         assertTrue(line.contains("needs a delay"), line);
         line = assertUsageError(run(concat(base, "--cc", "bbr")), "stack endpoint");
         assertTrue(line.contains("--cc") && line.contains("cubic or newreno"), line);
+    }
+
+    /** Issue 13 point 9: {@code --rss-key} is the devices' and the flow hash's key; random without it. */
+    @Test
+    void rssKeyIsGivenInHexOrChosenAtRandomAndABadOneIsOneLine() {
+        String[] base = {"endpoint", "--tap", "x", "--addr", "198.18.0.2/24"};
+        String hex = "6d:5a:".repeat(19) + "6d:5a";
+        EndpointCommand given = parseEndpoint(concat(base, "--rss-key", hex));
+        given.validate();
+        assertEquals(Toeplitz.WOO_PARK, given.stackOptions.rssKey());
+        EndpointCommand one = parseEndpoint(base);
+        EndpointCommand two = parseEndpoint(base);
+        EndpointCommand three = parseEndpoint(base);
+        assertSame(one.stackOptions.rssKey(), one.stackOptions.rssKey(), "chosen once: a router's interfaces share it");
+        assertTrue(new java.util.HashSet<>(List.of(one.stackOptions.rssKey(), two.stackOptions.rssKey(),
+                three.stackOptions.rssKey())).size() > 1, "chosen at random per run");
+        for (String bad : List.of("6d5a".repeat(19), "6d5a".repeat(19) + "6d5b", "ffff".repeat(20), "xyz")) {
+            String line = assertUsageError(run(concat(base, "--rss-key", bad)), "stack endpoint");
+            assertTrue(line.contains("--rss-key") && line.contains("RSS key"), line);
+        }
+        String replay = assertUsageError(run("replay", "--addr", "198.18.0.2/24", "--rss-key", "6d5a".repeat(20),
+                "in.pcap"), "stack replay");
+        assertTrue(replay.contains("--rss-key"), replay);
     }
 
     @Test

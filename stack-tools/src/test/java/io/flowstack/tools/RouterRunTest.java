@@ -69,7 +69,7 @@ class RouterRunTest {
         StackConfig.Builder base = cmd.stackOptions.builder(spec.interfaces().get(0).address());
         cmd.threadOptions.apply(base, spec.cores());
         MemoryWire left = MemoryWire.create(2, 4 << 20);
-        MemoryWire right = MemoryWire.create(2, 4 << 20);
+        MemoryWire right = MemoryWire.create(2, 4 << 20).steeredBy(left.rssKey()); // one key for the topology
         RouterRun.Router router = RouterRun.start(spec, List.<Nic>of(left.b(), right.a()), base);
         router.stack().openReceive();
         FlowStack r = router.stack();

@@ -3,7 +3,6 @@ package io.flowstack.tests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.flowstack.core.flow.FlowHash;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.core.testing.Packets;
 import io.flowstack.nic.packet.FanoutMode;
@@ -55,7 +54,7 @@ class PacketSteeringRebalanceTest {
     void aFlowFollowsItsBucketToTheOtherCoreWithoutHopping() {
         lab = PacketKernelLab.start(2, FanoutMode.TOEPLITZ);
         assertTrue(lab.nic().steering(), () -> "eBPF steering refused: " + lab.nic().steeringProblem());
-        int bucket = lab.stack().table().bucket(FlowHash.hash4(Packets.ip(KernelLab.STACK_IP),
+        int bucket = lab.stack().table().bucket(lab.stack().table().hash().hash4(Packets.ip(KernelLab.STACK_IP),
                 Packets.ip(KernelLab.KERNEL_IP), 7, SPORT));
         int from = lab.stack().table().owner(bucket);
         int to = 1 - from;

@@ -3,7 +3,6 @@ package io.flowstack.tests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.flowstack.core.flow.FlowHash;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.services.TcpEchoService;
 import io.flowstack.core.testing.Packets;
@@ -76,7 +75,7 @@ class TapSteeringKernelTest {
             }
 
             int port = 61000; // outside the kernel's ephemeral range: no earlier connection took it (TIME_WAIT)
-            int bucket = lab.stack().table().bucket(FlowHash.hash4(Packets.ip(KernelLab.STACK_IP),
+            int bucket = lab.stack().table().bucket(lab.stack().table().hash().hash4(Packets.ip(KernelLab.STACK_IP),
                     Packets.ip(KernelLab.KERNEL_IP), 7, port));
             int from = lab.stack().table().owner(bucket);
             int to = 1 - from;

@@ -36,12 +36,14 @@ class ToeplitzSteeringTest {
     void theProgramPicksTheStacksCoreForEveryKindOfFrame() {
         SplittableRandom r = new SplittableRandom(42);
         for (int cores = 1; cores <= 6; cores++) {
-            List<ClassicBpf.Insn> program = ToeplitzSteering.program(cores).insns();
-            IndirectionTable table = new IndirectionTable(cores);
+            Toeplitz key = Toeplitz.random(r); // the stack's key is random: the program hashes with it too
+            FlowHash hash = new FlowHash(key);
+            List<ClassicBpf.Insn> program = ToeplitzSteering.program(cores, key).insns();
+            IndirectionTable table = new IndirectionTable(cores, hash);
             int[] seen = new int[cores];
             for (int i = 0; i < 30_000; i++) {
                 byte[] p = randomDatagram(r);
-                int expected = table.core(FlowHash.ofIpv4(MemorySegment.ofArray(p), 0, p.length));
+                int expected = table.core(hash.ofIpv4(MemorySegment.ofArray(p), 0, p.length));
                 int actual = ClassicBpfInterpreter.run(program, p, 0x0800);
                 int n = i;
                 int c = cores;
@@ -66,21 +68,23 @@ class ToeplitzSteeringTest {
         int map = Bpf.createArrayMap(Toeplitz.BUCKETS, "test table");
         int prog = -1;
         try {
-            IndirectionTable table = new IndirectionTable(2);
+            SplittableRandom r = new SplittableRandom(7);
+            Toeplitz key = Toeplitz.random(r);
+            FlowHash hash = new FlowHash(key);
+            IndirectionTable table = new IndirectionTable(2, hash);
             for (int b = 0; b < Toeplitz.BUCKETS; b++) {
                 Bpf.updateArray(map, b, table.owner(b));
             }
-            prog = SteeringTable.loadProgram(map, "test");
-            SplittableRandom r = new SplittableRandom(7);
+            prog = SteeringTable.loadProgram(map, "test", key);
             for (int round = 0; round < 2; round++) {
                 int[] seen = new int[2];
                 for (int i = 0; i < 4000; i++) {
                     byte[] p = randomDatagram(r);
                     boolean icmpError = p[9] == ICMP && (p[0] & 0x0f) * 4 < p.length
                             && List.of(3, 4, 5, 11, 12).contains((int) p[(p[0] & 0x0f) * 4]);
-                    int hash = icmpError ? FlowHash.hash2(Bytes.i32(MemorySegment.ofArray(p), 12),
-                            Bytes.i32(MemorySegment.ofArray(p), 16)) : FlowHash.ofIpv4(MemorySegment.ofArray(p), 0, p.length);
-                    int expected = table.core(hash);
+                    int h = icmpError ? hash.hash2(Bytes.i32(MemorySegment.ofArray(p), 12),
+                            Bytes.i32(MemorySegment.ofArray(p), 16)) : hash.ofIpv4(MemorySegment.ofArray(p), 0, p.length);
+                    int expected = table.core(h);
                     int actual = Bpf.testRun(prog, ethernet(0x0800, p));
                     int n = i;
                     assertEquals(expected, actual, () -> "datagram " + n + ": " + HexFormat.of().formatHex(p));
@@ -116,7 +120,7 @@ class ToeplitzSteeringTest {
 
     @Test
     void framesThatAreNotIpv4GoToQueueZero() {
-        List<ClassicBpf.Insn> program = ToeplitzSteering.program(4).insns();
+        List<ClassicBpf.Insn> program = ToeplitzSteering.program(4, Toeplitz.WOO_PARK).insns();
         byte[] arp = new byte[28];
         assertEquals(0, ClassicBpfInterpreter.run(program, arp, 0x0806));
         byte[] v6 = datagram(new SplittableRandom(3), 20, TCP, 40);

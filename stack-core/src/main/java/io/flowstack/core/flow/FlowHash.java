@@ -7,24 +7,40 @@ import io.flowstack.nic.Toeplitz;
 import java.lang.foreign.MemorySegment;
 
 /**
- * The stack's flow hash: the symmetric Toeplitz hash of {@link Toeplitz} (its key, its windows
- * and its tables are defined there once, for the NIC's steering programs too) over the inputs
- * DESIGN.md gives. Stateless and thread safe.
+ * The stack's flow hash: the symmetric Toeplitz hash of {@link Toeplitz} (its windows and its
+ * tables are defined there once, for the NIC's steering programs too) under the stack's key
+ * (the NIC's, or one chosen at random at start: {@link #key()}) over the inputs DESIGN.md gives.
+ *
+ * <p>Owned by: nobody (immutable; shared read-only by every core and the control path).
  *
  * <p>Inputs follow DESIGN.md: TCP/UDP use (src, dst, sport, dport); other IPv4 uses (src, dst);
  * fragments use (src, dst); ICMP errors hash the quoted inner header.
  */
 public final class FlowHash {
-    private FlowHash() {}
+    private final Toeplitz key;
+
+    /**
+     * The flow hash under {@code key}.
+     *
+     * @param key the symmetric RSS key
+     */
+    public FlowHash(Toeplitz key) {
+        this.key = key;
+    }
+
+    /** The RSS key (its steering programs' too). */
+    public Toeplitz key() {
+        return key;
+    }
 
     /** Toeplitz hash of (src, dst). */
-    public static int hash2(int src, int dst) {
-        return Toeplitz.hash2(src, dst);
+    public int hash2(int src, int dst) {
+        return key.hash2(src, dst);
     }
 
     /** Toeplitz hash of (src, dst, sport, dport). */
-    public static int hash4(int src, int dst, int sport, int dport) {
-        return Toeplitz.hash4(src, dst, sport, dport);
+    public int hash4(int src, int dst, int sport, int dport) {
+        return key.hash4(src, dst, sport, dport);
     }
 
     /**
@@ -33,7 +49,7 @@ public final class FlowHash {
      * @param ip  offset of the IPv4 header
      * @param len the datagram's total length
      */
-    public static int ofIpv4(MemorySegment s, long ip, int len) {
+    public int ofIpv4(MemorySegment s, long ip, int len) {
         int hl = Ipv4.headerLength(s, ip);
         int src = Ipv4.src(s, ip);
         int dst = Ipv4.dst(s, ip);

@@ -6,7 +6,8 @@ import java.util.Arrays;
 /**
  * Maps a flow hash to a core, like a NIC's RSS redirection table (RETA): bucket =
  * {@code hash & (size - 1)}, core = {@code table[bucket]}. Initially buckets are dealt
- * round-robin.
+ * round-robin. It carries the stack's {@link FlowHash} (its RSS key), as a NIC's RSS
+ * configuration is its key and its table.
  *
  * <p>Immutable: a rebalancing builds a new table ({@link #withBucket}) and each core installs
  * it in its own replica when the migration protocol tells it to (docs/REBALANCING.md).
@@ -17,12 +18,15 @@ public final class IndirectionTable {
     private final byte[] buckets;
     private final int mask;
     private final int cores;
+    private final FlowHash hash;
 
-    public IndirectionTable(int cores) {
-        this(cores, DEFAULT_SIZE);
+    /** The default table of {@code cores} cores, for flows hashed by {@code hash}. */
+    public IndirectionTable(int cores, FlowHash hash) {
+        this(cores, DEFAULT_SIZE, hash);
     }
 
-    public IndirectionTable(int cores, int size) {
+    /** A table of {@code size} buckets dealt over {@code cores} cores, for flows hashed by {@code hash}. */
+    public IndirectionTable(int cores, int size, FlowHash hash) {
         if (cores < 1 || cores > 127) {
             throw new IllegalArgumentException("cores must be 1..127, got " + cores);
         }
@@ -30,6 +34,7 @@ public final class IndirectionTable {
             throw new IllegalArgumentException("size must be a power of two >= cores");
         }
         this.cores = cores;
+        this.hash = hash;
         this.buckets = new byte[size];
         this.mask = size - 1;
         for (int i = 0; i < size; i++) {
@@ -37,10 +42,16 @@ public final class IndirectionTable {
         }
     }
 
-    private IndirectionTable(int cores, byte[] buckets) {
+    private IndirectionTable(int cores, byte[] buckets, FlowHash hash) {
         this.cores = cores;
+        this.hash = hash;
         this.buckets = buckets;
         this.mask = buckets.length - 1;
+    }
+
+    /** The stack's flow hash, whose values this table maps. */
+    public FlowHash hash() {
+        return hash;
     }
 
     /** The core that owns flows of hash {@code hash}. */
@@ -68,7 +79,7 @@ public final class IndirectionTable {
         }
         byte[] b = buckets.clone();
         b[bucket] = (byte) core;
-        return new IndirectionTable(cores, b);
+        return new IndirectionTable(cores, b, hash);
     }
 
     /** Buckets per core: {@code result[c]} is how many buckets core {@code c} owns. */

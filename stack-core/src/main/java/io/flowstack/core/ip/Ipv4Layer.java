@@ -8,6 +8,7 @@ import io.flowstack.core.route.Fib;
 import io.flowstack.core.route.NextHops;
 import io.flowstack.core.route.RouteKind;
 import io.flowstack.core.flow.FlowHash;
+import io.flowstack.core.flow.SipHash;
 import io.flowstack.core.percore.CoreContext;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.core.wire.Checksum;
@@ -39,7 +40,7 @@ public final class Ipv4Layer {
     private final StackConfig cfg;
     private final Reassembly reassembly;
     private final MemorySegment frag;
-    private int nextId;
+    private final IpIdents ids;
     /** The interface the last {@link #route} chose (an out-parameter: routing allocates nothing). */
     private int routeIf;
     /** This core's replica of the route table, and its next hops. */
@@ -52,10 +53,12 @@ public final class Ipv4Layer {
      *
      * @param arps the core's ARP of each interface, {@code arps[i]} of interface {@code i}
      * @param routes the static routes the stack starts with
+     * @param idKey the per-stack secret that picks an Identification counter (RFC 7739, {@link IpIdents})
+     * @param idSeed this core's secret seed for the counters' starts and perturbations
      * @throws IllegalArgumentException if a route's gateway is on no interface's subnet
      */
     public Ipv4Layer(CoreContext netisr, Arena arena, ArpLayer[] arps, IcmpLayer icmp, Transports up,
-                     List<StaticRoute> routes) {
+                     List<StaticRoute> routes, SipHash idKey, long idSeed) {
         this.n = netisr;
         this.ifs = netisr.interfaces();
         this.arps = arps.clone();
@@ -74,9 +77,8 @@ public final class Ipv4Layer {
         this.cfg = netisr.config();
         this.reassembly = new Reassembly(netisr, arena, icmp);
         this.frag = arena.allocate(ifs.maxMtu() + Ethernet.HEADER_LEN + 64, 64);
-        // RFC 6864 4.2 / RFC 791: IDs unique per (src, dst, protocol) while a datagram may live;
-        // cores draw from disjoint residue classes so two cores never reuse one concurrently.
-        this.nextId = (int) (System.identityHashCode(this) & 0xFFFF);
+        // RFC 6864 / RFC 7739: IDs from counters per (src, dst, protocol) bucket under a secret
+        this.ids = new IpIdents(idKey, idSeed, netisr.core(), netisr.cores());
     }
 
     public Reassembly reassembly() {
@@ -239,11 +241,6 @@ public final class Ipv4Layer {
         return routeIf;
     }
 
-    private int nextId() {
-        int cores = n.cores();
-        nextId++;
-        return (nextId * cores + n.core()) & 0xFFFF;
-    }
 
     /**
      * Sends a datagram whose payload of {@code payloadLen} bytes already sits at
@@ -266,8 +263,10 @@ public final class Ipv4Layer {
             return false;
         }
         int out = routeIf;
-        Ipv4.write(s, off, total, nextId(), df ? Ipv4.FLAG_DF : 0, DEFAULT_TTL, protocol,
-                src == 0 ? cfg.address : src, dst);
+        int from = src == 0 ? cfg.address : src;
+        // RFC 6864 4.1: an atomic datagram's ID is 0; one that may be fragmented takes a counter's
+        int id = ids.next(from, dst, protocol, df, n.now());
+        Ipv4.write(s, off, total, id, df ? Ipv4.FLAG_DF : 0, DEFAULT_TTL, protocol, from, dst);
         n.counters().inc(Stat.IP_OUT);
         if (total <= ifs.mtu(out)) {
             arps[out].output(s, off - Ethernet.HEADER_LEN, total + Ethernet.HEADER_LEN, nextHop);
@@ -305,7 +304,7 @@ public final class Ipv4Layer {
             n.counters().inc(Stat.IP_CANT_FRAGMENT);
             return false;
         }
-        Ipv4.write(s, off, total, nextId(), Ipv4.FLAG_DF, DEFAULT_TTL, protocol, src, dst);
+        Ipv4.write(s, off, total, 0, Ipv4.FLAG_DF, DEFAULT_TTL, protocol, src, dst); // RFC 6864 4.1: atomic
         n.counters().inc(Stat.IP_OUT);
         return arps[out].outputFrame(f, nextHop);
     }

@@ -1,7 +1,6 @@
 package io.flowstack.core.netisr;
 
 import io.flowstack.core.flow.IndirectionTable;
-import io.flowstack.core.flow.FlowHash;
 import io.flowstack.core.percore.Ownership;
 import io.flowstack.core.percore.Counters;
 import io.flowstack.core.stats.Stat;
@@ -167,7 +166,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
             arps[i] = new ArpLayer(this, arena, i);
         }
         this.icmp = new IcmpLayer(this, this);
-        this.ip = new Ipv4Layer(this, arena, arps, icmp, this, routes);
+        this.ip = new Ipv4Layer(this, arena, arps, icmp, this, routes, isn.ipIdKey(), isn.coreSeed(core, Isn.IP_ID_SEED));
         this.forwarder = ifs.forwarding() ? new Forwarder(this, arena, ip.fib(), icmp, arps) : null;
         this.ethernet = new EthernetInput(this, ifs, arps, ip, forwarder);
         this.udp = new UdpLayer(this, icmp);
@@ -423,8 +422,8 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
      */
     private void dispatch(int source, int type, MemorySegment s, long off, int len) {
         // a DatagramMsg has its datagram where an Ipv4FrameMsg has it
-        int hash = FlowHash.ofIpv4(s, off + Ipv4FrameMsg.IP, Ipv4FrameMsg.ipLength(len));
         IndirectionTable t = table;
+        int hash = t.hash().ofIpv4(s, off + Ipv4FrameMsg.IP, Ipv4FrameMsg.ipLength(len));
         int owner = t.core(hash);
         if (owner != core) {
             hop(owner, type, s, off, len); // not ours, or moved away since the sender looked

@@ -3,7 +3,7 @@ package io.flowstack.core.socket;
 import io.flowstack.core.netisr.SocketHost;
 import java.util.function.Consumer;
 import io.flowstack.core.ip.IcmpLayer;
-import io.flowstack.core.flow.FlowHash;
+import io.flowstack.core.flow.IndirectionTable;
 import io.flowstack.core.netisr.Netisr;
 import io.flowstack.core.netisr.Rings;
 import io.flowstack.core.wire.Bytes;
@@ -196,7 +196,8 @@ public final class IcmpEchoSocket implements AutoCloseable {
      * @return the core number
      */
     public int coreFor(int dst) {
-        return stack.table().core(FlowHash.hash2(local, dst));
+        IndirectionTable t = stack.table();
+        return t.core(t.hash().hash2(local, dst));
     }
 
     // ------------------------------------------------------------------ netisr side

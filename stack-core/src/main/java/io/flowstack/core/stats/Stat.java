@@ -238,6 +238,8 @@ public enum Stat {
     TCP_NO_SOCKET(true, "dropped: no connection or listener (RST sent)"),
     /** TCP resets sent. */
     TCP_RST_OUT("TCP resets sent"),
+    /** TCP resets to segments for no connection not sent: over the core's 200 per second (FreeBSD's badport_bandlim). */
+    TCP_RST_LIMITED("TCP resets to segments for no connection not sent: over the core's 200 per second"),
     /** TCP resets received that closed a connection. */
     TCP_RST_IN("TCP resets received that closed a connection"),
     /** TCP connections opened by us (connect). */
@@ -281,8 +283,10 @@ public enum Stat {
     TCP_PAWS_DROP(true, "dropped: old timestamp (PAWS, RFC 7323 5)"),
     /** TCP challenge ACKs sent (RFC 5961). */
     TCP_CHALLENGE_ACKS("TCP challenge ACKs sent (RFC 5961)"),
-    /** TCP challenge ACKs suppressed by the rate limit. */
-    TCP_CHALLENGE_ACK_LIMITED("TCP challenge ACKs suppressed by the rate limit"),
+    /** TCP challenge ACKs not sent: the core's budget for the second, drawn at random, was spent (RFC 5961 7). */
+    TCP_CHALLENGE_ACK_LIMITED("TCP challenge ACKs not sent: the core's randomised budget for the second was spent (RFC 5961 7)"),
+    /** TCP challenge ACKs not sent: the connection had one in the last 500 ms (RFC 5961 7, Linux's tcp_invalid_ratelimit). */
+    TCP_CHALLENGE_ACK_CONN_LIMITED("TCP challenge ACKs not sent: the connection had one in the last 500 ms (RFC 5961 7)"),
     /** Dropped: ACK for data never sent or too old (RFC 5961 5.2). A drop counter. */
     TCP_BAD_ACK(true, "dropped: ACK for data never sent or too old (RFC 5961 5.2)"),
     /** TCP SYN cookies sent (half-open queue full). */

@@ -1,19 +1,30 @@
 package io.flowstack.core.tcp;
 
+import io.flowstack.core.flow.SipHash;
+
 /**
- * Initial sequence numbers (RFC 6528 section 3): ISN = M + F(localip, localport, remoteip,
- * remoteport, secretkey), where M is a 4-microsecond timer and F is SipHash-2-4 under a random
- * per-stack key. Also the keyed hash behind SYN cookies (RFC 4987 section 3.6).
+ * The stack's TCP secrets: initial sequence numbers (RFC 6528 section 3: ISN = M + F(localip,
+ * localport, remoteip, remoteport, secretkey), where M is a 4-microsecond timer and F is
+ * SipHash-2-4 under a random per-stack key), the keyed hash behind SYN cookies (RFC 4987
+ * section 3.6), the per-connection timestamp offsets (RFC 7323 7.1) and the seeds of each core's
+ * random source (the challenge ACK budget, RFC 5961 7).
  *
  * <p>Immutable after construction; shared read-only by all cores.
  */
 public final class Isn {
-    private final long k0;
-    private final long k1;
+    /** Domain of {@link #tsOffset}: an F of its own, so an offset tells nothing of an ISN. */
+    private static final long TS_OFFSET_DOMAIN = 0x7473_6f66_6673_6574L; // "tsoffset"
+    /** Domain of {@link #ipIdKey}. */
+    private static final long IP_ID_DOMAIN = 0x6970_6964_656e_7473L; // "ipidents"
+    /** The use number of the IPv4 Identification counters' seed ({@link #coreSeed}). */
+    public static final int IP_ID_SEED = 2;
+    /** Domain of {@link #coreSeed}. */
+    private static final long CORE_SEED_DOMAIN = 0x636f_7265_7365_6564L; // "coreseed"
+    private final SipHash key;
 
+    /** The generator under the secret key {@code (k0, k1)}. */
     public Isn(long k0, long k1) {
-        this.k0 = k0;
-        this.k1 = k1;
+        this.key = new SipHash(k0, k1);
     }
 
     /** RFC 6528: M + F(4-tuple), M ticking every 4 microseconds. */
@@ -22,47 +33,28 @@ public final class Isn {
         return m + (int) hash(localAddr, remoteAddr, ((long) localPort << 16) | remotePort, 0);
     }
 
+    /**
+     * RFC 7323 7.1 (and 5.4): the connection's offset added to our timestamp clock, a keyed hash
+     * of its 4-tuple, so TSvals tell nothing of the host's uptime and two connections' TSvals are
+     * unrelated; a 4-tuple always gets the same offset, so a new incarnation's TSvals still rise
+     * over the last one's (the peer's TIME-WAIT, RFC 7323 5.8 / 6). Linux: secure_tcp_ts_off.
+     */
+    public int tsOffset(int localAddr, int localPort, int remoteAddr, int remotePort) {
+        return (int) hash(localAddr, remoteAddr, ((long) localPort << 16) | remotePort, TS_OFFSET_DOMAIN);
+    }
+
+    /** The seed of core {@code core}'s random source for use {@code use}: secret, and different per core. */
+    public long coreSeed(int core, int use) {
+        return hash(core, use, 0, CORE_SEED_DOMAIN);
+    }
+
+    /** The key that picks an IPv4 Identification counter (RFC 7739; Linux's ip_id_key), derived from the stack's secret. */
+    public SipHash ipIdKey() {
+        return key.derive(IP_ID_DOMAIN);
+    }
+
     /** SipHash-2-4 of three words under the stack's key. */
     public long hash(long a, long b, long c, long d) {
-        long v0 = k0 ^ 0x736f6d6570736575L;
-        long v1 = k1 ^ 0x646f72616e646f6dL;
-        long v2 = k0 ^ 0x6c7967656e657261L;
-        long v3 = k1 ^ 0x7465646279746573L;
-        long m0 = (a << 32) | (b & 0xFFFFFFFFL);
-        long m1 = (c << 32) ^ d;
-        long[] v = {v0, v1, v2, v3};
-        compress(v, m0);
-        compress(v, m1);
-        long last = 16L << 56;
-        compress(v, last);
-        v[2] ^= 0xFF;
-        for (int i = 0; i < 4; i++) {
-            round(v);
-        }
-        return v[0] ^ v[1] ^ v[2] ^ v[3];
-    }
-
-    private static void compress(long[] v, long m) {
-        v[3] ^= m;
-        round(v);
-        round(v);
-        v[0] ^= m;
-    }
-
-    private static void round(long[] v) {
-        v[0] += v[1];
-        v[1] = Long.rotateLeft(v[1], 13);
-        v[1] ^= v[0];
-        v[0] = Long.rotateLeft(v[0], 32);
-        v[2] += v[3];
-        v[3] = Long.rotateLeft(v[3], 16);
-        v[3] ^= v[2];
-        v[0] += v[3];
-        v[3] = Long.rotateLeft(v[3], 21);
-        v[3] ^= v[0];
-        v[2] += v[1];
-        v[1] = Long.rotateLeft(v[1], 17);
-        v[1] ^= v[2];
-        v[2] = Long.rotateLeft(v[2], 32);
+        return key.hash(a, b, c, d);
     }
 }

@@ -103,7 +103,7 @@ final class LossRecovery extends TcpPart {
         t.undoSsthresh = t.ssthresh;
         t.undoRto = rto;
         t.eifel = t.tsOk;
-        t.rxtTsVal = tcp.out.tsNow();
+        t.rxtTsVal = tcp.out.tsVal(t);
         // reordering degree if this proves spurious: segments delivered above the "lost" one
         t.rxtDegree = t.sb.isEmpty() ? t.dupAcks : (t.sb.highest(t.sndUna) - t.sndUna) / Math.max(1, t.mss);
     }

@@ -64,6 +64,8 @@ public final class Tcb {
 
     // options (RFC 7323, RFC 2018)
     boolean tsOk;
+    /** RFC 7323 7.1: added to our timestamp clock in every TSval of this connection ({@link Isn#tsOffset}). */
+    int tsOffset;
     int tsRecent;
     long tsRecentAgeNanos;
     boolean sackOk;

@@ -224,7 +224,7 @@ final class TcpAck extends TcpPart {
     void rttSample(Tcb t, int ack) {
         long sample = -1;
         if (t.tsOk && tcp.opts.hasTimestamp && tcp.opts.tsEcr != 0) {
-            sample = (tcp.out.tsNow() - tcp.opts.tsEcr) * 1_000_000L;
+            sample = (tcp.out.tsVal(t) - tcp.opts.tsEcr) * 1_000_000L; // both carry the offset (RFC 7323 7.1)
         } else if (t.rttTiming && Seq.gt(ack, t.rttSeq)) {
             sample = n.now() - t.rttStart;
         }

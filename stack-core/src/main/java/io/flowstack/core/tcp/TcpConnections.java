@@ -327,6 +327,7 @@ final class TcpConnections extends TcpPart {
             nextId = n.core() + 1;
         }
         Tcb t = new Tcb(id, localIf, ifs.address(localIf), localPort, remoteAddr, remotePort);
+        t.tsOffset = tcp.isn.tsOffset(t.localAddr, localPort, remoteAddr, remotePort); // RFC 7323 7.1
         t.mss = TcpOpen.DEFAULT_MSS;
         t.rto = cfg.tcpRtoInitialNanos;
         t.ssthresh = Integer.MAX_VALUE / 2;

@@ -47,13 +47,19 @@ final class TcpInput extends TcpPart {
 
     /** RFC 7323 5.5: a tsRecent idle longer than 24 days is invalid for PAWS. */
     static final long PAWS_IDLE_NANOS = TimeUnit.DAYS.toNanos(24);
-    private long challengeWindowStart;
-    private int challengeAcks;
+    /** The core's total of challenge ACKs per second, randomised (RFC 5961 7, CVE-2016-5696). */
+    private final ChallengeAckBudget challengeBudget;
+    /** RSTs in reply to segments for no connection (FreeBSD's badport_bandlim). */
+    private final ResetLimit resetLimit = new ResetLimit(ResetLimit.PER_SECOND, ResetLimit.BURST);
+    /** The use number of the challenge ACK budget's seed ({@link Isn#coreSeed}). */
+    static final int CHALLENGE_SEED = 1;
     /** Linux's net.ipv4.tcp_invalid_ratelimit default: replies to unacceptable bare ACKs. */
     static final long OOW_ACK_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
     TcpInput(TcpLayer tcp) {
         super(tcp);
+        this.challengeBudget = new ChallengeAckBudget(cfg.tcpChallengeAcksPerSecond,
+                tcp.isn.coreSeed(n.core(), CHALLENGE_SEED));
     }
 
     /** TCP input for a validated datagram owned by this core ({@code len} = IP total length). */
@@ -145,8 +151,16 @@ final class TcpInput extends TcpPart {
         sendResetFor(s, th, tlen, doff, local, src, sport, dport);
     }
 
-    /** The RST answering the segment from {@code src:sport} to {@code local:dport} (RFC 9293 3.10.7.1). */
+    /**
+     * The RST answering the segment from {@code src:sport} to {@code local:dport}, which found
+     * no connection (RFC 9293 3.10.7.1, 3.10.7.2), unless the core's RSTs of that kind are over
+     * their rate ({@link ResetLimit}; counted).
+     */
     void sendResetFor(MemorySegment s, long th, int tlen, int doff, int local, int src, int sport, int dport) {
+        if (!resetLimit.take(n.now())) {
+            n.counters().inc(Stat.TCP_RST_LIMITED);
+            return;
+        }
         int flags = Tcp.flags(s, th);
         int segLen = tlen - doff + ((flags & Tcp.SYN) != 0 ? 1 : 0) + ((flags & Tcp.FIN) != 0 ? 1 : 0);
         if ((flags & Tcp.ACK) != 0) {
@@ -490,25 +504,33 @@ final class TcpInput extends TcpPart {
         t.state = TcpState.TIME_WAIT;
     }
 
-    /** RFC 5961 3.2 / 4.2 / 5.2: a challenge ACK, rate limited per core (RFC 5961 7). */
+    /**
+     * RFC 5961 3.2 / 4.2 / 5.2: a challenge ACK, limited as RFC 5961 7 asks and as Linux's
+     * tcp_send_challenge_ack does: at most one per 500 ms per connection (the clock of its
+     * out-of-window ACKs, {@link Tcb#lastOowAckAt}), then the core's randomised total.
+     */
     void challengeAck(Tcb t) {
+        long now = n.now();
+        if (now - t.lastOowAckAt < OOW_ACK_INTERVAL_NANOS) {
+            n.counters().inc(Stat.TCP_CHALLENGE_ACK_CONN_LIMITED);
+            return;
+        }
+        t.lastOowAckAt = now;
         if (challengeAllowed()) {
             t.ackNow = true;
         }
     }
 
-    /** Whether a challenge ACK may go now (RFC 5961 7: per core, per second); counted either way. */
+    /**
+     * Whether the core's budget (RFC 5961 7: per core, per second, drawn at random each second,
+     * {@link ChallengeAckBudget}) lets one more challenge ACK go now; counted either way. The
+     * caller has checked its connection's own limit.
+     */
     boolean challengeAllowed() {
-        long now = n.now();
-        if (now - challengeWindowStart >= 1_000_000_000L) {
-            challengeWindowStart = now;
-            challengeAcks = 0;
-        }
-        if (challengeAcks >= cfg.tcpChallengeAcksPerSecond) {
+        if (!challengeBudget.take(n.now())) {
             n.counters().inc(Stat.TCP_CHALLENGE_ACK_LIMITED);
             return false;
         }
-        challengeAcks++;
         n.counters().inc(Stat.TCP_CHALLENGE_ACKS);
         return true;
     }

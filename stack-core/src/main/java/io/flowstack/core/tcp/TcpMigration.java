@@ -1,6 +1,5 @@
 package io.flowstack.core.tcp;
 
-import io.flowstack.core.flow.FlowHash;
 import io.flowstack.core.flow.IndirectionTable;
 import io.flowstack.core.stats.Stat;
 import java.util.ArrayList;
@@ -36,7 +35,7 @@ final class TcpMigration extends TcpPart {
         n.checkOwner();
         List<Tcb> out = new ArrayList<>();
         tcp.conns.forEach(t -> {
-            if (table.bucket(FlowHash.hash4(t.localAddr, t.remoteAddr, t.localPort, t.remotePort)) == bucket) {
+            if (table.bucket(table.hash().hash4(t.localAddr, t.remoteAddr, t.localPort, t.remotePort)) == bucket) {
                 out.add(t);
             }
         });

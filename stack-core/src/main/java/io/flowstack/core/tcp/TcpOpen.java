@@ -1,6 +1,6 @@
 package io.flowstack.core.tcp;
 
-import io.flowstack.core.flow.FlowHash;
+import io.flowstack.core.flow.IndirectionTable;
 import io.flowstack.core.config.TcpSocketOptions;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.core.wire.Ipv4;
@@ -63,7 +63,8 @@ final class TcpOpen extends TcpPart {
         if (tcp.conns.contains(lif, key) || tcp.conns.listeners.containsKey(localPort)) {
             return null;
         }
-        if (n.table().core(FlowHash.hash4(localAddr, remoteAddr, localPort, remotePort)) != n.core()) {
+        IndirectionTable table = n.table();
+        if (table.core(table.hash().hash4(localAddr, remoteAddr, localPort, remotePort)) != n.core()) {
             return null; // the tuple's bucket is not (or no longer) on this core: the caller tries another port
         }
         if (tcp.conns.size() >= tcp.conns.maxConnectionsPerCore) {

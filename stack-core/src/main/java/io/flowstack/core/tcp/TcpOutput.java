@@ -46,6 +46,15 @@ final class TcpOutput extends TcpPart {
     }
 
     /**
+     * The TSval connection {@code t} sends now: our clock plus the connection's random offset
+     * (RFC 7323 7.1, 5.4: the clock's origin is arbitrary, and per connection it hides the host's
+     * uptime and ties no two connections together). Echoed back, it is compared with the same.
+     */
+    int tsVal(Tcb t) {
+        return tsNow() + t.tsOffset;
+    }
+
+    /**
      * Sequence number of a bare ACK. Not SND.NXT, which points back at SND.UNA while a timeout
      * resends old data: the peer has had those bytes, would find the ACK below its window and
      * drop it (answering with an ACK of its own). BSD's tcp_output uses SND.MAX ("for ACK only
@@ -240,7 +249,7 @@ final class TcpOutput extends TcpPart {
         boolean ws = !synAck || t.wscaleOk;
         // RFC 9293 3.7.1 MSS, RFC 2018 SACK-permitted, RFC 7323 timestamps and window scale; a
         // SYN-ACK carries only what the SYN offered (RFC 7323 1.3, 2.2; RFC 2018 2)
-        int o = (int) (TcpOptionWriter.syn(tx, th + Tcp.MIN_HEADER, tcp.open.mtuMss(), sack, ts, tsNow(),
+        int o = (int) (TcpOptionWriter.syn(tx, th + Tcp.MIN_HEADER, tcp.open.mtuMss(), sack, ts, tsVal(t),
                 synAck ? t.tsRecent : 0, ws, t.rcvWscale) - th);
         int flags = Tcp.SYN | (synAck ? Tcp.ACK : 0);
         int window = advertise(t, true);
@@ -283,7 +292,7 @@ final class TcpOutput extends TcpPart {
         long th = CoreContext.TX_IP + Ipv4.MIN_HEADER;
         long p = th + Tcp.MIN_HEADER;
         if (t.tsOk) {
-            p = TcpOptionWriter.timestamps(tx, p, tsNow(), t.tsRecent); // RFC 7323 3.2
+            p = TcpOptionWriter.timestamps(tx, p, tsVal(t), t.tsRecent); // RFC 7323 3.2, 7.1
         }
         if (t.sackOk && !t.ooo.isEmpty()) {
             // RFC 2018 4: the first block holds the most recently received segment
@@ -360,15 +369,15 @@ final class TcpOutput extends TcpPart {
 
     /**
      * Sends a bare ACK without a TCB (a TIME-WAIT entry's, {@link TcpTimeWait}), with the
-     * timestamps option if {@code ts} (RFC 7323 3.2: TSval our clock, TSecr {@code tsEcr}), from
-     * local address {@code src}.
+     * timestamps option if {@code ts} (RFC 7323 3.2: TSval our clock plus the 4-tuple's offset,
+     * the one its connection had, 7.1; TSecr {@code tsEcr}), from local address {@code src}.
      */
     void sendBareAck(int src, int sport, int dst, int dport, int seq, int ack, int window, boolean ts, int tsEcr) {
         MemorySegment tx = n.txBuffer();
         long th = CoreContext.TX_IP + Ipv4.MIN_HEADER;
         long p = th + Tcp.MIN_HEADER;
         if (ts) {
-            p = TcpOptionWriter.timestamps(tx, p, tsNow(), tsEcr);
+            p = TcpOptionWriter.timestamps(tx, p, tsNow() + tcp.isn.tsOffset(src, sport, dst, dport), tsEcr);
         }
         int o = (int) (p - th);
         Tcp.write(tx, th, sport, dport, seq, ack, o, Tcp.ACK, window);

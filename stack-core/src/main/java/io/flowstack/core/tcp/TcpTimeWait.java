@@ -1,6 +1,5 @@
 package io.flowstack.core.tcp;
 
-import io.flowstack.core.flow.FlowHash;
 import io.flowstack.core.flow.IndirectionTable;
 import io.flowstack.core.stats.ConnectionQuery;
 import io.flowstack.core.stats.Stat;
@@ -217,8 +216,17 @@ final class TcpTimeWait extends TcpPart {
         return Integer.toUnsignedLong(iss == 0 ? 1 : iss);
     }
 
-    /** RFC 5961 3.2 / 4.2: a challenge ACK, under the core's rate limit. */
+    /**
+     * RFC 5961 3.2 / 4.2: a challenge ACK, at most one per 500 ms for the entry (RFC 5961 7, as
+     * {@link TcpInput#challengeAck} for a connection) and under the core's randomised total.
+     */
     private void challengeAck(int slot) {
+        long now = n.now();
+        if (now - table.lastOowAckAt(slot) < TcpInput.OOW_ACK_INTERVAL_NANOS) {
+            n.counters().inc(Stat.TCP_CHALLENGE_ACK_CONN_LIMITED);
+            return;
+        }
+        table.lastOowAckAt(slot, now);
         if (tcp.in.challengeAllowed()) {
             ack(slot);
         }
@@ -316,7 +324,7 @@ final class TcpTimeWait extends TcpPart {
 
     private boolean inBucket(int slot, int bucket, IndirectionTable tableOf) {
         long key = table.key(slot);
-        return tableOf.bucket(FlowHash.hash4(ifs.address(table.localIf(slot)), TimeWaitTable.remoteAddr(key),
+        return tableOf.bucket(tableOf.hash().hash4(ifs.address(table.localIf(slot)), TimeWaitTable.remoteAddr(key),
                 TimeWaitTable.localPort(key),
                 TimeWaitTable.remotePort(key))) == bucket;
     }

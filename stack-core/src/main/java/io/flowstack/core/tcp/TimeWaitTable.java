@@ -11,8 +11,9 @@ import java.util.Arrays;
  * {@link #MAX_LOCAL_IFS} interfaces) and the key ({@link Tcb#key}: remote address, remote port,
  * local port), SND.NXT and RCV.NXT, the receive window and its scale (for
  * the ACKs it sends and the sequence check), the timestamp state (whether timestamps are on,
- * TS.Recent and when it was recorded: our own TSval clock is the stack's, {@code TcpOutput.tsNow},
- * with no per-connection offset, so nothing of it needs keeping), the time of the last
+ * TS.Recent and when it was recorded: our own TSval is the stack's clock {@code TcpOutput.tsNow}
+ * plus the connection's offset, a keyed hash of the 4-tuple ({@link Isn#tsOffset}, RFC 7323
+ * 7.1) computed again from the key, so nothing of it needs keeping), the time of the last
  * out-of-window ACK (rate limit) and the expiry.
  *
  * <p>Layout: parallel primitive arrays indexed by slot, no object per entry.

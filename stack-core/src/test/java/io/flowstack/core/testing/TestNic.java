@@ -3,6 +3,7 @@ package io.flowstack.core.testing;
 import io.flowstack.nic.AbstractNic;
 import io.flowstack.nic.FrameBatch;
 import io.flowstack.nic.NicQueue;
+import io.flowstack.nic.Toeplitz;
 import io.flowstack.nic.TxFrame;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -33,6 +34,19 @@ public final class TestNic extends AbstractNic<TestNic.TestQueue> {
             qs[i] = new TestQueue(offloads);
         }
         super("test0", qs, mtu);
+    }
+
+    private Toeplitz rssKey;
+
+    /** This NIC as if its steering hashed with {@code key} ({@link #rssKey()}); returns it. */
+    public TestNic steeredBy(Toeplitz key) {
+        this.rssKey = key;
+        return this;
+    }
+
+    @Override
+    public Toeplitz rssKey() {
+        return rssKey;
     }
 
     /** What a gathered transmit asked of the device. */

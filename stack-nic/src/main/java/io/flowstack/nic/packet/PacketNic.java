@@ -10,8 +10,10 @@ import io.flowstack.nativeio.Packet;
 import io.flowstack.nativeio.Tun;
 import io.flowstack.nic.SteeredNic;
 import io.flowstack.nic.SteeringTable;
+import io.flowstack.nic.Toeplitz;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -160,8 +162,8 @@ public final class PacketNic extends SteeredNic<PacketQueue> {
     private final Arena arena;
 
     private PacketNic(String name, int ifindex, int mtu, Options options, int fanoutGroup, PacketQueue[] queues,
-                      Arena arena, SteeringTable steering, String steeringProblem) {
-        super(name, queues, mtu, steering, steeringProblem);
+                      Arena arena, SteeringTable steering, String steeringProblem, Toeplitz rssKey) {
+        super(name, queues, mtu, steering, steeringProblem, rssKey);
         this.ifindex = ifindex;
         this.options = options;
         this.fanoutGroup = fanoutGroup;
@@ -169,13 +171,25 @@ public final class PacketNic extends SteeredNic<PacketQueue> {
     }
 
     /**
-     * Opens {@code queues} AF_PACKET sockets on {@code ifname} (see the class comment).
+     * {@link #open(String, int, Options, Toeplitz)} with an RSS key chosen at random now.
+     *
+     * @throws NativeException naming the call and the interface
+     * @throws IllegalArgumentException for a missing or down interface, a bad name or count
+     */
+    public static PacketNic open(String ifname, int queues, Options options) {
+        return open(ifname, queues, options, Toeplitz.random(new SecureRandom()));
+    }
+
+    /**
+     * Opens {@code queues} AF_PACKET sockets on {@code ifname} (see the class comment), whose
+     * Toeplitz fanout hashes with {@code rssKey} (the stack's flow hash then takes the same,
+     * {@link #rssKey()}).
      *
      * @throws NativeException naming the call and the interface, e.g.
      *     {@code socket AF_PACKET: EPERM (Operation not permitted): needs root or CAP_NET_ADMIN}
      * @throws IllegalArgumentException for a missing or down interface, a bad name or count
      */
-    public static PacketNic open(String ifname, int queues, Options options) {
+    public static PacketNic open(String ifname, int queues, Options options, Toeplitz rssKey) {
         Ifreq.checkName(ifname);
         if (queues < 1 || queues > 256) {
             throw new IllegalArgumentException("queues must be in [1, 256]: " + queues);
@@ -203,7 +217,7 @@ public final class PacketNic extends SteeredNic<PacketQueue> {
         int prog = -1;
         if (options.fanout() == FanoutMode.TOEPLITZ) {
             try {
-                table = SteeringTable.create(ifname, queues);
+                table = SteeringTable.create(ifname, queues, rssKey);
                 prog = table.loadProgram();
                 type = Packet.PACKET_FANOUT_EBPF;
             } catch (RuntimeException e) {
@@ -225,7 +239,7 @@ public final class PacketNic extends SteeredNic<PacketQueue> {
                         if (table != null) {
                             table.attachToFanout(fd, prog);
                         } else if (options.fanout() == FanoutMode.TOEPLITZ) {
-                            setSteering(fd, ToeplitzSteering.program(queues), ifname);
+                            setSteering(fd, ToeplitzSteering.program(queues, rssKey), ifname);
                         }
                     } else {
                         Packet.joinFanout(fd, group, type | flags, ifname);
@@ -249,7 +263,7 @@ public final class PacketNic extends SteeredNic<PacketQueue> {
                 Libc.close(prog); // the fanout group holds its own reference
             }
         }
-        return new PacketNic(ifname, ifindex, mtu, options, group, qs, arena, table, problem);
+        return new PacketNic(ifname, ifindex, mtu, options, group, qs, arena, table, problem, rssKey);
     }
 
     /**

@@ -38,8 +38,8 @@ import io.flowstack.nic.Toeplitz;
  * queue, = the netisr core) that owns its flow, so that no frame has to hop between cores.
  *
  * <p>It is the NIC-side twin of the stack's flow hash, like a NIC's RSS: the symmetric Toeplitz
- * hash with the key {@code 0x6d5a} repeated (Woo and Park; key, buckets and key windows from
- * {@link Toeplitz}), an indirection table of
+ * hash with the stack's key, one 16-bit pattern repeated (Woo and Park; key, buckets and key
+ * windows from {@link Toeplitz}; its windows are the program's constants), an indirection table of
  * {@value Toeplitz#BUCKETS} buckets dealt round robin ({@code queue = (hash & 127) % queues}), over
  * the same inputs: (src, dst, sport, dport) for TCP and UDP, (src, dst) for other IPv4 and for
  * fragments, and for ICMP errors the quoted datagram's addresses (and ports when it is TCP or UDP
@@ -52,7 +52,7 @@ import io.flowstack.nic.Toeplitz;
  * {@code hash(words) = f(w1 ^ w2 ^ ... ^ wn)}, with {@code f(x)} the XOR of the windows of the
  * bits set in {@code x}. The program therefore XORs the 16-bit words of the tuple and then
  * applies {@code f} with 16 branch-free shift-mask-multiply-XOR steps: about 200 instructions, no
- * loop. {@link #tapBucketProgram()} is the same hash for the multi-queue TAP's eBPF steering.
+ * loop. {@link #tapBucketProgram(Toeplitz)} is the same hash for the multi-queue TAP's eBPF steering.
  *
  * <p>If the stack replaces its indirection table at run time the program no longer matches;
  * frames then hop (still correct, only slower).
@@ -77,12 +77,12 @@ public final class ToeplitzSteering {
     private ToeplitzSteering() {
     }
 
-    /** The program for a fanout group of {@code queues} members. */
-    public static ClassicBpf.Program program(int queues) {
+    /** The program for a fanout group of {@code queues} members, hashing with {@code key}. */
+    public static ClassicBpf.Program program(int queues, Toeplitz key) {
         if (queues < 1 || queues > Toeplitz.BUCKETS) {
             throw new IllegalArgumentException("queues must be in [1, " + Toeplitz.BUCKETS + "]: " + queues);
         }
-        return build(queues);
+        return build(queues, key);
     }
 
     /**
@@ -93,7 +93,7 @@ public final class ToeplitzSteering {
      * the quoted header too takes the eBPF verifier past its budget of a million instructions
      * walked, as it does not prune the paths of this program.
      */
-    public static ClassicBpf.Program tapBucketProgram() {
+    public static ClassicBpf.Program tapBucketProgram(Toeplitz key) {
         final int net = SKF_NET_OFF;
         ClassicBpf p = new ClassicBpf();
         ipv4AddressesOrFragment(p, net);
@@ -107,7 +107,7 @@ public final class ToeplitzSteering {
         p.jump(JGE | K, 4, null, "hash");
         xorPortsAt(p, net);
         p.label("hash");
-        hashOfX(p);
+        hashOfX(p, key);
         p.op(RET | ClassicBpf.A, 0);
         p.label("ret0");
         p.op(RET | K, 0);
@@ -131,7 +131,7 @@ public final class ToeplitzSteering {
         p.jump(JSET | K, 0x3fff, "hash", null);
     }
 
-    private static ClassicBpf.Program build(int queues) {
+    private static ClassicBpf.Program build(int queues, Toeplitz key) {
         final int net = SKF_NET_OFF;
         ClassicBpf p = new ClassicBpf();
         ipv4AddressesOrFragment(p, net);
@@ -213,7 +213,7 @@ public final class ToeplitzSteering {
         p.ja("hash");
 
         p.label("hash");
-        hashOfX(p);
+        hashOfX(p, key);
         p.op(ALU | MOD | K, queues);
         p.op(RET | ClassicBpf.A, 0);
         p.label("ret0");
@@ -228,13 +228,13 @@ public final class ToeplitzSteering {
      * {@code -bit & window} instead of the multiplication, kernel 6.18's verifier still walked
      * over a million instructions: it splits on the negation.)
      */
-    private static void hashOfX(ClassicBpf p) {
+    private static void hashOfX(ClassicBpf p, Toeplitz key) {
         p.op(LDX | IMM, 0);
         for (int b = 0; b < 16; b++) {
             p.op(LD | MEM, M_X);
             p.op(ALU | ClassicBpf.RSH | K, 15 - b);
             p.op(ALU | AND | K, 1);
-            p.op(ALU | ClassicBpf.MUL | K, Toeplitz.window(b));
+            p.op(ALU | ClassicBpf.MUL | K, key.window(b));
             p.op(ALU | XOR | X, 0);
             p.op(MISC | TAX, 0);
         }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.flowstack.nic.Toeplitz;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -63,11 +64,11 @@ class ClassicBpfTest {
     @Test
     void toeplitzProgramFitsTheKernelLimits() {
         for (int q = 1; q <= 8; q++) {
-            ClassicBpf.Program p = ToeplitzSteering.program(q);
+            ClassicBpf.Program p = ToeplitzSteering.program(q, Toeplitz.random(new java.util.SplittableRandom(q)));
             assertTrue(p.insns().size() < 4096, "BPF_MAXINSNS");
             ClassicBpf.Insn last = p.insns().get(p.insns().size() - 1);
             assertEquals(RET | K, last.code(), "ends in a return");
         }
-        assertThrows(IllegalArgumentException.class, () -> ToeplitzSteering.program(0));
+        assertThrows(IllegalArgumentException.class, () -> ToeplitzSteering.program(0, Toeplitz.WOO_PARK));
     }
 }

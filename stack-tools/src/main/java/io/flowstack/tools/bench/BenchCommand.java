@@ -366,7 +366,7 @@ public final class BenchCommand implements Callable<Integer>, ValidatedCommand {
             return new Net.Kernel(bind);
         }
         StackConfig config = stackConfig();
-        TapNic nic = TapNic.open(tap, stackOptions.cores, offloadOption.tapOptions());
+        TapNic nic = TapNic.open(tap, stackOptions.cores, offloadOption.tapOptions(), stackOptions.rssKey());
         cleanup.add("close tap " + nic.name(), nic::close);
         FlowStack stack = FlowStack.start(config, nic);
         cleanup.add("stop the stack", stack::close);
