@@ -196,7 +196,7 @@ abstract class KernelAbuseCases {
     }
 
     @Test
-    @Timeout(240) // backstop above the commands' own bounds (2 x 75 s, drain 20 s, pings and probes)
+    @Timeout(300) // backstop above the commands' own bounds (75 s + 135 s, drain 20 s, pings and probes)
     void nmapSynScanAndOsDetection() {
         long noSocketBefore = lab.total(Stat.TCP_NO_SOCKET);
         Result scan = lab.exec(Duration.ofSeconds(75), null, "nmap", "-sS", "-n", "-p", "1-1000", "--max-retries",
@@ -212,8 +212,10 @@ abstract class KernelAbuseCases {
         assertTrue(lab.total(Stat.TCP_NO_SOCKET) - noSocketBefore >= 998, () -> "resets for closed ports" + context);
         assertServes();
 
-        Result os = lab.exec(Duration.ofSeconds(75), null, "nmap", "-O", "-n", "--max-retries", "2",
-                "--host-timeout", "60s", STACK_IP);
+        // closed ports answer at most 200 RSTs a second per core (issue 13 point 9): nmap takes the
+        // unanswered probes for loss and slows down; 10-25 s here, over 60 s once on a loaded machine
+        Result os = lab.exec(Duration.ofSeconds(135), null, "nmap", "-O", "-n", "--max-retries", "2",
+                "--host-timeout", "120s", STACK_IP);
         System.out.println("nmap OS detection, " + cores() + " core(s):\n" + os.stdout());
         String osContext = "\n" + os + "\n" + lab.report();
         assertEquals(0, os.exit(), () -> "nmap -O" + osContext);

@@ -642,7 +642,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         VarHandle.fullFence(); // order the ring commits before reading the peers' sleeping flags
         for (int t = 0; t < wakePending.length; t++) {
             if (wakePending[t]) {
-                if (peers[t].sleeping) {
+                if (peers[t].sleeping || peers[t].lateWatch) { // lateWatch: a claimed record it saw ({@link #endSleep})
                     peers[t].wakeFd.signal();
                 }
                 WAKE_PENDING.setRelease(wakePending, t, false); // after the signal: see wakeOwed
@@ -702,19 +702,18 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
 
     /**
      * Work a producer must signal this netisr for when it sleeps: messages from other cores or
-     * applications, commands, frames of a queue without a descriptor (its notifier wakes) and no
-     * deadline of its own (an impairment's delay). An inbox ring whose producer still owes this
-     * core its wake-up ({@link #wakeOwed}) does not count: that producer signals at the end of its
-     * pass (on a loaded machine a long pass outlasted the grace and counted one on its way).
+     * applications, commands, frames of a queue with no descriptor or deadline (its notifier wakes).
+     * An inbox ring whose producer still owes this core its wake-up ({@link #wakeOwed}) does not count.
      */
-    private boolean hasSignalledWork() {
-        return inboxWaiting(true) || appRing.ring().size() > 0 || !commands.isEmpty()
-                || (nics.rxReadySignalled() && !rxStopped());
+    private int signalledWork() { // bits: 1 inbox, 2 application ring, 4 commands, 8 NIC queue
+        return (inboxWaiting(true) ? 1 : 0) | (appRing.ring().size() > 0 ? 2 : 0) | (!commands.isEmpty() ? 4 : 0)
+                | (nics.rxReadySignalled() && !rxStopped() ? 8 : 0);
     }
 
     /** How long a sleep that timed out with signalled work waiting gives its producer to signal ({@link #endSleep}). */
     private static final long LATE_VERDICT_NANOS = 1_000_000_000L;
     private long lateSince; // owner thread: when the watch for a late signal began
+    private int lateWork; // owner thread: what was waiting then ({@link #signalledWork} bits)
 
     /**
      * Its thread starts ({@code true}) or stops spinning: while it spins, a NIC queue whose receive
@@ -767,7 +766,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     /**
      * Last step, after the poll ({@code ready}: what it returned, 0 if it timed out; {@code now}:
      * the clock after it): the NICs are read next pass if one has frames, has no descriptor, or its
-     * deadline came. A timed-out poll with signalled work waiting ({@link #hasSignalledWork}) takes it;
+     * deadline came. A timed-out poll with signalled work waiting ({@link #signalledWork}) takes it;
      * a producer preempted between publishing and signalling has not signalled yet, so {@code lateWatch}
      * has producers signal until a signal comes; none within {@value #LATE_VERDICT_NANOS} ns is a lost
      * wake-up ({@link Stat#WAKEUP_LATE}). {@return true if a descriptor ended the sleep, or work waited}
@@ -778,9 +777,11 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         boolean signalled = ready > 0 && p.revents(first) != 0;
         nicReadDue = paused || nics.anyWithoutFd() || nicReady || nics.wakeDeadline() - now <= 0;
         boolean woke = signalled || nicReady;
-        if (ready == 0 && !lateWatch && hasSignalledWork()) {
+        int waiting = ready == 0 && !lateWatch ? signalledWork() : 0;
+        if (waiting != 0) {
             lateWatch = true; // before sleeping = false: a producer that sees the one sees the other
             lateSince = now;
+            lateWork = waiting;
             woke = true;
         }
         sleeping = false;
@@ -790,6 +791,8 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         } else if (lateWatch && now - lateSince >= LATE_VERDICT_NANOS) {
             lateWatch = false;
             counters.inc(Stat.WAKEUP_LATE);
+            LOG.log(System.Logger.Level.WARNING, "netisr-" + core + ": a sleep timed out with work waiting (bits "
+                    + lateWork + ": 1 inbox, 2 application ring, 4 commands, 8 NIC) and no wake-up came in 1 s");
         }
         nextNicRead = now + config.idleNicCheckNanos;
         return woke;
