@@ -31,4 +31,5 @@ module io.flowstack.nic {
     exports io.flowstack.nic.impair;
     exports io.flowstack.nic.packet;
     exports io.flowstack.nic.pcap;
+    exports io.flowstack.nic.xdp;
 }
