@@ -107,6 +107,9 @@ final class Devices {
         err.println("stack " + command + ": " + ifname + ": AF_XDP, " + x.modeLabel() + " mode"
                 + (x.driverProblem() != null ? " (driver mode refused: " + x.driverProblem() + ")" : "")
                 + (x.zeroCopyProblem() != null ? " (zero-copy refused: " + x.zeroCopyProblem() + ")" : ""));
+        for (String w : x.warnings()) {
+            err.println("stack " + command + ": warning: " + w);
+        }
         err.flush();
         return x;
     }

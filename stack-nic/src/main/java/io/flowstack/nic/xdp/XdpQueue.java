@@ -11,13 +11,13 @@ import java.lang.invoke.VarHandle;
 
 /**
  * One queue pair of an {@link XdpNic}: one AF_XDP socket bound to one receive queue of the
- * device, with its own UMEM of {@code 2 * ringSize} chunks ({@link XskSocket}).
+ * device, with its own UMEM of {@code rxRingSize + txRingSize} chunks ({@link XskSocket}).
  *
  * <p><b>Frames</b>: every UMEM chunk is, at any time, in exactly one place: the free pool (an
  * {@code int[]} stack of chunk numbers, ours), the fill ring or the RX ring (the kernel's, for
  * receiving), or the TX ring or the completion ring (the kernel's, for sending). At most
- * {@code ringSize} chunks are given to receiving ({@link #rxOwned}), so transmit always has the
- * other half; chunks come back to the pool from the RX ring (after their frame was copied out)
+ * {@code rxRingSize} chunks are given to receiving ({@link #rxOwned}), so transmit always has the
+ * other {@code txRingSize}; chunks come back to the pool from the RX ring (after their frame was copied out)
  * and from the completion ring (after their frame was sent), and the pool tops the fill ring up
  * at every receive.
  *
@@ -110,7 +110,7 @@ public final class XdpQueue extends CountingQueue {
         for (int i = chunks - 1; i >= 0; i--) {
             pool[poolTop++] = i;
         }
-        this.rxBudget = Math.min(fill.size(), chunks / 2);
+        this.rxBudget = Math.min(fill.size(), chunks - tx.size());
         this.pollfd = socket.arena().allocate(8, 4);
         pollfd.set(ValueLayout.JAVA_INT, 0, fd);
         pollfd.set(ValueLayout.JAVA_SHORT, 4, (short) 1); // POLLIN

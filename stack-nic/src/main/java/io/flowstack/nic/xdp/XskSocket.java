@@ -11,10 +11,10 @@ import java.lang.foreign.ValueLayout;
  * requires (Documentation/networking/af_xdp.rst):
  * <ol>
  *   <li>{@code socket(AF_XDP, SOCK_RAW, 0)};</li>
- *   <li>the UMEM: {@code frames * chunkSize} bytes of anonymous, populated memory, registered
- *       with {@code XDP_UMEM_REG} (aligned chunks, no headroom of ours);</li>
- *   <li>{@code XDP_UMEM_FILL_RING}, {@code XDP_UMEM_COMPLETION_RING}, {@code XDP_RX_RING},
- *       {@code XDP_TX_RING}: the entries of each (powers of two);</li>
+ *   <li>the UMEM: {@code (rxRingSize + txRingSize) * chunkSize} bytes of anonymous, populated
+ *       memory, registered with {@code XDP_UMEM_REG} (aligned chunks, no headroom of ours);</li>
+ *   <li>{@code XDP_UMEM_FILL_RING} and {@code XDP_RX_RING} of {@code rxRingSize} entries,
+ *       {@code XDP_UMEM_COMPLETION_RING} and {@code XDP_TX_RING} of {@code txRingSize};</li>
  *   <li>{@code getsockopt(XDP_MMAP_OFFSETS)} and one shared mapping per ring at its page offset;</li>
  *   <li>{@code bind} with a {@code sockaddr_xdp}: the interface, the queue, and
  *       {@code XDP_USE_NEED_WAKEUP} with {@code XDP_ZEROCOPY} or {@code XDP_COPY}.</li>
@@ -44,15 +44,17 @@ record XskSocket(int fd, MemorySegment umem, int chunkSize, XskRing fill, XskRin
      * @param ifname the interface, for messages
      * @param ifindex its index
      * @param queue the device's receive queue to bind to
-     * @param ringSize entries of each ring
-     * @param frames UMEM chunks
+     * @param options the ring sizes (powers of two)
      * @param chunkSize bytes per chunk (2048 or 4096)
      * @param zeroCopy true to bind with {@code XDP_ZEROCOPY}, false for {@code XDP_COPY}
      * @return the bound socket
      * @throws NativeException naming the failed call
      */
-    static XskSocket open(String ifname, int ifindex, int queue, int ringSize, int frames, int chunkSize,
+    static XskSocket open(String ifname, int ifindex, int queue, XdpNic.Options options, int chunkSize,
                           boolean zeroCopy) {
+        int rxSize = options.rxRingSize();
+        int txSize = options.txRingSize();
+        int frames = rxSize + txSize;
         int fd = Libc.socket(XdpLayout.AF_XDP, Libc.SOCK_RAW | Libc.SOCK_CLOEXEC, 0);
         Arena arena = Arena.ofShared();
         try {
@@ -62,21 +64,21 @@ record XskSocket(int fd, MemorySegment umem, int chunkSize, XskRing fill, XskRin
             MemorySegment reg = XdpLayout.umemReg(arena.allocate(XdpLayout.UMEM_REG_SIZE, 8), umem, chunkSize);
             Libc.setsockopt(fd, XdpLayout.SOL_XDP, XdpLayout.XDP_UMEM_REG, reg, XdpLayout.UMEM_REG_SIZE,
                     "XDP_UMEM_REG", what);
-            setInt(fd, XdpLayout.XDP_UMEM_FILL_RING, ringSize, "XDP_UMEM_FILL_RING", what);
-            setInt(fd, XdpLayout.XDP_UMEM_COMPLETION_RING, ringSize, "XDP_UMEM_COMPLETION_RING", what);
-            setInt(fd, XdpLayout.XDP_RX_RING, ringSize, "XDP_RX_RING", what);
-            setInt(fd, XdpLayout.XDP_TX_RING, ringSize, "XDP_TX_RING", what);
+            setInt(fd, XdpLayout.XDP_UMEM_FILL_RING, rxSize, "XDP_UMEM_FILL_RING", what);
+            setInt(fd, XdpLayout.XDP_UMEM_COMPLETION_RING, txSize, "XDP_UMEM_COMPLETION_RING", what);
+            setInt(fd, XdpLayout.XDP_RX_RING, rxSize, "XDP_RX_RING", what);
+            setInt(fd, XdpLayout.XDP_TX_RING, txSize, "XDP_TX_RING", what);
             MemorySegment off = arena.allocate(XdpLayout.MMAP_OFFSETS_SIZE, 8);
             Libc.getsockopt(fd, XdpLayout.SOL_XDP, XdpLayout.XDP_MMAP_OFFSETS, off, XdpLayout.MMAP_OFFSETS_SIZE,
                     "XDP_MMAP_OFFSETS");
-            XskRing rx = ring(fd, off, XdpLayout.OFF_RX, XdpLayout.XDP_PGOFF_RX_RING, ringSize,
+            XskRing rx = ring(fd, off, XdpLayout.OFF_RX, XdpLayout.XDP_PGOFF_RX_RING, rxSize,
                     XdpLayout.DESC_SIZE, false, arena);
-            XskRing tx = ring(fd, off, XdpLayout.OFF_TX, XdpLayout.XDP_PGOFF_TX_RING, ringSize,
+            XskRing tx = ring(fd, off, XdpLayout.OFF_TX, XdpLayout.XDP_PGOFF_TX_RING, txSize,
                     XdpLayout.DESC_SIZE, true, arena);
-            XskRing fill = ring(fd, off, XdpLayout.OFF_FILL, XdpLayout.XDP_UMEM_PGOFF_FILL_RING, ringSize,
+            XskRing fill = ring(fd, off, XdpLayout.OFF_FILL, XdpLayout.XDP_UMEM_PGOFF_FILL_RING, rxSize,
                     XdpLayout.ADDR_SIZE, true, arena);
             XskRing completion = ring(fd, off, XdpLayout.OFF_COMPLETION, XdpLayout.XDP_UMEM_PGOFF_COMPLETION_RING,
-                    ringSize, XdpLayout.ADDR_SIZE, false, arena);
+                    txSize, XdpLayout.ADDR_SIZE, false, arena);
             int flags = XdpLayout.XDP_USE_NEED_WAKEUP | (zeroCopy ? XdpLayout.XDP_ZEROCOPY : XdpLayout.XDP_COPY);
             MemorySegment addr = XdpLayout.sockaddrXdp(arena.allocate(XdpLayout.SOCKADDR_XDP_SIZE, 8), flags,
                     ifindex, queue);
