@@ -6,6 +6,7 @@ import io.flowstack.nic.packet.FanoutMode;
 import io.flowstack.nic.packet.PacketNic;
 import io.flowstack.nic.xdp.XdpLayout;
 import io.flowstack.nic.xdp.XdpNic;
+import io.flowstack.nic.xdp.XdpProgram;
 import io.flowstack.tools.stats.DeviceCounters;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -86,11 +87,13 @@ final class Devices {
      * per receive queue): promiscuous unless the stack uses the interface's own MAC {@code mac};
      * the attach mode (driver or generic) and the copy mode are said on {@code err}.
      *
+     * @param mode where the program runs ({@code --xdp-mode}), null to try driver then generic
      * @param mtu the stack's MTU if one was asked for ({@code --mtu}), else null
      * @throws IllegalArgumentException if there is no such interface, it is down, has too few
      *     receive queues, or {@code mtu} exceeds its MTU
      */
-    static XdpNic openXdp(String command, String ifname, int queues, long mac, Integer mtu, PrintWriter err) {
+    static XdpNic openXdp(String command, String ifname, int queues, long mac, XdpProgram.Mode mode, Integer mtu,
+                          PrintWriter err) {
         if (!Netdev.exists(ifname)) {
             throw new IllegalArgumentException("no interface " + ifname + " in this network namespace (see ip link)");
         }
@@ -98,7 +101,7 @@ final class Devices {
         for (byte b : Netdev.hwAddr(ifname)) {
             ifMac = (ifMac << 8) | (b & 0xFF);
         }
-        XdpNic x = XdpNic.open(ifname, queues, XdpNic.Options.DEFAULT.withPromiscuous(ifMac != mac));
+        XdpNic x = XdpNic.open(ifname, queues, XdpNic.Options.DEFAULT.withPromiscuous(ifMac != mac).withMode(mode));
         if (mtu != null && mtu > x.mtu()) {
             x.close();
             throw new IllegalArgumentException("--mtu " + mtu + " is larger than the MTU " + x.mtu() + " of " + ifname

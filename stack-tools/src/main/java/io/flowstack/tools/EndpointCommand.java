@@ -135,6 +135,9 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
     @Mixin
     OffloadOption offloadOption = new OffloadOption();
 
+    @Mixin
+    XdpModeOption xdpMode = new XdpModeOption();
+
     @Option(names = "--serve", paramLabel = "SPEC", converter = ServiceSpec.Converter.class,
             description = "A service to run; repeatable. TCP: echo:PORT (RFC 862), discard:PORT (RFC 863), "
                     + "chargen:PORT (RFC 864), http:PORT (HTTP/1.1: GET / and GET /bytes/N), "
@@ -270,7 +273,8 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
             // without offloads (one frame of at most the MTU each way; docs/CLI.md)
             TapNic.Options tapOptions = impairs() || pcap != null ? TapNic.Options.NO_OFFLOAD : offloadOption.tapOptions();
             Nic device = packet != null ? openPacket(config, err)
-                    : xdp != null ? Devices.openXdp("endpoint", xdp, stackOptions.cores, config.mac, stackOptions.mtu, err)
+                    : xdp != null ? Devices.openXdp("endpoint", xdp, stackOptions.cores, config.mac, xdpMode.mode(),
+                            stackOptions.mtu, err)
                     : Devices.openTap("endpoint", tap, stackOptions.cores, tapOptions, err);
             Nic nic = device;
             if (impairs()) {

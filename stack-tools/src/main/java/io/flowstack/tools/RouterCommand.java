@@ -112,6 +112,9 @@ final class RouterCommand implements Callable<Integer>, ValidatedCommand {
     @Mixin
     OffloadOption offloadOption = new OffloadOption();
 
+    @Mixin
+    XdpModeOption xdpMode = new XdpModeOption();
+
     @Option(names = "--serve", paramLabel = "SPEC", converter = ServiceSpec.Converter.class,
             description = "A service listening on the router's addresses; repeatable, as for endpoint: echo:PORT, "
                     + "discard:PORT, chargen:PORT, http:PORT, metrics:PORT, udp-echo:PORT.")
@@ -239,7 +242,8 @@ final class RouterCommand implements Callable<Integer>, ValidatedCommand {
                     offloads ? TapNic.Options.DEFAULT : TapNic.Options.NO_OFFLOAD, err);
             case PACKET -> Devices.openPacket("router", iface.device(), router.cores(), iface.mac(), null, offloads,
                     stackOptions.mtu, err);
-            case XDP -> Devices.openXdp("router", iface.device(), router.cores(), iface.mac(), stackOptions.mtu, err);
+            case XDP -> Devices.openXdp("router", iface.device(), router.cores(), iface.mac(), xdpMode.mode(),
+                    stackOptions.mtu, err);
         };
         Nic nic = device;
         Path file = router.pcapFile(i);

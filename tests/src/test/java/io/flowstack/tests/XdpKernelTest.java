@@ -17,8 +17,9 @@ import org.junit.jupiter.api.Timeout;
  * matching SHA-256 between a host behind a TAP and one behind the XDP veth, the XDP mode and the
  * kernel's ring counters in {@code stack stats}, and the program gone from the interface once the
  * router stops, whether it stops cleanly (SIGINT) or is killed (SIGKILL: the link's fd dies with
- * the process). One core on a one-queue veth, and two cores on a two-queue veth. The one-line
- * errors (missing device, too few receive queues) are checked too.
+ * the process). One core on a one-queue veth, two cores on a two-queue veth, and generic (skb)
+ * mode when {@code --xdp-mode generic} asks for it. The one-line errors (missing device, too few
+ * receive queues) are checked too.
  */
 @Timeout(600)
 class XdpKernelTest {
@@ -28,7 +29,7 @@ class XdpKernelTest {
     void tapToXdpVethOneCore() throws Exception {
         try (RouterLab lab = RouterLab.start(1, RouterLab.Link.XDP, 1500)) {
             String link = linkOf(lab);
-            assertTrue(link.contains("prog/xdp"), "the program is attached in driver mode: " + link);
+            assertTrue(link.contains(" xdp ") && link.contains("prog/xdp"), "the program is attached in driver mode: " + link);
             RouterKernelTest.pings(lab);
             RouterKernelTest.bulkBothWays(lab, 100);
             String stats = lab.stats();
@@ -43,6 +44,21 @@ class XdpKernelTest {
             assertTrue(stopped.stdout().contains("AF_XDP queues of " + lab.devB + ", mode driver/copy"), stopped::toString);
             String after = linkOf(lab);
             assertFalse(after.contains("xdp"), "no XDP program left after the router stopped: " + after);
+        }
+    }
+
+    @Test
+    void genericModeWhenAsked() throws Exception {
+        try (RouterLab lab = RouterLab.start(1, RouterLab.Link.XDP, 1500, "--xdp-mode", "generic")) {
+            assertTrue(linkOf(lab).contains(" xdpgeneric ") && linkOf(lab).contains("prog/xdp"),
+                    "attached in the skb hook: " + linkOf(lab));
+            RouterKernelTest.pings(lab);
+            RouterKernelTest.bulkBothWays(lab, 50);
+            String stats = lab.stats();
+            assertTrue(stats.contains(lab.devB + " xdp mode generic/copy"), stats);
+            assertEquals(0, RouterLab.counter(stats, "internal_error"), stats);
+            lab.stopRouter();
+            assertFalse(linkOf(lab).contains("xdp"), linkOf(lab));
         }
     }
 
