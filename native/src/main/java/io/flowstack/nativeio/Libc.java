@@ -695,7 +695,6 @@ public final class Libc {
             case AF_INET6 -> "AF_INET6";
             case AF_NETLINK -> "AF_NETLINK";
             case AF_PACKET -> "AF_PACKET";
-            case 44 -> "AF_XDP";
             default -> "domain " + domain;
         };
     }

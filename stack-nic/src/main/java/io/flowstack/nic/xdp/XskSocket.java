@@ -55,7 +55,12 @@ record XskSocket(int fd, MemorySegment umem, int chunkSize, XskRing fill, XskRin
         int rxSize = options.rxRingSize();
         int txSize = options.txRingSize();
         int frames = rxSize + txSize;
-        int fd = Libc.socket(XdpLayout.AF_XDP, Libc.SOCK_RAW | Libc.SOCK_CLOEXEC, 0);
+        int fd;
+        try {
+            fd = Libc.socket(XdpLayout.AF_XDP, Libc.SOCK_RAW | Libc.SOCK_CLOEXEC, 0);
+        } catch (NativeException e) {
+            throw new NativeException("socket", "AF_XDP", e.errno()); // named, with the CAP_NET_RAW hint
+        }
         Arena arena = Arena.ofShared();
         try {
             String what = ifname + " queue " + queue;
