@@ -5,7 +5,7 @@
 # "Forwarding benchmark", has the figures of this machine.
 #
 #   sudo tests/scripts/router-bench.sh [--only kernel|flowstack] [--cores N] [--runs K]
-#        [--flowstack-if packet|tap] [--json FILE] [--frames N] [--burst-seconds S]
+#        [--flowstack-if packet|tap|xdp] [--json FILE] [--frames N] [--burst-seconds S]
 #        [--tcp-seconds S] [--no-rps] [--router-log FILE]
 #
 # Run as root from the project root. Needs trafgen (Debian's netsniff-ng), iperf (iperf2) and nft
@@ -24,6 +24,12 @@
 # --if tap:rbPIDtb=198.18.2.1/24): the router opens them in R, then each is moved into A's or B's
 # namespace and gets the host's address there (as `stack demo` does with its TAP); the hosts' veth
 # ends lose their addresses meanwhile. The kernel column always uses the veth topology.
+# --flowstack-if xdp runs it on the veth ends through AF_XDP (--if xdp:rbPIDra=198.18.1.1/24 --if
+# xdp:rbPIDrb=198.18.2.1/24; docs/AF_XDP.md): an XDP program in the veth driver and one AF_XDP
+# socket per core, copy mode (veth has no zero-copy). The router's veths get --cores receive and
+# transmit queues. AF_XDP cannot say that a frame carries a partial checksum (a veth passes the
+# local sender's CHECKSUM_PARTIAL skbs through), so the hosts' veth ends send with TX checksumming
+# off (ethtool -K DEV tx off) in that mode, for both routers alike.
 #
 # Each run, for each router (kernel first, then flowstack): the router comes up (it must answer a
 # ping from A within 10 s, and forward a ping from A to B), then
@@ -91,7 +97,7 @@ while [[ $# -gt 0 ]]; do
     --json) json=${2:-}; [[ -n $json ]] || die 2 "--json takes a file name"; shift 2 ;;
     --flowstack-if)
         fs_if=${2:-}
-        [[ $fs_if == packet || $fs_if == tap ]] || die 2 "--flowstack-if takes packet or tap"
+        [[ $fs_if == packet || $fs_if == tap || $fs_if == xdp ]] || die 2 "--flowstack-if takes packet, tap or xdp"
         shift 2 ;;
     --frames) frames=${2:-}; shift 2 ;;
     --burst-seconds) burst_secs=${2:-}; shift 2 ;;
@@ -112,7 +118,7 @@ done
 command -v trafgen >/dev/null || die 2 "trafgen missing: apt-get install -y netsniff-ng"
 command -v iperf >/dev/null || die 2 "iperf missing: apt-get install -y iperf"
 command -v nft >/dev/null || die 2 "nft missing: apt-get install -y nftables"
-for t in ip ping timeout taskset awk; do
+for t in ip ping timeout taskset awk ethtool; do
     command -v "$t" >/dev/null || die 2 "$t missing (iproute2, iputils-ping, coreutils, util-linux, gawk/mawk)"
 done
 routers=()
@@ -262,10 +268,12 @@ for ns in "$nsa" "$nsb"; do
 done
 hold_a=${holders[0]}
 hold_b=${holders[1]}
-ip link add "$va" type veth peer name "$vra"
+veth_queues=()
+[[ $fs_if != xdp ]] || veth_queues=(numrxqueues "$cores" numtxqueues "$cores") # AF_XDP: a receive queue per core
+ip link add "$va" "${veth_queues[@]}" type veth peer name "$vra" "${veth_queues[@]}"
 ip link set "$va" netns "$nsa"
 ip link set "$vra" netns "$nsr"
-ip link add "$vb" type veth peer name "$vrb"
+ip link add "$vb" "${veth_queues[@]}" type veth peer name "$vrb" "${veth_queues[@]}"
 ip link set "$vb" netns "$nsb"
 ip link set "$vrb" netns "$nsr"
 for d in "$vra" "$vrb"; do
@@ -275,6 +283,11 @@ done
 ip netns exec "$nsr" sysctl -qw net.ipv4.ip_forward=0
 set_rps "$nsa" "$va" "$host_mask"
 set_rps "$nsb" "$vb" "$host_mask"
+if [[ $fs_if == xdp ]]; then
+    # full checksums from the hosts: AF_XDP has no flag for a partial one (see the top)
+    ip netns exec "$nsa" ethtool -K "$va" tx off >/dev/null
+    ip netns exec "$nsb" ethtool -K "$vb" tx off >/dev/null
+fi
 
 # count and drop the benchmark's UDP on B's ingress, before B's IP layer (any B device)
 ip netns exec "$nsb" nft -f - <<EOF
@@ -372,12 +385,12 @@ tap_queues_in_router() { # TAP
 
 flowstack_up() {
     local -a ifs
-    if [[ $fs_if == packet ]]; then
+    if [[ $fs_if == packet || $fs_if == xdp ]]; then
         adev=$va
         bdev=$vb
         host_up "$nsa" "$va" "$a_ip" "$ra_ip"
         host_up "$nsb" "$vb" "$b_ip" "$rb_ip"
-        ifs=(--if "packet:$vra=$ra_ip/24" --if "packet:$vrb=$rb_ip/24")
+        ifs=(--if "$fs_if:$vra=$ra_ip/24" --if "$fs_if:$vrb=$rb_ip/24")
     else
         adev=$ta
         bdev=$tb
@@ -416,6 +429,15 @@ flowstack_down() {
     stop_router_process
     # the router's output, with the per-core counters it prints when it stops (--router-log)
     [[ -z $keep_log ]] || cat "$router_log" >>"$keep_log"
+    if [[ $fs_if == xdp ]]; then
+        # the program goes with the router's link fd: none may be left for the kernel's turn
+        local d
+        for d in "$vra" "$vrb"; do
+            if ip -n "$nsr" link show dev "$d" | grep -q 'prog/xdp'; then
+                fail "an XDP program is still attached to $d after the flowstack router stopped"
+            fi
+        done
+    fi
     if [[ $fs_if == tap ]]; then
         # the TAPs vanish with the router's file descriptors; the chain on B's goes with them
         ip netns exec "$nsb" nft delete chain netdev rbench "in_$tb" 2>/dev/null || true

@@ -1,9 +1,10 @@
 /**
- * The NIC back-ends. All four packages are exported: each holds classes that applications and
+ * The NIC back-ends. All five packages are exported: each holds classes that applications and
  * the command line construct ({@code Nic}, {@code NicQueue}, {@code TapNic}, {@code MemoryWire},
  * {@code SteeringTable} in {@code io.flowstack.nic}; {@code PacketNic}, {@code FanoutMode} in
  * {@code .packet}; {@code ImpairedNic}, {@code ImpairmentSpec} in {@code .impair}; {@code PcapNic},
- * {@code PcapSpec}, {@code PcapReader}, {@code ReplayNic} in {@code .pcap}). Internals that
+ * {@code PcapSpec}, {@code PcapReader}, {@code ReplayNic} in {@code .pcap}; {@code XdpNic},
+ * {@code XdpProgram}, {@code XdpLayout} in {@code .xdp}). Internals that
  * nothing outside their package uses are package-private ({@code TxRing}, {@code PcapWriter},
  * {@code HoldingArea}); {@code RxRing}, {@code PacketQueue}, {@code ImpairedQueue},
  * {@code ClassicBpf} and {@code ToeplitzSteering} stay public because the kernel tests read or
@@ -31,4 +32,5 @@ module io.flowstack.nic {
     exports io.flowstack.nic.impair;
     exports io.flowstack.nic.packet;
     exports io.flowstack.nic.pcap;
+    exports io.flowstack.nic.xdp;
 }

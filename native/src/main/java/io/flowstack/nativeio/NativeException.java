@@ -111,7 +111,10 @@ public final class NativeException extends RuntimeException {
         switch (errno) {
             case Errno.EPERM, Errno.EACCES:
                 // packet(7): AF_PACKET sockets need CAP_NET_RAW; TAP and interface changes CAP_NET_ADMIN
-                return "AF_PACKET".equals(object) || call.startsWith("PACKET_")
+                if (call.startsWith("bpf(")) {
+                    return "needs root, or CAP_BPF and CAP_NET_ADMIN"; // XDP programs and maps
+                }
+                return "AF_PACKET".equals(object) || "AF_XDP".equals(object) || call.startsWith("PACKET_")
                         ? "needs root or CAP_NET_RAW" : "needs root or CAP_NET_ADMIN";
             case Errno.ENOENT:
                 return TUN_DEVICE.equals(object) ? "the kernel has no TUN support (modprobe tun)" : null;

@@ -33,6 +33,10 @@ class NativeExceptionTest {
                 new NativeException("open", "/dev/net/tun", Errno.EACCES).getMessage());
         assertEquals("socket AF_PACKET: EPERM (Operation not permitted): needs root or CAP_NET_RAW",
                 new NativeException("socket", "AF_PACKET", Errno.EPERM).getMessage());
+        assertEquals("socket AF_XDP: EPERM (Operation not permitted): needs root or CAP_NET_RAW",
+                new NativeException("socket", "AF_XDP", Errno.EPERM).getMessage());
+        assertEquals("bpf(BPF_MAP_CREATE) XSKMAP for xv0: EPERM (Operation not permitted): needs root, or CAP_BPF "
+                + "and CAP_NET_ADMIN", new NativeException("bpf(BPF_MAP_CREATE)", "XSKMAP for xv0", Errno.EPERM).getMessage());
         assertEquals("socket AF_INET: EMFILE (Too many open files): too many open files, raise ulimit -n",
                 new NativeException("socket", "AF_INET", Errno.EMFILE).getMessage());
         assertEquals("TUNSETIFF t0: E2BIG (Argument list too long): too many queues (a multi-queue TAP "

@@ -10,6 +10,7 @@ import io.flowstack.nic.impair.ImpairedNic;
 import io.flowstack.nic.impair.ImpairmentSpec;
 import io.flowstack.nic.packet.FanoutMode;
 import io.flowstack.nic.packet.PacketNic;
+import io.flowstack.nic.xdp.XdpNic;
 import io.flowstack.nic.pcap.PcapNic;
 import io.flowstack.nic.pcap.PcapSpec;
 import io.flowstack.tools.stats.ControlServer;
@@ -33,8 +34,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
 
 /**
- * {@code stack endpoint}: runs one stack on a TAP device (or, with {@code --packet}, on an
- * interface through AF_PACKET) with the services asked for, until
+ * {@code stack endpoint}: runs one stack on a TAP device (or, with {@code --packet} or
+ * {@code --xdp}, on an interface through AF_PACKET or AF_XDP) with the services asked for, until
  * SIGINT/SIGTERM; then stops everything and prints the per-core counters.
  */
 @Command(
@@ -47,7 +48,8 @@ import picocli.CommandLine.TypeConversionException;
                     + "answers ARP and ping, reassembles and fragments IPv4, speaks TCP and runs the --serve "
                     + "services, with one netisr thread per core. With --packet IFNAME it uses the existing "
                     + "interface IFNAME instead: one AF_PACKET socket per core (TPACKET_V2 rings, fanout), "
-                    + "promiscuous unless --mac is the interface's own MAC.",
+                    + "promiscuous unless --mac is the interface's own MAC. With --xdp IFNAME, through AF_XDP: "
+                    + "an XDP program and one AF_XDP socket per core and receive queue.",
             "",
             "The kernel side of the TAP (addresses, link up, network namespace) is yours to configure. "
                     + "Ctrl-C or SIGTERM stops the stack cleanly and prints its per-core counters. "
@@ -95,7 +97,7 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
 
     @Option(names = "--tap", paramLabel = "NAME", converter = InterfaceName.Converter.class,
             description = "TAP device in the current network namespace, created if missing (1-15 characters). "
-                    + "One of --tap or --packet is required.")
+                    + "One of --tap, --packet or --xdp is required.")
     String tap;
 
     @Option(names = "--packet", paramLabel = "IFNAME", converter = InterfaceName.Converter.class,
@@ -104,6 +106,12 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
                     + "(partial checksums and super-frames both ways unless --no-offload), in one fanout group "
                     + "(docs/AF_PACKET.md).")
     String packet;
+
+    @Option(names = "--xdp", paramLabel = "IFNAME", converter = InterfaceName.Converter.class,
+            description = "Use the existing, up interface IFNAME through AF_XDP: an XDP program (driver mode if the "
+                    + "driver has it, else generic) that redirects every frame to one AF_XDP socket per core and "
+                    + "receive queue (docs/AF_XDP.md). Needs as many receive queues as cores.")
+    String xdp;
 
     @Option(names = "--fanout", paramLabel = "MODE", converter = FanoutConverter.class,
             description = "With --packet: how the kernel spreads frames over the cores: toeplitz (default: the "
@@ -126,6 +134,9 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
 
     @Mixin
     OffloadOption offloadOption = new OffloadOption();
+
+    @Mixin
+    XdpModeOption xdpMode = new XdpModeOption();
 
     @Option(names = "--serve", paramLabel = "SPEC", converter = ServiceSpec.Converter.class,
             description = "A service to run; repeatable. TCP: echo:PORT (RFC 862), discard:PORT (RFC 863), "
@@ -173,14 +184,16 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
 
     private volatile FlowStack stack;
     private volatile String packetReport;
+    private volatile String xdpReport;
 
     /** Checks what picocli cannot: relations between options. Throws ParameterException (exit 2). */
     @Override
     public void validate() {
-        if ((tap == null) == (packet == null)) {
-            throw new ParameterException(spec.commandLine(), tap == null
-                    ? "Missing required option: --tap=NAME or --packet=IFNAME"
-                    : "--tap and --packet exclude each other: give one device");
+        int devices = (tap != null ? 1 : 0) + (packet != null ? 1 : 0) + (xdp != null ? 1 : 0);
+        if (devices != 1) {
+            throw new ParameterException(spec.commandLine(), devices == 0
+                    ? "Missing required option: --tap=NAME, --packet=IFNAME or --xdp=IFNAME"
+                    : "--tap, --packet and --xdp exclude each other: give one device");
         }
         if (fanout != null && packet == null) {
             throw new ParameterException(spec.commandLine(), "--fanout applies only to --packet");
@@ -263,6 +276,8 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
             // without offloads (one frame of at most the MTU each way; docs/CLI.md)
             TapNic.Options tapOptions = impairs() || pcap != null ? TapNic.Options.NO_OFFLOAD : offloadOption.tapOptions();
             Nic device = packet != null ? openPacket(config, err)
+                    : xdp != null ? Devices.openXdp("endpoint", xdp, stackOptions.cores, config.mac, xdpMode.mode(),
+                            stackOptions.mtu, err)
                     : Devices.openTap("endpoint", tap, stackOptions.cores, tapOptions, stackOptions.rssKey(), err);
             Nic nic = device;
             if (impairs()) {
@@ -293,6 +308,9 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
                 // runs after the stack stopped and before the sockets close: the kernel's counters
                 teardown.add("read the AF_PACKET counters", () -> packetReport = p.countersReport());
             }
+            if (device instanceof XdpNic x) {
+                teardown.add("read the AF_XDP counters", () -> xdpReport = x.countersReport());
+            }
             // receive held until the services listen on every core: an endpoint that answers ARP
             // and ping answers SYNs too (issue 13 point 3: a client that starts at the first ping
             // reply got a RST)
@@ -304,7 +322,10 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
                 teardown.add("stop " + svc, service::close);
             }
             s.openReceive();
-            startControl(s, teardown, err);
+            ControlServer server = startControl(s, teardown, err);
+            if (server != null && device instanceof XdpNic x) {
+                server.devices(() -> Devices.xdpCounters(java.util.List.of(x)));
+            }
             out.println(banner(nic.name(), config));
             out.flush();
         } catch (RuntimeException e) {
@@ -321,15 +342,15 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
      * instance on it is an error (stats would reach that one); any other failure to create it is
      * a warning, not a reason to stop the endpoint.
      */
-    private void startControl(FlowStack s, Teardown teardown, PrintWriter err) {
+    private ControlServer startControl(FlowStack s, Teardown teardown, PrintWriter err) {
         String instance = instanceName();
-        ServingCommand.startControl("endpoint", s, null, instance, controlOptions, teardown, err,
+        return ServingCommand.startControl("endpoint", s, null, instance, controlOptions, teardown, err,
                 () -> controlInUse(ControlServer.socketFor(instance)));
     }
 
     /** The instance name for 'stack stats': --name, else the device's name. */
     String instanceName() {
-        return name != null ? name : tap != null ? tap : packet;
+        return name != null ? name : tap != null ? tap : packet != null ? packet : xdp;
     }
 
     private UserError controlInUse(Path control) {
@@ -348,9 +369,9 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
                 stackOptions.rssKey(), err);
     }
 
-    /** {@code tap} or {@code packet}, for messages. */
+    /** {@code tap}, {@code packet} or {@code xdp}, for messages. */
     String deviceKind() {
-        return packet != null ? "packet" : "tap";
+        return packet != null ? "packet" : xdp != null ? "xdp" : "tap";
     }
 
     /** Whether --impair asks for any impairment (an empty spec impairs nothing). */
@@ -418,6 +439,10 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
         if (p != null) {
             out.println("AF_PACKET queues of " + packet + ":");
             out.print(p);
+        }
+        String x = xdpReport;
+        if (x != null) {
+            out.print("AF_XDP queues of " + xdp + ", " + x);
         }
         out.flush();
     }

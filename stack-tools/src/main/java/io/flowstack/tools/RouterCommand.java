@@ -8,6 +8,7 @@ import io.flowstack.nic.TapNic;
 import io.flowstack.nic.packet.PacketNic;
 import io.flowstack.nic.pcap.PcapNic;
 import io.flowstack.nic.pcap.PcapSpec;
+import io.flowstack.nic.xdp.XdpNic;
 import io.flowstack.tools.stats.ControlServer;
 import io.flowstack.tools.stats.RouteControl;
 import java.io.PrintWriter;
@@ -46,7 +47,8 @@ import picocli.CommandLine.Spec;
         description = {
             "Forwards IPv4 between the interfaces given with --if (RFC 1812): each one a TAP device "
                     + "(tap:NAME, created if missing, one queue per core) or an existing, up interface through "
-                    + "AF_PACKET (packet:IFNAME, one socket per core, as endpoint --packet), with the router's "
+                    + "AF_PACKET (packet:IFNAME, one socket per core, as endpoint --packet) or AF_XDP (xdp:IFNAME, "
+                    + "an XDP program and one AF_XDP socket per core and receive queue), with the router's "
                     + "address and prefix length on it. Each core forwards the flows that hash to it, from its "
                     + "queue of the incoming interface to its queue of the outgoing one.",
             "",
@@ -55,7 +57,7 @@ import picocli.CommandLine.Spec;
                     + "the --serve services listen on them. Each interface takes the MAC 02:00 followed by "
                     + "its address's four octets. The kernel side of each TAP is yours to configure. "
                     + "Ctrl-C or SIGTERM stops it cleanly and prints its counters. Needs root or "
-                    + "CAP_NET_ADMIN (CAP_NET_RAW for packet:).",
+                    + "CAP_NET_ADMIN (CAP_NET_RAW for packet:, CAP_BPF and CAP_NET_ADMIN for xdp:).",
             ""
         },
         sortOptions = false,
@@ -88,7 +90,8 @@ final class RouterCommand implements Callable<Integer>, ValidatedCommand {
 
     @Option(names = "--if", paramLabel = "KIND:NAME=A.B.C.D/LEN", converter = RouterSpec.InterfaceConverter.class,
             description = "An interface and the router's address on it; two or more. tap:NAME: a TAP device, created "
-                    + "if missing (1-15 characters); packet:IFNAME: an existing, up interface through AF_PACKET. "
+                    + "if missing (1-15 characters); packet:IFNAME: an existing, up interface through AF_PACKET; "
+                    + "xdp:IFNAME: one through AF_XDP (driver mode if the driver has it, else generic). "
                     + "The subnets must not overlap.")
     List<RouterSpec.Interface> interfaces = new ArrayList<>();
 
@@ -108,6 +111,9 @@ final class RouterCommand implements Callable<Integer>, ValidatedCommand {
 
     @Mixin
     OffloadOption offloadOption = new OffloadOption();
+
+    @Mixin
+    XdpModeOption xdpMode = new XdpModeOption();
 
     @Option(names = "--serve", paramLabel = "SPEC", converter = ServiceSpec.Converter.class,
             description = "A service listening on the router's addresses; repeatable, as for endpoint: echo:PORT, "
@@ -129,6 +135,8 @@ final class RouterCommand implements Callable<Integer>, ValidatedCommand {
 
     private volatile FlowStack stack;
     private final List<String> packetReports = new ArrayList<>();
+    /** The AF_XDP interfaces, for their counters in {@code stack stats}. */
+    private final List<XdpNic> xdpNics = new ArrayList<>();
 
     /** The options of the shared {@link StackOptions} that belong to an endpoint, not to a router. */
     static final List<String> ENDPOINT_ONLY = List.of("--gateway", "--mac");
@@ -235,6 +243,8 @@ final class RouterCommand implements Callable<Integer>, ValidatedCommand {
                     offloads ? TapNic.Options.DEFAULT : TapNic.Options.NO_OFFLOAD, stackOptions.rssKey(), err);
             case PACKET -> Devices.openPacket("router", iface.device(), router.cores(), iface.mac(), null, offloads,
                     stackOptions.mtu, stackOptions.rssKey(), err);
+            case XDP -> Devices.openXdp("router", iface.device(), router.cores(), iface.mac(), xdpMode.mode(),
+                    stackOptions.mtu, err);
         };
         Nic nic = device;
         Path file = router.pcapFile(i);
@@ -261,6 +271,14 @@ final class RouterCommand implements Callable<Integer>, ValidatedCommand {
                 }
             });
         }
+        if (device instanceof XdpNic x) {
+            xdpNics.add(x);
+            teardown.add("read the AF_XDP counters of " + iface.device(), () -> {
+                synchronized (packetReports) {
+                    packetReports.add("AF_XDP queues of " + iface.device() + ", " + x.countersReport());
+                }
+            });
+        }
         return nic;
     }
 
@@ -270,8 +288,12 @@ final class RouterCommand implements Callable<Integer>, ValidatedCommand {
      */
     private void startControl(FlowStack s, RouteControl routes, Teardown teardown, PrintWriter err) {
         String instance = instanceName();
-        ServingCommand.startControl("router", s, routes, instance, controlOptions, teardown, err,
-                () -> controlInUse(ControlServer.socketFor(instance)));
+        ControlServer control = ServingCommand.startControl("router", s, routes, instance, controlOptions, teardown,
+                err, () -> controlInUse(ControlServer.socketFor(instance)));
+        if (control != null && !xdpNics.isEmpty()) {
+            List<XdpNic> xdp = List.copyOf(xdpNics);
+            control.devices(() -> Devices.xdpCounters(xdp));
+        }
     }
 
     private UserError controlInUse(Path control) {

@@ -17,7 +17,7 @@ import picocli.CommandLine.TypeConversionException;
 
 /**
  * What {@code stack router} runs, parsed and checked, as plain values: its interfaces (each a
- * TAP or an existing interface through AF_PACKET, with the router's address and prefix length
+ * TAP or an existing interface through AF_PACKET or AF_XDP, with the router's address and prefix length
  * on it), its static routes and default route, cores, MTU, services and capture file. Every
  * {@code RouterSpec} is valid: the constructor throws {@link IllegalArgumentException} with a
  * one-line message (what is wrong and how to write it) for fewer than two interfaces, a device
@@ -45,7 +45,9 @@ public record RouterSpec(List<Interface> interfaces, List<Route> routes, int cor
         /** A TAP device, created if missing, multi-queue with one queue per core. */
         TAP("tap"),
         /** An existing, up interface through AF_PACKET sockets, one per core (as {@code endpoint --packet}). */
-        PACKET("packet");
+        PACKET("packet"),
+        /** An existing, up interface through AF_XDP sockets, one per core and receive queue (docs/AF_XDP.md). */
+        XDP("xdp");
 
         private final String label;
 
@@ -62,15 +64,16 @@ public record RouterSpec(List<Interface> interfaces, List<Route> routes, int cor
     /**
      * One {@code --if KIND:NAME=A.B.C.D/LEN}: the device and the router's address on it.
      *
-     * @param kind    TAP or AF_PACKET
+     * @param kind    TAP, AF_PACKET or AF_XDP
      * @param device  the device's name (1-15 characters, as the kernel accepts it)
      * @param address the router's address and prefix length on it
      */
     public record Interface(Kind kind, String device, Ipv4Prefix address) {
         /** The accepted forms, for messages. */
-        static final String FORM = "tap:NAME=A.B.C.D/LEN or packet:IFNAME=A.B.C.D/LEN, e.g. tap:r0=198.18.1.1/24";
+        static final String FORM = "tap:NAME=A.B.C.D/LEN, packet:IFNAME=A.B.C.D/LEN or xdp:IFNAME=A.B.C.D/LEN, "
+                + "e.g. tap:r0=198.18.1.1/24";
 
-        /** Parses {@code tap:NAME=A.B.C.D/LEN} or {@code packet:IFNAME=A.B.C.D/LEN}. */
+        /** Parses {@code tap:NAME=A.B.C.D/LEN}, {@code packet:IFNAME=A.B.C.D/LEN} or {@code xdp:IFNAME=A.B.C.D/LEN}. */
         public static Interface parse(String text) {
             String t = text.strip();
             int colon = t.indexOf(':');
@@ -78,10 +81,11 @@ public record RouterSpec(List<Interface> interfaces, List<Route> routes, int cor
                 throw new IllegalArgumentException("'" + text + "' is not an interface: write " + FORM);
             }
             String k = t.substring(0, colon).toLowerCase(Locale.ROOT);
-            Kind kind = k.equals("tap") ? Kind.TAP : k.equals("packet") ? Kind.PACKET : null;
+            Kind kind = k.equals("tap") ? Kind.TAP : k.equals("packet") ? Kind.PACKET : k.equals("xdp") ? Kind.XDP : null;
             if (kind == null) {
                 throw new IllegalArgumentException("'" + text + "': the kind must be tap (a TAP device, created if "
-                        + "missing) or packet (an existing interface through AF_PACKET): write " + FORM);
+                        + "missing), packet (an existing interface through AF_PACKET) or xdp (an existing interface "
+                        + "through AF_XDP): write " + FORM);
             }
             String rest = t.substring(colon + 1);
             int eq = rest.indexOf('=');

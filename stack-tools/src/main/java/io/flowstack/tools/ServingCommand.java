@@ -39,9 +39,12 @@ final class ServingCommand {
      * router, null for an endpoint) and registers its removal. Another running instance on it is
      * an error ({@code inUse}); any other failure to create it is a warning on {@code err}, not a
      * reason to stop.
+     *
+     * @return the running server, or null if it could not be created (the warning was given)
      */
-    static void startControl(String command, FlowStack s, RouteControl routes, String instance, ControlOptions access,
-                             Teardown teardown, PrintWriter err, Supplier<UserError> inUse) {
+    static ControlServer startControl(String command, FlowStack s, RouteControl routes, String instance,
+                                      ControlOptions access, Teardown teardown, PrintWriter err,
+                                      Supplier<UserError> inUse) {
         Path path = ControlServer.socketFor(instance);
         try {
             ControlServer control = ControlServer.start(s, path, instance, access.access());
@@ -49,6 +52,7 @@ final class ServingCommand {
                 control.routeControl(routes);
             }
             teardown.add("remove the control socket " + control.path(), control::close);
+            return control;
         } catch (ControlServer.InUseException e) {
             throw inUse.get();
         } catch (RuntimeException e) {
@@ -56,6 +60,7 @@ final class ServingCommand {
                     + (routes != null ? " and 'stack route' will" : " will") + " not reach this instance: "
                     + Main.oneLine(e.getMessage()));
             err.flush();
+            return null;
         }
     }
 }

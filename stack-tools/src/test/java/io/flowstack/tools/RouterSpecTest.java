@@ -48,6 +48,10 @@ class RouterSpecTest {
         assertEquals("packet:veth0=198.18.2.1/24", R1.toString());
         assertEquals(R1, RouterSpec.Interface.parse(R1.toString()), "toString is the form parse reads");
         assertEquals(RouterSpec.Kind.TAP, RouterSpec.Interface.parse(" TAP:r0=198.18.1.1/24 ").kind(), "any case");
+        RouterSpec.Interface x = RouterSpec.Interface.parse("xdp:veth1=198.18.3.1/24");
+        assertEquals(RouterSpec.Kind.XDP, x.kind());
+        assertEquals("veth1", x.device());
+        assertEquals("xdp:veth1=198.18.3.1/24", x.toString());
         assertEquals(new RoutePrefix(Ipv4.parse("198.18.1.0"), 24), R0.subnet());
         assertEquals(0x02_00_c6_12_01_01L, R0.mac(), "02:00 and the address's octets, as the endpoint's");
     }
@@ -107,8 +111,8 @@ class RouterSpecTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
-        "r0=198.18.1.1/24              | is not an interface: write tap:NAME=A.B.C.D/LEN or packet:IFNAME=A.B.C.D/LEN",
-        "veth:r0=198.18.1.1/24         | the kind must be tap (a TAP device, created if missing) or packet",
+        "r0=198.18.1.1/24              | is not an interface: write tap:NAME=A.B.C.D/LEN, packet:IFNAME=A.B.C.D/LEN or xdp:IFNAME=A.B.C.D/LEN",
+        "veth:r0=198.18.1.1/24         | the kind must be tap (a TAP device, created if missing), packet",
         "tap:r0                        | has no address: write tap:r0=A.B.C.D/LEN, e.g. tap:r0=198.18.1.1/24",
         "packet:                       | has no address: write packet:NAME=A.B.C.D/LEN",
         "tap:=198.18.1.1/24            | (an interface name has 1-15 characters",

@@ -92,7 +92,7 @@ class RouterKernelTest {
         }
     }
 
-    private static void pings(RouterLab lab) {
+    static void pings(RouterLab lab) {
         for (String[] p : new String[][] {{lab.nsA, RouterLab.B}, {lab.nsB, RouterLab.A}, {lab.nsA, RouterLab.R_A},
                 {lab.nsA, RouterLab.R_B}, {lab.nsB, RouterLab.R_A}}) {
             NamespaceLab.Result r = lab.inNs(p[0], Duration.ofSeconds(20), "ping", "-c", "3", "-i", "0.2", "-W", "2", p[1]);
@@ -113,7 +113,7 @@ class RouterKernelTest {
         assertTrue(lines[2].trim().startsWith("2  " + RouterLab.B), "hop 2 is B: " + r.stdout());
     }
 
-    private static void bulkBothWays(RouterLab lab, int mb) throws Exception {
+    static void bulkBothWays(RouterLab lab, int mb) throws Exception {
         bulk(lab, lab.nsB, RouterLab.B, lab.nsA, mb, 5001);
         bulk(lab, lab.nsA, RouterLab.A, lab.nsB, mb, 5002);
     }

@@ -16,7 +16,9 @@ import java.util.List;
  * The router runs as the {@code stack} command in the namespace of a {@link CliLab}, with the
  * ownership check on. A's link is a TAP opened by the router and then moved into A's namespace
  * (as {@code stack demo} moves its TAP); B's link is a TAP moved likewise, or a veth pair whose
- * router end the router reads with AF_PACKET ({@link Link#PACKET}). Each host routes everything
+ * router end the router reads with AF_PACKET ({@link Link#PACKET}) or AF_XDP ({@link Link#XDP}: the
+ * veth has one receive queue per core, and B's end sends with TX checksumming off, since AF_XDP
+ * cannot flag a partial checksum, docs/AF_XDP.md). Each host routes everything
  * through the router. {@link #close()} stops the router and deletes the three namespaces (which
  * takes the devices with them), also after a failure.
  *
@@ -30,7 +32,7 @@ final class RouterLab implements AutoCloseable {
     static final Duration RUN = Duration.ofMinutes(5);
 
     /** What B's link is. */
-    enum Link { TAP, PACKET }
+    enum Link { TAP, PACKET, XDP }
 
     final CliLab r;
     final String nsA;
@@ -93,10 +95,12 @@ final class RouterLab implements AutoCloseable {
             ifB = "tap:" + devB;
         } else {
             peerB = devB + "p";
-            r.execOk("ip", "link", "add", devB, "mtu", Integer.toString(mtuB), "type", "veth", "peer", "name", peerB,
-                    "mtu", Integer.toString(mtuB));
+            String q = Integer.toString(cores);
+            r.execOk("ip", "link", "add", devB, "mtu", Integer.toString(mtuB), "numrxqueues", q, "numtxqueues", q,
+                    "type", "veth", "peer", "name", peerB, "mtu", Integer.toString(mtuB), "numrxqueues", q,
+                    "numtxqueues", q);
             r.execOk("ip", "link", "set", devB, "up");
-            ifB = "packet:" + devB;
+            ifB = (link == Link.XDP ? "xdp:" : "packet:") + devB;
         }
         r.deleteOnClose(ControlServer.socketFor(name));
         List<String> args = new ArrayList<>(List.of("router", "--if", "tap:" + devA + "=" + R_A + "/24",
@@ -109,6 +113,9 @@ final class RouterLab implements AutoCloseable {
         r.execOk("ip", "link", "set", peerB, "netns", nsB);
         hostSide(nsA, devA, A + "/24", R_A);
         hostSide(nsB, peerB, B + "/24", R_B);
+        if (link == Link.XDP) {
+            in(nsB, "ethtool", "-K", peerB, "tx", "off"); // full checksums: AF_XDP has no partial-checksum flag
+        }
     }
 
     private void hostSide(String ns, String dev, String cidr, String gateway) {
@@ -166,6 +173,14 @@ final class RouterLab implements AutoCloseable {
     String report() {
         return r.report() + ", ns " + nsA + ", " + nsB + (router != null ? "\nrouter stdout:\n" + router.stdoutSoFar()
                 + "\nrouter stderr:\n" + router.stderrSoFar() : "");
+    }
+
+    /** Kills the router with SIGKILL (no clean-up of its own) and waits until it is gone. */
+    void killRouter() {
+        NamespaceLab.Result k = CliLab.run(List.of("kill", "-KILL", Long.toString(router.pid())), Duration.ofSeconds(10));
+        assertEquals(0, k.exit(), k::toString);
+        router.await();
+        router = null;
     }
 
     /** Stops the router (its counters on stdout) and returns what it printed. */

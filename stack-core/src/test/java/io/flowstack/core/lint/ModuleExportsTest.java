@@ -42,7 +42,8 @@ class ModuleExportsTest {
             "io.flowstack.nic",
             "io.flowstack.nic.impair",
             "io.flowstack.nic.packet",
-            "io.flowstack.nic.pcap");
+            "io.flowstack.nic.pcap",
+            "io.flowstack.nic.xdp");
 
     @Test
     void stackCoreExportsExactlyTheApiPackagesToEveryone() {

@@ -14,6 +14,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -59,6 +60,8 @@ public final class ControlServer implements AutoCloseable {
     private volatile boolean closing;
     /** The router's routes for the {@code route} requests; null for an endpoint. */
     private volatile RouteControl routes;
+    /** The devices' own counters (AF_XDP), read at each report; none by default. */
+    private volatile java.util.function.Supplier<List<DeviceCounters>> devices = List::of;
 
     private ControlServer(FlowStack stack, Path path, ServerSocketChannel server, String name, ControlAccess access) {
         this.access = access;
@@ -247,7 +250,7 @@ public final class ControlServer implements AutoCloseable {
                 String[] words = request.split(" +");
                 checkRequest(words[0]);
                 ConnectionQuery q = query(words);
-                answer = "ok\n" + render(words[0], stack.snapshot(q));
+                answer = "ok\n" + render(words[0], stack.snapshot(q), devices.get());
             }
         } catch (IllegalArgumentException e) {
             answer = "error: " + e.getMessage() + "\n";
@@ -331,11 +334,26 @@ public final class ControlServer implements AutoCloseable {
         throw new IllegalArgumentException(key + " must be " + min + ".." + max + ", got '" + value + "'");
     }
 
+    /**
+     * Sets where the devices' own counters come from ({@link DeviceCounters}: an AF_XDP interface's
+     * mode and kernel drop counters), added to the text and JSON reports.
+     *
+     * @param source called on the control thread for every report
+     */
+    public void devices(java.util.function.Supplier<List<DeviceCounters>> source) {
+        this.devices = source;
+    }
+
     /** The report {@code request} asks for. */
     static String render(String request, StackSnapshot s) {
+        return render(request, s, List.of());
+    }
+
+    /** The report {@code request} asks for, with the devices' own counters. */
+    static String render(String request, StackSnapshot s, List<DeviceCounters> devices) {
         return switch (request) {
-            case "text" -> StatsFormat.text(s);
-            case "json" -> StatsFormat.json(s) + "\n";
+            case "text" -> StatsFormat.text(s, devices);
+            case "json" -> StatsFormat.json(s, devices) + "\n";
             case "prometheus" -> MetricsService.prometheus(s);
             case "load" -> {
                 StringBuilder b = new StringBuilder();

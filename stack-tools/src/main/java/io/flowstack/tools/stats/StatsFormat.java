@@ -83,6 +83,11 @@ public final class StatsFormat {
 
     /** The whole report as text. */
     public static String text(StackSnapshot s) {
+        return text(s, List.of());
+    }
+
+    /** {@link #text(StackSnapshot)} with the devices' own counters after the interfaces. */
+    public static String text(StackSnapshot s, List<DeviceCounters> devices) {
         StringBuilder b = new StringBuilder(8192);
         StackConfig c = s.config();
         b.append(String.format("flowstack %s: %s/%d mac %s mtu %d cores %d, at %s%n", s.device(),
@@ -91,6 +96,10 @@ public final class StatsFormat {
         b.append('\n');
         if (s.multiInterface()) {
             interfaces(b, s);
+            b.append('\n');
+        }
+        if (!devices.isEmpty()) {
+            devices(b, devices);
             b.append('\n');
         }
         counters(b, s);
@@ -286,6 +295,20 @@ public final class StatsFormat {
         return q;
     }
 
+    /**
+     * The devices' own counters, one line each, a counter per line below it:
+     * {@code veth0 xdp driver/copy} then {@code   xdp_rx_dropped   0}.
+     */
+    static void devices(StringBuilder b, List<DeviceCounters> devices) {
+        b.append("Devices (kernel counters):\n");
+        for (DeviceCounters d : devices) {
+            b.append(String.format(Locale.ROOT, "  %s %s mode %s%n", d.device(), d.kind(), d.mode()));
+            for (Map.Entry<String, Long> e : d.counters().entrySet()) {
+                b.append(String.format(Locale.ROOT, "    %-28s %14d%n", e.getKey(), e.getValue()));
+            }
+        }
+    }
+
     /** The interfaces like {@code ip -s link}: address, MAC, MTU, frames and bytes each way, drops (a router's). */
     static void interfaces(StringBuilder b, StackSnapshot s) {
         b.append("Interfaces:\n");
@@ -348,6 +371,11 @@ public final class StatsFormat {
      * snapshot's query selected (none unless asked: {@code stack stats --json --connections}).
      */
     public static String json(StackSnapshot s) {
+        return json(s, List.of());
+    }
+
+    /** {@link #json(StackSnapshot)} with a {@code devices} array of the devices' own counters. */
+    public static String json(StackSnapshot s, List<DeviceCounters> devices) {
         StackConfig c = s.config();
         Json.Obj counters = Json.obj();
         for (Stat st : Stat.values()) {
@@ -428,7 +456,7 @@ public final class StatsFormat {
                     .put("device", s.device()).put("source", Ipv4.toString(c.address))
                     .put("connected", r.connected()));
         }
-        return Json.document("stats")
+        Json.Obj doc = Json.document("stats")
                 .put("device", s.device())
                 .put("address", Ipv4.toString(c.address))
                 .put("prefix_length", c.prefixLength)
@@ -444,7 +472,17 @@ public final class StatsFormat {
                 .put("connections", connections)
                 .put("interfaces", ifaces)
                 .put("arp", arp)
-                .put("routes", routes)
-                .toString();
+                .put("routes", routes);
+        if (!devices.isEmpty()) {
+            List<Json.Obj> ds = new ArrayList<>();
+            for (DeviceCounters d : devices) {
+                Json.Obj kc = Json.obj();
+                d.counters().forEach(kc::put);
+                ds.add(Json.obj().put("device", d.device()).put("kind", d.kind()).put("mode", d.mode())
+                        .put("counters", kc));
+            }
+            doc.put("devices", ds);
+        }
+        return doc.toString();
     }
 }
