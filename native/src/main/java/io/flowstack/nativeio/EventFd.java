@@ -23,6 +23,7 @@ public final class EventFd implements AutoCloseable {
 
     /** The 8-byte value 1, shared read-only by every signalling thread. */
     private static final MemorySegment ONE = Arena.global().allocateFrom(ValueLayout.JAVA_LONG, 1L);
+    private static final long ONE_ADDRESS = ONE.address();
 
     private volatile int fd;
     private final MemorySegment drainBuffer = Arena.ofAuto().allocate(8, 8);
@@ -58,7 +59,7 @@ public final class EventFd implements AutoCloseable {
     public void signal() {
         int f = fd;
         if (f >= 0) {
-            Libc.write(f, ONE, 8);
+            Libc.writeRaw(f, ONE_ADDRESS, 8); // no errno capture: allocation free in every JIT state
         }
     }
 

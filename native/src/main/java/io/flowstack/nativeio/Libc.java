@@ -163,6 +163,11 @@ public final class Libc {
     // long syscall(long nr, long fd, void *buf, long len, long flags, void *addr, long addrlen)
     private static final MethodHandle SYSCALL_SENDTO = link("syscall",
             FunctionDescriptor.of(LONG, LONG, LONG, PTR, LONG, LONG, PTR, LONG), 1);
+    // long syscall(long nr, long a1, long address, long a3) without errno: no capture segment to
+    // slice, so nothing is allocated even where the JIT does not remove it (EventFd.signal)
+    private static final MethodHandle SYSCALL_RAW = LINKER.downcallHandle(
+            LIBC.find("syscall").orElseThrow(() -> new UnsatisfiedLinkError("libc symbol not found: syscall")),
+            FunctionDescriptor.of(LONG, LONG, LONG, LONG, LONG), Linker.Option.firstVariadicArg(1));
     // long syscall(long nr, long fd, void *buf, long len, long a4): read, write, readv, writev, pread64
     private static final MethodHandle SYSCALL_FD_PTR_LEN_OFF = link("syscall",
             FunctionDescriptor.of(LONG, LONG, LONG, PTR, LONG, LONG), 1);
@@ -260,6 +265,24 @@ public final class Libc {
     public static int read(int fd, MemorySegment buf, long len) {
         checkLength(buf, len);
         return (int) fdPtrLen(SYS_READ, fd, buf, len);
+    }
+
+    /**
+     * {@code write(fd, address, len)} for a caller that ignores failures (an eventfd's signal, on a
+     * non-blocking descriptor: never EINTR): no errno is captured, so the call allocates nothing
+     * in any JIT state (with the capture, an interpreted or partly compiled call slices a segment).
+     *
+     * @param fd the file descriptor
+     * @param address the bytes' native address
+     * @param len the number of bytes
+     * @return bytes written, or -1
+     */
+    public static long writeRaw(int fd, long address, long len) {
+        try {
+            return (long) SYSCALL_RAW.invokeExact(SYS_WRITE, (long) fd, address, len);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
     }
 
     /**
