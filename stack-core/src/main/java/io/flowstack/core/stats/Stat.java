@@ -279,6 +279,13 @@ public enum Stat {
     TCP_OOW_ACK_LIMITED("replies to unacceptable bare ACKs not sent (one per 500 ms per connection: no ACK loops)"),
     /** Dropped: old timestamp (PAWS, RFC 7323 5). A drop counter. */
     TCP_PAWS_DROP(true, "dropped: old timestamp (PAWS, RFC 7323 5)"),
+    /**
+     * SACK blocks ignored (RFC 2018, RFC 6675): below SND.UNA (old, or a D-SACK, RFC 2883),
+     * beyond SND.MAX or empty; the segment itself is processed.
+     */
+    TCP_SACK_IGNORED("SACK blocks ignored: below SND.UNA (old or D-SACK), beyond SND.MAX or empty (RFC 2018, RFC 6675)"),
+    /** Window scale options above 14 received and used as 14 (RFC 7323 2.3: "SHOULD log the error"). */
+    TCP_WSCALE_CLAMPED("window scale options above 14 received, used as 14 (RFC 7323 2.3)"),
     /** TCP challenge ACKs sent (RFC 5961). */
     TCP_CHALLENGE_ACKS("TCP challenge ACKs sent (RFC 5961)"),
     /** TCP challenge ACKs suppressed by the rate limit. */
