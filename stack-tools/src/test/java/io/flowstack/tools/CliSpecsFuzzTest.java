@@ -23,8 +23,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * <p>Input: a byte choosing the parser, then the text (UTF-8). Invariants: a parser either
  * returns or throws {@link IllegalArgumentException} itself (not a subclass such as
  * {@link NumberFormatException}, whose message would be Java's, not ours) with a message, of
- * one line unless it quotes a line feed of the input; what it returns prints (its {@code toString}, the canonical form) as text it parses
- * back to an equal value.
+ * one line unless it quotes a line feed of the input; what it returns prints (its
+ * {@code toString}, the canonical form) as text it parses back to an equal value.
  */
 class CliSpecsFuzzTest {
     static final int PARSERS = 10;

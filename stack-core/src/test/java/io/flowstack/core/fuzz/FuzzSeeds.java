@@ -5,6 +5,8 @@ import java.io.ByteArrayOutputStream;
 /**
  * Builds seed inputs in {@link FuzzInput}'s layout (the fuzz targets' {@code @MethodSource}s):
  * the fuzzer starts from well-formed scripts and mutates them.
+ *
+ * <p>Owned by: the thread that builds the seed.
  */
 public final class FuzzSeeds {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
