@@ -7,31 +7,40 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.flowstack.core.wire.Ethernet;
 import io.flowstack.core.wire.Ipv4;
+import io.flowstack.nic.packet.FanoutMode;
+import io.flowstack.tools.bench.BenchProtocol;
 import io.flowstack.tools.bench.CompareMode;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import picocli.CommandLine.TypeConversionException;
 
 /**
  * The text parsers of the command line that read what the user typed: {@code --serve}
  * ({@link ServiceSpec}), the router's {@code --if} and {@code --route} ({@link RouterSpec}),
  * route prefixes ({@link RoutePrefix}, also the control socket's), addresses with prefix length
  * and host addresses ({@link Ipv4Prefix}), MACs ({@link Macs}, {@link Ethernet#parseMac}),
- * dotted quads ({@link Ipv4#parse}) and {@code bench --modes} ({@link CompareMode}).
+ * dotted quads ({@link Ipv4#parse}), {@code bench --modes} ({@link CompareMode}), AF_PACKET fanout
+ * modes ({@link FanoutMode}), interface names ({@link InterfaceName}), and the bench server's
+ * binary request header ({@link BenchProtocol#decode}, read from any client on the network).
  *
  * <p>Input: a byte choosing the parser, then the text (UTF-8). Invariants: a parser either
  * returns or throws {@link IllegalArgumentException} itself (not a subclass such as
  * {@link NumberFormatException}, whose message would be Java's, not ours) with a message, of
  * one line unless it quotes a line feed of the input; what it returns prints (its
- * {@code toString}, the canonical form) as text it parses back to an equal value.
+ * {@code toString}, the canonical form) as text it parses back to an equal value. The bench
+ * header is refused with a {@code ProtocolException} that says why, or encodes back to the same
+ * header; an interface name comes back unchanged or as a picocli usage error.
  */
 class CliSpecsFuzzTest {
-    static final int PARSERS = 10;
+    static final int PARSERS = 13;
 
     static Stream<Arguments> texts() {
         String[] seeds = {"http:80", "tap:r0=198.18.1.1/24", "198.18.9.0/24 via 198.18.2.3", "default", "198.18.0.2/24",
-            "198.18.0.1", "02:00:c6:12:00:02", "02-00-c6-12-00-02", "255.255.255.255", "rr,crr"};
+            "198.18.0.1", "02:00:c6:12:00:02", "02-00-c6-12-00-02", "255.255.255.255", "rr,crr", "toeplitz", "fs0",
+            "FSB1\u0003\u0000\u0000\u0000\u0000\u0000\u0000\u0040\u0000\u0000\u0040\u0000"};
         return Stream.iterate(0, i -> i + 1).limit(PARSERS).map(i -> {
             byte[] t = seeds[i].getBytes(StandardCharsets.UTF_8);
             byte[] b = new byte[t.length + 1];
@@ -80,6 +89,24 @@ class CliSpecsFuzzTest {
                         keys.append(keys.isEmpty() ? "" : ",").append(m.key());
                     }
                     assertEquals(modes, CompareMode.parse(keys.toString()));
+                }
+                case 10 -> assertEquals(FanoutMode.parse(text), FanoutMode.parse(FanoutMode.parse(text).cliName()));
+                case 11 -> {
+                    try {
+                        assertEquals(text, new InterfaceName.Converter().convert(text), "the name unchanged");
+                    } catch (TypeConversionException e) {
+                        assertTrue(e.getMessage() != null && !e.getMessage().isBlank(), "a usage error with a message");
+                    }
+                }
+                case 12 -> {
+                    // the bench server's header, as a client sends it (binary: the raw bytes, 16 of them)
+                    byte[] h = Arrays.copyOfRange(input, 1, 1 + BenchProtocol.HEADER_BYTES);
+                    try {
+                        BenchProtocol.Header d = BenchProtocol.decode(h);
+                        assertEquals(d, BenchProtocol.decode(d.encode()), "encodes to what it decoded");
+                    } catch (BenchProtocol.ProtocolException e) {
+                        assertTrue(e.getMessage() != null && !e.getMessage().isBlank(), "says what is wrong");
+                    }
                 }
                 default -> throw new AssertionError(parser);
             }
