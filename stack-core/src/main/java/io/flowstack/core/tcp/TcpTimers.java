@@ -266,6 +266,13 @@ final class TcpTimers extends TcpPart {
             t.persistBackoff++;
             t.persistAt = n.now() + persistInterval(t, cfg.tcpRtoMaxNanos);
             t.rexmtAt = 0;
+        } else if (t.sndMax != t.sndUna && t.rexmtAt == 0) {
+            // No byte left to probe with, but sequence space unacknowledged: a FIN (or data)
+            // sent before the window closed and gone back to after a timeout. The retransmission
+            // timer takes it (RFC 6298 5.1: outstanding data always has a timer), one octet into
+            // the zero window or the FIN, and gives up after tcpMaxRetries. Without it no timer
+            // was left and the connection stayed in LAST-ACK for ever (TcpStatesFuzzTest).
+            t.rexmtAt = n.now() + t.rto;
         }
     }
 

@@ -43,7 +43,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * data octet the stack sends lies in [SND.UNA, SND.UNA + SND.WND), or is the one octet of a
  * zero-window probe (RFC 9293 3.8.6.1); no exception, every segment counted. At the end the
  * application closes, the clock runs past TIME-WAIT, and no connection, TIME-WAIT entry or
- * buffer byte is left; a new connection to the listener still completes its handshake.
+ * buffer byte is left; a new connection to the listener still completes its handshake. The
+ * stack's timers are short ({@link #SHORT_TIMERS}).
  */
 class TcpStatesFuzzTest {
     static final int PORT = 80;
@@ -52,6 +53,13 @@ class TcpStatesFuzzTest {
     static final int LOCAL_PORT = 45000;
     static final int PEER_ISS = 1_000_000;
     static final long MS = 1_000_000L;
+    /**
+     * Short timers, so that what takes minutes takes seconds: the timer wheel ticks every
+     * millisecond, and an execution that ran 48 simulated minutes ticked 2.9 million times (4
+     * executions a second). RTO at most 1 s, 4 retries (SYN: 2), FIN-WAIT-2 and TIME-WAIT 1 s.
+     */
+    static final java.util.function.Consumer<io.flowstack.core.config.StackConfig.Builder> SHORT_TIMERS = b -> b
+            .tcpSynBacklog(4).tcpRtoMaxNanos(1_000 * MS).tcpMaxRetries(4).tcpSynRetries(2).tcpTimeWaitNanos(1_000 * MS);
     static final String[] STATES = {"LISTEN", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2",
         "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT"};
 
@@ -225,7 +233,7 @@ class TcpStatesFuzzTest {
     @FuzzTest
     void segments(byte[] input) {
         FuzzInput in = new FuzzInput(input);
-        try (FuzzStack s = new FuzzStack(0, b -> b.tcpSynBacklog(4))) {
+        try (FuzzStack s = new FuzzStack(0, SHORT_TIMERS)) {
             Script sc = new Script(s);
             int state = in.u8() % STATES.length;
             int handshake = in.u8();
@@ -325,22 +333,25 @@ class TcpStatesFuzzTest {
         for (TcpConnection c; (c = sc.listener.accept(0, TimeUnit.MILLISECONDS)) != null; ) {
             c.close(); // connections the fuzzed segments opened
         }
-        for (int i = 0; i < 24; i++) {
-            // 48 minutes in steps longer than the largest RTO (120 s), so that each step fires a
-            // retransmission or zero-window probe: past 15 of them, FIN-WAIT-2 and TIME-WAIT
-            s.h.advance(121_000 * MS);
+        for (int i = 0; i < 12; i++) {
+            // 13 s in steps longer than the largest RTO (1 s), so that each step fires a
+            // retransmission or zero-window probe: past the 4 allowed, FIN-WAIT-2 and TIME-WAIT
+            s.h.advance(1_100 * MS);
         }
         s.checkNoInternalError();
         List<String> left = new ArrayList<>();
         s.h.stack.call(0, n -> {
-            n.tcp().forEach(t -> left.add(t.state + " " + TcpLayer.describe(t)));
+            n.tcp().forEach(t -> left.add(t.state + " " + TcpLayer.describe(t) + " snd.wnd=" + t.sndWnd + " una="
+                    + (t.sndUna - t.iss) + " nxt=" + (t.sndNxt - t.iss) + " max=" + (t.sndMax - t.iss) + " fin="
+                    + t.finSent + " rexmtAt=" + t.rexmtAt + " persistAt=" + t.persistAt + " timer=" + t.timerDeadline
+                    + " stream=" + (t.stream != null) + " now=" + n.now()));
             return null;
         });
         assertEquals(List.of(), left, "no connection left");
         assertEquals(0, (int) s.h.stack.call(0, n -> n.tcp().timeWaitEntries()), "no TIME-WAIT entry left");
         assertEquals(0L, (long) s.h.stack.call(0, n -> n.tcp().memoryUsed()), "every buffer byte returned");
-        // a new connection to the listener still completes its handshake (the peer's ARP entry
-        // expired in those 20 minutes: it asks again first)
+        // a new connection to the listener still completes its handshake (the peer asks ARP
+        // again first: its entry may have expired)
         s.h.arpFromPeer(0);
         sc.peerPort = PEER_PORT + 1;
         sc.localPort = PORT;
