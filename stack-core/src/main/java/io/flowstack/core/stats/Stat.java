@@ -82,8 +82,8 @@ public enum Stat {
     ARP_BAD_FORMAT(true, "dropped: ARP hardware/protocol type or lengths not Ethernet/IPv4"),
     /** Dropped: ARP opcode neither request nor reply. A drop counter. */
     ARP_BAD_OPCODE(true, "dropped: ARP opcode neither request nor reply"),
-    /** Dropped: ARP sender address is invalid (broadcast/multicast/zero MAC). A drop counter. */
-    ARP_BAD_SENDER(true, "dropped: ARP sender address is invalid (broadcast/multicast/zero MAC)"),
+    /** Dropped: ARP sender address is invalid (a broadcast, multicast or zero MAC; a broadcast, multicast, loopback or our own IP). A drop counter. */
+    ARP_BAD_SENDER(true, "dropped: ARP sender address is invalid (broadcast/multicast/zero MAC; broadcast/multicast/loopback/our IP)"),
     /** ARP packets whose sender hardware address is not the frame's Ethernet source. */
     ARP_SOURCE_MISMATCH(true, "dropped: ARP sender hardware address differs from the Ethernet source"),
     /** Ignored: ARP request for another address. A drop counter. */

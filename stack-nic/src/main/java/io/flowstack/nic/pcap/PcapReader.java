@@ -100,7 +100,10 @@ public final class PcapReader implements AutoCloseable {
         }
         timestamp = Math.floorDiv(ts.getTime(), 1000L) * 1_000_000_000L + ts.getNanos();
         Integer orig = handle.getOriginalLength();
-        originalLength = orig != null ? orig : frame.length;
+        // a damaged header may claim less than was captured, or (unsigned) 2^31 or more, which
+        // reads as negative: no record is shorter on the wire than its captured bytes
+        // (PcapReaderFuzzTest found a negative one)
+        originalLength = orig != null && orig >= frame.length ? orig : frame.length;
         return true;
     }
 
@@ -124,7 +127,10 @@ public final class PcapReader implements AutoCloseable {
         return timestamp;
     }
 
-    /** The frame's length on the wire; more than {@code frame().length} if the capture cut it. */
+    /**
+     * The frame's length on the wire; more than {@code frame().length} if the capture cut it,
+     * never less (a record that claims less, or 2^31 or more, gives {@code frame().length}).
+     */
     public int originalLength() {
         return originalLength;
     }

@@ -37,4 +37,27 @@ class PcapReaderTest {
             assertEquals(1, r.records(), "the bad record is not counted");
         }
     }
+
+    /**
+     * Found by PcapReaderFuzzTest: an original length of 2^31 or more (unsigned in the file) read
+     * as negative; one below the captured length is as wrong. Both give the captured length.
+     */
+    @Test
+    void anOriginalLengthBelowTheCapturedOneIsTheCapturedOne() throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(24 + 3 * (16 + 60)).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(0xA1B2C3D4).putShort((short) 2).putShort((short) 4).putInt(0).putInt(0).putInt(65535).putInt(1);
+        b.putInt(1_700_000_000).putInt(0).putInt(60).putInt(0x8000_0000).put(new byte[60]);
+        b.putInt(1_700_000_000).putInt(0).putInt(60).putInt(20).put(new byte[60]);
+        b.putInt(1_700_000_000).putInt(0).putInt(60).putInt(1514).put(new byte[60]);
+        Path file = dir.resolve("bad-lengths.pcap");
+        Files.write(file, b.array());
+        try (PcapReader r = PcapReader.open(file)) {
+            assertTrue(r.next());
+            assertEquals(60, r.originalLength(), "2^31: the captured length");
+            assertTrue(r.next());
+            assertEquals(60, r.originalLength(), "less than captured: the captured length");
+            assertTrue(r.next());
+            assertEquals(1514, r.originalLength(), "a cut frame keeps its length on the wire");
+        }
+    }
 }
