@@ -226,12 +226,13 @@ public record ImpairmentSpec(double loss, double duplicate, double corrupt, doub
         BigDecimal d;
         try {
             d = new BigDecimal(number);
-        } catch (NumberFormatException e) {
+            if (pct) {
+                d = d.movePointLeft(2);
+            }
+        } catch (NumberFormatException | ArithmeticException e) {
+            // ArithmeticException: an exponent BigDecimal cannot scale (ImpairmentSpecFuzzTest)
             throw new IllegalArgumentException("item '" + item
                     + "': expected a probability such as 5% or 0.05");
-        }
-        if (pct) {
-            d = d.movePointLeft(2);
         }
         if (d.signum() < 0 || d.compareTo(BigDecimal.ONE) > 0) {
             String hint = !pct && d.compareTo(BigDecimal.valueOf(100)) <= 0
@@ -267,7 +268,9 @@ public record ImpairmentSpec(double loss, double duplicate, double corrupt, doub
         BigDecimal nanos;
         try {
             nanos = new BigDecimal(number.strip()).movePointRight(scale);
-        } catch (NumberFormatException e) {
+        } catch (NumberFormatException | ArithmeticException e) {
+            // ArithmeticException: an exponent such as 7E777777773 that BigDecimal cannot scale
+            // (ImpairmentSpecFuzzTest found it escaping as "BigInteger would overflow ...")
             throw new IllegalArgumentException("item '" + item
                     + "': expected a duration such as 5ms, 250us or 1.5s");
         }

@@ -118,6 +118,8 @@ class ImpairmentSpecTest {
         "corrupt=abc         | 'corrupt=abc'    | 5% or 0.05 | ",
         "reorder=25%         | 'reorder=25%'    | delay=5ms | without specifying some delay",
         "delay=5             | 'delay=5'        | unit ns, us, ms or s | ",
+        "delay=7E777777773s  | 'delay=7E777777773s' | 5ms, 250us or 1.5s | ",
+        "loss=1E-2147483647% | 'loss=1E-2147483647%' | 5% or 0.05 | ",
         "delay=5m            | 'delay=5m'       | unit ns, us, ms or s | ",
         "delay=-5ms          | 'delay=-5ms'     | >= 0 | ",
         "delay=0.5ns         | 'delay=0.5ns'    | whole number of nanoseconds | ",
