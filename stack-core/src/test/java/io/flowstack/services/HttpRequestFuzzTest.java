@@ -135,7 +135,7 @@ class HttpRequestFuzzTest {
                 "a response: " + text.substring(0, Math.min(80, text.length())));
     }
 
-    /** A scripted client on one connection to port 80 that acknowledges all it receives. */
+    /** A scripted client on one connection to port 80 that acknowledges all it receives. Owned by: the fuzzing thread. */
     static final class Peer {
         final FuzzStack s;
         final int port;

@@ -77,7 +77,7 @@ class TcpStatesFuzzTest {
         return seeds.stream();
     }
 
-    /** The connection under test and what the scripted peer knows of it. */
+    /** The connection under test and what the scripted peer knows of it. Owned by: the fuzzing thread. */
     static final class Script {
         final FuzzStack s;
         final TcpListener listener;

@@ -59,7 +59,7 @@ class ControlRequestFuzzTest {
         Files.deleteIfExists(dir);
     }
 
-    /** A route table that asserts the server's promises about what it is handed. */
+    /** A route table that asserts the server's promises about what it is handed. Stateless. */
     static final class CheckingRoutes implements RouteControl {
         @Override
         public String add(int prefix, int length, int gateway) {
