@@ -162,8 +162,10 @@ public final class ArpLayer {
         long sha = Arp.sha(s, off);
         int spa = Arp.spa(s, off);
         int tpa = Arp.tpa(s, off);
-        if (sha == 0 || Ethernet.isGroup(sha) || spa == ifAddress || spa == Ipv4.BROADCAST
-                || (spa >>> 28) == 0xE) {
+        // RFC 1122 3.2.1.3: a broadcast (limited or a subnet's), multicast or loopback address is
+        // never a host's own; learning one (ArpFuzzTest found 198.18.0.255 learnt) poisons the cache
+        if (sha == 0 || Ethernet.isGroup(sha) || spa == ifAddress || n.interfaces().isBroadcast(spa)
+                || (spa >>> 28) == 0xE || (spa >>> 24) == 127) {
             n.counters().inc(Stat.ARP_BAD_SENDER);
             return;
         }

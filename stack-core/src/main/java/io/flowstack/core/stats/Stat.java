@@ -82,8 +82,8 @@ public enum Stat {
     ARP_BAD_FORMAT(true, "dropped: ARP hardware/protocol type or lengths not Ethernet/IPv4"),
     /** Dropped: ARP opcode neither request nor reply. A drop counter. */
     ARP_BAD_OPCODE(true, "dropped: ARP opcode neither request nor reply"),
-    /** Dropped: ARP sender address is invalid (broadcast/multicast/zero MAC). A drop counter. */
-    ARP_BAD_SENDER(true, "dropped: ARP sender address is invalid (broadcast/multicast/zero MAC)"),
+    /** Dropped: ARP sender address is invalid (a broadcast, multicast or zero MAC; a broadcast, multicast, loopback or our own IP). A drop counter. */
+    ARP_BAD_SENDER(true, "dropped: ARP sender address is invalid (broadcast/multicast/zero MAC; broadcast/multicast/loopback/our IP)"),
     /** ARP packets whose sender hardware address is not the frame's Ethernet source. */
     ARP_SOURCE_MISMATCH(true, "dropped: ARP sender hardware address differs from the Ethernet source"),
     /** Ignored: ARP request for another address. A drop counter. */
@@ -281,6 +281,13 @@ public enum Stat {
     TCP_OOW_ACK_LIMITED("replies to unacceptable bare ACKs not sent (one per 500 ms per connection: no ACK loops)"),
     /** Dropped: old timestamp (PAWS, RFC 7323 5). A drop counter. */
     TCP_PAWS_DROP(true, "dropped: old timestamp (PAWS, RFC 7323 5)"),
+    /**
+     * SACK blocks ignored (RFC 2018, RFC 6675): below SND.UNA (old, or a D-SACK, RFC 2883),
+     * beyond SND.MAX or empty; the segment itself is processed.
+     */
+    TCP_SACK_IGNORED("SACK blocks ignored: below SND.UNA (old or D-SACK), beyond SND.MAX or empty (RFC 2018, RFC 6675)"),
+    /** Window scale options above 14 received and used as 14 (RFC 7323 2.3: "SHOULD log the error"). */
+    TCP_WSCALE_CLAMPED("window scale options above 14 received, used as 14 (RFC 7323 2.3)"),
     /** TCP challenge ACKs sent (RFC 5961). */
     TCP_CHALLENGE_ACKS("TCP challenge ACKs sent (RFC 5961)"),
     /** TCP challenge ACKs not sent: the core's budget for the second, drawn at random, was spent (RFC 5961 7). */

@@ -19,12 +19,18 @@ final class Scoreboard extends SeqRangeSet {
         super(capacity);
     }
 
-    /** Records a SACK block [l, r) (ignored if it lies below {@code una} or above {@code max}). */
-    void add(int l, int r, int una, int max) {
+    /**
+     * Records a SACK block [l, r), unless it lies below {@code una}, ends above {@code max} or is
+     * empty (RFC 2018 / RFC 6675: D-SACK and bogus blocks are ignored).
+     *
+     * @return false if the block was ignored
+     */
+    boolean add(int l, int r, int una, int max) {
         if (Seq.le(r, una) || Seq.gt(r, max) || Seq.ge(l, r)) {
-            return; // RFC 2018 / RFC 6675: ignore D-SACK and bogus blocks
+            return false;
         }
         insert(Seq.max(l, una), r); // when full the block is forgotten: recovery is only less precise
+        return true;
     }
 
     /** Forgets everything below {@code una} (the cumulative ACK moved). */

@@ -86,6 +86,7 @@ public final class Tcb {
     long rto;
     int backoff; // consecutive RTO expirations
     int persistBackoff; // zero-window probes since the window closed (not reset by their ACKs)
+    int probesUnanswered; // zero-window probes since the peer's last acceptable ACK (Linux's icsk_probes_out)
     int rttSeq; // sequence number being timed (Karn's algorithm), valid if rttTiming
     long rttStart;
     boolean rttTiming;

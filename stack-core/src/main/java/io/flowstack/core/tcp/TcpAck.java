@@ -36,13 +36,16 @@ final class TcpAck extends TcpPart {
             tcp.in.challengeAck(t);
             return false;
         }
+        t.probesUnanswered = 0; // the peer is there: its zero window may stay closed (RFC 9293 3.8.6.1)
         int wnd = Tcp.window(s, th) << t.sndWscale;
         boolean windowUpdate = Seq.lt(t.sndWl1, seq) || (t.sndWl1 == seq && Seq.le(t.sndWl2, ack));
         boolean sackInfo = false;
         if (t.sackOk && tcp.opts.sackCount > 0) {
             // RFC 2018 / RFC 6675 3: update the scoreboard with the reported blocks
             for (int i = 0; i < tcp.opts.sackCount; i++) {
-                t.sbForUpdate().add(tcp.opts.sackLeft[i], tcp.opts.sackRight[i], Seq.max(ack, t.sndUna), t.sndMax);
+                if (!t.sbForUpdate().add(tcp.opts.sackLeft[i], tcp.opts.sackRight[i], Seq.max(ack, t.sndUna), t.sndMax)) {
+                    n.counters().inc(Stat.TCP_SACK_IGNORED);
+                }
             }
             sackInfo = !t.sb.isEmpty();
         }

@@ -189,6 +189,9 @@ final class TcpOpen extends TcpPart {
         if (tcp.opts.wscale >= 0 && (passive || t.rcvWscale >= 0)) {
             t.wscaleOk = true;
             t.sndWscale = tcp.opts.wscale;
+            if (tcp.opts.wscaleClamped) {
+                n.counters().inc(Stat.TCP_WSCALE_CLAMPED); // RFC 7323 2.3: logged (counted), 14 used
+            }
             if (passive) {
                 t.rcvWscale = wscaleFor(t.options.receiveBufferBytes());
             }

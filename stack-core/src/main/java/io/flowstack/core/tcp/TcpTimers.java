@@ -174,6 +174,9 @@ final class TcpTimers extends TcpPart {
         if (t.persistAt != 0 && now - t.persistAt >= 0) {
             t.persistAt = 0;
             persistProbe(t);
+            if (t.state == TcpState.CLOSED) {
+                return;
+            }
         }
         if (t.keepaliveAt != 0 && now - t.keepaliveAt >= 0) {
             keepaliveTimer(t, now);
@@ -191,15 +194,7 @@ final class TcpTimers extends TcpPart {
         t.backoff++;
         int limit = t.state == TcpState.SYN_SENT || t.state == TcpState.SYN_RECEIVED ? cfg.tcpSynRetries : cfg.tcpMaxRetries;
         if (t.backoff > limit) {
-            n.counters().inc(Stat.TCP_TIMEOUTS);
-            if (t.state == TcpState.SYN_RECEIVED && t.listener != null) {
-                tcp.conns.drop(t);
-            } else {
-                tcp.out.sendRaw(t.localAddr, t.localPort, t.remoteAddr, t.remotePort, t.sndNxt, 0, Tcp.RST, 0);
-                n.counters().inc(Stat.TCP_RST_OUT);
-                tcp.user.finish(t, t.softError == null ? "connection timed out"
-                        : "connection timed out (last ICMP error: " + t.softError + ")");
-            }
+            timeOut(t, "");
             return;
         }
         t.rto = Math.min(cfg.tcpRtoMaxNanos, t.rto * 2); // (5.5) back off
@@ -228,13 +223,42 @@ final class TcpTimers extends TcpPart {
         t.rexmtAt = now + t.rto;
     }
 
-    /** RFC 9293 3.8.6.1: probe a zero window with one byte beyond it. */
+    /**
+     * RFC 1122 4.2.3.5: the connection is given up (R2, {@code tcpMaxRetries}); a reset tells the
+     * peer, the application learns "connection timed out" followed by {@code detail}.
+     */
+    private void timeOut(Tcb t, String detail) {
+        n.counters().inc(Stat.TCP_TIMEOUTS);
+        if (t.state == TcpState.SYN_RECEIVED && t.listener != null) {
+            tcp.conns.drop(t);
+        } else {
+            tcp.out.sendRaw(t.localAddr, t.localPort, t.remoteAddr, t.remotePort, t.sndNxt, 0, Tcp.RST, 0);
+            n.counters().inc(Stat.TCP_RST_OUT);
+            tcp.user.finish(t, "connection timed out" + detail + (t.softError == null ? ""
+                    : " (last ICMP error: " + t.softError + ")"));
+        }
+    }
+
+    /**
+     * RFC 9293 3.8.6.1: probe a zero window with one byte beyond it. The connection stays open
+     * while the peer answers the probes ("As long as the receiving TCP continues to send
+     * acknowledgments in response to the probe segments, the sending TCP MUST allow the
+     * connection to stay open"); after {@code tcpMaxRetries} probes with no acceptable ACK in
+     * between it is given up, as a retransmission would be (RFC 1122 4.2.3.5 R2; Linux's
+     * tcp_probe_timer against tcp_retries2). Else a peer that closes its window and goes away
+     * would hold the connection and its buffers for ever.
+     */
     void persistProbe(Tcb t) {
         if (t.sndWnd > 0 || t.stream == null) {
             return;
         }
         long p = TcpOutput.pos(t, t.sndNxt);
         if (TcpOutput.sendEnd(t) - p > 0) {
+            if (t.probesUnanswered >= cfg.tcpMaxRetries) {
+                timeOut(t, " (zero-window probes unanswered)");
+                return;
+            }
+            t.probesUnanswered++;
             n.counters().inc(Stat.TCP_PERSIST_PROBES);
             int savedWnd = t.sndWnd;
             tcp.out.sendData(t, t.sndNxt, 1, Tcp.ACK);
@@ -242,6 +266,13 @@ final class TcpTimers extends TcpPart {
             t.persistBackoff++;
             t.persistAt = n.now() + persistInterval(t, cfg.tcpRtoMaxNanos);
             t.rexmtAt = 0;
+        } else if (t.sndMax != t.sndUna && t.rexmtAt == 0) {
+            // No byte left to probe with, but sequence space unacknowledged: a FIN (or data)
+            // sent before the window closed and gone back to after a timeout. The retransmission
+            // timer takes it (RFC 6298 5.1: outstanding data always has a timer), one octet into
+            // the zero window or the FIN, and gives up after tcpMaxRetries. Without it no timer
+            // was left and the connection stayed in LAST-ACK for ever (TcpStatesFuzzTest).
+            t.rexmtAt = n.now() + t.rto;
         }
     }
 

@@ -67,15 +67,29 @@ public final class Ethernet {
         return b.toString();
     }
 
+    /**
+     * Parses six octets of one or two hex digits separated by {@code :} or {@code -}.
+     *
+     * @throws IllegalArgumentException for anything else (an octet that is not hex or above ff
+     *     was a NumberFormatException, or spilled into the next octet, until CliSpecsFuzzTest)
+     */
     public static long parseMac(String text) {
-        String[] parts = text.split("[:-]");
+        String[] parts = text.split("[:-]", -1);
         if (parts.length != 6) {
             throw new IllegalArgumentException("not a MAC address: " + text);
         }
         long mac = 0;
         for (String p : parts) {
-            mac = (mac << 8) | Integer.parseInt(p, 16);
+            if (p.isEmpty() || p.length() > 2 || hex(p.charAt(0)) < 0 || hex(p.charAt(p.length() - 1)) < 0) {
+                throw new IllegalArgumentException("not a MAC address: " + text);
+            }
+            mac = (mac << 8) | (p.length() == 1 ? hex(p.charAt(0)) : hex(p.charAt(0)) << 4 | hex(p.charAt(1)));
         }
         return mac;
+    }
+
+    /** The value of an ASCII hex digit, or -1. */
+    private static int hex(char c) {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
     }
 }

@@ -15,6 +15,8 @@ public final class TcpOptions {
     public static final int MAX_SACK_BLOCKS = 4;
     public int mss; // 0 if absent
     public int wscale = -1; // -1 if absent
+    /** The window scale option asked for more than 14 and {@link #wscale} is 14 (RFC 7323 2.3). */
+    public boolean wscaleClamped;
     public boolean sackPermitted;
     public boolean hasTimestamp;
     public int tsVal;
@@ -26,6 +28,7 @@ public final class TcpOptions {
     public void parse(MemorySegment s, long tcp, int headerLength) {
         mss = 0;
         wscale = -1;
+        wscaleClamped = false;
         sackPermitted = false;
         hasTimestamp = false;
         sackCount = 0;
@@ -55,8 +58,10 @@ public final class TcpOptions {
                 }
                 case Tcp.OPT_WSCALE -> {
                     if (len == Tcp.OPT_WSCALE_LEN) {
-                        // RFC 7323 2.3: clamp to 14
-                        wscale = Math.min(Tcp.MAX_WSCALE, Bytes.u8(s, p + Tcp.OPT_VALUE_AT));
+                        // RFC 7323 2.3: "SHOULD log the error but MUST use 14" (counted where it is used)
+                        int shift = Bytes.u8(s, p + Tcp.OPT_VALUE_AT);
+                        wscale = Math.min(Tcp.MAX_WSCALE, shift);
+                        wscaleClamped = shift > Tcp.MAX_WSCALE;
                     }
                 }
                 case Tcp.OPT_SACK_PERMITTED -> sackPermitted = len == Tcp.OPT_SACK_PERMITTED_LEN;

@@ -98,7 +98,7 @@ class PackageLayersTest {
         // path, and then also lists the packages of io.flowstack.nic and .nativeio, which the pattern
         // leaves out (they use none of stack-core's)
         int rc = jdeps.run(new PrintWriter(out), new PrintWriter(out), "-verbose:package", "-filter:none",
-                "--module-path", System.getProperty("java.class.path"),
+                "--module-path", ModuleExportsTest.modulePathEntries(),
                 "-e", "io\\.flowstack\\.(core|services)\\b.*", classes.toString());
         assertEquals(0, rc, out::toString);
         Map<String, Set<String>> deps = new TreeMap<>();

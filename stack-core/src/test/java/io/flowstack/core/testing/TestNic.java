@@ -61,6 +61,12 @@ public final class TestNic extends AbstractNic<TestNic.TestQueue> {
         /** GSO sizes of injected super-frames (by identity); absent means an ordinary frame. */
         public final java.util.Map<byte[], Integer> gsoSizes = new java.util.IdentityHashMap<>();
         public boolean full;
+        /**
+         * If 0..255, the byte every slot holds past the frame it was given (a fuzz test runs an
+         * input twice, with 0x00 and 0xFF there: a parser that reads past a frame's length sees
+         * the difference); -1 leaves what the slot held before, as a NIC does.
+         */
+        public int tailFill = -1;
         /** Calls of {@link #receive} so far (an idle netisr's NIC reads). */
         public int receives;
         /** Every gathered frame handed to {@link #transmit(TxFrame)}, in order. */
@@ -127,6 +133,9 @@ public final class TestNic extends AbstractNic<TestNic.TestQueue> {
             while (n < batch.capacity() && !inbound.isEmpty()) {
                 byte[] f = inbound.poll();
                 MemorySegment.copy(f, 0, batch.slot(n), ValueLayout.JAVA_BYTE, 0, f.length);
+                if (tailFill >= 0) {
+                    batch.slot(n).asSlice(f.length).fill((byte) tailFill);
+                }
                 Integer flags = rxFlags.remove(f);
                 Integer gso = gsoSizes.remove(f);
                 batch.frame(n, f.length, flags == null ? 0 : flags, gso == null ? 0 : gso);

@@ -226,12 +226,13 @@ public record ImpairmentSpec(double loss, double duplicate, double corrupt, doub
         BigDecimal d;
         try {
             d = new BigDecimal(number);
-        } catch (NumberFormatException e) {
+            if (pct) {
+                d = d.scaleByPowerOfTen(-2); // not movePointLeft: it builds 1E99999999 whole
+            }
+        } catch (NumberFormatException | ArithmeticException e) {
+            // ArithmeticException: an exponent BigDecimal cannot scale (ImpairmentSpecFuzzTest)
             throw new IllegalArgumentException("item '" + item
                     + "': expected a probability such as 5% or 0.05");
-        }
-        if (pct) {
-            d = d.movePointLeft(2);
         }
         if (d.signum() < 0 || d.compareTo(BigDecimal.ONE) > 0) {
             String hint = !pct && d.compareTo(BigDecimal.valueOf(100)) <= 0
@@ -266,19 +267,25 @@ public record ImpairmentSpec(double loss, double duplicate, double corrupt, doub
         }
         BigDecimal nanos;
         try {
-            nanos = new BigDecimal(number.strip()).movePointRight(scale);
-        } catch (NumberFormatException e) {
+            // scaleByPowerOfTen, not movePointRight, which makes a negative scale 0 by building
+            // the whole integer: 77E77777777s took minutes (ImpairmentSpecFuzzTest reported it slow)
+            nanos = new BigDecimal(number.strip()).scaleByPowerOfTen(scale);
+        } catch (NumberFormatException | ArithmeticException e) {
+            // ArithmeticException: an exponent such as 7E777777773 that BigDecimal cannot scale
+            // (ImpairmentSpecFuzzTest found it escaping as "BigInteger would overflow ...")
             throw new IllegalArgumentException("item '" + item
                     + "': expected a duration such as 5ms, 250us or 1.5s");
         }
         if (nanos.signum() < 0) {
             throw new IllegalArgumentException("item '" + item + "': a duration must be >= 0");
         }
+        // compared before it is made a long (longValueExact would build the whole integer too):
+        // compareTo and stripTrailingZeros look at the exponent first
         long result;
-        try {
-            result = nanos.longValueExact();
-        } catch (ArithmeticException e) {
+        if (nanos.compareTo(BigDecimal.valueOf(MAX_DURATION_NANOS)) > 0 || nanos.stripTrailingZeros().scale() > 0) {
             result = -1;
+        } else {
+            result = nanos.longValueExact();
         }
         if (result < 0 || result > MAX_DURATION_NANOS) {
             throw new IllegalArgumentException("item '" + item

@@ -77,6 +77,8 @@ public final class PcapReader implements AutoCloseable {
     public boolean next() {
         try {
             frame = handle.getNextRawPacketEx();
+        } catch (IllegalArgumentException e) {
+            throw badTimestamp(e); // Pcap4J makes the record's Timestamp as it reads it
         } catch (EOFException e) {
             frame = null;
             return false;
@@ -89,11 +91,30 @@ public final class PcapReader implements AutoCloseable {
             throw new IllegalStateException(path + " is closed", e);
         }
         records++;
-        Timestamp ts = handle.getTimestamp();
+        Timestamp ts;
+        try {
+            ts = handle.getTimestamp();
+        } catch (IllegalArgumentException e) {
+            records--;
+            throw badTimestamp(e);
+        }
         timestamp = Math.floorDiv(ts.getTime(), 1000L) * 1_000_000_000L + ts.getNanos();
         Integer orig = handle.getOriginalLength();
-        originalLength = orig != null ? orig : frame.length;
+        // a damaged header may claim less than was captured, or (unsigned) 2^31 or more, which
+        // reads as negative: no record is shorter on the wire than its captured bytes
+        // (PcapReaderFuzzTest found a negative one)
+        originalLength = orig != null && orig >= frame.length ? orig : frame.length;
         return true;
+    }
+
+    /**
+     * java.sql.Timestamp refuses a fraction of a second of 10^9 or more, which a damaged record
+     * header can hold: the error names the file and the record (PcapReaderFuzzTest found that
+     * Timestamp's own message, {@code nanos > 999999999 or < 0}, came out instead).
+     */
+    private IllegalArgumentException badTimestamp(IllegalArgumentException e) {
+        return new IllegalArgumentException(path + ": record " + (records + 1) + " has a bad timestamp ("
+                + e.getMessage() + "): damaged file?", e);
     }
 
     /** The current record's bytes (its captured part). */
@@ -106,7 +127,10 @@ public final class PcapReader implements AutoCloseable {
         return timestamp;
     }
 
-    /** The frame's length on the wire; more than {@code frame().length} if the capture cut it. */
+    /**
+     * The frame's length on the wire; more than {@code frame().length} if the capture cut it,
+     * never less (a record that claims less, or 2^31 or more, gives {@code frame().length}).
+     */
     public int originalLength() {
         return originalLength;
     }

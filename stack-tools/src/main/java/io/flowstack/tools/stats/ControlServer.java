@@ -239,25 +239,28 @@ public final class ControlServer implements AutoCloseable {
         }
     }
 
-    private String answer(String request) {
-        String answer;
+    /**
+     * The answer to one request line (as {@link #readLine} returns it): {@code ok}, a line feed
+     * and the report, or one line {@code error: MESSAGE} (a malformed request, or one the stack
+     * refused); {@code error: the stack did not answer: ...} only for a failure of the stack.
+     */
+    String answer(String request) {
         try {
             if (RouteRequests.isRoute(request)) {
-                answer = "ok\n" + RouteRequests.handle(routes, request);
+                return "ok\n" + RouteRequests.handle(routes, request);
             } else if (request.startsWith("move ") || request.startsWith("balance ")) {
-                answer = "ok\n" + Rebalance.handle(stack, request);
+                return "ok\n" + Rebalance.handle(stack, request);
             } else {
                 String[] words = request.split(" +");
                 checkRequest(words[0]);
                 ConnectionQuery q = query(words);
-                answer = "ok\n" + render(words[0], stack.snapshot(q), devices.get());
+                return "ok\n" + render(words[0], stack.snapshot(q), devices.get());
             }
         } catch (IllegalArgumentException e) {
-            answer = "error: " + e.getMessage() + "\n";
+            return "error: " + e.getMessage() + "\n";
         } catch (RuntimeException e) {
-            answer = "error: the stack did not answer: " + e.getMessage() + "\n";
+            return "error: the stack did not answer: " + e.getMessage() + "\n";
         }
-        return answer;
     }
 
     /** Throws IllegalArgumentException unless {@code request} is one the protocol knows. */
@@ -377,11 +380,16 @@ public final class ControlServer implements AutoCloseable {
             byte[] a = b.array();
             for (int i = 0; i < b.position(); i++) {
                 if (a[i] == '\n') {
-                    return new String(a, 0, i, StandardCharsets.US_ASCII).strip();
+                    return requestLine(a, i);
                 }
             }
         }
-        return new String(b.array(), 0, b.position(), StandardCharsets.US_ASCII).strip();
+        return requestLine(b.array(), b.position());
+    }
+
+    /** The request line in the first {@code n} bytes of {@code a} (no LF among them): ASCII, stripped. */
+    static String requestLine(byte[] a, int n) {
+        return new String(a, 0, Math.min(n, MAX_REQUEST), StandardCharsets.US_ASCII).strip();
     }
 
     private static void reply(SocketChannel c, String text) {
