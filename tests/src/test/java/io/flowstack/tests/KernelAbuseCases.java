@@ -106,7 +106,7 @@ abstract class KernelAbuseCases {
      * connections time out, and the stack serves.
      */
     private void synFlood(String what, boolean cookiesExpected, String... extra) {
-        long heapBefore = usedHeapAfterGc();
+        long heapBefore = StackLab.usedHeapAfterGc();
         Map<Stat, Long> before = snapshot();
         long connectionLimit = SYN_BACKLOG + CONNECTION_SLACK;
         String[] cmd = concat(new String[] {"timeout", "60", "hping3", "-q", "-S", "-p", Integer.toString(FLOOD_PORT),
@@ -177,7 +177,7 @@ abstract class KernelAbuseCases {
         // half-open connections of the flood time out (SYN-ACK at 0, 1, 3 s, dropped at 7 s)
         lab.await("half-open connections timing out", () -> max(lab.connectionsPerCore()) <= 2,
                 Duration.ofSeconds(20));
-        long heapGrowth = usedHeapAfterGc() - heapBefore;
+        long heapGrowth = StackLab.usedHeapAfterGc() - heapBefore;
         System.out.println("heap growth after the flood " + (heapGrowth >> 10) + " KiB");
         assertTrue(heapGrowth < 64L << 20, () -> "heap grew by " + (heapGrowth >> 20) + " MiB" + context);
         assertServes();
@@ -250,9 +250,4 @@ abstract class KernelAbuseCases {
         return r;
     }
 
-    private static long usedHeapAfterGc() {
-        Runtime rt = Runtime.getRuntime();
-        System.gc();
-        return rt.totalMemory() - rt.freeMemory();
-    }
 }

@@ -234,7 +234,7 @@ abstract class KernelFloodCases {
     @Test
     @Timeout(180)
     void tenThousandIdleConnectionsFromOnePeer() {
-        long heapBefore = usedHeapAfterGc();
+        long heapBefore = StackLab.usedHeapAfterGc();
         Background many = lab.startBackground(true, "python3", "-u", "-c", MANY_PY, STACK_IP,
                 Integer.toString(ECHO_PORT), Integer.toString(IDLE_CONNECTIONS), "0", "");
         try {
@@ -243,7 +243,7 @@ abstract class KernelFloodCases {
             assertTrue(many.stdoutSoFar().contains("open " + IDLE_CONNECTIONS), many::stdoutSoFar);
             lab.await("10,000 connections held by the stack",
                     () -> Arrays.stream(lab.connectionsPerCore()).sum() >= IDLE_CONNECTIONS, Duration.ofSeconds(10));
-            long heap = usedHeapAfterGc() - heapBefore;
+            long heap = StackLab.usedHeapAfterGc() - heapBefore;
             long buffers = usedTcpMemory();
             System.out.printf(Locale.ROOT, "%d idle connections, %d core(s): heap +%d KiB (%d bytes each), TCP buffers"
                     + " %d KiB%n", IDLE_CONNECTIONS, cores(), heap >> 10, heap / IDLE_CONNECTIONS, buffers >> 10);
@@ -303,9 +303,4 @@ abstract class KernelFloodCases {
         return Arrays.stream(values).max().orElse(0);
     }
 
-    private static long usedHeapAfterGc() {
-        Runtime rt = Runtime.getRuntime();
-        System.gc();
-        return rt.totalMemory() - rt.freeMemory();
-    }
 }

@@ -122,7 +122,7 @@ class SoakKernelTest {
             lab.service(s -> new TcpEchoService(s, 7));
             lab.service(s -> new UdpEchoService(s, 7));
             assertPingsAnswered(lab);
-            long heapStart = usedHeapAfterGc();
+            long heapStart = StackLab.usedHeapAfterGc();
             Sample first = sample(lab, pauses, 0);
             String sha = KernelTcpCases.patternSha256(DOWNLOAD);
             String t = Integer.toString(seconds);
@@ -149,7 +149,7 @@ class SoakKernelTest {
             Result u = udp.finish(grace);
             lab.await("the connections of the load closed (TIME_WAIT entries aside)",
                     () -> sum(lab.connectionsPerCore()) == 0, Duration.ofSeconds(60));
-            long heapEnd = usedHeapAfterGc();
+            long heapEnd = StackLab.usedHeapAfterGc();
             Sample last = sample(lab, pauses, (System.nanoTime() - start) / 1e9);
             samples.add(last);
 
@@ -236,11 +236,6 @@ class SoakKernelTest {
                 pauses.maxMillis.get());
     }
 
-    private static long usedHeapAfterGc() {
-        Runtime rt = Runtime.getRuntime();
-        System.gc();
-        return rt.totalMemory() - rt.freeMemory();
-    }
 
     /** One sample of the soak's figures. */
     record Sample(double at, long heap, long poolAllocated, long poolLent, long reassembly, int connections,

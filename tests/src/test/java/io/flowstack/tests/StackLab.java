@@ -113,6 +113,13 @@ public abstract class StackLab extends NamespaceLab {
         return spawnUntimed(pipeInput, cmd);
     }
 
+    /** The heap in use after a {@code System.gc()} (this JVM's: the stack's and the test's). */
+    static long usedHeapAfterGc() {
+        Runtime rt = Runtime.getRuntime();
+        System.gc();
+        return rt.totalMemory() - rt.freeMemory();
+    }
+
     /** {@code ping -c count -i 0.2} from the kernel; asserts every echo is answered, unchanged. */
     public void assertPing(int count) {
         Result r = exec(Duration.ofSeconds(30), null, "ping", "-n", "-c", Integer.toString(count), "-i", "0.2",

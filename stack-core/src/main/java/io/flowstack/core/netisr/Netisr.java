@@ -642,9 +642,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         VarHandle.fullFence(); // order the ring commits before reading the peers' sleeping flags
         for (int t = 0; t < wakePending.length; t++) {
             if (wakePending[t]) {
-                if (peers[t].sleeping || peers[t].lateWatch) { // lateWatch: a claimed record it saw ({@link #endSleep})
-                    peers[t].wakeFd.signal();
-                }
+                peers[t].signalIfWaiting();
                 WAKE_PENDING.setRelease(wakePending, t, false); // after the signal: see wakeOwed
             }
         }
@@ -662,24 +660,24 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     }
 
     /** The application ring (many producers: application threads; one consumer: this core). */
-    public ManyToOneRingBuffer appRing() {
-        return appRing.ring();
-    }
+    public ManyToOneRingBuffer appRing() { return appRing.ring(); }
 
-    public MemorySegment appRingSegment() {
-        return appRing.segment();
-    }
+    public MemorySegment appRingSegment() { return appRing.segment(); }
 
     /** Wakes this netisr if it sleeps in poll(); any thread, after publishing work for it. */
     public void wake() {
         VarHandle.fullFence();
+        signalIfWaiting();
+    }
+
+    /** Signals the eventfd if this netisr sleeps or watches for a late signal ({@link #endSleep}); after the caller's fence. */
+    private void signalIfWaiting() {
         if (sleeping || lateWatch) {
             wakeFd.signal();
         }
     }
 
     public boolean sleeping() { return sleeping; }
-
     public boolean running() { return running; }
 
     // ------------------------------------------------------------------ idle
