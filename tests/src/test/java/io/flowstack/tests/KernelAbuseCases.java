@@ -103,9 +103,19 @@ abstract class KernelAbuseCases {
      * incremented per SYN), plus {@code extra} options; a normal echo connection during the flood
      * must take less than 2 s; the connections per core stay within the SYN backlog (plus
      * slack); SYN cookies are sent if {@code cookiesExpected}; afterwards the half-open
-     * connections time out, and the stack serves.
+     * connections time out, and the stack serves. A flood whose hping3 crashed
+     * ({@link Hping3#crashed}) is run again once, after its half-open connections are gone.
      */
     private void synFlood(String what, boolean cookiesExpected, String... extra) {
+        if (!synFloodOnce(what, cookiesExpected, true, extra)) {
+            lab.await("half-open connections timing out", () -> max(lab.connectionsPerCore()) <= 2,
+                    Duration.ofSeconds(20));
+            synFloodOnce(what, cookiesExpected, false, extra);
+        }
+    }
+
+    /** One flood of {@link #synFlood}; false when hping3 crashed and {@code mayRepeat}. */
+    private boolean synFloodOnce(String what, boolean cookiesExpected, boolean mayRepeat, String... extra) {
         long heapBefore = StackLab.usedHeapAfterGc();
         Map<Stat, Long> before = snapshot();
         long connectionLimit = SYN_BACKLOG + CONNECTION_SLACK;
@@ -117,11 +127,11 @@ abstract class KernelAbuseCases {
                 Integer.toString(FLOOD_PORT), "1000", Double.toString(NORMAL_CONNECTION_BOUND_SECONDS), "wait");
         Background flood = lab.startBackground(cmd);
         int maxConnections = 0;
-        Result probed;
-        long cookiesAtProbe;
-        long cookiesDuringProbe;
-        boolean floodAliveBefore;
-        boolean floodAliveAfter;
+        Result probed = null;
+        long cookiesDuringProbe = 0;
+        boolean floodAliveBefore = false;
+        boolean floodAliveAfter = false;
+        Throwable failed = null;
         try {
             // the flood is under way: the stack has seen a tenth of it
             lab.await("the flood reaching the stack",
@@ -132,23 +142,35 @@ abstract class KernelAbuseCases {
                         Duration.ofSeconds(10));
             }
             maxConnections = Math.max(maxConnections, max(lab.connectionsPerCore()));
-            cookiesAtProbe = lab.total(Stat.TCP_SYN_COOKIES_SENT);
+            long cookiesAtProbe = lab.total(Stat.TCP_SYN_COOKIES_SENT);
             floodAliveBefore = flood.alive();
             probe.sendLine("go");
             probed = probe.finish(Duration.ofSeconds((long) NORMAL_CONNECTION_BOUND_SECONDS + 10));
             floodAliveAfter = flood.alive();
             cookiesDuringProbe = lab.total(Stat.TCP_SYN_COOKIES_SENT) - cookiesAtProbe;
             maxConnections = Math.max(maxConnections, max(lab.connectionsPerCore()));
-        } finally {
-            Result done = flood.finish(Duration.ofSeconds(70));
-            System.out.println("SYN flood " + what + ", " + cores() + " core(s):\n" + done);
-            // hping3 exits 1 when no reply came back (the spoofed flood's replies go elsewhere)
-            assertTrue(!done.timedOut() && (done.exit() == 0 || done.exit() == 1),
-                    () -> "hping3\n" + done + "\n" + lab.report());
-            // hping3 stops once it has counted -c replies, so its sent count may end a few short
-            Matcher sent = Pattern.compile("(\\d+) packets transmitted").matcher(done.stderr());
-            assertTrue(sent.find() && Integer.parseInt(sent.group(1)) >= FLOOD_COUNT - 10, done::toString);
+        } catch (RuntimeException | Error e) {
+            failed = e;
         }
+        Result done = flood.finish(Duration.ofSeconds(70));
+        System.out.println("SYN flood " + what + ", " + cores() + " core(s):\n" + done);
+        if (mayRepeat && Hping3.crashed(done)) {
+            probe.finish(Duration.ofSeconds(5));
+            System.out.println("hping3 crashed (see Hping3): the flood is repeated" + (failed == null ? ""
+                    : "; what failed meanwhile: " + failed));
+            return false;
+        }
+        if (failed instanceof RuntimeException e) {
+            throw e;
+        } else if (failed instanceof Error e) {
+            throw e;
+        }
+        // hping3 exits 1 when no reply came back (the spoofed flood's replies go elsewhere)
+        assertTrue(!done.timedOut() && (done.exit() == 0 || done.exit() == 1),
+                () -> "hping3\n" + done + "\n" + lab.report());
+        // hping3 stops once it has counted -c replies, so its sent count may end a few short
+        Matcher sent = Pattern.compile("(\\d+) packets transmitted").matcher(done.stderr());
+        assertTrue(sent.find() && Integer.parseInt(sent.group(1)) >= FLOOD_COUNT - 10, done::toString);
         maxConnections = Math.max(maxConnections, max(lab.connectionsPerCore()));
         String figures = String.format(Locale.ROOT,
                 "SYN flood %s, %d core(s): normal connection %s (flood running before %s, after %s); TCP segments in"
@@ -180,7 +202,7 @@ abstract class KernelAbuseCases {
         long heapGrowth = StackLab.usedHeapAfterGc() - heapBefore;
         System.out.println("heap growth after the flood " + (heapGrowth >> 10) + " KiB");
         assertTrue(heapGrowth < 64L << 20, () -> "heap grew by " + (heapGrowth >> 20) + " MiB" + context);
-        assertServes();
+        assertServes();        return true;
     }
 
     private Map<Stat, Long> snapshot() {

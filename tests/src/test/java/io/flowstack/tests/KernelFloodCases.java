@@ -260,9 +260,11 @@ abstract class KernelFloodCases {
 
     // ------------------------------------------------------------------ helpers
 
-    /** hping3 {@code --flood} with {@code args} for {@value #FLOOD_SECONDS} s, stopped by SIGINT. */
+    /** {@link Hping3#FLOOD} with {@code args} for {@value #FLOOD_SECONDS} s, stopped by SIGINT. */
     private Background flood(String... args) {
-        String[] cmd = {"timeout", "-s", "INT", Integer.toString(FLOOD_SECONDS), "hping3", "-q", "--flood"};
+        String[] timeout = {"timeout", "-s", "INT", Integer.toString(FLOOD_SECONDS)};
+        String[] cmd = Arrays.copyOf(timeout, timeout.length + Hping3.FLOOD.length);
+        System.arraycopy(Hping3.FLOOD, 0, cmd, timeout.length, Hping3.FLOOD.length);
         String[] full = Arrays.copyOf(cmd, cmd.length + args.length + 1);
         System.arraycopy(args, 0, full, cmd.length, args.length);
         full[full.length - 1] = STACK_IP;
