@@ -105,7 +105,9 @@ class OffloadKernelTest {
             NamespaceLab.Result r = lab.exec(Duration.ofSeconds(20), null, "python3", "-c", USO_PY, NamespaceLab.STACK_IP);
             assertEquals(0, r.exit(), r::toString);
             assertEquals("160 160 0", r.stdout().strip(), () -> "datagrams sent, echoed unchanged, unexpected\n" + lab.report());
-            String features = lab.exec("ethtool", "-k", lab.tap()).stdout();
+            NamespaceLab.Result shown = lab.exec("ethtool", "-k", lab.tap());
+            assertEquals(0, shown.exit(), shown::toString);
+            String features = shown.stdout();
             if (offload && features.contains("tx-udp-segmentation: on")) {
                 assertEquals(160, lab.total(Stat.RX_UDP_SUPER_DATAGRAMS), () -> "cut by the stack\n" + lab.report());
             } else {
