@@ -11,8 +11,10 @@ import java.lang.invoke.VarHandle;
  * "Core parking"). There an application or a client on the same machine has no CPU of its own,
  * and a netisr that sleeps between the connections hashed to it pays a thread wake-up on a CPU
  * somebody else wants, per connection. So a netisr thread busy at most
- * {@value #PARK_BELOW_PERMILLE} per mille of its last window parks when its spin ends: it hands
- * its netisr to netisr thread 0, which then runs both (a pass polls both, a sleep polls both
+ * {@value #PARK_BELOW_PERMILLE} per mille of its last window parks when its spin ends, and one
+ * that waited on the run queue at least {@value #CONTENDED_PERMILLE} per mille of it (the CPUs
+ * have more runnable threads than they can run: {@link RunDelay}) parks after its next pass: it
+ * hands its netisr to netisr thread 0, which then runs both (a pass polls both, a sleep polls both
  * queues' descriptors and eventfds), and sleeps on its park eventfd. Thread 0 hands every parked
  * netisr back when it was busy at least {@value #RETURN_ABOVE_PERMILLE} per mille of a window and
  * the machine had at least half a CPU idle over it ({@link SystemIdle}). Shenango and Caladan
@@ -46,8 +48,14 @@ final class CoreParking implements AutoCloseable {
     static final long WINDOW_MILLIS = 50;
     /** The load window: a thread's busy share is measured over it. */
     static final long WINDOW_NANOS = WINDOW_MILLIS * 1_000_000L;
-    /** A thread parks only if busy at most this share (per mille) of its last window. */
+    /** A thread parks only if busy at most this share (per mille) of its last window... */
     static final int PARK_BELOW_PERMILLE = 400;
+    /**
+     * ... or if it waited for a CPU at least this share (per mille) of its last window
+     * ({@link RunDelay}): the machine has more runnable threads than CPUs, and this one only adds
+     * a context switch per hand-off.
+     */
+    static final int CONTENDED_PERMILLE = 200;
     /** Thread 0 hands netisrs back when busy at least this share (per mille) of a window... */
     static final int RETURN_ABOVE_PERMILLE = 900;
     /** ... and the machine was idle at least this share (per mille) of one CPU over it. */

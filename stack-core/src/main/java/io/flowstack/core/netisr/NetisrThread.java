@@ -47,6 +47,11 @@ final class NetisrThread implements Runnable {
     private long windowIdle;
     private int lastBusyPermille = 1000;
     private long holdUntil;
+    /** Thread {@code index} > 0 with parking: its run-queue wait, read once per window. */
+    private RunDelay runDelay;
+    private long lastRunDelay = -1;
+    /** Its last window's run-queue wait reached {@link CoreParking#CONTENDED_PERMILLE}. */
+    private boolean contended;
 
     /**
      * The thread body for netisr {@code index} of {@code cores}.
@@ -88,6 +93,19 @@ final class NetisrThread implements Runnable {
         runCount = 1;
         windowStart = home.now();
         holdUntil = windowStart;
+        if (parking != null && index > 0) {
+            runDelay = new RunDelay();
+        }
+        try {
+            loop(home);
+        } finally {
+            if (runDelay != null) {
+                runDelay.close();
+            }
+        }
+    }
+
+    private void loop(Netisr home) {
         while (!stopping) {
             try {
                 long now = config.clock.nanoTime(); // one reading per pass, for every netisr it runs
@@ -113,6 +131,12 @@ final class NetisrThread implements Runnable {
     private void afterPass(int work, long now) {
         if (now - windowStart >= CoreParking.WINDOW_NANOS) {
             endWindow(now);
+        }
+        if (contended && now - holdUntil >= 0) {
+            // more runnable threads than CPUs: one thread fewer, whatever this one's load
+            cores[index].counters().inc(io.flowstack.core.stats.Stat.NETISR_PARKED_CONTENDED);
+            park();
+            return;
         }
         if (work > 0) {
             if (spinning) {
@@ -155,6 +179,12 @@ final class NetisrThread implements Runnable {
         windowStart = now;
         windowIdle = 0;
         lastBusyPermille = (int) Math.max(0, (span - idle) * 1000 / span);
+        if (runDelay != null) {
+            long waited = runDelay.nanos();
+            contended = waited >= 0 && lastRunDelay >= 0
+                    && (waited - lastRunDelay) * 1000 >= span * CoreParking.CONTENDED_PERMILLE;
+            lastRunDelay = waited;
+        }
         if (parking != null && index == 0 && runCount > 1 && parking.cpuToSpare(now)
                 && lastBusyPermille >= CoreParking.RETURN_ABOVE_PERMILLE) {
             handBack();
@@ -232,6 +262,8 @@ final class NetisrThread implements Runnable {
         windowIdle = 0;
         lastBusyPermille = 1000;
         holdUntil = now + CoreParking.HOLD_NANOS;
+        contended = false;
+        lastRunDelay = runDelay.nanos(); // the wait while parked is not this window's
     }
 
     /** Thread 0, every pass: takes the netisrs of threads that park; the count taken (work). */

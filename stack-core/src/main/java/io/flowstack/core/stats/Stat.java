@@ -45,6 +45,8 @@ public enum Stat {
     TCP_DOORBELLS_FORWARDED("application doorbells for moved connections forwarded to their new core"),
     /** Times this core's thread parked and handed its netisr to thread 0 (core parking). */
     NETISR_PARKED("times this core's thread parked, its netisr run by thread 0 (core parking)"),
+    /** Of those, times it parked because it waited on the run queue a fifth of its window or more. */
+    NETISR_PARKED_CONTENDED("of those, times it parked because it waited for a CPU a fifth of a window or more"),
     /** Times thread 0 handed this core's netisr back to its own thread (busy, and a CPU idle). */
     NETISR_RETURNED("times thread 0 handed this core's netisr back to its own thread (busy, a CPU idle)"),
     /**

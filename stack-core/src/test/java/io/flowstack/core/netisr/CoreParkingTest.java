@@ -94,6 +94,39 @@ class CoreParkingTest {
     }
 
     @Test
+    void aBusyThreadThatWaitsForACpuParks() {
+        System.setProperty(CoreParking.CPU_PROPERTY, "spare"); // thread 0 hands back when busy
+        System.setProperty(RunDelay.WAIT_PROPERTY, "never");
+        try (TwoStacks s = new TwoStacks(CORES)) {
+            awaitParked(s.server);
+            // core 1 busy: hosted, thread 0 is busy and hands it back; its own thread, busy, never
+            // waiting for a CPU, keeps it
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (s.server.total(Stat.NETISR_RETURNED) < 1 && System.nanoTime() < deadline) {
+                keepBusy(s.server, 1, 100);
+            }
+            assertTrue(s.server.total(Stat.NETISR_RETURNED) >= 1, s.counters());
+            keepBusy(s.server, 1, 600);
+            assertEquals(0, s.server.total(Stat.NETISR_PARKED_CONTENDED), s.counters());
+        } finally {
+            System.clearProperty(RunDelay.WAIT_PROPERTY);
+        }
+        System.setProperty(RunDelay.WAIT_PROPERTY, "always"); // a second on the run queue per window
+        try (TwoStacks s = new TwoStacks(CORES)) {
+            awaitParked(s.server);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (s.server.total(Stat.NETISR_PARKED_CONTENDED) < 1 && System.nanoTime() < deadline) {
+                keepBusy(s.server, 1, 100);
+            }
+            assertTrue(s.server.total(Stat.NETISR_PARKED_CONTENDED) >= 1, s.counters());
+            assertEquals(0, s.internalErrors(), s.counters());
+        } finally {
+            System.clearProperty(RunDelay.WAIT_PROPERTY);
+            System.clearProperty(CoreParking.CPU_PROPERTY);
+        }
+    }
+
+    @Test
     void aStackClosesWithAThreadParked() {
         TwoStacks s = new TwoStacks(CORES);
         awaitParked(s.server);
@@ -118,9 +151,14 @@ class CoreParkingTest {
 
     /** Keeps thread 0 busy for {@code millis}: commands on core 0 that each spin for 20 ms. */
     private static void keepBusy(FlowStack s, long millis) {
+        keepBusy(s, 0, millis);
+    }
+
+    /** Keeps the thread that runs {@code core} busy for {@code millis}: commands that each spin for 20 ms. */
+    private static void keepBusy(FlowStack s, int core, long millis) {
         long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
         while (System.nanoTime() < until) {
-            s.call(0, n -> {
+            s.call(core, n -> {
                 long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20);
                 while (System.nanoTime() < end) {
                     Thread.onSpinWait();
