@@ -67,28 +67,11 @@ final class RunDelay implements AutoCloseable {
      * @return it, or -1 if the text does not start with two fields
      */
     static long parse(MemorySegment s, int len) {
-        int i = 0;
-        for (int field = 0; field < 2; field++) {
-            long v = 0;
-            int digits = 0;
-            byte b;
-            while (i < len && (b = s.get(ValueLayout.JAVA_BYTE, i)) >= '0' && b <= '9') {
-                v = v * 10 + (b - '0');
-                i++;
-                digits++;
-            }
-            if (digits == 0 || digits > 18) {
-                return -1;
-            }
-            if (field == 1) {
-                return v;
-            }
-            if (i >= len || s.get(ValueLayout.JAVA_BYTE, i) != ' ') {
-                return -1;
-            }
-            i++;
+        int end = ProcDecimal.end(s, 0, len);
+        if (ProcDecimal.value(s, 0, end) < 0 || end >= len || s.get(ValueLayout.JAVA_BYTE, end) != ' ') {
+            return -1;
         }
-        return -1;
+        return ProcDecimal.value(s, end + 1, ProcDecimal.end(s, end + 1, len));
     }
 
     @Override

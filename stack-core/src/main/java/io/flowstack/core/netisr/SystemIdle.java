@@ -66,17 +66,12 @@ final class SystemIdle implements AutoCloseable {
             if (i >= len) {
                 return -1;
             }
-            long v = 0;
-            int digits = 0;
-            byte b;
-            while (i < len && (b = s.get(ValueLayout.JAVA_BYTE, i)) >= '0' && b <= '9') {
-                v = v * 10 + (b - '0');
-                i++;
-                digits++;
-            }
-            if (digits == 0) {
+            int end = ProcDecimal.end(s, i, len);
+            long v = ProcDecimal.value(s, i, end);
+            if (v < 0) {
                 return -1;
             }
+            i = end;
             field++;
             if (field >= 4) {
                 sum += v;

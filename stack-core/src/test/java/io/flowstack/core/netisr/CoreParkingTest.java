@@ -82,11 +82,7 @@ class CoreParkingTest {
         System.setProperty(CoreParking.CPU_PROPERTY, "spare");
         try (TwoStacks s = new TwoStacks(CORES)) {
             awaitParked(s.server);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (s.server.total(Stat.NETISR_RETURNED) < CORES - 1 && System.nanoTime() < deadline) {
-                keepBusy(s.server, 100);
-            }
-            assertTrue(s.server.total(Stat.NETISR_RETURNED) >= CORES - 1, s.counters());
+            keepBusyUntil(s, 0, Stat.NETISR_RETURNED, CORES - 1);
             assertEquals(0, s.internalErrors(), s.counters());
         } finally {
             System.clearProperty(CoreParking.CPU_PROPERTY);
@@ -101,11 +97,7 @@ class CoreParkingTest {
             awaitParked(s.server);
             // core 1 busy: hosted, thread 0 is busy and hands it back; its own thread, busy, never
             // waiting for a CPU, keeps it
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (s.server.total(Stat.NETISR_RETURNED) < 1 && System.nanoTime() < deadline) {
-                keepBusy(s.server, 1, 100);
-            }
-            assertTrue(s.server.total(Stat.NETISR_RETURNED) >= 1, s.counters());
+            keepBusyUntil(s, 1, Stat.NETISR_RETURNED, 1);
             keepBusy(s.server, 1, 600);
             assertEquals(0, s.server.total(Stat.NETISR_PARKED_CONTENDED), s.counters());
         } finally {
@@ -114,11 +106,7 @@ class CoreParkingTest {
         System.setProperty(RunDelay.WAIT_PROPERTY, "always"); // a second on the run queue per window
         try (TwoStacks s = new TwoStacks(CORES)) {
             awaitParked(s.server);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (s.server.total(Stat.NETISR_PARKED_CONTENDED) < 1 && System.nanoTime() < deadline) {
-                keepBusy(s.server, 1, 100);
-            }
-            assertTrue(s.server.total(Stat.NETISR_PARKED_CONTENDED) >= 1, s.counters());
+            keepBusyUntil(s, 1, Stat.NETISR_PARKED_CONTENDED, 1);
             assertEquals(0, s.internalErrors(), s.counters());
         } finally {
             System.clearProperty(RunDelay.WAIT_PROPERTY);
@@ -147,6 +135,15 @@ class CoreParkingTest {
             }
             assertEquals(0, s.server.total(Stat.NETISR_PARKED));
         }
+    }
+
+    /** Keeps {@code core} busy until the server's {@code stat} reaches {@code min} (at most 10 s); asserts it did. */
+    private static void keepBusyUntil(TwoStacks s, int core, Stat stat, long min) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (s.server.total(stat) < min && System.nanoTime() < deadline) {
+            keepBusy(s.server, core, 100);
+        }
+        assertTrue(s.server.total(stat) >= min, s.counters());
     }
 
     /** Keeps thread 0 busy for {@code millis}: commands on core 0 that each spin for 20 ms. */
