@@ -27,8 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  * find is decided here: it passes over a JAVA_HOME older than 25 (the floor, the pom's
  * {@code maven.compiler.release}; a JDK 24 and a JDK 17 are faked here) for a JDK 25 or newer,
  * says in one line what is missing when there is none (exit 2), builds when a source is newer
- * than its last build, and runs a command that calls the kernel through FFM without any JVM
- * warning.
+ * than its last build, runs a command that calls the kernel through FFM without any JVM
+ * warning, and records, assembles, uses and discards the JVM's AOT cache.
  */
 @Timeout(120)
 class LauncherKernelTest {
@@ -36,7 +36,7 @@ class LauncherKernelTest {
     private static final Duration RUN = Duration.ofSeconds(60);
     /** What the script runs besides bash builtins (no java, no mvn). */
     private static final List<String> TOOLS = List.of("bash", "sed", "readlink", "dirname", "find", "flock",
-            "mktemp", "date", "touch", "rm");
+            "mktemp", "date", "touch", "rm", "mkdir", "mv");
 
     @TempDir
     Path dir;
@@ -101,9 +101,15 @@ class LauncherKernelTest {
 
     /** {@code env -i PATH=bin JAVA_HOME=javaHome FLOWSTACK_JVM_DIR=jvmDir bash checkout/stack args}. */
     private List<String> launcher(Path javaHome, Path jvmDir, String... args) {
+        return launcherWith(List.of(), javaHome, jvmDir, args);
+    }
+
+    /** {@link #launcher} with more {@code NAME=VALUE} variables in the environment. */
+    private List<String> launcherWith(List<String> env, Path javaHome, Path jvmDir, String... args) {
         List<String> cmd = new ArrayList<>(List.of("env", "-i", "PATH=" + bin, "HOME=" + dir,
-                "JAVA_HOME=" + javaHome, "FLOWSTACK_JVM_DIR=" + jvmDir, bin.resolve("bash").toString(),
-                root.resolve("stack").toString()));
+                "JAVA_HOME=" + javaHome, "FLOWSTACK_JVM_DIR=" + jvmDir));
+        cmd.addAll(env);
+        cmd.addAll(List.of(bin.resolve("bash").toString(), root.resolve("stack").toString()));
         cmd.addAll(List.of(args));
         return cmd;
     }
@@ -166,6 +172,52 @@ class LauncherKernelTest {
         Files.setLastModifiedTime(stamp, FileTime.from(Instant.now().plusSeconds(1)));
         Result built = NamespaceLab.run(launcher(newJdk, jvms, "--help"), RUN, null);
         assertEquals(0, built.exit(), "the stamp is newer than every source: no build" + built);
+    }
+
+    /**
+     * The JVM's AOT cache: a run with {@code FLOWSTACK_AOT=record} (what {@code ./stack demo} does
+     * when there is no cache) leaves a training configuration named by its PID; the next command
+     * assembles the cache from it, once, saying so on stderr; later JVMs open it (their own
+     * {@code -Xlog:aot} says so), except with {@code FLOWSTACK_AOT=0}; a cache older than a jar
+     * of the class path is removed, not used.
+     */
+    @Test
+    void theAotCacheIsRecordedAssembledOpenedAndDiscardedWhenAJarIsNewer() throws IOException {
+        Path aotDir = root.resolve(".stack-aot");
+        Path cache = aotDir.resolve("flowstack.aot");
+        Result rec = NamespaceLab.run(launcherWith(List.of("FLOWSTACK_AOT=record"), newJdk, jvms, "--version"), RUN, null);
+        assertEquals(0, rec.exit(), rec::toString);
+        assertTrue(rec.stdout().startsWith("flowstack "), rec::toString);
+        List<Path> configs;
+        try (var files = Files.list(aotDir)) {
+            configs = files.filter(f -> f.getFileName().toString().matches("training\\.\\d+\\.config")).toList();
+        }
+        assertEquals(1, configs.size(), () -> "one training configuration: " + configs);
+        assertFalse(Files.exists(cache), "not assembled yet");
+
+        Result assemble = NamespaceLab.run(launcher(newJdk, jvms, "--version"), RUN, null);
+        assertEquals(0, assemble.exit(), assemble::toString);
+        assertEquals(List.of("stack: assembling the JVM's AOT cache from the training run (once)..."),
+                lines(assemble.stderr()), assemble::toString);
+        assertTrue(Files.size(cache) > 1_000_000, () -> "the cache: " + cache);
+        assertFalse(Files.exists(configs.get(0)), "the configuration is consumed");
+
+        String opened = "Opened AOT cache " + cache;
+        List<String> logAot = List.of("FLOWSTACK_JAVA_OPTS=-Xlog:aot=info");
+        Result used = NamespaceLab.run(launcherWith(logAot, newJdk, jvms, "--version"), RUN, null);
+        assertEquals(0, used.exit(), used::toString);
+        assertTrue(used.stdout().contains(opened), used::toString);
+        Result off = NamespaceLab.run(launcherWith(List.of("FLOWSTACK_AOT=0", logAot.get(0)), newJdk, jvms, "--version"),
+                RUN, null);
+        assertEquals(0, off.exit(), off::toString);
+        assertFalse(off.stdout().contains("AOT cache"), off::toString);
+
+        Files.setLastModifiedTime(cache, FileTime.from(Instant.now().minusSeconds(24 * 3600 * 365L)));
+        Result stale = NamespaceLab.run(launcherWith(logAot, newJdk, jvms, "--version"), RUN, null);
+        assertEquals(0, stale.exit(), stale::toString);
+        assertFalse(stale.stdout().contains(opened), stale::toString);
+        assertFalse(Files.exists(cache), "a cache older than a jar is removed");
+        assertEquals("", stale.stderr(), stale::toString);
     }
 
     /**
