@@ -44,8 +44,9 @@ delta() { # before-file after-file: JIT CPU ms, netisr waits ms
        END { printf "    JIT compiler CPU %.0f ms;%s\n", jit, n }' "$1" "$2"
 }
 
-for n in a b s; do ip netns add "$p-$n" || exit 1; ip -n "$p-$n" link set lo up
-  ip netns exec "$p-$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1; done
+new_ns() { ip netns add "$p-$1" || exit 1; ip -n "$p-$1" link set lo up
+  ip netns exec "$p-$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1; }
+new_ns a; new_ns b
 ip link add "lc$$a" type veth peer name "lc$$b"
 ip link set "lc$$a" netns "$p-a"; ip link set "lc$$b" netns "$p-b"
 ip -n "$p-a" addr add 198.18.0.1/24 dev "lc$$a"; ip -n "$p-a" link set "lc$$a" up
@@ -60,8 +61,7 @@ sleep 1
 ip netns exec "$p-a" wrk -t1 -c64 -d3s http://198.18.0.2/ >/dev/null
 echo "nginx on the kernel (veth), after a 3 s wrk -c64 warm-up:"
 for i in $(seq 1 "$runs"); do echo "  $(c1 "$p-a")"; done
-cleanup; ip netns add "$p-s"; ip -n "$p-s" link set lo up
-ip netns exec "$p-s" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+cleanup; new_ns s
 
 cd "$here" || exit 1
 setsid ip netns exec "$p-s" ./stack endpoint --tap "lc$$t" --addr 198.18.0.2/24 --serve discard:9 --serve http:80 \

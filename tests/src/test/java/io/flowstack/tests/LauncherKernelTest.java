@@ -175,8 +175,8 @@ class LauncherKernelTest {
     }
 
     /**
-     * The JVM's AOT cache: a run with {@code FLOWSTACK_AOT=record} (what {@code ./stack demo} does
-     * when there is no cache) leaves a training configuration named by its PID; the next command
+     * The JVM's AOT cache: a run with {@code FLOWSTACK_AOT=record} (the only way one is recorded)
+     * leaves a training configuration named by its PID; the next command
      * assembles the cache from it, once, saying so on stderr; later JVMs open it (their own
      * {@code -Xlog:aot} says so), except with {@code FLOWSTACK_AOT=0}; a cache older than a jar
      * of the class path is removed, not used.

@@ -1,6 +1,7 @@
 package io.flowstack.core.netisr;
 
 import io.flowstack.core.config.StackConfig;
+import io.flowstack.core.stats.Stat;
 import io.flowstack.nativeio.Poller;
 
 /**
@@ -134,7 +135,7 @@ final class NetisrThread implements Runnable {
         }
         if (contended && now - holdUntil >= 0) {
             // more runnable threads than CPUs: one thread fewer, whatever this one's load
-            cores[index].counters().inc(io.flowstack.core.stats.Stat.NETISR_PARKED_CONTENDED);
+            cores[index].counters().inc(Stat.NETISR_PARKED_CONTENDED);
             park();
             return;
         }
@@ -243,7 +244,7 @@ final class NetisrThread implements Runnable {
 
     /** Thread {@code index} > 0: hands its netisr to thread 0 and sleeps until it is returned. */
     private void park() {
-        cores[index].counters().inc(io.flowstack.core.stats.Stat.NETISR_PARKED);
+        cores[index].counters().inc(Stat.NETISR_PARKED);
         cores[index].idleSpin(false);
         quiet[0] = false;
         spinning = false;
@@ -293,7 +294,7 @@ final class NetisrThread implements Runnable {
             run[j] = null;
             quiet[j] = false;
             n.idleSpin(false);
-            n.counters().inc(io.flowstack.core.stats.Stat.NETISR_RETURNED);
+            n.counters().inc(Stat.NETISR_RETURNED);
             parking.state(n.core(), CoreParking.RETURNED); // its last touch by thread 0 is before this
             parking.unpark(n.core());
         }
