@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  */
 abstract class AbstractHttpService extends AbstractTcpService {
     /** Bound of the request line plus the header section, blank line included. */
-    static final int MAX_HEAD = 8192;
+    static final int MAX_HEAD = HttpRequestHead.CAPACITY;
     /** Bytes per write of a body. */
     static final int CHUNK = 251 * 512; // 128512
     /** Response buffer per core: the largest small response (a 405 may repeat a method as long as a head). */
@@ -118,11 +118,11 @@ abstract class AbstractHttpService extends AbstractTcpService {
     }
 
     /**
-     * Answers the request {@link Local#head} describes (its bytes in {@code d}) if the send buffer
-     * has room for what must go out at once, then calls {@link #served}, {@link #reject} or
-     * {@link #startBody}; returns false (nothing written) if there is no room yet.
+     * Answers the request {@link Local#head} describes (its bytes in {@link HttpRequestHead#bytes})
+     * if the send buffer has room for what must go out at once, then calls {@link #served},
+     * {@link #reject} or {@link #startBody}; returns false (nothing written) if there is no room yet.
      */
-    abstract boolean answer(HttpConn s, Local l, Core c, MemorySegment d);
+    abstract boolean answer(HttpConn s, Local l, Core c);
 
     /** Whether the connection's next requests must wait (besides a body being written). */
     boolean busy(HttpConn s) {
@@ -239,7 +239,7 @@ abstract class AbstractHttpService extends AbstractTcpService {
                 reject(s, l, c, h.status, h.why);
                 return len;
             }
-            if (!answer(s, l, c, d)) {
+            if (!answer(s, l, c)) {
                 s.scanned = 0;
                 s.partial = false;
                 if (!s.blocked) {

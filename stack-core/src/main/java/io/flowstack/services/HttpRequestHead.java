@@ -4,14 +4,18 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * An HTTP/1.1 request head (RFC 9112 2-3, 5-6) parsed in place from bytes in memory (a receive
- * ring's, as a {@code TcpHandler} is handed them), with no allocation: the parse leaves offsets
- * and flags in this object's fields, which one instance per core reuses for every request.
+ * An HTTP/1.1 request head (RFC 9112 2-3, 5-6) found in memory (a receive ring's, as a
+ * {@code TcpHandler} is handed them) and parsed with no allocation: the parse leaves offsets and
+ * flags in this object's fields, which one instance per core reuses for every request.
  *
- * <p>{@link #headEnd} finds the blank line that ends a head; {@link #parse} checks the request
- * line and the header fields the services act on ({@code Host}, {@code Connection},
- * {@code Content-Length}, {@code Transfer-Encoding}, {@code Expect}) and sets {@link #status} to
- * 0, or to the status of the refusal (400, 505) with {@link #why}.
+ * <p>{@link #headEnd} finds the blank line that ends a head, in place; {@link #parse} copies the
+ * head (at most {@link #CAPACITY} bytes, typically under a hundred) into this object's
+ * {@link #bytes} and checks there the request line and the header fields the services act on
+ * ({@code Host}, {@code Connection}, {@code Content-Length}, {@code Transfer-Encoding},
+ * {@code Expect}), setting {@link #status} to 0, or to the status of the refusal (400, 505) with
+ * {@link #why}. Parsing an array rather than the segment is cheaper to run and, above all, to
+ * compile: on 2 CPUs the JIT's time is taken from the first requests' (docs/BENCHMARKS.md,
+ * "Keep-alive's first 5 s").
  *
  * <p>Owned by: the netisr of one core (a service keeps one per core).
  */
@@ -29,11 +33,11 @@ final class HttpRequestHead {
     String why;
     /** GET, HEAD or OTHER. */
     int method;
-    /** The method's bytes: {@code [methodOff, methodOff + methodLen)} of the parsed memory. */
-    long methodOff;
+    /** The method's bytes: {@code bytes[methodOff, methodOff + methodLen)}. */
+    int methodOff;
     int methodLen;
-    /** The path (RFC 9112 3.2: origin-form, or the path of an absolute-form), without the query; -1 if the target is neither. */
-    long pathOff;
+    /** The path (RFC 9112 3.2: origin-form, or the path of an absolute-form), without the query, in {@link #bytes}; -1 if the target is neither. */
+    int pathOff;
     int pathLen;
     /** The minor version: 0 or 1 (or more: treated as 1). */
     int minor;
@@ -45,6 +49,12 @@ final class HttpRequestHead {
     boolean transferEncoding;
     /** {@code Expect: 100-continue} with a body. */
     boolean expectContinue;
+
+    /** The longest head {@link #parse} takes: the request line plus the header section, blank line included. */
+    static final int CAPACITY = 8192;
+
+    /** The last head parsed, from index 0; the offsets above index it. */
+    final byte[] bytes = new byte[CAPACITY];
 
     private static final ValueLayout.OfByte B = ValueLayout.JAVA_BYTE;
 
@@ -85,17 +95,27 @@ final class HttpRequestHead {
 
     /**
      * Parses the head {@code d[off, off + len)} (as {@link #headEnd} delimited it, leading empty
-     * lines already skipped). Sets the fields; {@link #status} is 0 if it can be served.
+     * lines already skipped; at most {@link #CAPACITY} bytes), after copying it to {@link #bytes}.
+     * Sets the fields; {@link #status} is 0 if it can be served.
      */
     void parse(MemorySegment d, long off, int len) {
+        if (len < 0 || len > CAPACITY) {
+            throw new IllegalArgumentException("a head of " + len + " bytes: the caller bounds it to " + CAPACITY);
+        }
+        MemorySegment.copy(d, B, off, bytes, 0, len);
+        parse(bytes, len);
+    }
+
+    private void parse(byte[] d, int len) {
         status = 0;
         why = null;
-        long end = off + len;
+        int off = 0;
+        int end = len;
         // RFC 9112 2.2: a CR not followed by LF is refused. Within a line every field is checked
         // for control characters (a CR is one), so one search for each line's LF finds both.
-        long lf = indexOf(d, off, end, (byte) '\n');
-        long next = lf + 1;
-        requestLine(d, off, lf > off && d.get(B, lf - 1) == '\r' ? lf - 1 : lf);
+        int lf = indexOf(d, off, end, (byte) '\n');
+        int next = lf + 1;
+        requestLine(d, off, lf > off && d[lf - 1] == '\r' ? lf - 1 : lf);
         if (status != 0) {
             return;
         }
@@ -105,22 +125,22 @@ final class HttpRequestHead {
         contentLength = -1;
         transferEncoding = false;
         boolean expect = false;
-        for (long ls = next; ls < end; ls = next) {
+        for (int ls = next; ls < end; ls = next) {
             lf = indexOf(d, ls, end, (byte) '\n');
             if (lf < 0) {
                 lf = end; // not reached: a head ends with its blank line
             }
-            long le = lf > ls && d.get(B, lf - 1) == '\r' ? lf - 1 : lf;
+            int le = lf > ls && d[lf - 1] == '\r' ? lf - 1 : lf;
             next = lf + 1;
             if (le == ls) {
                 break; // the blank line that ends the head
             }
-            byte first = d.get(B, ls);
+            byte first = d[ls];
             if (first == ' ' || first == '\t') {
                 reject(400, "obsolete line folding in the header section"); // RFC 9112 5.2
                 return;
             }
-            long colon = indexOf(d, ls, le, (byte) ':');
+            int colon = indexOf(d, ls, le, (byte) ':');
             if (colon <= ls) {
                 reject(400, "a header line without a field name and colon");
                 return;
@@ -129,37 +149,37 @@ final class HttpRequestHead {
                 reject(400, "bad header field name"); // RFC 9112 5.1: no whitespace before the colon
                 return;
             }
-            long vs = colon + 1;
-            long ve = le;
-            while (vs < ve && ows(d.get(B, vs))) {
+            int vs = colon + 1;
+            int ve = le;
+            while (vs < ve && ows(d[vs])) {
                 vs++;
             }
-            while (ve > vs && ows(d.get(B, ve - 1))) {
+            while (ve > vs && ows(d[ve - 1])) {
                 ve--;
             }
-            for (long p = vs; p < ve; p++) {
-                int ch = d.get(B, p) & 0xFF;
+            for (int p = vs; p < ve; p++) {
+                int ch = d[p] & 0xFF;
                 if ((ch < 0x20 && ch != '\t') || ch == 0x7F) {
                     reject(400, ch == '\r' ? "bare CR in the request head" // RFC 9112 2.2
                             : "control character in a header field value"); // RFC 9110 5.5
                     return;
                 }
             }
-            int nameLen = (int) (colon - ls);
+            int nameLen = colon - ls;
             if (equalsIgnoreCase(d, ls, nameLen, "host")) {
                 hosts++;
             } else if (equalsIgnoreCase(d, ls, nameLen, "connection")) {
                 // RFC 9110 7.6.1: a list of connection options
-                for (long p = vs; p >= 0; ) {
+                for (int p = vs; p >= 0; ) {
                     p = element(d, p, ve);
-                    close |= equalsIgnoreCase(d, es, (int) (ee - es), "close");
-                    keepAlive |= equalsIgnoreCase(d, es, (int) (ee - es), "keep-alive");
+                    close |= equalsIgnoreCase(d, es, ee - es, "close");
+                    keepAlive |= equalsIgnoreCase(d, es, ee - es, "keep-alive");
                 }
             } else if (equalsIgnoreCase(d, ls, nameLen, "content-length")) {
                 // RFC 9112 6.3 (5): a list of identical values is one value; anything else is refused
-                for (long p = vs; p >= 0; ) {
+                for (int p = vs; p >= 0; ) {
                     p = element(d, p, ve);
-                    long n = decimal(d, es, (int) (ee - es));
+                    long n = decimal(d, es, ee - es);
                     if (n < 0 || (contentLength >= 0 && n != contentLength)) {
                         reject(400, "bad Content-Length");
                         return;
@@ -169,7 +189,7 @@ final class HttpRequestHead {
             } else if (equalsIgnoreCase(d, ls, nameLen, "transfer-encoding")) {
                 transferEncoding = true;
             } else if (equalsIgnoreCase(d, ls, nameLen, "expect")) {
-                expect |= equalsIgnoreCase(d, vs, (int) (ve - vs), "100-continue");
+                expect |= equalsIgnoreCase(d, vs, ve - vs, "100-continue");
             }
         }
         // RFC 9112 3.2: an HTTP/1.1 request has exactly one Host
@@ -192,9 +212,9 @@ final class HttpRequestHead {
     }
 
     /** RFC 9112 3: method SP request-target SP HTTP-version. */
-    private void requestLine(MemorySegment d, long ls, long le) {
-        long sp1 = indexOf(d, ls, le, (byte) ' ');
-        long sp2 = sp1 < 0 ? -1 : indexOf(d, sp1 + 1, le, (byte) ' ');
+    private void requestLine(byte[] d, int ls, int le) {
+        int sp1 = indexOf(d, ls, le, (byte) ' ');
+        int sp2 = sp1 < 0 ? -1 : indexOf(d, sp1 + 1, le, (byte) ' ');
         if (sp1 < 0 || sp2 < 0 || indexOf(d, sp2 + 1, le, (byte) ' ') >= 0) {
             reject(400, "the request line is not METHOD SP TARGET SP VERSION");
             return;
@@ -204,43 +224,43 @@ final class HttpRequestHead {
             return;
         }
         methodOff = ls;
-        methodLen = (int) (sp1 - ls);
+        methodLen = sp1 - ls;
         method = equals(d, ls, methodLen, "GET") ? GET : equals(d, ls, methodLen, "HEAD") ? HEAD : OTHER;
-        long ts = sp1 + 1;
-        long te = sp2;
+        int ts = sp1 + 1;
+        int te = sp2;
         if (te == ts) {
             reject(400, "bad request target");
             return;
         }
-        for (long p = ts; p < te; p++) {
-            int ch = d.get(B, p) & 0xFF;
+        for (int p = ts; p < te; p++) {
+            int ch = d[p] & 0xFF;
             if (ch <= 0x20 || ch >= 0x7F) {
                 reject(400, "bad request target");
                 return;
             }
         }
         // RFC 9112 2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT
-        long v = sp2 + 1;
-        if (le - v != 8 || !equals(d, v, 5, "HTTP/") || !digit(d.get(B, v + 5)) || d.get(B, v + 6) != '.'
-                || !digit(d.get(B, v + 7))) {
+        int v = sp2 + 1;
+        if (le - v != 8 || !equals(d, v, 5, "HTTP/") || !digit(d[v + 5]) || d[v + 6] != '.'
+                || !digit(d[v + 7])) {
             reject(400, "bad HTTP version");
             return;
         }
-        if (d.get(B, v + 5) != '1') {
+        if (d[v + 5] != '1') {
             reject(505, "only HTTP/1.x is supported");
             return;
         }
-        minor = d.get(B, v + 7) - '0';
+        minor = d[v + 7] - '0';
         path(d, ts, te);
     }
 
     /** RFC 9112 3.2.1 origin-form, 3.2.2 absolute-form: sets pathOff/pathLen (-1 if neither). */
-    private void path(MemorySegment d, long ts, long te) {
-        long p = ts;
+    private void path(byte[] d, int ts, int te) {
+        int p = ts;
         if (startsWithIgnoreCase(d, ts, te, "http://") || startsWithIgnoreCase(d, ts, te, "https://")) {
-            long authority = indexOf(d, ts, te, (byte) '/') + 2;
-            long slash = indexOf(d, authority, te, (byte) '/');
-            long query = indexOf(d, authority, te, (byte) '?');
+            int authority = indexOf(d, ts, te, (byte) '/') + 2;
+            int slash = indexOf(d, authority, te, (byte) '/');
+            int query = indexOf(d, authority, te, (byte) '?');
             if (slash < 0 || (query >= 0 && query < slash)) {
                 pathOff = -1; // an empty path is "/" (RFC 9110 4.2.3)
                 pathLen = 1;
@@ -248,22 +268,22 @@ final class HttpRequestHead {
             }
             p = slash;
         }
-        if (d.get(B, p) != '/') {
+        if (d[p] != '/') {
             pathOff = -1;
             pathLen = -1;
             return;
         }
-        long q = indexOf(d, p, te, (byte) '?');
+        int q = indexOf(d, p, te, (byte) '?');
         pathOff = p;
-        pathLen = (int) ((q < 0 ? te : q) - p);
+        pathLen = (q < 0 ? te : q) - p;
     }
 
     /** Whether the path is {@code s} exactly. */
-    boolean pathIs(MemorySegment d, String s) {
+    boolean pathIs(String s) {
         if (pathOff < 0) {
             return pathLen == 1 && s.equals("/");
         }
-        return equals(d, pathOff, pathLen, s);
+        return equals(bytes, pathOff, pathLen, s);
     }
 
     /** Whether the target had a usable path (origin-form or absolute-form). */
@@ -272,8 +292,8 @@ final class HttpRequestHead {
     }
 
     /** The bounds of the list element {@link #element} found last, optional whitespace trimmed. */
-    private long es;
-    private long ee;
+    private int es;
+    private int ee;
 
     /**
      * One element of a comma-separated header list (RFC 9110 5.6.1) starting at {@code p}, in a
@@ -282,14 +302,14 @@ final class HttpRequestHead {
      *
      * @return where the next element starts, or -1 after the last
      */
-    private long element(MemorySegment d, long p, long ve) {
-        long comma = indexOf(d, p, ve, (byte) ',');
-        long os = p;
-        long oe = comma < 0 ? ve : comma;
-        while (os < oe && ows(d.get(B, os))) {
+    private int element(byte[] d, int p, int ve) {
+        int comma = indexOf(d, p, ve, (byte) ',');
+        int os = p;
+        int oe = comma < 0 ? ve : comma;
+        while (os < oe && ows(d[os])) {
             os++;
         }
-        while (oe > os && ows(d.get(B, oe - 1))) {
+        while (oe > os && ows(d[oe - 1])) {
             oe--;
         }
         es = os;
@@ -298,19 +318,19 @@ final class HttpRequestHead {
     }
 
     /** The number N of a {@code /bytes/N} path (at most 15 digits), -1 if not of that form, -2 if not a number. */
-    long bytesN(MemorySegment d) {
-        if (pathOff < 0 || pathLen < 7 || !equals(d, pathOff, 7, "/bytes/")) {
+    long bytesN() {
+        if (pathOff < 0 || pathLen < 7 || !equals(bytes, pathOff, 7, "/bytes/")) {
             return -1;
         }
-        long n = decimal(d, pathOff + 7, pathLen - 7);
+        long n = decimal(bytes, pathOff + 7, pathLen - 7);
         return n < 0 ? -2 : n;
     }
 
     // ------------------------------------------------------------------ bytes
 
-    static long indexOf(MemorySegment d, long from, long to, byte b) {
-        for (long p = from; p < to; p++) {
-            if (d.get(B, p) == b) {
+    static int indexOf(byte[] d, int from, int to, byte b) {
+        for (int p = from; p < to; p++) {
+            if (d[p] == b) {
                 return p;
             }
         }
@@ -326,13 +346,13 @@ final class HttpRequestHead {
     }
 
     /** A non-negative decimal of 1 to 15 digits, else -1. */
-    static long decimal(MemorySegment d, long off, int len) {
+    static long decimal(byte[] d, int off, int len) {
         if (len <= 0 || len > 15) {
             return -1;
         }
         long n = 0;
         for (int i = 0; i < len; i++) {
-            byte b = d.get(B, off + i);
+            byte b = d[off + i];
             if (!digit(b)) {
                 return -1;
             }
@@ -342,12 +362,12 @@ final class HttpRequestHead {
     }
 
     /** RFC 9110 5.6.2: token = 1*tchar. */
-    static boolean token(MemorySegment d, long from, long to) {
+    static boolean token(byte[] d, int from, int to) {
         if (to <= from) {
             return false;
         }
-        for (long p = from; p < to; p++) {
-            int ch = d.get(B, p) & 0xFF;
+        for (int p = from; p < to; p++) {
+            int ch = d[p] & 0xFF;
             boolean ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')
                     || "!#$%&'*+-.^_`|~".indexOf(ch) >= 0;
             if (!ok) {
@@ -357,12 +377,12 @@ final class HttpRequestHead {
         return true;
     }
 
-    static boolean equals(MemorySegment d, long off, int len, String s) {
+    static boolean equals(byte[] d, int off, int len, String s) {
         if (len != s.length()) {
             return false;
         }
         for (int i = 0; i < len; i++) {
-            if (d.get(B, off + i) != s.charAt(i)) {
+            if (d[off + i] != s.charAt(i)) {
                 return false;
             }
         }
@@ -370,12 +390,12 @@ final class HttpRequestHead {
     }
 
     /** ASCII case-insensitive comparison with a lower-case {@code s}. */
-    static boolean equalsIgnoreCase(MemorySegment d, long off, int len, String s) {
+    static boolean equalsIgnoreCase(byte[] d, int off, int len, String s) {
         if (len != s.length()) {
             return false;
         }
         for (int i = 0; i < len; i++) {
-            int ch = d.get(B, off + i);
+            int ch = d[off + i];
             if (ch >= 'A' && ch <= 'Z') {
                 ch += 'a' - 'A';
             }
@@ -386,7 +406,7 @@ final class HttpRequestHead {
         return true;
     }
 
-    private static boolean startsWithIgnoreCase(MemorySegment d, long from, long to, String s) {
+    private static boolean startsWithIgnoreCase(byte[] d, int from, int to, String s) {
         return to - from >= s.length() && equalsIgnoreCase(d, from, s.length(), s);
     }
 }

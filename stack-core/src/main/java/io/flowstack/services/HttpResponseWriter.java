@@ -98,6 +98,12 @@ final class HttpResponseWriter {
         length += n;
     }
 
+    /** Appends {@code src[off, off + n)}. */
+    void put(byte[] src, int off, int n) {
+        MemorySegment.copy(src, off, buf, ValueLayout.JAVA_BYTE, length, n);
+        length += n;
+    }
+
     /** Appends a whole fragment. */
     void put(MemorySegment fragment) {
         put(fragment, 0, (int) fragment.byteSize());

@@ -148,7 +148,7 @@ public final class HttpService extends AbstractHttpService {
     }
 
     @Override
-    boolean answer(HttpConn s, Local l, Core c, MemorySegment d) {
+    boolean answer(HttpConn s, Local l, Core c) {
         HttpRequestHead h = l.head;
         boolean keep = h.persist && !h.transferEncoding && !h.expectContinue;
         int conn = !keep ? HttpResponseWriter.CONN_CLOSE
@@ -161,7 +161,7 @@ public final class HttpService extends AbstractHttpService {
                 return false;
             }
             w.head(405, HttpResponseWriter.TYPE_TEXT, body, true, conn);
-            w.put(d, h.methodOff, h.methodLen);
+            w.put(h.bytes, h.methodOff, h.methodLen);
             w.ascii(NOT_SUPPORTED);
             send(s, w);
             return served(s, c, keep, h.contentLength);
@@ -179,7 +179,7 @@ public final class HttpService extends AbstractHttpService {
             send(s, w);
             return served(s, c, false, h.contentLength);
         }
-        if (h.pathIs(d, "/")) {
+        if (h.pathIs("/")) {
             int body = (int) INDEX.byteSize();
             if (!room(s, HttpResponseWriter.headLength(200, HttpResponseWriter.TYPE_HTML, body, false, conn) + body)) {
                 return false;
@@ -191,7 +191,7 @@ public final class HttpService extends AbstractHttpService {
             send(s, w);
             return served(s, c, keep, h.contentLength);
         }
-        long n = h.bytesN(d);
+        long n = h.bytesN();
         if (n < 0 || n > MAX_BYTES) {
             String text = n == -1 ? NO_RESOURCE : BAD_N;
             int body = text.length();

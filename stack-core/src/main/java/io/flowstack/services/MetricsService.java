@@ -278,7 +278,7 @@ public final class MetricsService extends AbstractHttpService {
     }
 
     @Override
-    boolean answer(HttpConn conn, Local l, Core c, MemorySegment d) {
+    boolean answer(HttpConn conn, Local l, Core c) {
         Scrape s = (Scrape) conn;
         HttpRequestHead h = l.head;
         if (h.contentLength > 0 || h.transferEncoding) {
@@ -293,7 +293,7 @@ public final class MetricsService extends AbstractHttpService {
         if (h.method == HttpRequestHead.OTHER) {
             return small(s, c, w, 405, ONLY_GET, true, conn0, false, keep);
         }
-        if (!h.pathIs(d, "/metrics")) {
+        if (!h.pathIs("/metrics")) {
             return small(s, c, w, 404, NOT_FOUND, false, conn0, headOnly, keep);
         }
         s.headOnly = headOnly;

@@ -100,7 +100,9 @@ class HttpRequestFuzzTest {
                 HttpRequestHead h = new HttpRequestHead();
                 int end = h.headEnd(m, 0, request.length, 0);
                 String result = "end=" + end;
-                if (end > 0) {
+                if (end > HttpRequestHead.CAPACITY) {
+                    result += " larger than the parser takes (the service answers 431)";
+                } else if (end > 0) {
                     assertTrue(end <= request.length, "the head ends within the bytes");
                     h.parse(m, 0, end);
                     assertTrue(h.status == 0 || h.status == 400 || h.status == 505, "status " + h.status);

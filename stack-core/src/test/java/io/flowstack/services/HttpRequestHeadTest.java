@@ -38,8 +38,24 @@ class HttpRequestHeadTest {
         assertEquals(0, h.minor);
         assertTrue(h.persist, "RFC 9112 9.3: HTTP/1.0 with keep-alive persists");
         assertEquals(5, h.contentLength);
-        assertEquals(7, h.bytesN(seg));
-        assertFalse(h.pathIs(seg, "/"));
+        assertEquals(7, h.bytesN());
+        assertFalse(h.pathIs("/"));
+    }
+
+    @Test
+    void theParsedHeadIsACopyThatOutlivesTheRingBytes() {
+        parse("GET /bytes/12 HTTP/1.1\r\nHost: a\r\n\r\n");
+        seg.fill((byte) 'x'); // the ring's bytes are consumed and overwritten
+        assertEquals(12, h.bytesN(), "the path is read from the parser's own copy");
+        assertEquals("GET", new String(h.bytes, h.methodOff, h.methodLen, StandardCharsets.ISO_8859_1));
+    }
+
+    @Test
+    void aHeadLongerThanTheCapacityIsTheCallersError() {
+        MemorySegment big = arena.allocate(HttpRequestHead.CAPACITY + 1);
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> h.parse(big, 0, HttpRequestHead.CAPACITY + 1));
+        assertTrue(e.getMessage().contains("8192"), e.getMessage());
     }
 
     @Test
@@ -48,7 +64,7 @@ class HttpRequestHeadTest {
         assertEquals(0, h.status);
         assertEquals(HttpRequestHead.HEAD, h.method);
         assertTrue(h.persist);
-        assertTrue(h.pathIs(seg, "/"));
+        assertTrue(h.pathIs("/"));
         assertEquals(-1, h.contentLength);
         parse("GET / HTTP/1.1\nHost: a\nconnection: CLOSE\n\n"); // bare LF lines are accepted
         assertEquals(0, h.status);
@@ -58,9 +74,9 @@ class HttpRequestHeadTest {
     @Test
     void absoluteFormTargetsGiveTheirPath() {
         parse("GET http://h/bytes/3 HTTP/1.1\r\nHost: h\r\n\r\n");
-        assertEquals(3, h.bytesN(seg));
+        assertEquals(3, h.bytesN());
         parse("GET HTTPS://h?q HTTP/1.1\r\nHost: h\r\n\r\n");
-        assertTrue(h.pathIs(seg, "/"), "an empty path is /");
+        assertTrue(h.pathIs("/"), "an empty path is /");
         parse("GET relative HTTP/1.1\r\nHost: h\r\n\r\n");
         assertEquals(0, h.status);
         assertFalse(h.hasPath());

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Who has the CPU during keep-alive (docs/BENCHMARKS.md, "Keep-alive's first 5 s"): a fresh
+# `stack endpoint --serve discard:9 --serve http:80` on a TAP goes through what
+# ../shared/bench/sidebyside.sh runs before its keep-alive figure (5 s of iperf, a 1 GB download),
+# then RUNS runs of `wrk -t1 -c64 -d5s`; then lwIP (../shared/bench/lwip-baseline, --tw-reuse) on
+# a TAP of its own gets 5 s of iperf and the same RUNS runs. Per run it prints the requests/s, the
+# CPU time wrk used (user + system, from the shell's `times`), and the server's: for the stack its
+# JIT compiler threads and its netisr threads (/proc/PID/task/*/schedstat), for lwIP its process.
+#
+#   sudo tests/scripts/keepalive-cpu.sh RUNS [-- ENDPOINT ARGS...]
+#   e.g. tests/scripts/keepalive-cpu.sh 3 -- --cores 2
+#
+# Names: namespaces kc-<pid>-{s,l}, devices kc<pid>{s,l}; addresses 198.18.0.1 (kernel) and .2
+# (server) only; everything is removed on exit, also on failure or Ctrl-C.
+set -u
+[ $# -ge 1 ] || { sed -n '2,14p' "$0" >&2; exit 2; }
+runs=$1; shift; [ "${1:-}" = "--" ] && shift
+eargs=("$@"); [ ${#eargs[@]} -eq 0 ] && eargs=(--cores 2)
+here=$(cd "$(dirname "$0")/../.." && pwd)
+lw=${LWIP_BASELINE:-$here/../shared/bench/lwip-baseline}
+p=kc-$$; d=$(mktemp -d /tmp/kc-XXXXXX); pg=""
+cleanup() {
+  [ -n "$pg" ] && { kill -TERM -- "-$pg" 2>/dev/null; sleep 2; kill -KILL -- "-$pg" 2>/dev/null; }
+  pg=""
+  for n in s l; do ip netns del "$p-$n" 2>/dev/null; done
+}
+trap 'cleanup; rm -rf "$d"' EXIT
+trap 'exit 130' INT TERM
+new_ns() { ip netns add "$p-$1" || exit 1; ip -n "$p-$1" link set lo up
+  ip netns exec "$p-$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1; }
+ping_up() { local i; for i in $(seq 1 100); do ip netns exec "$1" ping -c1 -W1 198.18.0.2 >/dev/null 2>&1 && return 0; sleep 0.2; done
+  echo "keepalive-cpu: 198.18.0.2 does not answer ping in $1" >&2; exit 1; }
+# one 5 s keep-alive run in namespace $1: "REQ_PER_S WRK_CPU_MS"
+ka() {
+  (
+    timeout 20 ip netns exec "$1" wrk -t1 -c64 -d5s http://198.18.0.2/ >"$d/wrk.out" 2>&1
+    r=$(awk '/Requests\/sec/{printf "%.0f", $2}' "$d/wrk.out")
+    # `times`: this subshell's user and system time, then its children's (wrk, waited for above)
+    times >"$d/times" # here, not in a $(...), whose own children are none
+    c=$(awk 'NR==2 { split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%.0f", (u[1] * 60 + u[2] + s[1] * 60 + s[2]) * 1000 }' "$d/times")
+    echo "${r:-failed} $c"
+  )
+}
+# CPU ms of process $1's threads whose name matches $2 (an awk regex)
+cpu() { local t; for t in /proc/"$1"/task/*; do echo "$(tr ' ' _ <"$t/comm") $(cut -d' ' -f1 "$t/schedstat")"; done 2>/dev/null \
+  | awk -v re="$2" '$1 ~ re { s += $2 } END { printf "%.0f", s / 1e6 }'; }
+
+new_ns s
+setsid ip netns exec "$p-s" "$here/stack" endpoint --tap "kc$$s" --addr 198.18.0.2/24 "${eargs[@]}" \
+  --serve discard:9 --serve http:80 >"$d/stack.log" 2>&1 & pg=$!
+for _ in $(seq 1 900); do grep -q 'Ctrl-C to stop' "$d/stack.log" && break
+  kill -0 "$pg" 2>/dev/null || { echo "keepalive-cpu: the endpoint exited: $(tail -n 3 "$d/stack.log")" >&2; exit 1; }; sleep 0.1; done
+ip -n "$p-s" addr add 198.18.0.1/24 dev "kc$$s"; ip -n "$p-s" link set "kc$$s" up
+ping_up "$p-s"
+jvm=$(pgrep -s "$pg" java | head -n 1)
+[ -n "$jvm" ] || { echo "keepalive-cpu: no JVM in the endpoint's session" >&2; exit 1; }
+timeout 20 ip netns exec "$p-s" iperf -c 198.18.0.2 -p 9 -t 5 >/dev/null 2>&1
+timeout 60 ip netns exec "$p-s" curl -s -o /dev/null --max-time 60 http://198.18.0.2/bytes/1000000000
+for i in $(seq 1 "$runs"); do
+  j0=$(cpu "$jvm" '^C[12]_CompilerThre'); n0=$(cpu "$jvm" '^netisr-')
+  read -r rps w <<< "$(ka "$p-s")"
+  j1=$(cpu "$jvm" '^C[12]_CompilerThre'); n1=$(cpu "$jvm" '^netisr-')
+  echo "stack run $i: $rps req/s; wrk CPU $w ms; JIT compiler CPU $((j1 - j0)) ms; netisr threads CPU $((n1 - n0)) ms"
+done
+cleanup
+
+[ -x "$lw/run.sh" ] || { echo "keepalive-cpu: no lwIP baseline at $lw (LWIP_BASELINE=DIR): stack only"; exit 0; }
+new_ns l
+setsid ip netns exec "$p-l" "$lw/run.sh" --tap "kc$$l" --addr 198.18.0.2/24 --gw 198.18.0.1 \
+  --host-addr 198.18.0.1/24 --tw-reuse >"$d/lwip.log" 2>&1 & pg=$!
+ping_up "$p-l"
+lwp=$(pgrep -s "$pg" -f build/lwip-baseline | head -n 1)
+[ -n "$lwp" ] || lwp=$(pgrep -s "$pg" -f lwip-baseline | tail -n 1)
+timeout 20 ip netns exec "$p-l" iperf -c 198.18.0.2 -p 9 -t 5 >/dev/null 2>&1
+for i in $(seq 1 "$runs"); do
+  c0=$(cpu "$lwp" '.'); read -r rps w <<< "$(ka "$p-l")"; c1=$(cpu "$lwp" '.')
+  echo "lwIP  run $i: $rps req/s; wrk CPU $w ms; lwIP CPU $((c1 - c0)) ms"
+done
