@@ -63,6 +63,8 @@ for i in $(seq 1 "$runs"); do
   echo "stack run $i: $rps req/s; wrk CPU $w ms; JIT compiler CPU $((j1 - j0)) ms; netisr threads CPU $((n1 - n0)) ms"
 done
 cleanup
+# core parking over the whole life of the endpoint (its counters, printed when it stopped)
+echo "stack: $(grep -E '^netisr_(parked|parked_contended|returned) ' "$d/stack.log" | awk '{printf "%s %s; ", $1, $NF}')"
 
 [ -x "$lw/run.sh" ] || { echo "keepalive-cpu: no lwIP baseline at $lw (LWIP_BASELINE=DIR): stack only"; exit 0; }
 new_ns l
