@@ -41,9 +41,9 @@ ka() {
     echo "${r:-failed} $c"
   )
 }
-# CPU ms of process $1's threads whose name matches $2 (an awk regex)
-cpu() { local t; for t in /proc/"$1"/task/*; do echo "$(tr ' ' _ <"$t/comm") $(cut -d' ' -f1 "$t/schedstat")"; done 2>/dev/null \
-  | awk -v re="$2" '$1 ~ re { s += $2 } END { printf "%.0f", s / 1e6 }'; }
+# CPU ms of process $1's threads whose name (spaces as _) matches $2 (an extended regex)
+cpu() { local t c r s=0; for t in /proc/"$1"/task/*; do { read -r c <"$t/comm" && read -r r _ <"$t/schedstat"; } 2>/dev/null || continue
+  c=${c// /_}; [[ $c =~ $2 ]] && s=$((s + r)); done; echo $((s / 1000000)); } # bash only: no process per thread
 
 new_ns s
 setsid ip netns exec "$p-s" "$here/stack" endpoint --tap "kc$$s" --addr 198.18.0.2/24 "${eargs[@]}" \

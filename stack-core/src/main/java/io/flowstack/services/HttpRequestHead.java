@@ -103,19 +103,15 @@ final class HttpRequestHead {
             throw new IllegalArgumentException("a head of " + len + " bytes: the caller bounds it to " + CAPACITY);
         }
         MemorySegment.copy(d, B, off, bytes, 0, len);
-        parse(bytes, len);
-    }
-
-    private void parse(byte[] d, int len) {
         status = 0;
         why = null;
-        int off = 0;
+        byte[] h = bytes;
         int end = len;
         // RFC 9112 2.2: a CR not followed by LF is refused. Within a line every field is checked
         // for control characters (a CR is one), so one search for each line's LF finds both.
-        int lf = indexOf(d, off, end, (byte) '\n');
+        int lf = indexOf(h, 0, end, (byte) '\n');
         int next = lf + 1;
-        requestLine(d, off, lf > off && d[lf - 1] == '\r' ? lf - 1 : lf);
+        requestLine(h, 0, lf > 0 && h[lf - 1] == '\r' ? lf - 1 : lf);
         if (status != 0) {
             return;
         }
@@ -126,39 +122,39 @@ final class HttpRequestHead {
         transferEncoding = false;
         boolean expect = false;
         for (int ls = next; ls < end; ls = next) {
-            lf = indexOf(d, ls, end, (byte) '\n');
+            lf = indexOf(h, ls, end, (byte) '\n');
             if (lf < 0) {
                 lf = end; // not reached: a head ends with its blank line
             }
-            int le = lf > ls && d[lf - 1] == '\r' ? lf - 1 : lf;
+            int le = lf > ls && h[lf - 1] == '\r' ? lf - 1 : lf;
             next = lf + 1;
             if (le == ls) {
                 break; // the blank line that ends the head
             }
-            byte first = d[ls];
+            byte first = h[ls];
             if (first == ' ' || first == '\t') {
                 reject(400, "obsolete line folding in the header section"); // RFC 9112 5.2
                 return;
             }
-            int colon = indexOf(d, ls, le, (byte) ':');
+            int colon = indexOf(h, ls, le, (byte) ':');
             if (colon <= ls) {
                 reject(400, "a header line without a field name and colon");
                 return;
             }
-            if (!token(d, ls, colon)) {
+            if (!token(h, ls, colon)) {
                 reject(400, "bad header field name"); // RFC 9112 5.1: no whitespace before the colon
                 return;
             }
             int vs = colon + 1;
             int ve = le;
-            while (vs < ve && ows(d[vs])) {
+            while (vs < ve && ows(h[vs])) {
                 vs++;
             }
-            while (ve > vs && ows(d[ve - 1])) {
+            while (ve > vs && ows(h[ve - 1])) {
                 ve--;
             }
             for (int p = vs; p < ve; p++) {
-                int ch = d[p] & 0xFF;
+                int ch = h[p] & 0xFF;
                 if ((ch < 0x20 && ch != '\t') || ch == 0x7F) {
                     reject(400, ch == '\r' ? "bare CR in the request head" // RFC 9112 2.2
                             : "control character in a header field value"); // RFC 9110 5.5
@@ -166,30 +162,30 @@ final class HttpRequestHead {
                 }
             }
             int nameLen = colon - ls;
-            if (equalsIgnoreCase(d, ls, nameLen, "host")) {
+            if (equalsIgnoreCase(h, ls, nameLen, "host")) {
                 hosts++;
-            } else if (equalsIgnoreCase(d, ls, nameLen, "connection")) {
+            } else if (equalsIgnoreCase(h, ls, nameLen, "connection")) {
                 // RFC 9110 7.6.1: a list of connection options
                 for (int p = vs; p >= 0; ) {
-                    p = element(d, p, ve);
-                    close |= equalsIgnoreCase(d, es, ee - es, "close");
-                    keepAlive |= equalsIgnoreCase(d, es, ee - es, "keep-alive");
+                    p = element(h, p, ve);
+                    close |= equalsIgnoreCase(h, es, ee - es, "close");
+                    keepAlive |= equalsIgnoreCase(h, es, ee - es, "keep-alive");
                 }
-            } else if (equalsIgnoreCase(d, ls, nameLen, "content-length")) {
+            } else if (equalsIgnoreCase(h, ls, nameLen, "content-length")) {
                 // RFC 9112 6.3 (5): a list of identical values is one value; anything else is refused
                 for (int p = vs; p >= 0; ) {
-                    p = element(d, p, ve);
-                    long n = decimal(d, es, ee - es);
+                    p = element(h, p, ve);
+                    long n = decimal(h, es, ee - es);
                     if (n < 0 || (contentLength >= 0 && n != contentLength)) {
                         reject(400, "bad Content-Length");
                         return;
                     }
                     contentLength = n;
                 }
-            } else if (equalsIgnoreCase(d, ls, nameLen, "transfer-encoding")) {
+            } else if (equalsIgnoreCase(h, ls, nameLen, "transfer-encoding")) {
                 transferEncoding = true;
-            } else if (equalsIgnoreCase(d, ls, nameLen, "expect")) {
-                expect |= equalsIgnoreCase(d, vs, ve - vs, "100-continue");
+            } else if (equalsIgnoreCase(h, ls, nameLen, "expect")) {
+                expect |= equalsIgnoreCase(h, vs, ve - vs, "100-continue");
             }
         }
         // RFC 9112 3.2: an HTTP/1.1 request has exactly one Host
