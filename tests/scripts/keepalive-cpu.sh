@@ -5,7 +5,8 @@
 # then RUNS runs of `wrk -t1 -c64 -d5s`; then lwIP (../shared/bench/lwip-baseline, --tw-reuse) on
 # a TAP of its own gets 5 s of iperf and the same RUNS runs. Per run it prints the requests/s, the
 # CPU time wrk used (user + system, from the shell's `times`), and the server's: for the stack its
-# JIT compiler threads and its netisr threads (/proc/PID/task/*/schedstat), for lwIP its process.
+# JIT compiler threads (C1 and C2 apart) and its netisr threads (/proc/PID/task/*/schedstat), for
+# lwIP its process.
 #
 #   sudo tests/scripts/keepalive-cpu.sh RUNS [-- ENDPOINT ARGS...]
 #   e.g. tests/scripts/keepalive-cpu.sh 3 -- --cores 2
@@ -13,7 +14,7 @@
 # Names: namespaces kc-<pid>-{s,l}, devices kc<pid>{s,l}; addresses 198.18.0.1 (kernel) and .2
 # (server) only; everything is removed on exit, also on failure or Ctrl-C.
 set -u
-[ $# -ge 1 ] || { sed -n '2,14p' "$0" >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,15p' "$0" >&2; exit 2; }
 runs=$1; shift; [ "${1:-}" = "--" ] && shift
 eargs=("$@"); [ ${#eargs[@]} -eq 0 ] && eargs=(--cores 2)
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -57,10 +58,10 @@ jvm=$(pgrep -s "$pg" java | head -n 1)
 timeout 20 ip netns exec "$p-s" iperf -c 198.18.0.2 -p 9 -t 5 >/dev/null 2>&1
 timeout 60 ip netns exec "$p-s" curl -s -o /dev/null --max-time 60 http://198.18.0.2/bytes/1000000000
 for i in $(seq 1 "$runs"); do
-  j0=$(cpu "$jvm" '^C[12]_CompilerThre'); n0=$(cpu "$jvm" '^netisr-')
+  a0=$(cpu "$jvm" '^C1_CompilerThre'); b0=$(cpu "$jvm" '^C2_CompilerThre'); n0=$(cpu "$jvm" '^netisr-')
   read -r rps w <<< "$(ka "$p-s")"
-  j1=$(cpu "$jvm" '^C[12]_CompilerThre'); n1=$(cpu "$jvm" '^netisr-')
-  echo "stack run $i: $rps req/s; wrk CPU $w ms; JIT compiler CPU $((j1 - j0)) ms; netisr threads CPU $((n1 - n0)) ms"
+  a1=$(cpu "$jvm" '^C1_CompilerThre'); b1=$(cpu "$jvm" '^C2_CompilerThre'); n1=$(cpu "$jvm" '^netisr-')
+  echo "stack run $i: $rps req/s; wrk CPU $w ms; JIT compiler CPU $((a1 - a0 + b1 - b0)) ms (C1 $((a1 - a0)), C2 $((b1 - b0))); netisr threads CPU $((n1 - n0)) ms"
 done
 cleanup
 # core parking over the whole life of the endpoint (its counters, printed when it stopped)

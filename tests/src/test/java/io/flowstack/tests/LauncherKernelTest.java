@@ -14,6 +14,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code maven.compiler.release}; a JDK 24 and a JDK 17 are faked here) for a JDK 25 or newer,
  * says in one line what is missing when there is none (exit 2), builds when a source is newer
  * than its last build, runs a command that calls the kernel through FFM without any JVM
- * warning, and records, assembles, uses and discards the JVM's AOT cache.
+ * warning, records, assembles, uses and discards the JVM's AOT cache, and runs the commands that
+ * run a stack with C2 alone.
  */
 @Timeout(120)
 class LauncherKernelTest {
@@ -218,6 +221,35 @@ class LauncherKernelTest {
         assertFalse(stale.stdout().contains(opened), stale::toString);
         assertFalse(Files.exists(cache), "a cache older than a jar is removed");
         assertEquals("", stale.stderr(), stale::toString);
+    }
+
+    /**
+     * The commands that run a stack for seconds or more compile with C2 alone
+     * ({@code -XX:-TieredCompilation}, docs/BENCHMARKS.md "C2 alone"); the short ones keep tiered
+     * compilation; {@code FLOWSTACK_JAVA_OPTS} comes after the launcher's options and overrides
+     * them. The JVM's own final flags say which ({@code -XX:+PrintFlagsFinal}).
+     */
+    @Test
+    void theCommandsThatRunAStackCompileWithC2AloneAndTheShortOnesTiered() {
+        for (String command : List.of("endpoint", "router", "demo", "bench", "scale")) {
+            assertEquals("false", tieredCompilation(List.of(), command), command);
+        }
+        for (String command : List.of("stats", "route", "rebalance", "ping", "replay")) {
+            assertEquals("true", tieredCompilation(List.of(), command), command);
+        }
+        assertEquals("true", tieredCompilation(List.of("-XX:+TieredCompilation"), "endpoint"), "overridden");
+    }
+
+    /** The JVM's final value of TieredCompilation for {@code ./stack COMMAND --help}. */
+    private String tieredCompilation(List<String> javaOpts, String command) {
+        List<String> opts = new ArrayList<>(javaOpts);
+        opts.add("-XX:+PrintFlagsFinal");
+        Result r = NamespaceLab.run(launcherWith(List.of("FLOWSTACK_JAVA_OPTS=" + String.join(" ", opts)), newJdk,
+                jvms, command, "--help"), RUN, null);
+        assertEquals(0, r.exit(), r::toString);
+        Matcher m = Pattern.compile("\\bbool TieredCompilation\\s+=\\s+(true|false)\\b").matcher(r.stdout());
+        assertTrue(m.find(), () -> command + ": no TieredCompilation among the flags: " + r);
+        return m.group(1);
     }
 
     /**
