@@ -42,9 +42,12 @@ ka() {
     echo "${r:-failed} $c"
   )
 }
-# CPU ms of process $1's threads whose name (spaces as _) matches $2 (an extended regex)
-cpu() { local t c r s=0; for t in /proc/"$1"/task/*; do { read -r c <"$t/comm" && read -r r _ <"$t/schedstat"; } 2>/dev/null || continue
-  c=${c// /_}; [[ $c =~ $2 ]] && s=$((s + r)); done; echo $((s / 1000000)); } # bash only: no process per thread
+# CPU ms of process $1's threads, one figure per extended regex after it that their names (spaces
+# as _) match, from one pass over the threads; bash only: no process per thread
+cpu() { local t c r i re=("${@:2}") s=(); for i in "${!re[@]}"; do s[i]=0; done
+  for t in /proc/"$1"/task/*; do { read -r c <"$t/comm" && read -r r _ <"$t/schedstat"; } 2>/dev/null || continue
+    c=${c// /_}; for i in "${!re[@]}"; do [[ $c =~ ${re[i]} ]] && s[i]=$((s[i] + r)); done; done
+  for i in "${!s[@]}"; do s[i]=$((s[i] / 1000000)); done; echo "${s[*]}"; }
 
 new_ns s
 setsid ip netns exec "$p-s" "$here/stack" endpoint --tap "kc$$s" --addr 198.18.0.2/24 "${eargs[@]}" \
@@ -58,9 +61,9 @@ jvm=$(pgrep -s "$pg" java | head -n 1)
 timeout 20 ip netns exec "$p-s" iperf -c 198.18.0.2 -p 9 -t 5 >/dev/null 2>&1
 timeout 60 ip netns exec "$p-s" curl -s -o /dev/null --max-time 60 http://198.18.0.2/bytes/1000000000
 for i in $(seq 1 "$runs"); do
-  a0=$(cpu "$jvm" '^C1_CompilerThre'); b0=$(cpu "$jvm" '^C2_CompilerThre'); n0=$(cpu "$jvm" '^netisr-')
+  read -r a0 b0 n0 <<< "$(cpu "$jvm" '^C1_CompilerThre' '^C2_CompilerThre' '^netisr-')"
   read -r rps w <<< "$(ka "$p-s")"
-  a1=$(cpu "$jvm" '^C1_CompilerThre'); b1=$(cpu "$jvm" '^C2_CompilerThre'); n1=$(cpu "$jvm" '^netisr-')
+  read -r a1 b1 n1 <<< "$(cpu "$jvm" '^C1_CompilerThre' '^C2_CompilerThre' '^netisr-')"
   echo "stack run $i: $rps req/s; wrk CPU $w ms; JIT compiler CPU $((a1 - a0 + b1 - b0)) ms (C1 $((a1 - a0)), C2 $((b1 - b0))); netisr threads CPU $((n1 - n0)) ms"
 done
 cleanup

@@ -106,10 +106,9 @@ final class HttpRequestHead {
         status = 0;
         why = null;
         byte[] h = bytes;
-        int end = len;
         // RFC 9112 2.2: a CR not followed by LF is refused. Within a line every field is checked
         // for control characters (a CR is one), so one search for each line's LF finds both.
-        int lf = indexOf(h, 0, end, (byte) '\n');
+        int lf = indexOf(h, 0, len, (byte) '\n');
         int next = lf + 1;
         requestLine(h, 0, lf > 0 && h[lf - 1] == '\r' ? lf - 1 : lf);
         if (status != 0) {
@@ -121,10 +120,10 @@ final class HttpRequestHead {
         contentLength = -1;
         transferEncoding = false;
         boolean expect = false;
-        for (int ls = next; ls < end; ls = next) {
-            lf = indexOf(h, ls, end, (byte) '\n');
+        for (int ls = next; ls < len; ls = next) {
+            lf = indexOf(h, ls, len, (byte) '\n');
             if (lf < 0) {
-                lf = end; // not reached: a head ends with its blank line
+                lf = len; // not reached: a head ends with its blank line
             }
             int le = lf > ls && h[lf - 1] == '\r' ? lf - 1 : lf;
             next = lf + 1;
