@@ -68,17 +68,24 @@ public final class TcpConnection extends TcpEnds implements AutoCloseable {
     }
 
     /**
-     * Waits until the handshake completes (for connect).
+     * Waits until the handshake completes (for connect). The outcome depends on the exchange
+     * alone, not on when this thread runs: a connection whose handshake completed is returned
+     * even if a reset or close followed before this thread looked, and its reads report that end.
      *
      * @param timeoutNanos the longest wait, in nanoseconds
-     * @throws StackException if the connection is refused, reset or closed during the handshake, or
-     *     times out (then it is aborted)
+     * @throws StackException if the connection is refused, reset or closed before the handshake
+     *     completed, or times out (then it is aborted)
      */
     public void awaitEstablished(long timeoutNanos) {
         long deadline = System.nanoTime() + timeoutNanos;
         while (!s.established) {
-            checkError();
-            if (s.finished) {
+            if (s.error != null || s.finished) {
+                // The netisr sets established before error and finished: read after them, it
+                // tells whether the end came after the handshake.
+                if (s.established) {
+                    return;
+                }
+                checkError();
                 throw new StackException("connect to " + peer() + ": connection closed during the handshake");
             }
             long left = deadline - System.nanoTime();

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.flowstack.core.tcp.ByteRing;
-import io.flowstack.core.tcp.StreamOwner;
+import io.flowstack.core.tcp.CountingOwner;
 import io.flowstack.core.tcp.TcpStream;
 import java.lang.foreign.Arena;
 import java.util.concurrent.TimeUnit;
@@ -24,26 +24,7 @@ class DuplexWakeTest {
     @Test
     void aWaitingReaderAndAWaitingWriterAreBothWoken() throws Exception {
         try (Arena arena = Arena.ofShared()) {
-            StreamOwner owner = new StreamOwner() {
-                @Override
-                public int core() {
-                    return 0;
-                }
-
-                @Override
-                public void checkOwner() {
-                }
-
-                @Override
-                public boolean postDoorbell(int id) {
-                    return true;
-                }
-
-                @Override
-                public boolean releaseLater(TcpStream stream) {
-                    return true;
-                }
-            };
+            CountingOwner owner = new CountingOwner();
             TcpStream st = new TcpStream(owner, 1, new ByteRing(arena, 64), new ByteRing(arena, 64));
             st.established = true;
             TcpConnection c = new TcpConnection(st, 1, 1, 2, 2);

@@ -24,28 +24,7 @@ class DoorbellFenceTest {
     @Test
     void aCoalescedDoorbellNeverHidesTheBytesItCovers() throws Exception {
         try (Arena arena = Arena.ofShared()) {
-            int[] posts = new int[1];
-            StreamOwner owner = new StreamOwner() {
-                @Override
-                public int core() {
-                    return 0;
-                }
-
-                @Override
-                public void checkOwner() {
-                }
-
-                @Override
-                public boolean postDoorbell(int id) {
-                    posts[0]++; // the application thread only
-                    return true;
-                }
-
-                @Override
-                public boolean releaseLater(TcpStream stream) {
-                    return true;
-                }
-            };
+            CountingOwner owner = new CountingOwner(); // its doorbells: the application thread only
             TcpStream st = new TcpStream(owner, 1, new ByteRing(arena, 64), new ByteRing(arena, 64));
             long[] seen = new long[ROUNDS + 1];
             Thread netisr = Thread.ofPlatform().start(() -> {
@@ -67,9 +46,9 @@ class DoorbellFenceTest {
                 st.ring(); // an outstanding doorbell, e.g. the read's window update
                 go = i;
                 st.send.tail(i); // the response's bytes
-                int before = posts[0];
+                int before = owner.doorbells();
                 st.ring();
-                if (posts[0] == before) {
+                if (owner.doorbells() == before) {
                     coalesced++;
                     while (taken != i) {
                         Thread.onSpinWait();
