@@ -24,6 +24,7 @@
 # --if tap:rbPIDtb=198.18.2.1/24): the router opens them in R, then each is moved into A's or B's
 # namespace and gets the host's address there (as `stack demo` does with its TAP); the hosts' veth
 # ends lose their addresses meanwhile. The kernel column always uses the veth topology.
+# --router-args "ARGS" appends ARGS to the flowstack router's command line (e.g. "--tap-io batch").
 # --flowstack-if xdp runs it on the veth ends through AF_XDP (--if xdp:rbPIDra=198.18.1.1/24 --if
 # xdp:rbPIDrb=198.18.2.1/24; docs/AF_XDP.md): an XDP program in the veth driver and one AF_XDP
 # socket per core, copy mode (veth has no zero-copy). The router's veths get --cores receive and
@@ -86,6 +87,7 @@ burst_secs=5
 tcp_secs=10
 rps=1
 keep_log=""
+router_args=()
 while [[ $# -gt 0 ]]; do
     case $1 in
     --only)
@@ -103,6 +105,7 @@ while [[ $# -gt 0 ]]; do
     --burst-seconds) burst_secs=${2:-}; shift 2 ;;
     --tcp-seconds) tcp_secs=${2:-}; shift 2 ;;
     --no-rps) rps=0; shift ;;
+    --router-args) read -r -a router_args <<<"${2:-}"; shift 2 ;;
     --router-log) keep_log=${2:-}; [[ -n $keep_log ]] || die 2 "--router-log takes a file name"; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) die 2 "unknown argument '$1' (see --help)" ;;
@@ -397,9 +400,9 @@ flowstack_up() {
         ifs=(--if "tap:$ta=$ra_ip/24" --if "tap:$tb=$rb_ip/24")
     fi
     router_log=$work/flowstack-run$run.log
-    echo "\$ ip netns exec $nsr ./stack router ${ifs[*]} --cores $cores" >"$router_log"
+    echo "\$ ip netns exec $nsr ./stack router ${ifs[*]} --cores $cores ${router_args[*]}" >"$router_log"
     # its own session: Ctrl-C of this script does not reach it, the cleanup stops it with SIGTERM
-    setsid ip netns exec "$nsr" ./stack router "${ifs[@]}" --cores "$cores" >>"$router_log" 2>&1 </dev/null &
+    setsid ip netns exec "$nsr" ./stack router "${ifs[@]}" --cores "$cores" "${router_args[@]}" >>"$router_log" 2>&1 </dev/null &
     router_pid=$!
     local start=$SECONDS
     if [[ $fs_if == tap ]]; then

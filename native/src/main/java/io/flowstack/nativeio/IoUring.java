@@ -37,7 +37,9 @@ import java.lang.invoke.VarHandle;
  * the kernel tries at once, and otherwise arms an internal poll and completes the read when data
  * arrives (observed on 6.18 with an eventfd and a TAP). A reader therefore keeps its reads in
  * flight and waits for completions with {@link #submit}{@code (minComplete)}; an operation
- * still in flight is cancelled by {@link #close()}.
+ * still in flight is cancelled by {@link #close()}. Unless the read asks for
+ * {@code RWF_NOWAIT} ({@link #prepareReadvNoWait}): then it completes with {@code -EAGAIN}
+ * inside the submitting call (observed on 6.18 with a TAP).
  *
  * <p>Errors of setup, mapping and registration throw {@link NativeException} naming the call
  * ({@code io_uring_setup}, {@code mmap}, {@code io_uring_register}); {@code io_uring_enter}
@@ -361,6 +363,34 @@ public final class IoUring implements AutoCloseable {
      */
     public boolean prepareReadv(int fd, long iovAddress, int iovCount, long userData) {
         return prepare(IORING_OP_READV, fd, iovAddress, iovCount, -1L, 0, userData);
+    }
+
+    /**
+     * Queues {@code IORING_OP_READV} with {@link IoUringLayout#RWF_NOWAIT}: with nothing to read
+     * it completes during the submitting {@code io_uring_enter} with {@code -EAGAIN} rather than
+     * staying in flight, so a batch of such reads is the TAP's {@code recvmmsg}.
+     *
+     * @param fd the descriptor to read
+     * @param iovAddress address of {@code iovCount} {@code struct iovec}s in native memory
+     * @param iovCount the number of iovecs
+     * @param userData returned in the completion
+     * @return false if the submission queue is full
+     */
+    public boolean prepareReadvNoWait(int fd, long iovAddress, int iovCount, long userData) {
+        return prepare(IORING_OP_READV, fd, iovAddress, iovCount, RWF_NOWAIT, -1L, 0, userData);
+    }
+
+    /**
+     * Queues {@code IORING_OP_WRITE} of one buffer at the current position.
+     *
+     * @param fd the descriptor to write
+     * @param address the bytes, in native memory that stays unchanged until the completion
+     * @param len the number of bytes
+     * @param userData returned in the completion
+     * @return false if the submission queue is full
+     */
+    public boolean prepareWrite(int fd, long address, int len, long userData) {
+        return prepare(IORING_OP_WRITE, fd, address, len, -1L, 0, userData);
     }
 
     /**

@@ -65,6 +65,18 @@ public final class IoUringLayout {
     public static final int IORING_SETUP_COOP_TASKRUN = 0x100;
     /** {@code IORING_SETUP_SINGLE_ISSUER}: only one task submits (the owner thread). */
     public static final int IORING_SETUP_SINGLE_ISSUER = 0x1000;
+    /**
+     * {@code IORING_SETUP_SUBMIT_ALL}: an entry that fails while it is prepared completes with its
+     * error and the rest of the batch is still submitted (without it, submission stops there).
+     */
+    public static final int IORING_SETUP_SUBMIT_ALL = 0x80;
+
+    // per-operation read/write flags (the SQE's rw_flags, as preadv2's flags)
+    /**
+     * {@code RWF_NOWAIT}: a read or write that would block completes at once with {@code -EAGAIN}
+     * instead of waiting on the kernel's internal poll (the file must support it: a TAP does).
+     */
+    public static final int RWF_NOWAIT = 0x8;
 
     // features reported by setup
     /** {@code IORING_FEAT_SINGLE_MMAP}: one mapping serves the SQ and CQ rings. */

@@ -40,6 +40,15 @@ public interface NicQueue {
     boolean transmit(MemorySegment frame, long offset, int length);
 
     /**
+     * Hands the device the frames this queue accepted and still holds: a queue may keep
+     * transmitted frames (copied: the caller's memory is free when {@code transmit} returns) to
+     * send several with one system call. The owner calls it at the end of every pass, so nothing
+     * waits past the pass that sent it. The default holds nothing and does nothing.
+     */
+    default void flush() {
+    }
+
+    /**
      * What {@link #transmit(TxFrame)} can do, as a set of {@link #TX_GATHER}, {@link #TX_CSUM} and
      * {@link #TX_TSO4} bits. Fixed once the queue is open.
      *

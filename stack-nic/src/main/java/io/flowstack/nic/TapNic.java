@@ -51,12 +51,16 @@ public final class TapNic extends SteeredNic<TapQueue> {
      *                   and the queues transmit super-frames with checksum and segmentation requests
      *                   ({@link NicQueue#TX_TSO4}); if the kernel refuses, the TAP opens without
      *                   ({@link TapNic#offloadProblem()}). Ignored without a vnet header.
+     * @param batchIo    read and write many frames per system call through an io_uring
+     *                   ({@link TapQueue}, {@code TapUring}); off: one {@code readv}/{@code writev}
+     *                   per frame. If the kernel refuses io_uring, the TAP opens without
+     *                   ({@link TapNic#batchIoProblem()}).
      */
-    public record Options(boolean vnetHeader, boolean steering, boolean offload) {
-        /** Vnet header and offloads on, with steering when multi-queue. */
-        public static final Options DEFAULT = new Options(true, true, true);
+    public record Options(boolean vnetHeader, boolean steering, boolean offload, boolean batchIo) {
+        /** Vnet header and offloads on, with steering when multi-queue; one frame per system call. */
+        public static final Options DEFAULT = new Options(true, true, true, false);
         /** Plain {@code IFF_TAP | IFF_NO_PI} (one frame of at most the MTU per system call), with steering. */
-        public static final Options NO_OFFLOAD = new Options(false, true, false);
+        public static final Options NO_OFFLOAD = new Options(false, true, false, false);
 
         /**
          * Options with steering on and offloads as the vnet header: both or neither.
@@ -64,7 +68,28 @@ public final class TapNic extends SteeredNic<TapQueue> {
          * @param vnetHeader set {@code IFF_VNET_HDR} and the offloads
          */
         public Options(boolean vnetHeader) {
-            this(vnetHeader, true, vnetHeader);
+            this(vnetHeader, true, vnetHeader, false);
+        }
+
+        /**
+         * Options without batched I/O.
+         *
+         * @param vnetHeader set {@code IFF_VNET_HDR}
+         * @param steering load the steering program on a multi-queue TAP
+         * @param offload ask for offloads (with a vnet header)
+         */
+        public Options(boolean vnetHeader, boolean steering, boolean offload) {
+            this(vnetHeader, steering, offload, false);
+        }
+
+        /**
+         * These options with batched I/O on or off.
+         *
+         * @param on whether to batch reads and writes through an io_uring
+         * @return the options
+         */
+        public Options withBatchIo(boolean on) {
+            return new Options(vnetHeader, steering, offload, on);
         }
     }
 
@@ -79,13 +104,33 @@ public final class TapNic extends SteeredNic<TapQueue> {
     private final short flags;
     private final Arena arena;
     private final String offloadProblem;
+    private final String batchIoProblem;
 
     private TapNic(String name, short flags, int mtu, TapQueue[] queues, Arena arena, SteeringTable steering,
-                   String steeringProblem, String offloadProblem, Toeplitz rssKey) {
+                   String steeringProblem, String offloadProblem, String batchIoProblem, Toeplitz rssKey) {
         super(name, queues, mtu, steering, steeringProblem, rssKey);
         this.flags = flags;
         this.arena = arena;
         this.offloadProblem = offloadProblem;
+        this.batchIoProblem = batchIoProblem;
+    }
+
+    /**
+     * Why batched I/O was asked for and is off (the kernel refused an io_uring), or null.
+     *
+     * @return the error text, or null if batched I/O is on or was not asked for
+     */
+    public String batchIoProblem() {
+        return batchIoProblem;
+    }
+
+    /**
+     * Whether the queues read and write many frames per system call.
+     *
+     * @return true if opened with {@link Options#batchIo()} and the kernel gave the io_urings
+     */
+    public boolean batchIo() {
+        return queues[0].batchIo();
     }
 
     /**
@@ -163,6 +208,8 @@ public final class TapNic extends SteeredNic<TapQueue> {
         String actualName = name;
         boolean offload = options.vnetHeader() && options.offload();
         String offloadProblem = null;
+        boolean batchIo = options.batchIo();
+        String batchIoProblem = null;
         try {
             for (int i = 0; i < queues; i++) {
                 int fd = Libc.open(Tun.DEVICE, Libc.O_RDWR | Libc.O_NONBLOCK | Libc.O_CLOEXEC);
@@ -190,7 +237,19 @@ public final class TapNic extends SteeredNic<TapQueue> {
                     Libc.close(fd);
                     throw e;
                 }
-                qs[i] = new TapQueue(actualName, i, fd, options.vnetHeader(), offload, arena);
+                TapQueue q;
+                try {
+                    q = new TapQueue(actualName, i, fd, options.vnetHeader(), offload, batchIo, arena);
+                } catch (NativeException e) {
+                    if (!batchIo || i > 0) {
+                        Libc.close(fd);
+                        throw e;
+                    }
+                    batchIo = false; // io_uring refused (kernel.io_uring_disabled): one frame per call
+                    batchIoProblem = e.getMessage();
+                    q = new TapQueue(actualName, i, fd, options.vnetHeader(), offload, false, arena);
+                }
+                qs[i] = q;
             }
         } catch (RuntimeException e) {
             closeEach(e, qs, TapQueue::close);
@@ -218,7 +277,8 @@ public final class TapNic extends SteeredNic<TapQueue> {
                 }
             }
         }
-        return new TapNic(actualName, flags, mtu, qs, arena, steering, problem, offloadProblem, rssKey);
+        return new TapNic(actualName, flags, mtu, qs, arena, steering, problem, offloadProblem, batchIoProblem,
+                rssKey);
     }
 
     private static String attach(int fd, String name, short flags, Options options) {

@@ -25,9 +25,14 @@ import java.util.Objects;
  * the kernel to complete the TCP checksum and to segment super-frames. Without offloads the
  * header is all zero on transmit and frames are at most the MTU.
  *
- * <p>Owned by: one netisr thread, the only caller of {@link #receive} and {@link #transmit}; both
- * never block, never throw on an I/O failure (they count it) and never allocate. Counter getters
- * may be called from any thread (see {@link CountingQueue}).
+ * <p>With {@link TapNic.Options#batchIo()} the queue reads and writes through a {@link TapUring}
+ * instead: a batch of reads with one {@code io_uring_enter}, and small frames copied into
+ * transmit slots and written together at the end of the owner's pass ({@link #flush()}), at the
+ * next receive, or when the slots are full. Larger frames are written at once, as without it.
+ *
+ * <p>Owned by: one netisr thread, the only caller of {@link #receive}, {@link #transmit} and
+ * {@link #flush()}; they never block, never throw on an I/O failure (they count it) and never
+ * allocate. Counter getters may be called from any thread (see {@link CountingQueue}).
  */
 public final class TapQueue extends CountingQueue {
     /** Size of the scratch buffer that detects frames longer than the slot. */
@@ -58,9 +63,12 @@ public final class TapQueue extends CountingQueue {
     private final long rxSlotIov;
     /** vnet mode: {@code struct iovec[2]} = {zero header, frame}. */
     private final MemorySegment txIov;
+    /** Batched reads and writes, or null for one system call per frame. */
+    private final TapUring uring;
     private volatile boolean closed;
 
-    TapQueue(String deviceName, int index, int fd, boolean vnetHeader, boolean offloads, Arena arena) {
+    TapQueue(String deviceName, int index, int fd, boolean vnetHeader, boolean offloads, boolean batchIo,
+            Arena arena) {
         this.deviceName = deviceName;
         this.index = index;
         this.fd = fd;
@@ -85,7 +93,11 @@ public final class TapQueue extends CountingQueue {
         }
         this.rxSlotIov = (rxIovCount - 2) * Libc.IOVEC_SIZE;
         setIov(rxIov, rxIovCount - 1, overflow.address(), OVERFLOW_BYTES);
+        this.uring = batchIo ? new TapUring(this, fd, vnetHeader, MAX_BATCH_READS, arena) : null;
     }
+
+    /** The most reads one batched receive submits (the batch's capacity bounds it too). */
+    private static final int MAX_BATCH_READS = 64;
 
     private static void setIov(MemorySegment iov, int i, long address, long length) {
         iov.set(ValueLayout.JAVA_LONG, i * Libc.IOVEC_SIZE + Libc.IOVEC_BASE, address);
@@ -126,6 +138,9 @@ public final class TapQueue extends CountingQueue {
      */
     @Override
     public int receive(FrameBatch batch) {
+        if (uring != null) {
+            return uring.receive(batch);
+        }
         final int capacity = batch.capacity();
         final int slotSize = batch.slotSize();
         int n = 0;
@@ -154,14 +169,7 @@ public final class TapQueue extends CountingQueue {
                 break;
             }
             if (vnetHeader) {
-                int vflags = rxHeader.get(ValueLayout.JAVA_BYTE, Tun.VNET_FLAGS);
-                int gsoType = rxHeader.get(ValueLayout.JAVA_BYTE, Tun.VNET_GSO_TYPE) & ~Tun.VNET_GSO_ECN;
-                boolean csumValid = (vflags & (Tun.VNET_F_NEEDS_CSUM | Tun.VNET_F_DATA_VALID)) != 0;
-                int gsoSize = gsoType == Tun.VNET_GSO_NONE ? 0
-                        : Short.toUnsignedInt(rxHeader.get(LE_SHORT, Tun.VNET_GSO_SIZE));
-                int flags = (vflags & Tun.VNET_F_NEEDS_CSUM) != 0 ? FrameBatch.RX_CSUM_VALID | FrameBatch.RX_CSUM_PARTIAL
-                        : csumValid ? FrameBatch.RX_CSUM_VALID : 0;
-                batch.frame(n, r, flags, gsoSize);
+                frameFromHeader(batch, n, r, rxHeader, 0);
             } else {
                 batch.length(n, r);
             }
@@ -169,13 +177,55 @@ public final class TapQueue extends CountingQueue {
             n++;
         }
         batch.count(n);
-        if (n > 0) {
-            countRx(n, bytes);
+        countRxOf(n, bytes, truncated);
+        return n;
+    }
+
+    /**
+     * Sets slot {@code n} of {@code batch} to a frame of {@code length} bytes whose vnet header
+     * is at {@code header[offset]}: {@code NEEDS_CSUM} or {@code DATA_VALID} become
+     * {@link FrameBatch#RX_CSUM_VALID}, a super-frame's {@code gso_size} its {@link FrameBatch#gsoSize}.
+     */
+    static void frameFromHeader(FrameBatch batch, int n, int length, MemorySegment header, long offset) {
+        int vflags = header.get(ValueLayout.JAVA_BYTE, offset + Tun.VNET_FLAGS);
+        int gsoType = header.get(ValueLayout.JAVA_BYTE, offset + Tun.VNET_GSO_TYPE) & ~Tun.VNET_GSO_ECN;
+        boolean csumValid = (vflags & (Tun.VNET_F_NEEDS_CSUM | Tun.VNET_F_DATA_VALID)) != 0;
+        int gsoSize = gsoType == Tun.VNET_GSO_NONE ? 0
+                : Short.toUnsignedInt(header.get(LE_SHORT, offset + Tun.VNET_GSO_SIZE));
+        int flags = (vflags & Tun.VNET_F_NEEDS_CSUM) != 0 ? FrameBatch.RX_CSUM_VALID | FrameBatch.RX_CSUM_PARTIAL
+                : csumValid ? FrameBatch.RX_CSUM_VALID : 0;
+        batch.frame(n, length, flags, gsoSize);
+    }
+
+    /** Counts a receive's frames, bytes and truncated frames ({@link TapUring}'s too). */
+    void countRxOf(int frames, long bytes, int truncated) {
+        if (frames > 0) {
+            countRx(frames, bytes);
         }
         if (truncated > 0) {
             countRxTruncated(truncated);
         }
-        return n;
+    }
+
+    /** Counts a failed read other than {@code EAGAIN} ({@link TapUring}). */
+    void countRxErrorOf() {
+        countRxError();
+    }
+
+    /** Counts a write's result ({@link TapUring}'s completions): bytes written or {@code -errno}. */
+    void countTxResult(int result, int length) {
+        counted(result, length);
+    }
+
+    /**
+     * With {@link TapNic.Options#batchIo()}: writes the frames queued by {@link #transmit} with one
+     * system call. The owner calls it at the end of every pass; without batching it does nothing.
+     */
+    @Override
+    public void flush() {
+        if (uring != null) {
+            uring.flush();
+        }
     }
 
     /**
@@ -187,6 +237,12 @@ public final class TapQueue extends CountingQueue {
      */
     @Override
     public boolean transmit(MemorySegment frame, long offset, int length) {
+        if (uring != null) {
+            if (uring.queue(frame, offset, length)) {
+                return true;
+            }
+            uring.flush(); // the frames queued before this one go first
+        }
         int w;
         if (vnetHeader) {
             Objects.checkFromIndexSize(offset, length, frame.byteSize());
@@ -227,15 +283,13 @@ public final class TapQueue extends CountingQueue {
         if (!offloads) {
             throw new UnsupportedOperationException("TAP " + deviceName + " has no offloads");
         }
-        MemorySegment h = gatherHeader;
-        int csumStart = frame.csumStart();
-        int gsoType = frame.gsoType() == TxFrame.GSO_TCPV4 ? Tun.VNET_GSO_TCPV4 : Tun.VNET_GSO_NONE;
-        h.set(ValueLayout.JAVA_BYTE, Tun.VNET_FLAGS, (byte) (csumStart >= 0 ? Tun.VNET_F_NEEDS_CSUM : 0));
-        h.set(ValueLayout.JAVA_BYTE, Tun.VNET_GSO_TYPE, (byte) gsoType);
-        h.set(LE_SHORT, Tun.VNET_HDR_LEN_FIELD, (short) frame.headLength());
-        h.set(LE_SHORT, Tun.VNET_GSO_SIZE, (short) (gsoType == Tun.VNET_GSO_NONE ? 0 : frame.gsoSize()));
-        h.set(LE_SHORT, Tun.VNET_CSUM_START, (short) Math.max(csumStart, 0));
-        h.set(LE_SHORT, Tun.VNET_CSUM_OFFSET, (short) (csumStart >= 0 ? frame.csumOffset() : 0));
+        if (uring != null) {
+            if (uring.queue(frame)) {
+                return true;
+            }
+            uring.flush();
+        }
+        vnetHeader(gatherHeader, 0, frame);
         int length = frame.headLength();
         setIov(gatherIov, 1, address(frame.head(), frame.headOffset(), frame.headLength()), frame.headLength());
         int slices = frame.slices();
@@ -247,6 +301,18 @@ public final class TapQueue extends CountingQueue {
         int w = Libc.writev(fd, gatherIov, 2 + slices);
         Reference.reachabilityFence(frame);
         return counted(w, length);
+    }
+
+    /** Writes the vnet header of {@code frame}'s checksum and segmentation requests at {@code h[offset]}. */
+    static void vnetHeader(MemorySegment h, long offset, TxFrame frame) {
+        int csumStart = frame.csumStart();
+        int gsoType = frame.gsoType() == TxFrame.GSO_TCPV4 ? Tun.VNET_GSO_TCPV4 : Tun.VNET_GSO_NONE;
+        h.set(ValueLayout.JAVA_BYTE, offset + Tun.VNET_FLAGS, (byte) (csumStart >= 0 ? Tun.VNET_F_NEEDS_CSUM : 0));
+        h.set(ValueLayout.JAVA_BYTE, offset + Tun.VNET_GSO_TYPE, (byte) gsoType);
+        h.set(LE_SHORT, offset + Tun.VNET_HDR_LEN_FIELD, (short) frame.headLength());
+        h.set(LE_SHORT, offset + Tun.VNET_GSO_SIZE, (short) (gsoType == Tun.VNET_GSO_NONE ? 0 : frame.gsoSize()));
+        h.set(LE_SHORT, offset + Tun.VNET_CSUM_START, (short) Math.max(csumStart, 0));
+        h.set(LE_SHORT, offset + Tun.VNET_CSUM_OFFSET, (short) (csumStart >= 0 ? frame.csumOffset() : 0));
     }
 
     private static long address(MemorySegment s, long offset, int length) {
@@ -292,6 +358,20 @@ public final class TapQueue extends CountingQueue {
     }
 
     /**
+     * Whether this queue reads and writes many frames per system call ({@link TapUring}).
+     *
+     * @return true if opened with {@link TapNic.Options#batchIo()}
+     */
+    public boolean batchIo() {
+        return uring != null;
+    }
+
+    /** The {@code io_uring_enter} calls of batched I/O so far; 0 without it (tests). */
+    long batchCalls() {
+        return uring != null ? uring.enterCalls() : 0;
+    }
+
+    /**
      * Whether the vnet header of each frame is stripped/added by this queue.
      *
      * @return true if opened with {@code IFF_VNET_HDR}
@@ -307,12 +387,15 @@ public final class TapQueue extends CountingQueue {
     void close() {
         if (!closed) {
             closed = true;
+            if (uring != null) {
+                uring.close();
+            }
             Libc.close(fd);
         }
     }
 
     @Override
     public String toString() {
-        return "TapQueue[" + deviceName + "#" + index + " fd=" + fd + "]";
+        return "TapQueue[" + deviceName + "#" + index + " fd=" + fd + (uring != null ? " io_uring" : "") + "]";
     }
 }

@@ -28,6 +28,7 @@ import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -276,11 +277,12 @@ class TapNicTest {
         return r;                                                   // bytes 42..59: zero padding
     }
 
-    @ParameterizedTest(name = "vnetHeader={0}")
-    @ValueSource(booleans = {false, true})
-    void kernelArpRequestIsReceivedAndOurReplyIsLearned(boolean vnetHeader) throws Exception {
+    @ParameterizedTest(name = "vnetHeader={0} batchIo={1}")
+    @CsvSource({"false,false", "true,false", "false,true", "true,true"})
+    void kernelArpRequestIsReceivedAndOurReplyIsLearned(boolean vnetHeader, boolean batchIo) throws Exception {
         String tap = tapName();
-        TapNic nic = open(tap, 1, new TapNic.Options(vnetHeader));
+        TapNic nic = open(tap, 1, new TapNic.Options(vnetHeader).withBatchIo(batchIo));
+        assertEquals(batchIo, nic.batchIo(), nic.batchIoProblem());
         String ns = tapInNamespace(tap);
         TapQueue q = nic.queue(0);
         FrameBatch batch = new FrameBatch(arena, 8, 2048);
@@ -293,6 +295,7 @@ class TapNicTest {
         assertEquals(0xffff, request.get(BE_SHORT, 0) & 0xffff, "broadcast destination");
 
         assertTrue(q.transmit(arpReply(request), 0, 60));
+        q.flush(); // as the owner does at the end of its pass
         assertEquals(1, q.txFrames());
         assertEquals(60, q.txBytes());
 
@@ -327,11 +330,11 @@ class TapNicTest {
         assertEquals(0, q.rxFrames(), "nothing shorter than 42 bytes was sent");
     }
 
-    @ParameterizedTest(name = "vnetHeader={0}")
-    @ValueSource(booleans = {false, true})
-    void receiveAndTransmitDoNotAllocate(boolean vnetHeader) throws Exception {
+    @ParameterizedTest(name = "vnetHeader={0} batchIo={1}")
+    @CsvSource({"false,false", "true,false", "false,true", "true,true"})
+    void receiveAndTransmitDoNotAllocate(boolean vnetHeader, boolean batchIo) throws Exception {
         String tap = tapName();
-        TapNic nic = open(tap, 1, new TapNic.Options(vnetHeader));
+        TapNic nic = open(tap, 1, new TapNic.Options(vnetHeader).withBatchIo(batchIo));
         tapInNamespace(tap);
         TapQueue q = nic.queue(0);
         FrameBatch batch = new FrameBatch(arena, 8, 2048);
@@ -345,11 +348,78 @@ class TapNicTest {
                 q.transmit(frame, 0, 60 + (i & 1023));
                 q.receive(batch);
             }
+            q.flush();
         });
         assertTrue(allocated < 1024, "allocated " + allocated + " bytes over 40,000 calls");
         assertEquals(0, q.txErrors());
         assertEquals(0, (q.txFrames() + q.txDrops()) % 20_000, "every transmit was counted once");
         assertTrue(q.txFrames() > 0);
+    }
+
+    /**
+     * Batched I/O reads a burst the kernel queued on the TAP in order and with few system calls,
+     * and holds what it transmits until the flush (the owner's end of pass), a frame too large
+     * for a transmit slot flushing the ones before it.
+     */
+    @ParameterizedTest(name = "vnetHeader={0}")
+    @ValueSource(booleans = {false, true})
+    void batchedIoReadsABurstInOrderAndWritesAtTheFlush(boolean vnetHeader) throws Exception {
+        String tap = tapName();
+        TapNic nic = open(tap, 1, new TapNic.Options(vnetHeader).withBatchIo(true));
+        assertTrue(nic.batchIo(), nic.batchIoProblem());
+        String ns = tapInNamespace(tap);
+        run(true, "ip", "-n", ns, "neigh", "add", "198.18.77.2", "lladdr", "02:00:00:00:00:02", "dev", tap);
+        TapQueue q = nic.queue(0);
+        FrameBatch batch = new FrameBatch(arena, 32, 2048);
+        int burst = 300;
+        run(true, "ip", "netns", "exec", ns, "bash", "-c",
+                "for i in $(seq 1 " + burst + "); do echo $i > /dev/udp/198.18.77.2/9; done");
+        long calls0 = q.batchCalls();
+        int expected = 1;
+        long deadline = System.nanoTime() + DEADLINE_NANOS;
+        while (expected <= burst && System.nanoTime() < deadline) {
+            int n = q.receive(batch);
+            for (int i = 0; i < n; i++) {
+                MemorySegment f = batch.slot(i).asSlice(0, batch.length(i));
+                if (isUdpToUs(f)) {
+                    int payload = f.get(BE_SHORT, 38) - 8; // the UDP length, less its header
+                    String got = new String(f.asSlice(42, payload).toArray(ValueLayout.JAVA_BYTE),
+                            StandardCharsets.US_ASCII).trim();
+                    assertEquals(String.valueOf(expected), got, "datagrams in the order sent");
+                    expected++;
+                }
+            }
+        }
+        assertEquals(burst + 1, expected, "every datagram of the burst arrived");
+        long calls = q.batchCalls() - calls0;
+        assertTrue(calls <= burst / 4, calls + " io_uring_enter calls for " + burst + " frames");
+        assertEquals(0, q.rxErrors());
+
+        MemorySegment frame = arena.allocate(9000);
+        MemorySegment.copy(MemorySegment.ofArray(new byte[] {0x02, 0, 0, 0, 0, (byte) 0x99}), 0, frame, 0, 6);
+        MemorySegment.copy(MemorySegment.ofArray(OUR_MAC), 0, frame, 6, 6);
+        frame.set(BE_SHORT, 12, (short) 0x88b5);
+        long rx0 = kernelRxPackets(ns, tap);
+        long calls1 = q.batchCalls();
+        for (int i = 0; i < 5; i++) {
+            assertTrue(q.transmit(frame, 0, 60));
+        }
+        assertEquals(rx0, kernelRxPackets(ns, tap), "held until the flush");
+        q.flush();
+        assertEquals(rx0 + 5, kernelRxPackets(ns, tap), "all five with the flush");
+        assertEquals(calls1 + 1, q.batchCalls(), "one system call for the five");
+        assertEquals(5, q.txFrames());
+        for (int i = 0; i < 3; i++) {
+            assertTrue(q.transmit(frame, 0, 60));
+        }
+        q.transmit(frame, 0, 4000); // longer than a transmit slot: the three go first, then this one
+        assertEquals(rx0 + 9, kernelRxPackets(ns, tap), "the held frames and the large one, no flush needed");
+        assertEquals(0, q.txErrors() + q.txDrops());
+    }
+
+    private static long kernelRxPackets(String ns, String tap) throws Exception {
+        return Long.parseLong(run(true, "ip", "netns", "exec", ns, "cat",
+                "/sys/class/net/" + tap + "/statistics/rx_packets").trim());
     }
 
     /**

@@ -40,6 +40,10 @@ final class Devices {
             err.println("stack " + command + ": warning: the TAP " + name + "'s offloads were refused ("
                     + t.offloadProblem() + "): one frame of at most the MTU per system call");
         }
+        if (t.batchIoProblem() != null) {
+            err.println("stack " + command + ": warning: the TAP " + name + "'s io_uring was refused ("
+                    + t.batchIoProblem() + "): one frame per system call");
+        }
         if (t.steeringProblem() != null) {
             err.println("stack " + command + ": warning: the TAP " + name + "'s steering program was refused ("
                     + t.steeringProblem() + "): a new flow's first frames may land on another core's queue and hop");

@@ -274,7 +274,7 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
         try {
             // --impair and --pcap see frames as the stack makes them: with either, the TAP opens
             // without offloads (one frame of at most the MTU each way; docs/CLI.md)
-            TapNic.Options tapOptions = impairs() || pcap != null ? TapNic.Options.NO_OFFLOAD : offloadOption.tapOptions();
+            TapNic.Options tapOptions = offloadOption.tapOptions(!offloadOption.noOffload && !impairs() && pcap == null);
             Nic device = packet != null ? openPacket(config, err)
                     : xdp != null ? Devices.openXdp("endpoint", xdp, stackOptions.cores, config.mac, xdpMode.mode(),
                             stackOptions.mtu, err)

@@ -4,8 +4,9 @@ import io.flowstack.nic.TapNic;
 import picocli.CommandLine.Option;
 
 /**
- * {@code --no-offload}, as a picocli {@code @Mixin} for the commands that open a TAP (endpoint,
- * ping, bench): the slow twin of the default TAP with a vnet header and offloads.
+ * {@code --no-offload} and {@code --tap-io}, as a picocli {@code @Mixin} for the commands that
+ * open a TAP (endpoint, router, ping, bench): the slow twin of the default TAP with a vnet header
+ * and offloads, and how many frames a system call on the TAP carries.
  *
  * <p>Owned by: the command that parses it (immutable after parsing).
  */
@@ -19,8 +20,33 @@ public final class OffloadOption {
                     + "offloads, super-frames of up to 64 KiB both ways).")
     public boolean noOffload;
 
-    /** How to open the TAP: with offloads unless {@code --no-offload}. */
+    /** {@code --tap-io}'s values. */
+    public enum TapIo {
+        /** One {@code readv} or {@code writev} per frame. */
+        syscall,
+        /** Reads and small writes batched through an io_uring, many frames per system call. */
+        batch
+    }
+
+    @Option(names = "--tap-io", paramLabel = "MODE",
+            description = "How the TAP's frames cross into the kernel: syscall (one readv/writev per frame) or "
+                    + "batch (an io_uring per queue: a batch of reads and the pass's small writes with one system "
+                    + "call each). Default: ${DEFAULT-VALUE}.")
+    public TapIo tapIo = TapIo.syscall;
+
+    /** How to open the TAP: with offloads unless {@code --no-offload}, batched as {@code --tap-io} says. */
     public TapNic.Options tapOptions() {
-        return noOffload ? TapNic.Options.NO_OFFLOAD : TapNic.Options.DEFAULT;
+        return tapOptions(!noOffload);
+    }
+
+    /**
+     * How to open the TAP with offloads on or off (a capture or impairment turns them off),
+     * batched as {@code --tap-io} says.
+     *
+     * @param offloads whether to ask for the vnet header and offloads
+     * @return the options
+     */
+    public TapNic.Options tapOptions(boolean offloads) {
+        return (offloads ? TapNic.Options.DEFAULT : TapNic.Options.NO_OFFLOAD).withBatchIo(tapIo == TapIo.batch);
     }
 }

@@ -4,7 +4,6 @@ import io.flowstack.core.FlowStack;
 import io.flowstack.core.config.StackConfig;
 import io.flowstack.core.wire.Ethernet;
 import io.flowstack.nic.Nic;
-import io.flowstack.nic.TapNic;
 import io.flowstack.nic.packet.PacketNic;
 import io.flowstack.nic.pcap.PcapNic;
 import io.flowstack.nic.pcap.PcapSpec;
@@ -240,7 +239,7 @@ final class RouterCommand implements Callable<Integer>, ValidatedCommand {
         boolean offloads = !offloadOption.noOffload && router.pcap() == null;
         Nic device = switch (iface.kind()) {
             case TAP -> Devices.openTap("router", iface.device(), router.cores(),
-                    offloads ? TapNic.Options.DEFAULT : TapNic.Options.NO_OFFLOAD, stackOptions.rssKey(), err);
+                    offloadOption.tapOptions(offloads), stackOptions.rssKey(), err);
             case PACKET -> Devices.openPacket("router", iface.device(), router.cores(), iface.mac(), null, offloads,
                     stackOptions.mtu, stackOptions.rssKey(), err);
             case XDP -> Devices.openXdp("router", iface.device(), router.cores(), iface.mac(), xdpMode.mode(),

@@ -56,6 +56,11 @@ public abstract class StackLab extends NamespaceLab {
         return n;
     }
 
+    /** The NIC the stack runs on ({@link #useNic}). */
+    public Nic nic() {
+        return nic;
+    }
+
     /**
      * Starts the stack on {@link #cores()} cores over the NIC of {@link #useNic}. {@code tune}
      * may change the configuration; address, prefix, MAC and cores are set here.

@@ -372,6 +372,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
             tickers.run(now);
         }
         flushWakeups();
+        nics.flush(); // frames a queue batched go out before the pass ends (NicQueue#flush)
         return work;
     }
 

@@ -111,6 +111,13 @@ final class NicPorts {
         return total;
     }
 
+    /** Has every queue hand the device the frames it holds ({@link NicQueue#flush}). */
+    void flush() {
+        for (NicQueue q : queues) {
+            q.flush();
+        }
+    }
+
     /** Sends a complete frame on interface {@code i}; counted. */
     void transmit(int i, MemorySegment s, long off, int len) {
         if (queues[i].transmit(s, off, len)) {

@@ -279,6 +279,12 @@ public final class ImpairedQueue implements NicQueue {
         return inner.txDrops() + get(TX_OVERFLOW);
     }
 
+    /** The wrapped queue's flush (frames held back by a delay wait for their time, as before). */
+    @Override
+    public void flush() {
+        inner.flush();
+    }
+
     // ------------------------------------------------------------------ impairment
 
     /** Impairs one received frame; returns the new count of frames in {@code batch}. */

@@ -152,6 +152,12 @@ public final class PcapQueue implements NicQueue {
         return inner.txDrops();
     }
 
+    /** The wrapped queue's flush. */
+    @Override
+    public void flush() {
+        inner.flush();
+    }
+
     // ------------------------------------------------------------------ writer side and counters
 
     /** The capture ring (consumer: the writer). */
