@@ -35,7 +35,9 @@ public interface NicQueue {
      * @param offset offset of the frame's first byte in {@code frame}
      * @param length the frame's length in bytes, Ethernet header included
      * @return {@code true} if the frame was handed to the device, {@code false} if it was dropped
-     *     because the device queue is full (back-pressure is a return value, not an exception)
+     *     because the device queue is full (back-pressure is a return value, not an exception); a
+     *     queue that holds the frame for {@link #flush()} returns {@code true} and counts a later
+     *     refusal in its own counters
      */
     boolean transmit(MemorySegment frame, long offset, int length);
 

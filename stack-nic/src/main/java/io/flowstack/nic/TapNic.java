@@ -22,7 +22,8 @@ import java.security.SecureRandom;
  * close-on-exec. The kernel side (up/down, addresses) is configured by whoever runs the stack.
  * By default ({@link Options#DEFAULT}) every frame carries a {@code virtio_net_hdr} and the
  * offloads are on: the kernel hands over TCP super-frames of up to 64 KiB with partial checksums,
- * and the queues transmit super-frames that the kernel segments ({@link TapQueue}).
+ * and the queues transmit super-frames that the kernel segments ({@link TapQueue}); reads and
+ * small writes go many per system call through an io_uring per queue ({@code TapUring}).
  * {@link Options#NO_OFFLOAD} keeps one frame of at most the MTU per system call.
  *
  * <p>A non-persistent TAP disappears when {@link #close()} closes its last descriptor. The TAP
@@ -57,8 +58,8 @@ public final class TapNic extends SteeredNic<TapQueue> {
      *                   ({@link TapNic#batchIoProblem()}).
      */
     public record Options(boolean vnetHeader, boolean steering, boolean offload, boolean batchIo) {
-        /** Vnet header and offloads on, with steering when multi-queue; one frame per system call. */
-        public static final Options DEFAULT = new Options(true, true, true, false);
+        /** Vnet header and offloads on, with steering when multi-queue, I/O batched through an io_uring. */
+        public static final Options DEFAULT = new Options(true, true, true, true);
         /** Plain {@code IFF_TAP | IFF_NO_PI} (one frame of at most the MTU per system call), with steering. */
         public static final Options NO_OFFLOAD = new Options(false, true, false, false);
 

@@ -32,7 +32,7 @@ public final class OffloadOption {
             description = "How the TAP's frames cross into the kernel: syscall (one readv/writev per frame) or "
                     + "batch (an io_uring per queue: a batch of reads and the pass's small writes with one system "
                     + "call each). Default: ${DEFAULT-VALUE}.")
-    public TapIo tapIo = TapIo.syscall;
+    public TapIo tapIo = TapIo.batch;
 
     /** How to open the TAP: with offloads unless {@code --no-offload}, batched as {@code --tap-io} says. */
     public TapNic.Options tapOptions() {
