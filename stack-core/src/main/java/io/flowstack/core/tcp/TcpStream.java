@@ -78,6 +78,13 @@ public final class TcpStream {
     public volatile boolean closed;
 
     private volatile boolean doorbell;
+    /**
+     * Application: the send ring's tail as it was when a doorbell last covered it ({@link #ring}
+     * found one outstanding or posted one). The netisr's lost-doorbell check counts only bytes
+     * behind it: bytes published by a writer not yet at its ring (preempted between the two) are
+     * not lost, their doorbell is still coming.
+     */
+    private volatile long announcedSendTail;
     /** The thread waiting to read (or for the handshake), if any. */
     private volatile Thread readWaiter;
     /** The thread waiting for send space, if any: a second slot, so that a reader and a writer
@@ -179,6 +186,7 @@ public final class TcpStream {
         // (Dekker): at least one side sees the other's store.
         VarHandle.fullFence();
         if (doorbell) {
+            announce();
             return true;
         }
         doorbell = true;
@@ -189,7 +197,24 @@ public final class TcpStream {
             doorbell = false;
             return false;
         }
+        announce();
         return true;
+    }
+
+    /**
+     * Application: records that a doorbell covers the send ring up to its tail now ({@link #ring}
+     * does, once one is outstanding). Tests call it to play a ring whose doorbell was lost.
+     */
+    public void announce() {
+        ByteRing s = send;
+        if (s != null) {
+            announcedSendTail = s.tail();
+        }
+    }
+
+    /** Netisr: the send ring's tail as a doorbell last covered it ({@link #announce}). */
+    public long announcedSendTail() {
+        return announcedSendTail;
     }
 
     /**

@@ -190,9 +190,12 @@ final class TcpUser extends TcpPart {
 
     /**
      * Before a timer acts on a blocking-API connection: bytes the application published in the
-     * send ring after output last looked, with no doorbell outstanding, were announced by a
-     * doorbell that was lost (the application saw one outstanding, the netisr took it before
-     * the bytes were visible): only this timer would send them. Counted, never expected.
+     * send ring after output last looked and announced ({@link TcpStream#announce}: its ring found
+     * a doorbell outstanding or posted one), with no doorbell outstanding now, were announced by
+     * a doorbell that was lost (the application saw one outstanding, the netisr took it before the
+     * bytes were visible): only this timer would send them. Counted, never expected. Bytes not
+     * announced yet are a writer between its publish and its ring (preempted there on a busy
+     * machine), whose doorbell is still coming: not counted.
      */
     void checkDoorbellLate(Tcb t) {
         TcpStream st = t.stream;
@@ -201,7 +204,7 @@ final class TcpUser extends TcpPart {
             return;
         }
         long tail = st.send.tail();
-        if (tail > t.sendTailSeen && !st.doorbellPending()) {
+        if (tail > t.sendTailSeen && !st.doorbellPending() && st.announcedSendTail() - tail >= 0) {
             t.sendTailSeen = tail; // counted once
             n.counters().inc(Stat.TCP_DOORBELL_LATE);
         }
