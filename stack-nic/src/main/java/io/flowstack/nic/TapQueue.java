@@ -289,7 +289,7 @@ public final class TapQueue extends CountingQueue {
             }
             uring.flush();
         }
-        vnetHeader(gatherHeader, 0, frame);
+        frame.putVnetHeader(gatherHeader, 0);
         int length = frame.headLength();
         setIov(gatherIov, 1, address(frame.head(), frame.headOffset(), frame.headLength()), frame.headLength());
         int slices = frame.slices();
@@ -301,18 +301,6 @@ public final class TapQueue extends CountingQueue {
         int w = Libc.writev(fd, gatherIov, 2 + slices);
         Reference.reachabilityFence(frame);
         return counted(w, length);
-    }
-
-    /** Writes the vnet header of {@code frame}'s checksum and segmentation requests at {@code h[offset]}. */
-    static void vnetHeader(MemorySegment h, long offset, TxFrame frame) {
-        int csumStart = frame.csumStart();
-        int gsoType = frame.gsoType() == TxFrame.GSO_TCPV4 ? Tun.VNET_GSO_TCPV4 : Tun.VNET_GSO_NONE;
-        h.set(ValueLayout.JAVA_BYTE, offset + Tun.VNET_FLAGS, (byte) (csumStart >= 0 ? Tun.VNET_F_NEEDS_CSUM : 0));
-        h.set(ValueLayout.JAVA_BYTE, offset + Tun.VNET_GSO_TYPE, (byte) gsoType);
-        h.set(LE_SHORT, offset + Tun.VNET_HDR_LEN_FIELD, (short) frame.headLength());
-        h.set(LE_SHORT, offset + Tun.VNET_GSO_SIZE, (short) (gsoType == Tun.VNET_GSO_NONE ? 0 : frame.gsoSize()));
-        h.set(LE_SHORT, offset + Tun.VNET_CSUM_START, (short) Math.max(csumStart, 0));
-        h.set(LE_SHORT, offset + Tun.VNET_CSUM_OFFSET, (short) (csumStart >= 0 ? frame.csumOffset() : 0));
     }
 
     private static long address(MemorySegment s, long offset, int length) {

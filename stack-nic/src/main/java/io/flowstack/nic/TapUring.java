@@ -35,8 +35,9 @@ import java.lang.ref.Reference;
  * submitted and reaps them before it returns: the buffers are free again and the completion ring
  * never holds more than one call's entries.
  *
- * <p>Owned by: the queue's netisr thread (the io_uring is single-issuer). Allocation-free after
- * construction.
+ * <p>Owned by: the queue's netisr, one submitter at a time (the ring is not
+ * {@code IORING_SETUP_SINGLE_ISSUER}: a parked core's netisr runs on another thread, handed over
+ * by the parking protocol). Allocation-free after construction.
  */
 final class TapUring implements AutoCloseable {
     /** Frames queued for one transmit system call at most. */
@@ -197,15 +198,8 @@ final class TapUring implements AutoCloseable {
             return false;
         }
         long slot = nextSlot();
-        TapQueue.vnetHeader(txSlots, slot + TX_FRAME_OFFSET - Tun.VNET_HDR_LEN, frame);
-        long at = slot + TX_FRAME_OFFSET;
-        MemorySegment.copy(frame.head(), frame.headOffset(), txSlots, at, frame.headLength());
-        at += frame.headLength();
-        for (int i = 0; i < frame.slices(); i++) {
-            MemorySegment.copy(frame.slice(i), frame.sliceOffset(i), txSlots, at, frame.sliceLength(i));
-            at += frame.sliceLength(i);
-        }
-        enqueue(slot, length);
+        frame.putVnetHeader(txSlots, slot + TX_FRAME_OFFSET - Tun.VNET_HDR_LEN);
+        enqueue(slot, frame.copyTo(txSlots, slot + TX_FRAME_OFFSET));
         return true;
     }
 

@@ -1,6 +1,9 @@
 package io.flowstack.nic;
 
+import io.flowstack.nativeio.Tun;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * One frame to transmit, described rather than copied: its headers in one piece of memory, its
@@ -18,6 +21,8 @@ import java.lang.foreign.MemorySegment;
  * {@link NicQueue#transmit(TxFrame)} and reuses it for the next frame. Allocation-free.
  */
 public final class TxFrame {
+    private static final ValueLayout.OfShort LE_SHORT =
+            ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Most payload slices one frame carries. */
     public static final int MAX_SLICES = 2;
     /** No segmentation ({@code VIRTIO_NET_HDR_GSO_NONE}). */
@@ -227,5 +232,40 @@ public final class TxFrame {
      */
     public int gsoSize() {
         return gsoSize;
+    }
+
+    /**
+     * Writes this frame's offload requests as a {@code virtio_net_hdr} ({@value Tun#VNET_HDR_LEN}
+     * bytes) at {@code h[offset]}: {@code NEEDS_CSUM} with the checksum's start and offset, and the
+     * segmentation type and size of a super-frame.
+     *
+     * @param h native memory to write the header into
+     * @param offset where the header starts
+     */
+    public void putVnetHeader(MemorySegment h, long offset) {
+        int type = gsoType == GSO_TCPV4 ? Tun.VNET_GSO_TCPV4 : Tun.VNET_GSO_NONE;
+        h.set(ValueLayout.JAVA_BYTE, offset + Tun.VNET_FLAGS, (byte) (csumStart >= 0 ? Tun.VNET_F_NEEDS_CSUM : 0));
+        h.set(ValueLayout.JAVA_BYTE, offset + Tun.VNET_GSO_TYPE, (byte) type);
+        h.set(LE_SHORT, offset + Tun.VNET_HDR_LEN_FIELD, (short) headLength);
+        h.set(LE_SHORT, offset + Tun.VNET_GSO_SIZE, (short) (type == Tun.VNET_GSO_NONE ? 0 : gsoSize));
+        h.set(LE_SHORT, offset + Tun.VNET_CSUM_START, (short) Math.max(csumStart, 0));
+        h.set(LE_SHORT, offset + Tun.VNET_CSUM_OFFSET, (short) (csumStart >= 0 ? csumOffset : 0));
+    }
+
+    /**
+     * Copies the headers and every slice, in order, to {@code dst[at, at + length())}.
+     *
+     * @param dst memory with room for {@link #length()} bytes at {@code at}
+     * @param at where the frame's first byte goes
+     * @return the bytes copied ({@link #length()})
+     */
+    public int copyTo(MemorySegment dst, long at) {
+        MemorySegment.copy(head, headOffset, dst, at, headLength);
+        long p = at + headLength;
+        for (int i = 0; i < slices; i++) {
+            MemorySegment.copy(slice[i], sliceOffset[i], dst, p, sliceLength[i]);
+            p += sliceLength[i];
+        }
+        return (int) (p - at);
     }
 }

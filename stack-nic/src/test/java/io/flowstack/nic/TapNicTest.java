@@ -19,6 +19,8 @@ import java.lang.foreign.ValueLayout;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -137,6 +139,30 @@ class TapNicTest {
         assertEquals(0, nic.queue(0).txOffloads());
         assertEquals(0, nic.queue(0).maxReceiveFrame());
         nic.close();
+    }
+
+    /**
+     * A kernel that refuses io_uring ({@code kernel.io_uring_disabled=2}, not namespaced: the
+     * test sets it for the open only and puts the old value back) gives a TAP that works with one
+     * frame per system call, and says why.
+     */
+    @Test
+    void aKernelThatRefusesIoUringGivesATapWithOneFramePerCall() throws Exception {
+        Path sysctl = Path.of("/proc/sys/kernel/io_uring_disabled");
+        String before = Files.readString(sysctl).strip();
+        TapNic nic;
+        Files.writeString(sysctl, "2");
+        try {
+            nic = open(tapName(), 2, TapNic.Options.DEFAULT);
+        } finally {
+            Files.writeString(sysctl, before);
+        }
+        assertFalse(nic.batchIo());
+        assertFalse(nic.queue(1).batchIo());
+        assertTrue(nic.batchIoProblem().contains("io_uring_setup"), nic.batchIoProblem());
+        FrameBatch batch = new FrameBatch(arena, 4, 2048);
+        assertEquals(0, nic.queue(0).receive(batch));
+        assertEquals(0, nic.queue(0).rxErrors());
     }
 
     @Test

@@ -200,24 +200,8 @@ final class TxRing {
         }
         long slot = slotOffset(head);
         long h = slot + dataOffset;
-        int csumStart = frame.csumStart();
-        int gsoType = frame.gsoType() == TxFrame.GSO_TCPV4 ? Tun.VNET_GSO_TCPV4 : Tun.VNET_GSO_NONE;
-        ring.set(ValueLayout.JAVA_BYTE, h + Tun.VNET_FLAGS, (byte) (csumStart >= 0 ? Tun.VNET_F_NEEDS_CSUM : 0));
-        ring.set(ValueLayout.JAVA_BYTE, h + Tun.VNET_GSO_TYPE, (byte) gsoType);
-        ring.set(LE_SHORT, h + Tun.VNET_HDR_LEN_FIELD, (short) frame.headLength());
-        ring.set(LE_SHORT, h + Tun.VNET_GSO_SIZE, (short) (gsoType == Tun.VNET_GSO_NONE ? 0 : frame.gsoSize()));
-        ring.set(LE_SHORT, h + Tun.VNET_CSUM_START, (short) Math.max(csumStart, 0));
-        ring.set(LE_SHORT, h + Tun.VNET_CSUM_OFFSET, (short) (csumStart >= 0 ? frame.csumOffset() : 0));
-        long at = h + vnetLen;
-        MemorySegment.copy(frame.head(), frame.headOffset(), ring, at, frame.headLength());
-        at += frame.headLength();
-        int slices = frame.slices();
-        for (int i = 0; i < slices; i++) {
-            int len = frame.sliceLength(i);
-            MemorySegment.copy(frame.slice(i), frame.sliceOffset(i), ring, at, len);
-            at += len;
-        }
-        publish(slot, (int) (at - h - vnetLen));
+        frame.putVnetHeader(ring, h);
+        publish(slot, frame.copyTo(ring, h + vnetLen));
     }
 
     /** Sets the lengths (the vnet header counts in them) and hands the slot to the kernel. */
