@@ -445,7 +445,8 @@ public final class IoUring implements AutoCloseable {
 
     /**
      * Publishes the prepared entries (store-release of the SQ tail) and, unless SQPOLL makes it
-     * unnecessary, calls {@code io_uring_enter} once to submit them, waiting for at least
+     * unnecessary, calls {@code io_uring_enter} once to submit them (with any an earlier call left
+     * unconsumed), waiting for at least
      * {@code minComplete} completions if that is positive. With SQPOLL the kernel is entered only
      * to wake a sleeping poll thread or to wait.
      *
@@ -473,10 +474,15 @@ public final class IoUring implements AutoCloseable {
             int r = enter(0, minComplete, flags);
             return r < 0 ? r : toSubmit;
         }
-        if (toSubmit == 0 && flags == 0) {
+        // Everything published and not yet consumed: a call the kernel cut short (it consumed
+        // fewer entries than asked, e.g. -EAGAIN for want of memory, and then does not wait)
+        // leaves entries in the ring, which this call submits again rather than waiting for
+        // completions that cannot come.
+        int unconsumed = sqTail - (int) INT_VH.getAcquire(sqRing, sqHeadOff);
+        if (unconsumed == 0 && flags == 0) {
             return 0;
         }
-        return enter(toSubmit, minComplete, flags);
+        return enter(unconsumed, minComplete, flags);
     }
 
     /**
