@@ -9,7 +9,8 @@
 # (p50, p99) against --serve http:80, and the system calls of the idle endpoint over 5 s
 # (strace -c -f on its pid; without --busy-poll only: busy-poll spins by design). Modes: idle
 # (the default: spin briefly, then sleep in poll()), busy (--busy-poll), nopark (--no-park), jit (--jit-idle: the
-# JIT compiler threads at SCHED_IDLE).
+# JIT compiler threads at SCHED_IDLE), syscall (--tap-io syscall: one system call per frame on
+# the TAP instead of batches through io_uring).
 #
 # Environment: CORES (stack cores, default 2), COUNT (pings per run, default 300), WRK (1 to run
 # wrk, default 1), DURATION (wrk seconds, default 5), STRACE (1 to count idle system calls,
@@ -102,7 +103,8 @@ for mode in $modes; do
         busy) extra=(--busy-poll) ;;
         jit) extra=(--jit-idle) ;;
         nopark) extra=(--no-park) ;;
-        *) echo "unknown mode $mode (idle, busy, jit, nopark)" >&2; exit 2 ;;
+        syscall) extra=(--tap-io syscall) ;;
+        *) echo "unknown mode $mode (idle, busy, jit, nopark, syscall)" >&2; exit 2 ;;
     esac
     ip netns exec "$nsa" "$stack" endpoint --tap "$tdev" --addr $sip/24 --cores "$cores" --name "wf$id" \
         --serve http:80 "${extra[@]}" >>"$log" 2>&1 &
