@@ -73,17 +73,6 @@ public final class TapNic extends SteeredNic<TapQueue> {
         }
 
         /**
-         * Options without batched I/O.
-         *
-         * @param vnetHeader set {@code IFF_VNET_HDR}
-         * @param steering load the steering program on a multi-queue TAP
-         * @param offload ask for offloads (with a vnet header)
-         */
-        public Options(boolean vnetHeader, boolean steering, boolean offload) {
-            this(vnetHeader, steering, offload, false);
-        }
-
-        /**
          * These options with batched I/O on or off.
          *
          * @param on whether to batch reads and writes through an io_uring

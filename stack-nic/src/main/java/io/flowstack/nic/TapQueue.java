@@ -38,6 +38,8 @@ public final class TapQueue extends CountingQueue {
     /** Size of the scratch buffer that detects frames longer than the slot. */
     private static final long OVERFLOW_BYTES = 64;
     private static final int ETHERNET_HEADER = 14;
+    /** The most reads one batched receive submits (the batch's capacity bounds it too). */
+    private static final int MAX_BATCH_READS = 64;
     private static final ValueLayout.OfShort LE_SHORT =
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
 
@@ -95,9 +97,6 @@ public final class TapQueue extends CountingQueue {
         setIov(rxIov, rxIovCount - 1, overflow.address(), OVERFLOW_BYTES);
         this.uring = batchIo ? new TapUring(this, fd, vnetHeader, MAX_BATCH_READS, arena) : null;
     }
-
-    /** The most reads one batched receive submits (the batch's capacity bounds it too). */
-    private static final int MAX_BATCH_READS = 64;
 
     private static void setIov(MemorySegment iov, int i, long address, long length) {
         iov.set(ValueLayout.JAVA_LONG, i * Libc.IOVEC_SIZE + Libc.IOVEC_BASE, address);
@@ -207,16 +206,6 @@ public final class TapQueue extends CountingQueue {
         }
     }
 
-    /** Counts a failed read other than {@code EAGAIN} ({@link TapUring}). */
-    void countRxErrorOf() {
-        countRxError();
-    }
-
-    /** Counts a write's result ({@link TapUring}'s completions): bytes written or {@code -errno}. */
-    void countTxResult(int result, int length) {
-        counted(result, length);
-    }
-
     /**
      * With {@link TapNic.Options#batchIo()}: writes the frames queued by {@link #transmit} with one
      * system call. The owner calls it at the end of every pass; without batching it does nothing.
@@ -311,7 +300,8 @@ public final class TapQueue extends CountingQueue {
         return s.address() + offset;
     }
 
-    private boolean counted(int w, int length) {
+    /** Counts a write's result, bytes written or {@code -errno} (also {@link TapUring}'s completions). */
+    boolean counted(int w, int length) {
         if (w >= 0) {
             countTx(length);
             return true;

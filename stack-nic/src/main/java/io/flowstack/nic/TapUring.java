@@ -69,7 +69,6 @@ final class TapUring implements AutoCloseable {
     private final int[] txLengths;
     private int txQueued;
     private int reads = MIN_READS;
-    private boolean closed;
 
     /**
      * @param queue the queue whose counters this updates
@@ -85,8 +84,8 @@ final class TapUring implements AutoCloseable {
         this.fd = fd;
         this.vnetHeader = vnetHeader;
         this.maxReads = maxReads;
-        this.ring = IoUring.open(Integer.highestOneBit(TX_SLOTS + maxReads - 1) << 1,
-                IoUringLayout.IORING_SETUP_SUBMIT_ALL, 0);
+        // room for a full set of queued writes and a full batch of reads (the kernel rounds up)
+        this.ring = IoUring.open(TX_SLOTS + maxReads, IoUringLayout.IORING_SETUP_SUBMIT_ALL, 0);
         this.rxIovCount = vnetHeader ? 3 : 2;
         this.rxIovs = arena.allocate((long) maxReads * 3 * Libc.IOVEC_SIZE, 8);
         this.rxHeaders = arena.allocate((long) maxReads * 16, 8);
@@ -141,7 +140,7 @@ final class TapUring implements AutoCloseable {
             }
             if (r <= 0) {
                 if (r < 0 && r != -Errno.EAGAIN) {
-                    queue.countRxErrorOf();
+                    queue.countRxError();
                 }
                 continue;
             }
@@ -243,7 +242,7 @@ final class TapUring implements AutoCloseable {
                 if ((ud & READ) != 0) {
                     rxResults[(int) ud] = res;
                 } else {
-                    queue.countTxResult(res, txLengths[(int) ud]);
+                    queue.counted(res, txLengths[(int) ud]);
                 }
             }
             ring.advance(ready);
@@ -252,11 +251,9 @@ final class TapUring implements AutoCloseable {
         txQueued = 0;
     }
 
+    /** Closes the io_uring; once, by the queue's own close. */
     @Override
     public void close() {
-        if (!closed) {
-            closed = true;
-            ring.close();
-        }
+        ring.close();
     }
 }

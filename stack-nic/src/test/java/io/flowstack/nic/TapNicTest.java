@@ -133,7 +133,7 @@ class TapNicTest {
     @Test
     void aVnetHeaderWithoutOffloadsIsTheOldPathWithAHeader() {
         // what a TAP gets when the kernel refuses TUNSETOFFLOAD: headers, but frames of at most the MTU
-        TapNic nic = open(tapName(), 1, new TapNic.Options(true, true, false));
+        TapNic nic = open(tapName(), 1, new TapNic.Options(true, true, false, false));
         assertEquals(Tun.IFF_TAP | Tun.IFF_NO_PI | Tun.IFF_VNET_HDR, nic.kernelFlags(0) & 0xffff);
         assertFalse(nic.offloads());
         assertEquals(0, nic.queue(0).txOffloads());
