@@ -6,7 +6,7 @@
 #
 #   sudo tests/scripts/router-bench.sh [--only kernel|flowstack] [--cores N] [--runs K]
 #        [--flowstack-if packet|tap|xdp] [--json FILE] [--frames N] [--burst-seconds S]
-#        [--tcp-seconds S] [--no-rps] [--router-log FILE]
+#        [--tcp-seconds S] [--warmup-seconds W] [--no-rps] [--router-log FILE]
 #
 # Run as root from the project root. Needs trafgen (Debian's netsniff-ng), iperf (iperf2) and nft
 # (nftables): apt-get install -y netsniff-ng iperf nftables.
@@ -34,6 +34,11 @@
 #
 # Each run, for each router (kernel first, then flowstack): the router comes up (it must answer a
 # ping from A within 10 s, and forward a ping from A to B), then
+#   - warm-up: one burst of each size (below) for --warmup-seconds (default 2; 0: none), whose
+#     received rates are the table's "first burst" rows. A freshly started flowstack router
+#     compiles its forwarding path during its first second of load (the JIT's compiler threads
+#     then share the CPUs with the netisr and the hosts; the kernel has nothing to compile), so the
+#     measured bursts follow a warm-up, for both routers alike;
 #   - forwarding rate: trafgen in A sends one burst of 60-byte frames (64 on the wire) and one of
 #     1514-byte frames (1518 on the wire, a 1500-byte IP packet), UDP to B's address port 9 via the
 #     router's MAC (from `ip neigh` after the ping), 64 source ports, each burst bounded by --frames
@@ -55,7 +60,10 @@
 # hosts' CPUs; and RPS steers the receive processing of R's veth ends to the router's CPUs (so the
 # kernel router's forwarding softirq runs there) and that of A's and B's devices to the hosts' CPUs
 # (so B's receive work is not charged to the router). A veth otherwise delivers a frame on the CPU
-# that sent it; --no-rps leaves it so. With N >= CPUs every mask has every CPU and only trafgen is
+# that sent it; --no-rps leaves it so. With --flowstack-if xdp, the XDP program runs in the veth's own
+# NAPI before RPS, on the CPU that sent the frame (A's), so RPS cannot move it: R's veth ends then
+# get threaded NAPI (/sys/class/net/DEV/threaded) with their NAPI threads pinned to the router's
+# CPUs, which puts the XDP receive work where RPS puts the kernel router's (unless --no-rps). With N >= CPUs every mask has every CPU and only trafgen is
 # pinned. The first two lines of the output say which CPUs each had.
 # --runs K repeats the whole sequence K times (kernel, flowstack, kernel, ...); the table gives the
 # median and the range of the runs.
@@ -85,6 +93,7 @@ fs_if=packet
 frames=2000000
 burst_secs=5
 tcp_secs=10
+warmup_secs=2
 rps=1
 keep_log=""
 router_args=()
@@ -104,6 +113,7 @@ while [[ $# -gt 0 ]]; do
     --frames) frames=${2:-}; shift 2 ;;
     --burst-seconds) burst_secs=${2:-}; shift 2 ;;
     --tcp-seconds) tcp_secs=${2:-}; shift 2 ;;
+    --warmup-seconds) warmup_secs=${2:-}; shift 2 ;;
     --no-rps) rps=0; shift ;;
     --router-args) read -r -a router_args <<<"${2:-}"; shift 2 ;;
     --router-log) keep_log=${2:-}; [[ -n $keep_log ]] || die 2 "--router-log takes a file name"; shift 2 ;;
@@ -115,7 +125,9 @@ for v in cores runs frames burst_secs tcp_secs; do
     [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die 2 "--${v//_/-} must be a positive integer, got '${!v}'"
 done
 ((frames <= 100000000)) || die 2 "--frames is at most 100000000"
-((burst_secs <= 60 && tcp_secs <= 120 && runs <= 20)) || die 2 "--burst-seconds <= 60, --tcp-seconds <= 120, --runs <= 20"
+[[ $warmup_secs =~ ^[0-9]+$ ]] || die 2 "--warmup-seconds must be a non-negative integer, got '$warmup_secs'"
+((burst_secs <= 60 && tcp_secs <= 120 && runs <= 20 && warmup_secs <= 30)) ||
+    die 2 "--burst-seconds <= 60, --tcp-seconds <= 120, --runs <= 20, --warmup-seconds <= 30"
 
 [[ $(id -u) == 0 ]] || die 2 "must run as root (network namespaces, veth, AF_PACKET): sudo $0 $*"
 command -v trafgen >/dev/null || die 2 "trafgen missing: apt-get install -y netsniff-ng"
@@ -427,6 +439,25 @@ flowstack_up() {
         nft_attach_b "$tb"
     fi
     wait_ping "$nsa" "$ra_ip" $((10 - (SECONDS - start) > 1 ? 10 - (SECONDS - start) : 1)) "the flowstack router"
+    [[ $fs_if != xdp || $rps != 1 ]] || napi_on_router_cpus
+}
+napi_on_router_cpus() { # the XDP receive work of R's veth ends on the router's CPUs (see CPUs at the top)
+    local d p n
+    for d in "$vra" "$vrb"; do
+        ip netns exec "$nsr" sh -c "echo 1 > /sys/class/net/$d/threaded" ||
+            fail "could not turn on threaded NAPI on $d"
+        n=0
+        for _ in $(seq 1 50); do # the kernel starts the threads: bounded wait
+            n=0
+            for p in $(pgrep "^napi/$d-" || true); do
+                taskset -pc "$router_cpus" "$p" >/dev/null || fail "could not pin NAPI thread $p of $d"
+                n=$((n + 1))
+            done
+            ((n >= cores)) && break
+            read -rt 0.05 -u "$tick" || true
+        done
+        ((n >= cores)) || fail "$d has $n NAPI threads, expected $cores (one per receive queue)"
+    done
 }
 flowstack_down() {
     stop_router_process
@@ -462,9 +493,9 @@ sample() { # appends "time A.tx_packets A.tx_dropped B.rx_packets" to $samples; 
     printf '%s %s %s %s\n' "$t" "$a_tx" "$a_txdrop" "$b_rx" >>"$samples"
 }
 
-burst() { # ROUTER SIZE RMAC AMAC: one trafgen burst, sets res[...]
-    local router=$1 size=$2 rmac=$3 amac=$4 cfg=$work/trafgen-$2.cfg rc=0 d tried0
-    samples=$work/samples-$1-$2-$run
+burst() { # ROUTER SIZE RMAC AMAC [SECONDS KEY]: one trafgen burst, sets res[ROUTER,KEY$SIZE_*,run]
+    local router=$1 size=$2 rmac=$3 amac=$4 secs=${5:-$burst_secs} key=${6:-fwd} cfg=$work/trafgen-$2.cfg rc=0 d tried0
+    samples=$work/samples-$1-$2-$key-$run
     cat >"$cfg" <<EOF
 cpu($gen_cpu): {
   eth(da=$rmac, sa=$amac, type=0x0800),
@@ -479,7 +510,7 @@ EOF
     # trafgen forks one process per CPU (-P) and only the generator CPU's has the packet;
     # bounded by -n and by timeout (the whole burst, start-up included)
     sndbuf_raise
-    ip netns exec "$nsa" timeout -k 2 "$burst_secs" trafgen -o "$adev" -i "$cfg" -n "$frames" -P "$ncpu" \
+    ip netns exec "$nsa" timeout -k 2 "$secs" trafgen -o "$adev" -i "$cfg" -n "$frames" -P "$ncpu" \
         --no-sock-mem --notouch-irq --no-cpu-stats >>"$work/trafgen.log" 2>&1 &
     gen_pid=$!
     while kill -0 "$gen_pid" 2>/dev/null; do
@@ -510,9 +541,10 @@ EOF
         }' "$samples")
     local sent rcvd refused sent_total rcvd_total lost_pct window
     read -r sent rcvd refused sent_total rcvd_total lost_pct window <<<"$d"
-    res[$router,fwd${size}_rx,$run]=$rcvd
-    res[$router,fwd${size}_sent,$run]=$sent
-    res[$router,fwd${size}_lostpct,$run]=$lost_pct
+    res[$router,$key${size}_rx,$run]=$rcvd
+    res[$router,$key${size}_sent,$run]=$sent
+    res[$router,$key${size}_lostpct,$run]=$lost_pct
+    [[ $key == fwd ]] || printf '  %-9s %4d B frames, warm-up:\n' "$router" "$size"
     printf '  %-9s %4d B frames: %s entered the router, %s reached B (%s %% lost); over %s s of steady sending:\n' \
         "$router" "$size" "$sent_total" "$rcvd_total" "$lost_pct" "$window"
     printf '  %-9s              sent %s/s, received on B %s/s, refused by the router'"'"'s queue (sent again) %s/s\n' \
@@ -542,6 +574,7 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 header="# $(date -u +%FT%TZ) $(uname -r), $ncpu vCPU ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), load $load, commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 if [[ $rps == 1 ]]; then
     rps_text="R's veths 0x$rps_mask, A's and B's devices 0x$host_mask"
+    [[ $fs_if != xdp ]] || rps_text+="; flowstack's veth ends threaded NAPI on $router_cpus"
 else
     rps_text="off (a veth's receive work, the kernel router's forwarding included, runs on the CPU that sent the frame)"
 fi
@@ -558,6 +591,11 @@ for run in $(seq 1 "$runs"); do
         rmac=$(ip -n "$nsa" neigh show "$ra_ip" dev "$adev" | awk '{ for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1) }')
         [[ -n $rmac ]] || fail "no neighbour entry for the router ($ra_ip) in $nsa"
         amac=$(ip netns exec "$nsa" cat "/sys/class/net/$adev/address")
+        if ((warmup_secs > 0)); then
+            for size in 60 1514; do
+                burst "$router" "$size" "$rmac" "$amac" "$warmup_secs" first
+            done
+        fi
         for size in 60 1514; do
             burst "$router" "$size" "$rmac" "$amac"
         done
@@ -569,6 +607,7 @@ done
 
 # ------------------------------------------------------------------ table
 figures=(fwd60_rx fwd60_sent fwd60_lostpct fwd1514_rx fwd1514_sent fwd1514_lostpct tcp_ab tcp_ba)
+((warmup_secs == 0)) || figures+=(first60_rx first60_lostpct first1514_rx first1514_lostpct)
 declare -A label=(
     [fwd60_rx]="64 B frames received on B /s"
     [fwd60_sent]="  64 B frames sent by A /s"
@@ -578,8 +617,12 @@ declare -A label=(
     [fwd1514_lostpct]="  1518 B lost in the router %"
     [tcp_ab]="TCP A -> B Gbit/s"
     [tcp_ba]="TCP B -> A Gbit/s"
+    [first60_rx]="warm-up: 64 B received on B /s"
+    [first60_lostpct]="  64 B lost in the router %"
+    [first1514_rx]="warm-up: 1518 B received on B /s"
+    [first1514_lostpct]="  1518 B lost in the router %"
 )
-declare -A ratio_of=([fwd60_rx]=1 [fwd1514_rx]=1 [tcp_ab]=1 [tcp_ba]=1)
+declare -A ratio_of=([fwd60_rx]=1 [fwd1514_rx]=1 [tcp_ab]=1 [tcp_ba]=1 [first60_rx]=1 [first1514_rx]=1)
 summary() { # ROUTER FIGURE: "median" or "median (min-max)" over the runs, "-" if none; sets MED too
     local vals="" r
     for r in $(seq 1 "$runs"); do
@@ -620,8 +663,8 @@ if [[ -n $json ]]; then
         printf '  "cores": %d,\n  "runs": %d,\n  "flowstack_if": "%s",\n  "rps": %s,\n' \
             "$cores" "$runs" "$fs_if" "$([[ $rps == 1 ]] && echo true || echo false)"
         printf '  "router_cpus": "%s",\n  "trafgen_cpu": %d,\n  "iperf_cpus": "%s",\n' "$router_cpus" "$gen_cpu" "$host_cpus"
-        printf '  "frames_per_burst": %d,\n  "burst_seconds": %d,\n  "tcp_seconds": %d,\n  "results": {' \
-            "$frames" "$burst_secs" "$tcp_secs"
+        printf '  "frames_per_burst": %d,\n  "burst_seconds": %d,\n  "warmup_seconds": %d,\n  "tcp_seconds": %d,\n  "results": {' \
+            "$frames" "$burst_secs" "$warmup_secs" "$tcp_secs"
         sep=""
         for router in "${routers[@]}"; do
             printf '%s\n    "%s": [' "$sep" "$router"
