@@ -10,7 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.services.HttpService;
 import io.flowstack.services.TcpEchoService;
+import io.flowstack.nativeio.Packet;
 import io.flowstack.nic.packet.FanoutMode;
+import io.flowstack.nic.packet.PacketNic;
 import io.flowstack.tests.NamespaceLab.Result;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -111,6 +113,31 @@ abstract class PacketKernelCases {
     }
 
     private static final Pattern NEIGH_STATE = Pattern.compile("\\b(REACHABLE|STALE|DELAY)\\b");
+
+    /**
+     * A single queue joins no fanout group (the group's hook and steering program would run for
+     * every frame to pick the only member); two or more all join the NIC's one group, whose id
+     * the kernel reports for every socket ({@code getsockopt PACKET_FANOUT}).
+     */
+    @Test
+    void socketsJoinAFanoutGroupOnlyWhenThereAreSeveral() {
+        PacketNic nic = lab.nic();
+        int group = nic.fanoutGroup();
+        for (int i = 0; i < nic.queueCount(); i++) {
+            int joined = Packet.fanout(nic.queue(i).fd());
+            if (cores() == 1) {
+                assertEquals(0, joined, "queue " + i + " of a one-queue NIC is in fanout group " + joined);
+            } else {
+                assertEquals(group, joined & 0xffff, "queue " + i + "'s fanout group");
+            }
+        }
+        if (cores() == 1) {
+            assertEquals(0, group);
+            assertFalse(nic.steering(), "a single queue has no steering table");
+        } else {
+            assertTrue(group != 0, "the kernel assigned a group id");
+        }
+    }
 
     @Test
     void kernelResolvesTheStackMacByArp() {

@@ -21,8 +21,10 @@ import java.util.List;
  * An existing network interface (a real NIC or a veth) used through AF_PACKET: one socket per
  * queue (per netisr core), each with a TPACKET_V2 (default) or V3 receive ring and a transmit ring
  * of the same version
- * mapped into one {@code MemorySegment}, all joined in one {@code PACKET_FANOUT} group of their
- * own so the kernel spreads the received frames over them (docs/AF_PACKET.md).
+ * mapped into one {@code MemorySegment}; two or more are joined in one {@code PACKET_FANOUT} group
+ * of their own so the kernel spreads the received frames over them (docs/AF_PACKET.md). A single
+ * socket joins no group: the group's hook and its steering program would run for every frame,
+ * in the receive softirq, to pick the only member (measured in docs/ROUTER.md).
  *
  * <p>Each socket is set up in the order the kernel requires (FRAME-IO §4.2, packet(7)):
  * <ol>
@@ -46,7 +48,7 @@ import java.util.List;
  *   <li>{@code PACKET_ADD_MEMBERSHIP(PACKET_MR_PROMISC)} when the stack's MAC is not the
  *       interface's (the kernel counts the membership and drops it with the socket, so a crash
  *       never leaves the interface promiscuous);</li>
- *   <li>{@code PACKET_FANOUT}: the first socket creates a group with
+ *   <li>{@code PACKET_FANOUT}, with two or more queues: the first socket creates a group with
  *       {@code PACKET_FANOUT_FLAG_UNIQUEID} (the kernel picks an id no other group in the
  *       namespace uses: one group per stack instance) and
  *       {@code PACKET_FANOUT_FLAG_IGNORE_OUTGOING}, the others join it by that id, in queue
@@ -215,7 +217,8 @@ public final class PacketNic extends SteeredNic<PacketQueue> {
         SteeringTable table = null;
         String problem = null;
         int prog = -1;
-        if (options.fanout() == FanoutMode.TOEPLITZ) {
+        boolean fanout = queues > 1;
+        if (fanout && options.fanout() == FanoutMode.TOEPLITZ) {
             try {
                 table = SteeringTable.create(ifname, queues, rssKey);
                 prog = table.loadProgram();
@@ -233,7 +236,9 @@ public final class PacketNic extends SteeredNic<PacketQueue> {
                 int fd = Packet.openSocket();
                 try {
                     RingPair rings = configure(fd, ifname, ifindex, g, options, arena);
-                    if (i == 0) {
+                    if (!fanout) {
+                        // one socket: its own hook, PACKET_IGNORE_OUTGOING (configure) applies to it
+                    } else if (i == 0) {
                         flags = createFanout(fd, type, ifname);
                         group = Packet.fanout(fd) & 0xffff;
                         if (table != null) {
@@ -453,7 +458,10 @@ public final class PacketNic extends SteeredNic<PacketQueue> {
     }
 
 
-    /** The fanout group id the kernel assigned (unique in this network namespace while open). */
+    /**
+     * The fanout group id the kernel assigned (unique in this network namespace while open), or
+     * 0 with a single queue, which joins no group.
+     */
     public int fanoutGroup() {
         return fanoutGroup;
     }
