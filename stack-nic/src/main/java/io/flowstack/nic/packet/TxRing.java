@@ -49,6 +49,14 @@ import java.lang.invoke.VarHandle;
  * Slots never straddle blocks: slot {@code i} is in block {@code i / framesPerBlock} at
  * {@code (i % framesPerBlock) * frameSize}.
  *
+ * <p><b>Linear frames.</b> With a vnet header, a frame that is not a super-frame goes with
+ * {@code hdr_len} = its whole length. {@code tpacket_snd} copies {@code hdr_len} bytes into the
+ * skb's linear area and attaches the rest as fragments of the ring's own pages
+ * ({@code tpacket_fill_skb}), which every path that must keep the data after the slot is reused
+ * copies again into pages it allocates ({@code skb_copy_ubufs}: a veth, a bridge into another
+ * namespace, a queued qdisc). One flat copy into the skb costs less than a page allocation and a
+ * copy per frame; a super-frame keeps {@code hdr_len} = its headers, its payload in fragments.
+ *
  * <p>Owned by: the netisr thread that owns its {@link PacketQueue}; never blocks, never
  * allocates.
  */
@@ -180,6 +188,7 @@ final class TxRing {
         if (vnetLen != 0) {
             ring.set(LONG_UNALIGNED, data, 0L); // no checksum or segmentation request
             ring.set(LE_SHORT, data + 8, (short) 0);
+            ring.set(LE_SHORT, data + Tun.VNET_HDR_LEN_FIELD, (short) length); // linear (class comment)
         }
         MemorySegment.copy(frame, offset, ring, data + vnetLen, length);
         publish(slot, length);
@@ -201,7 +210,11 @@ final class TxRing {
         long slot = slotOffset(head);
         long h = slot + dataOffset;
         frame.putVnetHeader(ring, h);
-        publish(slot, frame.copyTo(ring, h + vnetLen));
+        int length = frame.copyTo(ring, h + vnetLen);
+        if (frame.gsoSize() == 0) {
+            ring.set(LE_SHORT, h + Tun.VNET_HDR_LEN_FIELD, (short) length); // linear (class comment)
+        }
+        publish(slot, length);
     }
 
     /** Sets the lengths (the vnet header counts in them) and hands the slot to the kernel. */

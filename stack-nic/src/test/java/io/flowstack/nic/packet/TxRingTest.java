@@ -154,17 +154,30 @@ class TxRingTest {
                 "tp_len counts the vnet header (tpacket_snd takes it off)");
         assertEquals(TP_STATUS_SEND_REQUEST, v2.status(0));
 
-        // a plain frame gets an all-zero header: no request
+        // a plain frame: no request, and hdr_len its whole length, so that tpacket_snd copies it
+        // into the skb's linear area instead of attaching the ring's pages
         ring.asSlice(v2.slotOffset(1), FRAME).fill((byte) 0x55);
         MemorySegment plain = frame(arena, 60, 1);
         v2.put(plain, 16, 60);
         long s1 = v2.slotOffset(1) + 32;
         for (int i = 0; i < 10; i++) {
-            assertEquals(0, ring.get(ValueLayout.JAVA_BYTE, s1 + i), "header byte " + i);
+            if (i != 2 && i != 3) {
+                assertEquals(0, ring.get(ValueLayout.JAVA_BYTE, s1 + i), "header byte " + i);
+            }
         }
+        assertEquals(60, ring.get(s16, s1 + 2), "hdr_len of a plain frame");
         assertArrayEquals(plain.asSlice(16, 60).toArray(ValueLayout.JAVA_BYTE),
                 ring.asSlice(s1 + 10, 60).toArray(ValueLayout.JAVA_BYTE));
         assertEquals(70, ring.get(ValueLayout.JAVA_INT, v2.slotOffset(1) + io.flowstack.nativeio.Packet.TP2_LEN));
+
+        // a checksummed frame that is not a super-frame: linear too, its request kept
+        v2.put(new io.flowstack.nic.TxFrame().headers(headers, 0, 54).append(payload, 0, 100).checksum(34, 16));
+        long s2 = v2.slotOffset(2) + 32;
+        assertEquals(1, ring.get(ValueLayout.JAVA_BYTE, s2), "VIRTIO_NET_HDR_F_NEEDS_CSUM");
+        assertEquals(0, ring.get(ValueLayout.JAVA_BYTE, s2 + 1), "VIRTIO_NET_HDR_GSO_NONE");
+        assertEquals(154, ring.get(s16, s2 + 2), "hdr_len of a frame without segmentation");
+        assertEquals(0, ring.get(s16, s2 + 4), "gso_size");
+        assertEquals(34, ring.get(s16, s2 + 6), "csum_start");
         TxRing none = new TxRing(io.flowstack.nativeio.Packet.TPACKET_V2, ring, BLOCK, 2, FRAME);
         assertThrows(IllegalStateException.class, () -> none.put(f));
     }
