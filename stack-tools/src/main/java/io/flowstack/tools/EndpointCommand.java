@@ -177,6 +177,13 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
                     + "the buffer holds loses frames from the capture (counted), never from the stack.")
     Integer pcapBuffer;
 
+    @Option(names = "--warmup", paramLabel = "SECONDS", defaultValue = "2",
+            description = "Before the device opens, run the --serve TCP services against a private client "
+                    + "over an in-memory wire for SECONDS (0 to 30; 0: none), so that the JIT compiles their "
+                    + "paths before the first real request (keep-alive, Connection: close, bulk responses, "
+                    + "echo, discard, chargen). Default: ${DEFAULT-VALUE}.")
+    double warmupSeconds;
+
     @Option(names = "--name", paramLabel = "NAME",
             description = "Instance name for 'stack stats': the control socket is /run/flowstack/NAME.sock "
                     + "($FLOWSTACK_RUN_DIR/NAME.sock if set). Default: the TAP or interface name.")
@@ -197,6 +204,9 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
         }
         if (fanout != null && packet == null) {
             throw new ParameterException(spec.commandLine(), "--fanout applies only to --packet");
+        }
+        if (!(warmupSeconds >= 0 && warmupSeconds <= 30)) {
+            throw new ParameterException(spec.commandLine(), "--warmup must be 0..30 seconds, got " + warmupSeconds);
         }
         stackOptions.validate(spec.commandLine(), addr);
         threadOptions.validate(spec.commandLine());
@@ -311,6 +321,9 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
             if (device instanceof XdpNic x) {
                 teardown.add("read the AF_XDP counters", () -> xdpReport = x.countersReport());
             }
+            // after the device opened (a wrong device fails at once, not after the warm-up) and
+            // before the stack reads it: frames that come meanwhile wait in the device's queue
+            warmUp(config, out, err);
             // receive held until the services listen on every core: an endpoint that answers ARP
             // and ping answers SYNs too (issue 13 point 3: a client that starts at the first ping
             // reply got a RST)
@@ -335,6 +348,29 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
         }
         new CountDownLatch(1).await(); // until SIGINT/SIGTERM: the shutdown hook stops everything
         return Main.OK;
+    }
+
+    /**
+     * {@link Warmup} of the services for {@code --warmup} seconds, if any TCP service can be
+     * exercised (so an endpoint without services, or with only metrics or udp-echo, starts at
+     * once); its summary on {@code out}. A warm-up that fails is a warning: the endpoint
+     * starts all the same.
+     */
+    private void warmUp(StackConfig config, PrintWriter out, PrintWriter err) throws InterruptedException {
+        long nanos = Math.round(warmupSeconds * 1e9);
+        if (nanos <= 0 || !Warmup.exercises(serve)) {
+            return;
+        }
+        try {
+            Warmup.Result r = Warmup.run(serve, stackOptions.cores, config.mtu > 0 ? config.mtu : Warmup.DEFAULT_MTU,
+                    nanos);
+            out.println("flowstack endpoint: " + r);
+            out.flush();
+        } catch (RuntimeException e) {
+            err.println("stack endpoint: warning: the warm-up failed (" + Main.oneLine(e.getMessage())
+                    + "); starting without it");
+            err.flush();
+        }
     }
 
     /**

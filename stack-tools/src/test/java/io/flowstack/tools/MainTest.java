@@ -60,6 +60,18 @@ class MainTest {
     // ------------------------------------------------------------------ endpoint options
 
     @Test
+    void warmupDefaultsToTwoSecondsAndTakesZeroToThirty() {
+        assertEquals(2.0, parseEndpoint("endpoint", "--tap", "fs0", "--addr", "198.18.0.2/24").warmupSeconds);
+        assertEquals(0.0, parseEndpoint("endpoint", "--tap", "fs0", "--addr", "198.18.0.2/24", "--warmup", "0")
+                .warmupSeconds);
+        for (String bad : new String[] {"-1", "31", "NaN"}) {
+            String line = assertUsageError(run("endpoint", "--tap", "fs0", "--addr", "198.18.0.2/24", "--warmup", bad),
+                    "stack endpoint");
+            assertTrue(line.contains("--warmup must be 0..30 seconds"), line);
+        }
+    }
+
+    @Test
     void parsesServeAndDefaults() {
         EndpointCommand e = parseEndpoint("endpoint", "--tap", "fs0", "--addr", "198.18.0.2/24",
                 "--serve", "udp-echo:7", "--serve", "UDP-ECHO:9");

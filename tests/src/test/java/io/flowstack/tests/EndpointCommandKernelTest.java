@@ -101,6 +101,11 @@ class EndpointCommandKernelTest {
         assertEquals(0, r.exit(), r::toString);
         assertEquals("connected refused=0", r.stdout().trim(), "no SYN found a core without its listener");
         ep.terminate();
-        ep.await();
+        String out = ep.await().stdout();
+        // the default --warmup ran the http service before the device was read, and said so first
+        int warm = out.indexOf("flowstack endpoint: warmed up in ");
+        assertTrue(warm >= 0 && warm < out.indexOf("(Ctrl-C to stop)"), () -> "no warm-up line before the banner:\n" + out);
+        assertTrue(out.matches("(?s).*warmed up in \\d+\\.\\d s \\([1-9][\\d,]* keep-alive requests, [1-9][\\d,]* "
+                + "connections closed, .*"), () -> "the warm-up answered no request:\n" + out);
     }
 }
