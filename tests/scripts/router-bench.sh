@@ -63,7 +63,8 @@
 # that sent it; --no-rps leaves it so. With --flowstack-if xdp, the XDP program runs in the veth's own
 # NAPI before RPS, on the CPU that sent the frame (A's), so RPS cannot move it: R's veth ends then
 # get threaded NAPI (/sys/class/net/DEV/threaded) with their NAPI threads pinned to the router's
-# CPUs, which puts the XDP receive work where RPS puts the kernel router's (unless --no-rps). With N >= CPUs every mask has every CPU and only trafgen is
+# CPUs, which puts the XDP receive work where RPS puts the kernel router's (unless --no-rps; a
+# program in generic mode runs after RPS and needs nothing more). With N >= CPUs every mask has every CPU and only trafgen is
 # pinned. The first two lines of the output say which CPUs each had.
 # --runs K repeats the whole sequence K times (kernel, flowstack, kernel, ...); the table gives the
 # median and the range of the runs.
@@ -444,6 +445,9 @@ flowstack_up() {
 napi_on_router_cpus() { # the XDP receive work of R's veth ends on the router's CPUs (see CPUs at the top)
     local d p n
     for d in "$vra" "$vrb"; do
+        # a generic-mode program (--router-args "--xdp-mode generic") runs in the skb receive
+        # path, after RPS, and the veth then has no NAPI of its own: RPS already did it
+        ! ip -n "$nsr" link show dev "$d" | grep -q 'xdpgeneric' || continue
         ip netns exec "$nsr" sh -c "echo 1 > /sys/class/net/$d/threaded" ||
             fail "could not turn on threaded NAPI on $d"
         n=0
