@@ -236,9 +236,9 @@ public final class PacketNic extends SteeredNic<PacketQueue> {
                 int fd = Packet.openSocket();
                 try {
                     RingPair rings = configure(fd, ifname, ifindex, g, options, arena);
-                    if (!fanout) {
-                        // one socket: its own hook, PACKET_IGNORE_OUTGOING (configure) applies to it
-                    } else if (i == 0) {
+                    // one socket joins no group: its own hook, to which PACKET_IGNORE_OUTGOING
+                    // (configure) applies
+                    if (fanout && i == 0) {
                         flags = createFanout(fd, type, ifname);
                         group = Packet.fanout(fd) & 0xffff;
                         if (table != null) {
@@ -246,7 +246,7 @@ public final class PacketNic extends SteeredNic<PacketQueue> {
                         } else if (options.fanout() == FanoutMode.TOEPLITZ) {
                             setSteering(fd, ToeplitzSteering.program(queues, rssKey), ifname);
                         }
-                    } else {
+                    } else if (fanout) {
                         Packet.joinFanout(fd, group, type | flags, ifname);
                     }
                     qs[i] = new PacketQueue(ifname, i, fd, rings.rx, rings.tx, options.txKickBatch(), mtu,

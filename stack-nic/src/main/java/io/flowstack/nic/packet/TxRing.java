@@ -52,10 +52,11 @@ import java.lang.invoke.VarHandle;
  * <p><b>Linear frames.</b> With a vnet header, a frame that is not a super-frame goes with
  * {@code hdr_len} = its whole length. {@code tpacket_snd} copies {@code hdr_len} bytes into the
  * skb's linear area and attaches the rest as fragments of the ring's own pages
- * ({@code tpacket_fill_skb}), which every path that must keep the data after the slot is reused
- * copies again into pages it allocates ({@code skb_copy_ubufs}: a veth, a bridge into another
- * namespace, a queued qdisc). One flat copy into the skb costs less than a page allocation and a
- * copy per frame; a super-frame keeps {@code hdr_len} = its headers, its payload in fragments.
+ * ({@code tpacket_fill_skb}), which a path that must keep the data after the slot is reused
+ * copies again into pages it allocates ({@code skb_orphan_frags}, {@code skb_copy_ubufs}: a veth
+ * forwarding to its peer, a packet tap on the device). One flat copy into the skb costs less than
+ * a page allocation and a copy per frame; a super-frame keeps {@code hdr_len} = its headers, its
+ * payload in fragments.
  *
  * <p>Owned by: the netisr thread that owns its {@link PacketQueue}; never blocks, never
  * allocates.
