@@ -35,7 +35,7 @@
 # Each run, for each router (kernel first, then flowstack): the router comes up (it must answer a
 # ping from A within 10 s, and forward a ping from A to B), then
 #   - warm-up: one burst of each size (below) for --warmup-seconds (default 2; 0: none), whose
-#     received rates are the table's "first burst" rows. A freshly started flowstack router
+#     received rates are the table's last rows ("warm-up: ..."). A freshly started flowstack router
 #     compiles its forwarding path during its first second of load (the JIT's compiler threads
 #     then share the CPUs with the netisr and the hosts; the kernel has nothing to compile), so the
 #     measured bursts follow a warm-up, for both routers alike;
@@ -60,12 +60,12 @@
 # hosts' CPUs; and RPS steers the receive processing of R's veth ends to the router's CPUs (so the
 # kernel router's forwarding softirq runs there) and that of A's and B's devices to the hosts' CPUs
 # (so B's receive work is not charged to the router). A veth otherwise delivers a frame on the CPU
-# that sent it; --no-rps leaves it so. With --flowstack-if xdp, the XDP program runs in the veth's own
-# NAPI before RPS, on the CPU that sent the frame (A's), so RPS cannot move it: R's veth ends then
-# get threaded NAPI (/sys/class/net/DEV/threaded) with their NAPI threads pinned to the router's
-# CPUs, which puts the XDP receive work where RPS puts the kernel router's (unless --no-rps; a
-# program in generic mode runs after RPS and needs nothing more). With N >= CPUs every mask has every CPU and only trafgen is
-# pinned. The first two lines of the output say which CPUs each had.
+# that sent it; --no-rps leaves it so. With --flowstack-if xdp, the XDP program runs in the veth's
+# own NAPI before RPS, on the CPU that sent the frame (A's), so RPS cannot move it: R's veth ends
+# then get threaded NAPI (/sys/class/net/DEV/threaded) with their NAPI threads pinned to the
+# router's CPUs, which puts the XDP receive work where RPS puts the kernel router's (unless
+# --no-rps; a program in generic mode runs after RPS and needs nothing more). With N >= CPUs every
+# mask has every CPU and only trafgen is pinned. The first two lines of the output say which CPUs each had.
 # --runs K repeats the whole sequence K times (kernel, flowstack, kernel, ...); the table gives the
 # median and the range of the runs.
 #

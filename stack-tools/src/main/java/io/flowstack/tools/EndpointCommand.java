@@ -178,7 +178,7 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
     Integer pcapBuffer;
 
     @Option(names = "--warmup", paramLabel = "SECONDS", defaultValue = "2",
-            description = "Before the device opens, run the --serve TCP services against a private client "
+            description = "Before the stack reads its device, run the --serve TCP services against a private client "
                     + "over an in-memory wire for SECONDS (0 to 30; 0: none), so that the JIT compiles their "
                     + "paths before the first real request (keep-alive, Connection: close, bulk responses, "
                     + "echo, discard, chargen). Default: ${DEFAULT-VALUE}.")

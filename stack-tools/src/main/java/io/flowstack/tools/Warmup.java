@@ -24,7 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * responses) before the first real request instead of during the first seconds of load.
  *
  * <p>Nothing of it leaves the process: two stacks of the endpoint's core count joined by the
- * wire, addresses in 198.18.0.0/15 that no device carries, both closed before the device opens.
+ * wire, addresses in 198.18.0.0/15 that no device carries, both closed before the endpoint's own
+ * stack starts.
  *
  * <p>Owned by: the command's thread, which runs it to the end; its client threads are its own
  * and stop at the deadline.
@@ -43,11 +44,11 @@ final class Warmup {
     /** {@code Connection: close} exchanges in flight. */
     private static final int CLOSE_CONNECTIONS = 16;
 
-    private Warmup() {
-    }
-
     /** The MTU of the wire when the endpoint's is its device's (a TAP's default). */
     static final int DEFAULT_MTU = 1500;
+
+    private Warmup() {
+    }
 
     /**
      * What a warm-up did: keep-alive requests answered, {@code Connection: close} exchanges
@@ -120,20 +121,21 @@ final class Warmup {
             case HTTP -> {
                 TcpSocketOptions options = TcpSocketOptions.defaults(client.config());
                 for (int i = 0; i < KEEP_ALIVE_CONNECTIONS; i++) {
-                    client.tcpConnect(SERVER, port, options, new Exchange(KEEP_ALIVE, deadline, requests, null));
+                    client.tcpConnect(SERVER, port, options, new Exchange(KEEP_ALIVE, deadline, requests, null, null));
                 }
                 Semaphore open = new Semaphore(CLOSE_CONNECTIONS);
                 clients.add(loop(deadline, () -> {
                     if (open.tryAcquire(10, TimeUnit.MILLISECONDS)) {
                         try {
-                            client.tcpConnect(SERVER, port, options, new Exchange(CLOSE, deadline, connections, open));
+                            client.tcpConnect(SERVER, port, options,
+                                    new Exchange(CLOSE, deadline, connections, null, open));
                         } catch (RuntimeException e) {
                             open.release(); // refused before it existed: no onClosed will give it back
                             throw e;
                         }
                     }
                 }));
-                clients.add(client(client, port, deadline, c -> bulk(c, deadline, bytes)));
+                client.tcpConnect(SERVER, port, options, new Exchange(BULK, deadline, new AtomicLong(), bytes, null));
             }
             case ECHO -> clients.add(client(client, port, deadline, c -> echo(c, deadline, bytes)));
             case DISCARD -> clients.add(client(client, port, deadline, c -> upload(c, deadline, bytes)));
@@ -226,21 +228,24 @@ final class Warmup {
 
     /**
      * One HTTP client connection on the client stack's netisr: keep-alive (without {@code open}:
-     * the next request as each response ends, until the deadline, each response counted) or
-     * {@code Connection: close} (with {@code open}: one exchange, counted when the connection is
-     * closed, which gives the driver its permit back for the next).
+     * the next request as each response ends, until the deadline, each response counted in
+     * {@code done}, and its bytes in {@code bytes} if given) or {@code Connection: close} (with
+     * {@code open}: one exchange, counted in {@code done} when the connection is closed, which
+     * gives the driver its permit back for the next).
      */
     private static final class Exchange implements TcpHandler {
         private final byte[] request;
         private final long deadline;
         private final AtomicLong done;
+        private final AtomicLong bytes;
         private final Semaphore open;
         private final Responses responses = new Responses();
 
-        Exchange(byte[] request, long deadline, AtomicLong done, Semaphore open) {
+        Exchange(byte[] request, long deadline, AtomicLong done, AtomicLong bytes, Semaphore open) {
             this.request = request;
             this.deadline = deadline;
             this.done = done;
+            this.bytes = bytes;
             this.open = open;
         }
 
@@ -252,6 +257,9 @@ final class Warmup {
         @Override
         public int onData(TcpChannel ch, MemorySegment data, long offset, int length) {
             int n = responses.consume(data, offset, length);
+            if (bytes != null) {
+                bytes.addAndGet(length);
+            }
             if (n > 0 && open == null) {
                 done.addAndGet(n);
                 if (System.nanoTime() - deadline < 0) {
@@ -274,14 +282,6 @@ final class Warmup {
                 done.incrementAndGet();
                 open.release();
             }
-        }
-    }
-
-    private static void bulk(TcpConnection c, long deadline, AtomicLong bytes) {
-        byte[] buf = new byte[1 << 16];
-        while (System.nanoTime() - deadline < 0) {
-            c.write(BULK, 0, BULK.length);
-            bytes.addAndGet(readResponse(c, buf));
         }
     }
 
@@ -319,41 +319,6 @@ final class Warmup {
             }
             bytes.addAndGet(r);
         }
-    }
-
-    /**
-     * Reads one HTTP/1.1 response with a {@code Content-Length} (what the http service sends) and
-     * returns its size; -1 bytes (end of stream) ends it early.
-     */
-    private static long readResponse(TcpConnection c, byte[] buf) {
-        int have = 0;
-        int headEnd;
-        while ((headEnd = headEnd(buf, have)) < 0) {
-            int r = c.read(buf, have, buf.length - have);
-            if (r <= 0) {
-                throw new IllegalStateException("closed in the response head");
-            }
-            have += r;
-        }
-        long length = contentLength(buf, headEnd);
-        long body = have - headEnd;
-        while (body < length) {
-            int r = c.read(buf, 0, (int) Math.min(buf.length, length - body));
-            if (r <= 0) {
-                throw new IllegalStateException("closed in the body");
-            }
-            body += r;
-        }
-        return headEnd + length;
-    }
-
-    private static int headEnd(byte[] b, int n) {
-        for (int i = 3; i < n; i++) {
-            if (b[i] == '\n' && b[i - 1] == '\r' && b[i - 2] == '\n' && b[i - 3] == '\r') {
-                return i + 1;
-            }
-        }
-        return -1;
     }
 
     private static long contentLength(byte[] b, int headEnd) {
