@@ -240,16 +240,41 @@ class LauncherKernelTest {
         assertEquals("true", tieredCompilation(List.of("-XX:+TieredCompilation"), "endpoint"), "overridden");
     }
 
+    /**
+     * An endpoint's periodic and idle code (the netisr package, every {@code tick}, Agrona's
+     * collections and queues) compiles after a twentieth of C2's calls
+     * ({@code -XX:CompileCommand=CompileThresholdScaling}, docs/BENCHMARKS.md "Periodic code
+     * compiled early"), quietly; no other command gets it.
+     */
+    @Test
+    void anEndpointCompilesItsPeriodicCodeEarly() {
+        String endpoint = finalFlags(List.of(), "endpoint");
+        for (String pattern : List.of("io.flowstack.core.netisr.*::*", "*::tick", "org.agrona.*::*")) {
+            assertTrue(endpoint.contains("CompileThresholdScaling," + pattern + ",0.05"), () -> pattern + ": " + endpoint);
+        }
+        assertTrue(Pattern.compile("\\bccstrlist CompileCommand\\s+=\\s+quiet\\b").matcher(endpoint).find(), endpoint);
+        for (String command : List.of("router", "bench", "stats")) {
+            String flags = finalFlags(List.of(), command);
+            assertFalse(flags.contains("CompileThresholdScaling,"), () -> command + ": " + flags);
+        }
+    }
+
     /** The JVM's final value of TieredCompilation for {@code ./stack COMMAND --help}. */
     private String tieredCompilation(List<String> javaOpts, String command) {
+        String flags = finalFlags(javaOpts, command);
+        Matcher m = Pattern.compile("\\bbool TieredCompilation\\s+=\\s+(true|false)\\b").matcher(flags);
+        assertTrue(m.find(), () -> command + ": no TieredCompilation among the flags: " + flags);
+        return m.group(1);
+    }
+
+    /** What {@code -XX:+PrintFlagsFinal} prints for {@code ./stack COMMAND --help}. */
+    private String finalFlags(List<String> javaOpts, String command) {
         List<String> opts = new ArrayList<>(javaOpts);
         opts.add("-XX:+PrintFlagsFinal");
         Result r = NamespaceLab.run(launcherWith(List.of("FLOWSTACK_JAVA_OPTS=" + String.join(" ", opts)), newJdk,
                 jvms, command, "--help"), RUN, null);
         assertEquals(0, r.exit(), r::toString);
-        Matcher m = Pattern.compile("\\bbool TieredCompilation\\s+=\\s+(true|false)\\b").matcher(r.stdout());
-        assertTrue(m.find(), () -> command + ": no TieredCompilation among the flags: " + r);
-        return m.group(1);
+        return r.stdout();
     }
 
     /**
