@@ -38,7 +38,9 @@
 #     received rates are the table's last rows ("warm-up: ..."). A freshly started flowstack router
 #     compiles its forwarding path during its first second of load (the JIT's compiler threads
 #     then share the CPUs with the netisr and the hosts; the kernel has nothing to compile), so the
-#     measured bursts follow a warm-up, for both routers alike;
+#     measured bursts follow a warm-up, for both routers alike; and before the TCP figures, one
+#     iperf stream each way for the same time ("warm-up: TCP ...": TCP takes branches of the
+#     forwarding path that the UDP bursts do not, which C2 then recompiles);
 #   - forwarding rate: trafgen in A sends one burst of 60-byte frames (64 on the wire) and one of
 #     1514-byte frames (1518 on the wire, a 1500-byte IP packet), UDP to B's address port 9 via the
 #     router's MAC (from `ip neigh` after the ping), 64 source ports, each burst bounded by --frames
@@ -188,7 +190,7 @@ else
 fi
 
 # an upper bound of the whole run: the helper processes (namespace holders, iperf servers) end by then
-maxsecs=$((runs * ${#routers[@]} * (2 * burst_secs + 2 * tcp_secs + 90) + 60))
+maxsecs=$((runs * ${#routers[@]} * (2 * burst_secs + 2 * tcp_secs + 4 * warmup_secs + 90) + 60))
 work=$(mktemp -d /tmp/router-bench.$id.XXXX)
 holders=() # one sleeping process per namespace: its /proc/PID/net/dev is the namespace's
 bg=()      # background processes (iperf servers), killed on exit
@@ -555,10 +557,11 @@ EOF
         "" "$sent" "$rcvd" "$refused"
 }
 
-tcp() { # ROUTER FROM_NS TO_ADDR KEY WHAT: one iperf2 stream for tcp_secs, sets res[...] (Gbit/s)
-    local router=$1 out g
-    out=$(ip netns exec "$2" timeout -k 2 $((tcp_secs + 20)) taskset -c "$host_cpus" \
-        iperf -c "$3" -t "$tcp_secs" -y C 2>&1) || true
+tcp() { # ROUTER FROM_NS TO_ADDR KEY WHAT [SECONDS]: one iperf2 stream for SECONDS (default
+    # tcp_secs), sets res[...] (Gbit/s)
+    local router=$1 secs=${6:-$tcp_secs} out g
+    out=$(ip netns exec "$2" timeout -k 2 $((secs + 20)) taskset -c "$host_cpus" \
+        iperf -c "$3" -t "$secs" -y C 2>&1) || true
     g=$(awk -F, 'NF >= 9 && $9 ~ /^[0-9]+$/ { b = $9 } END { if (b != "") printf "%.2f", b / 1e9 }' <<<"$out")
     if [[ -z $g ]]; then
         echo "router-bench: warning: iperf from $2 to $3 through the $router router gave no result: $(tail -n 2 <<<"$out")" >&2
@@ -603,6 +606,10 @@ for run in $(seq 1 "$runs"); do
         for size in 60 1514; do
             burst "$router" "$size" "$rmac" "$amac"
         done
+        if ((warmup_secs > 0)); then
+            tcp "$router" "$nsa" "$b_ip" first_tcp_ab "A -> B, warm-up" "$warmup_secs"
+            tcp "$router" "$nsb" "$a_ip" first_tcp_ba "B -> A, warm-up" "$warmup_secs"
+        fi
         tcp "$router" "$nsa" "$b_ip" tcp_ab "A -> B"
         tcp "$router" "$nsb" "$a_ip" tcp_ba "B -> A"
         "${router}_down"
@@ -611,7 +618,7 @@ done
 
 # ------------------------------------------------------------------ table
 figures=(fwd60_rx fwd60_sent fwd60_lostpct fwd1514_rx fwd1514_sent fwd1514_lostpct tcp_ab tcp_ba)
-((warmup_secs == 0)) || figures+=(first60_rx first60_lostpct first1514_rx first1514_lostpct)
+((warmup_secs == 0)) || figures+=(first60_rx first60_lostpct first1514_rx first1514_lostpct first_tcp_ab first_tcp_ba)
 declare -A label=(
     [fwd60_rx]="64 B frames received on B /s"
     [fwd60_sent]="  64 B frames sent by A /s"
@@ -625,15 +632,18 @@ declare -A label=(
     [first60_lostpct]="  64 B lost in the router %"
     [first1514_rx]="warm-up: 1518 B received on B /s"
     [first1514_lostpct]="  1518 B lost in the router %"
+    [first_tcp_ab]="warm-up: TCP A -> B Gbit/s"
+    [first_tcp_ba]="warm-up: TCP B -> A Gbit/s"
 )
-declare -A ratio_of=([fwd60_rx]=1 [fwd1514_rx]=1 [tcp_ab]=1 [tcp_ba]=1 [first60_rx]=1 [first1514_rx]=1)
+declare -A ratio_of=([fwd60_rx]=1 [fwd1514_rx]=1 [tcp_ab]=1 [tcp_ba]=1 [first60_rx]=1 [first1514_rx]=1
+    [first_tcp_ab]=1 [first_tcp_ba]=1)
 summary() { # ROUTER FIGURE: "median" or "median (min-max)" over the runs, "-" if none; sets MED too
     local vals="" r
     for r in $(seq 1 "$runs"); do
         vals+="${res[$1,$2,$r]:--} "
     done
     local fmt=%.0f
-    [[ $2 == tcp* || $2 == *pct ]] && fmt=%.2f
+    [[ $2 == *tcp* || $2 == *pct ]] && fmt=%.2f
     read -r MED SUM <<<"$(awk -v f="$fmt" '{
         n = 0; for (i = 1; i <= NF; i++) if ($i != "-") v[++n] = $i + 0
         if (n == 0) { print "- -"; exit }
