@@ -127,15 +127,12 @@ class CoreParkingTest {
     @Test
     void withoutParkingEveryCoreKeepsItsThread() throws Exception {
         try (TwoStacks s = new TwoStacks(CORES, 4 << 20, b -> b.coreParking(false))) {
-            // each netisr thread claims its core when it starts, which a loaded machine may delay
-            Await.until(() -> {
-                for (int c = 0; c < CORES; c++) {
-                    if (!owner(s.server, c).equals("netisr-" + c)) {
-                        return false;
-                    }
-                }
-                return true;
-            }, "every core claimed by its own thread");
+            // a thread claims its core when it starts, which a loaded machine may delay
+            for (int c = 0; c < CORES; c++) {
+                String thread = "netisr-" + c;
+                int core = c;
+                Await.until(() -> owner(s.server, core).equals(thread), "core " + c + " claimed by " + thread);
+            }
             long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300); // six load windows, idle
             while (System.nanoTime() < until) {
                 for (int c = 0; c < CORES; c++) {
