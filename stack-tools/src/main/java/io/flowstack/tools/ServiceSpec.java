@@ -195,6 +195,38 @@ public record ServiceSpec(Kind kind, int port, MetricsLimits limits) {
         };
     }
 
+    /**
+     * Loads, links and initializes the class of every service {@link #start} can create and
+     * their nested classes, and returns them. {@link Warmup} calls it before it runs: C2 compiles
+     * a call to a method that no linked subclass overrides as a direct call, and a type that no
+     * linked class extends as exact (class hierarchy analysis), and linking such a subclass later
+     * discards that code (the JVM checks a class's dependants when it links it, not when it loads
+     * it). The control socket links {@link MetricsService} after the warm-up: its overriding
+     * {@code AbstractHttpService.busy} and its connection class (a subclass of the HTTP service's)
+     * threw away the warm-up's HTTP path, and the endpoint's first keep-alive second ran
+     * interpreted (docs/BENCHMARKS.md, "The warm-up's code kept"). Their static initializers only
+     * build constants.
+     */
+    static List<Class<?>> loadServiceClasses() {
+        List<Class<?>> loaded = new ArrayList<>();
+        for (Class<?> c : List.of(TcpEchoService.class, TcpDiscardService.class, TcpChargenService.class,
+                HttpService.class, MetricsService.class, UdpEchoService.class)) {
+            withNested(c, loaded);
+        }
+        return loaded;
+    }
+
+    private static void withNested(Class<?> c, List<Class<?>> into) {
+        try {
+            into.add(Class.forName(c.getName(), true, c.getClassLoader())); // linked and initialized
+        } catch (ClassNotFoundException e) {
+            throw new IllegalStateException("a class of this build is missing: " + c.getName(), e);
+        }
+        for (Class<?> nested : c.getDeclaredClasses()) {
+            withNested(nested, into);
+        }
+    }
+
     /** Starts this service on {@code stack}; closing the result stops it. */
     public AutoCloseable start(FlowStack stack) {
         return switch (kind) {

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.flowstack.core.FlowStack;
+import io.flowstack.core.config.StackConfig;
+import io.flowstack.nic.MemoryWire;
 import io.flowstack.services.MetricsLimits;
 import io.flowstack.services.SourcePrefix;
 import java.time.Duration;
@@ -62,6 +65,29 @@ class ServiceSpecTest {
             assertTrue(e.getMessage().contains(c[1]), c[0] + ": " + e.getMessage());
             assertTrue(e.getMessage().startsWith("'" + c[0] + "'"), e.getMessage());
             assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        }
+    }
+
+    /**
+     * The classes the warm-up links before it compiles anything ({@link ServiceSpec#loadServiceClasses})
+     * hold the class of every service a {@code --serve} kind starts, and their nested classes
+     * (the metrics service's connection class among them): a kind added later without its class
+     * there fails here.
+     */
+    @Test
+    void everyServiceAKindStartsIsAmongTheClassesTheWarmupLinksFirst() throws Exception {
+        List<Class<?>> linked = ServiceSpec.loadServiceClasses();
+        assertTrue(linked.stream().anyMatch(c -> c.getName().equals("io.flowstack.services.MetricsService$Scrape")),
+                linked::toString);
+        StackConfig config = StackConfig.builder().cores(1).address(0xC6_12_FE_02).prefixLength(24)
+                .mac(0x02_00_00_00_fe_02L).pinThreads(false).build();
+        try (MemoryWire wire = MemoryWire.createWithOffloads(1, 1 << 20, 1500);
+             FlowStack stack = FlowStack.start(config, wire.b())) {
+            for (ServiceSpec.Kind k : ServiceSpec.Kind.values()) {
+                try (AutoCloseable service = new ServiceSpec(k, 1000 + k.ordinal()).start(stack)) {
+                    assertTrue(linked.contains(service.getClass()), () -> k + ": " + service.getClass());
+                }
+            }
         }
     }
 }

@@ -116,11 +116,16 @@ public final class CliLab extends NamespaceLab {
      * its control socket if it could not (killed). It is stopped at {@code timeout} at the latest.
      */
     public Stack endpoint(Duration timeout, String... extra) {
+        return endpoint(List.of(), timeout, extra);
+    }
+
+    /** {@link #endpoint(Duration, String...)} with JVM options of the test's, e.g. {@code -Xlog:...}. */
+    public Stack endpoint(List<String> jvmOptions, Duration timeout, String... extra) {
         deleteOnClose(ControlServer.socketFor(tap));
         List<String> args = new ArrayList<>(List.of("endpoint", "--tap", tap, "--addr", STACK_CIDR, "--cores", "2",
                 "--no-pin"));
         args.addAll(Arrays.asList(extra));
-        Stack ep = stack(timeout, args.toArray(String[]::new));
+        Stack ep = stack(jvmOptions, timeout, args.toArray(String[]::new));
         ep.awaitOutput("(Ctrl-C to stop)", Duration.ofSeconds(90));
         return ep;
     }

@@ -10,6 +10,7 @@ import io.flowstack.tools.stats.ControlServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -107,5 +108,38 @@ class EndpointCommandKernelTest {
         assertTrue(warm >= 0 && warm < out.indexOf("(Ctrl-C to stop)"), () -> "no warm-up line before the banner:\n" + out);
         assertTrue(out.matches("(?s).*warmed up in \\d+\\.\\d s \\([1-9][\\d,]* keep-alive requests, [1-9][\\d,]* "
                 + "connections closed, .*"), () -> "the warm-up answered no request:\n" + out);
+    }
+
+    /**
+     * The warm-up's compiled code survives the start of the endpoint: every service class, and
+     * each of their nested classes, is initialized (so linked) before the warm-up, so none is
+     * linked later, when the JVM would discard the code that class hierarchy analysis compiled
+     * without it. The control socket links {@code MetricsService} after the warm-up, and its
+     * overriding {@code busy} and its connection class used to discard the warm-up's HTTP path
+     * (docs/BENCHMARKS.md, "The warm-up's code kept"). The JVM's own logs show it: the
+     * initialization of each before the warm-up's line, and no compiled method marked for
+     * deoptimization because of a service class after it.
+     */
+    @Test
+    void theWarmupLinksEveryServiceClassBeforeItCompilesAnything() {
+        lab = CliLab.start(true);
+        CliLab.Stack ep = lab.endpoint(List.of("-Xlog:class+init=info,dependencies=info:stdout"),
+                Duration.ofSeconds(200), "--serve", "http:80");
+        ep.terminate();
+        String out = ep.await().stdout();
+        int warm = out.indexOf("flowstack endpoint: warmed up in ");
+        assertTrue(warm >= 0, () -> "no warm-up line:\n" + tail(out));
+        for (String c : List.of("MetricsService", "MetricsService$Scrape", "HttpService", "TcpEchoService",
+                "TcpChargenService", "TcpDiscardService", "UdpEchoService")) {
+            int init = out.indexOf("Initializing 'io/flowstack/services/" + c + "'");
+            assertTrue(init >= 0 && init < warm, () -> c + " not initialized before the warm-up ran:\n" + tail(out));
+        }
+        String after = out.substring(warm);
+        assertFalse(after.contains("dependee = io.flowstack.services."),
+                () -> "a service class linked after the warm-up discarded compiled code:\n" + after);
+    }
+
+    private static String tail(String out) {
+        return out.length() <= 4000 ? out : "..." + out.substring(out.length() - 4000);
     }
 }
