@@ -136,7 +136,7 @@ class EndpointCommandKernelTest {
         }
         String after = out.substring(warm);
         assertFalse(after.contains("dependee = io.flowstack.services."),
-                () -> "a service class linked after the warm-up discarded compiled code:\n" + after);
+                () -> "a service class linked after the warm-up discarded compiled code:\n" + tail(after));
     }
 
     private static String tail(String out) {
