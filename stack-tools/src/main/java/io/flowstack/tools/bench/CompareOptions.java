@@ -49,8 +49,9 @@ public final class CompareOptions {
     String modes;
 
     @Option(names = "--warmup", paramLabel = "S",
-            description = "--compare: before the measured runs, warm the stack up (its JIT) with a stream each way "
-                    + "and an rr run of S seconds each, not counted (default: ${DEFAULT-VALUE}; 0: none).")
+            description = "--compare: before the measured runs, warm the stack up (its JIT) with a stream each way, "
+                    + "an rr run and a run of every other mode measured, S seconds each, not counted (default: "
+                    + "${DEFAULT-VALUE}; 0: none).")
     int warmup = DEFAULT_WARMUP;
 
     @Option(names = "--markdown", paramLabel = "FILE",

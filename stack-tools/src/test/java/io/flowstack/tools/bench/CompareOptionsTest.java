@@ -7,6 +7,7 @@ import io.flowstack.tools.Main;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -58,5 +59,20 @@ class CompareOptionsTest {
         a[0] = first;
         System.arraycopy(rest, 0, a, 1, rest.length);
         return a;
+    }
+
+    /**
+     * The warm-up runs a stream each way and rr, then every measured mode not among them, once,
+     * in the order asked: a measured crr run finds connection set-up compiled.
+     */
+    @Test
+    void theWarmUpRunsEveryMeasuredModeOnce() {
+        assertEquals(List.of(CompareMode.STREAM_1, CompareMode.REVERSE_1, CompareMode.RR_1, CompareMode.CRR),
+                CompareRunner.warmUpModes(List.of(CompareMode.CRR)));
+        assertEquals(List.of(CompareMode.STREAM_1, CompareMode.REVERSE_1, CompareMode.RR_1, CompareMode.RR_64_16K,
+                CompareMode.STREAM_4), CompareRunner.warmUpModes(List.of(CompareMode.RR_1, CompareMode.RR_64_16K,
+                CompareMode.STREAM_1, CompareMode.STREAM_4)));
+        assertEquals(List.of(CompareMode.values()).size(),
+                CompareRunner.warmUpModes(List.of(CompareMode.values())).size(), "each mode once");
     }
 }
