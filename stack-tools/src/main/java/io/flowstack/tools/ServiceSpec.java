@@ -209,11 +209,22 @@ public record ServiceSpec(Kind kind, int port, MetricsLimits limits) {
      */
     static List<Class<?>> loadServiceClasses() {
         List<Class<?>> loaded = new ArrayList<>();
-        for (Class<?> c : List.of(TcpEchoService.class, TcpDiscardService.class, TcpChargenService.class,
-                HttpService.class, MetricsService.class, UdpEchoService.class)) {
-            withNested(c, loaded);
+        for (Kind k : Kind.values()) {
+            withNested(serviceClass(k), loaded);
         }
         return loaded;
+    }
+
+    /** The class {@link #start} creates for {@code kind} (a switch over every kind, as there). */
+    private static Class<?> serviceClass(Kind kind) {
+        return switch (kind) {
+            case ECHO -> TcpEchoService.class;
+            case DISCARD -> TcpDiscardService.class;
+            case CHARGEN -> TcpChargenService.class;
+            case HTTP -> HttpService.class;
+            case METRICS -> MetricsService.class;
+            case UDP_ECHO -> UdpEchoService.class;
+        };
     }
 
     private static void withNested(Class<?> c, List<Class<?>> into) {

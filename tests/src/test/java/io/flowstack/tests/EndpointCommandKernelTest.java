@@ -128,18 +128,16 @@ class EndpointCommandKernelTest {
         ep.terminate();
         String out = ep.await().stdout();
         int warm = out.indexOf("flowstack endpoint: warmed up in ");
-        assertTrue(warm >= 0, () -> "no warm-up line:\n" + tail(out));
+        assertTrue(warm >= 0, () -> "no warm-up line:\n" + NamespaceLab.abbreviate(out, 4000));
         for (String c : List.of("MetricsService", "MetricsService$Scrape", "HttpService", "TcpEchoService",
                 "TcpChargenService", "TcpDiscardService", "UdpEchoService")) {
             int init = out.indexOf("Initializing 'io/flowstack/services/" + c + "'");
-            assertTrue(init >= 0 && init < warm, () -> c + " not initialized before the warm-up ran:\n" + tail(out));
+            assertTrue(init >= 0 && init < warm,
+                    () -> c + " not initialized before the warm-up ran:\n" + NamespaceLab.abbreviate(out, 4000));
         }
         String after = out.substring(warm);
         assertFalse(after.contains("dependee = io.flowstack.services."),
-                () -> "a service class linked after the warm-up discarded compiled code:\n" + tail(after));
-    }
-
-    private static String tail(String out) {
-        return out.length() <= 4000 ? out : "..." + out.substring(out.length() - 4000);
+                () -> "a service class linked after the warm-up discarded compiled code:\n"
+                        + NamespaceLab.abbreviate(after, 4000));
     }
 }

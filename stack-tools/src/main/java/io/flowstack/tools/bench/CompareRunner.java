@@ -88,10 +88,11 @@ final class CompareRunner {
             Nic nic = lab.openStackDevice(settings.cores(), err);
             lab.startStackServer(settings.stackConfig(), nic, settings.blocking(), settings.port());
             long perRunBudget = settings.perRun().plus(CLIENT_SLACK).toSeconds();
-            long warmUpBudget = warmUpModes(settings.modes()).size() * settings.warmup().plus(CLIENT_SLACK).toSeconds();
+            List<CompareMode> warmUpModes = warmUpModes(settings.modes());
+            long warmUpBudget = warmUpModes.size() * settings.warmup().plus(CLIENT_SLACK).toSeconds();
             lab.startKernelServer(javaCommand(), settings.port(),
                     Duration.ofSeconds(60 + warmUpBudget + total * perRunBudget));
-            warmUp();
+            warmUp(warmUpModes);
             progress.println("runs (the same kernel client against " + CompareLab.STACK_IP + " (stack) and "
                     + CompareLab.KERNEL_SERVER_IP + " (kernel), from " + lab.clientNs() + ")");
             progress.flush();
@@ -139,14 +140,16 @@ final class CompareRunner {
         return modes;
     }
 
-    /** Unmeasured runs against the stack ({@link #warmUpModes}), so that its JIT has compiled the paths the runs take. */
-    private void warmUp() {
+    /**
+     * Unmeasured runs of {@code modes} ({@link #warmUpModes}) against the stack, so that its JIT
+     * has compiled the paths the runs take; none with {@code --warmup 0}.
+     */
+    private void warmUp(List<CompareMode> modes) {
         if (settings.warmup().isZero()) {
             return;
         }
         progress.println("warm-up of the stack (not counted)");
         progress.flush();
-        List<CompareMode> modes = warmUpModes(settings.modes());
         warming = true;
         for (int i = 0; i < modes.size(); i++) {
             runClient(modes.get(i), i + 1, modes.size(), "stack", CompareLab.STACK_IP, settings.warmup(), 0);
