@@ -208,7 +208,13 @@ class ReplayTest {
         }
         int fromKernelTcp = Tshark.fields(file, "ip.src == 198.18.0.1 && tcp", "frame.number").size();
         int fromKernel = Tshark.fields(file, "eth.src != 02:00:c6:12:00:02", "frame.number").size();
-        assertTrue(fromKernelTcp > 100, "the download's ACKs: " + fromKernelTcp);
+        // the capture holds the whole download (the stack's TCP payload) and the kernel's side of it
+        // (handshake, request, ACKs, FIN); how many ACKs the kernel sends for 1 MB depends on its ACK
+        // coalescing, which the machine's timing moves (90 to several hundred)
+        long downloaded = Tshark.fields(file, "ip.src == " + STACK + " && tcp.len > 0", "tcp.len").stream()
+                .mapToLong(Long::parseLong).sum();
+        assertTrue(downloaded >= PcapCaptureTest.BODY, "the download's bytes in the capture: " + downloaded);
+        assertTrue(fromKernelTcp > 4, "the kernel's side of the download: " + fromKernelTcp);
         Run r = replay(file.toString(), "--addr", STACK + "/24", "--cores", "2");
         assertEquals(Main.OK, r.code(), r::toString);
         assertTrue(r.out().contains(fromKernel + " fed to the stack"), r::toString);
