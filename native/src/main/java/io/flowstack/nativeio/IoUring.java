@@ -381,6 +381,32 @@ public final class IoUring implements AutoCloseable {
     }
 
     /**
+     * Queues a one-shot {@code IORING_OP_POLL_ADD} for {@code POLLIN} on {@code fd}: it completes
+     * (result: the ready mask) inside the submitting call if {@code fd} is readable then, else when
+     * it becomes readable. On a ring set up with {@code COOP_TASKRUN | TASKRUN_FLAG} that later
+     * completion waits for the submitter's next entry into the kernel and shows meanwhile as
+     * {@link #taskRunPending()}, so a spinning owner sees it in memory.
+     *
+     * @param fd the descriptor to watch
+     * @param userData returned in the completion
+     * @return false if the submission queue is full
+     */
+    public boolean preparePollIn(int fd, long userData) {
+        return prepare(IORING_OP_POLL_ADD, fd, 0L, 0, Poller.POLLIN, 0L, 0, userData);
+    }
+
+    /**
+     * Whether the kernel holds completion work for this ring until the submitter enters it
+     * ({@code IORING_SQ_TASKRUN} in the SQ ring's flags, a load-acquire; only on a ring set up with
+     * {@code IORING_SETUP_TASKRUN_FLAG}). No system call.
+     *
+     * @return true if an {@code io_uring_enter} would post completions now waiting
+     */
+    public boolean taskRunPending() {
+        return ((int) INT_VH.getAcquire(sqRing, sqFlagsOff) & IORING_SQ_TASKRUN) != 0;
+    }
+
+    /**
      * Queues {@code IORING_OP_WRITE} of one buffer at the current position.
      *
      * @param fd the descriptor to write

@@ -63,6 +63,11 @@ public final class IoUringLayout {
     public static final int IORING_SETUP_CQSIZE = 0x8;
     /** {@code IORING_SETUP_COOP_TASKRUN}: no interrupt of the task to run completion work. */
     public static final int IORING_SETUP_COOP_TASKRUN = 0x100;
+    /**
+     * {@code IORING_SETUP_TASKRUN_FLAG} (with {@code COOP_TASKRUN}): while completion work waits
+     * for the task to enter the kernel, the SQ ring's flags carry {@link #IORING_SQ_TASKRUN}.
+     */
+    public static final int IORING_SETUP_TASKRUN_FLAG = 0x200;
     /** {@code IORING_SETUP_SINGLE_ISSUER}: only one task submits (the owner thread). */
     public static final int IORING_SETUP_SINGLE_ISSUER = 0x1000;
     /**
@@ -95,6 +100,8 @@ public final class IoUringLayout {
     // SQ ring flags
     /** {@code IORING_SQ_NEED_WAKEUP}: the SQPOLL thread sleeps; wake it with enter. */
     public static final int IORING_SQ_NEED_WAKEUP = 0x1;
+    /** {@code IORING_SQ_TASKRUN}: completion work waits for the task's next {@code io_uring_enter}. */
+    public static final int IORING_SQ_TASKRUN = 0x4;
 
     // cancel flags (in the SQE's rw_flags field of IORING_OP_ASYNC_CANCEL)
     /** {@code IORING_ASYNC_CANCEL_ALL}: cancel every request that matches, not only the first. */
@@ -121,6 +128,11 @@ public final class IoUringLayout {
     public static final int IORING_OP_READ_FIXED = 4;
     /** {@code IORING_OP_WRITE_FIXED}: write from a registered buffer (buf_index). */
     public static final int IORING_OP_WRITE_FIXED = 5;
+    /**
+     * {@code IORING_OP_POLL_ADD}: completes once with the ready mask when the descriptor has one of
+     * the events in the SQE's {@code poll32_events} (the rw_flags field); len 0 is one-shot.
+     */
+    public static final int IORING_OP_POLL_ADD = 6;
     /** {@code IORING_OP_ASYNC_CANCEL}: cancel operations in flight (rw_flags: cancel flags). */
     public static final int IORING_OP_ASYNC_CANCEL = 14;
     /** {@code IORING_OP_READ}: {@code read(2)}; addr = buffer, len = bytes. */

@@ -123,6 +123,51 @@ class IoUringTest {
         }
     }
 
+    /**
+     * A one-shot POLL_ADD on a ring with {@code COOP_TASKRUN | TASKRUN_FLAG}: it completes inside
+     * the submitting call when the descriptor is readable already; otherwise another thread's
+     * signal becomes visible in the ring's memory (a completion, or the TASKRUN flag that asks for
+     * an enter) while this thread makes no system call, and the next enter posts the completion.
+     */
+    @Test
+    void aPollForInputShowsInMemoryWithoutASystemCall() throws Exception {
+        int flags = IoUringLayout.IORING_SETUP_COOP_TASKRUN | IoUringLayout.IORING_SETUP_TASKRUN_FLAG;
+        try (EventFd ev = EventFd.create(); IoUring ring = IoUring.open(4, flags, 0)) {
+            ev.signal();
+            assertTrue(ring.preparePollIn(ev.fd(), 7));
+            assertEquals(1, ring.submit(0));
+            assertEquals(1, ring.ready(), "readable already: completed inside the call");
+            assertEquals(7, ring.userData(0));
+            assertEquals(Poller.POLLIN, ring.result(0) & Poller.POLLIN);
+            ring.advance(1);
+            ev.drain();
+
+            assertTrue(ring.preparePollIn(ev.fd(), 8));
+            assertEquals(1, ring.submit(0));
+            assertEquals(0, ring.ready(), "nothing to read: the poll waits");
+            assertFalse(ring.taskRunPending());
+            long calls = ring.enterCalls();
+            Thread signaller = Thread.ofPlatform().start(ev::signal);
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            boolean seen = false;
+            while (!seen && System.nanoTime() < deadline) {
+                seen = ring.ready() > 0 || ring.taskRunPending();
+                Thread.onSpinWait();
+            }
+            signaller.join();
+            assertTrue(seen, "the signal showed in the ring's memory");
+            assertEquals(calls, ring.enterCalls(), "seen without entering the kernel");
+            if (ring.ready() == 0) {
+                ring.enter(0, 1, IoUringLayout.IORING_ENTER_GETEVENTS); // runs the waiting work
+            }
+            assertEquals(1, ring.ready());
+            assertEquals(8, ring.userData(0));
+            assertEquals(Poller.POLLIN, ring.result(0) & Poller.POLLIN);
+            ring.advance(1);
+            assertFalse(ring.taskRunPending());
+        }
+    }
+
     @Test
     void fixedBuffersWorkOnceRegistered() {
         try (EventFd ev = EventFd.create(); IoUring ring = IoUring.open(4); Arena arena = Arena.ofConfined()) {

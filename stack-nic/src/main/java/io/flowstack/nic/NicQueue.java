@@ -129,6 +129,30 @@ public interface NicQueue {
     }
 
     /**
+     * For a queue whose receive is a system call ({@link #receiveInMemory()} false): makes the
+     * next frame's arrival visible in memory ({@link #rxSignalled()}), so that an idle owner spins
+     * on memory instead of reading the queue every {@code idleNicCheckNanos}. The owner arms it
+     * when it starts to spin, after a receive that found nothing; a frame that came in between
+     * must show at once. One system call at most; the default cannot (false).
+     *
+     * @return true if {@link #rxSignalled()} now tells when to read
+     */
+    default boolean armRxSignal() {
+        return false;
+    }
+
+    /**
+     * After {@link #armRxSignal()} returned true: whether a frame may be waiting, from memory,
+     * without a system call. It may say true with nothing to read (the owner's read then finds
+     * nothing and it arms again), never false with a frame that came after the arming.
+     *
+     * @return true if the owner should read
+     */
+    default boolean rxSignalled() {
+        return true;
+    }
+
+    /**
      * The {@code nanoTime} by which the owner should call {@link #receive} or {@link #transmit}
      * again even if nothing else happens (a queue that holds frames back, such as an impairment
      * wrapper delaying them), or {@link Long#MAX_VALUE} if none. The owner bounds its sleep by it.

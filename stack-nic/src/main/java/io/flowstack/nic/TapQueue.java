@@ -344,6 +344,17 @@ public final class TapQueue extends CountingQueue {
         return uring != null;
     }
 
+    /** With batched I/O, the io_uring's arrival signal ({@link TapUring#armSignal}); else false. */
+    @Override
+    public boolean armRxSignal() {
+        return uring != null && uring.armSignal();
+    }
+
+    @Override
+    public boolean rxSignalled() {
+        return uring == null || uring.signalled();
+    }
+
     /** The {@code io_uring_enter} calls of batched I/O so far; 0 without it (tests). */
     long batchCalls() {
         return uring != null ? uring.enterCalls() : 0;

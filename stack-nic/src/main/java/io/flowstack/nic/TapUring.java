@@ -4,6 +4,7 @@ import io.flowstack.nativeio.Errno;
 import io.flowstack.nativeio.IoUring;
 import io.flowstack.nativeio.IoUringLayout;
 import io.flowstack.nativeio.Libc;
+import io.flowstack.nativeio.NativeException;
 import io.flowstack.nativeio.Tun;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -30,10 +31,20 @@ import java.lang.ref.Reference;
  * {@code writev}. A queued frame's drop or error is counted when its completion is reaped, in the
  * queue's counters ({@link CountingQueue}); the transmit call itself returned true.
  *
- * <p>Every operation completes inside the {@code io_uring_enter} that submits it (reads by
+ * <p>Every read and write completes inside the {@code io_uring_enter} that submits it (reads by
  * {@code RWF_NOWAIT}, writes because a TAP's write never waits), so each call waits for all it
  * submitted and reaps them before it returns: the buffers are free again and the completion ring
- * never holds more than one call's entries.
+ * never holds more than one call's entries, and the arrival signal's.
+ *
+ * <p><b>Arrival signal</b> ({@link #armSignal}, {@link #signalled}): an idle owner that spins
+ * would otherwise find a frame only by reading, a system call every few microseconds. Instead it
+ * arms a one-shot {@code POLL_ADD} for {@code POLLIN} once per idle spell and watches memory:
+ * the ring is set up with {@code COOP_TASKRUN | TASKRUN_FLAG}, so when the kernel queues a frame
+ * the poll's completion waits for the owner's next entry and {@code IORING_SQ_TASKRUN} shows in the
+ * SQ ring's flags (or the completion itself, if the thread entered the kernel meanwhile). A poll
+ * armed while a frame waits completes at once, so a frame that came between the read that found
+ * nothing and the arming is not missed. The completion is reaped with the next call's and disarms
+ * the signal.
  *
  * <p>Owned by: the queue's netisr, one submitter at a time (the ring is not
  * {@code IORING_SETUP_SINGLE_ISSUER}: a parked core's netisr runs on another thread, handed over
@@ -50,6 +61,11 @@ final class TapUring implements AutoCloseable {
     static final int MIN_READS = 2;
     /** {@code user_data} bit of a read's completion; a write's is its slot. */
     private static final long READ = 1L << 32;
+    /** {@code user_data} of the arrival signal's poll. */
+    private static final long POLL = 1L << 33;
+    /** The ring's setup flags with the arrival signal, and without (a kernel older than 5.19). */
+    private static final int SIGNAL_SETUP = IoUringLayout.IORING_SETUP_SUBMIT_ALL
+            | IoUringLayout.IORING_SETUP_COOP_TASKRUN | IoUringLayout.IORING_SETUP_TASKRUN_FLAG;
     private static final long OVERFLOW_BYTES = 64;
 
     private final TapQueue queue;
@@ -69,6 +85,12 @@ final class TapUring implements AutoCloseable {
     private final int[] txLengths;
     private int txQueued;
     private int reads = MIN_READS;
+    /** Whether the ring was set up for the arrival signal. */
+    private final boolean signals;
+    /** The arrival signal's poll is submitted and its completion not yet reaped. */
+    private boolean pollArmed;
+    /** The poll is prepared in the submission queue, not yet submitted (it is not waited for). */
+    private int pollPrepared;
 
     /**
      * @param queue the queue whose counters this updates
@@ -85,7 +107,19 @@ final class TapUring implements AutoCloseable {
         this.vnetHeader = vnetHeader;
         this.maxReads = maxReads;
         // room for a full set of queued writes and a full batch of reads (the kernel rounds up)
-        this.ring = IoUring.open(TX_SLOTS + maxReads, IoUringLayout.IORING_SETUP_SUBMIT_ALL, 0);
+        IoUring r;
+        boolean withSignals = true;
+        try {
+            r = IoUring.open(TX_SLOTS + maxReads, SIGNAL_SETUP, 0);
+        } catch (NativeException e) {
+            if (e.errno() != Errno.EINVAL) {
+                throw e;
+            }
+            r = IoUring.open(TX_SLOTS + maxReads, IoUringLayout.IORING_SETUP_SUBMIT_ALL, 0);
+            withSignals = false;
+        }
+        this.ring = r;
+        this.signals = withSignals;
         this.rxIovCount = vnetHeader ? 3 : 2;
         this.rxIovs = arena.allocate((long) maxReads * 3 * Libc.IOVEC_SIZE, 8);
         this.rxHeaders = arena.allocate((long) maxReads * 16, 8);
@@ -216,6 +250,37 @@ final class TapUring implements AutoCloseable {
         txLengths[txQueued++] = length;
     }
 
+    /**
+     * Arms the arrival signal if it is not armed: a one-shot poll for input, submitted with any
+     * queued writes in one call; it completes inside that call if a frame is waiting.
+     *
+     * @return false if this ring cannot signal (set up without it); the owner reads on a timer
+     */
+    boolean armSignal() {
+        if (!signals) {
+            return false;
+        }
+        if (!pollArmed) {
+            if (!ring.preparePollIn(fd, POLL)) {
+                flush();
+                ring.preparePollIn(fd, POLL);
+            }
+            pollArmed = true;
+            pollPrepared = 1;
+            submitAndReap();
+        }
+        return true;
+    }
+
+    /**
+     * Whether the armed signal says a frame may be waiting: its completion is in the ring, or the
+     * kernel holds it until the next entry ({@code IORING_SQ_TASKRUN}). Memory reads only; true
+     * also when the signal is not armed (the owner then reads, which is always correct).
+     */
+    boolean signalled() {
+        return !pollArmed || ring.ready() > 0 || ring.taskRunPending();
+    }
+
     /** Writes the queued frames with one system call, if there are any. */
     void flush() {
         if (ring.pending() > 0) {
@@ -228,26 +293,32 @@ final class TapUring implements AutoCloseable {
      * and reaps their completions: reads' results into {@link #rxResults}, writes counted.
      */
     private void submitAndReap() {
-        int expected = ring.pending();
+        int expected = ring.pending() - pollPrepared; // the poll is not waited for
+        pollPrepared = 0;
         int reaped = 0;
-        for (int tries = 0; reaped < expected; tries++) {
+        int tries = 0;
+        do {
             int r = ring.submit(expected - reaped);
-            if (r < 0 && tries > 3) { // the kernel keeps refusing (-EAGAIN, -EBUSY): nothing moved
+            if (r < 0 && tries++ > 3) { // the kernel keeps refusing (-EAGAIN, -EBUSY): nothing moved
                 throw new IllegalStateException("io_uring_enter on " + queue + ": errno " + -r);
             }
             int ready = ring.ready();
             for (int c = 0; c < ready; c++) {
                 long ud = ring.userData(c);
                 int res = ring.result(c);
+                if (ud == POLL) {
+                    pollArmed = false; // fired (or failed): the next idle spell arms it again
+                    continue;
+                }
                 if ((ud & READ) != 0) {
                     rxResults[(int) ud] = res;
                 } else {
                     queue.counted(res, txLengths[(int) ud]);
                 }
+                reaped++;
             }
             ring.advance(ready);
-            reaped += ready;
-        }
+        } while (reaped < expected);
         txQueued = 0;
     }
 

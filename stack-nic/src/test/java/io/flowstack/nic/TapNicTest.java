@@ -339,6 +339,51 @@ class TapNicTest {
         assertEquals(0, q.rxTruncated());
     }
 
+    /**
+     * With batched I/O a queue's arrival signal shows a frame the kernel queued in memory, with no
+     * system call of ours between the arming and the frame's read; armed while a frame waits, it
+     * shows at once. Without batched I/O there is no signal (the owner reads on a timer).
+     */
+    @Test
+    void anArmedQueueShowsTheKernelsFrameInMemory() throws Exception {
+        String tap = tapName();
+        TapNic nic = open(tap, 1, TapNic.Options.DEFAULT.withBatchIo(true));
+        assertTrue(nic.batchIo(), nic.batchIoProblem());
+        String ns = tapInNamespace(tap);
+        TapQueue q = nic.queue(0);
+        FrameBatch batch = new FrameBatch(arena, 8, 2048);
+        while (q.receive(batch) > 0) {
+            // anything the kernel sent on bringing the device up
+        }
+
+        assertTrue(q.armRxSignal());
+        assertFalse(q.rxSignalled(), "nothing queued yet");
+        long calls = q.batchCalls();
+        run(true, "ip", "netns", "exec", ns, "bash", "-c", "echo flowstack > /dev/udp/198.18.77.2/9");
+        long deadline = System.nanoTime() + DEADLINE_NANOS;
+        while (!q.rxSignalled() && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertTrue(q.rxSignalled(), "the kernel's ARP request showed");
+        assertEquals(calls, q.batchCalls(), "no io_uring_enter while it waited");
+        assertTrue(q.receive(batch) >= 1);
+        assertTrue(isArpRequestForUs(batch.slot(0).asSlice(0, batch.length(0))));
+
+        // the kernel asks again (ARP retries once a second): arm only once a frame waits
+        Poller poller = new Poller(1);
+        poller.set(0, q.pollFd(), Poller.POLLIN);
+        deadline = System.nanoTime() + DEADLINE_NANOS;
+        while (poller.poll(100) == 0 && System.nanoTime() < deadline) {
+            // not read: the frame stays queued
+        }
+        assertTrue(q.armRxSignal());
+        assertTrue(q.rxSignalled(), "armed while a frame waits: signalled at once");
+        assertTrue(q.receive(batch) >= 1);
+
+        TapNic plain = open(tapName(), 1, TapNic.Options.DEFAULT.withBatchIo(false));
+        assertFalse(plain.queue(0).armRxSignal(), "one frame per call: no signal");
+    }
+
     @Test
     void framesLongerThanTheSlotAreCountedAndDropped() throws Exception {
         String tap = tapName();

@@ -44,8 +44,9 @@ public final class StackConfig {
     public final long idleSpinNanos;
     /**
      * While an idle netisr spins, how often it checks a NIC queue whose receive costs a system
-     * call (a TAP's readv), in nanoseconds: bounds the latency a frame arriving during the spin
-     * pays, at {@code idleSpinNanos / idleNicCheckNanos} system calls per idle spell.
+     * call and that cannot signal an arrival in memory (a TAP without batched I/O; a TAP with it
+     * signals, {@code NicQueue.armRxSignal}), in nanoseconds: bounds the latency a frame arriving
+     * during the spin pays, at {@code idleSpinNanos / idleNicCheckNanos} system calls per idle spell.
      */
     public final long idleNicCheckNanos;
     /**

@@ -66,6 +66,11 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
 
     private static final System.Logger LOG = System.getLogger("io.flowstack.netisr");
     private static final long TICK_NANOS = 10_000_000L;
+    /**
+     * While spinning with the NICs' arrival signals armed ({@link NicQueue#armRxSignal}): how
+     * often it reads them anyway, should a signal be lost (none is known to be).
+     */
+    static final long SIGNALLED_NIC_CHECK_NANOS = 1_000_000L;
     private static final int READ_LIMIT = 64;
 
     private final int core;
@@ -89,8 +94,10 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     private final boolean nicInMemory;
     /** The idle strategy spins ({@link #idleSpin}): a NIC whose receive is a system call is read only when due. */
     private boolean idleSpin;
-    /** While spinning: when the NIC is next read ({@link StackConfig#idleNicCheckNanos}). */
+    /** While spinning: when the NIC is next read ({@link StackConfig#idleNicCheckNanos}, or {@link #SIGNALLED_NIC_CHECK_NANOS}). */
     private long nextNicRead;
+    /** While spinning: every NIC queue's arrival signal is armed, so it is read when that shows in memory. */
+    private boolean nicSignals;
     /** No NIC is read until the stack opens receive ({@link #holdReceive}, {@link #openReceive}). */
     private boolean rxHeld;
     /** The last sleep ended with the NIC's descriptor readable: read it on the next pass. */
@@ -338,13 +345,17 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         ownership.check();
         this.now = nowNanos;
         int work = 0;
-        boolean readNic = !rxHeld && moves.mayReadNic()
-                && (!idleSpin || nicInMemory || nicReadDue || now - nextNicRead >= 0);
+        boolean readNic = !rxHeld && moves.mayReadNic() && (!idleSpin || nicInMemory || nicReadDue
+                || now - nextNicRead >= 0 || nicSignals && nics.rxSignalled());
         if (readNic && idleSpin) {
             nicReadDue = false;
-            nextNicRead = now + config.idleNicCheckNanos;
+            nextNicRead = now + nicCheckNanos();
         }
-        work += readNic ? nics.receive(rxBatch, rxInput) : 0;
+        int frames = readNic ? nics.receive(rxBatch, rxInput) : 0;
+        if (frames == 0 && readNic && nicSignals) {
+            nicSignals = nics.armRxSignals(); // the signal fired for nothing, or was consumed: arm it again
+        }
+        work += frames;
         for (int s = 0; s < inbox.length; s++) {
             if (inbox[s] != null) {
                 work += inbox[s].ring().read(inboxHandlers[s], READ_LIMIT);
@@ -715,15 +726,23 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     private int lateWork; // owner thread: what was waiting then ({@link #signalledWork} bits)
 
     /**
-     * Its thread starts ({@code true}) or stops spinning: while it spins, a NIC queue whose receive
-     * is a system call is read at most every {@link StackConfig#idleNicCheckNanos} (the pass that
-     * found nothing has just read it). Owner thread.
+     * Its thread starts ({@code true}) or stops spinning. The pass that found nothing has just read
+     * the NICs; while it spins, NIC queues whose receive is a system call are read when their
+     * arrival signals show in memory ({@link NicQueue#armRxSignal}, armed here: a TAP's io_uring
+     * poll), or, if some queue cannot signal, at most every {@link StackConfig#idleNicCheckNanos}.
+     * Owner thread.
      *
      * @param on whether the netisr spins
      */
     public void idleSpin(boolean on) {
         idleSpin = on;
-        nextNicRead = now + config.idleNicCheckNanos;
+        nicSignals = on && !nicInMemory && !rxHeld && nics.armRxSignals();
+        nextNicRead = now + nicCheckNanos();
+    }
+
+    /** How long a spinning netisr goes without reading a NIC whose receive is a system call. */
+    private long nicCheckNanos() {
+        return nicSignals ? Math.max(SIGNALLED_NIC_CHECK_NANOS, config.idleNicCheckNanos) : config.idleNicCheckNanos;
     }
 
     /** {@return the poll slots a sleep of this netisr takes at most: its eventfd and one per NIC queue} */

@@ -87,6 +87,33 @@ final class NicPorts {
         return inMemory;
     }
 
+    /**
+     * Arms every queue's arrival signal ({@link NicQueue#armRxSignal}), for an idle spin.
+     *
+     * @return true if every queue can signal (none is read in memory), so the owner may read
+     *     only when {@link #rxSignalled()} says so; false: it reads on its timer
+     */
+    boolean armRxSignals() {
+        if (inMemory) {
+            return false;
+        }
+        boolean all = true;
+        for (NicQueue q : queues) {
+            all &= !q.receiveInMemory() && q.armRxSignal();
+        }
+        return all;
+    }
+
+    /** After {@link #armRxSignals()} returned true: whether some queue may have a frame (memory reads). */
+    boolean rxSignalled() {
+        for (NicQueue q : queues) {
+            if (q.rxSignalled()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Has every queue call {@code notifier} when it has frames and no descriptor to poll. */
     void readyNotifier(Runnable notifier) {
         for (NicQueue q : queues) {

@@ -54,4 +54,59 @@ class IdleSpinTest {
             n.idleSpin(false);
         }
     }
+
+    /**
+     * A queue that signals arrivals in memory (a TAP's io_uring poll) is armed when the spin
+     * starts and not read again until the signal shows (none in 500 us of spinning); a frame is
+     * then read on the next pass, and a signal that fired for nothing arms it again.
+     */
+    @Test
+    void aSpinningNetisrReadsASignallingQueueOnlyWhenItSignals() {
+        try (StackHarness h = new StackHarness(1, b -> b.idleNicCheckNanos(CHECK))) {
+            h.run();
+            TestNic.TestQueue q = h.nic.q(0);
+            q.signals = true;
+            Netisr n = h.stack.netisr(0);
+
+            n.idleSpin(true); // the pass before found nothing
+            assertEquals(1, q.arms, "armed when the spin starts");
+            int before = q.receives;
+            for (int i = 0; i < 500; i++) { // 500 us of spinning, a pass every microsecond
+                h.now += 1_000;
+                h.stack.pollAll(h.now);
+            }
+            assertEquals(0, q.receives - before, "no read while nothing is signalled");
+
+            h.inject(0, Packets.ethernet(StackHarness.US_MAC, StackHarness.PEER_MAC, Packets.ETH_ARP,
+                    Packets.arp(1, StackHarness.PEER_MAC, StackHarness.PEER, 0, StackHarness.US)));
+            long rx = h.total(Stat.RX_FRAMES);
+            h.now += 1_000;
+            h.stack.pollAll(h.now);
+            assertEquals(rx + 1, h.total(Stat.RX_FRAMES), "the signalled frame is read on the next pass");
+            assertEquals(1, q.receives - before);
+
+            q.armed = true; // armed again (the thread's next quiet pass does this through idleSpin)
+            q.spuriousSignal = true;
+            before = q.receives;
+            int arms = q.arms;
+            for (int i = 0; i < 100; i++) {
+                h.now += 1_000;
+                h.stack.pollAll(h.now);
+            }
+            assertEquals(1, q.receives - before, "a signal for nothing costs one read");
+            assertEquals(arms + 1, q.arms, "and arms the signal again");
+
+            // should a signal be lost, the spin still reads the queue now and then
+            q.armed = true;
+            before = q.receives;
+            for (int i = 0; i < 2_000; i++) {
+                h.now += 1_000;
+                h.stack.pollAll(h.now);
+            }
+            int reads = q.receives - before;
+            assertTrue(reads >= 1 && reads <= 3, reads + " reads in 2 ms, one per "
+                    + Netisr.SIGNALLED_NIC_CHECK_NANOS + " ns");
+            n.idleSpin(false);
+        }
+    }
 }

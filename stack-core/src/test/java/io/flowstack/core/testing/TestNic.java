@@ -69,6 +69,14 @@ public final class TestNic extends AbstractNic<TestNic.TestQueue> {
         public int tailFill = -1;
         /** Calls of {@link #receive} so far (an idle netisr's NIC reads). */
         public int receives;
+        /** Whether it has an arrival signal ({@link #armRxSignal}), as a TAP with batched I/O. */
+        public boolean signals;
+        /** Calls of {@link #armRxSignal} that armed the signal (it was not armed). */
+        public int arms;
+        /** The signal is armed and has not fired. */
+        public boolean armed;
+        /** Makes the armed signal fire once with nothing to read. */
+        public boolean spuriousSignal;
         /** Every gathered frame handed to {@link #transmit(TxFrame)}, in order. */
         public final List<Gathered> superFrames = new ArrayList<>();
         private final boolean offloads;
@@ -76,6 +84,20 @@ public final class TestNic extends AbstractNic<TestNic.TestQueue> {
 
         TestQueue(boolean offloads) {
             this.offloads = offloads;
+        }
+
+        @Override
+        public boolean armRxSignal() {
+            if (signals && !armed) {
+                armed = true;
+                arms++;
+            }
+            return signals;
+        }
+
+        @Override
+        public boolean rxSignalled() {
+            return !armed || spuriousSignal || !inbound.isEmpty();
         }
 
         @Override
@@ -129,6 +151,10 @@ public final class TestNic extends AbstractNic<TestNic.TestQueue> {
         @Override
         public int receive(FrameBatch batch) {
             receives++;
+            if (armed && (spuriousSignal || !inbound.isEmpty())) { // the read reaps the fired signal
+                armed = false;
+                spuriousSignal = false;
+            }
             int n = 0;
             while (n < batch.capacity() && !inbound.isEmpty()) {
                 byte[] f = inbound.poll();
