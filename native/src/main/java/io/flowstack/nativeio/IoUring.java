@@ -41,6 +41,13 @@ import java.lang.invoke.VarHandle;
  * {@code RWF_NOWAIT} ({@link #prepareReadvNoWait}): then it completes with {@code -EAGAIN}
  * inside the submitting call (observed on 6.18 with a TAP).
  *
+ * <p>Readiness without a system call: on a ring set up with
+ * {@link IoUringLayout#IORING_SETUP_COOP_TASKRUN} and {@link IoUringLayout#IORING_SETUP_TASKRUN_FLAG},
+ * a {@link #preparePollIn} that fires later queues its completion as task work for the submitter
+ * without interrupting it and sets {@code IORING_SQ_TASKRUN}, which {@link #taskRunPending()}
+ * reads; the submitter's next entry into the kernel (any system call's return) posts the
+ * completion (observed on 6.18 with an eventfd and a TAP).
+ *
  * <p>Errors of setup, mapping and registration throw {@link NativeException} naming the call
  * ({@code io_uring_setup}, {@code mmap}, {@code io_uring_register}); {@code io_uring_enter}
  * retries {@code EINTR}, returns {@code -EAGAIN}/{@code -EBUSY} (out of kernel resources or too
