@@ -89,8 +89,6 @@ final class TapUring implements AutoCloseable {
     private final boolean signals;
     /** The arrival signal's poll is submitted and its completion not yet reaped. */
     private boolean pollArmed;
-    /** The poll is prepared in the submission queue, not yet submitted (it is not waited for). */
-    private int pollPrepared;
 
     /**
      * @param queue the queue whose counters this updates
@@ -162,7 +160,7 @@ final class TapUring implements AutoCloseable {
             setIov(iov + slotIov, batch.slot(i).address(), slotSize);
             ring.prepareReadvNoWait(fd, rxIovs.address() + iov, rxIovCount, READ | i);
         }
-        submitAndReap();
+        submitAndReap(0);
         Reference.reachabilityFence(batch);
         int n = 0;
         int truncated = 0;
@@ -262,12 +260,10 @@ final class TapUring implements AutoCloseable {
         }
         if (!pollArmed) {
             if (!ring.preparePollIn(fd, POLL)) {
-                flush();
-                ring.preparePollIn(fd, POLL);
+                return false; // not expected: the ring has room for every queued write and more
             }
             pollArmed = true;
-            pollPrepared = 1;
-            submitAndReap();
+            submitAndReap(1);
         }
         return true;
     }
@@ -284,17 +280,19 @@ final class TapUring implements AutoCloseable {
     /** Writes the queued frames with one system call, if there are any. */
     void flush() {
         if (ring.pending() > 0) {
-            submitAndReap();
+            submitAndReap(0);
         }
     }
 
     /**
      * Submits every prepared operation, waiting for all of them (they complete inside the call),
-     * and reaps their completions: reads' results into {@link #rxResults}, writes counted.
+     * and reaps their completions: reads' results into {@link #rxResults}, writes counted, the
+     * arrival signal's poll disarmed if it fired.
+     *
+     * @param polls how many of the prepared operations are polls, which are not waited for
      */
-    private void submitAndReap() {
-        int expected = ring.pending() - pollPrepared; // the poll is not waited for
-        pollPrepared = 0;
+    private void submitAndReap(int polls) {
+        int expected = ring.pending() - polls;
         int reaped = 0;
         int tries = 0;
         do {

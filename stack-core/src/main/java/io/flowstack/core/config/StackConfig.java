@@ -37,16 +37,14 @@ public final class StackConfig {
     public final boolean coreParking;
     /**
      * How long an idle netisr (without {@link #busyPoll}) spins on memory before it blocks in
-     * poll(), in nanoseconds: its inbox rings, the application ring and its commands, and the NIC
-     * queue where readiness is visible in memory (a mapped ring, an in-process wire). 0 blocks at
-     * once.
+     * poll(), in nanoseconds: its inbox rings, the application ring and its commands, and its NIC
+     * queues' readiness in memory (a mapped ring, a TAP's arrival signal). 0 blocks at once.
      */
     public final long idleSpinNanos;
     /**
-     * While an idle netisr spins, how often it checks a NIC queue whose receive costs a system
-     * call and that cannot signal an arrival in memory (a TAP without batched I/O; a TAP with it
-     * signals, {@code NicQueue.armRxSignal}), in nanoseconds: bounds the latency a frame arriving
-     * during the spin pays, at {@code idleSpinNanos / idleNicCheckNanos} system calls per idle spell.
+     * While an idle netisr spins, how often it reads a NIC queue whose receive is a system call
+     * and that cannot signal an arrival in memory ({@code NicQueue.armRxSignal}: a TAP without
+     * batched I/O), in nanoseconds: the longest a frame arriving during the spin waits.
      */
     public final long idleNicCheckNanos;
     /**

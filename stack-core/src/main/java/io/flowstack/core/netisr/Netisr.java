@@ -66,11 +66,6 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
 
     private static final System.Logger LOG = System.getLogger("io.flowstack.netisr");
     private static final long TICK_NANOS = 10_000_000L;
-    /**
-     * While spinning with the NICs' arrival signals armed ({@link NicQueue#armRxSignal}): how
-     * often it reads them anyway, should a signal be lost (none is known to be).
-     */
-    static final long SIGNALLED_NIC_CHECK_NANOS = 1_000_000L;
     private static final int READ_LIMIT = 64;
 
     private final int core;
@@ -90,18 +85,10 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     private volatile boolean sleeping;
     private volatile boolean lateWatch; // a sleep timed out with signalled work: producers signal as if it slept
     private volatile boolean running = true;
-    /** Whether an empty {@link NicQueue#receive} is a memory read on every interface (else a system call, a TAP's readv). */
-    private final boolean nicInMemory;
-    /** The idle strategy spins ({@link #idleSpin}): a NIC whose receive is a system call is read only when due. */
-    private boolean idleSpin;
-    /** While spinning: when the NIC is next read ({@link StackConfig#idleNicCheckNanos}, or {@link #SIGNALLED_NIC_CHECK_NANOS}). */
-    private long nextNicRead;
-    /** While spinning: every NIC queue's arrival signal is armed, so it is read when that shows in memory. */
-    private boolean nicSignals;
+    /** When the NICs are read: every pass, or while the thread spins idle only when due ({@link #idleSpin}). */
+    private final IdleNicReads nicReads;
     /** No NIC is read until the stack opens receive ({@link #holdReceive}, {@link #openReceive}). */
     private boolean rxHeld;
-    /** The last sleep ended with the NIC's descriptor readable: read it on the next pass. */
-    private boolean nicReadDue;
 
     private Netisr[] peers;
     private Rings.Ring<OneToOneRingBuffer>[] outbox; // [target core], null for self
@@ -184,7 +171,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
                 config.rxBatch, slot);
         MemorySegment appSeg = appRing.segment();
         this.appHandler = (type, buffer, index, length) -> onAppMessage(type, appSeg, index, length);
-        this.nicInMemory = nics.receiveInMemory();
+        this.nicReads = new IdleNicReads(nics, config.idleNicCheckNanos);
         nics.readyNotifier(this::wake);
     }
 
@@ -345,17 +332,11 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         ownership.check();
         this.now = nowNanos;
         int work = 0;
-        boolean readNic = !rxHeld && moves.mayReadNic() && (!idleSpin || nicInMemory || nicReadDue
-                || now - nextNicRead >= 0 || nicSignals && nics.rxSignalled());
-        if (readNic && idleSpin) {
-            nicReadDue = false;
-            nextNicRead = now + nicCheckNanos();
+        if (!rxHeld && moves.mayReadNic() && nicReads.readNow(now)) {
+            int frames = nics.receive(rxBatch, rxInput);
+            nicReads.afterRead(frames);
+            work += frames;
         }
-        int frames = readNic ? nics.receive(rxBatch, rxInput) : 0;
-        if (frames == 0 && readNic && nicSignals) {
-            nicSignals = nics.armRxSignals(); // the signal fired for nothing, or was consumed: arm it again
-        }
-        work += frames;
         for (int s = 0; s < inbox.length; s++) {
             if (inbox[s] != null) {
                 work += inbox[s].ring().read(inboxHandlers[s], READ_LIMIT);
@@ -519,7 +500,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     public void holdReceive() { rxHeld = true; }
 
     /** Opens receive (owner thread): what a held NIC queued is read on the next pass. */
-    public void openReceive() { ownership.check(); rxHeld = false; nicReadDue = true; }
+    public void openReceive() { ownership.check(); rxHeld = false; nicReads.due(); }
 
     /** {@return ARP updates waiting for core {@code target}'s ring (owner thread; tests)} */
     int arpUpdatesWaiting(int target) { return arpUpdates.waiting(target); }
@@ -726,23 +707,14 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     private int lateWork; // owner thread: what was waiting then ({@link #signalledWork} bits)
 
     /**
-     * Its thread starts ({@code true}) or stops spinning. The pass that found nothing has just read
-     * the NICs; while it spins, NIC queues whose receive is a system call are read when their
-     * arrival signals show in memory ({@link NicQueue#armRxSignal}, armed here: a TAP's io_uring
-     * poll), or, if some queue cannot signal, at most every {@link StackConfig#idleNicCheckNanos}.
-     * Owner thread.
+     * Its thread starts ({@code true}) or stops spinning; the pass that found nothing has just read
+     * the NICs. While it spins, a NIC queue whose receive is a system call is read only when due
+     * ({@link IdleNicReads}: its arrival signal, armed here, or a timer). Owner thread.
      *
      * @param on whether the netisr spins
      */
     public void idleSpin(boolean on) {
-        idleSpin = on;
-        nicSignals = on && !nicInMemory && !rxHeld && nics.armRxSignals();
-        nextNicRead = now + nicCheckNanos();
-    }
-
-    /** How long a spinning netisr goes without reading a NIC whose receive is a system call. */
-    private long nicCheckNanos() {
-        return nicSignals ? Math.max(SIGNALLED_NIC_CHECK_NANOS, config.idleNicCheckNanos) : config.idleNicCheckNanos;
+        nicReads.spin(on, now, !rxHeld);
     }
 
     /** {@return the poll slots a sleep of this netisr takes at most: its eventfd and one per NIC queue} */
@@ -766,7 +738,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
     /** Ends a sleep {@link #prepareSleep} began, before the poll: a netisr on the same thread has work. */
     void cancelSleep() {
         sleeping = false;
-        nicReadDue = true;
+        nicReads.due();
     }
 
     /** {@return when this netisr must run again at the latest: its next tick, or a queue's deadline} */
@@ -793,7 +765,7 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         boolean paused = rxStopped();
         boolean nicReady = ready > 0 && !paused && nics.anyPolledReady(p, first + 1);
         boolean signalled = ready > 0 && p.revents(first) != 0;
-        nicReadDue = paused || nics.anyWithoutFd() || nicReady || nics.wakeDeadline() - now <= 0;
+        nicReads.afterSleep(paused || nics.anyWithoutFd() || nicReady || nics.wakeDeadline() - now <= 0, now);
         boolean woke = signalled || nicReady;
         int waiting = ready == 0 && !lateWatch ? signalledWork() : 0;
         if (waiting != 0) {
@@ -812,7 +784,6 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
             LOG.log(System.Logger.Level.WARNING, "netisr-" + core + ": a sleep timed out with work waiting (bits "
                     + lateWork + ": 1 inbox, 2 application ring, 4 commands, 8 NIC) and no wake-up came in 1 s");
         }
-        nextNicRead = now + config.idleNicCheckNanos;
         return woke;
     }
 }

@@ -105,7 +105,7 @@ class IdleSpinTest {
             }
             int reads = q.receives - before;
             assertTrue(reads >= 1 && reads <= 3, reads + " reads in 2 ms, one per "
-                    + Netisr.SIGNALLED_NIC_CHECK_NANOS + " ns");
+                    + IdleNicReads.SIGNALLED_CHECK_NANOS + " ns");
             n.idleSpin(false);
         }
     }
