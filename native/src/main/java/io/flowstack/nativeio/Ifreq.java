@@ -120,8 +120,8 @@ public final class Ifreq {
     }
 
     /**
-     * Reads the {@code int} member of the union ({@code ifr_mtu}, {@code ifr_ifindex}), e.g. after
-     * {@code SIOCGIFMTU}.
+     * Reads the {@code int} member of the union ({@code ifr_mtu}, {@code ifr_ifindex},
+     * {@code ifr_qlen}), e.g. after {@code SIOCGIFMTU}.
      *
      * @param ifr an ifreq
      * @return the {@code int} at offset 16
@@ -131,8 +131,8 @@ public final class Ifreq {
     }
 
     /**
-     * Writes the {@code int} member of the union ({@code ifr_mtu}, {@code ifr_ifindex}), e.g.
-     * before {@code SIOCSIFMTU}.
+     * Writes the {@code int} member of the union ({@code ifr_mtu}, {@code ifr_ifindex},
+     * {@code ifr_qlen}), e.g. before {@code SIOCSIFMTU}.
      *
      * @param ifr an ifreq
      * @param value the value

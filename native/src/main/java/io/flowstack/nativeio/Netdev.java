@@ -24,6 +24,14 @@ public final class Netdev {
     public static final long SIOCGIFMTU = 0x8921;
     /** {@code SIOCSIFMTU}: set the MTU from {@code ifr_mtu} ({@code CAP_NET_ADMIN}). */
     public static final long SIOCSIFMTU = 0x8922;
+    /** {@code SIOCGIFTXQLEN}: get the transmit queue length into {@code ifr_qlen}. */
+    public static final long SIOCGIFTXQLEN = 0x8942;
+    /**
+     * {@code SIOCSIFTXQLEN}: set the transmit queue length from {@code ifr_qlen}
+     * ({@code CAP_NET_ADMIN}). For a TAP it is the depth of each queue's ring of frames waiting
+     * for the reader (the kernel's {@code tun_queue_resize}).
+     */
+    public static final long SIOCSIFTXQLEN = 0x8943;
     /** {@code SIOCGIFHWADDR}: get the hardware address into {@code ifr_hwaddr}. */
     public static final long SIOCGIFHWADDR = 0x8927;
     /** {@code SIOCGIFINDEX}: get the interface index into {@code ifr_ifindex}. */
@@ -124,14 +132,7 @@ public final class Netdev {
      * @throws NativeException if the ioctl fails, e.g. {@code ENODEV}
      */
     public static int mtu(String ifname) {
-        int sock = controlSocket();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment ifr = Ifreq.allocate(arena, ifname);
-            Libc.ioctl(sock, SIOCGIFMTU, ifr, "SIOCGIFMTU", ifname);
-            return Ifreq.intValue(ifr);
-        } finally {
-            Libc.close(sock);
-        }
+        return getInt(ifname, SIOCGIFMTU, "SIOCGIFMTU");
     }
 
     /**
@@ -143,14 +144,31 @@ public final class Netdev {
      *     or {@code EPERM}
      */
     public static void setMtu(String ifname, int mtu) {
-        int sock = controlSocket();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment ifr = Ifreq.allocate(arena, ifname);
-            Ifreq.intValue(ifr, mtu);
-            Libc.ioctl(sock, SIOCSIFMTU, ifr, "SIOCSIFMTU", ifname);
-        } finally {
-            Libc.close(sock);
-        }
+        setInt(ifname, SIOCSIFMTU, "SIOCSIFMTU", mtu);
+    }
+
+    /**
+     * The transmit queue length of {@code ifname} ({@code SIOCGIFTXQLEN}, {@code ip link}'s
+     * {@code qlen}).
+     *
+     * @param ifname the interface name, in the calling thread's network namespace
+     * @return the length in frames
+     * @throws NativeException if the ioctl fails, e.g. {@code ENODEV}
+     */
+    public static int txQueueLen(String ifname) {
+        return getInt(ifname, SIOCGIFTXQLEN, "SIOCGIFTXQLEN");
+    }
+
+    /**
+     * Sets the transmit queue length of {@code ifname} ({@code SIOCSIFTXQLEN}).
+     *
+     * @param ifname the interface name, in the calling thread's network namespace
+     * @param frames the new length in frames
+     * @throws NativeException if the ioctl fails, e.g. {@code EPERM} without {@code CAP_NET_ADMIN}
+     *     or {@code EINVAL} for a negative length
+     */
+    public static void setTxQueueLen(String ifname, int frames) {
+        setInt(ifname, SIOCSIFTXQLEN, "SIOCSIFTXQLEN", frames);
     }
 
     /**
@@ -168,6 +186,30 @@ public final class Netdev {
             byte[] mac = new byte[6];
             MemorySegment.copy(ifr, ValueLayout.JAVA_BYTE, Ifreq.HWADDR_DATA, mac, 0, 6);
             return mac;
+        } finally {
+            Libc.close(sock);
+        }
+    }
+
+    /** An ioctl that reads the {@code int} member of the ifreq union. */
+    private static int getInt(String ifname, long request, String callName) {
+        int sock = controlSocket();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ifr = Ifreq.allocate(arena, ifname);
+            Libc.ioctl(sock, request, ifr, callName, ifname);
+            return Ifreq.intValue(ifr);
+        } finally {
+            Libc.close(sock);
+        }
+    }
+
+    /** An ioctl that writes the {@code int} member of the ifreq union. */
+    private static void setInt(String ifname, long request, String callName, int value) {
+        int sock = controlSocket();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ifr = Ifreq.allocate(arena, ifname);
+            Ifreq.intValue(ifr, value);
+            Libc.ioctl(sock, request, ifr, callName, ifname);
         } finally {
             Libc.close(sock);
         }

@@ -37,6 +37,7 @@ class AffinityNetdevTest {
         assertArrayEquals(new byte[6], Netdev.hwAddr("lo"));
         assertTrue((Netdev.flags("lo") & Netdev.IFF_UP) != 0);
         assertEquals(1, Netdev.index("lo"));
+        assertTrue(Netdev.txQueueLen("lo") >= 0, "ip link's qlen");
     }
 
     @Test
@@ -44,6 +45,8 @@ class AffinityNetdevTest {
         NativeException e = assertThrows(NativeException.class, () -> Netdev.mtu("fsnone0"));
         assertEquals(Errno.ENODEV, e.errno());
         assertEquals("SIOCGIFMTU fsnone0: ENODEV (No such device): no such device", e.getMessage());
+        NativeException set = assertThrows(NativeException.class, () -> Netdev.setTxQueueLen("fsnone0", 4096));
+        assertEquals("SIOCSIFTXQLEN fsnone0: ENODEV (No such device): no such device", set.getMessage());
         assertThrows(IllegalArgumentException.class, () -> Netdev.exists("a-name-that-is-too-long"));
         assertThrows(IllegalArgumentException.class, () -> Netdev.exists("a/b"));
         assertThrows(IllegalArgumentException.class, () -> Netdev.exists(""));

@@ -28,7 +28,9 @@ import java.security.SecureRandom;
  *
  * <p>A non-persistent TAP disappears when {@link #close()} closes its last descriptor. The TAP
  * may be moved to another network namespace while open and keeps working. Its MTU is read with
- * {@code SIOCGIFMTU} at open time ({@value #DEFAULT_MTU} if unknown).
+ * {@code SIOCGIFMTU} at open time ({@value #DEFAULT_MTU} if unknown). Its transmit queue length,
+ * which for a TAP is the depth of each queue's ring of frames waiting for the reader (1,000 when the
+ * kernel creates a TAP), is raised to {@value #RX_RING_FRAMES} at open time and never lowered.
  *
  * <p>Owned by: the thread that opened it ({@link #open}, {@link #close()}); each {@link TapQueue}
  * is then owned by one netisr thread. Close only after the queue owners have stopped.
@@ -36,6 +38,14 @@ import java.security.SecureRandom;
 public final class TapNic extends SteeredNic<TapQueue> {
     /** MTU assumed when the device cannot be asked (e.g. already moved to another namespace). */
     public static final int DEFAULT_MTU = 1500;
+    /**
+     * Frames each queue's ring holds for the reader, at least: a netisr off its CPU for a few
+     * milliseconds (another task, the scheduler's tick) must not lose frames. The kernel's 1,000
+     * hold 2 ms at the 500,000 frames/s one hping3 sends here; a warm one-core netisr lost
+     * 1.8-2.6 % of such a flood with 500 or 1,000 and none with 4,096 (docs/BENCHMARKS.md). Like a
+     * NIC's receive ring of 4,096 descriptors, it costs nothing while the reader keeps up.
+     */
+    public static final int RX_RING_FRAMES = 4096;
 
     /**
      * Open options.
@@ -95,14 +105,28 @@ public final class TapNic extends SteeredNic<TapQueue> {
     private final Arena arena;
     private final String offloadProblem;
     private final String batchIoProblem;
+    private final String ringProblem;
 
     private TapNic(String name, short flags, int mtu, TapQueue[] queues, Arena arena, SteeringTable steering,
-                   String steeringProblem, String offloadProblem, String batchIoProblem, Toeplitz rssKey) {
+                   String steeringProblem, String offloadProblem, String batchIoProblem, String ringProblem,
+                   Toeplitz rssKey) {
         super(name, queues, mtu, steering, steeringProblem, rssKey);
         this.flags = flags;
         this.arena = arena;
         this.offloadProblem = offloadProblem;
         this.batchIoProblem = batchIoProblem;
+        this.ringProblem = ringProblem;
+    }
+
+    /**
+     * Why the queues' rings could not be raised to {@link #RX_RING_FRAMES} (e.g. {@code EPERM} on
+     * a persistent TAP opened without {@code CAP_NET_ADMIN}), or null. The TAP works with the
+     * length it had.
+     *
+     * @return the error text, or null
+     */
+    public String ringProblem() {
+        return ringProblem;
     }
 
     /**
@@ -252,6 +276,7 @@ public final class TapNic extends SteeredNic<TapQueue> {
         } catch (NativeException e) {
             mtu = DEFAULT_MTU;
         }
+        String ringProblem = deepenRings(actualName);
         SteeringTable steering = null;
         String problem = null;
         if (queues > 1 && options.steering()) {
@@ -268,7 +293,19 @@ public final class TapNic extends SteeredNic<TapQueue> {
             }
         }
         return new TapNic(actualName, flags, mtu, qs, arena, steering, problem, offloadProblem, batchIoProblem,
-                rssKey);
+                ringProblem, rssKey);
+    }
+
+    /** Raises the TAP's queue length to {@link #RX_RING_FRAMES}; returns why not, or null. */
+    private static String deepenRings(String name) {
+        try {
+            if (Netdev.txQueueLen(name) < RX_RING_FRAMES) {
+                Netdev.setTxQueueLen(name, RX_RING_FRAMES); // the kernel resizes every queue's ring
+            }
+            return null;
+        } catch (NativeException e) {
+            return e.getMessage();
+        }
     }
 
     private static String attach(int fd, String name, short flags, Options options) {

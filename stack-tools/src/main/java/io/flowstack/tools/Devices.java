@@ -28,7 +28,8 @@ final class Devices {
 
     /**
      * Opens (creating if missing) the TAP {@code name} with {@code queues} queues; warns on
-     * {@code err} if the kernel refused its offloads or its steering program.
+     * {@code err} if the kernel refused its offloads, its io_uring, a deeper queue or its steering
+     * program.
      *
      * @param command the command, for the warnings ({@code stack COMMAND: warning: ...})
      * @param rssKey the key its steering program hashes with (the stack's: {@code --rss-key} or random)
@@ -43,6 +44,10 @@ final class Devices {
         if (t.batchIoProblem() != null) {
             err.println("stack " + command + ": warning: the TAP " + name + "'s io_uring was refused ("
                     + t.batchIoProblem() + "): one frame per system call");
+        }
+        if (t.ringProblem() != null) {
+            err.println("stack " + command + ": warning: the TAP " + name + "'s queue length was not raised to "
+                    + TapNic.RX_RING_FRAMES + " (" + t.ringProblem() + "): frames may drop while a core is off its CPU");
         }
         if (t.steeringProblem() != null) {
             err.println("stack " + command + ": warning: the TAP " + name + "'s steering program was refused ("

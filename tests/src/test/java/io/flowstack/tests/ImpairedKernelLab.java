@@ -90,15 +90,6 @@ public final class ImpairedKernelLab extends StackLab {
         }
     }
 
-    /** Connections (any state but LISTEN) on each core, asked of the owning netisrs. */
-    public int[] connectionsPerCore() {
-        int[] c = new int[cores()];
-        for (int i = 0; i < cores(); i++) {
-            c[i] = stack().call(i, n -> n.tcp().connections());
-        }
-        return c;
-    }
-
     @Override
     public String report() {
         return "stack " + cores() + " core(s), ns " + namespace() + ", tap " + tap

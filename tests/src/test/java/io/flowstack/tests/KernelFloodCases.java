@@ -1,6 +1,6 @@
 package io.flowstack.tests;
 
-import static io.flowstack.tests.ImpairedKernelLab.STACK_IP;
+import static io.flowstack.tests.NamespaceLab.STACK_IP;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -29,7 +29,8 @@ import org.junit.jupiter.api.Timeout;
  * must survive: RFC 5961 3.2); slow readers and zero-window peers holding a download each;
  * 10,000 idle connections from one peer. After each the stack still serves, its TCP buffers never
  * went above the budget (each core's pool high-water mark against its share), and it is healthy.
- * The fragment overlaps and teardrop are in {@link MalformedFrameCases}.
+ * The fragment overlaps and teardrop are in {@link MalformedFrameCases}. The stack's TAP is opened
+ * as {@code stack endpoint} opens it (io_uring, offloads, rings of {@code TapNic.RX_RING_FRAMES}).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class KernelFloodCases {
@@ -107,13 +108,13 @@ abstract class KernelFloodCases {
 
     private static final Pattern TRANSMITTED = Pattern.compile("(\\d+) packets transmitted");
 
-    private ImpairedKernelLab lab;
+    private KernelLab lab;
 
     abstract int cores();
 
     @BeforeAll
     void startLab() {
-        lab = ImpairedKernelLab.start(cores(), null, b -> b.tcpMemoryBytes((long) BUDGET_MIB << 20)
+        lab = KernelLab.start(cores(), b -> b.tcpMemoryBytes((long) BUDGET_MIB << 20)
                 .tcpSynRetries(2));
         lab.service(s -> new HttpService(s, HTTP_PORT));
         lab.service(s -> new TcpEchoService(s, ECHO_PORT));

@@ -71,6 +71,15 @@ public abstract class StackLab extends NamespaceLab {
         stack = FlowStack.start(config, nic);
     }
 
+    /** Connections (any state but LISTEN) on each core, asked of the owning netisrs. */
+    public int[] connectionsPerCore() {
+        int[] c = new int[cores()];
+        for (int i = 0; i < cores(); i++) {
+            c[i] = stack().call(i, n -> n.tcp().connections());
+        }
+        return c;
+    }
+
     /**
      * Starts a service on the stack (e.g. {@code lab.service(s -> new TcpEchoService(s, 7))});
      * {@link #close()} closes it before the stack.
