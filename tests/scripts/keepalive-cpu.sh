@@ -48,6 +48,8 @@ cpu() { local t c r i re=("${@:2}") s=(); for i in "${!re[@]}"; do s[i]=0; done
   for t in /proc/"$1"/task/*; do { read -r c <"$t/comm" && read -r r _ <"$t/schedstat"; } 2>/dev/null || continue
     c=${c// /_}; for i in "${!re[@]}"; do [[ $c =~ ${re[i]} ]] && s[i]=$((s[i] + r)); done; done
   for i in "${!s[@]}"; do s[i]=$((s[i] / 1000000)); done; echo "${s[*]}"; }
+# the machine's CPU ms from /proc/stat's first line: "IDLE IRQ+SOFTIRQ STEAL" (USER_HZ ticks * 10)
+mach() { local _c u n s i w q sq st _r; read -r _c u n s i w q sq st _r </proc/stat; echo "$(((i + w) * 10)) $(((q + sq) * 10)) $((st * 10))"; }
 
 new_ns s
 setsid ip netns exec "$p-s" "$here/stack" endpoint --tap "kc$$s" --addr 198.18.0.2/24 "${eargs[@]}" \
@@ -61,10 +63,12 @@ jvm=$(pgrep -s "$pg" java | head -n 1)
 timeout 20 ip netns exec "$p-s" iperf -c 198.18.0.2 -p 9 -t 5 >/dev/null 2>&1
 timeout 60 ip netns exec "$p-s" curl -s -o /dev/null --max-time 60 http://198.18.0.2/bytes/1000000000
 for i in $(seq 1 "$runs"); do
-  read -r a0 b0 n0 <<< "$(cpu "$jvm" '^C1_CompilerThre' '^C2_CompilerThre' '^netisr-')"
+  read -r a0 b0 n0 o0 <<< "$(cpu "$jvm" '^C1_CompilerThre' '^C2_CompilerThre' '^netisr-' '.')"
+  read -r i0 q0 s0 <<< "$(mach)"
   read -r rps w <<< "$(ka "$p-s")"
-  read -r a1 b1 n1 <<< "$(cpu "$jvm" '^C1_CompilerThre' '^C2_CompilerThre' '^netisr-')"
-  echo "stack run $i: $rps req/s; wrk CPU $w ms; JIT compiler CPU $((a1 - a0 + b1 - b0)) ms (C1 $((a1 - a0)), C2 $((b1 - b0))); netisr threads CPU $((n1 - n0)) ms"
+  read -r i1 q1 s1 <<< "$(mach)"
+  read -r a1 b1 n1 o1 <<< "$(cpu "$jvm" '^C1_CompilerThre' '^C2_CompilerThre' '^netisr-' '.')"
+  echo "stack run $i: $rps req/s; wrk CPU $w ms; JIT compiler CPU $((a1 - a0 + b1 - b0)) ms (C1 $((a1 - a0)), C2 $((b1 - b0))); netisr threads CPU $((n1 - n0)) ms; the JVM's other threads $((o1 - o0 - n1 + n0 - a1 + a0 - b1 + b0)) ms; machine idle $((i1 - i0)), irq $((q1 - q0)), steal $((s1 - s0)) ms"
 done
 cleanup
 # core parking over the whole life of the endpoint (its counters, printed when it stopped)
@@ -79,6 +83,7 @@ lwp=$(pgrep -s "$pg" -f build/lwip-baseline | head -n 1)
 [ -n "$lwp" ] || lwp=$(pgrep -s "$pg" -f lwip-baseline | tail -n 1)
 timeout 20 ip netns exec "$p-l" iperf -c 198.18.0.2 -p 9 -t 5 >/dev/null 2>&1
 for i in $(seq 1 "$runs"); do
-  c0=$(cpu "$lwp" '.'); read -r rps w <<< "$(ka "$p-l")"; c1=$(cpu "$lwp" '.')
-  echo "lwIP  run $i: $rps req/s; wrk CPU $w ms; lwIP CPU $((c1 - c0)) ms"
+  c0=$(cpu "$lwp" '.'); read -r i0 q0 s0 <<< "$(mach)"; read -r rps w <<< "$(ka "$p-l")"
+  read -r i1 q1 s1 <<< "$(mach)"; c1=$(cpu "$lwp" '.')
+  echo "lwIP  run $i: $rps req/s; wrk CPU $w ms; lwIP CPU $((c1 - c0)) ms; machine idle $((i1 - i0)), irq $((q1 - q0)), steal $((s1 - s0)) ms"
 done
