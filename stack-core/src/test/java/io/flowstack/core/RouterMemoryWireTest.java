@@ -191,6 +191,76 @@ class RouterMemoryWireTest {
         }
     }
 
+    /**
+     * A's link carries wire-sized segments only, and its queues ask the stack for software GRO
+     * (as an AF_XDP queue does): the router coalesces them into super-frames ({@code SoftGro}) and
+     * forwards those whole to B's link, whose egress segments; the bytes arrive intact, every
+     * segment B gets has a right checksum, and B's ACKs, pure, are never coalesced.
+     */
+    @Test
+    void softGroCoalescesWireSizedSegmentsAndTheRouterForwardsThemWhole() throws Exception {
+        MemoryWire left = MemoryWire.createWithSoftGro(1, 8 << 20, 1500);
+        MemoryWire right = MemoryWire.createWithOffloads(1, 8 << 20, 1500);
+        try (Net net = Net.start(1, List.of(), left, right); TcpListener l = net.b().tcpListen(9000, 64);
+             var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            byte[] up = new byte[8 << 20];
+            new SplittableRandom(9).nextBytes(up);
+            CompletableFuture<byte[]> got = CompletableFuture.supplyAsync(() -> {
+                try (TcpConnection c = l.accept(10, TimeUnit.SECONDS)) {
+                    c.readTimeout(20, TimeUnit.SECONDS);
+                    return c.inputStream().readNBytes(up.length);
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            }, pool);
+            try (TcpConnection c = net.a().tcpConnect(B, 9000, 10, TimeUnit.SECONDS)) {
+                c.writeTimeout(20, TimeUnit.SECONDS);
+                c.write(up, 0, up.length);
+                assertArrayEquals(sha(up), sha(got.get(30, TimeUnit.SECONDS)), "A -> B" + net.report());
+            }
+            long built = net.router().total(Stat.RX_GRO_SUPER_FRAMES);
+            long segments = net.router().total(Stat.RX_GRO_SEGMENTS);
+            assertTrue(built > 0 && segments >= 2 * built, "GRO built super-frames of 2+ segments" + net.report());
+            assertTrue(net.router().total(Stat.FWD_SUPER_FRAMES) >= built, "forwarded whole" + net.report());
+            assertEquals(0, net.router().total(Stat.FWD_SOFT_SEGMENTS), net.report());
+            assertEquals(0, net.b().total(Stat.TCP_BAD_CHECKSUM), "every segment's checksum right" + net.report());
+            assertEquals(0, net.router().total(Stat.FWD_BAD_SUPER_FRAME), net.report());
+            assertEquals(0, net.a().total(Stat.RX_GRO_SUPER_FRAMES), "A receives pure ACKs only" + net.report());
+        }
+    }
+
+    /**
+     * The other way: the router cuts B's super-frames for A's link, which has no offloads, and A's
+     * own stack coalesces what it receives before TCP input takes it (a super-frame with a
+     * partial checksum, as from a TAP): the bytes arrive intact.
+     */
+    @Test
+    void anEndpointTakesTheSuperFramesItsSoftGroBuilds() throws Exception {
+        MemoryWire left = MemoryWire.createWithSoftGro(1, 8 << 20, 1500);
+        MemoryWire right = MemoryWire.createWithOffloads(1, 8 << 20, 1500);
+        try (Net net = Net.start(1, List.of(), left, right); TcpListener l = net.b().tcpListen(9000, 64);
+             var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            byte[] down = new byte[8 << 20];
+            new SplittableRandom(10).nextBytes(down);
+            CompletableFuture<Void> sent = CompletableFuture.runAsync(() -> {
+                try (TcpConnection c = l.accept(10, TimeUnit.SECONDS)) {
+                    c.writeTimeout(20, TimeUnit.SECONDS);
+                    c.write(down, 0, down.length);
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            }, pool);
+            try (TcpConnection c = net.a().tcpConnect(B, 9000, 10, TimeUnit.SECONDS)) {
+                c.readTimeout(20, TimeUnit.SECONDS);
+                assertArrayEquals(sha(down), sha(c.inputStream().readNBytes(down.length)), "B -> A" + net.report());
+            }
+            sent.get(30, TimeUnit.SECONDS);
+            assertTrue(net.router().total(Stat.FWD_SOFT_SEGMENTS) > 0, "cut for A's link" + net.report());
+            assertTrue(net.a().total(Stat.RX_GRO_SUPER_FRAMES) > 0, "A coalesced them again" + net.report());
+            assertEquals(0, net.a().total(Stat.TCP_BAD_CHECKSUM), net.report());
+        }
+    }
+
     @Test
     void pingsTheFarHostAndBothRouterAddressesAndFragmentsForTheSmallerMtu() throws Exception {
         try (Net net = Net.start(2, List.of()); IcmpEchoSocket ping = net.a().icmpEchoOpen()) {

@@ -58,6 +58,10 @@ public final class MemoryWire implements AutoCloseable {
     private Toeplitz rssKey = Toeplitz.random(new SecureRandom());
 
     private MemoryWire(int queues, int ringBytes, int mtu, boolean offloads) {
+        this(queues, ringBytes, mtu, offloads, false);
+    }
+
+    private MemoryWire(int queues, int ringBytes, int mtu, boolean offloads, boolean softGro) {
         if (queues < 1) {
             throw new IllegalArgumentException("queues must be >= 1: " + queues);
         }
@@ -75,8 +79,8 @@ public final class MemoryWire implements AutoCloseable {
         for (int i = 0; i < queues; i++) {
             Ring ab = new Ring(arena, capacity);
             Ring ba = new Ring(arena, capacity);
-            qa[i] = new Queue("memwire-a", i, ab, ba, offloads);
-            qb[i] = new Queue("memwire-b", i, ba, ab, offloads);
+            qa[i] = new Queue("memwire-a", i, ab, ba, offloads, softGro);
+            qb[i] = new Queue("memwire-b", i, ba, ab, offloads, softGro);
             qa[i].peer = qb[i];
             qb[i].peer = qa[i];
         }
@@ -130,6 +134,20 @@ public final class MemoryWire implements AutoCloseable {
             throw new IllegalArgumentException("a wire with offloads needs rings of at least 256 KiB: " + ringBytes);
         }
         return new MemoryWire(queues, ringBytes, mtu, true);
+    }
+
+    /**
+     * A wire without offloads (frames of at most the MTU, as a veth read through AF_XDP) whose
+     * queues ask their owner to coalesce TCP segments itself ({@link NicQueue#softGro()}).
+     *
+     * @param queues the number of queue pairs on each side, at least 1
+     * @param ringBytes bytes of each ring, rounded up to a power of two
+     * @param mtu the layer-3 MTU both ends report, at least 68
+     * @return the wire; close it to free the rings
+     * @throws IllegalArgumentException if an argument is out of range
+     */
+    public static MemoryWire createWithSoftGro(int queues, int ringBytes, int mtu) {
+        return new MemoryWire(queues, ringBytes, mtu, false, true);
     }
 
     /**
@@ -238,6 +256,7 @@ public final class MemoryWire implements AutoCloseable {
         private final Ring tx;
         private final Ring rx;
         private final boolean offloads;
+        private final boolean softGro;
         Queue peer;
         private volatile Runnable notifier;
         /** Producer: our tail of {@code tx} (the published value, kept in a plain field). */
@@ -251,12 +270,19 @@ public final class MemoryWire implements AutoCloseable {
         /** Producer: the tail after the record {@link #claim} made. */
         private long claimedNext;
 
-        Queue(String name, int index, Ring tx, Ring rx, boolean offloads) {
+        Queue(String name, int index, Ring tx, Ring rx, boolean offloads, boolean softGro) {
             this.name = name;
             this.index = index;
             this.tx = tx;
             this.rx = rx;
             this.offloads = offloads;
+            this.softGro = softGro;
+        }
+
+        /** As the wire was made: {@link MemoryWire#createWithSoftGro}. */
+        @Override
+        public boolean softGro() {
+            return softGro;
         }
 
         /** With offloads: gathered frames, partial checksums, super-frames; else 0. */

@@ -87,6 +87,17 @@ public interface NicQueue {
     }
 
     /**
+     * Whether the stack should coalesce this queue's consecutive TCP segments into super-frames
+     * itself (software GRO) before it takes them: for a device that delivers only wire-sized
+     * frames, which a kernel would have coalesced in its NAPI poll. The default: no.
+     *
+     * @return true to have the owner coalesce what this queue delivers
+     */
+    default boolean softGro() {
+        return false;
+    }
+
+    /**
      * A file descriptor that becomes readable (POLLIN) when frames are waiting, or {@code -1} if
      * this queue has none and signals through the notifier given to {@link #readyNotifier}.
      *

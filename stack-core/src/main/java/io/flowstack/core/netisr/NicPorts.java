@@ -20,6 +20,9 @@ final class NicPorts {
     private final Counters counters;
     private final int commonOffloads;
     private final boolean inMemory;
+    /** [interface]: the stack coalesces its TCP segments ({@link NicQueue#softGro()}). */
+    private final boolean[] softGro;
+    private final boolean anySoftGro;
     /** Per interface: frames and bytes read and sent, frames the queue refused (this netisr's; read on it). */
     private final long[] rxFrames;
     private final long[] rxBytes;
@@ -41,6 +44,13 @@ final class NicPorts {
         }
         this.commonOffloads = common;
         this.inMemory = mem;
+        this.softGro = new boolean[queues.length];
+        boolean any = false;
+        for (int i = 0; i < queues.length; i++) {
+            softGro[i] = queues[i].softGro();
+            any |= softGro[i];
+        }
+        this.anySoftGro = any;
         this.polled = new int[queues.length];
         this.rxFrames = new long[queues.length];
         this.rxBytes = new long[queues.length];
@@ -80,6 +90,16 @@ final class NicPorts {
             m = Math.max(m, q.maxReceiveFrame());
         }
         return m;
+    }
+
+    /** Whether some queue's TCP segments are coalesced by the stack ({@link NicQueue#softGro()}). */
+    boolean anySoftGro() {
+        return anySoftGro;
+    }
+
+    /** Whether interface {@code i}'s TCP segments are coalesced by the stack ({@link NicQueue#softGro()}). */
+    boolean softGro(int i) {
+        return softGro[i];
     }
 
     /** Whether an empty receive is a memory read on every queue (else a system call on some). */

@@ -11,6 +11,10 @@ public enum Stat {
     RX_BYTES("bytes received from the NIC"),
     /** GSO super-frames received: several segments coalesced by the kernel, taken as one. */
     RX_SUPER_FRAMES("GSO super-frames received (several segments taken as one)"),
+    /** TCP super-frames built in software from consecutive segments of a receive batch ({@code SoftGro}). */
+    RX_GRO_SUPER_FRAMES("TCP super-frames built by software GRO from received segments"),
+    /** Segments that went into software-GRO super-frames (the first of each included). */
+    RX_GRO_SEGMENTS("received TCP segments coalesced by software GRO"),
     /** Datagrams cut out of UDP super-frames (USO from a local sender), each then received as a frame. */
     RX_UDP_SUPER_DATAGRAMS("datagrams cut out of UDP super-frames (USO from a local sender)"),
     /** Frames transmitted. */
