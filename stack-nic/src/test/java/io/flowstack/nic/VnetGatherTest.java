@@ -15,6 +15,8 @@ import org.junit.jupiter.api.Test;
  * slice] where they are, the header says what the frame asks for (little-endian fields at the
  * {@code struct virtio_net_hdr} offsets), and one {@code writev} into a pipe (no privileges, no
  * network device, {@link TestFifo}) delivers exactly those bytes in that order.
+ *
+ * <p>Owned by: the JUnit test thread.
  */
 class VnetGatherTest {
     private static final ValueLayout.OfShort LE =

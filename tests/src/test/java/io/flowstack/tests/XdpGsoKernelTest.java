@@ -51,6 +51,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * </ul>
  * and that the queue advertises {@code TX_GATHER | TX_TSO4} (not {@code TX_CSUM}) and counted
  * three frames sent, no drop and no error.
+ *
+ * <p>Owned by: the JUnit test thread, which is the queue's owner (no stack runs on the NIC).
  */
 @Timeout(120)
 class XdpGsoKernelTest {

@@ -22,6 +22,8 @@ import org.junit.jupiter.api.Test;
  * pipe (no privileges, no device: the pipe receives exactly what the socket would be given): the
  * offload bits, the bytes written (vnet header, headers, slices), the TX ring kicked before the
  * write, the counting of drops ({@code EAGAIN}) and errors, and no allocation per frame.
+ *
+ * <p>Owned by: the JUnit test thread, which plays the queue's netisr and the kernel in turn.
  */
 class XdpQueueSuperFrameTest {
     private static final int SIZE = 64;
