@@ -8,7 +8,8 @@
  * nothing outside their package uses are package-private ({@code TxRing}, {@code PcapWriter},
  * {@code HoldingArea}); {@code RxRing}, {@code PacketQueue}, {@code ImpairedQueue},
  * {@code ClassicBpf} and {@code ToeplitzSteering} stay public because the kernel tests read or
- * drive them, {@code ExtendedBpf} because {@code SteeringTable} (another package) uses it.
+ * drive them, {@code ExtendedBpf} because {@code SteeringTable} (another package) uses it,
+ * {@code VnetGather} because the XDP queue's companion socket ({@code .xdp}) writes with it too.
  * Packages are not split (that would move classes).
  *
  * <p>{@code io.flowstack.nativeio.NativeException}, named in the {@code @throws} of

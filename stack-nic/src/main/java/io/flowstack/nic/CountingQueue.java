@@ -1,5 +1,6 @@
 package io.flowstack.nic;
 
+import io.flowstack.nativeio.Errno;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -164,5 +165,29 @@ public abstract class CountingQueue implements NicQueue {
     /** Owner only: counts one frame not transmitted because of an error. */
     protected final void countTxError() {
         TX_ERRORS.setOpaque(this, txErrors + 1);
+    }
+
+    /**
+     * Owner only: counts the result of the system call that wrote one frame: bytes written (any
+     * non-negative value) count as {@link #countTx}; {@code -EAGAIN} and {@code -ENOBUFS} (the
+     * device or socket queue is full) as a {@link #countTxDrop}; any other {@code -errno} (e.g.
+     * {@code EIO} while the interface is down, {@code EMSGSIZE} for an oversized frame) as a
+     * {@link #countTxError}.
+     *
+     * @param result the call's result, bytes or {@code -errno}
+     * @param length the frame's length, counted in {@link #txBytes()} when it was sent
+     * @return true if the frame was sent
+     */
+    protected final boolean countWrite(int result, int length) {
+        if (result >= 0) {
+            countTx(length);
+            return true;
+        }
+        if (result == -Errno.EAGAIN || result == -Errno.ENOBUFS) {
+            countTxDrop();
+        } else {
+            countTxError();
+        }
+        return false;
     }
 }

@@ -13,7 +13,14 @@ public interface NicQueue {
     int TX_GATHER = 1;
     /** {@link #txOffloads()} bit: the device completes a layer-4 checksum ({@link TxFrame#checksum}). */
     int TX_CSUM = 2;
-    /** {@link #txOffloads()} bit: the device segments TCP/IPv4 super-frames ({@link TxFrame#gso}). */
+    /**
+     * {@link #txOffloads()} bit: the device segments TCP/IPv4 super-frames ({@link TxFrame#gso})
+     * and completes the partial checksum that comes with them ({@link TxFrame#checksum}). A queue
+     * may have it without {@link #TX_CSUM} (an XDP queue with its companion AF_PACKET socket): it
+     * then takes super-frames whole, which the router forwards (it asks for
+     * {@code TX_TSO4 | TX_GATHER}), but the stack's own TCP output, which gathers and builds
+     * super-frames only with {@code TX_CSUM} too, sends finished MSS-sized segments to it.
+     */
     int TX_TSO4 = 4;
     /** The largest IPv4 datagram a super-frame may carry (its total-length field is 16 bits). */
     int MAX_SUPER_FRAME_IP = 65535;

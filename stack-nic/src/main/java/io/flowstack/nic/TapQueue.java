@@ -50,10 +50,8 @@ public final class TapQueue extends CountingQueue {
     private final boolean offloads;
     /** The vnet header of the frame just read (the first receive iovec). */
     private final MemorySegment rxHeader;
-    /** {@link #transmit(TxFrame)}'s {@code struct iovec[]}: vnet header, headers, slices. */
-    private final MemorySegment gatherIov;
-    /** {@link #transmit(TxFrame)}'s vnet header. */
-    private final MemorySegment gatherHeader;
+    /** {@link #transmit(TxFrame)}'s gathering write: vnet header, headers, slices. */
+    private final VnetGather gather;
     /**
      * Receive {@code struct iovec[]}: [vnet header,] the batch slot, then an overflow scratch
      * buffer. The kernel returns {@code min(frame length, buffer length)}, so a frame that
@@ -79,28 +77,21 @@ public final class TapQueue extends CountingQueue {
         MemorySegment overflow = arena.allocate(OVERFLOW_BYTES, 8);
         MemorySegment iovs = arena.allocate(3 * Libc.IOVEC_SIZE, 8);
         this.rxHeader = arena.allocate(16, 8);
-        this.gatherIov = arena.allocate((2 + TxFrame.MAX_SLICES) * Libc.IOVEC_SIZE, 8);
-        this.gatherHeader = arena.allocate(16, 8);
-        setIov(gatherIov, 0, gatherHeader.address(), Tun.VNET_HDR_LEN);
+        this.gather = new VnetGather(arena);
         if (vnetHeader) {
-            setIov(iovs, 0, rxHeader.address(), Tun.VNET_HDR_LEN);
+            VnetGather.setIov(iovs, 0, rxHeader.address(), Tun.VNET_HDR_LEN);
             this.rxIov = iovs;
             this.rxIovCount = 3;
             this.txIov = arena.allocate(2 * Libc.IOVEC_SIZE, 8);
-            setIov(txIov, 0, arena.allocate(16, 8).address(), Tun.VNET_HDR_LEN);
+            VnetGather.setIov(txIov, 0, arena.allocate(16, 8).address(), Tun.VNET_HDR_LEN);
         } else {
             this.rxIov = iovs.asSlice(Libc.IOVEC_SIZE, 2 * Libc.IOVEC_SIZE);
             this.rxIovCount = 2;
             this.txIov = null;
         }
         this.rxSlotIov = (rxIovCount - 2) * Libc.IOVEC_SIZE;
-        setIov(rxIov, rxIovCount - 1, overflow.address(), OVERFLOW_BYTES);
+        VnetGather.setIov(rxIov, rxIovCount - 1, overflow.address(), OVERFLOW_BYTES);
         this.uring = batchIo ? new TapUring(this, fd, vnetHeader, MAX_BATCH_READS, arena) : null;
-    }
-
-    private static void setIov(MemorySegment iov, int i, long address, long length) {
-        iov.set(ValueLayout.JAVA_LONG, i * Libc.IOVEC_SIZE + Libc.IOVEC_BASE, address);
-        iov.set(ValueLayout.JAVA_LONG, i * Libc.IOVEC_SIZE + Libc.IOVEC_LEN, length);
     }
 
     /**
@@ -238,13 +229,13 @@ public final class TapQueue extends CountingQueue {
             if (!frame.isNative()) {
                 throw new IllegalArgumentException("frame must be a native segment");
             }
-            setIov(txIov, 1, frame.address() + offset, length);
+            VnetGather.setIov(txIov, 1, frame.address() + offset, length);
             w = Libc.writev(fd, txIov, 2);
             Reference.reachabilityFence(frame);
         } else {
             w = Libc.write(fd, frame, offset, length);
         }
-        return counted(w, length);
+        return countWrite(w, length);
     }
 
     /**
@@ -263,9 +254,10 @@ public final class TapQueue extends CountingQueue {
     }
 
     /**
-     * Writes the frame with one {@code writev}: a vnet header carrying the checksum and
-     * segmentation requests, then the headers and each payload slice where they are (the kernel
-     * copies the payload once, into its skb). Counted as {@link #transmit(MemorySegment, long, int)}.
+     * Writes the frame with one {@code writev} ({@link VnetGather}): a vnet header carrying the
+     * checksum and segmentation requests, then the headers and each payload slice where they are
+     * (the kernel copies the payload once, into its skb). Counted as
+     * {@link #transmit(MemorySegment, long, int)}.
      */
     @Override
     public boolean transmit(TxFrame frame) {
@@ -278,40 +270,7 @@ public final class TapQueue extends CountingQueue {
             }
             uring.flush();
         }
-        frame.putVnetHeader(gatherHeader, 0);
-        int length = frame.headLength();
-        setIov(gatherIov, 1, address(frame.head(), frame.headOffset(), frame.headLength()), frame.headLength());
-        int slices = frame.slices();
-        for (int i = 0; i < slices; i++) {
-            int len = frame.sliceLength(i);
-            setIov(gatherIov, 2 + i, address(frame.slice(i), frame.sliceOffset(i), len), len);
-            length += len;
-        }
-        int w = Libc.writev(fd, gatherIov, 2 + slices);
-        Reference.reachabilityFence(frame);
-        return counted(w, length);
-    }
-
-    private static long address(MemorySegment s, long offset, int length) {
-        Objects.checkFromIndexSize(offset, length, s.byteSize());
-        if (!s.isNative()) {
-            throw new IllegalArgumentException("frame memory must be native");
-        }
-        return s.address() + offset;
-    }
-
-    /** Counts a write's result, bytes written or {@code -errno} (also {@link TapUring}'s completions). */
-    boolean counted(int w, int length) {
-        if (w >= 0) {
-            countTx(length);
-            return true;
-        }
-        if (w == -Errno.EAGAIN || w == -Errno.ENOBUFS) {
-            countTxDrop();
-        } else {
-            countTxError();
-        }
-        return false;
+        return countWrite(gather.write(fd, frame), frame.length());
     }
 
     /**

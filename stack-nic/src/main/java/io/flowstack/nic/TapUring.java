@@ -311,7 +311,7 @@ final class TapUring implements AutoCloseable {
                 if ((ud & READ) != 0) {
                     rxResults[(int) ud] = res;
                 } else {
-                    queue.counted(res, txLengths[(int) ud]);
+                    queue.countWrite(res, txLengths[(int) ud]);
                 }
                 reaped++;
             }

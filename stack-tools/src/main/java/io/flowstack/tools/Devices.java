@@ -122,7 +122,8 @@ final class Devices {
         }
         err.println("stack " + command + ": " + ifname + ": AF_XDP, " + x.modeLabel() + " mode"
                 + (x.driverProblem() != null ? " (driver mode refused: " + x.driverProblem() + ")" : "")
-                + (x.zeroCopyProblem() != null ? " (zero-copy refused: " + x.zeroCopyProblem() + ")" : ""));
+                + (x.zeroCopyProblem() != null ? " (zero-copy refused: " + x.zeroCopyProblem() + ")" : "")
+                + (x.superFrameProblem() != null ? " (no super-frames: " + x.superFrameProblem() + ")" : ""));
         for (String w : x.warnings()) {
             err.println("stack " + command + ": warning: " + w);
         }

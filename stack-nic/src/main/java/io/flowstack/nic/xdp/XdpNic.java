@@ -31,6 +31,10 @@ import java.util.stream.Stream;
  *   <li>per queue: the socket, bound with {@code XDP_ZEROCOPY} when the program runs in driver
  *       mode and {@link Options#zeroCopy()} asks for it, else (or if the driver refuses it)
  *       {@code XDP_COPY}; then {@code xsks[i] = fd};</li>
+ *   <li>per queue in copy mode: a companion AF_PACKET socket with {@code PACKET_VNET_HDR}
+ *       ({@link GsoPacketSocket}), through which the queue sends TCP super-frames whole for the
+ *       kernel to segment ({@link XdpQueue#txOffloads()}); if it cannot be opened the queue goes
+ *       without ({@link #superFrameProblem()} says why) and the following queues do not try;</li>
  *   <li>when the stack's MAC is not the interface's, an AF_PACKET socket that holds a
  *       {@code PACKET_MR_PROMISC} membership (dropped by the kernel with the socket, so a crash
  *       never leaves the interface promiscuous).</li>
@@ -95,15 +99,17 @@ public final class XdpNic extends AbstractNic<XdpQueue> {
     private final XdpProgram.Attachment attachment;
     private final int promiscFd;
     private final String zeroCopyProblem;
+    private final String superFrameProblem;
 
     private XdpNic(String name, int ifindex, int mtu, XdpQueue[] queues, int mapFd, XdpProgram.Attachment attachment,
-                   int promiscFd, String zeroCopyProblem) {
+                   int promiscFd, String zeroCopyProblem, String superFrameProblem) {
         super(name, queues, mtu);
         this.ifindex = ifindex;
         this.mapFd = mapFd;
         this.attachment = attachment;
         this.promiscFd = promiscFd;
         this.zeroCopyProblem = zeroCopyProblem;
+        this.superFrameProblem = superFrameProblem;
     }
 
     /**
@@ -179,6 +185,7 @@ public final class XdpNic extends AbstractNic<XdpQueue> {
         int promisc = -1;
         XdpQueue[] qs = new XdpQueue[queues];
         String zcProblem = null;
+        String gsoProblem = null;
         try {
             map = Bpf.createIntMap(Bpf.BPF_MAP_TYPE_XSKMAP, queues, "XSKMAP for " + ifname);
             prog = XdpProgram.load(map, ifname);
@@ -200,7 +207,23 @@ public final class XdpNic extends AbstractNic<XdpQueue> {
                 } else {
                     s = XskSocket.open(ifname, ifindex, i, options, chunk, false);
                 }
-                qs[i] = new XdpQueue(ifname, i, s, options.kickBatch(), mtu);
+                GsoPacketSocket gso = null;
+                if (!s.zeroCopy() && gsoProblem == null) {
+                    try {
+                        gso = GsoPacketSocket.open(ifname, ifindex);
+                    } catch (NativeException e) {
+                        gsoProblem = e.getMessage(); // the queues send MTU-sized frames only, as before
+                    }
+                }
+                try {
+                    qs[i] = new XdpQueue(ifname, i, s, options.kickBatch(), mtu, gso);
+                } catch (RuntimeException e) {
+                    if (gso != null) {
+                        gso.close();
+                    }
+                    s.close();
+                    throw e;
+                }
                 Bpf.updateArray(map, i, s.fd());
             }
             if (options.promiscuous()) {
@@ -224,7 +247,7 @@ public final class XdpNic extends AbstractNic<XdpQueue> {
                 Libc.close(prog); // the link holds its own reference
             }
         }
-        return new XdpNic(ifname, ifindex, mtu, qs, map, link, promisc, zcProblem);
+        return new XdpNic(ifname, ifindex, mtu, qs, map, link, promisc, zcProblem, gsoProblem);
     }
 
     /**
@@ -269,6 +292,17 @@ public final class XdpNic extends AbstractNic<XdpQueue> {
         return zeroCopyProblem;
     }
 
+    /**
+     * Why the companion AF_PACKET socket of a copy-mode queue could not be opened (its queue and
+     * the following ones then send no super-frames: {@code txOffloads()} 0), or null if every
+     * copy-mode queue has one or none was tried (zero-copy).
+     *
+     * @return the failed call's one-line message, or null
+     */
+    public String superFrameProblem() {
+        return superFrameProblem;
+    }
+
     /** Whether the sockets are bound in zero-copy mode. */
     public boolean zeroCopy() {
         return queues[0].zeroCopy();
@@ -289,14 +323,20 @@ public final class XdpNic extends AbstractNic<XdpQueue> {
     }
 
     /**
-     * Per-queue counters of the rings and of the kernel, one line per queue, e.g.
+     * The mode ({@code mode driver/copy}, followed by {@code , super-frames through AF_PACKET}
+     * when the queues have companion sockets), then per-queue counters of the rings and of the
+     * kernel, one line per queue (tx counts the frames of both transmit paths), e.g.
      * {@code queue 0: rx 1200 (truncated 0, invalid 0), tx 3400 (drops 0, errors 0, kicks 120,
      * kick errors 0), kernel: rx dropped 0, rx ring full 0, fill ring empty 0, tx ring empty 3,
      * invalid descs rx 0 tx 0}. Control path, while the sockets are open.
      */
     public String countersReport() {
         StringBuilder b = new StringBuilder();
-        b.append("mode ").append(modeLabel()).append('\n');
+        b.append("mode ").append(modeLabel());
+        if (queues[0].sendsSuperFrames()) {
+            b.append(", super-frames through AF_PACKET");
+        }
+        b.append('\n');
         for (XdpQueue q : queues) {
             XdpLayout.Statistics k = q.statistics();
             b.append("queue ").append(q.index()).append(": rx ").append(q.rxFrames())

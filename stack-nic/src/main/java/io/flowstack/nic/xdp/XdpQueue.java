@@ -4,6 +4,7 @@ import io.flowstack.nativeio.Errno;
 import io.flowstack.nativeio.Libc;
 import io.flowstack.nic.CountingQueue;
 import io.flowstack.nic.FrameBatch;
+import io.flowstack.nic.TxFrame;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
@@ -37,6 +38,16 @@ import java.lang.invoke.VarHandle;
  * {@code EAGAIN}), so a kick repeats the call while it answers {@code EAGAIN} and frames are
  * left, a bounded number of times. No pool chunk or no TX ring room after reaping the completions
  * and kicking is back-pressure: the frame is dropped and counted in {@link #txDrops()}.
+ *
+ * <p><b>Super-frames</b> (copy mode only): with a companion {@link GsoPacketSocket} (an AF_PACKET
+ * socket with {@code PACKET_VNET_HDR} on the same interface, opened by {@link XdpNic}),
+ * {@link #transmit(TxFrame)} sends a {@link TxFrame} through it with one {@code writev}, for the
+ * kernel to segment and checksum (or to hand whole to a device that takes GSO packets), after
+ * kicking the TX ring so that the frames queued before it leave first: in copy mode the kick
+ * transmits in the calling thread, and so does the companion's write on a veth ({@code noqueue})
+ * or through an idle qdisc (the limits are in {@link GsoPacketSocket}). Not in zero-copy mode,
+ * where the driver drains the TX ring on its own time and the two paths could reorder a flow.
+ * See {@link #txOffloads()} for what the queue then advertises.
  *
  * <p>Owned by: one netisr thread, the only caller of {@link #receive}, {@link #transmit} and
  * {@link #rxReady()}; they never block and never allocate. Counter getters may be called from any
@@ -80,6 +91,8 @@ public final class XdpQueue extends CountingQueue {
     /** Chunks in the fill and RX rings: at most {@link #rxBudget}. */
     private int rxOwned;
     private final int rxBudget;
+    /** The companion socket that sends super-frames, or null (zero-copy, or it could not be opened). */
+    private final GsoPacketSocket gso;
     /** One {@code struct pollfd} (POLLIN on the socket) for waking a zero-copy fill ring. */
     private final MemorySegment pollfd;
     private int unkicked;
@@ -90,6 +103,20 @@ public final class XdpQueue extends CountingQueue {
     private volatile boolean closed;
 
     XdpQueue(String ifname, int index, XskSocket socket, int kickBatch, int mtu) {
+        this(ifname, index, socket, kickBatch, mtu, null);
+    }
+
+    /**
+     * A queue over {@code socket}, sending {@link TxFrame}s through {@code gso} if not null.
+     *
+     * @param gso the companion AF_PACKET socket (copy mode only), or null; the queue closes it
+     */
+    XdpQueue(String ifname, int index, XskSocket socket, int kickBatch, int mtu, GsoPacketSocket gso) {
+        if (gso != null && socket.zeroCopy()) {
+            throw new IllegalArgumentException("a zero-copy XDP queue takes no companion socket: the driver "
+                    + "drains its TX ring asynchronously and the two paths could reorder a flow");
+        }
+        this.gso = gso;
         this.ifname = ifname;
         this.index = index;
         this.socket = socket;
@@ -252,6 +279,50 @@ public final class XdpQueue extends CountingQueue {
         return true;
     }
 
+    /**
+     * With a companion socket (copy mode): {@link #TX_GATHER} and {@link #TX_TSO4}; else 0 (the
+     * {@code NicQueue} default). {@link #TX_TSO4} here means: takes a TCP super-frame in a
+     * {@link TxFrame} whose checksum field holds the pseudo-header sum, and has it segmented and its
+     * checksums completed (a veth passes it to its peer whole, as one GSO skb). Deliberately not
+     * {@link #TX_CSUM}: the stack's own TCP output gathers segments and builds super-frames only
+     * when {@code TX_CSUM} is there too, so an endpoint's TCP on an XDP interface keeps sending
+     * MSS-sized segments through the TX ring, as before, while the router, which asks for
+     * {@code TX_TSO4 | TX_GATHER}, forwards the super-frames it received whole.
+     */
+    @Override
+    public int txOffloads() {
+        return gso != null ? TX_GATHER | TX_TSO4 : 0;
+    }
+
+    /**
+     * With a companion socket: kicks the TX ring ({@link #flushTx()}: in copy mode the kernel sends
+     * the frames already queued during that call), then writes {@code frame} to the companion
+     * socket with one {@code writev} of its vnet header, headers and slices. Counted as
+     * {@link #transmit(MemorySegment, long, int)}: {@link #txFrames()} when written;
+     * {@code EAGAIN}/{@code ENOBUFS} (socket buffer, qdisc or driver queue full) a
+     * {@link #txDrops()}; any other error a {@link #txErrors()}; both return false. Never blocks,
+     * never allocates.
+     *
+     * @throws UnsupportedOperationException without a companion socket ({@link #txOffloads()} 0)
+     */
+    @Override
+    public boolean transmit(TxFrame frame) {
+        if (gso == null) {
+            return super.transmit(frame);
+        }
+        flushTx();
+        return countWrite(gso.send(frame), frame.length());
+    }
+
+    /**
+     * Whether {@link #transmit(TxFrame)} has a companion AF_PACKET socket to send super-frames.
+     *
+     * @return true in copy mode when the socket opened
+     */
+    public boolean sendsSuperFrames() {
+        return gso != null;
+    }
+
     /** Kicks the TX ring if descriptors wait, and takes back the chunks of sent frames. */
     public void flushTx() {
         if (unkicked > 0 || kickAgain) {
@@ -341,12 +412,19 @@ public final class XdpQueue extends CountingQueue {
     void close() {
         if (!closed) {
             closed = true;
-            socket.close();
+            try {
+                if (gso != null) {
+                    gso.close();
+                }
+            } finally {
+                socket.close();
+            }
         }
     }
 
     @Override
     public String toString() {
-        return "XdpQueue[" + ifname + "#" + index + " fd=" + fd + (socket.zeroCopy() ? " zero-copy" : " copy") + "]";
+        return "XdpQueue[" + ifname + "#" + index + " fd=" + fd + (socket.zeroCopy() ? " zero-copy" : " copy")
+                + (gso != null ? " +AF_PACKET fd=" + gso.fd() : "") + "]";
     }
 }
