@@ -101,12 +101,15 @@ final class Devices {
      * the attach mode (driver or generic) and the copy mode are said on {@code err}.
      *
      * @param mode where the program runs ({@code --xdp-mode}), null to try driver then generic
+     * @param offloads software GRO and, in copy mode, super-frames sent whole through a companion
+     *     socket ({@link XdpNic.Options#offloads()}); false for {@code --no-offload}, a capture or
+     *     an impairment
      * @param mtu the stack's MTU if one was asked for ({@code --mtu}), else null
      * @throws IllegalArgumentException if there is no such interface, it is down, has too few
      *     receive queues, or {@code mtu} exceeds its MTU
      */
-    static XdpNic openXdp(String command, String ifname, int queues, long mac, XdpProgram.Mode mode, Integer mtu,
-                          PrintWriter err) {
+    static XdpNic openXdp(String command, String ifname, int queues, long mac, XdpProgram.Mode mode, boolean offloads,
+                          Integer mtu, PrintWriter err) {
         if (!Netdev.exists(ifname)) {
             throw new IllegalArgumentException("no interface " + ifname + " in this network namespace (see ip link)");
         }
@@ -114,7 +117,8 @@ final class Devices {
         for (byte b : Netdev.hwAddr(ifname)) {
             ifMac = (ifMac << 8) | (b & 0xFF);
         }
-        XdpNic x = XdpNic.open(ifname, queues, XdpNic.Options.DEFAULT.withPromiscuous(ifMac != mac).withMode(mode));
+        XdpNic x = XdpNic.open(ifname, queues, XdpNic.Options.DEFAULT.withPromiscuous(ifMac != mac).withMode(mode)
+                .withOffloads(offloads));
         if (mtu != null && mtu > x.mtu()) {
             x.close();
             throw new IllegalArgumentException("--mtu " + mtu + " is larger than the MTU " + x.mtu() + " of " + ifname

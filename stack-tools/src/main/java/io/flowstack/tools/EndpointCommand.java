@@ -287,7 +287,7 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
             TapNic.Options tapOptions = offloadOption.tapOptions(!offloadOption.noOffload && !impairs() && pcap == null);
             Nic device = packet != null ? openPacket(config, err)
                     : xdp != null ? Devices.openXdp("endpoint", xdp, stackOptions.cores, config.mac, xdpMode.mode(),
-                            stackOptions.mtu, err)
+                            !offloadOption.noOffload && !impairs() && pcap == null, stackOptions.mtu, err)
                     : Devices.openTap("endpoint", tap, stackOptions.cores, tapOptions, stackOptions.rssKey(), err);
             Nic nic = device;
             if (impairs()) {

@@ -15,9 +15,10 @@ public final class OffloadOption {
     public static final String[] NAMES = {"--no-offload"};
 
     @Option(names = "--no-offload",
-            description = "TAP without offloads: one frame of at most the MTU per system call, checksums and "
+            description = "No offloads: a TAP takes one frame of at most the MTU per system call, checksums and "
                     + "segments made by the stack (default: a vnet header with checksum and TCP segmentation "
-                    + "offloads, super-frames of up to 64 KiB both ways).")
+                    + "offloads, super-frames of up to 64 KiB both ways); AF_PACKET likewise; AF_XDP without "
+                    + "software GRO and without the companion socket that sends super-frames whole.")
     public boolean noOffload;
 
     /** {@code --tap-io}'s values. */

@@ -243,7 +243,7 @@ final class RouterCommand implements Callable<Integer>, ValidatedCommand {
             case PACKET -> Devices.openPacket("router", iface.device(), router.cores(), iface.mac(), null, offloads,
                     stackOptions.mtu, stackOptions.rssKey(), err);
             case XDP -> Devices.openXdp("router", iface.device(), router.cores(), iface.mac(), xdpMode.mode(),
-                    stackOptions.mtu, err);
+                    offloads, stackOptions.mtu, err);
         };
         Nic nic = device;
         Path file = router.pcapFile(i);

@@ -46,6 +46,9 @@ class XdpKernelTest {
                     + stats);
             assertTrue(RouterLab.counter(stats, "fwd_super_frames") > 0, "super-frames sent whole to the XDP veth\n"
                     + stats);
+            long gro = RouterLab.counter(stats, "rx_gro_super_frames");
+            assertTrue(gro > 0 && RouterLab.counter(stats, "rx_gro_segments") > 2 * gro,
+                    "the kernel's segments from the XDP veth coalesced by software GRO\n" + stats);
             NamespaceLab.Result stopped = lab.stopRouter();
             assertTrue(stopped.stdout().contains("AF_XDP queues of " + lab.devB
                     + ", mode driver/copy, super-frames through AF_PACKET"), stopped::toString);

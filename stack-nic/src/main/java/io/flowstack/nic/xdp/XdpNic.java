@@ -61,16 +61,20 @@ public final class XdpNic extends AbstractNic<XdpQueue> {
      * @param txRingSize  entries of the TX and completion rings (a power of two): the chunks
      *                    given to sending; the UMEM has {@code rxRingSize + txRingSize} chunks
      * @param kickBatch   frames on the TX ring that trigger a kick before the end of the pass
+     * @param offloads    in copy mode, a companion socket that sends TCP super-frames whole
+     *                    ({@link GsoPacketSocket}), and on every queue the stack's software GRO
+     *                    ({@link XdpQueue#softGro()}); off for a wrapper (capture, impairment)
+     *                    that takes frames of at most the MTU only, and for {@code --no-offload}
      */
     public record Options(XdpProgram.Mode mode, boolean zeroCopy, boolean promiscuous, int rxRingSize,
-                          int txRingSize, int kickBatch) {
+                          int txRingSize, int kickBatch, boolean offloads) {
         /**
          * Driver mode if the driver has it, zero-copy if it has that, promiscuous, 8,192 receive
          * entries (as AF_PACKET's 10,496 slots: 70 ms of 64-byte frames at 115,000 frames/s),
          * 2,048 transmit entries (20 MiB of UMEM per queue with 2 KiB chunks), kicks every 64
-         * frames.
+         * frames, offloads.
          */
-        public static final Options DEFAULT = new Options(null, true, true, 8192, 2048, 64);
+        public static final Options DEFAULT = new Options(null, true, true, 8192, 2048, 64, true);
 
         public Options {
             for (int size : new int[] {rxRingSize, txRingSize}) {
@@ -85,12 +89,17 @@ public final class XdpNic extends AbstractNic<XdpQueue> {
 
         /** These options with another attach mode (null: driver, else generic). */
         public Options withMode(XdpProgram.Mode m) {
-            return new Options(m, zeroCopy, promiscuous, rxRingSize, txRingSize, kickBatch);
+            return new Options(m, zeroCopy, promiscuous, rxRingSize, txRingSize, kickBatch, offloads);
+        }
+
+        /** These options with offloads on or off. */
+        public Options withOffloads(boolean on) {
+            return new Options(mode, zeroCopy, promiscuous, rxRingSize, txRingSize, kickBatch, on);
         }
 
         /** These options with another promiscuous setting. */
         public Options withPromiscuous(boolean on) {
-            return new Options(mode, zeroCopy, on, rxRingSize, txRingSize, kickBatch);
+            return new Options(mode, zeroCopy, on, rxRingSize, txRingSize, kickBatch, offloads);
         }
     }
 
@@ -208,7 +217,7 @@ public final class XdpNic extends AbstractNic<XdpQueue> {
                     s = XskSocket.open(ifname, ifindex, i, options, chunk, false);
                 }
                 GsoPacketSocket gso = null;
-                if (!s.zeroCopy() && gsoProblem == null) {
+                if (options.offloads() && !s.zeroCopy() && gsoProblem == null) {
                     try {
                         gso = GsoPacketSocket.open(ifname, ifindex);
                     } catch (NativeException e) {
@@ -216,7 +225,7 @@ public final class XdpNic extends AbstractNic<XdpQueue> {
                     }
                 }
                 try {
-                    qs[i] = new XdpQueue(ifname, i, s, options.kickBatch(), mtu, gso);
+                    qs[i] = new XdpQueue(ifname, i, s, options.kickBatch(), mtu, gso, options.offloads());
                 } catch (RuntimeException e) {
                     if (gso != null) {
                         gso.close();

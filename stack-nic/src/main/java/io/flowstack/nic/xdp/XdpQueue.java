@@ -93,6 +93,8 @@ public final class XdpQueue extends CountingQueue {
     private final int rxBudget;
     /** The companion socket that sends super-frames, or null (zero-copy, or it could not be opened). */
     private final GsoPacketSocket gso;
+    /** The stack coalesces this queue's TCP segments ({@link #softGro()}). */
+    private final boolean softGro;
     /** One {@code struct pollfd} (POLLIN on the socket) for waking a zero-copy fill ring. */
     private final MemorySegment pollfd;
     private int unkicked;
@@ -103,20 +105,23 @@ public final class XdpQueue extends CountingQueue {
     private volatile boolean closed;
 
     XdpQueue(String ifname, int index, XskSocket socket, int kickBatch, int mtu) {
-        this(ifname, index, socket, kickBatch, mtu, null);
+        this(ifname, index, socket, kickBatch, mtu, null, false);
     }
 
     /**
      * A queue over {@code socket}, sending {@link TxFrame}s through {@code gso} if not null.
      *
      * @param gso the companion AF_PACKET socket (copy mode only), or null; the queue closes it
+     * @param softGro whether the stack should coalesce this queue's TCP segments ({@link #softGro()})
      */
-    XdpQueue(String ifname, int index, XskSocket socket, int kickBatch, int mtu, GsoPacketSocket gso) {
+    XdpQueue(String ifname, int index, XskSocket socket, int kickBatch, int mtu, GsoPacketSocket gso,
+             boolean softGro) {
         if (gso != null && socket.zeroCopy()) {
             throw new IllegalArgumentException("a zero-copy XDP queue takes no companion socket: the driver "
                     + "drains its TX ring asynchronously and the two paths could reorder a flow");
         }
         this.gso = gso;
+        this.softGro = softGro;
         this.ifname = ifname;
         this.index = index;
         this.socket = socket;
@@ -321,6 +326,16 @@ public final class XdpQueue extends CountingQueue {
      */
     public boolean sendsSuperFrames() {
         return gso != null;
+    }
+
+    /**
+     * With offloads ({@link XdpNic.Options#offloads()}): yes. An AF_XDP socket gets each frame as
+     * the wire brought it, before the kernel's GRO, so the stack coalesces a flow's consecutive
+     * segments itself (stack-core's {@code SoftGro}), as the kernel would have for a packet socket.
+     */
+    @Override
+    public boolean softGro() {
+        return softGro;
     }
 
     /** Kicks the TX ring if descriptors wait, and takes back the chunks of sent frames. */

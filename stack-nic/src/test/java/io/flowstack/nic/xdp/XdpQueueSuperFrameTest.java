@@ -60,7 +60,7 @@ class XdpQueueSuperFrameTest {
         try (TestFifo pipe = TestFifo.open(); Arena arena = Arena.ofConfined()) {
             FakeKernel k = new FakeKernel(arena, SIZE, CHUNK, 3);
             GsoPacketSocket companion = new GsoPacketSocket(dup(pipe));
-            XdpQueue q = new XdpQueue("xv0", 0, k.socket, 1000, 1500, companion);
+            XdpQueue q = new XdpQueue("xv0", 0, k.socket, 1000, 1500, companion, false);
             try {
                 assertEquals(NicQueue.TX_GATHER | NicQueue.TX_TSO4, q.txOffloads(),
                         "gathering and TSO, deliberately not TX_CSUM (the stack's TCP output stays as it was)");
@@ -94,7 +94,7 @@ class XdpQueueSuperFrameTest {
     void aFullSocketIsADropAndAnyOtherFailureAnError() throws Exception {
         try (TestFifo pipe = TestFifo.open(); Arena arena = Arena.ofConfined()) {
             GsoPacketSocket full = new GsoPacketSocket(dup(pipe));
-            XdpQueue q = new XdpQueue("xv0", 0, new FakeKernel(arena, SIZE, CHUNK, 0).socket, 16, 1500, full);
+            XdpQueue q = new XdpQueue("xv0", 0, new FakeKernel(arena, SIZE, CHUNK, 0).socket, 16, 1500, full, false);
             TxFrame f = superFrame(arena, new TxFrame());
             try {
                 int sent = 0;
@@ -110,7 +110,7 @@ class XdpQueueSuperFrameTest {
 
             GsoPacketSocket readOnly = new GsoPacketSocket(
                     Libc.open(pipe.path().toString(), Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC));
-            XdpQueue r = new XdpQueue("xv0", 0, new FakeKernel(arena, SIZE, CHUNK, 0).socket, 16, 1500, readOnly);
+            XdpQueue r = new XdpQueue("xv0", 0, new FakeKernel(arena, SIZE, CHUNK, 0).socket, 16, 1500, readOnly, false);
             try {
                 assertFalse(r.transmit(f), "EBADF: not open for writing");
                 assertEquals(1, r.txErrors());
@@ -129,7 +129,7 @@ class XdpQueueSuperFrameTest {
                     true, arena);
             GsoPacketSocket companion = new GsoPacketSocket(dup(pipe));
             try {
-                assertThrows(IllegalArgumentException.class, () -> new XdpQueue("xv0", 0, zc, 16, 1500, companion));
+                assertThrows(IllegalArgumentException.class, () -> new XdpQueue("xv0", 0, zc, 16, 1500, companion, false));
             } finally {
                 companion.close();
             }
@@ -152,7 +152,7 @@ class XdpQueueSuperFrameTest {
     void superFramesAllocateNothing() {
         try (Arena arena = Arena.ofConfined()) {
             GsoPacketSocket devNull = new GsoPacketSocket(Libc.open("/dev/null", Libc.O_WRONLY | Libc.O_CLOEXEC));
-            XdpQueue q = new XdpQueue("xv0", 0, new FakeKernel(arena, SIZE, CHUNK, 0).socket, 16, 1500, devNull);
+            XdpQueue q = new XdpQueue("xv0", 0, new FakeKernel(arena, SIZE, CHUNK, 0).socket, 16, 1500, devNull, false);
             try {
                 TxFrame f = superFrame(arena, new TxFrame());
                 long bytes = steadyStateAllocation(() -> send(q, f, 20_000));
