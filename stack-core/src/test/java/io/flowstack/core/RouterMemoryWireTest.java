@@ -160,23 +160,8 @@ class RouterMemoryWireTest {
         MemoryWire left = MemoryWire.createWithOffloads(1, 8 << 20, 1500);
         MemoryWire right = egressOffloads ? MemoryWire.createWithOffloads(1, 8 << 20, SMALL_MTU)
                 : MemoryWire.create(1, 8 << 20, SMALL_MTU);
-        try (Net net = Net.start(1, List.of(), left, right); TcpListener l = net.b().tcpListen(9000, 64);
-             var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
-            byte[] up = new byte[8 << 20];
-            new SplittableRandom(8).nextBytes(up);
-            CompletableFuture<byte[]> got = CompletableFuture.supplyAsync(() -> {
-                try (TcpConnection c = l.accept(10, TimeUnit.SECONDS)) {
-                    c.readTimeout(20, TimeUnit.SECONDS);
-                    return c.inputStream().readNBytes(up.length);
-                } catch (Exception e) {
-                    throw new RuntimeException(e);
-                }
-            }, pool);
-            try (TcpConnection c = net.a().tcpConnect(B, 9000, 10, TimeUnit.SECONDS)) {
-                c.writeTimeout(20, TimeUnit.SECONDS);
-                c.write(up, 0, up.length);
-                assertArrayEquals(sha(up), sha(got.get(30, TimeUnit.SECONDS)), "A -> B" + net.report());
-            }
+        try (Net net = Net.start(1, List.of(), left, right)) {
+            uploadAToB(net, 8);
             assertTrue(net.router().total(Stat.RX_SUPER_FRAMES) > 0, net.report());
             if (egressOffloads) {
                 assertTrue(net.router().total(Stat.FWD_SUPER_FRAMES) > 0, net.report());
@@ -191,20 +176,12 @@ class RouterMemoryWireTest {
         }
     }
 
-    /**
-     * A's link carries wire-sized segments only, and its queues ask the stack for software GRO
-     * (as an AF_XDP queue does): the router coalesces them into super-frames ({@code SoftGro}) and
-     * forwards those whole to B's link, whose egress segments; the bytes arrive intact, every
-     * segment B gets has a right checksum, and B's ACKs, pure, are never coalesced.
-     */
-    @Test
-    void softGroCoalescesWireSizedSegmentsAndTheRouterForwardsThemWhole() throws Exception {
-        MemoryWire left = MemoryWire.createWithSoftGro(1, 8 << 20, 1500);
-        MemoryWire right = MemoryWire.createWithOffloads(1, 8 << 20, 1500);
-        try (Net net = Net.start(1, List.of(), left, right); TcpListener l = net.b().tcpListen(9000, 64);
+    /** A writes 8 MiB of random bytes (seeded {@code seed}) to B's listener; B reads them intact. */
+    private static void uploadAToB(Net net, long seed) throws Exception {
+        try (TcpListener l = net.b().tcpListen(9000, 64);
              var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
             byte[] up = new byte[8 << 20];
-            new SplittableRandom(9).nextBytes(up);
+            new SplittableRandom(seed).nextBytes(up);
             CompletableFuture<byte[]> got = CompletableFuture.supplyAsync(() -> {
                 try (TcpConnection c = l.accept(10, TimeUnit.SECONDS)) {
                     c.readTimeout(20, TimeUnit.SECONDS);
@@ -218,6 +195,21 @@ class RouterMemoryWireTest {
                 c.write(up, 0, up.length);
                 assertArrayEquals(sha(up), sha(got.get(30, TimeUnit.SECONDS)), "A -> B" + net.report());
             }
+        }
+    }
+
+    /**
+     * A's link carries wire-sized segments only, and its queues ask the stack for software GRO
+     * (as an AF_XDP queue does): the router coalesces them into super-frames ({@code SoftGro}) and
+     * forwards those whole to B's link, whose egress segments; the bytes arrive intact, every
+     * segment B gets has a right checksum, and B's ACKs, pure, are never coalesced.
+     */
+    @Test
+    void softGroCoalescesWireSizedSegmentsAndTheRouterForwardsThemWhole() throws Exception {
+        MemoryWire left = MemoryWire.createWithSoftGro(1, 8 << 20, 1500);
+        MemoryWire right = MemoryWire.createWithOffloads(1, 8 << 20, 1500);
+        try (Net net = Net.start(1, List.of(), left, right)) {
+            uploadAToB(net, 9);
             long built = net.router().total(Stat.RX_GRO_SUPER_FRAMES);
             long segments = net.router().total(Stat.RX_GRO_SEGMENTS);
             assertTrue(built > 0 && segments >= 2 * built, "GRO built super-frames of 2+ segments" + net.report());

@@ -612,6 +612,39 @@ public abstract class NamespaceLab implements AutoCloseable {
         return live;
     }
 
+    /**
+     * Deletes veth {@code dev} if it is still in the root namespace (a lab whose move of it into a
+     * namespace failed, or that keeps it there); the namespace takes it otherwise.
+     *
+     * @throws IllegalStateException if it is there and cannot be deleted
+     */
+    protected static void deleteRootVeth(String dev) {
+        if (hostQuiet("ip", "link", "show", dev).exit() == 0) {
+            Result r = hostQuiet("ip", "link", "del", dev);
+            if (r.exit() != 0 && hostQuiet("ip", "link", "show", dev).exit() == 0) {
+                throw new IllegalStateException("cannot delete veth " + dev + ": " + r);
+            }
+        }
+    }
+
+    /**
+     * Deletes the veth pairs a crashed run left wholly in the root namespace: those whose
+     * {@code ip -o link} line {@code pair} matches with the same 8 hex digits in both names
+     * (groups 1 and 2) when no live run has those digits; deleting {@code <end><hex>} takes both.
+     *
+     * @param liveHex the hex digits of live runs ({@link #removeStaleNamespaces()})
+     */
+    protected final void removeStaleRootVethPairs(Pattern pair, String end, Set<String> liveHex) {
+        Result links = hostQuiet("ip", "-o", "link", "show", "type", "veth");
+        for (String line : links.stdout().split("\n")) {
+            Matcher m = pair.matcher(line);
+            if (m.find() && m.group(1).equals(m.group(2)) && !liveHex.contains(m.group(1))) {
+                Result r = hostQuiet("ip", "link", "del", end + m.group(1));
+                log("removed stale veth pair " + end + m.group(1) + ": exit " + r.exit());
+            }
+        }
+    }
+
     /** A line on stderr, prefixed with the lab's label. */
     protected final void log(String line) {
         System.err.println(label + ": " + line);

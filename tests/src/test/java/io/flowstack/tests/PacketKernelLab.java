@@ -10,9 +10,7 @@ import io.flowstack.nic.packet.FanoutMode;
 import io.flowstack.nic.packet.PacketNic;
 import io.flowstack.nic.packet.PacketQueue;
 import java.util.List;
-import java.util.Set;
 import java.util.function.UnaryOperator;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -199,14 +197,7 @@ public final class PacketKernelLab extends StackLab {
         super.closeParts(failures);
         if (vethCreated) {
             // still in the root namespace if the move failed; otherwise the namespace takes it
-            attempt(failures, () -> {
-                if (hostQuiet("ip", "link", "show", stackEnd).exit() == 0) {
-                    Result r = hostQuiet("ip", "link", "del", stackEnd);
-                    if (r.exit() != 0 && hostQuiet("ip", "link", "show", stackEnd).exit() == 0) {
-                        throw new IllegalStateException("cannot delete veth " + stackEnd + ": " + r);
-                    }
-                }
-            });
+            attempt(failures, () -> deleteRootVeth(stackEnd));
         }
     }
 
@@ -218,14 +209,6 @@ public final class PacketKernelLab extends StackLab {
      */
     @Override
     protected void removeLeftovers() {
-        Set<String> liveHex = removeStaleNamespaces();
-        Result links = hostQuiet("ip", "-o", "link", "show", "type", "veth");
-        for (String line : links.stdout().split("\n")) {
-            Matcher m = OUR_ROOT_VETH.matcher(line);
-            if (m.find() && m.group(1).equals(m.group(2)) && !liveHex.contains(m.group(1))) {
-                Result r = hostQuiet("ip", "link", "del", "fpk" + m.group(1));
-                log("removed stale veth pair fpk" + m.group(1) + ": exit " + r.exit());
-            }
-        }
+        removeStaleRootVethPairs(OUR_ROOT_VETH, "fpk", removeStaleNamespaces());
     }
 }

@@ -2,8 +2,6 @@ package io.flowstack.tests;
 
 import io.flowstack.nic.xdp.XdpNic;
 import java.util.List;
-import java.util.Set;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -100,14 +98,7 @@ public final class XdpVethLab extends NamespaceLab {
             attempt(failures, nic::close);
         }
         if (vethCreated) {
-            attempt(failures, () -> {
-                if (hostQuiet("ip", "link", "show", xdpEnd).exit() == 0) {
-                    Result r = hostQuiet("ip", "link", "del", xdpEnd);
-                    if (r.exit() != 0 && hostQuiet("ip", "link", "show", xdpEnd).exit() == 0) {
-                        throw new IllegalStateException("cannot delete veth " + xdpEnd + ": " + r);
-                    }
-                }
-            });
+            attempt(failures, () -> deleteRootVeth(xdpEnd));
         }
     }
 
@@ -117,14 +108,6 @@ public final class XdpVethLab extends NamespaceLab {
      */
     @Override
     protected void removeLeftovers() {
-        Set<String> liveHex = removeStaleNamespaces();
-        Result links = hostQuiet("ip", "-o", "link", "show", "type", "veth");
-        for (String line : links.stdout().split("\n")) {
-            Matcher m = OUR_ROOT_VETH.matcher(line);
-            if (m.find() && m.group(1).equals(m.group(2)) && !liveHex.contains(m.group(1))) {
-                Result r = hostQuiet("ip", "link", "del", "fxk" + m.group(1));
-                log("removed stale veth pair fxk" + m.group(1) + ": exit " + r.exit());
-            }
-        }
+        removeStaleRootVethPairs(OUR_ROOT_VETH, "fxk", removeStaleNamespaces());
     }
 }
