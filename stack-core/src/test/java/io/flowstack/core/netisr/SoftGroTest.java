@@ -20,7 +20,11 @@ import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** {@link SoftGro}: which segments of a batch coalesce, and the super-frame they make. */
+/**
+ * {@link SoftGro}: which segments of a batch coalesce, and the super-frame they make.
+ *
+ * <p>Owned by: the JUnit test thread (it plays the netisr that owns the {@code SoftGro}).
+ */
 class SoftGroTest {
     private static final int MSS = 1448;
     private static final int SRC = Ipv4.parse("198.18.1.2");
