@@ -809,6 +809,29 @@ public final class Libc {
     }
 
     /**
+     * Sets a socket's send or receive buffer to {@code bytes}: {@code SO_SNDBUFFORCE} /
+     * {@code SO_RCVBUFFORCE} (past {@code wmem_max} / {@code rmem_max}, with
+     * {@code CAP_NET_ADMIN}), else, refused with {@code EPERM}, {@code SO_SNDBUF} /
+     * {@code SO_RCVBUF}, which the kernel caps at the sysctl's maximum.
+     *
+     * @param fd the socket
+     * @param send true for the send buffer, false for the receive buffer
+     * @param bytes the size asked for
+     * @throws NativeException if {@code setsockopt(2)} fails otherwise
+     */
+    public static void setSocketBuffer(int fd, boolean send, int bytes) {
+        try {
+            setsockoptInt(fd, SOL_SOCKET, send ? SO_SNDBUFFORCE : SO_RCVBUFFORCE, bytes,
+                    send ? "SO_SNDBUFFORCE" : "SO_RCVBUFFORCE");
+        } catch (NativeException e) {
+            if (e.errno() != Errno.EPERM) {
+                throw e;
+            }
+            setsockoptInt(fd, SOL_SOCKET, send ? SO_SNDBUF : SO_RCVBUF, bytes, send ? "SO_SNDBUF" : "SO_RCVBUF");
+        }
+    }
+
+    /**
      * {@code getsockopt(fd, level, name, val, &len)} with {@code len} initially {@code len}
      * (some options, such as PACKET_HDRLEN, also read their input from {@code val}).
      *

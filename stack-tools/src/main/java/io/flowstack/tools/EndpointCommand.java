@@ -284,10 +284,10 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
         try {
             // --impair and --pcap see frames as the stack makes them: with either, the TAP opens
             // without offloads (one frame of at most the MTU each way; docs/CLI.md)
-            TapNic.Options tapOptions = offloadOption.tapOptions(!offloadOption.noOffload && !impairs() && pcap == null);
+            TapNic.Options tapOptions = offloadOption.tapOptions(offloads());
             Nic device = packet != null ? openPacket(config, err)
                     : xdp != null ? Devices.openXdp("endpoint", xdp, stackOptions.cores, config.mac, xdpMode.mode(),
-                            !offloadOption.noOffload && !impairs() && pcap == null, stackOptions.mtu, err)
+                            offloads(), stackOptions.mtu, err)
                     : Devices.openTap("endpoint", tap, stackOptions.cores, tapOptions, stackOptions.rssKey(), err);
             Nic nic = device;
             if (impairs()) {
@@ -400,14 +400,21 @@ final class EndpointCommand implements Callable<Integer>, ValidatedCommand {
      * (then the host's kernel would take our frames as its own); offload warnings go to stderr.
      */
     private PacketNic openPacket(StackConfig config, PrintWriter err) {
-        boolean offloads = !offloadOption.noOffload && !impairs() && pcap == null; // as for a TAP
-        return Devices.openPacket("endpoint", packet, stackOptions.cores, config.mac, fanout, offloads, stackOptions.mtu,
+        return Devices.openPacket("endpoint", packet, stackOptions.cores, config.mac, fanout, offloads(), stackOptions.mtu,
                 stackOptions.rssKey(), err);
     }
 
     /** {@code tap}, {@code packet} or {@code xdp}, for messages. */
     String deviceKind() {
         return packet != null ? "packet" : xdp != null ? "xdp" : "tap";
+    }
+
+    /**
+     * Whether the device gets its offloads: not with {@code --no-offload}, nor under a wrapper that
+     * takes frames of at most the MTU ({@code --impair} that impairs, {@code --pcap}).
+     */
+    private boolean offloads() {
+        return !offloadOption.noOffload && !impairs() && pcap == null;
     }
 
     /** Whether --impair asks for any impairment (an empty spec impairs nothing). */

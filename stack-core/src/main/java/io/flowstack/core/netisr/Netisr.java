@@ -145,13 +145,14 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
         this.nics = new NicPorts(queues, counters);
         // The longest frame: the largest link MTU (plus a VLAN tag's room), or a GSO super-frame
         int longest = Math.max(ifs.maxMtu() + Ethernet.HEADER_LEN + 4, nics.maxReceiveFrame());
-        if (nics.anySoftGro()) {
+        boolean softGro = nics.anySoftGro();
+        if (softGro) {
             longest = Math.max(longest, Ethernet.HEADER_LEN + Ipv4.MAX_DATAGRAM); // what software GRO may build
         }
         int slot = Math.max(2048, (longest + 63) & ~63);
         this.rxBatch = new FrameBatch(arena, config.rxBatch, slot);
         this.rxInput = new RxBatchInput(this, new UdpSuperFrames(this, arena, slot),
-                nics.anySoftGro() ? new SoftGro(config.rxBatch, counters) : null, nics);
+                softGro ? new SoftGro(config.rxBatch, counters) : null, nics);
         this.tx = arena.allocate(MAX_FRAME + 64, 64);
         this.wakeFd = EventFd.create();
         this.poller = new Poller(1 + queues.length);

@@ -22,7 +22,6 @@ final class NicPorts {
     private final boolean inMemory;
     /** [interface]: the stack coalesces its TCP segments ({@link NicQueue#softGro()}). */
     private final boolean[] softGro;
-    private final boolean anySoftGro;
     /** Per interface: frames and bytes read and sent, frames the queue refused (this netisr's; read on it). */
     private final long[] rxFrames;
     private final long[] rxBytes;
@@ -45,12 +44,9 @@ final class NicPorts {
         this.commonOffloads = common;
         this.inMemory = mem;
         this.softGro = new boolean[queues.length];
-        boolean any = false;
         for (int i = 0; i < queues.length; i++) {
             softGro[i] = queues[i].softGro();
-            any |= softGro[i];
         }
-        this.anySoftGro = any;
         this.polled = new int[queues.length];
         this.rxFrames = new long[queues.length];
         this.rxBytes = new long[queues.length];
@@ -92,9 +88,14 @@ final class NicPorts {
         return m;
     }
 
-    /** Whether some queue's TCP segments are coalesced by the stack ({@link NicQueue#softGro()}). */
+    /** Whether some queue's TCP segments are coalesced by the stack ({@link NicQueue#softGro()}); control path. */
     boolean anySoftGro() {
-        return anySoftGro;
+        for (boolean g : softGro) {
+            if (g) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether interface {@code i}'s TCP segments are coalesced by the stack ({@link NicQueue#softGro()}). */

@@ -182,15 +182,10 @@ final class SoftGro {
 
     /** RFC 791's ID: one more per segment, or (DF set, RFC 6864 4.1) the same in each. */
     private boolean idFollows(int id, boolean df) {
-        int incremented = (firstId + segments) & 0xFFFF;
-        if (id == incremented && !fixedId) {
+        if (!fixedId && id == ((firstId + segments) & 0xFFFF)) {
             return true;
         }
-        if (df && id == firstId && (segments == 1 || fixedId)) {
-            fixedId = true;
-            return true;
-        }
-        return false;
+        return df && id == firstId && (segments == 1 || fixedId);
     }
 
     private static boolean checksumsValid(FrameBatch batch, int i) {
@@ -208,6 +203,9 @@ final class SoftGro {
         int olen = batch.length(open);
         MemorySegment.copy(s, batch.length(i) - payload, o, olen, payload);
         batch.length(open, olen + payload);
+        if (segments == 1) {
+            fixedId = Ipv4.id(s, IP) == firstId; // the second segment says which ID rule the flow keeps
+        }
         int flags = Tcp.flags(s, TCP);
         if ((flags & Tcp.PSH) != 0) {
             Tcp.flags(o, TCP, Tcp.flags(o, TCP) | Tcp.PSH);

@@ -373,15 +373,7 @@ public final class PacketNic extends SteeredNic<PacketQueue> {
         }
         Packet.setInt(fd, Packet.PACKET_LOSS, 1, "PACKET_LOSS", ifname);
         int sndbuf = (int) Math.min(Integer.MAX_VALUE / 2, 2 * g.txBytes());
-        try {
-            Libc.setsockoptInt(fd, Libc.SOL_SOCKET, Libc.SO_SNDBUFFORCE, sndbuf, "SO_SNDBUFFORCE");
-        } catch (NativeException e) {
-            if (e.errno() != Errno.EPERM) {
-                throw e;
-            }
-            // without CAP_NET_ADMIN the request is capped at wmem_max; the kick retries the rest
-            Libc.setsockoptInt(fd, Libc.SOL_SOCKET, Libc.SO_SNDBUF, sndbuf, "SO_SNDBUF");
-        }
+        Libc.setSocketBuffer(fd, true, sndbuf); // without CAP_NET_ADMIN capped at wmem_max; the kick retries the rest
         if (o.qdiscBypass()) {
             Packet.setInt(fd, Packet.PACKET_QDISC_BYPASS, 1, "PACKET_QDISC_BYPASS", ifname);
         }
@@ -397,14 +389,7 @@ public final class PacketNic extends SteeredNic<PacketQueue> {
             // frames longer than a slot (GSO super-frames) are queued whole on the socket, and
             // only while the socket's receive buffer has room (tpacket_rcv): make it roomy
             Packet.setInt(fd, Packet.PACKET_COPY_THRESH, 1, "PACKET_COPY_THRESH", ifname);
-            try {
-                Libc.setsockoptInt(fd, Libc.SOL_SOCKET, Libc.SO_RCVBUFFORCE, COPY_RCVBUF, "SO_RCVBUFFORCE");
-            } catch (NativeException e) {
-                if (e.errno() != Errno.EPERM) {
-                    throw e;
-                }
-                Libc.setsockoptInt(fd, Libc.SOL_SOCKET, Libc.SO_RCVBUF, COPY_RCVBUF, "SO_RCVBUF");
-            }
+            Libc.setSocketBuffer(fd, false, COPY_RCVBUF);
         }
         Packet.setRing(fd, Packet.PACKET_RX_RING, g.rxBlockSize(), g.rxBlockCount(), g.rxFrameSize(),
                 o.rxRetireMillis(), ifname);

@@ -1,6 +1,5 @@
 package io.flowstack.nic.xdp;
 
-import io.flowstack.nativeio.Errno;
 import io.flowstack.nativeio.Libc;
 import io.flowstack.nativeio.NativeException;
 import io.flowstack.nativeio.Packet;
@@ -24,7 +23,7 @@ import java.lang.foreign.Arena;
  *       receives nothing (it is bound with protocol 0 too: no receive hook is ever registered);
  *       non-blocking, so a full socket buffer is {@code EAGAIN}, never a wait;</li>
  *   <li>{@code PACKET_VNET_HDR = 1}: every frame written starts with a {@code virtio_net_hdr};</li>
- *   <li>{@code SO_SNDBUFFORCE} (else {@code SO_SNDBUF}, capped at {@code wmem_max}) of
+ *   <li>{@code SO_SNDBUFFORCE} (else {@code SO_SNDBUF}, capped at {@code wmem_max}: {@code Libc.setSocketBuffer}) of
  *       {@value #SNDBUF} bytes: room for 64 super-frames of 64 KiB that the device, its qdisc or
  *       the veth peer's backlog still holds;</li>
  *   <li>{@code bind(sockaddr_ll{AF_PACKET, protocol 0, ifindex})}: frames are sent on the
@@ -79,14 +78,7 @@ final class GsoPacketSocket {
         int fd = Packet.openSocket();
         try {
             Packet.setInt(fd, Packet.PACKET_VNET_HDR, 1, "PACKET_VNET_HDR", ifname);
-            try {
-                Libc.setsockoptInt(fd, Libc.SOL_SOCKET, Libc.SO_SNDBUFFORCE, SNDBUF, "SO_SNDBUFFORCE");
-            } catch (NativeException e) {
-                if (e.errno() != Errno.EPERM) {
-                    throw e;
-                }
-                Libc.setsockoptInt(fd, Libc.SOL_SOCKET, Libc.SO_SNDBUF, SNDBUF, "SO_SNDBUF"); // capped at wmem_max
-            }
+            Libc.setSocketBuffer(fd, true, SNDBUF);
             Packet.bind(fd, ifindex, (short) 0, ifname);
             return new GsoPacketSocket(fd);
         } catch (RuntimeException e) {
