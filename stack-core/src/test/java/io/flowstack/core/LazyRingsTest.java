@@ -12,6 +12,7 @@ import io.flowstack.core.socket.TcpHandler;
 import io.flowstack.core.socket.TcpListener;
 import io.flowstack.core.stats.Stat;
 import io.flowstack.core.testing.Await;
+import io.flowstack.core.testing.ResidentPages;
 import io.flowstack.core.wire.Ipv4;
 import io.flowstack.nic.MemoryWire;
 import java.io.ByteArrayOutputStream;
@@ -117,10 +118,17 @@ class LazyRingsTest {
                 assertArrayEquals(msg, java.util.Arrays.copyOfRange(all, r * msg.length, (r + 1) * msg.length));
             }
             // each side borrowed at most a send and a receive ring at a time, reused from its pool
-            // every round (the pool never grew past two)
+            // every round (the pool never grew past two), and each round's 3,000 bytes went to
+            // the rings' first page: the later pages of their mappings were never touched
             for (FlowStack s : new FlowStack[] {client, server}) {
                 long a = allocated(s);
                 assertTrue(a >= 65536 && a <= 2 * 65536, "ring bytes allocated " + a);
+                int most = s.call(0, n -> {
+                    int[] max = {0};
+                    n.tcp().forEachIdleRing(ring -> max[0] = Math.max(max[0], ResidentPages.of(ring.segment())));
+                    return max[0];
+                });
+                assertEquals(1, most, "resident pages of the busiest ring");
             }
             assertEquals(0, client.total(Stat.TCP_MEMORY_LIMIT) + server.total(Stat.TCP_MEMORY_LIMIT));
         }

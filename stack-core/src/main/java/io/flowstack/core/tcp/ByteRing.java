@@ -1,7 +1,8 @@
 package io.flowstack.core.tcp;
 
-import java.lang.foreign.Arena;
+import io.flowstack.nativeio.Libc;
 import io.flowstack.nic.TxFrame;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
@@ -16,6 +17,11 @@ import java.lang.invoke.VarHandle;
  * semantics. No locks, no CAS. The consumer may also read bytes beyond {@code head} without
  * consuming them (TCP keeps sent data until it is acknowledged), and the producer may write
  * beyond {@code tail} before publishing it (TCP places out-of-order data in the window).
+ *
+ * <p>The position the ring was last emptied at ({@code resetAt}) is at offset 0 of its memory. A ring lent to a connection mid-stream therefore starts at its first
+ * byte, not at wherever the stream's position falls: a connection that writes a small response
+ * at a time and drains in between keeps reusing the ring's first bytes, warm in the cache, and a
+ * {@linkplain #mapped mapped} ring's later pages are never touched (so never faulted in).
  */
 public final class ByteRing {
     private static final VarHandle HEAD;
@@ -30,10 +36,14 @@ public final class ByteRing {
         }
     }
 
+    private static final int PAGE = 4096;
+
     boolean inPool;
     private final MemorySegment data;
     private final int capacity;
     private final int mask;
+    /** The position at offset 0: set only while no other thread can see the ring. */
+    private long base;
     @SuppressWarnings("unused")
     private long p1, p2, p3, p4, p5, p6, p7;
     private volatile long head;
@@ -50,6 +60,30 @@ public final class ByteRing {
         this.data = arena.allocate(capacity, 64);
     }
 
+    private ByteRing(MemorySegment data) {
+        this.capacity = (int) data.byteSize();
+        this.mask = capacity - 1;
+        this.data = data;
+    }
+
+    /**
+     * A ring over an anonymous private mapping of its own ({@code mmap(2)}), unmapped once the
+     * ring is unreachable: the kernel supplies zeroed pages as they are first touched, so a ring
+     * costs no zeroing when made and only the pages it uses are resident (an {@link Arena}
+     * allocation zeroes, and so touches, all of it at once).
+     *
+     * @param capacity a power of two (the mapping is at least a page)
+     * @throws io.flowstack.nativeio.NativeException if the kernel refuses the mapping
+     */
+    public static ByteRing mapped(int capacity) {
+        if (Integer.bitCount(capacity) != 1) {
+            throw new IllegalArgumentException("capacity must be a power of two: " + capacity);
+        }
+        MemorySegment m = Libc.mmap(Math.max(capacity, PAGE), Libc.PROT_READ | Libc.PROT_WRITE,
+                Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS, -1, 0, Arena.ofAuto());
+        return new ByteRing(m.asSlice(0, capacity));
+    }
+
     public int capacity() {
         return capacity;
     }
@@ -61,9 +95,11 @@ public final class ByteRing {
 
     /**
      * Empties the ring with head = tail = {@code pos} (only while no other thread can see it): a
-     * ring lent to a connection mid-life continues its stream's positions.
+     * ring lent to a connection mid-life continues its stream's positions, with {@code pos} at
+     * offset 0.
      */
     void resetAt(long pos) {
+        base = pos;
         HEAD.setRelease(this, pos);
         TAIL.setRelease(this, pos);
     }
@@ -75,12 +111,12 @@ public final class ByteRing {
 
     /** Offset in {@link #segment()} of ring position {@code pos}. */
     public long offset(long pos) {
-        return pos & mask;
+        return (pos - base) & mask;
     }
 
     /** Bytes readable without wrapping from {@code pos}, of {@code len} wanted. */
     public int contiguous(long pos, int len) {
-        return Math.min(len, capacity - (int) (pos & mask));
+        return Math.min(len, capacity - (int) ((pos - base) & mask));
     }
 
     public long head() {
@@ -111,7 +147,7 @@ public final class ByteRing {
      * two where the ring wraps: the frame then points at the ring instead of a copy.
      */
     public void appendTo(TxFrame frame, long pos, int len) {
-        int i = (int) (pos & mask);
+        int i = (int) ((pos - base) & mask);
         int first = Math.min(len, capacity - i);
         frame.append(data, i, first);
         if (first < len) {
@@ -121,7 +157,7 @@ public final class ByteRing {
 
     /** Copies {@code len} bytes at ring position {@code pos} into {@code dst[dstOff...]}. */
     public void read(long pos, MemorySegment dst, long dstOff, int len) {
-        int i = (int) (pos & mask);
+        int i = (int) ((pos - base) & mask);
         int first = Math.min(len, capacity - i);
         MemorySegment.copy(data, i, dst, dstOff, first);
         if (first < len) {
@@ -130,7 +166,7 @@ public final class ByteRing {
     }
 
     public void read(long pos, byte[] dst, int dstOff, int len) {
-        int i = (int) (pos & mask);
+        int i = (int) ((pos - base) & mask);
         int first = Math.min(len, capacity - i);
         MemorySegment.copy(data, ValueLayout.JAVA_BYTE, i, dst, dstOff, first);
         if (first < len) {
@@ -140,7 +176,7 @@ public final class ByteRing {
 
     /** Copies {@code len} bytes from {@code src[srcOff...]} to ring position {@code pos}. */
     public void write(long pos, MemorySegment src, long srcOff, int len) {
-        int i = (int) (pos & mask);
+        int i = (int) ((pos - base) & mask);
         int first = Math.min(len, capacity - i);
         MemorySegment.copy(src, srcOff, data, i, first);
         if (first < len) {
@@ -149,7 +185,7 @@ public final class ByteRing {
     }
 
     public void write(long pos, byte[] src, int srcOff, int len) {
-        int i = (int) (pos & mask);
+        int i = (int) ((pos - base) & mask);
         int first = Math.min(len, capacity - i);
         MemorySegment.copy(src, srcOff, data, ValueLayout.JAVA_BYTE, i, first);
         if (first < len) {

@@ -2,9 +2,10 @@ package io.flowstack.core.tcp;
 
 import com.sun.management.HotSpotDiagnosticMXBean;
 import io.flowstack.core.percore.Ownership;
-import java.lang.foreign.Arena;
+import io.flowstack.nativeio.NativeException;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayDeque;
+import java.util.function.Consumer;
 import org.agrona.collections.Int2ObjectHashMap;
 
 /**
@@ -24,10 +25,16 @@ import org.agrona.collections.Int2ObjectHashMap;
  * closing it, and a callback channel refuses every operation once its rings are returned. A
  * ring returned twice is a bug and throws.
  *
- * <p>Each ring's memory comes from its own GC-managed arena ({@code Arena.ofAuto}): an
- * application thread that still holds a closed connection when the stack stops can never
- * touch freed memory, and a dropped idle ring is freed once unreachable. Native allocations count against the JVM's direct-memory limit
- * ({@link #directMemoryLimit()}), which the TCP layer respects when it sizes the budget.
+ * <p>Each ring's memory is an anonymous mapping of its own ({@link ByteRing#mapped}), unmapped
+ * by a GC-managed arena ({@code Arena.ofAuto}) once the ring is unreachable: an application
+ * thread that still holds a closed connection when the stack stops can never touch freed
+ * memory, and a dropped idle ring is freed once unreachable. The kernel zeroes a page when it
+ * is first touched, so a new ring costs no zeroing on the netisr and holds only the pages its
+ * connections used: a keep-alive connection's 4 MiB send ring, lent from offset 0 for each
+ * response, keeps one page (docs/BENCHMARKS.md, "Rings zeroed on the netisr"). Before, an
+ * {@code Arena} allocation zeroed all of it at the first write. The budget stays within three
+ * quarters of the JVM's direct-memory limit ({@link #directMemoryLimit()}) as before, which
+ * bounds the rings by the heap's size when nothing else is configured.
  *
  * <p>Owned by: one netisr thread (asserted against its {@link Ownership} when the check is on).
  */
@@ -75,9 +82,9 @@ public final class RingPool {
                 return null;
             }
             try {
-                r = new ByteRing(Arena.ofAuto(), capacity);
-            } catch (OutOfMemoryError e) {
-                return null; // "Cannot reserve N bytes of direct buffer memory": refuse, don't die
+                r = ByteRing.mapped(capacity);
+            } catch (NativeException e) {
+                return null; // mmap: ENOMEM, the kernel's refusal; refuse the ring, don't die
             }
             allocated += capacity;
         } else {
@@ -158,6 +165,14 @@ public final class RingPool {
     /** Bytes allocated (lent or idle in the pool): never above the budget once rings are lent within it. */
     public long allocated() {
         return allocated;
+    }
+
+    /** Visits every idle ring in the pool (stats and tests; not on the data path). */
+    public void forEachIdle(Consumer<ByteRing> visitor) {
+        check();
+        for (ArrayDeque<ByteRing> q : free.values()) {
+            q.forEach(visitor);
+        }
     }
 
     /** Drops the idle rings; their memory goes when the GC finds them unreachable. */

@@ -6,6 +6,7 @@ import io.flowstack.core.stats.TcpConnectionInfo;
 import io.flowstack.core.wire.Ipv4;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.collections.Long2ObjectHashMap;
 
@@ -278,6 +279,12 @@ final class TcpConnections extends TcpPart {
     long memoryAllocated() {
         n.checkOwner();
         return rings.allocated();
+    }
+
+    /** Visits the idle rings of this core's pool. */
+    void forEachIdleRing(Consumer<ByteRing> visitor) {
+        n.checkOwner();
+        rings.forEachIdle(visitor);
     }
 
     /**

@@ -113,6 +113,11 @@ public final class TcpLayer {
         return conns.memoryAllocated();
     }
 
+    /** Visits the idle rings of this core's pool (stats and tests). */
+    public void forEachIdleRing(Consumer<ByteRing> visitor) {
+        conns.forEachIdleRing(visitor);
+    }
+
     /** Returns a finished, application-closed stream's rings to the pool (see {@link TcpConnections}). */
     public void releaseStream(TcpStream st) {
         conns.releaseStream(st);
