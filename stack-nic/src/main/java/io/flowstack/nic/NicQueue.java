@@ -150,8 +150,10 @@ public interface NicQueue {
      * For a queue whose receive is a system call ({@link #receiveInMemory()} false): makes the
      * next frame's arrival visible in memory ({@link #rxSignalled()}), so that an idle owner spins
      * on memory instead of reading the queue every {@code idleNicCheckNanos}. The owner arms it
-     * when it starts to spin, after a receive that found nothing; a frame that came in between
-     * must show at once. One system call at most; the default cannot (false).
+     * when it starts to spin, after a receive that found nothing, or at the end of a pass that a
+     * signal began, before {@link #flush} (a queue may then submit its writes in the same call);
+     * a frame that came in between must show at once. One system call at most; the default
+     * cannot (false).
      *
      * @return true if {@link #rxSignalled()} now tells when to read
      */

@@ -69,6 +69,17 @@ final class IdleNicReads {
         next = now + interval();
     }
 
+    /**
+     * At the end of a pass: whether to arm the arrival signals together with the pass's writes.
+     * True for a pass that began in an idle spin (it read because a signal fired): such a pass
+     * usually answers one exchange and is followed by another idle spell, whose arming would
+     * otherwise be a system call of its own; armed with the writes, the two share one
+     * ({@code TapUring.armSignal}). A pass under load (its netisr not spinning) arms nothing.
+     */
+    boolean armWithWrites() {
+        return spinning && signals;
+    }
+
     /** The next pass reads the queues (receive opened, or a sleep was cut short). */
     void due() {
         due = true;

@@ -369,6 +369,9 @@ public final class Netisr implements Agent, CoreContext, Transports, StreamOwner
             tickers.run(now);
         }
         flushWakeups();
+        if (nicReads.armWithWrites()) {
+            nics.armRxSignals(); // the next idle spell's signals, in the call that writes this pass's frames
+        }
         nics.flush(); // frames a queue batched go out before the pass ends (NicQueue#flush)
         return work;
     }

@@ -84,8 +84,16 @@ class IdleSpinTest {
             h.stack.pollAll(h.now);
             assertEquals(rx + 1, h.total(Stat.RX_FRAMES), "the signalled frame is read on the next pass");
             assertEquals(1, q.receives - before);
+            // that pass began in the spin: it armed the signal again before its writes went out
+            // (a TAP submits both in one io_uring_enter), not in a call of its own when the next
+            // idle spell starts
+            assertTrue(q.armed, "armed again by the pass the signal began");
+            assertEquals(2, q.arms);
+            assertEquals(1, h.total(Stat.TX_FRAMES), "and that pass answered the ARP request");
+            n.idleSpin(false); // that pass found work
+            n.idleSpin(true); // the next found none: already armed, nothing more to submit
+            assertEquals(2, q.arms);
 
-            q.armed = true; // armed again (the thread's next quiet pass does this through idleSpin)
             q.spuriousSignal = true;
             before = q.receives;
             int arms = q.arms;
