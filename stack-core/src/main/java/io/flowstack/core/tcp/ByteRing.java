@@ -1,6 +1,7 @@
 package io.flowstack.core.tcp;
 
 import io.flowstack.nativeio.Libc;
+import io.flowstack.nativeio.Madvise;
 import io.flowstack.nic.TxFrame;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -40,6 +41,8 @@ public final class ByteRing {
 
     boolean inPool;
     private final MemorySegment data;
+    /** {@link #mapped}: the memory is an anonymous mapping of the ring's own. */
+    private final boolean mapping;
     private final int capacity;
     private final int mask;
     /** The position at offset 0: set only while no other thread can see the ring. */
@@ -58,12 +61,14 @@ public final class ByteRing {
         this.capacity = capacity;
         this.mask = capacity - 1;
         this.data = arena.allocate(capacity, 64);
+        this.mapping = false;
     }
 
     private ByteRing(MemorySegment data) {
         this.capacity = (int) data.byteSize();
         this.mask = capacity - 1;
         this.data = data;
+        this.mapping = true;
     }
 
     /**
@@ -86,6 +91,18 @@ public final class ByteRing {
 
     public int capacity() {
         return capacity;
+    }
+
+    /**
+     * Gives a {@link #mapped} ring's pages back to the kernel now ({@code MADV_DONTNEED}), for a
+     * ring that nothing will use again (a pool dropping it): its mapping goes only when the GC
+     * finds the ring unreachable, which may be long after. The ring reads as zeros afterwards.
+     * Nothing for an arena's ring.
+     */
+    void release() {
+        if (mapping) {
+            Madvise.dontNeed(data);
+        }
     }
 
     /** Empties the ring for reuse (only while no other thread can see it). */

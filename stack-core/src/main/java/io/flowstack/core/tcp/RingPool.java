@@ -97,7 +97,8 @@ public final class RingPool {
 
     /**
      * Drops idle rings (largest first) until {@code bytes} are no longer allocated; false if the
-     * idle rings are fewer than that. Their memory goes back when the GC finds them unreachable.
+     * idle rings are fewer than that. Their pages go back at once ({@link ByteRing#release}):
+     * nothing else would make the GC, which unmaps them, run soon.
      */
     private boolean dropIdle(long bytes) {
         long dropped = 0;
@@ -112,7 +113,7 @@ public final class RingPool {
             if (largest < 0) {
                 return false;
             }
-            free.get(largest).pollFirst();
+            free.get(largest).pollFirst().release(); // its pages now; its mapping when the GC finds it
             allocated -= largest;
             dropped += largest;
         }
@@ -175,8 +176,11 @@ public final class RingPool {
         }
     }
 
-    /** Drops the idle rings; their memory goes when the GC finds them unreachable. */
+    /** Drops the idle rings: their pages go now, their mappings when the GC finds them unreachable. */
     public void close() {
+        for (ArrayDeque<ByteRing> q : free.values()) {
+            q.forEach(ByteRing::release);
+        }
         free.clear();
     }
 

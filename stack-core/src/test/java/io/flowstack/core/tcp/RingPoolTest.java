@@ -142,4 +142,25 @@ class RingPoolTest {
         }
         assertEquals(1, ResidentPages.of(first.segment()));
     }
+
+    /**
+     * A ring the pool drops (to make room for one of another size) gives its pages back at once:
+     * its mapping goes only when the GC runs, and with no heap allocation on the netisr that may
+     * be never. So does every idle ring when the pool closes.
+     */
+    @Test
+    void aDroppedRingGivesItsPagesBackAtOnce() {
+        RingPool pool = new RingPool(MIB);
+        ByteRing big = pool.take(MIB);
+        big.write(0, new byte[MIB], 0, MIB);
+        assertEquals(MIB / ResidentPages.PAGE, ResidentPages.of(big.segment()));
+        pool.give(big);
+        ByteRing small = pool.take(KIB_256); // over the budget with the idle 1 MiB: that one goes
+        assertNotNull(small);
+        assertEquals(0, ResidentPages.of(big.segment()), "the dropped ring's pages");
+        small.write(0, new byte[KIB_256], 0, KIB_256);
+        pool.give(small);
+        pool.close();
+        assertEquals(0, ResidentPages.of(small.segment()), "an idle ring's pages when the pool closes");
+    }
 }
