@@ -19,10 +19,15 @@ import java.lang.invoke.VarHandle;
  * consuming them (TCP keeps sent data until it is acknowledged), and the producer may write
  * beyond {@code tail} before publishing it (TCP places out-of-order data in the window).
  *
- * <p>The position the ring was last emptied at ({@code resetAt}) is at offset 0 of its memory. A ring lent to a connection mid-stream therefore starts at its first
- * byte, not at wherever the stream's position falls: a connection that writes a small response
- * at a time and drains in between keeps reusing the ring's first bytes, warm in the cache, and a
- * {@linkplain #mapped mapped} ring's later pages are never touched (so never faulted in).
+ * <p>The position the ring was last emptied at ({@code resetAt}) is at offset 0 of its memory.
+ * A ring lent to a connection mid-stream therefore starts at its first byte, not at wherever the
+ * stream's position falls: a connection that writes a small response at a time and drains in
+ * between keeps reusing the ring's first bytes, warm in the cache, and a {@linkplain #mapped
+ * mapped} ring's later pages are never touched (so never faulted in).
+ *
+ * <p>Owned by: the connection's netisr and, for a blocking-API stream, its application thread,
+ * each on its own side as above; {@code resetAt} and {@code release} only while no other thread
+ * can see the ring.
  */
 public final class ByteRing {
     private static final VarHandle HEAD;
