@@ -6,6 +6,7 @@ import io.flowstack.nativeio.NativeException;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayDeque;
 import java.util.function.Consumer;
+import java.util.function.IntFunction;
 import org.agrona.collections.Int2ObjectHashMap;
 
 /**
@@ -44,6 +45,7 @@ public final class RingPool {
     private long lent;
     private long allocated;
     private final Ownership owner;
+    private final IntFunction<ByteRing> maker;
 
     public RingPool(long budgetBytes) {
         this(budgetBytes, null);
@@ -51,8 +53,14 @@ public final class RingPool {
 
     /** A pool whose every operation is checked against {@code owner} (when the check is enabled). */
     public RingPool(long budgetBytes, Ownership owner) {
+        this(budgetBytes, owner, ByteRing::mapped);
+    }
+
+    /** A pool that makes its rings with {@code maker} (tests: a kernel that refuses the mapping). */
+    RingPool(long budgetBytes, Ownership owner, IntFunction<ByteRing> maker) {
         this.budget = budgetBytes;
         this.owner = owner;
+        this.maker = maker;
     }
 
     private void check() {
@@ -82,7 +90,7 @@ public final class RingPool {
                 return null;
             }
             try {
-                r = ByteRing.mapped(capacity);
+                r = maker.apply(capacity);
             } catch (NativeException e) {
                 return null; // mmap: ENOMEM, the kernel's refusal; refuse the ring, don't die
             }

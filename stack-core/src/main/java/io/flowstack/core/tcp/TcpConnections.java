@@ -148,7 +148,7 @@ final class TcpConnections extends TcpPart {
         }
         if (st.send == null) {
             int size = sendRingSize(st);
-            ByteRing r = size > 0 && chargeMemory(size) ? rings.take(size) : null;
+            ByteRing r = size > 0 && chargeMemory(size) ? counted(rings.take(size)) : null;
             if (size == 0) {
                 n.counters().inc(Stat.TCP_MEMORY_LIMIT);
             }
@@ -170,7 +170,7 @@ final class TcpConnections extends TcpPart {
     ByteRing lendRecv(Tcb t) {
         TcpStream st = t.stream;
         if (st.recv == null && !st.ringsReturned) {
-            ByteRing r = chargeMemory(st.receiveBufferBytes) ? rings.take(st.receiveBufferBytes) : null;
+            ByteRing r = chargeMemory(st.receiveBufferBytes) ? counted(rings.take(st.receiveBufferBytes)) : null;
             if (r == null) {
                 return null;
             }
@@ -220,6 +220,17 @@ final class TcpConnections extends TcpPart {
         }
         int small = Math.min(st.sendBufferBytes, PRESSURE_SEND_RING);
         return rings.canLend(small + budget / 4) ? small : 0;
+    }
+
+    /**
+     * {@code r}, counting a null under {@code tcp_memory_limit}: within the budget the pool
+     * refuses a ring only when the kernel refuses its mapping ({@code mmap}: {@code ENOMEM}).
+     */
+    private ByteRing counted(ByteRing r) {
+        if (r == null) {
+            n.counters().inc(Stat.TCP_MEMORY_LIMIT);
+        }
+        return r;
     }
 
     /** A connection whose write found no ring to borrow: told {@code onWritable} once rings return. */

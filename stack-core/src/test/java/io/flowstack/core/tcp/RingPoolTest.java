@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.flowstack.core.testing.ResidentPages;
+import io.flowstack.nativeio.Errno;
+import io.flowstack.nativeio.NativeException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -162,5 +164,24 @@ class RingPoolTest {
         pool.give(small);
         pool.close();
         assertEquals(0, ResidentPages.of(small.segment()), "an idle ring's pages when the pool closes");
+    }
+
+    /** A mapping the kernel refuses is a refused ring (null), with nothing counted as lent or held. */
+    @Test
+    void aRefusedMappingRefusesTheRingAndHoldsNothing() {
+        boolean[] refuse = {true};
+        RingPool pool = new RingPool(4 * MIB, null, capacity -> {
+            if (refuse[0]) {
+                throw new NativeException("mmap", "length " + capacity, Errno.ENOMEM);
+            }
+            return ByteRing.mapped(capacity);
+        });
+        assertTrue(pool.canLend(MIB));
+        assertNull(pool.take(MIB));
+        assertEquals(0, pool.lent());
+        assertEquals(0, pool.allocated());
+        refuse[0] = false;
+        assertNotNull(pool.take(MIB));
+        assertEquals(MIB, pool.allocated());
     }
 }
