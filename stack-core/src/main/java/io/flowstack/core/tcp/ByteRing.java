@@ -42,8 +42,6 @@ public final class ByteRing {
         }
     }
 
-    private static final int PAGE = 4096;
-
     boolean inPool;
     private final MemorySegment data;
     /** {@link #mapped}: the memory is an anonymous mapping of the ring's own. */
@@ -89,7 +87,7 @@ public final class ByteRing {
         if (Integer.bitCount(capacity) != 1) {
             throw new IllegalArgumentException("capacity must be a power of two: " + capacity);
         }
-        MemorySegment m = Libc.mmap(Math.max(capacity, PAGE), Libc.PROT_READ | Libc.PROT_WRITE,
+        MemorySegment m = Libc.mmap(Math.max(capacity, Madvise.PAGE), Libc.PROT_READ | Libc.PROT_WRITE,
                 Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS, -1, 0, Arena.ofAuto());
         return new ByteRing(m.asSlice(0, capacity));
     }
@@ -133,12 +131,17 @@ public final class ByteRing {
 
     /** Offset in {@link #segment()} of ring position {@code pos}. */
     public long offset(long pos) {
-        return (pos - base) & mask;
+        return at(pos);
+    }
+
+    /** The index in the memory of ring position {@code pos}. */
+    private int at(long pos) {
+        return (int) ((pos - base) & mask);
     }
 
     /** Bytes readable without wrapping from {@code pos}, of {@code len} wanted. */
     public int contiguous(long pos, int len) {
-        return Math.min(len, capacity - (int) ((pos - base) & mask));
+        return Math.min(len, capacity - at(pos));
     }
 
     public long head() {
@@ -169,7 +172,7 @@ public final class ByteRing {
      * two where the ring wraps: the frame then points at the ring instead of a copy.
      */
     public void appendTo(TxFrame frame, long pos, int len) {
-        int i = (int) ((pos - base) & mask);
+        int i = at(pos);
         int first = Math.min(len, capacity - i);
         frame.append(data, i, first);
         if (first < len) {
@@ -179,7 +182,7 @@ public final class ByteRing {
 
     /** Copies {@code len} bytes at ring position {@code pos} into {@code dst[dstOff...]}. */
     public void read(long pos, MemorySegment dst, long dstOff, int len) {
-        int i = (int) ((pos - base) & mask);
+        int i = at(pos);
         int first = Math.min(len, capacity - i);
         MemorySegment.copy(data, i, dst, dstOff, first);
         if (first < len) {
@@ -188,7 +191,7 @@ public final class ByteRing {
     }
 
     public void read(long pos, byte[] dst, int dstOff, int len) {
-        int i = (int) ((pos - base) & mask);
+        int i = at(pos);
         int first = Math.min(len, capacity - i);
         MemorySegment.copy(data, ValueLayout.JAVA_BYTE, i, dst, dstOff, first);
         if (first < len) {
@@ -198,7 +201,7 @@ public final class ByteRing {
 
     /** Copies {@code len} bytes from {@code src[srcOff...]} to ring position {@code pos}. */
     public void write(long pos, MemorySegment src, long srcOff, int len) {
-        int i = (int) ((pos - base) & mask);
+        int i = at(pos);
         int first = Math.min(len, capacity - i);
         MemorySegment.copy(src, srcOff, data, i, first);
         if (first < len) {
@@ -207,7 +210,7 @@ public final class ByteRing {
     }
 
     public void write(long pos, byte[] src, int srcOff, int len) {
-        int i = (int) ((pos - base) & mask);
+        int i = at(pos);
         int first = Math.min(len, capacity - i);
         MemorySegment.copy(src, srcOff, data, ValueLayout.JAVA_BYTE, i, first);
         if (first < len) {

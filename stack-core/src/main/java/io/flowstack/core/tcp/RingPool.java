@@ -176,7 +176,7 @@ public final class RingPool {
         return allocated;
     }
 
-    /** Visits every idle ring in the pool (stats and tests; not on the data path). */
+    /** Visits every idle ring in the pool (tests; not on the data path). */
     public void forEachIdle(Consumer<ByteRing> visitor) {
         check();
         for (ArrayDeque<ByteRing> q : free.values()) {

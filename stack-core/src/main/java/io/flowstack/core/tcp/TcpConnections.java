@@ -292,7 +292,7 @@ final class TcpConnections extends TcpPart {
         return rings.allocated();
     }
 
-    /** Visits the idle rings of this core's pool. */
+    /** Visits the idle rings of this core's pool (tests). */
     void forEachIdleRing(Consumer<ByteRing> visitor) {
         n.checkOwner();
         rings.forEachIdle(visitor);

@@ -113,7 +113,7 @@ public final class TcpLayer {
         return conns.memoryAllocated();
     }
 
-    /** Visits the idle rings of this core's pool (stats and tests). */
+    /** Visits the idle rings of this core's pool (tests; not on the data path). */
     public void forEachIdleRing(Consumer<ByteRing> visitor) {
         conns.forEachIdleRing(visitor);
     }

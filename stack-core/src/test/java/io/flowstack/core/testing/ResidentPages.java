@@ -1,5 +1,6 @@
 package io.flowstack.core.testing;
 
+import io.flowstack.nativeio.Madvise;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -13,7 +14,7 @@ import java.lang.invoke.MethodHandle;
  */
 public final class ResidentPages {
     /** The page size {@code mincore} reports in. */
-    public static final int PAGE = 4096;
+    public static final int PAGE = (int) Madvise.PAGE;
 
     private static final MethodHandle MINCORE = Linker.nativeLinker().downcallHandle(
             Linker.nativeLinker().defaultLookup().find("mincore").orElseThrow(),
